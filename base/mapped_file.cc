@@ -1,0 +1,123 @@
+#include "base/mapped_file.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/strings.h"
+
+namespace pgmerge {
+namespace {
+
+absl::Status Errno(std::string_view what, std::string_view path) {
+  return absl::NotFoundError(absl::StrCat(AsAbsl(path), ": ", AsAbsl(what), ": ", std::strerror(errno)));
+}
+
+// Copies stdin into an unlinked temporary file and returns its descriptor.
+absl::StatusOr<int> SpoolStdin() {
+  const char* tmpdir = getenv("TMPDIR");
+  std::string pattern = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/pgmerge-stdin-XXXXXX");
+  int fd = mkstemp(pattern.data());
+  if (fd < 0) return Errno("cannot create spool file", pattern);
+  unlink(pattern.c_str());
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      close(fd);
+      return Errno("cannot read", "<stdin>");
+    }
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(fd, buf + done, n - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        close(fd);
+        return Errno("cannot spool", "<stdin>");
+      }
+      done += w;
+    }
+  }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+  int fd;
+  std::string name = path;
+  if (path == "-") {
+    name = "<stdin>";
+    absl::StatusOr<int> spooled = SpoolStdin();
+    if (!spooled.ok()) return spooled.status();
+    fd = *spooled;
+  } else {
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("cannot open", path);
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return Errno("cannot stat", name);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ":1: is a directory; a directory-format dump must be converted "
+              "first: pg_restore -f dump.sql ", name));
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    close(fd);
+    return MappedFile(std::move(name), "", 0);
+  }
+  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) return Errno("cannot map", name);
+  return MappedFile(std::move(name), static_cast<const char*>(p), size);
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : name_(std::move(other.name_)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      dropped_(std::exchange(other.dropped_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    this->~MappedFile();
+    new (this) MappedFile(std::move(other));
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr && size_ > 0) munmap(const_cast<char*>(data_), size_);
+}
+
+void MappedFile::DropBefore(size_t offset) {
+  static const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  // Drop in large steps: madvise per row would cost more than it saves.
+  constexpr size_t kStep = size_t{64} << 20;
+  size_t end = offset / kPage * kPage;
+  if (end < dropped_ + kStep || size_ == 0) return;
+  madvise(const_cast<char*>(data_) + dropped_, end - dropped_, MADV_DONTNEED);
+  dropped_ = end;
+}
+
+void MappedFile::AdviseSequential() {
+  dropped_ = 0;
+  if (size_ > 0) madvise(const_cast<char*>(data_), size_, MADV_SEQUENTIAL);
+}
+
+}  // namespace pgmerge

@@ -1,0 +1,136 @@
+// The schema catalog of one dump: tables, columns, keys, foreign keys,
+// sequences and row counts. Keys and foreign keys come after the data in a
+// dump, so the catalog is a pass of its own, made before any row is judged.
+#ifndef PGMERGE_PARSER_CATALOG_H_
+#define PGMERGE_PARSER_CATALOG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "parser/names.h"
+
+namespace pgmerge::parser {
+
+enum class Identity { kNone, kAlways, kByDefault };
+
+struct Column {
+  std::string name;
+  std::string type;       // As SQL writes it: "character varying(160)".
+  std::string type_name;  // The bare type: "varchar", "int4", "public.mood".
+  bool is_array = false;
+  bool not_null = false;
+  bool has_default = false;
+  // The default as COPY text when it is a plain constant ('x', 0, true).
+  std::optional<std::string> default_constant;
+  Identity identity = Identity::kNone;
+  bool generated = false;  // GENERATED ALWAYS AS (...) STORED: never in data.
+  std::string sequence;    // Display name of the sequence that feeds it.
+};
+
+// A primary key, UNIQUE constraint or unique index.
+struct UniqueKey {
+  std::string name;
+  std::vector<std::string> columns;  // Empty for an expression index.
+  bool primary = false;
+  bool from_index = false;  // CREATE UNIQUE INDEX rather than a constraint.
+  bool partial = false;     // Has a WHERE clause.
+  bool has_expressions = false;
+};
+
+struct ForeignKey {
+  std::string name;
+  std::vector<std::string> columns;
+  TableName ref_table;
+  std::vector<std::string> ref_columns;  // Empty: the referenced table's PK.
+  char on_delete = 'a';  // pg_constraint letters: a r c n d.
+  char on_update = 'a';
+  char match = 's';
+  bool deferrable = false;
+  bool initially_deferred = false;
+};
+
+// How a table's rows are identified, which decides how the merge treats
+// colliding keys.
+enum class KeyKind {
+  kNone,       // No usable key: rows are a multiset.
+  kSerial,     // One integer column fed by a sequence (serial, nextval).
+  kIdentity,   // One integer identity column.
+  kInteger,    // One integer column with no sequence.
+  kUuid,
+  kText,       // text, varchar, char.
+  kOther,      // One column of another type.
+  kComposite,  // Several columns.
+};
+std::string_view KeyKindName(KeyKind kind);
+
+struct Table {
+  TableName name;
+  std::vector<Column> columns;
+  std::optional<UniqueKey> primary_key;
+  std::vector<UniqueKey> unique_keys;  // Besides the primary key.
+  std::vector<ForeignKey> foreign_keys;
+  bool partitioned = false;
+  std::optional<TableName> partition_of;
+  std::vector<TableName> inherits;
+  int64_t row_count = 0;
+  int64_t line = 0;  // Where CREATE TABLE stands.
+
+  int ColumnIndex(std::string_view column) const;  // -1 when absent.
+  // The key rows are told apart by: the primary key, else a NOT NULL
+  // single-column unique key drawn from a sequence (id serial UNIQUE).
+  const UniqueKey* MergeKey() const;
+  KeyKind key_kind() const;
+};
+
+struct Sequence {
+  TableName name;
+  std::string type = "bigint";
+  int64_t start = 1;
+  int64_t increment = 1;
+  std::optional<int64_t> min_value;
+  std::optional<int64_t> max_value;
+  bool identity = false;
+  std::optional<TableName> owned_by_table;
+  std::string owned_by_column;
+  bool has_setval = false;
+  int64_t last_value = 0;
+  bool is_called = false;
+};
+
+class Catalog {
+ public:
+  std::vector<Table>& tables() { return tables_; }
+  const std::vector<Table>& tables() const { return tables_; }
+  const std::vector<Sequence>& sequences() const { return sequences_; }
+
+  const Table* FindTable(const TableName& name) const;
+  Table* FindTable(const TableName& name);
+  const Sequence* FindSequence(const TableName& name) const;
+
+  Table& AddTable(Table table);
+  Sequence& AddSequence(Sequence seq);
+  Sequence* FindSequence(const TableName& name);
+
+  int64_t total_rows() const;
+
+ private:
+  std::vector<Table> tables_;
+  std::vector<Sequence> sequences_;
+  absl::flat_hash_map<std::string, size_t> table_index_;
+  absl::flat_hash_map<std::string, size_t> sequence_index_;
+};
+
+// Reads the whole dump once and builds its catalog: every statement but
+// INSERT goes through libpg_query; rows are counted and checked against
+// their table's columns. REQUIRES: `input` is a plain-format dump.
+absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
+                                    const std::string& file_name);
+
+}  // namespace pgmerge::parser
+
+#endif  // PGMERGE_PARSER_CATALOG_H_

@@ -1,0 +1,196 @@
+#include "parser/copy_text.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace pgmerge::parser {
+namespace {
+
+// End of the field that starts at `p`: the next unescaped tab, or `end`.
+const char* FieldEnd(const char* p, const char* end) {
+  for (;;) {
+    const char* tab = static_cast<const char*>(std::memchr(p, '\t', end - p));
+    const char* stop = tab ? tab : end;
+    const char* bs = static_cast<const char*>(std::memchr(p, '\\', stop - p));
+    if (bs == nullptr) return stop;
+    // An escape: whatever follows the backslash, a tab included, is data.
+    p = bs + 2;
+    if (p >= end) return end;
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+void SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields) {
+  fields->clear();
+  const char* p = row.data();
+  const char* end = p + row.size();
+  for (;;) {
+    const char* e = FieldEnd(p, end);
+    fields->emplace_back(p, e - p);
+    if (e >= end) return;
+    p = e + 1;
+  }
+}
+
+size_t CountCopyFields(std::string_view row) {
+  const char* p = row.data();
+  const char* end = p + row.size();
+  size_t count = 1;
+  for (;;) {
+    const char* e = FieldEnd(p, end);
+    if (e >= end) return count;
+    ++count;
+    p = e + 1;
+  }
+}
+
+std::string_view DecodeCopyField(std::string_view field, std::string* scratch) {
+  if (field.find('\\') == std::string_view::npos) return field;
+  scratch->clear();
+  const size_t n = field.size();
+  for (size_t i = 0; i < n; ++i) {
+    char c = field[i];
+    if (c != '\\' || i + 1 >= n) {
+      scratch->push_back(c);
+      continue;
+    }
+    char e = field[++i];
+    switch (e) {
+      case 'b': scratch->push_back('\b'); break;
+      case 'f': scratch->push_back('\f'); break;
+      case 'n': scratch->push_back('\n'); break;
+      case 'r': scratch->push_back('\r'); break;
+      case 't': scratch->push_back('\t'); break;
+      case 'v': scratch->push_back('\v'); break;
+      case 'x': {
+        int v = i + 1 < n ? HexValue(field[i + 1]) : -1;
+        if (v < 0) {  // "\x" without digits means a plain 'x'.
+          scratch->push_back('x');
+          break;
+        }
+        ++i;
+        if (i + 1 < n && HexValue(field[i + 1]) >= 0) {
+          v = v * 16 + HexValue(field[++i]);
+        }
+        scratch->push_back(static_cast<char>(v));
+        break;
+      }
+      default:
+        if (e >= '0' && e <= '7') {
+          int v = e - '0';
+          for (int k = 0; k < 2 && i + 1 < n && field[i + 1] >= '0' &&
+                          field[i + 1] <= '7';
+               ++k) {
+            v = v * 8 + (field[++i] - '0');
+          }
+          scratch->push_back(static_cast<char>(v & 0xff));
+        } else {
+          scratch->push_back(e);
+        }
+    }
+  }
+  return *scratch;
+}
+
+void AppendCopyEscaped(std::string_view raw, std::string* out) {
+  for (char c : raw) {
+    switch (c) {
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\v': out->append("\\v"); break;
+      default: out->push_back(c);
+    }
+  }
+}
+
+bool IsCanonicalCopyField(std::string_view field) {
+  for (size_t i = 0; i < field.size(); ++i) {
+    char c = field[i];
+    if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ||
+        c == '\v') {
+      return false;
+    }
+    if (c != '\\') continue;
+    if (i + 1 >= field.size()) return false;
+    char e = field[++i];
+    if (e != '\\' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
+        e != 't' && e != 'v') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view CanonicalCopyField(std::string_view field,
+                                    std::string* scratch) {
+  if (field == kCopyNull || IsCanonicalCopyField(field)) return field;
+  std::string decoded;
+  std::string_view raw = DecodeCopyField(field, &decoded);
+  scratch->clear();
+  AppendCopyEscaped(raw, scratch);
+  return *scratch;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* end = p + s.size();
+  while (p < end) {
+    // ASCII fast path, 8 bytes at a time (no byte >= 0x80 and none zero).
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      constexpr uint64_t kHigh = 0x8080808080808080ULL;
+      constexpr uint64_t kOnes = 0x0101010101010101ULL;
+      if ((w & kHigh) != 0 || ((w - kOnes) & ~w & kHigh) != 0) break;
+      p += 8;
+    }
+    if (p >= end) break;
+    unsigned char c = *p;
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p < len) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((p[k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    p += len;
+  }
+  return true;
+}
+
+}  // namespace pgmerge::parser

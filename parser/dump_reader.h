@@ -1,0 +1,94 @@
+// Streams a plain-format pg_dump file as events: schema statements,
+// meta-commands and data rows. Rows from COPY blocks and from INSERT
+// statements come out alike, as COPY-encoded fields, so no later stage cares
+// which form the dump used. Memory is O(1) in the size of the input.
+#ifndef PGMERGE_PARSER_DUMP_READER_H_
+#define PGMERGE_PARSER_DUMP_READER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "parser/insert_values.h"
+#include "parser/names.h"
+#include "parser/segmenter.h"
+
+namespace pgmerge::parser {
+
+enum class EventKind {
+  kStatement,  // A SQL statement other than COPY and INSERT.
+  kMeta,       // A psql meta-command line.
+  kRow,        // One data row.
+};
+
+// Where rows go: the table and the columns the dump names for them.
+struct DataTarget {
+  TableName table;
+  // The columns in the order the row's fields follow. Empty when the dump
+  // names none (an INSERT without a column list): then all of the table's
+  // columns in order, which only the catalog knows.
+  std::vector<std::string> columns;
+  bool from_insert = false;
+  bool overriding_system_value = false;
+};
+
+struct DumpEvent {
+  EventKind kind = EventKind::kStatement;
+  // Statement or meta-command text; for a row read from COPY, the raw row
+  // line (fields still encoded); for a row read from an INSERT, empty.
+  std::string_view text;
+  int64_t line = 0;  // 1-based line where the statement or row starts.
+  // Rows only: the target (valid until the next kRow event of another
+  // block), the fields, COPY-encoded, NULL as \N (valid until Next()), and
+  // a number that changes whenever a new COPY block or INSERT table starts.
+  const DataTarget* target = nullptr;
+  const std::vector<std::string_view>* fields = nullptr;
+  int64_t block = 0;
+};
+
+// What kind of file a dump is, judged from its first bytes.
+enum class DumpFormat { kPlain, kCustom, kTar, kBinary };
+DumpFormat DetectDumpFormat(std::string_view head);
+
+// REQUIRES: `input` outlives the reader and the events it returns.
+// Not thread-safe.
+class DumpReader {
+ public:
+  DumpReader(std::string_view input, std::string file_name);
+
+  // Stores the next event in *out; false at the end. Errors read
+  // "FILE:LINE: ..." (DataLoss for malformed input) and are final.
+  absl::StatusOr<bool> Next(DumpEvent* out);
+
+  const std::string& file_name() const { return segmenter_.file_name(); }
+  // Bytes of input consumed so far.
+  size_t position() const { return segmenter_.position(); }
+
+ private:
+  absl::Status StartCopy(const Segment& seg);
+  absl::Status StartInsert(const Segment& seg);
+  // Reads the next tuple of the current INSERT into fields_; false at its end.
+  absl::StatusOr<bool> NextInsertTuple();
+  absl::Status InsertFallbackError(std::string_view sql, int64_t line);
+  absl::Status CheckUtf8(std::string_view text, int64_t line);
+
+  DumpSegmenter segmenter_;
+  DataTarget target_;
+  std::vector<std::string_view> fields_;
+  InsertTupleReader tuples_;
+  InsertHeader insert_header_;
+  std::string last_insert_prefix_;
+  std::string_view insert_sql_;
+  int64_t insert_line_ = 0;
+  bool in_insert_ = false;
+  bool in_copy_ = false;
+  int64_t block_ = 0;
+  bool check_utf8_ = true;
+};
+
+}  // namespace pgmerge::parser
+
+#endif  // PGMERGE_PARSER_DUMP_READER_H_

@@ -1,0 +1,311 @@
+#include "parser/insert_values.h"
+
+#include "absl/strings/ascii.h"
+#include "base/strings.h"
+#include "parser/copy_text.h"
+
+namespace pgmerge::parser {
+namespace {
+
+void SkipSpaces(std::string_view* t) {
+  size_t i = 0;
+  while (i < t->size() && absl::ascii_isspace((*t)[i])) ++i;
+  t->remove_prefix(i);
+}
+
+// Consumes `word` (case-insensitive) followed by a non-identifier char.
+bool ConsumeKeyword(std::string_view* t, std::string_view word) {
+  SkipSpaces(t);
+  if (t->size() < word.size() ||
+      !EqualsIgnoreCase(t->substr(0, word.size()), word)) {
+    return false;
+  }
+  if (t->size() > word.size()) {
+    unsigned char c = static_cast<unsigned char>((*t)[word.size()]);
+    if (absl::ascii_isalnum(c) || c == '_' || c >= 0x80) return false;
+  }
+  t->remove_prefix(word.size());
+  return true;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool SplitInsertPrefix(std::string_view sql, std::string_view* prefix,
+                       std::string_view* tuples) {
+  // pg_dump writes " VALUES " (one row per statement) or " VALUES\n"
+  // (--rows-per-insert) right before the first tuple. A quoted identifier
+  // holding " VALUES" could fool this; then the header parse fails and the
+  // caller falls back to libpg_query.
+  for (size_t v = sql.find(" VALUES"); v != std::string_view::npos;
+       v = sql.find(" VALUES", v + 1)) {
+    size_t after = v + 7;
+    if (after < sql.size() &&
+        (absl::ascii_isspace(sql[after]) || sql[after] == '(')) {
+      *prefix = sql.substr(0, after);
+      *tuples = sql.substr(after);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ParseInsertHeader(std::string_view sql, InsertHeader* out) {
+  std::string_view prefix, tuples;
+  if (!SplitInsertPrefix(sql, &prefix, &tuples)) return false;
+  std::string_view t = prefix;
+  if (!ConsumeKeyword(&t, "INSERT") || !ConsumeKeyword(&t, "INTO")) {
+    return false;
+  }
+  SkipSpaces(&t);
+  if (!ConsumeTableName(&t, &out->table)) return false;
+  out->columns.clear();
+  SkipSpaces(&t);
+  if (!t.empty() && t[0] == '(') {
+    t.remove_prefix(1);
+    for (;;) {
+      SkipSpaces(&t);
+      std::string col;
+      if (!ConsumeIdentifier(&t, &col)) return false;
+      out->columns.push_back(std::move(col));
+      SkipSpaces(&t);
+      if (t.empty()) return false;
+      if (t[0] == ')') {
+        t.remove_prefix(1);
+        break;
+      }
+      if (t[0] != ',') return false;
+      t.remove_prefix(1);
+    }
+  }
+  out->overriding_system_value = false;
+  std::string_view save = t;
+  if (ConsumeKeyword(&t, "OVERRIDING")) {
+    if (!ConsumeKeyword(&t, "SYSTEM") || !ConsumeKeyword(&t, "VALUE")) {
+      return false;
+    }
+    out->overriding_system_value = true;
+  } else {
+    t = save;
+  }
+  if (!ConsumeKeyword(&t, "VALUES")) return false;
+  SkipSpaces(&t);
+  if (!t.empty()) return false;
+  out->prefix = prefix;
+  out->tuples = tuples;
+  return true;
+}
+
+void InsertTupleReader::Reset(std::string_view tuples, bool standard_strings) {
+  text_ = tuples;
+  pos_ = 0;
+  standard_strings_ = standard_strings;
+  done_ = false;
+  // Re-encoding at most doubles a value (one raw byte -> "\n" etc.), so
+  // twice the statement bounds every tuple in it.
+  scratch_.clear();
+  if (scratch_.capacity() < 2 * tuples.size() + 16) {
+    scratch_.reserve(2 * tuples.size() + 16);
+  }
+}
+
+void InsertTupleReader::SkipSpace() {
+  while (pos_ < text_.size() && absl::ascii_isspace(text_[pos_])) ++pos_;
+}
+
+int InsertTupleReader::Next(std::vector<std::string_view>* fields) {
+  fields->clear();
+  if (done_) return 0;
+  scratch_.clear();
+  SkipSpace();
+  if (pos_ >= text_.size() || text_[pos_] != '(') return -1;
+  ++pos_;
+  for (;;) {
+    SkipSpace();
+    std::string_view value;
+    if (!ReadValue(&value)) return -1;
+    fields->push_back(value);
+    SkipSpace();
+    if (pos_ >= text_.size()) return -1;
+    char c = text_[pos_++];
+    if (c == ')') break;
+    if (c != ',') return -1;
+  }
+  SkipSpace();
+  if (pos_ >= text_.size()) return -1;
+  char c = text_[pos_++];
+  if (c == ';') {
+    SkipSpace();
+    if (pos_ != text_.size()) return -1;
+    done_ = true;
+  } else if (c != ',') {
+    return -1;
+  }
+  return 1;
+}
+
+bool InsertTupleReader::ReadValue(std::string_view* out) {
+  std::string_view rest = text_.substr(pos_);
+  if (rest.empty()) return false;
+  char c = rest[0];
+  if (c == '\'') {
+    ++pos_;
+    return ReadString(!standard_strings_, out);
+  }
+  if ((c == 'E' || c == 'e') && rest.size() > 1 && rest[1] == '\'') {
+    pos_ += 2;
+    return ReadString(true, out);
+  }
+  if ((c == 'B' || c == 'b') && rest.size() > 1 && rest[1] == '\'') {
+    pos_ += 2;  // Bit strings: COPY shows just the digits.
+    return ReadString(false, out);
+  }
+  if (absl::ascii_isdigit(c) || c == '-' || c == '+' || c == '.') {
+    size_t i = 0;
+    while (i < rest.size() &&
+           (absl::ascii_isalnum(rest[i]) || rest[i] == '.' || rest[i] == '-' ||
+            rest[i] == '+')) {
+      ++i;
+    }
+    *out = rest.substr(0, i);
+    pos_ += i;
+    return true;
+  }
+  std::string_view t = rest;
+  if (ConsumeKeyword(&t, "NULL")) {
+    *out = kCopyNull;
+  } else if (ConsumeKeyword(&t, "true")) {
+    *out = "t";  // COPY's spelling, so both dump forms hash alike.
+  } else if (ConsumeKeyword(&t, "false")) {
+    *out = "f";
+  } else {
+    return false;  // DEFAULT, casts, function calls: not pg_dump's shape.
+  }
+  pos_ += rest.size() - t.size();
+  return true;
+}
+
+bool InsertTupleReader::ReadString(bool escapes, std::string_view* out) {
+  const size_t start = pos_;
+  // Fast path: no doubled quote, no backslash, no byte COPY must escape.
+  size_t i = start;
+  bool plain = true;
+  for (; i < text_.size(); ++i) {
+    char c = text_[i];
+    if (c == '\'') {
+      if (i + 1 < text_.size() && text_[i + 1] == '\'') {
+        plain = false;
+        ++i;
+        continue;
+      }
+      break;
+    }
+    if (c == '\\') {
+      plain = false;
+      if (escapes) ++i;
+    } else if (c == '\t' || c == '\n' || c == '\r' || c == '\b' ||
+               c == '\f' || c == '\v') {
+      plain = false;
+    }
+  }
+  if (i >= text_.size()) return false;
+  const size_t end = i;  // The closing quote.
+  pos_ = end + 1;
+  if (pos_ + 1 < text_.size() && text_[pos_] == ':' && text_[pos_ + 1] == ':') {
+    return false;  // A cast: not pg_dump's shape.
+  }
+  if (plain) {
+    *out = text_.substr(start, end - start);
+    return true;
+  }
+  // Decode the literal, then COPY-encode it into scratch_.
+  std::string& decoded = decoded_;
+  decoded.clear();
+  for (size_t k = start; k < end; ++k) {
+    char c = text_[k];
+    if (c == '\'') {
+      decoded.push_back('\'');
+      ++k;  // The second quote of a doubled pair.
+      continue;
+    }
+    if (c != '\\' || !escapes || k + 1 >= end) {
+      decoded.push_back(c);
+      continue;
+    }
+    char e = text_[++k];
+    switch (e) {
+      case 'b': decoded.push_back('\b'); break;
+      case 'f': decoded.push_back('\f'); break;
+      case 'n': decoded.push_back('\n'); break;
+      case 'r': decoded.push_back('\r'); break;
+      case 't': decoded.push_back('\t'); break;
+      case 'x': {
+        int v = 0, digits = 0;
+        while (digits < 2 && k + 1 < end && Hex(text_[k + 1]) >= 0) {
+          v = v * 16 + Hex(text_[++k]);
+          ++digits;
+        }
+        if (digits == 0) {
+          decoded.push_back('x');
+        } else {
+          decoded.push_back(static_cast<char>(v));
+        }
+        break;
+      }
+      case 'u':
+      case 'U': {
+        int want = e == 'u' ? 4 : 8;
+        uint32_t cp = 0;
+        for (int d = 0; d < want; ++d) {
+          if (k + 1 >= end || Hex(text_[k + 1]) < 0) return false;
+          cp = cp * 16 + Hex(text_[++k]);
+        }
+        if (cp > 0x10FFFF) return false;
+        AppendUtf8(cp, &decoded);
+        break;
+      }
+      default:
+        if (e >= '0' && e <= '7') {
+          int v = e - '0';
+          for (int d = 0; d < 2 && k + 1 < end && text_[k + 1] >= '0' &&
+                          text_[k + 1] <= '7';
+               ++d) {
+            v = v * 8 + (text_[++k] - '0');
+          }
+          decoded.push_back(static_cast<char>(v & 0xff));
+        } else {
+          decoded.push_back(e);
+        }
+    }
+  }
+  const size_t at = scratch_.size();
+  AppendCopyEscaped(decoded, &scratch_);
+  *out = std::string_view(scratch_).substr(at);
+  return true;
+}
+
+}  // namespace pgmerge::parser

@@ -1,0 +1,73 @@
+// Cuts a plain-format pg_dump file into pieces: SQL statements, COPY headers,
+// COPY data rows and psql meta-commands. Only SQL pieces are ever meant for
+// libpg_query; COPY data and backslash lines never are (see STYLE.md).
+#ifndef PGMERGE_PARSER_SEGMENTER_H_
+#define PGMERGE_PARSER_SEGMENTER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace pgmerge::parser {
+
+enum class SegmentKind {
+  kSql,         // One SQL statement, from its first token through its ';'.
+  kCopyHeader,  // A "COPY ... FROM stdin;" statement; kCopyRow pieces follow.
+  kCopyRow,     // One data row of the open COPY block, without its line end.
+  kCopyEnd,     // The "\." line that closes a COPY block.
+  kMeta,        // A psql meta-command line (\connect, \restrict, ...).
+};
+
+struct Segment {
+  SegmentKind kind = SegmentKind::kSql;
+  std::string_view text;  // Borrowed from the input.
+  int64_t line = 0;       // 1-based line on which `text` starts.
+  size_t offset = 0;      // Byte offset of `text` in the input.
+};
+
+// Streams segments out of `input` in one forward pass; keeps O(1) state.
+// REQUIRES: `input` outlives the segmenter and every Segment it returns.
+// Not thread-safe.
+class DumpSegmenter {
+ public:
+  DumpSegmenter(std::string_view input, std::string file_name);
+
+  // Stores the next segment in *out and returns true, or returns false at
+  // the end of the input. Errors are DataLoss "FILE:LINE: ..." and final.
+  absl::StatusOr<bool> Next(Segment* out);
+
+  // Follows "SET standard_conforming_strings = ..." seen so far; it decides
+  // whether backslashes escape inside plain '...' literals.
+  bool standard_conforming_strings() const { return standard_strings_; }
+  const std::string& file_name() const { return file_name_; }
+  // Bytes consumed so far; every segment returned lies before it.
+  size_t position() const { return pos_; }
+
+ private:
+  // Returns the 1-based line number of `pos`, which must not precede any
+  // position asked for before (lines are counted forward only).
+  int64_t LineAt(size_t pos);
+  absl::StatusOr<bool> NextCopyRow(Segment* out);
+  // Scans one SQL statement starting at pos_; sets *end past its ';'.
+  absl::Status ScanStatement(size_t start, size_t* end);
+  absl::Status ErrorAt(size_t pos, std::string_view message);
+
+  std::string_view input_;
+  std::string file_name_;
+  size_t pos_ = 0;
+  size_t line_pos_ = 0;
+  int64_t line_ = 1;
+  bool in_copy_ = false;
+  int64_t copy_start_line_ = 0;
+  bool standard_strings_ = true;
+};
+
+// True when `sql` is a statement that starts a COPY FROM stdin data block.
+bool IsCopyFromStdin(std::string_view sql);
+
+}  // namespace pgmerge::parser
+
+#endif  // PGMERGE_PARSER_SEGMENTER_H_
