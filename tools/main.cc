@@ -1,6 +1,8 @@
 // The pgmerge command line: flags -> options -> stages. The only place that
 // prints. Exit status: 0 done, 2 bad input or usage, 3 conflicts refused.
 #include <mimalloc-new-delete.h>  // The binary allocates through mimalloc.
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/output.h"
+#include "merger/merge.h"
+#include "merger/report.h"
 #include "parser/catalog.h"
 #include "tools/inspect.h"
 #include "tools/open_dump.h"
@@ -21,6 +26,23 @@ constexpr char kUsage[] =
     R"(pgmerge: merge two PostgreSQL dumps so production takes development's changes
 
 Usage:
+  pgmerge PROD.sql DEV.sql [options] | psql -v ON_ERROR_STOP=1 --single-transaction -d shadow
+      Merge production's dump (base + users' rows) with development's dump
+      (new schema + seed rows) into one SQL stream that builds both:
+      development's schema, every production row with its own key, every
+      new development row (colliding keys remapped to fresh ones, foreign
+      keys rewritten to follow), sequences past every key. A summary a
+      table a line goes to stderr.
+      Options:
+        -o FILE                write the SQL to FILE instead of stdout
+        --report FILE          write the JSON report (remaps, unifications,
+                               conflicts, lost values, manifest) to FILE
+        --fail-on-conflict     any conflict: exit 3 and write no SQL
+        --allow-drop TABLE     production table dev dropped: lose its rows
+                               instead of refusing (repeatable)
+        --quiet                no summary on stderr
+      Example: pgmerge prod.sql dev.sql --report merge.json -o merged.sql
+
   pgmerge inspect DUMP [--json]
       Print the dump's catalog: per table the row count, the key kind
       (serial / identity / integer / composite / uuid / text / none),
@@ -30,7 +52,8 @@ Usage:
 DUMP is a plain pg_dump file (pg_dump -Fp, PostgreSQL 12 to 17), or "-" for
 standard input. Custom, tar and directory dumps are converted with pg_restore.
 
-Exit status: 0 success; 2 bad input or usage (message "FILE:LINE: what").
+Exit status: 0 success; 2 bad input or usage (message "FILE:LINE: what");
+3 conflicts refused by --fail-on-conflict.
 )";
 
 int Fail(const absl::Status& status) {
@@ -79,6 +102,94 @@ int Inspect(const std::vector<std::string>& args) {
   return WriteAll(out) ? 0 : 1;
 }
 
+bool WriteFile(const std::string& path, std::string_view text) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return false;
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+int MergeCommand(const std::vector<std::string>& args) {
+  std::vector<std::string> inputs;
+  std::string output_path;
+  std::string report_path;
+  bool quiet = false;
+  merger::MergeOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    if (a == "-o" || a == "--output") {
+      if (!value(&output_path)) return Usage("-o needs a file");
+    } else if (a == "--report") {
+      if (!value(&report_path)) return Usage("--report needs a file");
+    } else if (a == "--fail-on-conflict") {
+      options.fail_on_conflict = true;
+    } else if (a == "--allow-drop") {
+      std::string t;
+      if (!value(&t)) return Usage("--allow-drop needs a table");
+      options.allow_drop.push_back(t);
+    } else if (a == "--quiet" || a == "-q") {
+      quiet = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return Usage(absl::StrCat("unknown option ", a));
+    } else {
+      inputs.push_back(a);
+    }
+  }
+  if (inputs.size() != 2) return Usage("a merge takes two dumps: PROD DEV");
+  if (inputs[0] == "-" && inputs[1] == "-") {
+    return Usage("only one of the dumps can be standard input");
+  }
+  absl::StatusOr<MappedFile> prod = OpenDump(inputs[0]);
+  if (!prod.ok()) return Fail(prod.status());
+  absl::StatusOr<MappedFile> dev = OpenDump(inputs[1]);
+  if (!dev.ok()) return Fail(dev.status());
+  merger::DumpInput prod_in{prod->data(), prod->name()};
+  merger::DumpInput dev_in{dev->data(), dev->name()};
+
+  // To a file: write beside it and rename, so a failed merge leaves no
+  // half-written SQL behind.
+  int fd = STDOUT_FILENO;
+  std::string tmp_path;
+  if (!output_path.empty()) {
+    tmp_path = output_path + ".pgmerge-tmp";
+    fd = open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("cannot write ", output_path)));
+    }
+  }
+  OutputBuffer out(fd);
+  absl::StatusOr<merger::Report> report =
+      merger::Merge(prod_in, dev_in, options, &out);
+  if (fd != STDOUT_FILENO) close(fd);
+  if (!report.ok()) {
+    if (!tmp_path.empty()) unlink(tmp_path.c_str());
+    if (absl::IsAborted(report.status())) {
+      std::fprintf(stderr, "pgmerge: %s\n",
+                   std::string(report.status().message()).c_str());
+      return 3;
+    }
+    return Fail(report.status());
+  }
+  if (!tmp_path.empty() && rename(tmp_path.c_str(), output_path.c_str()) != 0) {
+    unlink(tmp_path.c_str());
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", output_path)));
+  }
+  if (!report_path.empty() &&
+      !WriteFile(report_path, merger::ReportJson(*report))) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", report_path)));
+  }
+  if (!quiet) std::fputs(merger::ReportSummary(*report).c_str(), stderr);
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" ||
@@ -89,7 +200,10 @@ int Main(int argc, char** argv) {
   if (args[0] == "inspect") {
     return Inspect(std::vector<std::string>(args.begin() + 1, args.end()));
   }
-  return Usage(absl::StrCat("unknown command ", args[0]));
+  if (args[0] == "merge") {
+    return MergeCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  return MergeCommand(args);
 }
 
 }  // namespace

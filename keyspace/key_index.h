@@ -1,0 +1,114 @@
+// Per-table key maps: what the merge remembers of each row between its
+// passes. Rows themselves are never held; a row costs a key, a content
+// fingerprint and its foreign-key values, whatever its width. No I/O here.
+#ifndef PGMERGE_KEYSPACE_KEY_INDEX_H_
+#define PGMERGE_KEYSPACE_KEY_INDEX_H_
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace pgmerge::keyspace {
+
+// Stands for NULL (or "no value") among integer foreign-key values.
+inline constexpr int64_t kNoValue = std::numeric_limits<int64_t>::min();
+
+// Chains one field into a hash. Every fingerprint and key hash in the merge
+// is built with this, field by field in a fixed column order, so that two
+// rows hash alike exactly when their fields are byte-identical COPY text.
+uint64_t HashField(std::string_view field, uint64_t seed);
+inline constexpr uint64_t kHashSeed = 0x9E3779B97F4A7C15ULL;
+
+// Reads a COPY-text integer ("-42"). False for \N, empty or non-integers.
+bool ParseInt64(std::string_view field, int64_t* out);
+
+// The rows of one table in one dump, in dump order.
+// Not thread-safe.
+class SideIndex {
+ public:
+  // `fk_width`: integer foreign-key values kept per row; `unique_width`:
+  // natural unique-key hashes kept per row.
+  SideIndex(int fk_width, int unique_width)
+      : fk_width_(fk_width), unique_width_(unique_width) {}
+
+  // Adds a row and returns its ordinal, or nullopt when `key` is already
+  // present (a duplicate key: the dump contradicts its own constraint).
+  // Callers then append exactly fk_width() FK values and unique_width()
+  // unique hashes for it.
+  std::optional<uint32_t> AddRow(uint64_t key, uint64_t fingerprint);
+  // Adds a row that lookups by key never find (its key is not final yet).
+  uint32_t AddUnkeyedRow(uint64_t key, uint64_t fingerprint) {
+    keys_.push_back(key);
+    fingerprints_.push_back(fingerprint);
+    return static_cast<uint32_t>(keys_.size() - 1);
+  }
+  void AddFk(int64_t value) { fks_.push_back(value); }
+  void AddUnique(uint64_t hash) { uniques_.push_back(hash); }
+
+  std::optional<uint32_t> Find(uint64_t key) const;
+  size_t size() const { return keys_.size(); }
+  uint64_t key(uint32_t row) const { return keys_[row]; }
+  uint64_t fingerprint(uint32_t row) const { return fingerprints_[row]; }
+  int64_t fk(uint32_t row, int j) const {
+    return fks_[static_cast<size_t>(row) * fk_width_ + j];
+  }
+  uint64_t unique(uint32_t row, int u) const {
+    return uniques_[static_cast<size_t>(row) * unique_width_ + u];
+  }
+  int fk_width() const { return fk_width_; }
+  int unique_width() const { return unique_width_; }
+  size_t MemoryBytes() const;
+
+ private:
+  int fk_width_;
+  int unique_width_;
+  std::vector<uint64_t> keys_;
+  std::vector<uint64_t> fingerprints_;
+  std::vector<int64_t> fks_;
+  std::vector<uint64_t> uniques_;
+  absl::flat_hash_map<uint64_t, uint32_t> by_key_;
+};
+
+// A multiset of row fingerprints, for tables with no key at all.
+class RowMultiset {
+ public:
+  void Add(uint64_t fingerprint) { ++counts_[fingerprint]; }
+  // Takes one copy of `fingerprint` out; false when none is left.
+  bool Take(uint64_t fingerprint);
+  size_t MemoryBytes() const;
+
+ private:
+  absl::flat_hash_map<uint64_t, uint32_t> counts_;
+};
+
+// Old key -> new key for one table's development rows.
+class RemapTable {
+ public:
+  void Set(int64_t from, int64_t to) { map_[from] = to; }
+  bool Contains(int64_t from) const { return map_.contains(from); }
+  // The new key, or `from` itself when it is not remapped.
+  int64_t Apply(int64_t from) const {
+    auto it = map_.find(from);
+    return it == map_.end() ? from : it->second;
+  }
+  std::optional<int64_t> Find(int64_t from) const {
+    auto it = map_.find(from);
+    if (it == map_.end()) return std::nullopt;
+    return it->second;
+  }
+  size_t size() const { return map_.size(); }
+  void Clear() { map_.clear(); }
+  // Entries sorted by old key, for deterministic reports.
+  std::vector<std::pair<int64_t, int64_t>> Sorted() const;
+
+ private:
+  absl::flat_hash_map<int64_t, int64_t> map_;
+};
+
+}  // namespace pgmerge::keyspace
+
+#endif  // PGMERGE_KEYSPACE_KEY_INDEX_H_

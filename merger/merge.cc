@@ -1,0 +1,1258 @@
+#include "merger/merge.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "keyspace/key_index.h"
+#include "parser/catalog.h"
+#include "parser/copy_text.h"
+#include "parser/dump_reader.h"
+
+namespace pgmerge::merger {
+namespace {
+
+using keyspace::HashField;
+using keyspace::kHashSeed;
+using keyspace::kNoValue;
+using keyspace::ParseInt64;
+using keyspace::RemapTable;
+using keyspace::RowMultiset;
+using keyspace::SideIndex;
+using parser::Catalog;
+using parser::DumpEvent;
+using parser::DumpReader;
+using parser::EventKind;
+using parser::Table;
+using parser::TableName;
+
+// How a table's rows are matched across the two dumps.
+enum class Mode {
+  kRemap,     // One integer key drawn from a sequence: collisions remapped.
+  kFixed,     // Any other key: same key is the same row; never remapped.
+  kMultiset,  // No key: rows compared whole, as a multiset.
+};
+
+// What happens to one development row.
+enum Decision : uint8_t {
+  kBase,         // Identical to the prod row with its key: emitted once.
+  kDevOnly,      // Kept with its own key.
+  kCollision,    // Its key was taken by another prod row: fresh key.
+  kUnified,      // Equal to a prod row on a natural unique key: merged.
+  kConflict,     // A base row edited on one side: prod's version kept.
+  kDeleted,      // Production had deleted it: not brought back.
+  kDropUnique,   // Matches different prod rows on different unique keys.
+  kDropOrphan,   // Points at a parent row that is not in the output.
+};
+
+// Marks a remap target not yet allocated (a fresh key): no prod row can
+// hold it, so nothing may unify with it.
+constexpr int64_t kPendingFresh = std::numeric_limits<int64_t>::max();
+
+// Where a table's data lies in a dump: a COPY block or a run of INSERTs.
+struct Span {
+  size_t begin = 0;
+  size_t end = 0;
+  int64_t line = 1;
+  bool standard_strings = true;
+};
+
+struct TrackedFk {
+  int column;  // Index into the plan's dev_cols.
+  int parent;  // Index of the parent's plan, whose remap applies.
+};
+
+struct NaturalUnique {
+  std::string name;
+  std::vector<int> columns;  // Indices into dev_cols.
+};
+
+struct Plan {
+  const Table* dev = nullptr;
+  const Table* prod = nullptr;
+  std::vector<std::string> dev_cols;   // Dev's data columns (not generated).
+  std::vector<int> shared;             // dev_cols present in prod too.
+  std::vector<std::string> prod_cols;  // Prod's data columns.
+  std::vector<int> lost_cols;          // prod_cols dev no longer has.
+  Mode mode = Mode::kMultiset;
+  std::vector<int> key_cols;           // Indices into dev_cols.
+  std::vector<TrackedFk> fks;
+  std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
+  std::vector<NaturalUnique> uniques;
+  std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
+  std::unique_ptr<SideIndex> prod_index;
+  std::unique_ptr<SideIndex> dev_index;
+  RowMultiset prod_multiset;
+  // Per natural unique key: hash of prod's values -> prod's key.
+  std::vector<absl::flat_hash_map<uint64_t, uint64_t>> prod_unique;
+  std::vector<Span> prod_spans;
+  std::vector<Span> dev_spans;
+  std::vector<uint8_t> decision;       // Per dev row.
+  std::vector<uint8_t> unify_via;      // Per dev row: which unique matched.
+  std::vector<int64_t> unify_target;   // Per dev row: the prod key.
+  absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;  // -> prod key.
+  RemapTable remap;                    // Dev key -> output key.
+  absl::flat_hash_set<int64_t> gone;   // Dev keys absent from the output.
+  absl::flat_hash_set<uint64_t> conflict_keys;
+  int64_t max_key = 0;                 // Over both dumps and sequences.
+  TableReport report;
+};
+
+// Maps a data block's fields to the plan's columns.
+struct Layout {
+  std::vector<int> dev;   // Per dev col: field index or -1.
+  std::vector<int> prod;  // Per prod col: field index or -1 (prod blocks).
+};
+
+std::vector<std::string> DataColumns(const Table& t) {
+  std::vector<std::string> cols;
+  for (const parser::Column& c : t.columns) {
+    if (!c.generated) cols.push_back(c.name);
+  }
+  return cols;
+}
+
+int IndexOf(const std::vector<std::string>& v, std::string_view s) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == s) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string SqlStringLiteral(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string QualifiedSql(const TableName& n) {
+  return absl::StrCat(parser::QuoteIdentifier(n.schema), ".",
+                      parser::QuoteIdentifier(n.name));
+}
+
+std::string ColumnListSql(const std::vector<std::string>& cols,
+                          const std::vector<int>& pick) {
+  std::vector<std::string> q;
+  for (int i : pick) q.push_back(parser::QuoteIdentifier(cols[i]));
+  return absl::StrJoin(q, ", ");
+}
+
+bool IsIntegerType(std::string_view t) {
+  return t == "int2" || t == "int4" || t == "int8";
+}
+
+class Merger {
+ public:
+  Merger(const DumpInput& prod, const DumpInput& dev,
+         const MergeOptions& options)
+      : prod_(prod), dev_(dev), options_(options) {}
+
+  absl::StatusOr<Report> Run(OutputBuffer* out);
+
+ private:
+  absl::Status BuildPlans();
+  absl::Status Index(bool prod_side);
+  absl::Status IndexRow(Plan& p, bool prod_side, const DumpEvent& ev,
+                        const Layout& layout);
+  absl::Status Decide();
+  std::vector<std::vector<int>> ComponentsParentsFirst() const;
+  bool DecideTable(int t);  // Returns whether remap/gone sets changed.
+  void AllocateFresh(int t);
+  uint64_t UniqueHash(const Plan& p, int u, uint64_t base,
+                      const std::vector<int64_t>& fk_values, bool* usable) const;
+  int64_t Rewrite(const Plan& p, int slot, int64_t v) const;
+  absl::Status Emit(OutputBuffer* out);
+  absl::Status EmitTable(int t, OutputBuffer* out);
+  void EmitSequences(OutputBuffer* out);
+  Layout MakeLayout(const Plan& p, const parser::DataTarget& target,
+                    bool prod_side) const;
+
+  const DumpInput& prod_;
+  const DumpInput& dev_;
+  const MergeOptions& options_;
+  Catalog prod_catalog_;
+  Catalog dev_catalog_;
+  std::vector<Plan> plans_;
+  absl::flat_hash_map<std::string, int> plan_of_;  // Display name -> plan.
+  absl::flat_hash_map<std::string, int64_t> sequence_max_;
+  Report report_;
+  std::vector<std::string_view> row_;  // Reused per row.
+};
+
+absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
+  PGM_ASSIGN_OR_RETURN(prod_catalog_, parser::ReadCatalog(prod_.data, prod_.name));
+  PGM_ASSIGN_OR_RETURN(dev_catalog_, parser::ReadCatalog(dev_.data, dev_.name));
+  report_.prod_file = prod_.name;
+  report_.dev_file = dev_.name;
+  PGM_RETURN_IF_ERROR(BuildPlans());
+  PGM_RETURN_IF_ERROR(Index(/*prod_side=*/true));
+  PGM_RETURN_IF_ERROR(Index(/*prod_side=*/false));
+  PGM_RETURN_IF_ERROR(Decide());
+  if (options_.fail_on_conflict && report_.total_conflicts() > 0) {
+    OutputBuffer discard(-1);
+    PGM_RETURN_IF_ERROR(Emit(&discard));  // Fills in the report's details.
+    return absl::AbortedError(absl::StrCat(
+        report_.total_conflicts(),
+        " conflicts and --fail-on-conflict: nothing written"));
+  }
+  PGM_RETURN_IF_ERROR(Emit(out));
+  PGM_RETURN_IF_ERROR(out->Flush());
+  return std::move(report_);
+}
+
+absl::Status Merger::BuildPlans() {
+  for (const Table& t : dev_catalog_.tables()) {
+    Plan p;
+    p.dev = &t;
+    p.prod = prod_catalog_.FindTable(t.name);
+    p.dev_cols = DataColumns(t);
+    p.report.table = t.name.Display();
+    p.report.key_kind = std::string(parser::KeyKindName(t.key_kind()));
+    if (p.prod != nullptr) {
+      p.prod_cols = DataColumns(*p.prod);
+      for (size_t i = 0; i < p.dev_cols.size(); ++i) {
+        if (IndexOf(p.prod_cols, p.dev_cols[i]) >= 0) p.shared.push_back(i);
+      }
+      for (size_t i = 0; i < p.prod_cols.size(); ++i) {
+        if (IndexOf(p.dev_cols, p.prod_cols[i]) < 0) p.lost_cols.push_back(i);
+      }
+    } else {
+      p.report.only_in_dev = true;
+    }
+    const parser::UniqueKey* key = t.MergeKey();
+    if (key != nullptr && !key->columns.empty()) {
+      for (const std::string& c : key->columns) {
+        int i = IndexOf(p.dev_cols, c);
+        if (i < 0) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              dev_.name, ":", t.line, ": key column ", c, " of ",
+              t.name.Display(), " is a generated column"));
+        }
+        if (p.prod != nullptr && IndexOf(p.prod_cols, c) < 0 &&
+            p.prod->row_count > 0) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              dev_.name, ":", t.line, ": development added key column ", c,
+              " to ", t.name.Display(),
+              ", which production's rows have no values for"));
+        }
+        p.key_cols.push_back(i);
+      }
+      parser::KeyKind kind = t.key_kind();
+      p.mode = (kind == parser::KeyKind::kSerial ||
+                kind == parser::KeyKind::kIdentity)
+                   ? Mode::kRemap
+                   : Mode::kFixed;
+    }
+    for (size_t i = 0; i < p.dev_cols.size(); ++i) {
+      const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
+      if (!c.sequence.empty() && IsIntegerType(c.type_name)) {
+        p.sequence_cols.push_back(i);
+      }
+    }
+    plan_of_[t.name.Display()] = static_cast<int>(plans_.size());
+    plans_.push_back(std::move(p));
+  }
+  // Production tables development dropped: their rows would be lost.
+  for (const Table& t : prod_catalog_.tables()) {
+    if (dev_catalog_.FindTable(t.name) != nullptr) continue;
+    bool allowed = std::find(options_.allow_drop.begin(),
+                             options_.allow_drop.end(),
+                             t.name.Display()) != options_.allow_drop.end() ||
+                   std::find(options_.allow_drop.begin(),
+                             options_.allow_drop.end(),
+                             t.name.name) != options_.allow_drop.end();
+    if (t.row_count > 0 && !allowed) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          prod_.name, ":", t.line, ": table ", t.name.Display(), " has ",
+          t.row_count,
+          " rows in production but development's schema drops it; "
+          "hint: --allow-drop ",
+          t.name.Display(), " to lose them"));
+    }
+    TableReport r;
+    r.table = t.name.Display();
+    r.only_in_prod = true;
+    r.prod_rows = t.row_count;
+    r.key_kind = std::string(parser::KeyKindName(t.key_kind()));
+    report_.tables.push_back(std::move(r));
+  }
+  // Foreign keys whose values follow a remapped key: to the parent's key
+  // itself, or through a parent column that is in turn such a foreign key
+  // (post_tags(post_id) referenced by another table).
+  std::function<int(int, const std::string&, int)> source =
+      [&](int parent, const std::string& col, int depth) -> int {
+    if (depth > 8) return -1;
+    const Plan& pp = plans_[parent];
+    if (pp.mode == Mode::kRemap &&
+        pp.dev_cols[pp.key_cols[0]] == col) {
+      return parent;
+    }
+    for (const parser::ForeignKey& fk : pp.dev->foreign_keys) {
+      int k = IndexOf(fk.columns, col);
+      if (k < 0) continue;
+      auto it = plan_of_.find(fk.ref_table.Display());
+      if (it == plan_of_.end()) continue;
+      const Plan& gp = plans_[it->second];
+      std::vector<std::string> ref = fk.ref_columns;
+      if (ref.empty() && gp.dev->primary_key) ref = gp.dev->primary_key->columns;
+      if (k >= static_cast<int>(ref.size())) continue;
+      int s = source(it->second, ref[k], depth + 1);
+      if (s >= 0) return s;
+    }
+    return -1;
+  };
+  for (size_t t = 0; t < plans_.size(); ++t) {
+    Plan& p = plans_[t];
+    p.fk_slot.assign(p.dev_cols.size(), -1);
+    for (const parser::ForeignKey& fk : p.dev->foreign_keys) {
+      auto it = plan_of_.find(fk.ref_table.Display());
+      if (it == plan_of_.end()) continue;
+      const Plan& parent = plans_[it->second];
+      std::vector<std::string> ref = fk.ref_columns;
+      if (ref.empty() && parent.dev->primary_key) {
+        ref = parent.dev->primary_key->columns;
+      }
+      for (size_t k = 0; k < fk.columns.size() && k < ref.size(); ++k) {
+        int col = IndexOf(p.dev_cols, fk.columns[k]);
+        if (col < 0 || p.fk_slot[col] >= 0) continue;
+        int src = source(it->second, ref[k], 0);
+        if (src < 0) continue;
+        p.fk_slot[col] = static_cast<int>(p.fks.size());
+        p.fks.push_back({col, src});
+      }
+    }
+    // Natural unique keys: not the merge key, not drawn from a sequence.
+    const parser::UniqueKey* merge_key = p.dev->MergeKey();
+    for (const parser::UniqueKey& u : p.dev->unique_keys) {
+      if (&u == merge_key || u.partial || u.columns.empty()) continue;
+      NaturalUnique nu;
+      nu.name = u.name;
+      bool ok = true;
+      for (const std::string& c : u.columns) {
+        int i = IndexOf(p.dev_cols, c);
+        const parser::Column* col =
+            i < 0 ? nullptr : &p.dev->columns[p.dev->ColumnIndex(c)];
+        if (i < 0 || (p.prod != nullptr && IndexOf(p.prod_cols, c) < 0) ||
+            !col->sequence.empty() || col->identity != parser::Identity::kNone) {
+          ok = false;
+          break;
+        }
+        nu.columns.push_back(i);
+      }
+      if (ok) p.uniques.push_back(std::move(nu));
+    }
+    p.prod_unique.resize(p.uniques.size());
+    int fk_width = static_cast<int>(p.fks.size());
+    int unique_width = static_cast<int>(p.uniques.size());
+    p.prod_index = std::make_unique<SideIndex>(0, 0);
+    p.dev_index = std::make_unique<SideIndex>(fk_width, unique_width);
+  }
+  return absl::OkStatus();
+}
+
+Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
+                          bool prod_side) const {
+  const Table* table = prod_side ? p.prod : p.dev;
+  std::vector<std::string> cols =
+      target.columns.empty() ? DataColumns(*table) : target.columns;
+  Layout l;
+  l.dev.assign(p.dev_cols.size(), -1);
+  for (size_t i = 0; i < p.dev_cols.size(); ++i) {
+    l.dev[i] = IndexOf(cols, p.dev_cols[i]);
+  }
+  if (prod_side) {
+    l.prod.assign(p.prod_cols.size(), -1);
+    for (size_t i = 0; i < p.prod_cols.size(); ++i) {
+      l.prod[i] = IndexOf(cols, p.prod_cols[i]);
+    }
+  }
+  return l;
+}
+
+absl::Status Merger::Index(bool prod_side) {
+  const DumpInput& in = prod_side ? prod_ : dev_;
+  DumpReader reader(in.data, in.name);
+  DumpEvent ev;
+  int64_t block = -1;
+  Plan* plan = nullptr;
+  Layout layout;
+  Span* span = nullptr;
+  for (;;) {
+    size_t before = reader.position();
+    bool scs = reader.standard_conforming_strings();
+    PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
+    if (!more) break;
+    if (ev.kind == EventKind::kStatement || ev.kind == EventKind::kMeta) {
+      continue;
+    }
+    if (ev.block != block) {
+      block = ev.block;
+      const TableName& name = ev.target->table;
+      auto it = plan_of_.find(name.Display());
+      plan = it == plan_of_.end() ? nullptr : &plans_[it->second];
+      span = nullptr;
+      if (plan != nullptr) {
+        layout = MakeLayout(*plan, *ev.target, prod_side);
+        std::vector<Span>& spans = prod_side ? plan->prod_spans : plan->dev_spans;
+        // A span starts at the statement: the COPY header or the INSERT.
+        spans.push_back({ev.offset, ev.offset, ev.line, scs});
+        span = &spans.back();
+        (void)before;
+      }
+    }
+    if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).
+    span->end = reader.position();
+    if (ev.kind != EventKind::kRow) continue;
+    PGM_RETURN_IF_ERROR(IndexRow(*plan, prod_side, ev, layout));
+  }
+  return absl::OkStatus();
+}
+
+// A row's key as the index stores it: the integer for kRemap; otherwise a
+// hash of non-FK components in column order, then (with `with_fk`) the
+// tracked FK components.
+template <typename FieldFn>
+uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
+  if (p.mode == Mode::kRemap) {
+    int64_t v = 0;
+    ParseInt64(field(p.key_cols[0]), &v);
+    return static_cast<uint64_t>(v);
+  }
+  uint64_t key = kHashSeed;
+  for (int c : p.key_cols) {
+    if (p.fk_slot[c] < 0) key = HashField(field(c), key);
+  }
+  if (with_fk) {
+    for (int c : p.key_cols) {
+      if (p.fk_slot[c] >= 0) key = HashField(field(c), key);
+    }
+  }
+  return key;
+}
+
+absl::Status Merger::IndexRow(Plan& p, bool prod_side, const DumpEvent& ev,
+                              const Layout& layout) {
+  const std::vector<std::string_view>& f = *ev.fields;
+  const std::string& file = prod_side ? prod_.name : dev_.name;
+  uint64_t fp = kHashSeed;
+  for (int c : p.shared) {
+    int k = layout.dev[c];
+    fp = HashField(k >= 0 ? f[k] : parser::kCopyNull, fp);
+  }
+  auto field = [&](int dev_col) -> std::string_view {
+    int k = layout.dev[dev_col];
+    return k >= 0 ? f[k] : parser::kCopyNull;
+  };
+  // Integer values of tracked foreign keys (NULL: kNoValue).
+  auto fk_value = [&](int slot) -> int64_t {
+    int64_t v;
+    return ParseInt64(field(p.fks[slot].column), &v) ? v : kNoValue;
+  };
+  if (prod_side) ++p.report.prod_rows; else ++p.report.dev_rows;
+  if (p.mode == Mode::kMultiset) {
+    if (prod_side) p.prod_multiset.Add(fp);
+    return absl::OkStatus();
+  }
+  uint64_t key;
+  if (p.mode == Mode::kRemap) {
+    int64_t v;
+    std::string_view kf = field(p.key_cols[0]);
+    if (!ParseInt64(kf, &v)) {
+      return InputError(file, ev.line,
+                        absl::StrCat("key ", p.dev_cols[p.key_cols[0]], " of ",
+                                     p.report.table, " is not an integer: ",
+                                     AsAbsl(kf.substr(0, 40))));
+    }
+    key = static_cast<uint64_t>(v);
+    p.max_key = std::max(p.max_key, v);
+  } else {
+    key = KeyOf(p, field, prod_side);
+  }
+  std::vector<int64_t> fk_values;
+  if (!prod_side) {
+    fk_values.reserve(p.fks.size());
+    for (size_t s = 0; s < p.fks.size(); ++s) fk_values.push_back(fk_value(s));
+  }
+  SideIndex& index = prod_side ? *p.prod_index : *p.dev_index;
+  std::optional<uint32_t> row;
+  bool keyed = prod_side || p.mode == Mode::kRemap ||
+               std::none_of(p.key_cols.begin(), p.key_cols.end(),
+                            [&](int c) { return p.fk_slot[c] >= 0; });
+  if (keyed) {
+    row = index.AddRow(key, fp);
+    if (!row) {
+      return InputError(file, ev.line,
+                        absl::StrCat("duplicate key in ", p.report.table,
+                                     ": the dump breaks its own constraint"));
+    }
+  } else {
+    row = index.AddUnkeyedRow(key, fp);
+  }
+  if (prod_side) {
+    // Same order as UniqueHash: non-FK parts, then FK parts.
+    for (size_t u = 0; u < p.uniques.size(); ++u) {
+      uint64_t h = kHashSeed;
+      bool null = false;
+      for (int pass = 0; pass < 2; ++pass) {
+        for (int c : p.uniques[u].columns) {
+          if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
+          std::string_view v = field(c);
+          null |= v == parser::kCopyNull;
+          h = HashField(v, h);
+        }
+      }
+      if (!null) p.prod_unique[u].try_emplace(h, key);
+    }
+    return absl::OkStatus();
+  }
+  for (int64_t v : fk_values) index.AddFk(v);
+  for (size_t u = 0; u < p.uniques.size(); ++u) {
+    // Non-FK parts now; FK parts at decision time (see UniqueHash).
+    uint64_t h = kHashSeed;
+    bool null = false;
+    for (int c : p.uniques[u].columns) {
+      std::string_view v = field(c);
+      null |= v == parser::kCopyNull;
+      if (p.fk_slot[c] < 0) h = HashField(v, h);
+    }
+    index.AddUnique(null ? 0 : h);
+  }
+  return absl::OkStatus();
+}
+
+int64_t Merger::Rewrite(const Plan& p, int slot, int64_t v) const {
+  if (v == kNoValue) return v;
+  return plans_[p.fks[slot].parent].remap.Apply(v);
+}
+
+// Hash of a unique key's values with FK parts rewritten; it must equal the
+// hash computed from prod's raw text in IndexRow, so integers are hashed as
+// their decimal text, which is COPY's text for them.
+uint64_t Merger::UniqueHash(const Plan& p, int u, uint64_t base,
+                            const std::vector<int64_t>& fk_values,
+                            bool* usable) const {
+  *usable = base != 0;
+  bool has_fk = false;
+  for (int c : p.uniques[u].columns) has_fk |= p.fk_slot[c] >= 0;
+  if (!has_fk) return base;
+  // Recompute in column order: non-FK parts are not stored separately per
+  // column, so a unique key mixing both kinds hashes FK parts after them.
+  uint64_t h = base;
+  for (int c : p.uniques[u].columns) {
+    int slot = p.fk_slot[c];
+    if (slot < 0) continue;
+    int64_t v = Rewrite(p, slot, fk_values[slot]);
+    if (v == kNoValue || v == kPendingFresh) {
+      *usable = false;
+      return 0;
+    }
+    h = HashField(absl::StrCat(v), h);
+  }
+  return h;
+}
+
+std::vector<std::vector<int>> Merger::ComponentsParentsFirst() const {
+  // Tarjan's algorithm over child -> parent edges; it emits a component
+  // only after every component it reaches, so parents come out first.
+  const int n = static_cast<int>(plans_.size());
+  std::vector<std::vector<int>> edges(n);
+  for (int t = 0; t < n; ++t) {
+    for (const TrackedFk& fk : plans_[t].fks) edges[t].push_back(fk.parent);
+  }
+  std::vector<int> index(n, -1), low(n, 0), stack;
+  std::vector<bool> on_stack(n, false);
+  std::vector<std::vector<int>> out;
+  int counter = 0;
+  std::function<void(int)> visit = [&](int v) {
+    index[v] = low[v] = counter++;
+    stack.push_back(v);
+    on_stack[v] = true;
+    for (int w : edges[v]) {
+      if (index[w] < 0) {
+        visit(w);
+        low[v] = std::min(low[v], low[w]);
+      } else if (on_stack[w]) {
+        low[v] = std::min(low[v], index[w]);
+      }
+    }
+    if (low[v] == index[v]) {
+      std::vector<int> comp;
+      int w;
+      do {
+        w = stack.back();
+        stack.pop_back();
+        on_stack[w] = false;
+        comp.push_back(w);
+      } while (w != v);
+      std::sort(comp.begin(), comp.end());
+      out.push_back(std::move(comp));
+    }
+  };
+  for (int v = 0; v < n; ++v) {
+    if (index[v] < 0) visit(v);
+  }
+  return out;
+}
+
+bool Merger::DecideTable(int t) {
+  Plan& p = plans_[t];
+  if (p.mode == Mode::kMultiset) return false;  // Decided while emitting.
+  const SideIndex& dev = *p.dev_index;
+  const SideIndex& prod = *p.prod_index;
+  const size_t n = dev.size();
+  std::vector<int64_t> fkv(p.fks.size());
+  auto load_fks = [&](uint32_t i) {
+    for (size_t s = 0; s < p.fks.size(); ++s) fkv[s] = dev.fk(i, s);
+  };
+  auto fk_changed = [&]() {
+    for (size_t s = 0; s < p.fks.size(); ++s) {
+      const Plan& parent = plans_[p.fks[s].parent];
+      if (fkv[s] != kNoValue && (parent.remap.Contains(fkv[s]) ||
+                                 parent.gone.contains(fkv[s]))) {
+        return true;
+      }
+    }
+    return false;
+  };
+  auto orphan = [&]() {
+    for (size_t s = 0; s < p.fks.size(); ++s) {
+      const Plan& parent = plans_[p.fks[s].parent];
+      if (fkv[s] != kNoValue && parent.gone.contains(fkv[s])) return true;
+    }
+    return false;
+  };
+  // The dev row's effective key: FK components rewritten (kFixed only).
+  bool key_has_fk = false;
+  for (int c : p.key_cols) key_has_fk |= p.fk_slot[c] >= 0;
+  // The dev row's key with FK components rewritten, hashed as in IndexRow.
+  auto effective_key = [&](uint32_t i) -> uint64_t {
+    if (p.mode == Mode::kRemap || !key_has_fk) return dev.key(i);
+    uint64_t h = dev.key(i);
+    for (int c : p.key_cols) {
+      int slot = p.fk_slot[c];
+      if (slot < 0) continue;
+      int64_t v = Rewrite(p, slot, fkv[slot]);
+      h = v == kNoValue ? HashField(parser::kCopyNull, h)
+                        : HashField(absl::StrCat(v), h);
+    }
+    return h;
+  };
+
+  std::vector<uint8_t> decision(n, kDevOnly);
+  std::vector<int64_t> unify_target(n, 0);
+  std::vector<uint8_t> unify_via(n, 0);
+  absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;
+  int64_t h = std::numeric_limits<int64_t>::min();
+  std::vector<int32_t> prod_row(n, -1);
+  for (uint32_t i = 0; i < n; ++i) {
+    load_fks(i);
+    std::optional<uint32_t> pr = prod.Find(effective_key(i));
+    if (!pr) continue;
+    prod_row[i] = static_cast<int32_t>(*pr);
+    if (prod.fingerprint(*pr) == dev.fingerprint(i) && !fk_changed()) {
+      decision[i] = kBase;
+      if (p.mode == Mode::kRemap) {
+        h = std::max(h, static_cast<int64_t>(dev.key(i)));
+      }
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (decision[i] == kBase) continue;
+    load_fks(i);
+    const int64_t k = static_cast<int64_t>(dev.key(i));
+    if (p.mode == Mode::kRemap) {
+      if (prod_row[i] >= 0) {
+        decision[i] = k <= h ? kConflict : kCollision;
+      } else {
+        decision[i] = k <= h ? kDeleted : kDevOnly;
+      }
+    } else {
+      decision[i] = prod_row[i] >= 0 ? kConflict : kDevOnly;
+    }
+    if (decision[i] == kConflict) {
+      conflict_of_row[i] = prod.key(prod_row[i]);
+    }
+    if (decision[i] != kDevOnly && decision[i] != kCollision) continue;
+    if (orphan()) {
+      decision[i] = kDropOrphan;
+      continue;
+    }
+    // A natural unique key equal to a prod row's: the same thing, created
+    // on both sides; merge into prod's row rather than insert a duplicate.
+    std::optional<uint64_t> target;
+    bool clash = false;
+    for (size_t u = 0; u < p.uniques.size(); ++u) {
+      bool usable;
+      uint64_t uh = UniqueHash(p, u, dev.unique(i, u), fkv, &usable);
+      if (!usable) continue;
+      auto it = p.prod_unique[u].find(uh);
+      if (it == p.prod_unique[u].end()) continue;
+      if (target && *target != it->second) clash = true;
+      if (!target) unify_via[i] = static_cast<uint8_t>(u);
+      target = it->second;
+    }
+    if (clash) {
+      decision[i] = kDropUnique;
+    } else if (target) {
+      decision[i] = kUnified;
+      unify_target[i] = static_cast<int64_t>(*target);
+    }
+  }
+  // Rebuild this table's remap and gone sets from the decisions.
+  bool changed = false;
+  if (p.mode == Mode::kRemap) {
+    RemapTable remap;
+    absl::flat_hash_set<int64_t> gone;
+    for (uint32_t i = 0; i < n; ++i) {
+      const int64_t k = static_cast<int64_t>(dev.key(i));
+      switch (decision[i]) {
+        case kCollision:
+          remap.Set(k, kPendingFresh);  // Allocated once decisions settle.
+          break;
+        case kUnified:
+          if (unify_target[i] != k) remap.Set(k, unify_target[i]);
+          break;
+        case kDeleted:
+        case kDropUnique:
+        case kDropOrphan:
+          gone.insert(k);
+          break;
+        default:
+          break;
+      }
+    }
+    changed = remap.size() != p.remap.size() || gone.size() != p.gone.size();
+    if (!changed) {
+      for (const auto& [from, to] : remap.Sorted()) {
+        auto old = p.remap.Find(from);
+        if (!old || *old != to) {
+          changed = true;
+          break;
+        }
+      }
+    }
+    p.remap = std::move(remap);
+    p.gone = std::move(gone);
+  }
+  p.decision = std::move(decision);
+  p.unify_via = std::move(unify_via);
+  p.unify_target = std::move(unify_target);
+  p.conflict_of_row = std::move(conflict_of_row);
+  p.conflict_keys.clear();
+  for (const auto& [row, key] : p.conflict_of_row) p.conflict_keys.insert(key);
+  p.report.base_high_water =
+      h == std::numeric_limits<int64_t>::min() ? 0 : h;
+  return changed;
+}
+
+void Merger::AllocateFresh(int t) {
+  Plan& p = plans_[t];
+  if (p.mode != Mode::kRemap) return;
+  // Above every key in both dumps and both dumps' sequence values.
+  int64_t next = p.max_key;
+  const parser::Column& key_col =
+      p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])];
+  if (!key_col.sequence.empty()) {
+    for (const Catalog* c : {&prod_catalog_, &dev_catalog_}) {
+      std::string_view seq_name = key_col.sequence;
+      for (const parser::Sequence& s : c->sequences()) {
+        if (s.name.Display() == seq_name && s.has_setval) {
+          next = std::max(next, s.last_value);
+        }
+      }
+    }
+  }
+  std::vector<std::pair<int64_t, int64_t>> entries = p.remap.Sorted();
+  for (const auto& [from, to] : entries) {
+    if (to == kPendingFresh) p.remap.Set(from, ++next);
+  }
+}
+
+absl::Status Merger::Decide() {
+  for (const std::vector<int>& comp : ComponentsParentsFirst()) {
+    // Remaps inside a cycle feed back into the rows that decide them; the
+    // sets only grow, so iterating to a fixed point terminates.
+    bool changed = true;
+    for (int round = 0; changed; ++round) {
+      if (round > 64) {
+        return absl::InternalError(absl::StrCat(
+            "remap decisions for ", plans_[comp[0]].report.table,
+            " did not settle"));
+      }
+      changed = false;
+      for (int t : comp) changed |= DecideTable(t);
+    }
+    for (int t : comp) AllocateFresh(t);
+  }
+  // Counts.
+  for (Plan& p : plans_) {
+    TableReport& r = p.report;
+    for (uint8_t d : p.decision) {
+      switch (d) {
+        case kBase: ++r.base; break;
+        case kDevOnly: ++r.dev_only; break;
+        case kCollision: ++r.remapped; break;
+        case kUnified: ++r.unified; break;
+        case kConflict: ++r.conflicts; break;
+        case kDeleted: ++r.deleted_in_prod; break;
+        default: ++r.dropped; break;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+
+bool IsSetval(std::string_view sql) {
+  return StartsWithIgnoreCase(sql, "SELECT pg_catalog.setval(") ||
+         StartsWithIgnoreCase(sql, "SELECT setval(");
+}
+
+// Statements pg_dump puts in post-data; used to place the data when the
+// development dump has no data block to mark the spot.
+bool LooksPostData(std::string_view sql) {
+  return (StartsWithIgnoreCase(sql, "ALTER TABLE") &&
+          ContainsIgnoreCase(sql, " ADD CONSTRAINT ")) ||
+         StartsWithIgnoreCase(sql, "CREATE INDEX") ||
+         StartsWithIgnoreCase(sql, "CREATE UNIQUE INDEX") ||
+         StartsWithIgnoreCase(sql, "CREATE TRIGGER") ||
+         StartsWithIgnoreCase(sql, "CREATE CONSTRAINT TRIGGER") ||
+         StartsWithIgnoreCase(sql, "CREATE RULE") ||
+         StartsWithIgnoreCase(sql, "ALTER INDEX");
+}
+
+std::vector<KeyRange> ToRanges(std::vector<std::pair<int64_t, int64_t>> pairs) {
+  std::sort(pairs.begin(), pairs.end());
+  std::vector<KeyRange> out;
+  for (const auto& [from, to] : pairs) {
+    if (!out.empty() && out.back().old_start + out.back().count == from &&
+        out.back().new_start + out.back().count == to) {
+      ++out.back().count;
+    } else {
+      out.push_back({from, to, 1});
+    }
+  }
+  return out;
+}
+
+// Writes a COPY header before the first row of a block, and "\." after it.
+class CopyBlock {
+ public:
+  CopyBlock(OutputBuffer* out, std::string header)
+      : out_(out), header_(std::move(header)) {}
+  void BeginRow() {
+    if (!open_) {
+      out_->Append(header_);
+      open_ = true;
+    }
+  }
+  void Close() {
+    if (open_) out_->Append("\\.\n\n");
+    open_ = false;
+  }
+
+ private:
+  OutputBuffer* out_;
+  std::string header_;
+  bool open_ = false;
+};
+
+absl::Status Merger::Emit(OutputBuffer* out) {
+  out->Append(
+      "--\n-- Merged by pgmerge: production's rows with development's new "
+      "rows,\n-- in development's schema.\n--\n\n");
+  DumpReader reader(dev_.data, dev_.name);
+  DumpEvent ev;
+  bool data_done = false;
+  bool sequences_done = false;
+  auto emit_data = [&]() -> absl::Status {
+    if (data_done) return absl::OkStatus();
+    data_done = true;
+    for (size_t t = 0; t < plans_.size(); ++t) {
+      PGM_RETURN_IF_ERROR(EmitTable(static_cast<int>(t), out));
+    }
+    return absl::OkStatus();
+  };
+  for (;;) {
+    PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
+    if (!more) break;
+    switch (ev.kind) {
+      case EventKind::kMeta:
+        // \connect would leave the shadow database; \restrict and others
+        // are kept as development's pg_dump wrote them.
+        if (StartsWithIgnoreCase(ev.text, "\\connect") ||
+            StartsWithIgnoreCase(ev.text, "\\c ")) {
+          break;
+        }
+        if (StartsWithIgnoreCase(ev.text, "\\unrestrict")) {
+          PGM_RETURN_IF_ERROR(emit_data());
+          if (!sequences_done) EmitSequences(out);
+          sequences_done = true;
+        }
+        out->Append(ev.text);
+        out->Append("\n\n");
+        break;
+      case EventKind::kCopyStart:
+      case EventKind::kCopyEnd:
+      case EventKind::kRow:
+        PGM_RETURN_IF_ERROR(emit_data());
+        break;
+      case EventKind::kStatement:
+        if (IsSetval(ev.text)) break;  // Replaced by the merged values.
+        if (!data_done && LooksPostData(ev.text)) {
+          PGM_RETURN_IF_ERROR(emit_data());
+        }
+        out->Append(ev.text);
+        out->Append("\n\n");
+        break;
+    }
+  }
+  PGM_RETURN_IF_ERROR(emit_data());
+  if (!sequences_done) EmitSequences(out);
+  return absl::OkStatus();
+}
+
+absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
+  Plan& p = plans_[t];
+  TableReport& r = p.report;
+  const std::string name_sql = QualifiedSql(p.dev->name);
+  std::vector<int> all_dev(p.dev_cols.size());
+  for (size_t i = 0; i < all_dev.size(); ++i) all_dev[i] = static_cast<int>(i);
+  const std::vector<int>& manifest_cols = p.prod ? p.shared : all_dev;
+  for (int c : manifest_cols) r.output.columns.push_back(p.dev_cols[c]);
+  r.prod.columns = p.prod_cols;
+  std::vector<ColumnLoss> losses(p.lost_cols.size());
+  for (size_t k = 0; k < p.lost_cols.size(); ++k) {
+    losses[k].column = p.prod_cols[p.lost_cols[k]];
+  }
+  absl::flat_hash_map<uint64_t, std::vector<uint64_t>> prod_conflict_rows;
+  auto track_sequences = [&](int c, std::string_view v) {
+    for (int sc : p.sequence_cols) {
+      if (sc != c) continue;
+      int64_t n;
+      if (ParseInt64(v, &n)) {
+        const std::string& seq =
+            p.dev->columns[p.dev->ColumnIndex(p.dev_cols[c])].sequence;
+        auto [it, inserted] = sequence_max_.try_emplace(seq, n);
+        if (!inserted) it->second = std::max(it->second, n);
+      }
+    }
+  };
+
+  // Production's rows, every one, with its own key, in dev's shape.
+  if (p.prod != nullptr && !p.prod_spans.empty()) {
+    CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
+                                      ColumnListSql(p.dev_cols, p.shared),
+                                      ") FROM stdin;\n"));
+    for (const Span& span : p.prod_spans) {
+      DumpReader reader(prod_.data.substr(span.begin, span.end - span.begin),
+                        prod_.name, span.line, span.standard_strings);
+      DumpEvent ev;
+      int64_t current = -1;
+      Layout layout;
+      for (;;) {
+        PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
+        if (!more) break;
+        if (ev.kind != EventKind::kRow) continue;
+        if (ev.block != current) {
+          current = ev.block;
+          layout = MakeLayout(p, *ev.target, /*prod_side=*/true);
+        }
+        const std::vector<std::string_view>& f = *ev.fields;
+        auto field = [&](int c) -> std::string_view {
+          int k = layout.dev[c];
+          return k >= 0 ? f[k] : parser::kCopyNull;
+        };
+        block.BeginRow();
+        uint64_t row_hash = kHashSeed;
+        bool first = true;
+        for (int c : p.shared) {
+          std::string_view v = field(c);
+          if (!first) out->Append('\t');
+          first = false;
+          out->Append(v);
+          row_hash = HashField(v, row_hash);
+          track_sequences(c, v);
+        }
+        out->Append('\n');
+        ++r.output.rows;
+        r.output.hash += row_hash;
+        uint64_t prod_hash = kHashSeed;
+        for (size_t c = 0; c < p.prod_cols.size(); ++c) {
+          int k = layout.prod[c];
+          prod_hash = HashField(k >= 0 ? f[k] : parser::kCopyNull, prod_hash);
+        }
+        ++r.prod.rows;
+        r.prod.hash += prod_hash;
+        for (size_t k = 0; k < p.lost_cols.size(); ++k) {
+          int fi = layout.prod[p.lost_cols[k]];
+          std::string_view v = fi >= 0 ? f[fi] : parser::kCopyNull;
+          const parser::Column& col =
+              p.prod->columns[p.prod->ColumnIndex(losses[k].column)];
+          ++losses[k].values;
+          std::string_view def = col.default_constant
+                                     ? std::string_view(*col.default_constant)
+                                     : parser::kCopyNull;
+          if (v != def) ++losses[k].non_default;
+        }
+        if (!p.conflict_keys.empty()) {
+          uint64_t key = KeyOf(p, field, /*with_fk=*/true);
+          if (p.conflict_keys.contains(key)) {
+            std::vector<uint64_t>& hashes = prod_conflict_rows[key];
+            for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
+          }
+        }
+      }
+    }
+    block.Close();
+  }
+  r.lost_columns = std::move(losses);
+  r.prod_only = r.prod_rows - r.base - r.conflicts -
+                static_cast<int64_t>(p.mode == Mode::kRemap ? 0 : 0);
+
+  // Development's rows: the new ones, with keys and references rewritten.
+  CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
+                                    ColumnListSql(p.dev_cols, all_dev),
+                                    ") FROM stdin;\n"));
+  std::vector<std::pair<int64_t, int64_t>> remaps;
+  std::vector<int64_t> fk_values(p.fks.size());
+  uint32_t ordinal = 0;
+  int64_t in_both = 0;  // Dev rows whose key prod also has.
+  for (const Span& span : p.dev_spans) {
+    DumpReader reader(dev_.data.substr(span.begin, span.end - span.begin),
+                      dev_.name, span.line, span.standard_strings);
+    DumpEvent ev;
+    int64_t current = -1;
+    Layout layout;
+    for (;;) {
+      PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
+      if (!more) break;
+      if (ev.kind != EventKind::kRow) continue;
+      if (ev.block != current) {
+        current = ev.block;
+        layout = MakeLayout(p, *ev.target, /*prod_side=*/false);
+      }
+      const std::vector<std::string_view>& f = *ev.fields;
+      auto field = [&](int c) -> std::string_view {
+        int k = layout.dev[c];
+        return k >= 0 ? f[k] : parser::kCopyNull;
+      };
+      const uint32_t i = ordinal++;
+      bool orphan = false;
+      for (size_t s = 0; s < p.fks.size(); ++s) {
+        int64_t v;
+        fk_values[s] = ParseInt64(field(p.fks[s].column), &v) ? v : kNoValue;
+        if (fk_values[s] != kNoValue &&
+            plans_[p.fks[s].parent].gone.contains(fk_values[s])) {
+          orphan = true;
+        }
+      }
+      auto key_text = [&]() {
+        std::vector<std::string> parts;
+        for (int c : p.key_cols) parts.emplace_back(field(c));
+        if (parts.empty()) {
+          for (int c : p.shared) parts.emplace_back(field(c));
+        }
+        return absl::StrJoin(parts, ",");
+      };
+      uint8_t d;
+      if (p.mode == Mode::kMultiset) {
+        if (orphan) {
+          d = kDropOrphan;
+        } else {
+          uint64_t fp = kHashSeed;
+          for (int c : p.shared) {
+            int slot = p.fk_slot[c];
+            fp = slot >= 0 && fk_values[slot] != kNoValue
+                     ? HashField(absl::StrCat(Rewrite(p, slot, fk_values[slot])), fp)
+                     : HashField(field(c), fp);
+          }
+          d = p.prod_multiset.Take(fp) ? kBase : kDevOnly;
+        }
+        switch (d) {
+          case kBase: ++r.base; break;
+          case kDevOnly: ++r.dev_only; break;
+          default: ++r.dropped; break;
+        }
+      } else {
+        d = p.decision[i];
+      }
+      switch (d) {
+        case kBase:
+          ++in_both;
+          continue;
+        case kConflict: {
+          ++in_both;
+          Conflict conflict;
+          conflict.key = key_text();
+          auto it = prod_conflict_rows.find(p.conflict_of_row[i]);
+          size_t j = 0;
+          for (int c : p.shared) {
+            if (it == prod_conflict_rows.end() ||
+                it->second[j] != HashField(field(c), 0) ||
+                (p.fk_slot[c] >= 0 &&
+                 Rewrite(p, p.fk_slot[c], fk_values[p.fk_slot[c]]) !=
+                     fk_values[p.fk_slot[c]])) {
+              conflict.columns.push_back(p.dev_cols[c]);
+            }
+            ++j;
+          }
+          r.conflict_list.push_back(std::move(conflict));
+          continue;
+        }
+        case kDeleted:
+          r.deleted_keys.push_back(key_text());
+          continue;
+        case kUnified: {
+          Unification u;
+          u.dev_key = key_text();
+          u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.unify_target[i])
+                                              : u.dev_key;
+          u.unique_key = p.uniques[p.unify_via[i]].name;
+          r.unifications.push_back(std::move(u));
+          if (p.mode == Mode::kRemap && p.unify_target[i] == static_cast<int64_t>(
+                                            KeyOf(p, field, false))) {
+            ++in_both;
+          }
+          continue;
+        }
+        case kDropUnique:
+          r.dropped_list.push_back(
+              {key_text(), "its natural unique keys match different production rows"});
+          continue;
+        case kDropOrphan:
+          r.dropped_list.push_back(
+              {key_text(), "references a row that production deleted"});
+          continue;
+        default:
+          break;
+      }
+      if (d == kCollision) ++in_both;
+      // Emit: kDevOnly or kCollision.
+      block.BeginRow();
+      uint64_t row_hash = kHashSeed;
+      size_t next_manifest = 0;
+      for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+        if (c > 0) out->Append('\t');
+        std::string_view v = field(c);
+        char buf[24];
+        int slot = p.fk_slot[c];
+        int64_t nv;
+        bool rewritten = false;
+        if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
+          int64_t k;
+          ParseInt64(v, &k);
+          nv = p.remap.Apply(k);
+          rewritten = nv != k;
+          if (rewritten) remaps.emplace_back(k, nv);
+        } else if (slot >= 0 && fk_values[slot] != kNoValue) {
+          nv = Rewrite(p, slot, fk_values[slot]);
+          rewritten = nv != fk_values[slot];
+        }
+        if (rewritten) {
+          auto [end, ec] = std::to_chars(buf, buf + sizeof buf, nv);
+          v = std::string_view(buf, end - buf);
+        }
+        out->Append(v);
+        track_sequences(static_cast<int>(c), v);
+        if (next_manifest < manifest_cols.size() &&
+            manifest_cols[next_manifest] == static_cast<int>(c)) {
+          row_hash = HashField(v, row_hash);
+          ++next_manifest;
+        }
+      }
+      out->Append('\n');
+      ++r.output.rows;
+      r.output.hash += row_hash;
+    }
+  }
+  block.Close();
+  r.prod_only = r.prod_rows - in_both;
+  r.remaps = ToRanges(std::move(remaps));
+  r.output_rows = r.output.rows;
+  // Every dev row is accounted for exactly once.
+  int64_t accounted = r.base + r.dev_only + r.remapped + r.unified +
+                      r.conflicts + r.deleted_in_prod + r.dropped;
+  if (accounted != r.dev_rows) {
+    return absl::InternalError(absl::StrCat(
+        r.table, ": ", r.dev_rows, " development rows read but ", accounted,
+        " accounted for"));
+  }
+  report_.tables.push_back(r);
+  return absl::OkStatus();
+}
+
+void Merger::EmitSequences(OutputBuffer* out) {
+  auto value_of = [](const Catalog& c, const TableName& name,
+                     int64_t* v) -> bool {
+    const parser::Sequence* s = c.FindSequence(name);
+    if (s == nullptr || !s->has_setval) return false;
+    *v = s->is_called ? s->last_value : s->last_value - 1;
+    return true;
+  };
+  bool any = false;
+  for (const parser::Sequence& s : dev_catalog_.sequences()) {
+    SequenceReport sr;
+    sr.sequence = s.name.Display();
+    int64_t best = std::numeric_limits<int64_t>::min();
+    int64_t v;
+    if (value_of(prod_catalog_, s.name, &v)) {
+      sr.prod_value = v;
+      best = std::max(best, v);
+    }
+    if (value_of(dev_catalog_, s.name, &v)) {
+      sr.dev_value = v;
+      best = std::max(best, v);
+    }
+    auto it = sequence_max_.find(s.name.Display());
+    if (it != sequence_max_.end()) {
+      sr.max_key = it->second;
+      best = std::max(best, it->second);
+    }
+    int64_t min_value = s.min_value.value_or(s.increment > 0 ? 1 : best);
+    if (!any) {
+      out->Append("--\n-- Sequences: past every key in the merged data.\n--\n\n");
+      any = true;
+    }
+    std::string literal = SqlStringLiteral(s.name.Display());
+    if (best == std::numeric_limits<int64_t>::min() || best < min_value) {
+      // Nothing drawn yet: the next value is the start.
+      sr.value = s.start;
+      sr.is_called = false;
+      out->Append(absl::StrCat("SELECT pg_catalog.setval(", literal, ", ",
+                               s.start, ", false);\n"));
+    } else {
+      sr.value = best;
+      out->Append(absl::StrCat("SELECT pg_catalog.setval(", literal, ", ",
+                               best, ", true);\n"));
+    }
+    report_.sequences.push_back(std::move(sr));
+  }
+  if (any) out->Append("\n");
+}
+
+}  // namespace
+
+absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
+                             const MergeOptions& options, OutputBuffer* out) {
+  Merger merger(prod, dev, options);
+  return merger.Run(out);
+}
+
+}  // namespace pgmerge::merger

@@ -1,0 +1,45 @@
+// The x+y+z merge: production's dump (x+y) and development's dump (x+z) in,
+// one SQL stream out that restores x+y+z with development's schema.
+//
+// Passes: (0) each dump's catalog; (1) index keys and fingerprints of every
+// row of both dumps; decide, table by table with parents first, which
+// development rows are base rows, collisions to remap, unifications, and
+// conflicts; (2) stream the output. Everything that can fail on input fails
+// before the first output byte.
+#ifndef PGMERGE_MERGER_MERGE_H_
+#define PGMERGE_MERGER_MERGE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/output.h"
+#include "merger/report.h"
+
+namespace pgmerge::merger {
+
+struct DumpInput {
+  std::string_view data;  // The whole plain-format dump; must outlive Merge.
+  std::string name;       // For messages: "FILE:LINE: ...".
+};
+
+struct MergeOptions {
+  // Conflicts (same key, different content) refuse the merge: no output.
+  bool fail_on_conflict = false;
+  // Tables production has and development dropped; their rows are lost
+  // (and counted) instead of refusing the merge.
+  std::vector<std::string> allow_drop;
+};
+
+// Runs the merge and writes SQL to `out` (may be a discarding buffer).
+// Returns the report. Errors: DataLoss for malformed dumps ("FILE:LINE:"),
+// FailedPrecondition for schemas that cannot be fitted, Aborted when
+// fail_on_conflict refused a merge with conflicts (report in the message).
+absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
+                             const MergeOptions& options, OutputBuffer* out);
+
+}  // namespace pgmerge::merger
+
+#endif  // PGMERGE_MERGER_MERGE_H_

@@ -1,0 +1,151 @@
+#include "merger/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace pgmerge::merger {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Hex(uint64_t v) { return absl::StrFormat("%016x", v); }
+
+Json ManifestJson(const TableManifest& m) {
+  return {{"columns", m.columns}, {"rows", m.rows}, {"hash", Hex(m.hash)}};
+}
+
+}  // namespace
+
+int64_t Report::total_conflicts() const {
+  int64_t n = 0;
+  for (const TableReport& t : tables) n += t.conflicts;
+  return n;
+}
+
+int64_t Report::total_lost_values() const {
+  int64_t n = 0;
+  for (const TableReport& t : tables) {
+    for (const ColumnLoss& l : t.lost_columns) n += l.non_default;
+    n += t.conflicts + t.dropped;
+    if (t.only_in_prod) n += t.prod_rows;
+  }
+  return n;
+}
+
+std::string ReportJson(const Report& report) {
+  Json root;
+  root["format"] = "pgmerge-report";
+  root["version"] = 1;
+  root["prod"] = report.prod_file;
+  root["dev"] = report.dev_file;
+  Json totals = {{"conflicts", report.total_conflicts()},
+                 {"values_at_risk", report.total_lost_values()}};
+  root["totals"] = totals;
+  Json tables = Json::array();
+  for (const TableReport& t : report.tables) {
+    Json j;
+    j["table"] = t.table;
+    j["key_kind"] = t.key_kind;
+    j["status"] = t.only_in_prod  ? "dropped_by_dev"
+                  : t.only_in_dev ? "new_in_dev"
+                                  : "merged";
+    j["counts"] = {{"prod_rows", t.prod_rows},
+                   {"dev_rows", t.dev_rows},
+                   {"base", t.base},
+                   {"prod_only", t.prod_only},
+                   {"dev_only", t.dev_only},
+                   {"remapped", t.remapped},
+                   {"unified", t.unified},
+                   {"conflicts", t.conflicts},
+                   {"deleted_in_prod", t.deleted_in_prod},
+                   {"dropped", t.dropped},
+                   {"output_rows", t.output_rows}};
+    j["base_high_water"] = t.base_high_water;
+    Json remaps = Json::array();
+    for (const KeyRange& r : t.remaps) {
+      remaps.push_back({{"old", r.old_start}, {"new", r.new_start},
+                        {"count", r.count}});
+    }
+    j["remaps"] = remaps;
+    Json unified = Json::array();
+    for (const Unification& u : t.unifications) {
+      unified.push_back({{"dev_key", u.dev_key},
+                         {"prod_key", u.prod_key},
+                         {"unique_key", u.unique_key}});
+    }
+    j["unifications"] = unified;
+    Json conflicts = Json::array();
+    for (const Conflict& c : t.conflict_list) {
+      conflicts.push_back({{"key", c.key}, {"columns", c.columns},
+                           {"kept", "prod"}});
+    }
+    j["conflicts"] = conflicts;
+    j["deleted_in_prod"] = t.deleted_keys;
+    Json dropped = Json::array();
+    for (const DroppedRow& d : t.dropped_list) {
+      dropped.push_back({{"key", d.key}, {"reason", d.reason}});
+    }
+    j["dropped"] = dropped;
+    Json lost = Json::array();
+    for (const ColumnLoss& l : t.lost_columns) {
+      lost.push_back({{"column", l.column},
+                      {"values", l.values},
+                      {"non_default", l.non_default}});
+    }
+    j["lost_columns"] = lost;
+    j["manifest"] = {{"output", ManifestJson(t.output)},
+                     {"prod", ManifestJson(t.prod)}};
+    tables.push_back(std::move(j));
+  }
+  root["tables"] = tables;
+  Json seqs = Json::array();
+  for (const SequenceReport& s : report.sequences) {
+    seqs.push_back({{"sequence", s.sequence},
+                    {"value", s.value},
+                    {"is_called", s.is_called},
+                    {"prod_value", s.prod_value},
+                    {"dev_value", s.dev_value},
+                    {"max_key", s.max_key}});
+  }
+  root["sequences"] = seqs;
+  return root.dump(2) + "\n";
+}
+
+std::string ReportSummary(const Report& report) {
+  size_t width = 5;
+  for (const TableReport& t : report.tables) {
+    width = std::max(width, t.table.size());
+  }
+  std::string out = absl::StrFormat(
+      "%-*s %9s %9s %8s %8s %8s %8s %8s %8s %8s\n", width, "table", "prod",
+      "dev", "base", "dev-new", "remapped", "unified", "conflict", "deleted",
+      "output");
+  for (const TableReport& t : report.tables) {
+    if (t.only_in_prod) {
+      absl::StrAppendFormat(&out, "%-*s %9d  dropped by development: %d rows lost\n",
+                            width, t.table, t.prod_rows, t.prod_rows);
+      continue;
+    }
+    absl::StrAppendFormat(&out, "%-*s %9d %9d %8d %8d %8d %8d %8d %8d %8d\n",
+                          width, t.table, t.prod_rows, t.dev_rows, t.base,
+                          t.dev_only, t.remapped, t.unified, t.conflicts,
+                          t.deleted_in_prod, t.output_rows);
+    for (const ColumnLoss& l : t.lost_columns) {
+      absl::StrAppendFormat(&out,
+                            "%-*s   column %s dropped by development: %d "
+                            "values lost (%d not the default)\n",
+                            width, "", l.column, l.values, l.non_default);
+    }
+    for (const DroppedRow& d : t.dropped_list) {
+      absl::StrAppendFormat(&out, "%-*s   dev row %s not merged: %s\n", width,
+                            "", d.key, d.reason);
+    }
+  }
+  absl::StrAppendFormat(&out, "conflicts: %d (production's version kept)\n",
+                        report.total_conflicts());
+  return out;
+}
+
+}  // namespace pgmerge::merger

@@ -1,0 +1,98 @@
+// What a merge did, table by table: the conflict report and the manifest
+// that the verify and swap stages check a database against.
+#ifndef PGMERGE_MERGER_REPORT_H_
+#define PGMERGE_MERGER_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pgmerge::merger {
+
+struct KeyRange {  // Keys old..old+count-1 became new..new+count-1.
+  int64_t old_start;
+  int64_t new_start;
+  int64_t count;
+};
+
+struct Unification {
+  std::string dev_key;
+  std::string prod_key;
+  std::string unique_key;  // The constraint or index that matched.
+};
+
+struct Conflict {
+  std::string key;
+  std::vector<std::string> columns;  // Columns whose values differ.
+};
+
+struct DroppedRow {
+  std::string key;
+  std::string reason;
+};
+
+struct ColumnLoss {
+  std::string column;
+  int64_t values = 0;       // Production values in a column dev dropped.
+  int64_t non_default = 0;  // Of them, those not equal to its old default.
+};
+
+struct TableManifest {
+  std::vector<std::string> columns;  // The columns hashed, in order.
+  int64_t rows = 0;
+  uint64_t hash = 0;  // Sum of XXH3-64 of each row's COPY line.
+};
+
+struct TableReport {
+  std::string table;
+  std::string key_kind;
+  int64_t prod_rows = 0;
+  int64_t dev_rows = 0;
+  int64_t base = 0;            // In both with identical content: once.
+  int64_t prod_only = 0;       // Production rows dev does not have.
+  int64_t dev_only = 0;        // Dev rows kept with their own key.
+  int64_t remapped = 0;        // Dev rows given a fresh key.
+  int64_t unified = 0;         // Dev rows merged into a prod row.
+  int64_t conflicts = 0;       // Same key, other content: prod's kept.
+  int64_t deleted_in_prod = 0; // Dev rows production had deleted.
+  int64_t dropped = 0;         // Dev rows that could not be placed.
+  int64_t output_rows = 0;
+  int64_t base_high_water = 0;  // h; 0 when not applicable.
+  std::vector<KeyRange> remaps;
+  std::vector<Unification> unifications;
+  std::vector<Conflict> conflict_list;
+  std::vector<std::string> deleted_keys;
+  std::vector<DroppedRow> dropped_list;
+  std::vector<ColumnLoss> lost_columns;
+  bool only_in_prod = false;  // Dropped by dev (allowed by --allow-drop).
+  bool only_in_dev = false;
+  TableManifest output;  // What the merge emitted.
+  TableManifest prod;    // Production's rows as read.
+};
+
+struct SequenceReport {
+  std::string sequence;
+  int64_t value = 0;
+  bool is_called = true;
+  int64_t prod_value = 0;
+  int64_t dev_value = 0;
+  int64_t max_key = 0;
+};
+
+struct Report {
+  std::string prod_file;
+  std::string dev_file;
+  std::vector<TableReport> tables;
+  std::vector<SequenceReport> sequences;
+  int64_t total_conflicts() const;
+  int64_t total_lost_values() const;
+};
+
+// The report as JSON (schema in docs/report.md); deterministic.
+std::string ReportJson(const Report& report);
+// A table a line, for a person to review before a swap.
+std::string ReportSummary(const Report& report);
+
+}  // namespace pgmerge::merger
+
+#endif  // PGMERGE_MERGER_REPORT_H_
