@@ -758,6 +758,8 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
         PGM_RETURN_IF_ERROR(builder.Row(ev));
         break;
       case EventKind::kMeta:
+      case EventKind::kCopyStart:
+      case EventKind::kCopyEnd:
         break;
     }
   }

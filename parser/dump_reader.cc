@@ -35,6 +35,10 @@ DumpFormat DetectDumpFormat(std::string_view head) {
 DumpReader::DumpReader(std::string_view input, std::string file_name)
     : segmenter_(input, std::move(file_name)) {}
 
+DumpReader::DumpReader(std::string_view input, std::string file_name,
+                       int64_t first_line, bool standard_strings)
+    : segmenter_(input, std::move(file_name), first_line, standard_strings) {}
+
 absl::Status DumpReader::CheckUtf8(std::string_view text, int64_t line) {
   if (!check_utf8_ || IsValidUtf8(text)) return absl::OkStatus();
   return InputError(file_name(), line,
@@ -48,6 +52,7 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
       out->kind = EventKind::kRow;
       out->text = {};
       out->line = insert_line_;
+      out->offset = insert_offset_;
       out->target = &target_;
       out->fields = &fields_;
       out->block = block_;
@@ -63,15 +68,30 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
         out->kind = EventKind::kMeta;
         out->text = seg.text;
         out->line = seg.line;
+        out->offset = seg.offset;
         out->target = nullptr;
         out->fields = nullptr;
         return true;
       case SegmentKind::kCopyHeader:
         PGM_RETURN_IF_ERROR(StartCopy(seg));
-        continue;
+        out->kind = EventKind::kCopyStart;
+        out->text = seg.text;
+        out->line = seg.line;
+        out->offset = seg.offset;
+        out->target = &target_;
+        out->fields = nullptr;
+        out->block = block_;
+        return true;
       case SegmentKind::kCopyEnd:
         in_copy_ = false;
-        continue;
+        out->kind = EventKind::kCopyEnd;
+        out->text = seg.text;
+        out->line = seg.line;
+        out->offset = seg.offset;
+        out->target = &target_;
+        out->fields = nullptr;
+        out->block = block_;
+        return true;
       case SegmentKind::kCopyRow: {
         PGM_RETURN_IF_ERROR(CheckUtf8(seg.text, seg.line));
         SplitCopyRow(seg.text, &fields_);
@@ -86,6 +106,7 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
         out->kind = EventKind::kRow;
         out->text = seg.text;
         out->line = seg.line;
+        out->offset = seg.offset;
         out->target = &target_;
         out->fields = &fields_;
         out->block = block_;
@@ -102,6 +123,7 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
       out->kind = EventKind::kRow;
       out->text = {};
       out->line = insert_line_;
+      out->offset = insert_offset_;
       out->target = &target_;
       out->fields = &fields_;
       out->block = block_;
@@ -118,6 +140,7 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
     out->kind = EventKind::kStatement;
     out->text = seg.text;
     out->line = seg.line;
+    out->offset = seg.offset;
     out->target = nullptr;
     out->fields = nullptr;
     return true;
@@ -177,6 +200,7 @@ absl::Status DumpReader::StartInsert(const Segment& seg) {
   tuples_.Reset(tuples, segmenter_.standard_conforming_strings());
   insert_sql_ = seg.text;
   insert_line_ = seg.line;
+  insert_offset_ = seg.offset;
   in_insert_ = true;
   return absl::OkStatus();
 }

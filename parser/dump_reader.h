@@ -22,6 +22,8 @@ enum class EventKind {
   kStatement,  // A SQL statement other than COPY and INSERT.
   kMeta,       // A psql meta-command line.
   kRow,        // One data row.
+  kCopyStart,  // A COPY ... FROM stdin header (text); its rows follow.
+  kCopyEnd,    // The "\." that closes a COPY block.
 };
 
 // Where rows go: the table and the columns the dump names for them.
@@ -41,6 +43,7 @@ struct DumpEvent {
   // line (fields still encoded); for a row read from an INSERT, empty.
   std::string_view text;
   int64_t line = 0;  // 1-based line where the statement or row starts.
+  size_t offset = 0;  // Byte offset of the statement (rows: of the INSERT).
   // Rows only: the target (valid until the next kRow event of another
   // block), the fields, COPY-encoded, NULL as \N (valid until Next()), and
   // a number that changes whenever a new COPY block or INSERT table starts.
@@ -58,6 +61,10 @@ DumpFormat DetectDumpFormat(std::string_view head);
 class DumpReader {
  public:
   DumpReader(std::string_view input, std::string file_name);
+  // Reads a piece of a dump cut out at a statement boundary: `first_line` is
+  // the line it starts on and `standard_strings` the setting in force there.
+  DumpReader(std::string_view input, std::string file_name, int64_t first_line,
+             bool standard_strings);
 
   // Stores the next event in *out; false at the end. Errors read
   // "FILE:LINE: ..." (DataLoss for malformed input) and are final.
@@ -66,6 +73,9 @@ class DumpReader {
   const std::string& file_name() const { return segmenter_.file_name(); }
   // Bytes of input consumed so far.
   size_t position() const { return segmenter_.position(); }
+  bool standard_conforming_strings() const {
+    return segmenter_.standard_conforming_strings();
+  }
 
  private:
   absl::Status StartCopy(const Segment& seg);
@@ -83,6 +93,7 @@ class DumpReader {
   std::string last_insert_prefix_;
   std::string_view insert_sql_;
   int64_t insert_line_ = 0;
+  size_t insert_offset_ = 0;
   bool in_insert_ = false;
   bool in_copy_ = false;
   int64_t block_ = 0;

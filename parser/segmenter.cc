@@ -73,8 +73,12 @@ bool IsCopyFromStdin(std::string_view sql) {
   return EndsWithIgnoreCase(sql, "FROM");
 }
 
-DumpSegmenter::DumpSegmenter(std::string_view input, std::string file_name)
-    : input_(input), file_name_(std::move(file_name)) {}
+DumpSegmenter::DumpSegmenter(std::string_view input, std::string file_name,
+                             int64_t first_line, bool standard_strings)
+    : input_(input),
+      file_name_(std::move(file_name)),
+      line_(first_line),
+      standard_strings_(standard_strings) {}
 
 int64_t DumpSegmenter::LineAt(size_t pos) {
   if (pos > line_pos_) {

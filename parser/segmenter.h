@@ -33,7 +33,8 @@ struct Segment {
 // Not thread-safe.
 class DumpSegmenter {
  public:
-  DumpSegmenter(std::string_view input, std::string file_name);
+  DumpSegmenter(std::string_view input, std::string file_name,
+                int64_t first_line = 1, bool standard_strings = true);
 
   // Stores the next segment in *out and returns true, or returns false at
   // the end of the input. Errors are DataLoss "FILE:LINE: ..." and final.
