@@ -38,6 +38,8 @@ using parser::EventKind;
 using parser::Table;
 using parser::TableName;
 
+enum class Side { kProd, kDev, kBase };
+
 // How a table's rows are matched across the two dumps.
 enum class Mode {
   kRemap,     // One integer key drawn from a sequence: collisions remapped.
@@ -55,6 +57,7 @@ enum Decision : uint8_t {
   kDeleted,      // Production had deleted it: not brought back.
   kDropUnique,   // Matches different prod rows on different unique keys.
   kDropOrphan,   // Points at a parent row that is not in the output.
+  kTakeDev,      // With --base: dev's edit of a base row replaces prod's.
 };
 
 // Marks a remap target not yet allocated (a fresh key): no prod row can
@@ -82,6 +85,7 @@ struct NaturalUnique {
 struct Plan {
   const Table* dev = nullptr;
   const Table* prod = nullptr;
+  const Table* base = nullptr;         // With --base only.
   std::vector<std::string> dev_cols;   // Dev's data columns (not generated).
   std::vector<int> shared;             // dev_cols present in prod too.
   std::vector<std::string> prod_cols;  // Prod's data columns.
@@ -94,11 +98,14 @@ struct Plan {
   std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
   std::unique_ptr<SideIndex> prod_index;
   std::unique_ptr<SideIndex> dev_index;
+  std::unique_ptr<SideIndex> base_index;
+  absl::flat_hash_set<uint64_t> prod_replaced;  // Prod keys dev's rows replace.
   RowMultiset prod_multiset;
   // Per natural unique key: hash of prod's values -> prod's key.
   std::vector<absl::flat_hash_map<uint64_t, uint64_t>> prod_unique;
   std::vector<Span> prod_spans;
   std::vector<Span> dev_spans;
+  std::vector<Span> base_spans;
   std::vector<uint8_t> decision;       // Per dev row.
   std::vector<uint8_t> unify_via;      // Per dev row: which unique matched.
   std::vector<int64_t> unify_target;   // Per dev row: the prod key.
@@ -159,16 +166,16 @@ bool IsIntegerType(std::string_view t) {
 
 class Merger {
  public:
-  Merger(const DumpInput& prod, const DumpInput& dev,
+  Merger(const DumpInput& prod, const DumpInput& dev, const DumpInput* base,
          const MergeOptions& options)
-      : prod_(prod), dev_(dev), options_(options) {}
+      : prod_(prod), dev_(dev), base_(base), options_(options) {}
 
   absl::StatusOr<Report> Run(OutputBuffer* out);
 
  private:
   absl::Status BuildPlans();
-  absl::Status Index(bool prod_side);
-  absl::Status IndexRow(Plan& p, bool prod_side, const DumpEvent& ev,
+  absl::Status Index(Side side);
+  absl::Status IndexRow(Plan& p, Side side, const DumpEvent& ev,
                         const Layout& layout);
   absl::Status Decide();
   std::vector<std::vector<int>> ComponentsParentsFirst() const;
@@ -181,13 +188,15 @@ class Merger {
   absl::Status EmitTable(int t, OutputBuffer* out);
   void EmitSequences(OutputBuffer* out);
   Layout MakeLayout(const Plan& p, const parser::DataTarget& target,
-                    bool prod_side) const;
+                    Side side) const;
 
   const DumpInput& prod_;
   const DumpInput& dev_;
+  const DumpInput* base_;  // Null without --base.
   const MergeOptions& options_;
   Catalog prod_catalog_;
   Catalog dev_catalog_;
+  Catalog base_catalog_;
   std::vector<Plan> plans_;
   absl::flat_hash_map<std::string, int> plan_of_;  // Display name -> plan.
   absl::flat_hash_map<std::string, int64_t> sequence_max_;
@@ -198,11 +207,16 @@ class Merger {
 absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
   PGM_ASSIGN_OR_RETURN(prod_catalog_, parser::ReadCatalog(prod_.data, prod_.name));
   PGM_ASSIGN_OR_RETURN(dev_catalog_, parser::ReadCatalog(dev_.data, dev_.name));
+  if (base_ != nullptr) {
+    PGM_ASSIGN_OR_RETURN(base_catalog_,
+                         parser::ReadCatalog(base_->data, base_->name));
+  }
   report_.prod_file = prod_.name;
   report_.dev_file = dev_.name;
   PGM_RETURN_IF_ERROR(BuildPlans());
-  PGM_RETURN_IF_ERROR(Index(/*prod_side=*/true));
-  PGM_RETURN_IF_ERROR(Index(/*prod_side=*/false));
+  PGM_RETURN_IF_ERROR(Index(Side::kProd));
+  PGM_RETURN_IF_ERROR(Index(Side::kDev));
+  if (base_ != nullptr) PGM_RETURN_IF_ERROR(Index(Side::kBase));
   PGM_RETURN_IF_ERROR(Decide());
   if (options_.fail_on_conflict && report_.total_conflicts() > 0) {
     OutputBuffer discard(-1);
@@ -221,6 +235,7 @@ absl::Status Merger::BuildPlans() {
     Plan p;
     p.dev = &t;
     p.prod = prod_catalog_.FindTable(t.name);
+    if (base_ != nullptr) p.base = base_catalog_.FindTable(t.name);
     p.dev_cols = DataColumns(t);
     p.report.table = t.name.Display();
     p.report.key_kind = std::string(parser::KeyKindName(t.key_kind()));
@@ -362,13 +377,17 @@ absl::Status Merger::BuildPlans() {
     int unique_width = static_cast<int>(p.uniques.size());
     p.prod_index = std::make_unique<SideIndex>(0, 0);
     p.dev_index = std::make_unique<SideIndex>(fk_width, unique_width);
+    p.base_index = std::make_unique<SideIndex>(0, 0);
   }
   return absl::OkStatus();
 }
 
 Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
-                          bool prod_side) const {
-  const Table* table = prod_side ? p.prod : p.dev;
+                          Side side) const {
+  const bool prod_side = side == Side::kProd;
+  const Table* table = side == Side::kProd ? p.prod
+                       : side == Side::kDev ? p.dev
+                                            : p.base;
   std::vector<std::string> cols =
       target.columns.empty() ? DataColumns(*table) : target.columns;
   Layout l;
@@ -385,8 +404,10 @@ Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
   return l;
 }
 
-absl::Status Merger::Index(bool prod_side) {
-  const DumpInput& in = prod_side ? prod_ : dev_;
+absl::Status Merger::Index(Side side) {
+  const DumpInput& in = side == Side::kProd  ? prod_
+                        : side == Side::kDev ? dev_
+                                             : *base_;
   DumpReader reader(in.data, in.name);
   DumpEvent ev;
   int64_t block = -1;
@@ -406,10 +427,15 @@ absl::Status Merger::Index(bool prod_side) {
       const TableName& name = ev.target->table;
       auto it = plan_of_.find(name.Display());
       plan = it == plan_of_.end() ? nullptr : &plans_[it->second];
+      if (plan != nullptr && side == Side::kBase && plan->base == nullptr) {
+        plan = nullptr;
+      }
       span = nullptr;
       if (plan != nullptr) {
-        layout = MakeLayout(*plan, *ev.target, prod_side);
-        std::vector<Span>& spans = prod_side ? plan->prod_spans : plan->dev_spans;
+        layout = MakeLayout(*plan, *ev.target, side);
+        std::vector<Span>& spans = side == Side::kProd  ? plan->prod_spans
+                                   : side == Side::kDev ? plan->dev_spans
+                                                        : plan->base_spans;
         // A span starts at the statement: the COPY header or the INSERT.
         spans.push_back({ev.offset, ev.offset, ev.line, scs});
         span = &spans.back();
@@ -419,7 +445,7 @@ absl::Status Merger::Index(bool prod_side) {
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).
     span->end = reader.position();
     if (ev.kind != EventKind::kRow) continue;
-    PGM_RETURN_IF_ERROR(IndexRow(*plan, prod_side, ev, layout));
+    PGM_RETURN_IF_ERROR(IndexRow(*plan, side, ev, layout));
   }
   return absl::OkStatus();
 }
@@ -446,10 +472,14 @@ uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
   return key;
 }
 
-absl::Status Merger::IndexRow(Plan& p, bool prod_side, const DumpEvent& ev,
+absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
                               const Layout& layout) {
   const std::vector<std::string_view>& f = *ev.fields;
-  const std::string& file = prod_side ? prod_.name : dev_.name;
+  // The base dump is indexed like production's: its rows are never written.
+  const bool prod_side = side != Side::kDev;
+  const std::string& file = side == Side::kProd  ? prod_.name
+                            : side == Side::kDev ? dev_.name
+                                                 : base_->name;
   uint64_t fp = kHashSeed;
   for (int c : p.shared) {
     int k = layout.dev[c];
@@ -464,9 +494,10 @@ absl::Status Merger::IndexRow(Plan& p, bool prod_side, const DumpEvent& ev,
     int64_t v;
     return ParseInt64(field(p.fks[slot].column), &v) ? v : kNoValue;
   };
-  if (prod_side) ++p.report.prod_rows; else ++p.report.dev_rows;
+  if (side == Side::kProd) ++p.report.prod_rows;
+  if (side == Side::kDev) ++p.report.dev_rows;
   if (p.mode == Mode::kMultiset) {
-    if (prod_side) p.prod_multiset.Add(fp);
+    if (side == Side::kProd) p.prod_multiset.Add(fp);
     return absl::OkStatus();
   }
   uint64_t key;
@@ -489,7 +520,9 @@ absl::Status Merger::IndexRow(Plan& p, bool prod_side, const DumpEvent& ev,
     fk_values.reserve(p.fks.size());
     for (size_t s = 0; s < p.fks.size(); ++s) fk_values.push_back(fk_value(s));
   }
-  SideIndex& index = prod_side ? *p.prod_index : *p.dev_index;
+  SideIndex& index = side == Side::kProd  ? *p.prod_index
+                     : side == Side::kDev ? *p.dev_index
+                                          : *p.base_index;
   std::optional<uint32_t> row;
   bool keyed = prod_side || p.mode == Mode::kRemap ||
                std::none_of(p.key_cols.begin(), p.key_cols.end(),
@@ -504,6 +537,7 @@ absl::Status Merger::IndexRow(Plan& p, bool prod_side, const DumpEvent& ev,
   } else {
     row = index.AddUnkeyedRow(key, fp);
   }
+  if (side == Side::kBase) return absl::OkStatus();
   if (prod_side) {
     // Same order as UniqueHash: non-FK parts, then FK parts.
     for (size_t u = 0; u < p.uniques.size(); ++u) {
@@ -654,6 +688,10 @@ bool Merger::DecideTable(int t) {
     return h;
   };
 
+  // With the dump both sides forked from, edits and deletions are known
+  // exactly; without it, inferred from the base high-water mark h.
+  const bool three_way = p.base != nullptr;
+  const SideIndex& base = *p.base_index;
   std::vector<uint8_t> decision(n, kDevOnly);
   std::vector<int64_t> unify_target(n, 0);
   std::vector<uint8_t> unify_via(n, 0);
@@ -667,7 +705,7 @@ bool Merger::DecideTable(int t) {
     prod_row[i] = static_cast<int32_t>(*pr);
     if (prod.fingerprint(*pr) == dev.fingerprint(i) && !fk_changed()) {
       decision[i] = kBase;
-      if (p.mode == Mode::kRemap) {
+      if (p.mode == Mode::kRemap && !three_way) {
         h = std::max(h, static_cast<int64_t>(dev.key(i)));
       }
     }
@@ -676,7 +714,23 @@ bool Merger::DecideTable(int t) {
     if (decision[i] == kBase) continue;
     load_fks(i);
     const int64_t k = static_cast<int64_t>(dev.key(i));
-    if (p.mode == Mode::kRemap) {
+    if (three_way) {
+      std::optional<uint32_t> br = base.Find(effective_key(i));
+      if (prod_row[i] >= 0 && br) {
+        uint64_t bfp = base.fingerprint(*br);
+        if (bfp == prod.fingerprint(prod_row[i])) {
+          decision[i] = kTakeDev;  // Edited in dev only.
+        } else if (bfp == dev.fingerprint(i) && !fk_changed()) {
+          decision[i] = kBase;  // Edited in prod only: prod's version.
+        } else {
+          decision[i] = kConflict;  // Edited on both sides.
+        }
+      } else if (prod_row[i] >= 0) {
+        decision[i] = p.mode == Mode::kRemap ? kCollision : kConflict;
+      } else {
+        decision[i] = br ? kDeleted : kDevOnly;
+      }
+    } else if (p.mode == Mode::kRemap) {
       if (prod_row[i] >= 0) {
         decision[i] = k <= h ? kConflict : kCollision;
       } else {
@@ -685,7 +739,7 @@ bool Merger::DecideTable(int t) {
     } else {
       decision[i] = prod_row[i] >= 0 ? kConflict : kDevOnly;
     }
-    if (decision[i] == kConflict) {
+    if (decision[i] == kConflict || decision[i] == kTakeDev) {
       conflict_of_row[i] = prod.key(prod_row[i]);
     }
     if (decision[i] != kDevOnly && decision[i] != kCollision) continue;
@@ -709,6 +763,11 @@ bool Merger::DecideTable(int t) {
     }
     if (clash) {
       decision[i] = kDropUnique;
+    } else if (target && p.mode == Mode::kRemap &&
+               static_cast<int64_t>(*target) == k) {
+      // The prod row with this very key: one row, edited on a side.
+      decision[i] = kConflict;
+      conflict_of_row[i] = *target;
     } else if (target) {
       decision[i] = kUnified;
       unify_target[i] = static_cast<int64_t>(*target);
@@ -755,7 +814,14 @@ bool Merger::DecideTable(int t) {
   p.unify_target = std::move(unify_target);
   p.conflict_of_row = std::move(conflict_of_row);
   p.conflict_keys.clear();
-  for (const auto& [row, key] : p.conflict_of_row) p.conflict_keys.insert(key);
+  p.prod_replaced.clear();
+  for (const auto& [row, key] : p.conflict_of_row) {
+    p.conflict_keys.insert(key);
+    if (p.decision[row] == kTakeDev ||
+        (p.decision[row] == kConflict && options_.prefer_dev)) {
+      p.prod_replaced.insert(key);
+    }
+  }
   p.report.base_high_water =
       h == std::numeric_limits<int64_t>::min() ? 0 : h;
   return changed;
@@ -811,6 +877,7 @@ absl::Status Merger::Decide() {
         case kUnified: ++r.unified; break;
         case kConflict: ++r.conflicts; break;
         case kDeleted: ++r.deleted_in_prod; break;
+        case kTakeDev: ++r.taken_from_dev; break;
         default: ++r.dropped; break;
       }
     }
@@ -972,13 +1039,29 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         if (ev.kind != EventKind::kRow) continue;
         if (ev.block != current) {
           current = ev.block;
-          layout = MakeLayout(p, *ev.target, /*prod_side=*/true);
+          layout = MakeLayout(p, *ev.target, Side::kProd);
         }
         const std::vector<std::string_view>& f = *ev.fields;
         auto field = [&](int c) -> std::string_view {
           int k = layout.dev[c];
           return k >= 0 ? f[k] : parser::kCopyNull;
         };
+        uint64_t prod_hash = kHashSeed;
+        for (size_t c = 0; c < p.prod_cols.size(); ++c) {
+          int k = layout.prod[c];
+          prod_hash = HashField(k >= 0 ? f[k] : parser::kCopyNull, prod_hash);
+        }
+        ++r.prod.rows;
+        r.prod.hash += prod_hash;
+        if (!p.conflict_keys.empty()) {
+          uint64_t key = KeyOf(p, field, /*with_fk=*/true);
+          if (p.conflict_keys.contains(key)) {
+            std::vector<uint64_t>& hashes = prod_conflict_rows[key];
+            for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
+            // Dev's version of this row is written instead (--base).
+            if (p.prod_replaced.contains(key)) continue;
+          }
+        }
         block.BeginRow();
         uint64_t row_hash = kHashSeed;
         bool first = true;
@@ -993,13 +1076,6 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         out->Append('\n');
         ++r.output.rows;
         r.output.hash += row_hash;
-        uint64_t prod_hash = kHashSeed;
-        for (size_t c = 0; c < p.prod_cols.size(); ++c) {
-          int k = layout.prod[c];
-          prod_hash = HashField(k >= 0 ? f[k] : parser::kCopyNull, prod_hash);
-        }
-        ++r.prod.rows;
-        r.prod.hash += prod_hash;
         for (size_t k = 0; k < p.lost_cols.size(); ++k) {
           int fi = layout.prod[p.lost_cols[k]];
           std::string_view v = fi >= 0 ? f[fi] : parser::kCopyNull;
@@ -1010,13 +1086,6 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
                                      ? std::string_view(*col.default_constant)
                                      : parser::kCopyNull;
           if (v != def) ++losses[k].non_default;
-        }
-        if (!p.conflict_keys.empty()) {
-          uint64_t key = KeyOf(p, field, /*with_fk=*/true);
-          if (p.conflict_keys.contains(key)) {
-            std::vector<uint64_t>& hashes = prod_conflict_rows[key];
-            for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
-          }
         }
       }
     }
@@ -1046,7 +1115,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       if (ev.kind != EventKind::kRow) continue;
       if (ev.block != current) {
         current = ev.block;
-        layout = MakeLayout(p, *ev.target, /*prod_side=*/false);
+        layout = MakeLayout(p, *ev.target, Side::kDev);
       }
       const std::vector<std::string_view>& f = *ev.fields;
       auto field = [&](int c) -> std::string_view {
@@ -1097,10 +1166,13 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         case kBase:
           ++in_both;
           continue;
+        case kTakeDev:
         case kConflict: {
           ++in_both;
           Conflict conflict;
           conflict.key = key_text();
+          conflict.kept = d == kTakeDev || options_.prefer_dev ? "dev" : "prod";
+          conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
           auto it = prod_conflict_rows.find(p.conflict_of_row[i]);
           size_t j = 0;
           for (int c : p.shared) {
@@ -1113,8 +1185,10 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
             }
             ++j;
           }
-          r.conflict_list.push_back(std::move(conflict));
-          continue;
+          const bool write_dev = conflict.kept == "dev";
+          if (d == kConflict) r.conflict_list.push_back(std::move(conflict));
+          if (!write_dev) continue;
+          break;
         }
         case kDeleted:
           r.deleted_keys.push_back(key_text());
@@ -1144,7 +1218,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           break;
       }
       if (d == kCollision) ++in_both;
-      // Emit: kDevOnly or kCollision.
+      // Emit: kDevOnly, kCollision, or a dev version that replaces prod's.
       block.BeginRow();
       uint64_t row_hash = kHashSeed;
       size_t next_manifest = 0;
@@ -1188,7 +1262,8 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   r.output_rows = r.output.rows;
   // Every dev row is accounted for exactly once.
   int64_t accounted = r.base + r.dev_only + r.remapped + r.unified +
-                      r.conflicts + r.deleted_in_prod + r.dropped;
+                      r.conflicts + r.deleted_in_prod + r.dropped +
+                      r.taken_from_dev;
   if (accounted != r.dev_rows) {
     return absl::InternalError(absl::StrCat(
         r.table, ": ", r.dev_rows, " development rows read but ", accounted,
@@ -1251,7 +1326,10 @@ void Merger::EmitSequences(OutputBuffer* out) {
 
 absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
                              const MergeOptions& options, OutputBuffer* out) {
-  Merger merger(prod, dev, options);
+  Merger merger(prod, dev, options.base.data.empty() && options.base.name.empty()
+                              ? nullptr
+                              : &options.base,
+                options);
   return merger.Run(out);
 }
 

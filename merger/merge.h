@@ -31,6 +31,11 @@ struct MergeOptions {
   // Tables production has and development dropped; their rows are lost
   // (and counted) instead of refusing the merge.
   std::vector<std::string> allow_drop;
+  // The dump both sides forked from (--base): makes the merge three-way,
+  // so edits and deletions are told apart exactly instead of inferred.
+  DumpInput base;
+  // Which version a row edited on both sides keeps (with a base only).
+  bool prefer_dev = false;
 };
 
 // Runs the merge and writes SQL to `out` (may be a discarding buffer).

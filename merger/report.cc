@@ -61,6 +61,7 @@ std::string ReportJson(const Report& report) {
                    {"conflicts", t.conflicts},
                    {"deleted_in_prod", t.deleted_in_prod},
                    {"dropped", t.dropped},
+                   {"taken_from_dev", t.taken_from_dev},
                    {"output_rows", t.output_rows}};
     j["base_high_water"] = t.base_high_water;
     Json remaps = Json::array();
@@ -78,8 +79,10 @@ std::string ReportJson(const Report& report) {
     j["unifications"] = unified;
     Json conflicts = Json::array();
     for (const Conflict& c : t.conflict_list) {
-      conflicts.push_back({{"key", c.key}, {"columns", c.columns},
-                           {"kept", "prod"}});
+      conflicts.push_back({{"key", c.key},
+                           {"columns", c.columns},
+                           {"kept", c.kept},
+                           {"edited", c.edited}});
     }
     j["conflicts"] = conflicts;
     j["deleted_in_prod"] = t.deleted_keys;
@@ -143,8 +146,7 @@ std::string ReportSummary(const Report& report) {
                             "", d.key, d.reason);
     }
   }
-  absl::StrAppendFormat(&out, "conflicts: %d (production's version kept)\n",
-                        report.total_conflicts());
+  absl::StrAppendFormat(&out, "conflicts: %d\n", report.total_conflicts());
   return out;
 }
 

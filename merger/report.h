@@ -23,6 +23,8 @@ struct Unification {
 
 struct Conflict {
   std::string key;
+  std::string kept = "prod";      // Whose version the output holds.
+  std::string edited = "unknown"; // "both" when a base dump proves it.
   std::vector<std::string> columns;  // Columns whose values differ.
 };
 
@@ -56,6 +58,7 @@ struct TableReport {
   int64_t conflicts = 0;       // Same key, other content: prod's kept.
   int64_t deleted_in_prod = 0; // Dev rows production had deleted.
   int64_t dropped = 0;         // Dev rows that could not be placed.
+  int64_t taken_from_dev = 0;  // With --base: base rows only dev edited.
   int64_t output_rows = 0;
   int64_t base_high_water = 0;  // h; 0 when not applicable.
   std::vector<KeyRange> remaps;

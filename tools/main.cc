@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,11 @@ Usage:
         --fail-on-conflict     any conflict: exit 3 and write no SQL
         --allow-drop TABLE     production table dev dropped: lose its rows
                                instead of refusing (repeatable)
+        --base BASE.sql        the dump both sides forked from: a three-way
+                               merge (a base row edited only in dev takes
+                               dev's version; deletions in prod are exact)
+        --prefer prod|dev      whose version a row edited on both sides
+                               keeps (default prod)
         --quiet                no summary on stderr
       Example: pgmerge prod.sql dev.sql --report merge.json -o merged.sql
 
@@ -113,6 +119,7 @@ int MergeCommand(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
   std::string output_path;
   std::string report_path;
+  std::string base_path;
   bool quiet = false;
   merger::MergeOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -132,6 +139,14 @@ int MergeCommand(const std::vector<std::string>& args) {
       std::string t;
       if (!value(&t)) return Usage("--allow-drop needs a table");
       options.allow_drop.push_back(t);
+    } else if (a == "--base") {
+      if (!value(&base_path)) return Usage("--base needs a dump");
+    } else if (a == "--prefer") {
+      std::string who;
+      if (!value(&who) || (who != "prod" && who != "dev")) {
+        return Usage("--prefer takes prod or dev");
+      }
+      options.prefer_dev = who == "dev";
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -148,6 +163,13 @@ int MergeCommand(const std::vector<std::string>& args) {
   if (!prod.ok()) return Fail(prod.status());
   absl::StatusOr<MappedFile> dev = OpenDump(inputs[1]);
   if (!dev.ok()) return Fail(dev.status());
+  std::optional<MappedFile> base;
+  if (!base_path.empty()) {
+    absl::StatusOr<MappedFile> b = OpenDump(base_path);
+    if (!b.ok()) return Fail(b.status());
+    base.emplace(std::move(*b));
+    options.base = {base->data(), base->name()};
+  }
   merger::DumpInput prod_in{prod->data(), prod->name()};
   merger::DumpInput dev_in{dev->data(), dev->name()};
 

@@ -349,9 +349,9 @@ base	created
 
 COPY public.categories (id, slug, title) FROM stdin;
 1	general	General
-2	help	Help
 3	news	News (dev)
 4	releases	Releases
+2	help	Help & support
 \.
 
 
@@ -450,8 +450,8 @@ COPY public.posts (id, user_id, category_id, body, title) FROM stdin;
 
 COPY public.settings (key, value) FROM stdin;
 theme	light
-lang	en
 feature_x	on
+lang	en-GB
 \.
 
 
@@ -485,7 +485,6 @@ COPY public.teams (id, name, captain_id) FROM stdin;
 COPY public.users (id, email, name, created_at) FROM stdin;
 1	u1@example.org	user 1	before-merge
 2	u2@example.org	user 2	before-merge
-3	u3@example.org	user 3	before-merge
 4	u4@example.org	user 4	before-merge
 5	u5@example.org	user 5	before-merge
 6	u6@example.org	user 6	before-merge
@@ -496,6 +495,7 @@ COPY public.users (id, email, name, created_at) FROM stdin;
 11	dan@example.org	Dan (dev)	before-merge
 12	dee@example.org	Dee (dev)	before-merge
 13	dot@example.org	Dot (dev)	before-merge
+3	u3@example.org	user 3 (renamed in dev)	before-merge
 \.
 
 

@@ -366,7 +366,6 @@ COPY public.comments (id, post_id, parent_id, body) FROM stdin;
 8	9	\N	comment 8
 9	10	\N	comment 9
 10	11	\N	comment 10
-11	2	1	a reply
 12	21	\N	prod comment
 13	21	12	prod reply
 \.
@@ -402,7 +401,6 @@ COPY public.players (id, team_id, name) FROM stdin;
 COPY public.post_tags (post_id, tag_id) FROM stdin;
 1	1
 2	2
-3	1
 21	3
 22	1
 \.

@@ -14,3 +14,6 @@ COMMIT;
 INSERT INTO documents VALUES ('00000000-0000-4000-8000-0000000000d1', 'dev design doc');
 INSERT INTO settings VALUES ('feature_x', 'on');
 INSERT INTO audit VALUES ('dev', 'seed'), ('base', 'created');
+UPDATE settings SET value = 'en-GB' WHERE key = 'lang';
+UPDATE users SET name = 'user 3 (renamed in dev)' WHERE id = 3;
+UPDATE categories SET title = 'Help & support' WHERE slug = 'help';

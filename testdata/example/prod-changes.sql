@@ -14,3 +14,5 @@ INSERT INTO settings VALUES ('maintenance', 'off');
 UPDATE settings SET value = 'dark' WHERE key = 'theme';
 UPDATE users SET name = 'user 3 (renamed in prod)' WHERE id = 3;
 INSERT INTO audit VALUES ('prod', 'login');
+DELETE FROM comments WHERE id = 11;
+DELETE FROM post_tags WHERE post_id = 3;
