@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -90,8 +91,7 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : name_(std::move(other.name_)),
       data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      dropped_(std::exchange(other.dropped_, 0)) {}
+      size_(std::exchange(other.size_, 0)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -105,18 +105,16 @@ MappedFile::~MappedFile() {
   if (data_ != nullptr && size_ > 0) munmap(const_cast<char*>(data_), size_);
 }
 
-void MappedFile::DropBefore(size_t offset) {
+void MappedFile::Release(size_t begin, size_t end) const {
   static const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  // Drop in large steps: madvise per row would cost more than it saves.
-  constexpr size_t kStep = size_t{64} << 20;
-  size_t end = offset / kPage * kPage;
-  if (end < dropped_ + kStep || size_ == 0) return;
-  madvise(const_cast<char*>(data_) + dropped_, end - dropped_, MADV_DONTNEED);
-  dropped_ = end;
+  end = std::min(end, size_);
+  size_t first = (begin + kPage - 1) / kPage * kPage;
+  size_t last = end / kPage * kPage;
+  if (size_ == 0 || last <= first) return;
+  madvise(const_cast<char*>(data_) + first, last - first, MADV_DONTNEED);
 }
 
-void MappedFile::AdviseSequential() {
-  dropped_ = 0;
+void MappedFile::AdviseSequential() const {
   if (size_ > 0) madvise(const_cast<char*>(data_), size_, MADV_SEQUENTIAL);
 }
 

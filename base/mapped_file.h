@@ -29,12 +29,14 @@ class MappedFile {
   std::string_view data() const { return {data_, size_}; }
   const std::string& name() const { return name_; }
 
-  // Tells the kernel the bytes before `offset` will not be read again in
-  // this pass, so resident memory stays flat on inputs larger than RAM.
-  void DropBefore(size_t offset);
+  // Tells the kernel that bytes [begin, end) will not be read again soon,
+  // so a pass over an input larger than RAM keeps resident memory flat
+  // (the pages are read back from the file if they are needed after all).
+  // Only whole pages inside the range are released.
+  void Release(size_t begin, size_t end) const;
 
-  // Hints sequential access for a new pass from the start.
-  void AdviseSequential();
+  // Hints sequential access for a pass from the start.
+  void AdviseSequential() const;
 
  private:
   MappedFile(std::string name, const char* data, size_t size)
@@ -43,7 +45,6 @@ class MappedFile {
   std::string name_;
   const char* data_ = nullptr;
   size_t size_ = 0;
-  size_t dropped_ = 0;
 };
 
 }  // namespace pgmerge

@@ -36,25 +36,56 @@ bool ParseInt64(std::string_view field, int64_t* out) {
   return true;
 }
 
-std::optional<uint32_t> SideIndex::AddRow(uint64_t key, uint64_t fingerprint) {
-  uint32_t row = static_cast<uint32_t>(keys_.size());
-  auto [it, inserted] = by_key_.try_emplace(key, row);
-  if (!inserted) return std::nullopt;
+void SideIndex::Reserve(size_t rows) {
+  sorted_.reserve(rows);
+  keys_.reserve(rows);
+  fingerprints_.reserve(rows);
+  fks_.reserve(rows * fk_width_);
+  uniques_.reserve(rows * unique_width_);
+}
+
+uint32_t SideIndex::AddRow(uint64_t key, uint64_t fingerprint) {
+  const uint32_t row = static_cast<uint32_t>(keys_.size());
   keys_.push_back(key);
   fingerprints_.push_back(fingerprint);
+  sorted_.emplace_back(key, row);
   return row;
 }
 
+std::optional<uint64_t> SideIndex::Finalize() {
+  // pg_dump writes rows in physical order, mostly ascending by key.
+  if (!std::is_sorted(sorted_.begin(), sorted_.end())) {
+    std::sort(sorted_.begin(), sorted_.end());
+  }
+  for (size_t i = 1; i < sorted_.size(); ++i) {
+    if (sorted_[i].first == sorted_[i - 1].first) return sorted_[i].first;
+  }
+  dense_ = !sorted_.empty() &&
+           sorted_.back().first - sorted_.front().first + 1 == sorted_.size();
+  sorted_.shrink_to_fit();
+  return std::nullopt;
+}
+
 std::optional<uint32_t> SideIndex::Find(uint64_t key) const {
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) return std::nullopt;
+  if (sorted_.empty()) return std::nullopt;
+  if (dense_) {
+    uint64_t i = key - sorted_.front().first;
+    if (i >= sorted_.size()) return std::nullopt;
+    return sorted_[i].second;
+  }
+  auto it = std::lower_bound(
+      sorted_.begin(), sorted_.end(), key,
+      [](const std::pair<uint64_t, uint32_t>& a, uint64_t b) {
+        return a.first < b;
+      });
+  if (it == sorted_.end() || it->first != key) return std::nullopt;
   return it->second;
 }
 
 size_t SideIndex::MemoryBytes() const {
   return keys_.capacity() * 8 + fingerprints_.capacity() * 8 +
          fks_.capacity() * 8 + uniques_.capacity() * 8 +
-         by_key_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1);
+         sorted_.capacity() * sizeof(sorted_[0]);
 }
 
 bool RowMultiset::Take(uint64_t fingerprint) {

@@ -35,17 +35,22 @@ class SideIndex {
   SideIndex(int fk_width, int unique_width)
       : fk_width_(fk_width), unique_width_(unique_width) {}
 
-  // Adds a row and returns its ordinal, or nullopt when `key` is already
-  // present (a duplicate key: the dump contradicts its own constraint).
-  // Callers then append exactly fk_width() FK values and unique_width()
-  // unique hashes for it.
-  std::optional<uint32_t> AddRow(uint64_t key, uint64_t fingerprint);
+  // Adds a row and returns its ordinal. Callers then append exactly
+  // fk_width() FK values and unique_width() unique hashes for it.
+  uint32_t AddRow(uint64_t key, uint64_t fingerprint);
+  // Sizes the arrays for `rows` rows (the catalog knows the count).
+  void Reserve(size_t rows);
+  // Builds the lookup structure; call once, after the last AddRow and
+  // before Find. Returns a key that occurs twice, if any (the dump then
+  // contradicts its own constraint).
+  std::optional<uint64_t> Finalize();
   // Adds a row that lookups by key never find (its key is not final yet).
   uint32_t AddUnkeyedRow(uint64_t key, uint64_t fingerprint) {
     keys_.push_back(key);
     fingerprints_.push_back(fingerprint);
     return static_cast<uint32_t>(keys_.size() - 1);
   }
+  // Finds the row with `key`. REQUIRES: Finalize() was called.
   void AddFk(int64_t value) { fks_.push_back(value); }
   void AddUnique(uint64_t hash) { uniques_.push_back(hash); }
 
@@ -70,7 +75,11 @@ class SideIndex {
   std::vector<uint64_t> fingerprints_;
   std::vector<int64_t> fks_;
   std::vector<uint64_t> uniques_;
-  absl::flat_hash_map<uint64_t, uint32_t> by_key_;
+  // (key, row) of keyed rows sorted by key, for binary search: 16 bytes a
+  // key and no rehashing, where a hash map would cost twice that.
+  std::vector<std::pair<uint64_t, uint32_t>> sorted_;
+  size_t keyed_rows_ = 0;
+  bool dense_ = false;  // Keys are exactly first..first+n-1: index by value.
 };
 
 // A multiset of row fingerprints, for tables with no key at all.

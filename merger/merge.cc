@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/page_releaser.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "keyspace/key_index.h"
@@ -205,11 +206,14 @@ class Merger {
 };
 
 absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
-  PGM_ASSIGN_OR_RETURN(prod_catalog_, parser::ReadCatalog(prod_.data, prod_.name));
-  PGM_ASSIGN_OR_RETURN(dev_catalog_, parser::ReadCatalog(dev_.data, dev_.name));
+  PGM_ASSIGN_OR_RETURN(prod_catalog_,
+                       parser::ReadCatalog(prod_.data, prod_.name, prod_.file));
+  PGM_ASSIGN_OR_RETURN(dev_catalog_,
+                       parser::ReadCatalog(dev_.data, dev_.name, dev_.file));
   if (base_ != nullptr) {
-    PGM_ASSIGN_OR_RETURN(base_catalog_,
-                         parser::ReadCatalog(base_->data, base_->name));
+    PGM_ASSIGN_OR_RETURN(base_catalog_, parser::ReadCatalog(base_->data,
+                                                            base_->name,
+                                                            base_->file));
   }
   report_.prod_file = prod_.name;
   report_.dev_file = dev_.name;
@@ -378,6 +382,9 @@ absl::Status Merger::BuildPlans() {
     p.prod_index = std::make_unique<SideIndex>(0, 0);
     p.dev_index = std::make_unique<SideIndex>(fk_width, unique_width);
     p.base_index = std::make_unique<SideIndex>(0, 0);
+    p.dev_index->Reserve(p.dev->row_count);
+    if (p.prod != nullptr) p.prod_index->Reserve(p.prod->row_count);
+    if (p.base != nullptr) p.base_index->Reserve(p.base->row_count);
   }
   return absl::OkStatus();
 }
@@ -409,6 +416,7 @@ absl::Status Merger::Index(Side side) {
                         : side == Side::kDev ? dev_
                                              : *base_;
   DumpReader reader(in.data, in.name);
+  PageReleaser releaser(in.file, 0);
   DumpEvent ev;
   int64_t block = -1;
   Plan* plan = nullptr;
@@ -419,6 +427,7 @@ absl::Status Merger::Index(Side side) {
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
     if (!more) break;
+    releaser.Advance(reader.position());
     if (ev.kind == EventKind::kStatement || ev.kind == EventKind::kMeta) {
       continue;
     }
@@ -446,6 +455,20 @@ absl::Status Merger::Index(Side side) {
     span->end = reader.position();
     if (ev.kind != EventKind::kRow) continue;
     PGM_RETURN_IF_ERROR(IndexRow(*plan, side, ev, layout));
+  }
+  releaser.Finish(reader.position());
+  for (Plan& p : plans_) {
+    SideIndex& index = side == Side::kProd  ? *p.prod_index
+                       : side == Side::kDev ? *p.dev_index
+                                            : *p.base_index;
+    if (std::optional<uint64_t> dup = index.Finalize()) {
+      std::string key = p.mode == Mode::kRemap
+                            ? absl::StrCat(static_cast<int64_t>(*dup))
+                            : "(a composite or text key)";
+      return absl::DataLossError(absl::StrCat(
+          in.name, ": duplicate key ", key, " in ", p.report.table,
+          ": the dump breaks its own key constraint"));
+    }
   }
   return absl::OkStatus();
 }
@@ -515,27 +538,16 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
   } else {
     key = KeyOf(p, field, prod_side);
   }
-  std::vector<int64_t> fk_values;
-  if (!prod_side) {
-    fk_values.reserve(p.fks.size());
-    for (size_t s = 0; s < p.fks.size(); ++s) fk_values.push_back(fk_value(s));
-  }
   SideIndex& index = side == Side::kProd  ? *p.prod_index
                      : side == Side::kDev ? *p.dev_index
                                           : *p.base_index;
-  std::optional<uint32_t> row;
   bool keyed = prod_side || p.mode == Mode::kRemap ||
                std::none_of(p.key_cols.begin(), p.key_cols.end(),
                             [&](int c) { return p.fk_slot[c] >= 0; });
   if (keyed) {
-    row = index.AddRow(key, fp);
-    if (!row) {
-      return InputError(file, ev.line,
-                        absl::StrCat("duplicate key in ", p.report.table,
-                                     ": the dump breaks its own constraint"));
-    }
+    index.AddRow(key, fp);
   } else {
-    row = index.AddUnkeyedRow(key, fp);
+    index.AddUnkeyedRow(key, fp);
   }
   if (side == Side::kBase) return absl::OkStatus();
   if (prod_side) {
@@ -555,7 +567,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
     }
     return absl::OkStatus();
   }
-  for (int64_t v : fk_values) index.AddFk(v);
+  for (size_t s = 0; s < p.fks.size(); ++s) index.AddFk(fk_value(s));
   for (size_t u = 0; u < p.uniques.size(); ++u) {
     // Non-FK parts now; FK parts at decision time (see UniqueHash).
     uint64_t h = kHashSeed;
@@ -945,6 +957,7 @@ absl::Status Merger::Emit(OutputBuffer* out) {
       "--\n-- Merged by pgmerge: production's rows with development's new "
       "rows,\n-- in development's schema.\n--\n\n");
   DumpReader reader(dev_.data, dev_.name);
+  PageReleaser releaser(dev_.file, 0);
   DumpEvent ev;
   bool data_done = false;
   bool sequences_done = false;
@@ -959,6 +972,7 @@ absl::Status Merger::Emit(OutputBuffer* out) {
   for (;;) {
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
     if (!more) break;
+    releaser.Advance(reader.position());
     switch (ev.kind) {
       case EventKind::kMeta:
         // \connect would leave the shadow database; \restrict and others
@@ -1030,12 +1044,17 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     for (const Span& span : p.prod_spans) {
       DumpReader reader(prod_.data.substr(span.begin, span.end - span.begin),
                         prod_.name, span.line, span.standard_strings);
+      PageReleaser releaser(prod_.file, span.begin);
       DumpEvent ev;
       int64_t current = -1;
       Layout layout;
       for (;;) {
         PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
-        if (!more) break;
+        if (!more) {
+          releaser.Finish(span.end);
+          break;
+        }
+        releaser.Advance(span.begin + reader.position());
         if (ev.kind != EventKind::kRow) continue;
         if (ev.block != current) {
           current = ev.block;
@@ -1106,12 +1125,17 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   for (const Span& span : p.dev_spans) {
     DumpReader reader(dev_.data.substr(span.begin, span.end - span.begin),
                       dev_.name, span.line, span.standard_strings);
+    PageReleaser releaser(dev_.file, span.begin);
     DumpEvent ev;
     int64_t current = -1;
     Layout layout;
     for (;;) {
       PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
-      if (!more) break;
+      if (!more) {
+        releaser.Finish(span.end);
+        break;
+      }
+      releaser.Advance(span.begin + reader.position());
       if (ev.kind != EventKind::kRow) continue;
       if (ev.block != current) {
         current = ev.block;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/mapped_file.h"
 #include "base/output.h"
 #include "merger/report.h"
 
@@ -23,6 +24,9 @@ namespace pgmerge::merger {
 struct DumpInput {
   std::string_view data;  // The whole plain-format dump; must outlive Merge.
   std::string name;       // For messages: "FILE:LINE: ...".
+  // The mapping `data` views, if any: its pages are released behind each
+  // pass so resident memory does not grow with the size of the dumps.
+  const MappedFile* file = nullptr;
 };
 
 struct MergeOptions {

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/page_releaser.h"
 #include "base/status.h"
 #include "parser/copy_text.h"
 #include "parser/dump_reader.h"
@@ -725,7 +726,8 @@ int64_t Catalog::total_rows() const {
 }
 
 absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
-                                    const std::string& file_name) {
+                                    const std::string& file_name,
+                                    const MappedFile* file) {
   switch (DetectDumpFormat(input)) {
     case DumpFormat::kCustom:
       return InputError(file_name, 1,
@@ -743,11 +745,13 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   }
   DumpReader reader(input, file_name);
   CatalogBuilder builder(file_name);
+  PageReleaser releaser(file, 0);
   DumpEvent ev;
   bool saw_sql = false;
   for (;;) {
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
     if (!more) break;
+    releaser.Advance(reader.position());
     switch (ev.kind) {
       case EventKind::kStatement:
         saw_sql = true;
@@ -767,6 +771,7 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
     return InputError(file_name, 1,
                       "not a pg_dump file: it holds no SQL statement");
   }
+  releaser.Finish(reader.position());
   PGM_RETURN_IF_ERROR(builder.Finish());
   return builder.Take();
 }

@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "base/mapped_file.h"
 #include "parser/names.h"
 
 namespace pgmerge::parser {
@@ -128,8 +129,11 @@ class Catalog {
 // Reads the whole dump once and builds its catalog: every statement but
 // INSERT goes through libpg_query; rows are counted and checked against
 // their table's columns. REQUIRES: `input` is a plain-format dump.
+// `file`, when given, is the mapping `input` views; its pages are released
+// behind the reader.
 absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
-                                    const std::string& file_name);
+                                    const std::string& file_name,
+                                    const MappedFile* file = nullptr);
 
 }  // namespace pgmerge::parser
 

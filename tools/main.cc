@@ -101,7 +101,7 @@ int Inspect(const std::vector<std::string>& args) {
   if (!file.ok()) return Fail(file.status());
   file->AdviseSequential();
   absl::StatusOr<parser::Catalog> catalog =
-      parser::ReadCatalog(file->data(), file->name());
+      parser::ReadCatalog(file->data(), file->name(), &*file);
   if (!catalog.ok()) return Fail(catalog.status());
   std::string out = json ? CatalogJson(*catalog, file->name())
                          : CatalogText(*catalog, file->name());
@@ -168,10 +168,10 @@ int MergeCommand(const std::vector<std::string>& args) {
     absl::StatusOr<MappedFile> b = OpenDump(base_path);
     if (!b.ok()) return Fail(b.status());
     base.emplace(std::move(*b));
-    options.base = {base->data(), base->name()};
+    options.base = {base->data(), base->name(), &*base};
   }
-  merger::DumpInput prod_in{prod->data(), prod->name()};
-  merger::DumpInput dev_in{dev->data(), dev->name()};
+  merger::DumpInput prod_in{prod->data(), prod->name(), &*prod};
+  merger::DumpInput dev_in{dev->data(), dev->name(), &*dev};
 
   // To a file: write beside it and rename, so a failed merge leaves no
   // half-written SQL behind.
