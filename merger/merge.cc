@@ -59,6 +59,7 @@ enum Decision : uint8_t {
   kDropUnique,   // Matches different prod rows on different unique keys.
   kDropOrphan,   // Points at a parent row that is not in the output.
   kTakeDev,      // With --base: dev's edit of a base row replaces prod's.
+  kProdEdit,     // With --base: prod edited a base row dev left alone.
 };
 
 // Marks a remap target not yet allocated (a fresh key): no prod row can
@@ -222,12 +223,12 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
   PGM_RETURN_IF_ERROR(Index(Side::kDev));
   if (base_ != nullptr) PGM_RETURN_IF_ERROR(Index(Side::kBase));
   PGM_RETURN_IF_ERROR(Decide());
-  if (options_.fail_on_conflict && report_.total_conflicts() > 0) {
-    OutputBuffer discard(-1);
-    PGM_RETURN_IF_ERROR(Emit(&discard));  // Fills in the report's details.
+  int64_t conflicts = 0;
+  for (const Plan& p : plans_) conflicts += p.report.conflicts;
+  if (options_.fail_on_conflict && conflicts > 0) {
     return absl::AbortedError(absl::StrCat(
-        report_.total_conflicts(),
-        " conflicts and --fail-on-conflict: nothing written"));
+        conflicts, " conflicts and --fail-on-conflict: nothing written "
+                   "(run without it and see --report for the rows)"));
   }
   PGM_RETURN_IF_ERROR(Emit(out));
   PGM_RETURN_IF_ERROR(out->Flush());
@@ -733,7 +734,7 @@ bool Merger::DecideTable(int t) {
         if (bfp == prod.fingerprint(prod_row[i])) {
           decision[i] = kTakeDev;  // Edited in dev only.
         } else if (bfp == dev.fingerprint(i) && !fk_changed()) {
-          decision[i] = kBase;  // Edited in prod only: prod's version.
+          decision[i] = kProdEdit;  // Edited in prod only: prod's version.
         } else {
           decision[i] = kConflict;  // Edited on both sides.
         }
@@ -883,7 +884,8 @@ absl::Status Merger::Decide() {
     TableReport& r = p.report;
     for (uint8_t d : p.decision) {
       switch (d) {
-        case kBase: ++r.base; break;
+        case kBase:
+        case kProdEdit: ++r.base; break;
         case kDevOnly: ++r.dev_only; break;
         case kCollision: ++r.remapped; break;
         case kUnified: ++r.unified; break;
@@ -1190,6 +1192,10 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         case kBase:
           ++in_both;
           continue;
+        case kProdEdit:
+          ++in_both;
+          r.prod_edit_keys.push_back(key_text());
+          continue;
         case kTakeDev:
         case kConflict: {
           ++in_both;
@@ -1210,7 +1216,11 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
             ++j;
           }
           const bool write_dev = conflict.kept == "dev";
-          if (d == kConflict) r.conflict_list.push_back(std::move(conflict));
+          if (d == kConflict) {
+            r.conflict_list.push_back(std::move(conflict));
+          } else {
+            r.dev_edit_keys.push_back(std::move(conflict.key));
+          }
           if (!write_dev) continue;
           break;
         }

@@ -86,6 +86,8 @@ std::string ReportJson(const Report& report) {
     }
     j["conflicts"] = conflicts;
     j["deleted_in_prod"] = t.deleted_keys;
+    j["dev_edits"] = t.dev_edit_keys;
+    j["prod_edits"] = t.prod_edit_keys;
     Json dropped = Json::array();
     for (const DroppedRow& d : t.dropped_list) {
       dropped.push_back({{"key", d.key}, {"reason", d.reason}});

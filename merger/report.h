@@ -65,6 +65,8 @@ struct TableReport {
   std::vector<Unification> unifications;
   std::vector<Conflict> conflict_list;
   std::vector<std::string> deleted_keys;
+  std::vector<std::string> dev_edit_keys;  // With --base: taken from dev.
+  std::vector<std::string> prod_edit_keys;  // With --base: prod's edits.
   std::vector<DroppedRow> dropped_list;
   std::vector<ColumnLoss> lost_columns;
   bool only_in_prod = false;  // Dropped by dev (allowed by --allow-drop).

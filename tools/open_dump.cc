@@ -1,5 +1,6 @@
 #include "tools/open_dump.h"
 
+#include <fcntl.h>
 #include <glob.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -55,20 +56,37 @@ absl::StatusOr<MappedFile> ConvertWithPgRestore(const std::string& path,
   int fd = mkstemp(out.data());
   if (fd < 0) return absl::InternalError("cannot create a temporary file");
   close(fd);
+  // pg_restore's messages are kept and the first one quoted in ours, so
+  // the user sees one error line, and stdout stays clean.
+  std::string errors = out + ".err";
   pid_t pid = fork();
   if (pid == 0) {
-    // pg_restore's own messages go to our stderr; stdout stays clean.
+    int fd = open(errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+      dup2(fd, 2);
+      dup2(fd, 1);
+    }
     execl(pg_restore.c_str(), "pg_restore", "-f", out.c_str(), path.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0) {
+  bool ok = pid > 0 && waitpid(pid, &status, 0) >= 0 && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0;
+  std::string first_error;
+  if (FILE* f = fopen(errors.c_str(), "r")) {
+    char line[512];
+    if (fgets(line, sizeof line, f) != nullptr) first_error = line;
+    fclose(f);
+  }
+  unlink(errors.c_str());
+  while (!first_error.empty() && first_error.back() == '\n') first_error.pop_back();
+  if (!ok) {
     unlink(out.c_str());
     return InputError(path, 1,
                       absl::StrCat("a ", AsAbsl(kind), " dump that ", pg_restore,
-                                   " could not convert to plain SQL"));
+                                   " could not convert to plain SQL (",
+                                   first_error, ")"));
   }
   absl::StatusOr<MappedFile> mapped = MappedFile::Open(out);
   unlink(out.c_str());  // The mapping keeps the data alive.
