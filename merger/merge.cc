@@ -94,6 +94,7 @@ struct Plan {
   std::vector<int> lost_cols;          // prod_cols dev no longer has.
   Mode mode = Mode::kMultiset;
   std::vector<int> key_cols;           // Indices into dev_cols.
+  std::vector<int> shown_key_cols;     // The whole key, as reports show it.
   std::vector<TrackedFk> fks;
   std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
   std::vector<NaturalUnique> uniques;
@@ -273,11 +274,33 @@ absl::Status Merger::BuildPlans() {
         }
         p.key_cols.push_back(i);
       }
+      p.shown_key_cols = p.key_cols;
       parser::KeyKind kind = t.key_kind();
       p.mode = (kind == parser::KeyKind::kSerial ||
                 kind == parser::KeyKind::kIdentity)
                    ? Mode::kRemap
                    : Mode::kFixed;
+      if (kind == parser::KeyKind::kComposite) {
+        // A composite key with one sequence-drawn integer column, as
+        // payment(payment_date, payment_id): that column alone tells rows
+        // apart, and two rows sharing its value collide; it is remapped.
+        std::vector<int> drawn;
+        for (int c : p.key_cols) {
+          const parser::Column& col = t.columns[t.ColumnIndex(p.dev_cols[c])];
+          bool is_fk = false;
+          for (const parser::ForeignKey& fk : t.foreign_keys) {
+            is_fk |= IndexOf(fk.columns, col.name) >= 0;
+          }
+          if (!is_fk && IsIntegerType(col.type_name) &&
+              (!col.sequence.empty() || col.identity != parser::Identity::kNone)) {
+            drawn.push_back(c);
+          }
+        }
+        if (drawn.size() == 1) {
+          p.mode = Mode::kRemap;
+          p.key_cols = drawn;
+        }
+      }
     }
     for (size_t i = 0; i < p.dev_cols.size(); ++i) {
       const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
@@ -521,7 +544,23 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
   if (side == Side::kProd) ++p.report.prod_rows;
   if (side == Side::kDev) ++p.report.dev_rows;
   if (p.mode == Mode::kMultiset) {
-    if (side == Side::kProd) p.prod_multiset.Add(fp);
+    if (side != Side::kProd) return absl::OkStatus();
+    p.prod_multiset.Add(fp);
+    // Natural unique keys still hold: dev rows are checked against these
+    // while they are written (EmitTable).
+    for (size_t u = 0; u < p.uniques.size(); ++u) {
+      uint64_t h = kHashSeed;
+      bool null = false;
+      for (int pass = 0; pass < 2; ++pass) {
+        for (int c : p.uniques[u].columns) {
+          if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
+          std::string_view v = field(c);
+          null |= v == parser::kCopyNull;
+          h = HashField(v, h);
+        }
+      }
+      if (!null) p.prod_unique[u].try_emplace(h, 0);
+    }
     return absl::OkStatus();
   }
   uint64_t key;
@@ -1160,13 +1199,14 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       }
       auto key_text = [&]() {
         std::vector<std::string> parts;
-        for (int c : p.key_cols) parts.emplace_back(field(c));
+        for (int c : p.shown_key_cols) parts.emplace_back(field(c));
         if (parts.empty()) {
           for (int c : p.shared) parts.emplace_back(field(c));
         }
         return absl::StrJoin(parts, ",");
       };
       uint8_t d;
+      uint8_t unified_via = 0;
       if (p.mode == Mode::kMultiset) {
         if (orphan) {
           d = kDropOrphan;
@@ -1179,10 +1219,33 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
                      : HashField(field(c), fp);
           }
           d = p.prod_multiset.Take(fp) ? kBase : kDevOnly;
+          if (d == kDevOnly && !p.uniques.empty()) {
+            // A new row equal to a prod row on a natural unique key.
+            for (size_t u = 0; u < p.uniques.size() && d == kDevOnly; ++u) {
+              uint64_t h = kHashSeed;
+              bool null = false;
+              for (int pass = 0; pass < 2; ++pass) {
+                for (int c : p.uniques[u].columns) {
+                  int slot = p.fk_slot[c];
+                  if ((slot >= 0) != (pass == 1)) continue;
+                  std::string_view v = field(c);
+                  null |= v == parser::kCopyNull;
+                  h = slot >= 0 && fk_values[slot] != kNoValue
+                          ? HashField(absl::StrCat(Rewrite(p, slot, fk_values[slot])), h)
+                          : HashField(v, h);
+                }
+              }
+              if (!null && p.prod_unique[u].contains(h)) {
+                d = kUnified;
+                unified_via = static_cast<uint8_t>(u);
+              }
+            }
+          }
         }
         switch (d) {
           case kBase: ++r.base; break;
           case kDevOnly: ++r.dev_only; break;
+          case kUnified: ++r.unified; break;
           default: ++r.dropped; break;
         }
       } else {
@@ -1232,7 +1295,9 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           u.dev_key = key_text();
           u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.unify_target[i])
                                               : u.dev_key;
-          u.unique_key = p.uniques[p.unify_via[i]].name;
+          u.unique_key = p.uniques[p.mode == Mode::kMultiset ? unified_via
+                                                              : p.unify_via[i]]
+                             .name;
           r.unifications.push_back(std::move(u));
           if (p.mode == Mode::kRemap && p.unify_target[i] == static_cast<int64_t>(
                                             KeyOf(p, field, false))) {

@@ -350,8 +350,16 @@ class Checker {
                         const TableReport& r) {
     std::multiset<std::string> have;
     for (const auto& row : s.rows) have.insert(Signature(shadow_, s, row, false));
+    // Rows of a table without a key are named by all their shared columns.
+    std::vector<int> key = d.key;
+    if (key.empty()) {
+      const TableData* p = Find(prod_, d.name);
+      for (size_t c = 0; c < d.columns.size(); ++c) {
+        if (p == nullptr || p->Col(d.columns[c]) >= 0) key.push_back(c);
+      }
+    }
     for (const auto& row : d.rows) {
-      std::string k = d.key.empty() ? "" : Join(row, d.key);
+      std::string k = Join(row, key);
       if (!k.empty() && (r.conflicts_kept_prod.count(k) || r.deleted.count(k) ||
                          r.dropped.count(k) || r.unified.count(k) ||
                          r.prod_edits.count(k))) {

@@ -171,5 +171,33 @@ TEST_F(MergeTest, ExampleAppThreeWayWithBase) {
   EXPECT_EQ(value("SELECT name FROM users WHERE id = 3"), "user 3 (renamed in dev)");
 }
 
+// The checker itself must catch what it is there to catch.
+TEST_F(MergeTest, CheckerCatchesWrongReferenceAndMissingRow) {
+  std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
+  std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
+  MergeRun run = RunMerge(DumpDb(prod, {}), DumpDb(dev, {}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<std::string> sabotage = {
+      // A dev post pointing at prod's user with the same old key.
+      "UPDATE posts SET user_id = 11 WHERE body = 'dev post by Dan'",
+      // A dev row lost.
+      "DELETE FROM post_tags WHERE post_id = 1 AND tag_id = "
+      "(SELECT id FROM tags WHERE name = 'release')",
+      // A prod row changed.
+      "UPDATE settings SET value = 'x' WHERE key = 'maintenance'",
+      // A remapped parent's child left behind on the old key.
+      "UPDATE comments SET parent_id = 12 WHERE body = 'dev reply'",
+  };
+  for (const std::string& sql : sabotage) {
+    SCOPED_TRACE(sql);
+    std::string shadow = Name("shadow");
+    ASSERT_TRUE(pg_->CreateDatabase(shadow).ok());
+    ASSERT_TRUE(pg_->Restore(shadow, run.sql_file).ok());
+    ASSERT_TRUE(CheckMerge(pg_, prod, dev, shadow, run.report).ok());
+    ASSERT_TRUE(pg_->Exec(shadow, "SET session_replication_role = replica;\n" + sql).ok());
+    EXPECT_FALSE(CheckMerge(pg_, prod, dev, shadow, run.report).ok());
+  }
+}
+
 }  // namespace
 }  // namespace pgmerge::testing

@@ -1,0 +1,203 @@
+// Every shared sample database, with production's and development's changes
+// generated on top (new rows in every table, parents first, pointing at the
+// side's own new parents, keys colliding between the sides), merged and
+// checked row by row in a real PostgreSQL.
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "parser/names.h"
+#include "tests/merge_checker.h"
+#include "tests/test_postgres.h"
+
+namespace pgmerge::testing {
+namespace {
+
+using parser::QuoteIdentifierAlways;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+constexpr int kNewRows = 5;  // Per table and side.
+
+struct Table {
+  std::string oid, qualified;
+  bool has_pk_or_unique = false;
+};
+
+// Adds kNewRows rows to every table, as copies of existing rows with their
+// text changed by `tag` (so the two sides' new rows differ), keys drawn from
+// the sequences (so the sides' keys collide), foreign keys pointed at the
+// side's newest parents, text keys and unique values made new.
+absl::Status GenerateChanges(TestPostgres* pg, const std::string& db,
+                             const std::string& tag) {
+  // Leaf tables, parents before children (by foreign-key depth).
+  absl::StatusOr<Rows> tables = pg->Query(db, R"(
+    WITH RECURSIVE t AS (
+      SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')),
+    dep(oid, depth) AS (
+      SELECT oid, 0 FROM t
+      UNION ALL
+      SELECT co.conrelid, d.depth + 1 FROM dep d
+      JOIN pg_constraint co ON co.contype = 'f' AND co.confrelid = d.oid
+        AND co.conrelid <> co.confrelid
+      WHERE d.depth < 20)
+    SELECT t.oid, t.name, max(dep.depth) FROM t JOIN dep USING (oid)
+    GROUP BY 1, 2 ORDER BY 3, 2)");
+  if (!tables.ok()) return tables.status();
+  std::set<std::string> grown;  // Tables that got new rows on this side.
+  for (const auto& t : *tables) {
+    const std::string& oid = *t[0];
+    const std::string& name = *t[1];
+    absl::StatusOr<Rows> cols = pg->Query(db, absl::StrCat(R"(
+      SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+             a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid), '') LIKE 'nextval(%',
+             a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype),
+             CASE WHEN a.atttypmod > 4 AND a.atttypid IN ('varchar'::regtype, 'bpchar'::regtype)
+                  THEN a.atttypmod - 4 END,
+             EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conrelid = a.attrelid
+                     AND co.contype IN ('p', 'u') AND a.attnum = ANY (co.conkey)),
+             (SELECT format('%s|%s|%s', co.confrelid::regclass::text,
+                            (SELECT attname FROM pg_attribute WHERE attrelid = co.confrelid
+                             AND attnum = co.confkey[1]),
+                            (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                             WHERE attrelid = co.confrelid AND attnum = co.confkey[1]))
+              FROM pg_constraint co WHERE co.conrelid = a.attrelid AND co.contype = 'f'
+                AND co.conkey = ARRAY[a.attnum] LIMIT 1),
+             a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+      FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = )", oid, R"( AND a.attnum > 0 AND NOT a.attisdropped
+        AND a.attgenerated = '' ORDER BY a.attnum)"));
+    if (!cols.ok()) return cols.status();
+    std::vector<std::string> names, exprs;
+    for (const auto& c : *cols) {
+      std::string col = QuoteIdentifierAlways(*c[0]);
+      bool drawn = *c[2] == "t", text = *c[3] == "t", unique = *c[5] == "t";
+      bool integer = *c[7] == "t";
+      std::string expr = "s." + col;
+      if (drawn) continue;  // The sequence gives the side's next key.
+      if (c[6]) {
+        // A foreign key: to one of the parent's newest rows, which are this
+        // side's own when the parent is keyed by a sequence.
+        std::vector<std::string> f = absl::StrSplit(*c[6], '|');
+        if (grown.count(f[0]) && (f[2] == "integer" || f[2] == "bigint" ||
+                                  f[2] == "smallint")) {
+          expr = absl::StrCat("(SELECT ", QuoteIdentifierAlways(f[1]), " FROM ", f[0],
+                              " ORDER BY 1 DESC LIMIT 1 OFFSET ((s.rn - 1) % ",
+                              kNewRows, "))");
+          if (!unique) expr = absl::StrCat("coalesce(", expr, ", s.", col, ")");
+        }
+      } else if (unique && text) {
+        // Same new value on both sides for unique text: the sides unify.
+        expr = absl::StrCat("s.", col, " || '+'");
+      } else if (unique && integer) {
+        expr = absl::StrCat("s.", col, " + (SELECT max(", col, ") FROM ", name, ")");
+      } else if (text) {
+        expr = absl::StrCat("s.", col, " || '", tag, "'");
+      }
+      if (text && c[4]) expr = absl::StrCat("left(", expr, ", ", *c[4], ")");
+      names.push_back(col);
+      exprs.push_back(expr);
+    }
+    if (names.empty()) continue;
+    absl::Status s = pg->Exec(db, absl::StrCat(
+        "INSERT INTO ", name, " (", absl::StrJoin(names, ", "), ") SELECT ",
+        absl::StrJoin(exprs, ", "), " FROM (SELECT *, row_number() OVER () AS rn FROM ONLY ",
+        name, " LIMIT ", kNewRows, ") s ON CONFLICT DO NOTHING"));
+    if (!s.ok()) return s;
+    grown.insert(name);
+  }
+  return absl::OkStatus();
+}
+
+class DatasetMergeTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DatasetMergeTest, MergedShadowHoldsEveryRow) {
+  TestPostgres* pg = SharedTestPostgres();
+  ASSERT_NE(pg, nullptr);
+  std::string dump = absl::StrCat(SharedTestdata(), "/", GetParam());
+  std::string base = "ds" + std::to_string(std::hash<std::string>()(GetParam()) % 100000);
+  std::string prod = base + "_prod", dev = base + "_dev", shadow = base + "_shadow";
+  for (const std::string& db : {prod, dev}) {
+    ASSERT_TRUE(pg->CreateDatabase(db).ok());
+    absl::Status s = pg->Restore(db, dump);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  absl::Status s = GenerateChanges(pg, prod, " (prod)");
+  ASSERT_TRUE(s.ok()) << s;
+  // Development's migration: a new column with a default on its first
+  // table, then its seed rows.
+  absl::StatusOr<std::string> first = pg->QueryValue(dev, R"(
+    SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY c.relname LIMIT 1)");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(pg->Exec(dev, absl::StrCat("ALTER TABLE ", *first,
+                                         " ADD COLUMN pgmerge_note text DEFAULT 'dev'"))
+                  .ok());
+  s = GenerateChanges(pg, dev, " (dev)");
+  ASSERT_TRUE(s.ok()) << s;
+
+  std::string prod_dump = absl::StrCat(pg->tmp_dir(), "/", prod, ".sql");
+  std::string dev_dump = absl::StrCat(pg->tmp_dir(), "/", dev, ".sql");
+  ASSERT_TRUE(pg->Dump(prod, {}, prod_dump).ok());
+  ASSERT_TRUE(pg->Dump(dev, {"--inserts"}, dev_dump).ok());
+  std::string merged = absl::StrCat(pg->tmp_dir(), "/", base, ".merged.sql");
+  std::string report = merged + ".json";
+  absl::StatusOr<CommandResult> r = RunCommand(
+      {PGMERGE_BINARY, prod_dump, dev_dump, "--report", report}, {}, merged);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  ASSERT_TRUE(pg->CreateDatabase(shadow).ok());
+  s = pg->Restore(shadow, merged);
+  ASSERT_TRUE(s.ok()) << s;
+  s = CheckMerge(pg, prod, dev, shadow, ReadFile(report));
+  EXPECT_TRUE(s.ok()) << s << "\n" << r->err;
+  // The generated rows really collided: keys were remapped, rows unified
+  // or conflicts reported somewhere.
+  nlohmann::json j = nlohmann::json::parse(ReadFile(report));
+  int64_t collided = 0;
+  for (const auto& t : j["tables"]) {
+    collided += t["counts"]["remapped"].get<int64_t>() +
+                t["counts"]["unified"].get<int64_t>() +
+                t["counts"]["conflicts"].get<int64_t>();
+  }
+  EXPECT_GT(collided, 0) << r->err;
+  for (const std::string& db : {prod, dev, shadow}) {
+    ASSERT_TRUE(pg->DropDatabase(db).ok());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SharedDumps, DatasetMergeTest,
+    ::testing::Values("chinook/chinook.dump.sql",
+                      "chinook/chinook_auto_increment.dump.sql",
+                      "chinook/chinook_serial.dump.sql",
+                      "french_towns/french_towns.dump.sql",
+                      "iso3166/iso3166.dump.sql", "northwind/northwind.dump.sql",
+                      "pagila/pagila.dump.sql"),
+    [](const ::testing::TestParamInfo<std::string>& info) {
+      std::string name = info.param.substr(info.param.find('/') + 1);
+      for (char& c : name) {
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return name;
+    });
+
+}  // namespace
+}  // namespace pgmerge::testing
