@@ -209,6 +209,8 @@ class CatalogBuilder {
   explicit CatalogBuilder(const std::string& file_name) : file_(file_name) {}
 
   absl::Status Statement(std::string_view sql, int64_t line);
+  // Checks a data block's table and columns when it starts.
+  absl::Status Block(const DumpEvent& ev);
   absl::Status Row(const DumpEvent& ev);
   absl::Status Finish();
   Catalog Take() { return std::move(catalog_); }
@@ -578,7 +580,7 @@ absl::Status CatalogBuilder::Setval(const Json& node, int64_t line) {
   return absl::OkStatus();
 }
 
-absl::Status CatalogBuilder::Row(const DumpEvent& ev) {
+absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
   if (ev.block != last_block_) {
     last_block_ = ev.block;
     block_table_ = catalog_.FindTable(ev.target->table);
@@ -599,6 +601,11 @@ absl::Status CatalogBuilder::Row(const DumpEvent& ev) {
       }
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogBuilder::Row(const DumpEvent& ev) {
+  PGM_RETURN_IF_ERROR(Block(ev));
   if (ev.fields->size() != block_width_) {
     return InputError(file_, ev.line,
                       absl::StrCat("row for ", block_table_->name.Display(),
@@ -761,8 +768,11 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
         saw_sql = true;
         PGM_RETURN_IF_ERROR(builder.Row(ev));
         break;
-      case EventKind::kMeta:
       case EventKind::kCopyStart:
+        saw_sql = true;
+        PGM_RETURN_IF_ERROR(builder.Block(ev));
+        break;
+      case EventKind::kMeta:
       case EventKind::kCopyEnd:
         break;
     }

@@ -1,0 +1,91 @@
+#include "parser/copy_text.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace pgmerge::parser {
+namespace {
+
+TEST(CopyTextTest, DecodesEveryEscape) {
+  struct Case {
+    std::string in, out;
+  };
+  const std::vector<Case> cases = {
+      {"plain", "plain"},   {"a\\\\b", "a\\b"},  {"\\t", "\t"},
+      {"\\n", "\n"},        {"\\r", "\r"},       {"\\b", "\b"},
+      {"\\f", "\f"},        {"\\v", "\v"},       {"\\101", "A"},
+      {"\\1", "\x01"},      {"\\0012", std::string("\x01", 1) + "2"},
+      {"\\x41", "A"},       {"\\x4", "\x04"},    {"\\x4g", "\x04g"},
+      {"\\xg", "xg"},       {"\\q", "q"},        {"\\.", "."},
+      {"end\\", "end\\"},
+  };
+  for (const Case& c : cases) {
+    std::string scratch;
+    EXPECT_EQ(DecodeCopyField(c.in, &scratch), c.out) << c.in;
+  }
+}
+
+TEST(CopyTextTest, ZeroCopyWithoutEscapes) {
+  std::string field = "no escapes here";
+  std::string scratch;
+  std::string_view out = DecodeCopyField(field, &scratch);
+  EXPECT_EQ(out.data(), field.data());
+}
+
+TEST(CopyTextTest, SplitsAtUnescapedTabs) {
+  std::vector<std::string_view> f;
+  SplitCopyRow("1\ta\\tb\t\\N\t\t", &f);
+  EXPECT_EQ(f, (std::vector<std::string_view>{"1", "a\\tb", "\\N", "", ""}));
+  SplitCopyRow("a\\\tb", &f);  // A backslash before a raw tab escapes it.
+  EXPECT_EQ(f, (std::vector<std::string_view>{"a\\\tb"}));
+  SplitCopyRow("", &f);
+  EXPECT_EQ(f, (std::vector<std::string_view>{""}));
+  EXPECT_EQ(CountCopyFields("1\t2\t3"), 3u);
+  EXPECT_EQ(CountCopyFields("a\\\tb\tc"), 2u);
+}
+
+TEST(CopyTextTest, EncodeDecodeRoundTrip) {
+  uint64_t x = 0x9E3779B97F4A7C15ULL;  // splitmix64: same bytes every run.
+  for (int i = 0; i < 2000; ++i) {
+    std::string raw;
+    int n = static_cast<int>(x % 40);
+    for (int k = 0; k < n; ++k) {
+      x += 0x9E3779B97F4A7C15ULL;
+      uint64_t z = x;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      raw.push_back(static_cast<char>(z >> 56));
+    }
+    std::string encoded, scratch;
+    AppendCopyEscaped(raw, &encoded);
+    EXPECT_TRUE(IsCanonicalCopyField(encoded));
+    EXPECT_EQ(encoded.find('\t'), std::string::npos);
+    EXPECT_EQ(encoded.find('\n'), std::string::npos);
+    EXPECT_EQ(DecodeCopyField(encoded, &scratch), raw);
+  }
+}
+
+TEST(CopyTextTest, CanonicalForm) {
+  std::string scratch;
+  EXPECT_EQ(CanonicalCopyField("a\\x41", &scratch), "aA");
+  EXPECT_EQ(CanonicalCopyField("a\\\\b", &scratch), "a\\\\b");
+  EXPECT_EQ(CanonicalCopyField("\\N", &scratch), "\\N");
+  EXPECT_FALSE(IsCanonicalCopyField("\\101"));
+}
+
+TEST(CopyTextTest, Utf8) {
+  EXPECT_TRUE(IsValidUtf8("plain ascii, long enough for the word loop"));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 b\xc4\xb1g\xc4\xb1nt"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // Overlong.
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // Surrogate.
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // Truncated.
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // Past U+10FFFF.
+  EXPECT_FALSE(IsValidUtf8(std::string("ab\0cdefghijk", 12)));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+}  // namespace
+}  // namespace pgmerge::parser

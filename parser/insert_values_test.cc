@@ -1,0 +1,79 @@
+#include "parser/insert_values.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace pgmerge::parser {
+namespace {
+
+std::vector<std::vector<std::string>> Tuples(const std::string& sql, bool scs = true,
+                                             InsertHeader* header_out = nullptr) {
+  InsertHeader h;
+  EXPECT_TRUE(ParseInsertHeader(sql, &h)) << sql;
+  if (header_out != nullptr) *header_out = h;
+  InsertTupleReader reader;
+  reader.Reset(h.tuples, scs);
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string_view> fields;
+  for (;;) {
+    int r = reader.Next(&fields);
+    if (r == 0) break;
+    if (r < 0) return {{"<unsupported>"}};
+    out.emplace_back(fields.begin(), fields.end());
+  }
+  return out;
+}
+
+TEST(InsertValuesTest, PgDumpInsertsForm) {
+  auto t = Tuples(
+      "INSERT INTO public.t VALUES (1, 'a''b', NULL, true, false, -1.5e+3, "
+      "E'x\\\\ny\\ttab', B'101', 'NaN');");
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0], (std::vector<std::string>{"1", "a'b", "\\N", "t", "f", "-1.5e+3",
+                                            "x\\\\ny\\ttab", "101", "NaN"}));
+}
+
+TEST(InsertValuesTest, RawControlCharactersComeOutEscaped) {
+  auto t = Tuples("INSERT INTO public.t VALUES ('a\tb\nc\\d');");
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0][0], "a\\tb\\nc\\\\d");
+}
+
+TEST(InsertValuesTest, ColumnInsertsWithQuotedNames) {
+  InsertHeader h;
+  auto t = Tuples("INSERT INTO \"Sales\".\"Order Line\" (\"Id\", qty, \"we\"\"ird\") "
+                  "OVERRIDING SYSTEM VALUE VALUES (7, 2, 'x');",
+                  true, &h);
+  EXPECT_EQ(h.table.schema, "Sales");
+  EXPECT_EQ(h.table.name, "Order Line");
+  EXPECT_EQ(h.columns, (std::vector<std::string>{"Id", "qty", "we\"ird"}));
+  EXPECT_TRUE(h.overriding_system_value);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0], (std::vector<std::string>{"7", "2", "x"}));
+}
+
+TEST(InsertValuesTest, RowsPerInsertForm) {
+  auto t = Tuples("INSERT INTO public.t VALUES\n\t(1, 'a'),\n\t(2, 'b'),\n\t(3, NULL);");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[2], (std::vector<std::string>{"3", "\\N"}));
+}
+
+TEST(InsertValuesTest, NonStandardStrings) {
+  // standard_conforming_strings = off: backslashes escape in plain literals.
+  auto t = Tuples("INSERT INTO public.t VALUES ('it\\'s', 'a\\\\b');", false);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0], (std::vector<std::string>{"it's", "a\\\\b"}));
+}
+
+TEST(InsertValuesTest, OtherShapesAreLeftToTheFallback) {
+  EXPECT_EQ(Tuples("INSERT INTO public.t VALUES (DEFAULT, 1);")[0][0], "<unsupported>");
+  EXPECT_EQ(Tuples("INSERT INTO public.t VALUES ('1'::int);")[0][0], "<unsupported>");
+  EXPECT_EQ(Tuples("INSERT INTO public.t VALUES (now());")[0][0], "<unsupported>");
+  InsertHeader h;
+  EXPECT_FALSE(ParseInsertHeader("INSERT INTO public.t SELECT 1;", &h));
+}
+
+}  // namespace
+}  // namespace pgmerge::parser

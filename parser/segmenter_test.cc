@@ -1,0 +1,145 @@
+#include "parser/segmenter.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace pgmerge::parser {
+namespace {
+
+struct Piece {
+  SegmentKind kind;
+  std::string text;
+  int64_t line;
+  bool operator==(const Piece& o) const {
+    return kind == o.kind && text == o.text && line == o.line;
+  }
+};
+
+std::ostream& operator<<(std::ostream& os, const Piece& p) {
+  return os << static_cast<int>(p.kind) << "@" << p.line << ":[" << p.text << "]";
+}
+
+absl::StatusOr<std::vector<Piece>> Cut(const std::string& input) {
+  DumpSegmenter seg(input, "t.sql");
+  std::vector<Piece> out;
+  Segment s;
+  for (;;) {
+    absl::StatusOr<bool> more = seg.Next(&s);
+    if (!more.ok()) return more.status();
+    if (!*more) return out;
+    out.push_back({s.kind, std::string(s.text), s.line});
+  }
+}
+
+std::string ErrorOf(const std::string& input) {
+  absl::StatusOr<std::vector<Piece>> r = Cut(input);
+  return r.ok() ? "ok" : std::string(r.status().message());
+}
+
+constexpr auto kSql = SegmentKind::kSql;
+constexpr auto kRow = SegmentKind::kCopyRow;
+
+TEST(SegmenterTest, StatementsCommentsAndMeta) {
+  auto r = Cut("--\n-- header\n--\n\\restrict KEY\nSET a = 1;\n\n"
+               "/* c; */ CREATE TABLE t (a int); -- trailing; comment\n"
+               "\\unrestrict KEY\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<Piece> want = {{SegmentKind::kMeta, "\\restrict KEY", 4},
+                             {kSql, "SET a = 1;", 5},
+                             {kSql, "CREATE TABLE t (a int);", 7},
+                             {SegmentKind::kMeta, "\\unrestrict KEY", 8}};
+  EXPECT_EQ(*r, want);
+}
+
+TEST(SegmenterTest, SemicolonsInsideQuotes) {
+  const std::vector<std::string> statements = {
+      "SELECT 'a;b';",
+      "SELECT 'it''s;';",
+      "SELECT \"we;ird\"\"name\" FROM t;",
+      "SELECT E'it\\'s; ok';",
+      "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;",
+      "CREATE FUNCTION g() RETURNS text AS $body$ SELECT '$$;'; $body$ LANGUAGE sql;",
+      "SELECT 1 /* a; /* nested; */ still; */ ;",
+      "SELECT 1 -- not; the end\n;",
+      "CREATE FUNCTION h() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; "
+      "SELECT CASE WHEN true THEN 2 END; END;",
+      "SELECT $1::text, a$b FROM t;",
+  };
+  for (const std::string& st : statements) {
+    auto r = Cut(st + "\nSELECT 2;\n");
+    ASSERT_TRUE(r.ok()) << st << ": " << r.status();
+    ASSERT_EQ(r->size(), 2u) << st;
+    EXPECT_EQ((*r)[0].text, st);
+    EXPECT_EQ((*r)[1].text, "SELECT 2;");
+  }
+}
+
+TEST(SegmenterTest, StandardConformingStringsOff) {
+  // With the setting off, a backslash escapes the quote in a plain literal.
+  auto r = Cut("SET standard_conforming_strings = off;\nSELECT 'a\\';b';\nSELECT 3;\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[1].text, "SELECT 'a\\';b';");
+  // On (the default), the same backslash is a plain character.
+  r = Cut("SELECT 'a\\';\nSELECT 3;\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].text, "SELECT 'a\\';");
+}
+
+TEST(SegmenterTest, CopyBlocks) {
+  auto r = Cut("COPY public.t (a, b) FROM stdin;\n"
+               "1\tx;y\n"
+               "2\t\\.\n"          // An escaped "\." inside data is data.
+               "\\.x\t3\n"         // So is a line that only starts with it.
+               "\\.\n"
+               "COPY public.e (a) FROM stdin;\n"
+               "\\.\n"             // An empty table.
+               "SELECT 1;\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<Piece> want = {{SegmentKind::kCopyHeader, "COPY public.t (a, b) FROM stdin;", 1},
+                             {kRow, "1\tx;y", 2},
+                             {kRow, "2\t\\.", 3},
+                             {kRow, "\\.x\t3", 4},
+                             {SegmentKind::kCopyEnd, "\\.", 5},
+                             {SegmentKind::kCopyHeader, "COPY public.e (a) FROM stdin;", 6},
+                             {SegmentKind::kCopyEnd, "\\.", 7},
+                             {kSql, "SELECT 1;", 8}};
+  EXPECT_EQ(*r, want);
+}
+
+TEST(SegmenterTest, CrlfLineEnds) {
+  auto r = Cut("SET a = 1;\r\nCOPY public.t (a) FROM stdin;\r\n1\r\n2\r\n\\.\r\nSELECT 1;\r\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 6u);
+  EXPECT_EQ((*r)[2], (Piece{kRow, "1", 3}));
+  EXPECT_EQ((*r)[3], (Piece{kRow, "2", 4}));
+  EXPECT_EQ((*r)[4].kind, SegmentKind::kCopyEnd);
+  EXPECT_EQ((*r)[5], (Piece{kSql, "SELECT 1;", 6}));
+}
+
+TEST(SegmenterTest, ErrorsNameFileAndLine) {
+  EXPECT_EQ(ErrorOf("SELECT 1;\nSELECT 'open;\n"), "t.sql:2: unterminated quoted string");
+  EXPECT_EQ(ErrorOf("SELECT \"open;\n"), "t.sql:1: unterminated quoted identifier");
+  EXPECT_EQ(ErrorOf("\nSELECT $x$ open;\n"), "t.sql:2: unterminated dollar-quoted string $x$");
+  EXPECT_EQ(ErrorOf("/* open\n"), "t.sql:1: unterminated /* comment");
+  EXPECT_EQ(ErrorOf("SELECT 1;\nSELECT 2\n"),
+            "t.sql:2: statement is not terminated by ';' (file truncated?)");
+  EXPECT_EQ(ErrorOf("COPY public.t (a) FROM stdin;\n1\n2\n"),
+            "t.sql:1: COPY data block has no terminating \\. line (file truncated?)");
+  EXPECT_EQ(ErrorOf("COPY public.t (a) FROM stdin;\n1\n2"),
+            "t.sql:3: COPY data ends mid-row without a terminating \\. line (file "
+            "truncated?)");
+}
+
+TEST(SegmenterTest, IsCopyFromStdin) {
+  EXPECT_TRUE(IsCopyFromStdin("COPY public.t (a) FROM stdin;"));
+  EXPECT_TRUE(IsCopyFromStdin("copy t from STDIN ;"));
+  EXPECT_FALSE(IsCopyFromStdin("COPY t TO stdout;"));
+  EXPECT_FALSE(IsCopyFromStdin("COPYX t FROM stdin;"));
+  EXPECT_FALSE(IsCopyFromStdin("COPY t FROM '/file';"));
+}
+
+}  // namespace
+}  // namespace pgmerge::parser
