@@ -78,7 +78,6 @@ class SideIndex {
   // (key, row) of keyed rows sorted by key, for binary search: 16 bytes a
   // key and no rehashing, where a hash map would cost twice that.
   std::vector<std::pair<uint64_t, uint32_t>> sorted_;
-  size_t keyed_rows_ = 0;
   bool dense_ = false;  // Keys are exactly first..first+n-1: index by value.
 };
 

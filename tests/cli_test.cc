@@ -29,6 +29,8 @@ struct Case {
   std::string message;  // Expected in stderr, after "FILE:".
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class BadInputTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(BadInputTest, ClearErrorNoOutput) {

@@ -1,6 +1,8 @@
 // The pgmerge command line: flags -> options -> stages. The only place that
 // prints. Exit status: 0 done, 2 bad input or usage, 3 conflicts refused.
+#ifndef PGMERGE_NO_MIMALLOC
 #include <mimalloc-new-delete.h>  // The binary allocates through mimalloc.
+#endif
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
