@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <functional>
 #include <memory>
@@ -99,6 +100,7 @@ struct Plan {
   std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
   std::vector<NaturalUnique> uniques;
   std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
+  std::vector<int64_t> sequence_max;   // Per sequence_cols: largest value.
   std::unique_ptr<SideIndex> prod_index;
   std::unique_ptr<SideIndex> dev_index;
   std::unique_ptr<SideIndex> base_index;
@@ -124,6 +126,34 @@ struct Plan {
 struct Layout {
   std::vector<int> dev;   // Per dev col: field index or -1.
   std::vector<int> prod;  // Per prod col: field index or -1 (prod blocks).
+  // The block's fields are exactly these columns, in this order, so a COPY
+  // row's text can be hashed or copied whole.
+  bool shared_exact = false;
+  bool prod_exact = false;
+  bool dev_exact = false;
+};
+
+// Joins fields with tabs, as COPY writes a row, and hashes the line. The
+// merge's row fingerprints and the manifest's row hashes are this value,
+// so a live database's COPY output hashes the same way.
+class LineHasher {
+ public:
+  template <typename FieldFn>
+  uint64_t Hash(const std::vector<int>& cols, FieldFn field) {
+    line_.clear();
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (i > 0) line_.push_back('\t');
+      std::string_view v = field(cols[i]);
+      line_.append(v.data(), v.size());
+    }
+    return LineHash(line_);
+  }
+  static uint64_t LineHash(std::string_view line) {
+    return XXH3_64bits(line.data(), line.size());
+  }
+
+ private:
+  std::string line_;
 };
 
 std::vector<std::string> DataColumns(const Table& t) {
@@ -205,21 +235,35 @@ class Merger {
   absl::flat_hash_map<std::string, int64_t> sequence_max_;
   Report report_;
   std::vector<std::string_view> row_;  // Reused per row.
+  LineHasher hasher_;
 };
 
 absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
+  // The catalogs only count rows; the index pass checks every one of them.
   PGM_ASSIGN_OR_RETURN(prod_catalog_,
-                       parser::ReadCatalog(prod_.data, prod_.name, prod_.file));
+                       parser::ReadCatalog(prod_.data, prod_.name, prod_.file,
+                                           /*check_rows=*/false));
   PGM_ASSIGN_OR_RETURN(dev_catalog_,
-                       parser::ReadCatalog(dev_.data, dev_.name, dev_.file));
+                       parser::ReadCatalog(dev_.data, dev_.name, dev_.file,
+                                           /*check_rows=*/false));
   if (base_ != nullptr) {
-    PGM_ASSIGN_OR_RETURN(base_catalog_, parser::ReadCatalog(base_->data,
-                                                            base_->name,
-                                                            base_->file));
+    PGM_ASSIGN_OR_RETURN(base_catalog_,
+                         parser::ReadCatalog(base_->data, base_->name,
+                                             base_->file, /*check_rows=*/false));
   }
   report_.prod_file = prod_.name;
   report_.dev_file = dev_.name;
-  PGM_RETURN_IF_ERROR(BuildPlans());
+  if (absl::Status plans = BuildPlans(); !plans.ok()) {
+    // Malformed input is reported before a schema that does not fit: check
+    // the rows the catalogs only counted.
+    for (const DumpInput* in : {&prod_, &dev_, base_}) {
+      if (in == nullptr) continue;
+      absl::StatusOr<Catalog> full =
+          parser::ReadCatalog(in->data, in->name, in->file, /*check_rows=*/true);
+      if (!full.ok()) return full.status();
+    }
+    return plans;
+  }
   PGM_RETURN_IF_ERROR(Index(Side::kProd));
   PGM_RETURN_IF_ERROR(Index(Side::kDev));
   if (base_ != nullptr) PGM_RETURN_IF_ERROR(Index(Side::kBase));
@@ -306,6 +350,7 @@ absl::Status Merger::BuildPlans() {
       const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
       if (!c.sequence.empty() && IsIntegerType(c.type_name)) {
         p.sequence_cols.push_back(i);
+        p.sequence_max.push_back(std::numeric_limits<int64_t>::min());
       }
     }
     plan_of_[t.name.Display()] = static_cast<int>(plans_.size());
@@ -426,11 +471,17 @@ Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
   for (size_t i = 0; i < p.dev_cols.size(); ++i) {
     l.dev[i] = IndexOf(cols, p.dev_cols[i]);
   }
+  l.shared_exact = cols.size() == p.shared.size();
+  for (size_t j = 0; j < p.shared.size() && l.shared_exact; ++j) {
+    l.shared_exact = l.dev[p.shared[j]] == static_cast<int>(j);
+  }
+  l.dev_exact = cols == p.dev_cols;
   if (prod_side) {
     l.prod.assign(p.prod_cols.size(), -1);
     for (size_t i = 0; i < p.prod_cols.size(); ++i) {
       l.prod[i] = IndexOf(cols, p.prod_cols[i]);
     }
+    l.prod_exact = cols == p.prod_cols;
   }
   return l;
 }
@@ -527,15 +578,36 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
   const std::string& file = side == Side::kProd  ? prod_.name
                             : side == Side::kDev ? dev_.name
                                                  : base_->name;
-  uint64_t fp = kHashSeed;
-  for (int c : p.shared) {
-    int k = layout.dev[c];
-    fp = HashField(k >= 0 ? f[k] : parser::kCopyNull, fp);
-  }
   auto field = [&](int dev_col) -> std::string_view {
     int k = layout.dev[dev_col];
     return k >= 0 ? f[k] : parser::kCopyNull;
   };
+  if (ev.target->columns.empty()) {
+    // An INSERT without a column list: one value per data column.
+    const Table* t = side == Side::kProd  ? p.prod
+                     : side == Side::kDev ? p.dev
+                                          : p.base;
+    size_t width = DataColumns(*t).size();
+    if (f.size() != width) {
+      return InputError(file, ev.line,
+                        absl::StrCat("row for ", p.report.table, " has ",
+                                     f.size(), " values, the table has ", width,
+                                     " columns"));
+    }
+  }
+  const uint64_t fp = layout.shared_exact && !ev.text.empty()
+                          ? LineHasher::LineHash(ev.text)
+                          : hasher_.Hash(p.shared, field);
+  if (side != Side::kBase) {
+    // Sequences end past every value either dump holds (an upper bound for
+    // dev rows that end up not written is harmless).
+    for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+      int64_t v;
+      if (ParseInt64(field(p.sequence_cols[j]), &v)) {
+        p.sequence_max[j] = std::max(p.sequence_max[j], v);
+      }
+    }
+  }
   // Integer values of tracked foreign keys (NULL: kNoValue).
   auto fk_value = [&](int slot) -> int64_t {
     int64_t v;
@@ -900,6 +972,11 @@ void Merger::AllocateFresh(int t) {
   for (const auto& [from, to] : entries) {
     if (to == kPendingFresh) p.remap.Set(from, ++next);
   }
+  for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+    if (p.sequence_cols[j] == p.key_cols[0]) {
+      p.sequence_max[j] = std::max(p.sequence_max[j], next);
+    }
+  }
 }
 
 absl::Status Merger::Decide() {
@@ -998,6 +1075,10 @@ absl::Status Merger::Emit(OutputBuffer* out) {
       "--\n-- Merged by pgmerge: production's rows with development's new "
       "rows,\n-- in development's schema.\n--\n\n");
   DumpReader reader(dev_.data, dev_.name);
+  parser::ReaderOptions skim;
+  skim.skim_copy_data = true;  // Rows come from the spans, table by table.
+  skim.check_utf8 = false;
+  reader.set_options(skim);
   PageReleaser releaser(dev_.file, 0);
   DumpEvent ev;
   bool data_done = false;
@@ -1057,6 +1138,8 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   std::vector<int> all_dev(p.dev_cols.size());
   for (size_t i = 0; i < all_dev.size(); ++i) all_dev[i] = static_cast<int>(i);
   const std::vector<int>& manifest_cols = p.prod ? p.shared : all_dev;
+  std::vector<int> all_prod(p.prod_cols.size());
+  for (size_t i = 0; i < all_prod.size(); ++i) all_prod[i] = static_cast<int>(i);
   for (int c : manifest_cols) r.output.columns.push_back(p.dev_cols[c]);
   r.prod.columns = p.prod_cols;
   std::vector<ColumnLoss> losses(p.lost_cols.size());
@@ -1064,18 +1147,16 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     losses[k].column = p.prod_cols[p.lost_cols[k]];
   }
   absl::flat_hash_map<uint64_t, std::vector<uint64_t>> prod_conflict_rows;
-  auto track_sequences = [&](int c, std::string_view v) {
-    for (int sc : p.sequence_cols) {
-      if (sc != c) continue;
-      int64_t n;
-      if (ParseInt64(v, &n)) {
-        const std::string& seq =
-            p.dev->columns[p.dev->ColumnIndex(p.dev_cols[c])].sequence;
-        auto [it, inserted] = sequence_max_.try_emplace(seq, n);
-        if (!inserted) it->second = std::max(it->second, n);
-      }
-    }
-  };
+  for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+    if (p.sequence_max[j] == std::numeric_limits<int64_t>::min()) continue;
+    const std::string& seq =
+        p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.sequence_cols[j]])].sequence;
+    auto [it, inserted] = sequence_max_.try_emplace(seq, p.sequence_max[j]);
+    if (!inserted) it->second = std::max(it->second, p.sequence_max[j]);
+  }
+  // Every pass before this one checked the rows; this one only copies.
+  parser::ReaderOptions quick;
+  quick.check_utf8 = false;
 
   // Production's rows, every one, with its own key, in dev's shape.
   if (p.prod != nullptr && !p.prod_spans.empty()) {
@@ -1085,6 +1166,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     for (const Span& span : p.prod_spans) {
       DumpReader reader(prod_.data.substr(span.begin, span.end - span.begin),
                         prod_.name, span.line, span.standard_strings);
+      reader.set_options(quick);
       PageReleaser releaser(prod_.file, span.begin);
       DumpEvent ev;
       int64_t current = -1;
@@ -1106,10 +1188,16 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           int k = layout.dev[c];
           return k >= 0 ? f[k] : parser::kCopyNull;
         };
-        uint64_t prod_hash = kHashSeed;
-        for (size_t c = 0; c < p.prod_cols.size(); ++c) {
-          int k = layout.prod[c];
-          prod_hash = HashField(k >= 0 ? f[k] : parser::kCopyNull, prod_hash);
+        const bool raw = !ev.text.empty();
+        uint64_t prod_hash;
+        if (layout.prod_exact && raw) {
+          prod_hash = LineHasher::LineHash(ev.text);
+        } else {
+          auto prod_field = [&](int c) -> std::string_view {
+            int k = layout.prod[c];
+            return k >= 0 ? f[k] : parser::kCopyNull;
+          };
+          prod_hash = hasher_.Hash(all_prod, prod_field);
         }
         ++r.prod.rows;
         r.prod.hash += prod_hash;
@@ -1123,15 +1211,19 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           }
         }
         block.BeginRow();
-        uint64_t row_hash = kHashSeed;
-        bool first = true;
-        for (int c : p.shared) {
-          std::string_view v = field(c);
-          if (!first) out->Append('\t');
-          first = false;
-          out->Append(v);
-          row_hash = HashField(v, row_hash);
-          track_sequences(c, v);
+        uint64_t row_hash;
+        if (layout.shared_exact && raw) {
+          // The row as production wrote it is the row dev's shape wants.
+          out->Append(ev.text);
+          row_hash = layout.prod_exact ? prod_hash : LineHasher::LineHash(ev.text);
+        } else {
+          bool first = true;
+          for (int c : p.shared) {
+            if (!first) out->Append('\t');
+            first = false;
+            out->Append(field(c));
+          }
+          row_hash = hasher_.Hash(p.shared, field);
         }
         out->Append('\n');
         ++r.output.rows;
@@ -1161,11 +1253,14 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
                                     ") FROM stdin;\n"));
   std::vector<std::pair<int64_t, int64_t>> remaps;
   std::vector<int64_t> fk_values(p.fks.size());
+  std::vector<std::string_view> values(p.dev_cols.size());
+  std::vector<std::array<char, 24>> num_bufs(p.dev_cols.size());
   uint32_t ordinal = 0;
   int64_t in_both = 0;  // Dev rows whose key prod also has.
   for (const Span& span : p.dev_spans) {
     DumpReader reader(dev_.data.substr(span.begin, span.end - span.begin),
                       dev_.name, span.line, span.standard_strings);
+    reader.set_options(quick);
     PageReleaser releaser(dev_.file, span.begin);
     DumpEvent ev;
     int64_t current = -1;
@@ -1211,13 +1306,17 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         if (orphan) {
           d = kDropOrphan;
         } else {
-          uint64_t fp = kHashSeed;
-          for (int c : p.shared) {
+          // Compared after following remapped parents, as prod's rows
+          // point at prod's own.
+          char num[24];
+          auto rewritten = [&](int c) -> std::string_view {
             int slot = p.fk_slot[c];
-            fp = slot >= 0 && fk_values[slot] != kNoValue
-                     ? HashField(absl::StrCat(Rewrite(p, slot, fk_values[slot])), fp)
-                     : HashField(field(c), fp);
-          }
+            if (slot < 0 || fk_values[slot] == kNoValue) return field(c);
+            auto [end, ec] = std::to_chars(num, num + sizeof num,
+                                           Rewrite(p, slot, fk_values[slot]));
+            return std::string_view(num, end - num);
+          };
+          uint64_t fp = hasher_.Hash(p.shared, rewritten);
           d = p.prod_multiset.Take(fp) ? kBase : kDevOnly;
           if (d == kDevOnly && !p.uniques.empty()) {
             // A new row equal to a prod row on a natural unique key.
@@ -1318,15 +1417,11 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       }
       if (d == kCollision) ++in_both;
       // Emit: kDevOnly, kCollision, or a dev version that replaces prod's.
-      block.BeginRow();
-      uint64_t row_hash = kHashSeed;
-      size_t next_manifest = 0;
+      bool any_rewritten = false;
       for (size_t c = 0; c < p.dev_cols.size(); ++c) {
-        if (c > 0) out->Append('\t');
         std::string_view v = field(c);
-        char buf[24];
         int slot = p.fk_slot[c];
-        int64_t nv;
+        int64_t nv = 0;
         bool rewritten = false;
         if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
           int64_t k;
@@ -1339,16 +1434,27 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           rewritten = nv != fk_values[slot];
         }
         if (rewritten) {
-          auto [end, ec] = std::to_chars(buf, buf + sizeof buf, nv);
+          char* buf = num_bufs[c].data();
+          auto [end, ec] = std::to_chars(buf, buf + num_bufs[c].size(), nv);
           v = std::string_view(buf, end - buf);
+          any_rewritten = true;
         }
-        out->Append(v);
-        track_sequences(static_cast<int>(c), v);
-        if (next_manifest < manifest_cols.size() &&
-            manifest_cols[next_manifest] == static_cast<int>(c)) {
-          row_hash = HashField(v, row_hash);
-          ++next_manifest;
+        values[c] = v;
+      }
+      auto value = [&](int c) { return values[c]; };
+      block.BeginRow();
+      uint64_t row_hash;
+      if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
+        out->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
+        row_hash = manifest_cols.size() == p.dev_cols.size()
+                       ? LineHasher::LineHash(ev.text)
+                       : hasher_.Hash(manifest_cols, value);
+      } else {
+        for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+          if (c > 0) out->Append('\t');
+          out->Append(values[c]);
         }
+        row_hash = hasher_.Hash(manifest_cols, value);
       }
       out->Append('\n');
       ++r.output.rows;

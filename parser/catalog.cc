@@ -211,6 +211,11 @@ class CatalogBuilder {
   absl::Status Statement(std::string_view sql, int64_t line);
   // Checks a data block's table and columns when it starts.
   absl::Status Block(const DumpEvent& ev);
+  void AddSkippedRows(const DumpEvent& ev) {
+    if (block_table_ != nullptr && ev.block == last_block_) {
+      block_table_->row_count += ev.skipped_rows;
+    }
+  }
   absl::Status Row(const DumpEvent& ev);
   absl::Status Finish();
   Catalog Take() { return std::move(catalog_); }
@@ -734,7 +739,7 @@ int64_t Catalog::total_rows() const {
 
 absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
                                     const std::string& file_name,
-                                    const MappedFile* file) {
+                                    const MappedFile* file, bool check_rows) {
   switch (DetectDumpFormat(input)) {
     case DumpFormat::kCustom:
       return InputError(file_name, 1,
@@ -751,6 +756,9 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
       break;
   }
   DumpReader reader(input, file_name);
+  ReaderOptions options;
+  options.skim_copy_data = !check_rows;
+  reader.set_options(options);
   CatalogBuilder builder(file_name);
   PageReleaser releaser(file, 0);
   DumpEvent ev;
@@ -772,8 +780,10 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
         saw_sql = true;
         PGM_RETURN_IF_ERROR(builder.Block(ev));
         break;
-      case EventKind::kMeta:
       case EventKind::kCopyEnd:
+        builder.AddSkippedRows(ev);
+        break;
+      case EventKind::kMeta:
         break;
     }
   }

@@ -130,10 +130,12 @@ class Catalog {
 // INSERT goes through libpg_query; rows are counted and checked against
 // their table's columns. REQUIRES: `input` is a plain-format dump.
 // `file`, when given, is the mapping `input` views; its pages are released
-// behind the reader.
+// behind the reader. With `check_rows` false, COPY data is only counted,
+// not split or checked: for callers whose next pass checks every row.
 absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
                                     const std::string& file_name,
-                                    const MappedFile* file = nullptr);
+                                    const MappedFile* file = nullptr,
+                                    bool check_rows = true);
 
 }  // namespace pgmerge::parser
 

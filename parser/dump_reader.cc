@@ -59,6 +59,20 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
       return true;
     }
   }
+  if (pending_skipped_ >= 0) {
+    // The skimmed block's end, reported after its start.
+    out->kind = EventKind::kCopyEnd;
+    out->text = "\\.";
+    out->target = &target_;
+    out->fields = nullptr;
+    out->block = block_;
+    out->skipped_rows = pending_skipped_;
+    out->offset = segmenter_.position();
+    pending_skipped_ = -1;
+    in_copy_ = false;
+    return true;
+  }
+  out->skipped_rows = 0;
   Segment seg;
   for (;;) {
     PGM_ASSIGN_OR_RETURN(bool more, segmenter_.Next(&seg));
@@ -74,6 +88,9 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
         return true;
       case SegmentKind::kCopyHeader:
         PGM_RETURN_IF_ERROR(StartCopy(seg));
+        if (options_.skim_copy_data) {
+          PGM_ASSIGN_OR_RETURN(pending_skipped_, segmenter_.SkipCopyBlock());
+        }
         out->kind = EventKind::kCopyStart;
         out->text = seg.text;
         out->line = seg.line;

@@ -50,6 +50,17 @@ struct DumpEvent {
   const DataTarget* target = nullptr;
   const std::vector<std::string_view>* fields = nullptr;
   int64_t block = 0;
+  // kCopyEnd in skimming mode: the rows the block held (not returned).
+  int64_t skipped_rows = 0;
+};
+
+struct ReaderOptions {
+  // Jump over COPY data blocks, returning only kCopyStart and kCopyEnd
+  // (with the row count): for passes that need the schema, not the rows.
+  bool skim_copy_data = false;
+  // Check that text is valid UTF-8 (in a UTF8 dump). A pass over input an
+  // earlier pass has checked may skip it.
+  bool check_utf8 = true;
 };
 
 // What kind of file a dump is, judged from its first bytes.
@@ -65,6 +76,10 @@ class DumpReader {
   // the line it starts on and `standard_strings` the setting in force there.
   DumpReader(std::string_view input, std::string file_name, int64_t first_line,
              bool standard_strings);
+  void set_options(const ReaderOptions& options) {
+    options_ = options;
+    check_utf8_ = options.check_utf8;
+  }
 
   // Stores the next event in *out; false at the end. Errors read
   // "FILE:LINE: ..." (DataLoss for malformed input) and are final.
@@ -98,6 +113,8 @@ class DumpReader {
   bool in_copy_ = false;
   int64_t block_ = 0;
   bool check_utf8_ = true;
+  ReaderOptions options_;
+  int64_t pending_skipped_ = -1;  // Rows of a skimmed block, until kCopyEnd.
 };
 
 }  // namespace pgmerge::parser

@@ -157,6 +157,46 @@ absl::StatusOr<bool> DumpSegmenter::Next(Segment* out) {
   return true;
 }
 
+absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
+  const std::string_view s = input_;
+  size_t end;  // Start of the "\." line.
+  if (s.substr(pos_, 2) == "\\." &&
+      (pos_ + 2 == s.size() || s[pos_ + 2] == '\n' || s[pos_ + 2] == '\r')) {
+    end = pos_;
+  } else {
+    // The terminator is a line holding exactly "\." (an escaped "\." in
+    // data is "\\."); memmem runs at memory speed.
+    size_t from = pos_;
+    for (;;) {
+      size_t hit = s.find("\n\\.", from);
+      if (hit == std::string_view::npos) {
+        return InputError(file_name_, copy_start_line_,
+                          "COPY data block has no terminating \\. line (file "
+                          "truncated?)");
+      }
+      size_t after = hit + 3;
+      if (after == s.size() || s[after] == '\n' ||
+          (s[after] == '\r' && (after + 1 == s.size() || s[after + 1] == '\n'))) {
+        end = hit + 1;
+        break;
+      }
+      from = hit + 1;
+    }
+  }
+  const int64_t rows = std::count(s.data() + pos_, s.data() + end, '\n');
+  line_ += rows;
+  line_pos_ = end;
+  // Past the "\." line and its line end.
+  const void* nl = std::memchr(s.data() + end, '\n', s.size() - end);
+  pos_ = nl ? static_cast<const char*>(nl) - s.data() + 1 : s.size();
+  if (nl) {
+    ++line_;
+    line_pos_ = pos_;
+  }
+  in_copy_ = false;
+  return rows;
+}
+
 absl::StatusOr<bool> DumpSegmenter::NextCopyRow(Segment* out) {
   const std::string_view s = input_;
   const size_t n = s.size();

@@ -40,6 +40,11 @@ class DumpSegmenter {
   // the end of the input. Errors are DataLoss "FILE:LINE: ..." and final.
   absl::StatusOr<bool> Next(Segment* out);
 
+  // With a COPY block open (just after its kCopyHeader), jumps past its
+  // "\." line without cutting rows, and returns how many rows it held.
+  // The rows are neither split nor checked: for passes that only count.
+  absl::StatusOr<int64_t> SkipCopyBlock();
+
   // Follows "SET standard_conforming_strings = ..." seen so far; it decides
   // whether backslashes escape inside plain '...' literals.
   bool standard_conforming_strings() const { return standard_strings_; }
