@@ -1080,6 +1080,7 @@ absl::Status Merger::Emit(OutputBuffer* out) {
   skim.check_utf8 = false;
   reader.set_options(skim);
   PageReleaser releaser(dev_.file, 0);
+  reader.set_progress([&releaser](size_t pos) { releaser.Advance(pos); });
   DumpEvent ev;
   bool data_done = false;
   bool sequences_done = false;
@@ -1157,6 +1158,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   // Every pass before this one checked the rows; this one only copies.
   parser::ReaderOptions quick;
   quick.check_utf8 = false;
+  quick.split_copy_rows = false;  // Split only rows that need it.
 
   // Production's rows, every one, with its own key, in dev's shape.
   if (p.prod != nullptr && !p.prod_spans.empty()) {
@@ -1183,12 +1185,18 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           current = ev.block;
           layout = MakeLayout(p, *ev.target, Side::kProd);
         }
-        const std::vector<std::string_view>& f = *ev.fields;
+        const bool raw = !ev.text.empty();
+        // Rows copied whole are never split.
+        const bool need_fields = !raw || !layout.shared_exact ||
+                                 !layout.prod_exact || !p.lost_cols.empty() ||
+                                 !p.conflict_keys.empty();
+        static const std::vector<std::string_view> kNone;
+        const std::vector<std::string_view>& f =
+            need_fields ? reader.Fields(ev) : kNone;
         auto field = [&](int c) -> std::string_view {
           int k = layout.dev[c];
           return k >= 0 ? f[k] : parser::kCopyNull;
         };
-        const bool raw = !ev.text.empty();
         uint64_t prod_hash;
         if (layout.prod_exact && raw) {
           prod_hash = LineHasher::LineHash(ev.text);
@@ -1277,12 +1285,16 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         current = ev.block;
         layout = MakeLayout(p, *ev.target, Side::kDev);
       }
-      const std::vector<std::string_view>& f = *ev.fields;
+      const uint32_t i = ordinal++;
+      if (p.mode != Mode::kMultiset && p.decision[i] == kBase) {
+        ++in_both;  // Most rows: prod's copy is written; nothing to split.
+        continue;
+      }
+      const std::vector<std::string_view>& f = reader.Fields(ev);
       auto field = [&](int c) -> std::string_view {
         int k = layout.dev[c];
         return k >= 0 ? f[k] : parser::kCopyNull;
       };
-      const uint32_t i = ordinal++;
       bool orphan = false;
       for (size_t s = 0; s < p.fks.size(); ++s) {
         int64_t v;

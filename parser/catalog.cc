@@ -761,6 +761,7 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   reader.set_options(options);
   CatalogBuilder builder(file_name);
   PageReleaser releaser(file, 0);
+  reader.set_progress([&releaser](size_t pos) { releaser.Advance(pos); });
   DumpEvent ev;
   bool saw_sql = false;
   for (;;) {

@@ -7,6 +7,7 @@ namespace pgmerge::parser {
 namespace {
 
 // End of the field that starts at `p`: the next unescaped tab, or `end`.
+// glibc's vectorised memchr beats a byte loop on all but tiny fields.
 const char* FieldEnd(const char* p, const char* end) {
   for (;;) {
     const char* tab = static_cast<const char*>(std::memchr(p, '\t', end - p));

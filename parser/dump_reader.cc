@@ -111,6 +111,16 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
         return true;
       case SegmentKind::kCopyRow: {
         PGM_RETURN_IF_ERROR(CheckUtf8(seg.text, seg.line));
+        if (!options_.split_copy_rows) {
+          out->kind = EventKind::kRow;
+          out->text = seg.text;
+          out->line = seg.line;
+          out->offset = seg.offset;
+          out->target = &target_;
+          out->fields = nullptr;
+          out->block = block_;
+          return true;
+        }
         SplitCopyRow(seg.text, &fields_);
         if (!target_.columns.empty() &&
             fields_.size() != target_.columns.size()) {
@@ -162,6 +172,11 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
     out->fields = nullptr;
     return true;
   }
+}
+
+const std::vector<std::string_view>& DumpReader::Fields(const DumpEvent& ev) {
+  if (ev.fields == nullptr) SplitCopyRow(ev.text, &fields_);
+  return fields_;
 }
 
 absl::Status DumpReader::StartCopy(const Segment& seg) {

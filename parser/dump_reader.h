@@ -61,6 +61,10 @@ struct ReaderOptions {
   // Check that text is valid UTF-8 (in a UTF8 dump). A pass over input an
   // earlier pass has checked may skip it.
   bool check_utf8 = true;
+  // Split COPY rows into fields (and check their count) as they are read.
+  // When false, kRow events of COPY rows carry no fields until Fields() is
+  // called: for passes that mostly copy rows whole.
+  bool split_copy_rows = true;
 };
 
 // What kind of file a dump is, judged from its first bytes.
@@ -76,6 +80,10 @@ class DumpReader {
   // the line it starts on and `standard_strings` the setting in force there.
   DumpReader(std::string_view input, std::string file_name, int64_t first_line,
              bool standard_strings);
+  // See DumpSegmenter::set_progress.
+  void set_progress(std::function<void(size_t)> progress) {
+    segmenter_.set_progress(std::move(progress));
+  }
   void set_options(const ReaderOptions& options) {
     options_ = options;
     check_utf8_ = options.check_utf8;
@@ -84,6 +92,10 @@ class DumpReader {
   // Stores the next event in *out; false at the end. Errors read
   // "FILE:LINE: ..." (DataLoss for malformed input) and are final.
   absl::StatusOr<bool> Next(DumpEvent* out);
+
+  // The row's fields, split now if the reader did not split them.
+  // REQUIRES: `ev` is the last kRow event this reader returned.
+  const std::vector<std::string_view>& Fields(const DumpEvent& ev);
 
   const std::string& file_name() const { return segmenter_.file_name(); }
   // Bytes of input consumed so far.

@@ -159,36 +159,72 @@ absl::StatusOr<bool> DumpSegmenter::Next(Segment* out) {
 
 absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
   const std::string_view s = input_;
-  size_t end;  // Start of the "\." line.
-  if (s.substr(pos_, 2) == "\\." &&
-      (pos_ + 2 == s.size() || s[pos_ + 2] == '\n' || s[pos_ + 2] == '\r')) {
-    end = pos_;
-  } else {
-    // The terminator is a line holding exactly "\." (an escaped "\." in
-    // data is "\\."); memmem runs at memory speed.
-    size_t from = pos_;
-    for (;;) {
-      size_t hit = s.find("\n\\.", from);
-      if (hit == std::string_view::npos) {
-        return InputError(file_name_, copy_start_line_,
-                          "COPY data block has no terminating \\. line (file "
-                          "truncated?)");
+  const size_t n = s.size();
+  LineAt(pos_);  // Lines up to the first data row.
+  // The terminator is a line holding exactly "\." (an escaped "\." in
+  // data is "\\.").
+  auto is_terminator = [&](size_t at) {
+    size_t after = at + 2;
+    return s.substr(at, 2) == "\\." &&
+           (after == n || s[after] == '\n' ||
+            (s[after] == '\r' && (after + 1 == n || s[after + 1] == '\n')));
+  };
+  // One pass, eight bytes at a time: count line ends, and look closer only
+  // where a line starts with a backslash.
+  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7FULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  auto bytes_equal = [](uint64_t w, uint64_t pattern) {  // Exact, per byte.
+    uint64_t t = w ^ pattern;
+    return ~(((t & k7f) + k7f) | t) & k80;
+  };
+  constexpr size_t kProgressStep = size_t{16} << 20;
+  size_t end = std::string_view::npos;  // Start of the "\." line.
+  int64_t rows = 0;
+  size_t i = pos_;
+  size_t next_progress = pos_ + kProgressStep;
+  if (is_terminator(i)) end = i;
+  while (end == std::string_view::npos && i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    uint64_t nl = bytes_equal(w, 0x0A0A0A0A0A0A0A0AULL);
+    if (nl != 0) {
+      uint64_t bs = bytes_equal(w, 0x5C5C5C5C5C5C5C5CULL);
+      bool edge = (nl >> 56) != 0 && i + 8 < n && s[i + 8] == '\\';
+      if (((nl << 8) & bs) != 0 || edge) {
+        for (size_t k = 0; k < 8; ++k) {
+          if (s[i + k] != '\n') continue;
+          ++rows;
+          if (is_terminator(i + k + 1)) {
+            end = i + k + 1;
+            break;
+          }
+        }
+        i += 8;
+        continue;
       }
-      size_t after = hit + 3;
-      if (after == s.size() || s[after] == '\n' ||
-          (s[after] == '\r' && (after + 1 == s.size() || s[after + 1] == '\n'))) {
-        end = hit + 1;
-        break;
-      }
-      from = hit + 1;
+      rows += __builtin_popcountll(nl);
+    }
+    i += 8;
+    if (i >= next_progress) {
+      if (progress_) progress_(i);
+      next_progress = i + kProgressStep;
     }
   }
-  const int64_t rows = std::count(s.data() + pos_, s.data() + end, '\n');
+  for (; end == std::string_view::npos && i < n; ++i) {
+    if (s[i] != '\n') continue;
+    ++rows;
+    if (is_terminator(i + 1)) end = i + 1;
+  }
+  if (end == std::string_view::npos) {
+    return InputError(file_name_, copy_start_line_,
+                      "COPY data block has no terminating \\. line (file "
+                      "truncated?)");
+  }
   line_ += rows;
   line_pos_ = end;
   // Past the "\." line and its line end.
-  const void* nl = std::memchr(s.data() + end, '\n', s.size() - end);
-  pos_ = nl ? static_cast<const char*>(nl) - s.data() + 1 : s.size();
+  const void* nl = std::memchr(s.data() + end, '\n', n - end);
+  pos_ = nl ? static_cast<const char*>(nl) - s.data() + 1 : n;
   if (nl) {
     ++line_;
     line_pos_ = pos_;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,11 @@ class DumpSegmenter {
   // "\." line without cutting rows, and returns how many rows it held.
   // The rows are neither split nor checked: for passes that only count.
   absl::StatusOr<int64_t> SkipCopyBlock();
+  // Called with a position every few MB that SkipCopyBlock moves past, so
+  // a caller can release what lies behind it.
+  void set_progress(std::function<void(size_t)> progress) {
+    progress_ = std::move(progress);
+  }
 
   // Follows "SET standard_conforming_strings = ..." seen so far; it decides
   // whether backslashes escape inside plain '...' literals.
@@ -69,6 +75,7 @@ class DumpSegmenter {
   bool in_copy_ = false;
   int64_t copy_start_line_ = 0;
   bool standard_strings_ = true;
+  std::function<void(size_t)> progress_;
 };
 
 // True when `sql` is a statement that starts a COPY FROM stdin data block.

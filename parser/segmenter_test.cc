@@ -143,3 +143,47 @@ TEST(SegmenterTest, IsCopyFromStdin) {
 
 }  // namespace
 }  // namespace pgmerge::parser
+
+namespace pgmerge::parser {
+namespace {
+
+// Skimming a COPY block counts exactly the rows cutting it would return,
+// whatever the data holds, and leaves the segmenter at the same place.
+TEST(SegmenterTest, SkipCopyBlockCountsRows) {
+  const std::vector<std::string> blocks = {
+      "\\.\n",
+      "1\n\\.\n",
+      "1\tx\n\\\\.\n2\n\\.x\n\\N\t\\.\n\\.\n",
+      "a\r\nb\r\n\\.\r\n",
+      std::string(100, 'x') + "\n\\\\\n\\N\n" + std::string(7, 'y') + "\n\\.\n",
+      "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n\\.",
+  };
+  for (const std::string& block : blocks) {
+    const std::string dump = "COPY public.t (a) FROM stdin;\n" + block + "\nSELECT 1;\n";
+    DumpSegmenter cut(dump, "t.sql"), skim(dump, "t.sql");
+    Segment a, b;
+    ASSERT_TRUE(*cut.Next(&a));
+    ASSERT_TRUE(*skim.Next(&b));
+    int64_t rows = 0;
+    for (;;) {
+      ASSERT_TRUE(*cut.Next(&a));
+      if (a.kind == SegmentKind::kCopyEnd) break;
+      ++rows;
+    }
+    absl::StatusOr<int64_t> skipped = skim.SkipCopyBlock();
+    ASSERT_TRUE(skipped.ok()) << skipped.status();
+    EXPECT_EQ(*skipped, rows) << block;
+    ASSERT_TRUE(*cut.Next(&a));
+    ASSERT_TRUE(*skim.Next(&b));
+    EXPECT_EQ(a.text, b.text);
+    EXPECT_EQ(a.line, b.line);
+  }
+  DumpSegmenter truncated("COPY public.t (a) FROM stdin;\n1\n\\\\.\n2\n", "t.sql");
+  Segment s;
+  ASSERT_TRUE(*truncated.Next(&s));
+  EXPECT_EQ(truncated.SkipCopyBlock().status().message(),
+            "t.sql:1: COPY data block has no terminating \\. line (file truncated?)");
+}
+
+}  // namespace
+}  // namespace pgmerge::parser

@@ -142,6 +142,11 @@ TEST_F(MergeTest, ExampleAppRemapsFollowForeignKeys) {
   EXPECT_EQ(value("SELECT p.body FROM comments c JOIN comments p ON p.id = c.parent_id "
                   "WHERE c.body = 'dev reply'"),
             "dev comment");
+  // A multi-column foreign key through a composite key of foreign keys.
+  EXPECT_EQ(value("SELECT v.voter FROM post_tag_votes v JOIN tags t ON t.id = v.tag_id "
+                  "JOIN posts p ON p.id = v.post_id "
+                  "WHERE t.name = 'release' AND p.body = 'dev post by Dan'"),
+            "dan");
   // Development's new column got its default on production's rows.
   EXPECT_EQ(value("SELECT created_at FROM users WHERE email = 'pam@example.org'"),
             "before-merge");

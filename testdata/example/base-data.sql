@@ -9,6 +9,10 @@ CREATE TABLE comments (id serial PRIMARY KEY, post_id bigint NOT NULL REFERENCES
 CREATE TABLE tags (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE);
 CREATE TABLE post_tags (post_id bigint REFERENCES posts(id), tag_id int REFERENCES tags(id),
                         PRIMARY KEY (post_id, tag_id));
+-- A multi-column foreign key to a composite key made of foreign keys.
+CREATE TABLE post_tag_votes (post_id bigint, tag_id int, voter text,
+                             PRIMARY KEY (post_id, tag_id, voter),
+                             FOREIGN KEY (post_id, tag_id) REFERENCES post_tags (post_id, tag_id));
 CREATE TABLE teams (id serial PRIMARY KEY, name text, captain_id int);
 CREATE TABLE players (id serial PRIMARY KEY, team_id int REFERENCES teams(id), name text);
 ALTER TABLE teams ADD FOREIGN KEY (captain_id) REFERENCES players(id) DEFERRABLE INITIALLY DEFERRED;
@@ -24,6 +28,7 @@ INSERT INTO comments (post_id, parent_id, body) SELECT 1 + g % 20, NULL, 'commen
 INSERT INTO comments (post_id, parent_id, body) VALUES (2, 1, 'a reply');
 INSERT INTO tags (name) VALUES ('sql'), ('merge');
 INSERT INTO post_tags VALUES (1, 1), (2, 2), (3, 1);
+INSERT INTO post_tag_votes VALUES (1, 1, 'ann'), (2, 2, 'bob');
 BEGIN;
 INSERT INTO teams (name, captain_id) VALUES ('red', 1), ('blue', 2);
 INSERT INTO players (team_id, name) VALUES (1, 'ann'), (2, 'bob'), (1, 'cid');

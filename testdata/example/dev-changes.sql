@@ -7,6 +7,7 @@ INSERT INTO posts (user_id, category_id, body, title) VALUES (11, 3, 'dev post b
 INSERT INTO comments (post_id, parent_id, body) VALUES (22, NULL, 'dev comment'), (22, 12, 'dev reply'), (21, 13, 'dev reply 2');
 INSERT INTO tags (name) VALUES ('release'), ('ops');
 INSERT INTO post_tags VALUES (21, 3), (22, 4), (1, 3);
+INSERT INTO post_tag_votes VALUES (21, 3, 'dan'), (22, 4, 'dee');
 BEGIN;
 INSERT INTO teams (name, captain_id) VALUES ('yellow', 4);
 INSERT INTO players (team_id, name) VALUES (3, 'dev player');

@@ -5,6 +5,7 @@ INSERT INTO comments (post_id, parent_id, body) VALUES (21, NULL, 'prod comment'
 INSERT INTO categories (slug, title) VALUES ('news', 'News (prod)');
 INSERT INTO tags (name) VALUES ('ops');
 INSERT INTO post_tags VALUES (21, 3), (22, 1);
+INSERT INTO post_tag_votes VALUES (21, 3, 'pam');
 BEGIN;
 INSERT INTO teams (name, captain_id) VALUES ('green', 4);
 INSERT INTO players (team_id, name) VALUES (3, 'pia');

@@ -151,6 +151,17 @@ ALTER SEQUENCE public.players_id_seq OWNED BY public.players.id;
 
 
 --
+-- Name: post_tag_votes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.post_tag_votes (
+    post_id bigint NOT NULL,
+    tag_id integer NOT NULL,
+    voter text NOT NULL
+);
+
+
+--
 -- Name: post_tags; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -395,6 +406,17 @@ COPY public.players (id, team_id, name) FROM stdin;
 
 
 --
+-- Data for Name: post_tag_votes; Type: TABLE DATA; Schema: public; Owner: -
+--
+
+COPY public.post_tag_votes (post_id, tag_id, voter) FROM stdin;
+1	1	ann
+2	2	bob
+21	3	pam
+\.
+
+
+--
 -- Data for Name: post_tags; Type: TABLE DATA; Schema: public; Owner: -
 --
 
@@ -579,6 +601,14 @@ ALTER TABLE ONLY public.players
 
 
 --
+-- Name: post_tag_votes post_tag_votes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.post_tag_votes
+    ADD CONSTRAINT post_tag_votes_pkey PRIMARY KEY (post_id, tag_id, voter);
+
+
+--
 -- Name: post_tags post_tags_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -664,6 +694,14 @@ ALTER TABLE ONLY public.comments
 
 ALTER TABLE ONLY public.players
     ADD CONSTRAINT players_team_id_fkey FOREIGN KEY (team_id) REFERENCES public.teams(id);
+
+
+--
+-- Name: post_tag_votes post_tag_votes_post_id_tag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.post_tag_votes
+    ADD CONSTRAINT post_tag_votes_post_id_tag_id_fkey FOREIGN KEY (post_id, tag_id) REFERENCES public.post_tags(post_id, tag_id);
 
 
 --
