@@ -19,6 +19,17 @@ bool ParseInt64(std::string_view field, int64_t* out) {
     i = 1;
     if (field.size() == 1) return false;
   }
+  if (field.size() - i <= 18) {
+    // Eighteen digits cannot overflow: no checks in the common case.
+    uint64_t v = 0;
+    for (; i < field.size(); ++i) {
+      unsigned d = static_cast<unsigned char>(field[i]) - '0';
+      if (d > 9) return false;
+      v = v * 10 + d;
+    }
+    *out = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    return true;
+  }
   // Accumulate negatively so INT64_MIN parses too.
   int64_t v = 0;
   for (; i < field.size(); ++i) {
@@ -48,14 +59,25 @@ uint32_t SideIndex::AddRow(uint64_t key, uint64_t fingerprint) {
   const uint32_t row = static_cast<uint32_t>(keys_.size());
   keys_.push_back(key);
   fingerprints_.push_back(fingerprint);
-  sorted_.emplace_back(key, row);
+  // pg_dump writes rows in physical order, mostly ascending by key: keep
+  // the ascending run apart from the few that break it, so Finalize sorts
+  // only those and merges.
+  if (sorted_.empty() || key > sorted_.back().first) {
+    sorted_.emplace_back(key, row);
+  } else {
+    late_.emplace_back(key, row);
+  }
   return row;
 }
 
 std::optional<uint64_t> SideIndex::Finalize() {
-  // pg_dump writes rows in physical order, mostly ascending by key.
-  if (!std::is_sorted(sorted_.begin(), sorted_.end())) {
-    std::sort(sorted_.begin(), sorted_.end());
+  if (!late_.empty()) {
+    std::sort(late_.begin(), late_.end());
+    size_t mid = sorted_.size();
+    sorted_.insert(sorted_.end(), late_.begin(), late_.end());
+    std::inplace_merge(sorted_.begin(), sorted_.begin() + mid, sorted_.end());
+    late_.clear();
+    late_.shrink_to_fit();
   }
   for (size_t i = 1; i < sorted_.size(); ++i) {
     if (sorted_[i].first == sorted_[i - 1].first) return sorted_[i].first;

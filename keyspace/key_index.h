@@ -78,6 +78,7 @@ class SideIndex {
   // (key, row) of keyed rows sorted by key, for binary search: 16 bytes a
   // key and no rehashing, where a hash map would cost twice that.
   std::vector<std::pair<uint64_t, uint32_t>> sorted_;
+  std::vector<std::pair<uint64_t, uint32_t>> late_;  // Out of order.
   bool dense_ = false;  // Keys are exactly first..first+n-1: index by value.
 };
 
