@@ -85,6 +85,28 @@ struct NaturalUnique {
   std::vector<int> columns;  // Indices into dev_cols.
 };
 
+// A rule development's schema imposes on production's values.
+struct TypeCheck {
+  enum Kind { kNotNull, kInt, kVarchar, kNumeric, kBool, kEnum } kind;
+  int column;  // Dev col.
+  int64_t lo = 0, hi = 0;  // kInt range; kVarchar length; kNumeric digits.
+  const std::vector<std::string>* labels = nullptr;  // kEnum.
+  std::string what;  // For messages: "NOT NULL", "smallint"...
+};
+
+// True when `spec` ("schema.table" or "table", meaning public) names `t`.
+bool Names(std::string_view spec, const TableName& t) {
+  return spec == t.Display() || spec == absl::StrCat(t.schema, ".", t.name) ||
+         (t.schema == "public" && spec == t.name);
+}
+
+// Number of characters (UTF-8 code points) of a decoded value.
+size_t CharLength(std::string_view v) {
+  size_t n = 0;
+  for (char c : v) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 struct Plan {
   const Table* dev = nullptr;
   const Table* prod = nullptr;
@@ -93,6 +115,12 @@ struct Plan {
   std::vector<int> shared;             // dev_cols present in prod too.
   std::vector<std::string> prod_cols;  // Prod's data columns.
   std::vector<int> lost_cols;          // prod_cols dev no longer has.
+  std::vector<std::string> prod_name;  // Per dev col: prod's column, or "".
+  std::vector<std::pair<int, std::string>> fills;  // Dev col, COPY value.
+  std::vector<ColumnLoss> losses;      // Per lost_cols, counted on index.
+  std::vector<TypeCheck> checks;       // Prod values dev's schema may refuse.
+  int64_t violations = 0;
+  std::vector<std::string> violation_samples;
   Mode mode = Mode::kMultiset;
   std::vector<int> key_cols;           // Indices into dev_cols.
   std::vector<int> shown_key_cols;     // The whole key, as reports show it.
@@ -207,6 +235,12 @@ class Merger {
 
  private:
   absl::Status BuildPlans();
+  // Maps dev's columns to prod's (renames included), and finds every way
+  // prod's rows will not fit dev's columns that the catalogs can tell.
+  void FitColumns(Plan& p);
+  // Checks prod's values against the plan's TypeChecks (index pass).
+  void CheckValues(Plan& p, const std::vector<std::string_view>& f,
+                   const Layout& layout, int64_t line);
   absl::Status Index(Side side);
   absl::Status IndexRow(Plan& p, Side side, const DumpEvent& ev,
                         const Layout& layout);
@@ -232,7 +266,10 @@ class Merger {
   Catalog base_catalog_;
   std::vector<Plan> plans_;
   absl::flat_hash_map<std::string, int> plan_of_;  // Display name -> plan.
+  // Prod's (and base's) table name -> plan: differs with --rename-table.
+  absl::flat_hash_map<std::string, int> prod_plan_of_;
   absl::flat_hash_map<std::string, int64_t> sequence_max_;
+  std::vector<std::string> problems_;  // Schema misfits, found before output.
   Report report_;
   std::vector<std::string_view> row_;  // Reused per row.
   LineHasher hasher_;
@@ -267,6 +304,34 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
   PGM_RETURN_IF_ERROR(Index(Side::kProd));
   PGM_RETURN_IF_ERROR(Index(Side::kDev));
   if (base_ != nullptr) PGM_RETURN_IF_ERROR(Index(Side::kBase));
+  // Production rows development's schema would refuse, found before any
+  // output instead of half way through a restore.
+  std::vector<std::string> refused;
+  int64_t refused_count = 0;
+  for (const Plan& p : plans_) {
+    refused_count += p.violations;
+    for (const std::string& sample : p.violation_samples) {
+      if (refused.size() < 10) refused.push_back(sample);
+    }
+    if (!options_.strict) continue;
+    for (const ColumnLoss& loss : p.losses) {
+      if (loss.non_default == 0) continue;
+      ++refused_count;
+      refused.push_back(absl::StrCat(
+          dev_.name, ":", p.dev->line, ": development drops ", p.report.table,
+          ".", loss.column, ", losing ", loss.non_default,
+          " production values that are not its default (--strict); hint: "
+          "--rename ", p.report.table, ".", loss.column,
+          "=NEW if it was renamed"));
+    }
+  }
+  if (refused_count > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        absl::StrJoin(refused, "\n"),
+        refused_count > static_cast<int64_t>(refused.size())
+            ? absl::StrCat("\n(", refused_count - refused.size(), " more)")
+            : ""));
+  }
   PGM_RETURN_IF_ERROR(Decide());
   int64_t conflicts = 0;
   for (const Plan& p : plans_) conflicts += p.report.conflicts;
@@ -289,14 +354,24 @@ absl::Status Merger::BuildPlans() {
     p.dev_cols = DataColumns(t);
     p.report.table = t.name.Display();
     p.report.key_kind = std::string(parser::KeyKindName(t.key_kind()));
+    if (p.prod == nullptr) {
+      for (const MergeOptions::TableRename& r : options_.table_renames) {
+        if (!Names(r.to, t.name)) continue;
+        std::string_view from = r.from;
+        TableName old;
+        if (!parser::ConsumeTableName(&from, &old) || !from.empty() ||
+            (p.prod = prod_catalog_.FindTable(old)) == nullptr) {
+          problems_.push_back(absl::StrCat("--rename-table ", r.from, "=", r.to,
+                                           ": production has no table ", r.from));
+        } else {
+          p.report.schema_changes.push_back(
+              {"renamed_table", "", absl::StrCat(old.Display(), " -> ",
+                                                 t.name.Display())});
+        }
+      }
+    }
     if (p.prod != nullptr) {
-      p.prod_cols = DataColumns(*p.prod);
-      for (size_t i = 0; i < p.dev_cols.size(); ++i) {
-        if (IndexOf(p.prod_cols, p.dev_cols[i]) >= 0) p.shared.push_back(i);
-      }
-      for (size_t i = 0; i < p.prod_cols.size(); ++i) {
-        if (IndexOf(p.dev_cols, p.prod_cols[i]) < 0) p.lost_cols.push_back(i);
-      }
+      FitColumns(p);
     } else {
       p.report.only_in_dev = true;
     }
@@ -309,7 +384,7 @@ absl::Status Merger::BuildPlans() {
               dev_.name, ":", t.line, ": key column ", c, " of ",
               t.name.Display(), " is a generated column"));
         }
-        if (p.prod != nullptr && IndexOf(p.prod_cols, c) < 0 &&
+        if (p.prod != nullptr && p.prod_name[i].empty() &&
             p.prod->row_count > 0) {
           return absl::FailedPreconditionError(absl::StrCat(
               dev_.name, ":", t.line, ": development added key column ", c,
@@ -354,11 +429,20 @@ absl::Status Merger::BuildPlans() {
       }
     }
     plan_of_[t.name.Display()] = static_cast<int>(plans_.size());
+    if (p.prod != nullptr) {
+      prod_plan_of_[p.prod->name.Display()] = static_cast<int>(plans_.size());
+      p.report.prod_table = p.prod->name.Display();
+    }
     plans_.push_back(std::move(p));
   }
   // Production tables development dropped: their rows would be lost.
   for (const Table& t : prod_catalog_.tables()) {
     if (dev_catalog_.FindTable(t.name) != nullptr) continue;
+    bool renamed = false;
+    for (const MergeOptions::TableRename& r : options_.table_renames) {
+      renamed |= Names(r.from, t.name);
+    }
+    if (renamed) continue;
     bool allowed = std::find(options_.allow_drop.begin(),
                              options_.allow_drop.end(),
                              t.name.Display()) != options_.allow_drop.end() ||
@@ -366,12 +450,14 @@ absl::Status Merger::BuildPlans() {
                              options_.allow_drop.end(),
                              t.name.name) != options_.allow_drop.end();
     if (t.row_count > 0 && !allowed) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      problems_.push_back(absl::StrCat(
           prod_.name, ":", t.line, ": table ", t.name.Display(), " has ",
           t.row_count,
-          " rows in production but development's schema drops it; "
-          "hint: --allow-drop ",
-          t.name.Display(), " to lose them"));
+          " rows in production but development's schema drops it; hint: "
+          "--rename-table ", t.name.Display(),
+          "=NEW if development renamed it, or --allow-drop ", t.name.Display(),
+          " to lose them"));
+      continue;
     }
     TableReport r;
     r.table = t.name.Display();
@@ -436,7 +522,7 @@ absl::Status Merger::BuildPlans() {
         int i = IndexOf(p.dev_cols, c);
         const parser::Column* col =
             i < 0 ? nullptr : &p.dev->columns[p.dev->ColumnIndex(c)];
-        if (i < 0 || (p.prod != nullptr && IndexOf(p.prod_cols, c) < 0) ||
+        if (i < 0 || (p.prod != nullptr && p.prod_name[i].empty()) ||
             !col->sequence.empty() || col->identity != parser::Identity::kNone) {
           ok = false;
           break;
@@ -455,7 +541,212 @@ absl::Status Merger::BuildPlans() {
     if (p.prod != nullptr) p.prod_index->Reserve(p.prod->row_count);
     if (p.base != nullptr) p.base_index->Reserve(p.base->row_count);
   }
+  if (!problems_.empty()) {
+    return absl::FailedPreconditionError(absl::StrJoin(problems_, "\n"));
+  }
   return absl::OkStatus();
+}
+
+void Merger::FitColumns(Plan& p) {
+  const Table& dev = *p.dev;
+  const Table& prod = *p.prod;
+  const std::string& table = p.report.table;
+  p.prod_cols = DataColumns(prod);
+  p.prod_name.assign(p.dev_cols.size(), "");
+  for (size_t i = 0; i < p.dev_cols.size(); ++i) {
+    std::string source = p.dev_cols[i];
+    for (const MergeOptions::ColumnRename& r : options_.column_renames) {
+      if (Names(r.table, dev.name) && r.to == p.dev_cols[i]) {
+        source = r.from;
+        if (IndexOf(p.prod_cols, source) < 0) {
+          problems_.push_back(absl::StrCat("--rename ", r.table, ".", r.from, "=",
+                                           r.to, ": production's ", table,
+                                           " has no column ", r.from));
+        } else {
+          p.report.schema_changes.push_back(
+              {"renamed_column", r.to, absl::StrCat("production's ", r.from,
+                                                    " carried across")});
+        }
+      }
+    }
+    if (IndexOf(p.prod_cols, source) >= 0) {
+      p.prod_name[i] = source;
+      p.shared.push_back(i);
+    }
+  }
+  for (size_t j = 0; j < p.prod_cols.size(); ++j) {
+    if (std::find(p.prod_name.begin(), p.prod_name.end(), p.prod_cols[j]) ==
+        p.prod_name.end()) {
+      p.lost_cols.push_back(j);
+      ColumnLoss loss;
+      loss.column = p.prod_cols[j];
+      p.losses.push_back(loss);
+    }
+  }
+  const bool has_rows = prod.row_count > 0;
+  for (size_t i = 0; i < p.dev_cols.size(); ++i) {
+    const parser::Column& dc = dev.columns[dev.ColumnIndex(p.dev_cols[i])];
+    if (p.prod_name[i].empty()) {
+      // A column development added.
+      std::string how = dc.has_default || dc.identity != parser::Identity::kNone
+                            ? "its default applies"
+                            : dc.not_null ? "" : "NULL";
+      for (const MergeOptions::ColumnFill& f : options_.fills) {
+        if (Names(f.table, dev.name) && f.column == dc.name) {
+          std::string value;
+          parser::AppendCopyEscaped(f.value, &value);
+          p.fills.emplace_back(static_cast<int>(i), value);
+          how = absl::StrCat("filled with '", f.value, "' (--fill)");
+        }
+      }
+      if (how.empty() && has_rows) {
+        // Would fail the restore: say so now, with what resolves it.
+        std::string hint = absl::StrCat("--fill ", table, ".", dc.name, "=VALUE");
+        for (int j : p.lost_cols) {
+          const parser::Column& pc = prod.columns[prod.ColumnIndex(p.prod_cols[j])];
+          if (pc.type == dc.type) {
+            absl::StrAppend(&hint, ", or --rename ", table, ".", pc.name, "=",
+                            dc.name, " if it was renamed");
+          }
+        }
+        problems_.push_back(absl::StrCat(
+            dev_.name, ":", dev.line, ": column ", table, ".", dc.name,
+            " is new in development, NOT NULL without a default, and "
+            "production has ", prod.row_count, " rows with no value for it; hint: ",
+            hint));
+        how = "no value (refused)";
+      }
+      p.report.schema_changes.push_back({"added_column", dc.name, how});
+      continue;
+    }
+    const parser::Column& pc = prod.columns[prod.ColumnIndex(p.prod_name[i])];
+    if (dc.not_null && !pc.not_null) {
+      p.checks.push_back({TypeCheck::kNotNull, static_cast<int>(i), 0, 0, nullptr,
+                          "NOT NULL"});
+    }
+    const auto enum_labels = dev_catalog_.enums().find(dc.type_name);
+    const auto prod_labels = prod_catalog_.enums().find(pc.type_name);
+    bool enum_narrowed = enum_labels != dev_catalog_.enums().end() &&
+                         (prod_labels == prod_catalog_.enums().end() ||
+                          prod_labels->second != enum_labels->second);
+    if (dc.type == pc.type && !enum_narrowed) continue;
+    std::string change = absl::StrCat(pc.type, " -> ", dc.type);
+    TypeCheck check{TypeCheck::kInt, static_cast<int>(i), 0, 0, nullptr, dc.type};
+    bool checkable = true;
+    if (dc.is_array) {
+      checkable = false;
+    } else if (dc.type_name == "int2") {
+      check.lo = -32768, check.hi = 32767;
+    } else if (dc.type_name == "int4") {
+      check.lo = std::numeric_limits<int32_t>::min();
+      check.hi = std::numeric_limits<int32_t>::max();
+    } else if (dc.type_name == "int8") {
+      check.lo = std::numeric_limits<int64_t>::min();
+      check.hi = std::numeric_limits<int64_t>::max();
+    } else if ((dc.type_name == "varchar" || dc.type_name == "bpchar") &&
+               dc.type.find('(') != std::string::npos) {
+      check.kind = TypeCheck::kVarchar;
+      check.hi = std::atoll(dc.type.c_str() + dc.type.find('(') + 1);
+    } else if (dc.type_name == "varchar" || dc.type_name == "text") {
+      continue;  // Any text fits.
+    } else if (dc.type_name == "numeric" && dc.type.find('(') != std::string::npos) {
+      check.kind = TypeCheck::kNumeric;
+      int precision = std::atoi(dc.type.c_str() + dc.type.find('(') + 1);
+      size_t comma = dc.type.find(',');
+      int scale = comma == std::string::npos ? 0 : std::atoi(dc.type.c_str() + comma + 1);
+      check.hi = precision - scale;  // Digits allowed before the point.
+    } else if (dc.type_name == "bool") {
+      check.kind = TypeCheck::kBool;
+    } else if (enum_labels != dev_catalog_.enums().end()) {
+      check.kind = TypeCheck::kEnum;
+      check.labels = &enum_labels->second;
+      change = enum_narrowed && dc.type == pc.type
+                   ? absl::StrCat("enum ", dc.type, " changed its labels")
+                   : change;
+    } else {
+      checkable = false;
+    }
+    if (checkable) {
+      p.checks.push_back(check);
+      p.report.schema_changes.push_back(
+          {"type_change", dc.name, absl::StrCat(change, ": every value checked")});
+    } else {
+      p.report.schema_changes.push_back(
+          {"restore_risk", dc.name,
+           absl::StrCat(change, ": pgmerge cannot check the values; PostgreSQL "
+                                "will on restore")});
+    }
+  }
+  // Columns dropped next to columns added of the same type look renamed.
+  for (int j : p.lost_cols) {
+    const parser::Column& pc = prod.columns[prod.ColumnIndex(p.prod_cols[j])];
+    for (size_t i = 0; i < p.dev_cols.size(); ++i) {
+      if (!p.prod_name[i].empty()) continue;
+      const parser::Column& dc = dev.columns[dev.ColumnIndex(p.dev_cols[i])];
+      if (dc.type == pc.type) {
+        p.report.schema_changes.push_back(
+            {"likely_rename", dc.name,
+             absl::StrCat("production's ", pc.name, " (", pc.type,
+                          ") was dropped as this was added: --rename ", table, ".",
+                          pc.name, "=", dc.name, " carries its values across")});
+      }
+    }
+  }
+}
+
+void Merger::CheckValues(Plan& p, const std::vector<std::string_view>& f,
+                         const Layout& layout, int64_t line) {
+  std::string scratch;
+  for (const TypeCheck& c : p.checks) {
+    int k = layout.dev[c.column];
+    std::string_view v = k >= 0 ? f[k] : parser::kCopyNull;
+    bool ok = true;
+    if (v == parser::kCopyNull) {
+      ok = c.kind != TypeCheck::kNotNull;
+    } else {
+      switch (c.kind) {
+        case TypeCheck::kNotNull:
+          break;
+        case TypeCheck::kInt: {
+          int64_t n;
+          ok = ParseInt64(v, &n) && n >= c.lo && n <= c.hi;
+          break;
+        }
+        case TypeCheck::kVarchar:
+          ok = CharLength(parser::DecodeCopyField(v, &scratch)) <=
+               static_cast<size_t>(c.hi);
+          break;
+        case TypeCheck::kNumeric: {
+          std::string_view d = v;
+          if (!d.empty() && (d[0] == '-' || d[0] == '+')) d.remove_prefix(1);
+          size_t point = d.find('.');
+          std::string_view whole = d.substr(0, point);
+          while (whole.size() > 1 && whole[0] == '0') whole.remove_prefix(1);
+          ok = d != "NaN" && (whole == "0" || static_cast<int64_t>(whole.size()) <= c.hi);
+          break;
+        }
+        case TypeCheck::kBool: {
+          static const char* kWords[] = {"t", "f", "true", "false", "yes", "no",
+                                         "on", "off", "1", "0", "y", "n"};
+          ok = false;
+          for (const char* w : kWords) ok |= EqualsIgnoreCase(v, w);
+          break;
+        }
+        case TypeCheck::kEnum: {
+          std::string_view raw = parser::DecodeCopyField(v, &scratch);
+          ok = std::find(c.labels->begin(), c.labels->end(), raw) != c.labels->end();
+          break;
+        }
+      }
+    }
+    if (ok) continue;
+    ++p.violations;
+    if (p.violation_samples.size() < 5) {
+      p.violation_samples.push_back(absl::StrCat(
+          prod_.name, ":", line, ": ", p.report.table, ".", p.dev_cols[c.column],
+          " = ", AsAbsl(v.substr(0, 60)), " does not fit development's ", c.what));
+    }
+  }
 }
 
 Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
@@ -469,7 +760,10 @@ Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
   Layout l;
   l.dev.assign(p.dev_cols.size(), -1);
   for (size_t i = 0; i < p.dev_cols.size(); ++i) {
-    l.dev[i] = IndexOf(cols, p.dev_cols[i]);
+    // Prod and base blocks name dev's columns as prod does (renames).
+    const std::string& name =
+        side == Side::kDev || p.prod_name.empty() ? p.dev_cols[i] : p.prod_name[i];
+    l.dev[i] = name.empty() ? -1 : IndexOf(cols, name);
   }
   l.shared_exact = cols.size() == p.shared.size();
   for (size_t j = 0; j < p.shared.size() && l.shared_exact; ++j) {
@@ -509,8 +803,9 @@ absl::Status Merger::Index(Side side) {
     if (ev.block != block) {
       block = ev.block;
       const TableName& name = ev.target->table;
-      auto it = plan_of_.find(name.Display());
-      plan = it == plan_of_.end() ? nullptr : &plans_[it->second];
+      const auto& plans = side == Side::kDev ? plan_of_ : prod_plan_of_;
+      auto it = plans.find(name.Display());
+      plan = it == plans.end() ? nullptr : &plans_[it->second];
       if (plan != nullptr && side == Side::kBase && plan->base == nullptr) {
         plan = nullptr;
       }
@@ -598,6 +893,20 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
   const uint64_t fp = layout.shared_exact && !ev.text.empty()
                           ? LineHasher::LineHash(ev.text)
                           : hasher_.Hash(p.shared, field);
+  if (side == Side::kProd) {
+    if (!p.checks.empty()) CheckValues(p, f, layout, ev.line);
+    for (size_t k = 0; k < p.lost_cols.size(); ++k) {
+      int fi = layout.prod[p.lost_cols[k]];
+      std::string_view v = fi >= 0 ? f[fi] : parser::kCopyNull;
+      const parser::Column& col =
+          p.prod->columns[p.prod->ColumnIndex(p.losses[k].column)];
+      ++p.losses[k].values;
+      std::string_view def = col.default_constant
+                                 ? std::string_view(*col.default_constant)
+                                 : parser::kCopyNull;
+      if (v != def) ++p.losses[k].non_default;
+    }
+  }
   if (side != Side::kBase) {
     // Sequences end past every value either dump holds (an upper bound for
     // dev rows that end up not written is harmless).
@@ -631,7 +940,16 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
           h = HashField(v, h);
         }
       }
-      if (!null) p.prod_unique[u].try_emplace(h, 0);
+      if (null) continue;
+      if (!p.prod_unique[u].try_emplace(h, 0).second) {
+        ++p.violations;
+        if (p.violation_samples.size() < 5) {
+          p.violation_samples.push_back(absl::StrCat(
+              prod_.name, ":", ev.line, ": ", p.report.table,
+              " has two rows with the same values for development's unique key ",
+              p.uniques[u].name));
+        }
+      }
     }
     return absl::OkStatus();
   }
@@ -675,7 +993,18 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
           h = HashField(v, h);
         }
       }
-      if (!null) p.prod_unique[u].try_emplace(h, key);
+      if (null) continue;
+      auto [it, inserted] = p.prod_unique[u].try_emplace(h, key);
+      if (!inserted && it->second != key) {
+        // Two prod rows share a value a unique key of dev's forbids.
+        ++p.violations;
+        if (p.violation_samples.size() < 5) {
+          p.violation_samples.push_back(absl::StrCat(
+              prod_.name, ":", ev.line, ": ", p.report.table,
+              " has two rows with the same values for development's unique key ",
+              p.uniques[u].name));
+        }
+      }
     }
     return absl::OkStatus();
   }
@@ -1143,10 +1472,6 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   for (size_t i = 0; i < all_prod.size(); ++i) all_prod[i] = static_cast<int>(i);
   for (int c : manifest_cols) r.output.columns.push_back(p.dev_cols[c]);
   r.prod.columns = p.prod_cols;
-  std::vector<ColumnLoss> losses(p.lost_cols.size());
-  for (size_t k = 0; k < p.lost_cols.size(); ++k) {
-    losses[k].column = p.prod_cols[p.lost_cols[k]];
-  }
   absl::flat_hash_map<uint64_t, std::vector<uint64_t>> prod_conflict_rows;
   for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
     if (p.sequence_max[j] == std::numeric_limits<int64_t>::min()) continue;
@@ -1162,8 +1487,10 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
 
   // Production's rows, every one, with its own key, in dev's shape.
   if (p.prod != nullptr && !p.prod_spans.empty()) {
+    std::vector<int> prod_out_cols = p.shared;
+    for (const auto& [col, value] : p.fills) prod_out_cols.push_back(col);
     CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
-                                      ColumnListSql(p.dev_cols, p.shared),
+                                      ColumnListSql(p.dev_cols, prod_out_cols),
                                       ") FROM stdin;\n"));
     for (const Span& span : p.prod_spans) {
       DumpReader reader(prod_.data.substr(span.begin, span.end - span.begin),
@@ -1188,8 +1515,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         const bool raw = !ev.text.empty();
         // Rows copied whole are never split.
         const bool need_fields = !raw || !layout.shared_exact ||
-                                 !layout.prod_exact || !p.lost_cols.empty() ||
-                                 !p.conflict_keys.empty();
+                                 !layout.prod_exact || !p.conflict_keys.empty();
         static const std::vector<std::string_view> kNone;
         const std::vector<std::string_view>& f =
             need_fields ? reader.Fields(ev) : kNone;
@@ -1233,25 +1559,18 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           }
           row_hash = hasher_.Hash(p.shared, field);
         }
+        for (const auto& [col, value] : p.fills) {
+          out->Append('\t');
+          out->Append(value);
+        }
         out->Append('\n');
         ++r.output.rows;
         r.output.hash += row_hash;
-        for (size_t k = 0; k < p.lost_cols.size(); ++k) {
-          int fi = layout.prod[p.lost_cols[k]];
-          std::string_view v = fi >= 0 ? f[fi] : parser::kCopyNull;
-          const parser::Column& col =
-              p.prod->columns[p.prod->ColumnIndex(losses[k].column)];
-          ++losses[k].values;
-          std::string_view def = col.default_constant
-                                     ? std::string_view(*col.default_constant)
-                                     : parser::kCopyNull;
-          if (v != def) ++losses[k].non_default;
-        }
       }
     }
     block.Close();
   }
-  r.lost_columns = std::move(losses);
+  r.lost_columns = p.losses;
   r.prod_only = r.prod_rows - r.base - r.conflicts -
                 static_cast<int64_t>(p.mode == Mode::kRemap ? 0 : 0);
 

@@ -40,6 +40,24 @@ struct MergeOptions {
   DumpInput base;
   // Which version a row edited on both sides keeps (with a base only).
   bool prefer_dev = false;
+
+  // Fitting production's rows to development's schema. Tables are named
+  // "schema.table" or "table" (in public).
+  struct ColumnFill {  // --fill TABLE.COLUMN=VALUE
+    std::string table, column, value;
+  };
+  struct ColumnRename {  // --rename TABLE.OLD=NEW
+    std::string table, from, to;
+  };
+  struct TableRename {  // --rename-table OLD=NEW
+    std::string from, to;
+  };
+  std::vector<ColumnFill> fills;
+  std::vector<ColumnRename> column_renames;
+  std::vector<TableRename> table_renames;
+  // Any production value lost in a column development dropped (other than
+  // the column's default) refuses the merge.
+  bool strict = false;
 };
 
 // Runs the merge and writes SQL to `out` (may be a discarding buffer).

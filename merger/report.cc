@@ -47,6 +47,7 @@ std::string ReportJson(const Report& report) {
   for (const TableReport& t : report.tables) {
     Json j;
     j["table"] = t.table;
+    j["prod_table"] = t.prod_table;
     j["key_kind"] = t.key_kind;
     j["status"] = t.only_in_prod  ? "dropped_by_dev"
                   : t.only_in_dev ? "new_in_dev"
@@ -100,6 +101,11 @@ std::string ReportJson(const Report& report) {
                       {"non_default", l.non_default}});
     }
     j["lost_columns"] = lost;
+    Json changes = Json::array();
+    for (const SchemaChange& c : t.schema_changes) {
+      changes.push_back({{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}});
+    }
+    j["schema_changes"] = changes;
     j["manifest"] = {{"output", ManifestJson(t.output)},
                      {"prod", ManifestJson(t.prod)}};
     tables.push_back(std::move(j));
@@ -142,6 +148,11 @@ std::string ReportSummary(const Report& report) {
                             "%-*s   column %s dropped by development: %d "
                             "values lost (%d not the default)\n",
                             width, "", l.column, l.values, l.non_default);
+    }
+    for (const SchemaChange& c : t.schema_changes) {
+      if (c.kind == "added_column") continue;  // The common, harmless case.
+      absl::StrAppendFormat(&out, "%-*s   %s %s: %s\n", width, "",
+                            c.kind, c.column, c.detail);
     }
     for (const DroppedRow& d : t.dropped_list) {
       absl::StrAppendFormat(&out, "%-*s   dev row %s not merged: %s\n", width,

@@ -39,6 +39,14 @@ struct ColumnLoss {
   int64_t non_default = 0;  // Of them, those not equal to its old default.
 };
 
+// How development's schema changed a table production has rows in.
+struct SchemaChange {
+  std::string kind;    // added_column, renamed_column, type_change,
+                       // likely_rename, restore_risk, renamed_table
+  std::string column;  // The column (dev's name), or "" for the table.
+  std::string detail;  // What happens: "default applies", "int4 -> int2"...
+};
+
 struct TableManifest {
   std::vector<std::string> columns;  // The columns hashed, in order.
   int64_t rows = 0;
@@ -47,6 +55,7 @@ struct TableManifest {
 
 struct TableReport {
   std::string table;
+  std::string prod_table;  // Production's table feeding it ("" if none).
   std::string key_kind;
   int64_t prod_rows = 0;
   int64_t dev_rows = 0;
@@ -69,6 +78,7 @@ struct TableReport {
   std::vector<std::string> prod_edit_keys;  // With --base: prod's edits.
   std::vector<DroppedRow> dropped_list;
   std::vector<ColumnLoss> lost_columns;
+  std::vector<SchemaChange> schema_changes;
   bool only_in_prod = false;  // Dropped by dev (allowed by --allow-drop).
   bool only_in_dev = false;
   TableManifest output;  // What the merge emitted.

@@ -264,6 +264,12 @@ absl::Status CatalogBuilder::Statement(std::string_view sql, int64_t line) {
     AlterSequence(node);
   } else if (type == "SelectStmt") {
     return Setval(node, line);
+  } else if (type == "CreateEnumStmt") {
+    std::vector<std::string> name = StrList(Field(node, "typeName"));
+    std::vector<std::string> quoted;
+    for (const std::string& n : name) quoted.push_back(QuoteIdentifier(n));
+    if (quoted.size() == 1) quoted.insert(quoted.begin(), "public");
+    catalog_.AddEnum(absl::StrJoin(quoted, "."), StrList(Field(node, "vals")));
   }
   return absl::OkStatus();
 }

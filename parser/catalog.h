@@ -105,6 +105,13 @@ struct Sequence {
 
 class Catalog {
  public:
+  // Enum types by display name ("public.mood") and their labels in order.
+  const absl::flat_hash_map<std::string, std::vector<std::string>>& enums() const {
+    return enums_;
+  }
+  void AddEnum(const std::string& name, std::vector<std::string> labels) {
+    enums_[name] = std::move(labels);
+  }
   std::vector<Table>& tables() { return tables_; }
   const std::vector<Table>& tables() const { return tables_; }
   const std::vector<Sequence>& sequences() const { return sequences_; }
@@ -124,6 +131,7 @@ class Catalog {
   std::vector<Sequence> sequences_;
   absl::flat_hash_map<std::string, size_t> table_index_;
   absl::flat_hash_map<std::string, size_t> sequence_index_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> enums_;
 };
 
 // Reads the whole dump once and builds its catalog: every statement but

@@ -166,6 +166,8 @@ class RowIndex {
 };
 
 struct TableReport {
+  std::string prod_table;
+  bool dropped_by_dev = false;
   std::set<std::string> conflicts_kept_prod, conflicts_kept_dev, deleted,
       dropped, dev_edits, prod_edits;
   std::map<std::string, std::string> unified;  // dev key -> prod key
@@ -182,6 +184,19 @@ class Checker {
         report_(std::move(report)) {}
 
   absl::Status Run() {
+    // Every production table is accounted for: merged into a shadow table
+    // or dropped by development, as the report says.
+    for (const auto& [name, t] : prod_) {
+      bool placed = false;
+      for (const auto& [table, r] : report_) {
+        placed |= (r.prod_table == name && shadow_.count(table)) ||
+                  (table == name && r.dropped_by_dev);
+      }
+      if (!placed) {
+        return absl::InternalError(absl::StrCat("production table ", name,
+                                                " went nowhere"));
+      }
+    }
     for (const auto& [name, t] : shadow_) {
       auto r = report_.find(name);
       if (r == report_.end()) {
@@ -192,7 +207,7 @@ class Checker {
             name, ": shadow holds ", t.rows.size(), " rows, report says ",
             r->second.output_rows));
       }
-      const TableData* p = Find(prod_, name);
+      const TableData* p = Find(prod_, r->second.prod_table);
       const TableData* d = Find(dev_, name);
       if (static_cast<int64_t>(p ? p->rows.size() : 0) != r->second.prod_rows ||
           static_cast<int64_t>(d ? d->rows.size() : 0) != r->second.dev_rows) {
@@ -210,6 +225,17 @@ class Checker {
   }
 
  private:
+  // Production's table behind a shadow table (another name after a
+  // --rename-table).
+  const TableData* ProdOf(const std::string& table) const {
+    auto r = report_.find(table);
+    return Find(prod_, r == report_.end() ? table : r->second.prod_table);
+  }
+  std::string ProdName(const std::string& table) const {
+    auto r = report_.find(table);
+    return r == report_.end() ? table : r->second.prod_table;
+  }
+
   static const TableData* Find(const Snapshot& s, const std::string& name) {
     auto it = s.find(name);
     return it == s.end() ? nullptr : &it->second;
@@ -219,7 +245,7 @@ class Checker {
   // not a foreign key, and (for tables production has) shared with prod.
   std::vector<std::string> SigColumns(const std::string& table) {
     const TableData& s = shadow_.at(table);
-    const TableData* p = Find(prod_, table);
+    const TableData* p = ProdOf(table);
     std::vector<std::string> out;
     for (size_t c = 0; c < s.columns.size(); ++c) {
       if (s.drawn[c]) continue;
@@ -279,14 +305,14 @@ class Checker {
     const TableData& parent = side.at(fk.ref_table);
     if (dev_side && report_.count(fk.ref_table)) {
       const TableReport& pr = report_.at(fk.ref_table);
-      const TableData* prod = Find(prod_, fk.ref_table);
+      const TableData* prod = ProdOf(fk.ref_table);
       std::string prod_key;
       if (pr.conflicts_kept_prod.count(k)) prod_key = k;
       auto u = pr.unified.find(k);
       if (u != pr.unified.end()) prod_key = u->second;
       if (!prod_key.empty() && prod != nullptr) {
         const std::vector<Cell>* pr_row =
-            IndexOf(prod_, fk.ref_table, fk.ref_cols, &prod_).Find(*prod, prod_key);
+            IndexOf(prod_, ProdName(fk.ref_table), fk.ref_cols, &prod_).Find(*prod, prod_key);
         if (pr_row != nullptr) return Content(*prod, *pr_row, cols);
       }
     }
@@ -353,7 +379,7 @@ class Checker {
     // Rows of a table without a key are named by all their shared columns.
     std::vector<int> key = d.key;
     if (key.empty()) {
-      const TableData* p = Find(prod_, d.name);
+      const TableData* p = ProdOf(d.name);
       for (size_t c = 0; c < d.columns.size(); ++c) {
         if (p == nullptr || p->Col(d.columns[c]) >= 0) key.push_back(c);
       }
@@ -432,6 +458,8 @@ absl::Status CheckMerge(TestPostgres* pg, const std::string& prod_db,
       r.unified[u["dev_key"].get<std::string>()] = u["prod_key"].get<std::string>();
     }
     r.output_rows = t["counts"]["output_rows"].get<int64_t>();
+    r.prod_table = t.value("prod_table", "");
+    r.dropped_by_dev = t["status"] == "dropped_by_dev";
     r.prod_rows = t["counts"]["prod_rows"].get<int64_t>();
     r.dev_rows = t["counts"]["dev_rows"].get<int64_t>();
     tables[t["table"].get<std::string>()] = std::move(r);

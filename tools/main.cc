@@ -48,6 +48,15 @@ Usage:
                                dev's version; deletions in prod are exact)
         --prefer prod|dev      whose version a row edited on both sides
                                keeps (default prod)
+        --fill TABLE.COLUMN=VALUE
+                               value for a NOT NULL column development added
+                               without a default (production's rows have none)
+        --rename TABLE.OLD=NEW carry production's OLD column into dev's NEW
+        --rename-table OLD=NEW production's table OLD is development's NEW
+        --strict               refuse to lose production values in columns
+                               development dropped (other than defaults)
+        --dry-run              check everything, write the report and the
+                               summary, write no SQL
         --quiet                no summary on stderr
       Example: pgmerge prod.sql dev.sql --report merge.json -o merged.sql
 
@@ -123,6 +132,7 @@ int MergeCommand(const std::vector<std::string>& args) {
   std::string report_path;
   std::string base_path;
   bool quiet = false;
+  bool dry_run = false;
   merger::MergeOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -149,6 +159,35 @@ int MergeCommand(const std::vector<std::string>& args) {
         return Usage("--prefer takes prod or dev");
       }
       options.prefer_dev = who == "dev";
+    } else if (a == "--fill" || a == "--rename") {
+      // TABLE.COLUMN=VALUE / TABLE.OLD=NEW; TABLE may be schema-qualified.
+      std::string spec;
+      if (!value(&spec)) return Usage(absl::StrCat(a, " needs TABLE.COLUMN=VALUE"));
+      size_t eq = spec.find('=');
+      size_t dot = eq == std::string::npos ? std::string::npos : spec.rfind('.', eq);
+      if (eq == std::string::npos || dot == std::string::npos || dot == 0) {
+        return Usage(absl::StrCat(a, " takes TABLE.COLUMN=", a == "--fill" ? "VALUE" : "NEW",
+                                  ", not ", spec));
+      }
+      std::string table = spec.substr(0, dot);
+      std::string column = spec.substr(dot + 1, eq - dot - 1);
+      std::string rest = spec.substr(eq + 1);
+      if (a == "--fill") {
+        options.fills.push_back({table, column, rest});
+      } else {
+        options.column_renames.push_back({table, column, rest});
+      }
+    } else if (a == "--rename-table") {
+      std::string spec;
+      size_t eq;
+      if (!value(&spec) || (eq = spec.find('=')) == std::string::npos) {
+        return Usage("--rename-table takes OLD=NEW");
+      }
+      options.table_renames.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    } else if (a == "--strict") {
+      options.strict = true;
+    } else if (a == "--dry-run") {
+      dry_run = true;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -179,7 +218,9 @@ int MergeCommand(const std::vector<std::string>& args) {
   // half-written SQL behind.
   int fd = STDOUT_FILENO;
   std::string tmp_path;
-  if (!output_path.empty()) {
+  if (dry_run) {
+    fd = -1;  // Everything runs; the SQL is discarded.
+  } else if (!output_path.empty()) {
     tmp_path = output_path + ".pgmerge-tmp";
     fd = open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -190,7 +231,7 @@ int MergeCommand(const std::vector<std::string>& args) {
   OutputBuffer out(fd);
   absl::StatusOr<merger::Report> report =
       merger::Merge(prod_in, dev_in, options, &out);
-  if (fd != STDOUT_FILENO) close(fd);
+  if (fd >= 0 && fd != STDOUT_FILENO) close(fd);
   if (!report.ok()) {
     if (!tmp_path.empty()) unlink(tmp_path.c_str());
     if (absl::IsAborted(report.status())) {

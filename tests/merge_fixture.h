@@ -1,0 +1,105 @@
+// A fixture for tests that build production and development databases in
+// a real PostgreSQL, dump them, merge, restore, and check the shadow.
+#ifndef PGMERGE_TESTS_MERGE_FIXTURE_H_
+#define PGMERGE_TESTS_MERGE_FIXTURE_H_
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/strings.h"
+#include "gtest/gtest.h"
+#include "tests/merge_checker.h"
+#include "tests/test_postgres.h"
+
+namespace pgmerge::testing {
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class MergeFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pg_ = SharedTestPostgres();
+    ASSERT_NE(pg_, nullptr);
+  }
+
+  std::string Name(std::string_view what) {
+    return absl::StrCat(::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                        "_", AsAbsl(what), "_", counter_++);
+  }
+
+  // A fresh database holding `scripts` run in order.
+  std::string MakeDb(std::string_view what, const std::vector<std::string>& scripts) {
+    std::string db = Name(what);
+    EXPECT_TRUE(pg_->CreateDatabase(db).ok());
+    for (const std::string& s : scripts) {
+      absl::Status st = pg_->Exec(db, s);
+      EXPECT_TRUE(st.ok()) << st;
+    }
+    return db;
+  }
+
+  std::string DumpDb(const std::string& db, const std::vector<std::string>& args) {
+    std::string file = absl::StrCat(pg_->tmp_dir(), "/", db, Name("dump"), ".sql");
+    absl::Status st = pg_->Dump(db, args, file);
+    EXPECT_TRUE(st.ok()) << st;
+    return file;
+  }
+
+  struct MergeRun {
+    int exit_code = -1;
+    std::string sql_file, report, err;
+  };
+
+  MergeRun RunMerge(const std::string& prod, const std::string& dev,
+                    std::vector<std::string> extra = {}) {
+    MergeRun run;
+    run.sql_file = absl::StrCat(pg_->tmp_dir(), "/", Name("merged"), ".sql");
+    std::string report_file = run.sql_file + ".json";
+    std::vector<std::string> argv = {PGMERGE_BINARY, prod, dev, "--report",
+                                     report_file};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    absl::StatusOr<CommandResult> r = RunCommand(argv, {}, run.sql_file);
+    EXPECT_TRUE(r.ok());
+    run.exit_code = r->exit_code;
+    run.err = r->err;
+    run.report = ReadFile(report_file);
+    return run;
+  }
+
+  // Merges, restores into a new shadow and checks it against prod and dev.
+  void MergeAndCheck(const std::string& prod_db, const std::string& dev_db,
+                     const std::string& prod_dump, const std::string& dev_dump,
+                     std::vector<std::string> extra = {}) {
+    MergeRun run = RunMerge(prod_dump, dev_dump, extra);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    std::string shadow = Name("shadow");
+    ASSERT_TRUE(pg_->CreateDatabase(shadow).ok());
+    absl::Status restored = pg_->Restore(shadow, run.sql_file);
+    ASSERT_TRUE(restored.ok()) << restored;
+    absl::Status checked = CheckMerge(pg_, prod_db, dev_db, shadow, run.report);
+    EXPECT_TRUE(checked.ok()) << checked << "\n" << run.err;
+    // Deterministic: the same inputs give the same bytes.
+    MergeRun again = RunMerge(prod_dump, dev_dump, extra);
+    EXPECT_EQ(ReadFile(run.sql_file), ReadFile(again.sql_file));
+    EXPECT_EQ(run.report, again.report);
+    last_report_ = run.report;
+    last_shadow_ = shadow;
+  }
+
+  TestPostgres* pg_ = nullptr;
+  int counter_ = 0;
+  std::string last_report_;
+  std::string last_shadow_;
+};
+
+}  // namespace pgmerge::testing
+
+#endif  // PGMERGE_TESTS_MERGE_FIXTURE_H_
