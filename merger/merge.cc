@@ -119,6 +119,14 @@ struct Plan {
   std::vector<std::pair<int, std::string>> fills;  // Dev col, COPY value.
   std::vector<ColumnLoss> losses;      // Per lost_cols, counted on index.
   std::vector<TypeCheck> checks;       // Prod values dev's schema may refuse.
+  // Foreign keys development adds: prod's values must find a parent.
+  struct NewForeignKey {
+    int column;  // Dev col.
+    int parent;  // Plan.
+    std::string name;
+    std::vector<std::pair<uint64_t, int64_t>> values;  // Parent key, line.
+  };
+  std::vector<NewForeignKey> new_fks;
   int64_t violations = 0;
   std::vector<std::string> violation_samples;
   Mode mode = Mode::kMultiset;
@@ -290,6 +298,21 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
   }
   report_.prod_file = prod_.name;
   report_.dev_file = dev_.name;
+  for (const parser::DumpObject& o : prod_catalog_.objects()) {
+    // Tables, their data and defaults are merged table by table.
+    static const char* kMerged[] = {"TABLE", "TABLE DATA", "SEQUENCE SET",
+                                    "SEQUENCE OWNED BY", "DEFAULT", "COMMENT",
+                                    "ACL", "DATABASE"};
+    if (std::find_if(std::begin(kMerged), std::end(kMerged),
+                     [&](const char* t) { return o.type == t; }) !=
+        std::end(kMerged)) {
+      continue;
+    }
+    const auto& dev_objects = dev_catalog_.objects();
+    if (std::find(dev_objects.begin(), dev_objects.end(), o) == dev_objects.end()) {
+      report_.prod_only_objects.push_back({o.type, o.schema, o.name});
+    }
+  }
   if (absl::Status plans = BuildPlans(); !plans.ok()) {
     // Malformed input is reported before a schema that does not fit: check
     // the rows the catalogs only counted.
@@ -308,6 +331,23 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
   // output instead of half way through a restore.
   std::vector<std::string> refused;
   int64_t refused_count = 0;
+  for (Plan& p : plans_) {
+    for (Plan::NewForeignKey& nfk : p.new_fks) {
+      const Plan& parent = plans_[nfk.parent];
+      for (const auto& [key, line] : nfk.values) {
+        if (parent.prod_index->Find(key) || parent.dev_index->Find(key)) continue;
+        ++refused_count;
+        if (refused.size() < 10) {
+          refused.push_back(absl::StrCat(
+              prod_.name, ":", line, ": ", p.report.table, ".",
+              p.dev_cols[nfk.column], " points at no row of ", parent.report.table,
+              ", and development adds the foreign key ", nfk.name));
+        }
+      }
+      nfk.values.clear();
+      nfk.values.shrink_to_fit();
+    }
+  }
   for (const Plan& p : plans_) {
     refused_count += p.violations;
     for (const std::string& sample : p.violation_samples) {
@@ -540,6 +580,32 @@ absl::Status Merger::BuildPlans() {
     p.dev_index->Reserve(p.dev->row_count);
     if (p.prod != nullptr) p.prod_index->Reserve(p.prod->row_count);
     if (p.base != nullptr) p.base_index->Reserve(p.base->row_count);
+  }
+  // Foreign keys development adds, to a parent's single-column key.
+  for (Plan& p : plans_) {
+    if (p.prod == nullptr) continue;
+    for (const parser::ForeignKey& fk : p.dev->foreign_keys) {
+      if (fk.columns.size() != 1) continue;
+      int col = IndexOf(p.dev_cols, fk.columns[0]);
+      auto it = plan_of_.find(fk.ref_table.Display());
+      if (col < 0 || p.prod_name[col].empty() || it == plan_of_.end()) continue;
+      const Plan& parent = plans_[it->second];
+      if (parent.prod == nullptr || parent.mode == Mode::kMultiset ||
+          parent.shown_key_cols.size() != 1 ||
+          parent.fk_slot[parent.shown_key_cols[0]] >= 0) {
+        continue;
+      }
+      const std::string& ref_col = parent.dev_cols[parent.shown_key_cols[0]];
+      if (!fk.ref_columns.empty() && fk.ref_columns[0] != ref_col) continue;
+      bool prod_has = false;
+      for (const parser::ForeignKey& pfk : p.prod->foreign_keys) {
+        prod_has |= pfk.columns.size() == 1 && pfk.columns[0] == p.prod_name[col] &&
+                    pfk.ref_table == parent.prod->name;
+      }
+      if (!prod_has) {
+        p.new_fks.push_back({col, it->second, fk.name, {}});
+      }
+    }
   }
   if (!problems_.empty()) {
     return absl::FailedPreconditionError(absl::StrJoin(problems_, "\n"));
@@ -895,6 +961,20 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
                           : hasher_.Hash(p.shared, field);
   if (side == Side::kProd) {
     if (!p.checks.empty()) CheckValues(p, f, layout, ev.line);
+    for (Plan::NewForeignKey& nfk : p.new_fks) {
+      std::string_view v = field(nfk.column);
+      if (v == parser::kCopyNull) continue;
+      const Plan& parent = plans_[nfk.parent];
+      uint64_t k;
+      if (parent.mode == Mode::kRemap) {
+        int64_t n;
+        if (!ParseInt64(v, &n)) n = std::numeric_limits<int64_t>::min();
+        k = static_cast<uint64_t>(n);
+      } else {
+        k = HashField(v, kHashSeed);  // As KeyOf hashes a one-column key.
+      }
+      nfk.values.emplace_back(k, ev.line);
+    }
     for (size_t k = 0; k < p.lost_cols.size(); ++k) {
       int fi = layout.prod[p.lost_cols[k]];
       std::string_view v = fi >= 0 ? f[fi] : parser::kCopyNull;

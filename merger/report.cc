@@ -121,6 +121,11 @@ std::string ReportJson(const Report& report) {
                     {"max_key", s.max_key}});
   }
   root["sequences"] = seqs;
+  Json objects = Json::array();
+  for (const ObjectRef& o : report.prod_only_objects) {
+    objects.push_back({{"type", o.type}, {"schema", o.schema}, {"name", o.name}});
+  }
+  root["prod_only_objects"] = objects;
   return root.dump(2) + "\n";
 }
 
@@ -157,6 +162,15 @@ std::string ReportSummary(const Report& report) {
     for (const DroppedRow& d : t.dropped_list) {
       absl::StrAppendFormat(&out, "%-*s   dev row %s not merged: %s\n", width,
                             "", d.key, d.reason);
+    }
+  }
+  if (!report.prod_only_objects.empty()) {
+    absl::StrAppendFormat(&out,
+                          "production-only schema objects (not in the output, "
+                          "recreate them if they still apply): %d\n",
+                          report.prod_only_objects.size());
+    for (const ObjectRef& o : report.prod_only_objects) {
+      absl::StrAppendFormat(&out, "  %s %s.%s\n", o.type, o.schema, o.name);
     }
   }
   absl::StrAppendFormat(&out, "conflicts: %d\n", report.total_conflicts());

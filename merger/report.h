@@ -94,9 +94,16 @@ struct SequenceReport {
   int64_t max_key = 0;
 };
 
+struct ObjectRef {
+  std::string type, schema, name;
+};
+
 struct Report {
   std::string prod_file;
   std::string dev_file;
+  // Objects production's schema has and development's lacks (an index, a
+  // function, a trigger a hotfix added): not in the output.
+  std::vector<ObjectRef> prod_only_objects;
   std::vector<TableReport> tables;
   std::vector<SequenceReport> sequences;
   int64_t total_conflicts() const;

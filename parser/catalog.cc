@@ -766,6 +766,23 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   options.skim_copy_data = !check_rows;
   reader.set_options(options);
   CatalogBuilder builder(file_name);
+  std::vector<DumpObject> objects;
+  reader.set_comment_hook([&objects](std::string_view c) {
+    // "-- Name: X; Type: T; Schema: S; Owner: O"
+    if (c.substr(0, 9) != "-- Name: ") return;
+    size_t type = c.find("; Type: ");
+    size_t schema = c.find("; Schema: ");
+    size_t owner = c.find("; Owner: ");
+    if (type == std::string_view::npos || schema == std::string_view::npos ||
+        owner == std::string_view::npos || !(type < schema && schema < owner)) {
+      return;
+    }
+    DumpObject o;
+    o.name = std::string(c.substr(9, type - 9));
+    o.type = std::string(c.substr(type + 8, schema - type - 8));
+    o.schema = std::string(c.substr(schema + 10, owner - schema - 10));
+    objects.push_back(std::move(o));
+  });
   PageReleaser releaser(file, 0);
   reader.set_progress([&releaser](size_t pos) { releaser.Advance(pos); });
   DumpEvent ev;
@@ -800,7 +817,9 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   }
   releaser.Finish(reader.position());
   PGM_RETURN_IF_ERROR(builder.Finish());
-  return builder.Take();
+  Catalog catalog = builder.Take();
+  for (DumpObject& o : objects) catalog.AddObject(std::move(o));
+  return catalog;
 }
 
 }  // namespace pgmerge::parser

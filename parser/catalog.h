@@ -103,8 +103,21 @@ struct Sequence {
   bool is_called = false;
 };
 
+// A schema object as pg_dump's table of contents names it
+// ("-- Name: users_email_idx; Type: INDEX; Schema: public; Owner: -").
+struct DumpObject {
+  std::string type, schema, name;
+  int64_t line = 0;
+  friend bool operator==(const DumpObject& a, const DumpObject& b) {
+    return a.type == b.type && a.schema == b.schema && a.name == b.name;
+  }
+};
+
 class Catalog {
  public:
+  // Every object the dump's table of contents names, in order.
+  const std::vector<DumpObject>& objects() const { return objects_; }
+  void AddObject(DumpObject o) { objects_.push_back(std::move(o)); }
   // Enum types by display name ("public.mood") and their labels in order.
   const absl::flat_hash_map<std::string, std::vector<std::string>>& enums() const {
     return enums_;
@@ -132,6 +145,7 @@ class Catalog {
   absl::flat_hash_map<std::string, size_t> table_index_;
   absl::flat_hash_map<std::string, size_t> sequence_index_;
   absl::flat_hash_map<std::string, std::vector<std::string>> enums_;
+  std::vector<DumpObject> objects_;
 };
 
 // Reads the whole dump once and builds its catalog: every statement but

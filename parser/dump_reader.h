@@ -84,6 +84,10 @@ class DumpReader {
   void set_progress(std::function<void(size_t)> progress) {
     segmenter_.set_progress(std::move(progress));
   }
+  // See DumpSegmenter::set_comment_hook.
+  void set_comment_hook(std::function<void(std::string_view)> hook) {
+    segmenter_.set_comment_hook(std::move(hook));
+  }
   void set_options(const ReaderOptions& options) {
     options_ = options;
     check_utf8_ = options.check_utf8;

@@ -103,7 +103,9 @@ absl::StatusOr<bool> DumpSegmenter::Next(Segment* out) {
       ++pos_;
     } else if (c == '-' && pos_ + 1 < n && s[pos_ + 1] == '-') {
       const void* nl = std::memchr(s.data() + pos_, '\n', n - pos_);
-      pos_ = nl ? static_cast<const char*>(nl) - s.data() + 1 : n;
+      size_t end = nl ? static_cast<const char*>(nl) - s.data() : n;
+      if (comment_hook_) comment_hook_(s.substr(pos_, end - pos_));
+      pos_ = nl ? end + 1 : n;
     } else if (c == '/' && pos_ + 1 < n && s[pos_ + 1] == '*') {
       size_t end = s.find("*/", pos_ + 2);
       if (end == std::string_view::npos) {

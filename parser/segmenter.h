@@ -51,6 +51,12 @@ class DumpSegmenter {
     progress_ = std::move(progress);
   }
 
+  // Called with each "--" comment line between statements (pg_dump's
+  // "-- Name: ...; Type: ...; Schema: ..." headers among them).
+  void set_comment_hook(std::function<void(std::string_view)> hook) {
+    comment_hook_ = std::move(hook);
+  }
+
   // Follows "SET standard_conforming_strings = ..." seen so far; it decides
   // whether backslashes escape inside plain '...' literals.
   bool standard_conforming_strings() const { return standard_strings_; }
@@ -76,6 +82,7 @@ class DumpSegmenter {
   int64_t copy_start_line_ = 0;
   bool standard_strings_ = true;
   std::function<void(size_t)> progress_;
+  std::function<void(std::string_view)> comment_hook_;
 };
 
 // True when `sql` is a statement that starts a COPY FROM stdin data block.

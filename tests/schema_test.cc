@@ -161,5 +161,59 @@ TEST_F(SchemaTest, DryRunWritesNoSql) {
   EXPECT_NE(ReadFile(report).find(R"("remapped": 1)"), std::string::npos);
 }
 
+TEST_F(SchemaTest, NewForeignKeyProdBreaks) {
+  Build("CREATE TABLE users (id serial PRIMARY KEY, name text);"
+        "CREATE TABLE orders (id serial PRIMARY KEY, user_id int);"
+        "INSERT INTO users (name) VALUES ('ann');"
+        "INSERT INTO orders (user_id) VALUES (1);",
+        "INSERT INTO orders (user_id) VALUES (999);",
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fkey FOREIGN KEY (user_id) "
+        "REFERENCES users (id);");
+  ExpectRefused({"public.orders.user_id points at no row of public.users, and "
+                 "development adds the foreign key orders_user_fkey"});
+}
+
+TEST_F(SchemaTest, ProdOnlyObjectsAreListed) {
+  Build(kBase,
+        // A hotfix in production: an index and a function dev never had.
+        "CREATE INDEX people_age_idx ON people (age);"
+        "CREATE FUNCTION hotfix() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+        "INSERT INTO people (name) VALUES ('dan');");
+  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  EXPECT_NE(last_report_.find(R"("name": "people_age_idx")"), std::string::npos);
+  EXPECT_NE(last_report_.find(R"x("name": "hotfix()")x"), std::string::npos);
+  MergeRun run = RunMerge(prod_dump_, dev_dump_);
+  EXPECT_NE(run.err.find("INDEX public.people_age_idx"), std::string::npos) << run.err;
+}
+
+// Quoted mixed-case names, several schemas, generated and identity columns,
+// inherited tables: all merged and checked row by row.
+TEST_F(SchemaTest, NamesSchemasGeneratedIdentityInheritance) {
+  const std::string base = R"SQL(
+    CREATE SCHEMA "Sales";
+    CREATE TABLE "Sales"."Order Line" ("Id" int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                                       "Qty" int, "Total" int GENERATED ALWAYS AS ("Qty" * 2) STORED);
+    CREATE TABLE public.notes ("Id" serial PRIMARY KEY,
+                               line_id int REFERENCES "Sales"."Order Line" ("Id"), body text);
+    CREATE TABLE public.animals (id serial PRIMARY KEY, name text);
+    CREATE TABLE public.dogs (breed text) INHERITS (public.animals);
+    INSERT INTO "Sales"."Order Line" ("Qty") VALUES (1), (2);
+    INSERT INTO public.notes (line_id, body) VALUES (1, 'first');
+    INSERT INTO public.dogs (name, breed) VALUES ('rex', 'lab');
+  )SQL";
+  Build(base,
+        R"SQL(INSERT INTO "Sales"."Order Line" ("Qty") VALUES (30);
+              INSERT INTO public.notes (line_id, body) VALUES (3, 'prod note');
+              INSERT INTO public.dogs (name, breed) VALUES ('prod dog', 'pug');)SQL",
+        R"SQL(INSERT INTO "Sales"."Order Line" ("Qty") VALUES (40), (41);
+              INSERT INTO public.notes (line_id, body) VALUES (3, 'dev note'), (4, 'dev note 2');
+              INSERT INTO public.animals (name) VALUES ('dev cat');)SQL");
+  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  EXPECT_EQ(Value(R"(SELECT "Total" FROM "Sales"."Order Line" l JOIN notes n ON n.line_id = l."Id"
+                     WHERE n.body = 'dev note')"),
+            "80");
+  EXPECT_EQ(Value(R"(SELECT count(*) FROM "Sales"."Order Line")"), "5");
+}
+
 }  // namespace
 }  // namespace pgmerge::testing
