@@ -101,18 +101,64 @@ std::string_view DecodeCopyField(std::string_view field, std::string* scratch) {
   return *scratch;
 }
 
+const char* FindCopySpecial(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t below16 = (w - kOnes * 0x10) & ~w & kHigh;  // Any byte < 0x10.
+    uint64_t t = w ^ (kOnes * '\\');
+    uint64_t slash = (t - kOnes) & ~t & kHigh;  // Any backslash.
+    if ((below16 | slash) != 0) break;
+    p += 8;
+  }
+  for (; p < end; ++p) {
+    if (static_cast<unsigned char>(*p) < 0x10 || *p == '\\') return p;
+  }
+  return end;
+}
+
+int64_t CountNewlines(const char* p, const char* end) {
+  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7FULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  int64_t n = 0;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t t = w ^ 0x0A0A0A0A0A0A0A0AULL;
+    n += __builtin_popcountll(~(((t & k7f) + k7f) | t) & k80);  // Exact.
+    p += 8;
+  }
+  for (; p < end; ++p) n += *p == '\n';
+  return n;
+}
+
 void AppendCopyEscaped(std::string_view raw, std::string* out) {
-  for (char c : raw) {
-    switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\v': out->append("\\v"); break;
-      default: out->push_back(c);
+  // Copy runs of plain bytes whole; only the six control characters and the
+  // backslash need an escape.
+  const char* p = raw.data();
+  const char* end = p + raw.size();
+  for (;;) {
+    const char* q = FindCopySpecial(p, end);
+    out->append(p, q - p);
+    if (q == end) return;
+    const char* esc = nullptr;
+    switch (*q) {
+      case '\\': esc = "\\\\"; break;
+      case '\b': esc = "\\b"; break;
+      case '\f': esc = "\\f"; break;
+      case '\n': esc = "\\n"; break;
+      case '\r': esc = "\\r"; break;
+      case '\t': esc = "\\t"; break;
+      case '\v': esc = "\\v"; break;
     }
+    if (esc != nullptr) {
+      out->append(esc, 2);
+    } else {
+      out->push_back(*q);  // Other control bytes go raw, as COPY writes them.
+    }
+    p = q + 1;
   }
 }
 

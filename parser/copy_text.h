@@ -8,6 +8,7 @@
 #ifndef PGMERGE_PARSER_COPY_TEXT_H_
 #define PGMERGE_PARSER_COPY_TEXT_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,14 @@ bool IsCanonicalCopyField(std::string_view field);
 // Returns `field` when canonical, else its canonical re-encoding in *scratch.
 std::string_view CanonicalCopyField(std::string_view field,
                                     std::string* scratch);
+
+// Position of the first byte in [p, end) that COPY text must escape (a
+// backslash, or any byte below 0x10: the escapes' control characters and
+// their neighbours), or `end`. Skips eight plain bytes at a time.
+const char* FindCopySpecial(const char* p, const char* end);
+
+// Number of '\n' bytes in [p, end), eight bytes at a time.
+int64_t CountNewlines(const char* p, const char* end);
 
 // True when `s` is well-formed UTF-8 with no NUL byte.
 bool IsValidUtf8(std::string_view s);

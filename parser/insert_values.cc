@@ -1,5 +1,7 @@
 #include "parser/insert_values.h"
 
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "base/strings.h"
 #include "parser/copy_text.h"
@@ -211,28 +213,49 @@ bool InsertTupleReader::ReadValue(std::string_view* out) {
 
 bool InsertTupleReader::ReadString(bool escapes, std::string_view* out) {
   const size_t start = pos_;
-  // Fast path: no doubled quote, no backslash, no byte COPY must escape.
+  // Find the closing quote; the value is "plain" (a zero-copy view) when it
+  // holds no doubled quote and nothing COPY must escape.
   size_t i = start;
   bool plain = true;
-  for (; i < text_.size(); ++i) {
-    char c = text_[i];
-    if (c == '\'') {
+  const char* base = text_.data();
+  if (!escapes) {
+    for (;;) {
+      const void* q = i < text_.size()
+                          ? std::memchr(base + i, '\'', text_.size() - i)
+                          : nullptr;
+      if (q == nullptr) return false;
+      i = static_cast<const char*>(q) - base;
       if (i + 1 < text_.size() && text_[i + 1] == '\'') {
         plain = false;
-        ++i;
+        i += 2;
         continue;
       }
       break;
     }
-    if (c == '\\') {
-      plain = false;
-      if (escapes) ++i;
-    } else if (c == '\t' || c == '\n' || c == '\r' || c == '\b' ||
-               c == '\f' || c == '\v') {
+    if (plain && FindCopySpecial(base + start, base + i) != base + i) {
       plain = false;
     }
+  } else {
+    for (; i < text_.size(); ++i) {
+      char c = text_[i];
+      if (c == '\'') {
+        if (i + 1 < text_.size() && text_[i + 1] == '\'') {
+          plain = false;
+          ++i;
+          continue;
+        }
+        break;
+      }
+      if (c == '\\') {
+        plain = false;
+        ++i;
+      } else if (c == '\t' || c == '\n' || c == '\r' || c == '\b' ||
+                 c == '\f' || c == '\v') {
+        plain = false;
+      }
+    }
+    if (i >= text_.size()) return false;
   }
-  if (i >= text_.size()) return false;
   const size_t end = i;  // The closing quote.
   pos_ = end + 1;
   if (pos_ + 1 < text_.size() && text_[pos_] == ':' && text_[pos_ + 1] == ':') {
@@ -240,6 +263,21 @@ bool InsertTupleReader::ReadString(bool escapes, std::string_view* out) {
   }
   if (plain) {
     *out = text_.substr(start, end - start);
+    return true;
+  }
+  if (!escapes) {
+    // Only doubled quotes to undo: COPY-encode straight into scratch_, a
+    // run between quotes at a time.
+    const size_t at = scratch_.size();
+    size_t k = start;
+    while (k < end) {
+      size_t q = text_.find('\'', k);
+      if (q == std::string_view::npos || q > end) q = end;
+      AppendCopyEscaped(text_.substr(k, q - k), &scratch_);
+      if (q < end) scratch_.push_back('\'');
+      k = q + 2;  // Past the doubled quote.
+    }
+    *out = std::string_view(scratch_).substr(at);
     return true;
   }
   // Decode the literal, then COPY-encode it into scratch_.

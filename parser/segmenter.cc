@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "base/status.h"
+#include "parser/copy_text.h"
 
 namespace pgmerge::parser {
 namespace {
@@ -82,7 +83,7 @@ DumpSegmenter::DumpSegmenter(std::string_view input, std::string file_name,
 
 int64_t DumpSegmenter::LineAt(size_t pos) {
   if (pos > line_pos_) {
-    line_ += std::count(input_.data() + line_pos_, input_.data() + pos, '\n');
+    line_ += CountNewlines(input_.data() + line_pos_, input_.data() + pos);
     line_pos_ = pos;
   }
   return line_;
@@ -295,10 +296,25 @@ absl::Status DumpSegmenter::ScanStatement(size_t start, size_t* end) {
           escapes = true;
         }
         size_t j = i + 1;
+        if (!escapes) {
+          // Only a quote ends the literal: jump from quote to quote.
+          for (;;) {
+            const void* q = j < n ? std::memchr(s.data() + j, '\'', n - j) : nullptr;
+            if (q == nullptr) return ErrorAt(i, "unterminated quoted string");
+            j = static_cast<const char*>(q) - s.data();
+            if (j + 1 < n && s[j + 1] == '\'') {
+              j += 2;  // A doubled quote is a quote character.
+              continue;
+            }
+            break;
+          }
+          i = j + 1;
+          continue;
+        }
         for (;;) {
           if (j >= n) return ErrorAt(i, "unterminated quoted string");
           char d = s[j];
-          if (d == '\\' && escapes) {
+          if (d == '\\') {
             j += 2;
           } else if (d == '\'') {
             if (j + 1 < n && s[j + 1] == '\'') {
