@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <string>
 #include <utility>
 
@@ -155,6 +156,9 @@ struct Plan {
   absl::flat_hash_set<int64_t> gone;   // Dev keys absent from the output.
   absl::flat_hash_set<uint64_t> conflict_keys;
   int64_t max_key = 0;                 // Over both dumps and sequences.
+  // Per side (prod, dev, base) while the sides are indexed in parallel.
+  std::array<int64_t, 3> side_max_key{0, 0, 0};
+  std::array<std::vector<int64_t>, 3> side_sequence_max;
   TableReport report;
 };
 
@@ -250,7 +254,10 @@ class Merger {
   void CheckValues(Plan& p, const std::vector<std::string_view>& f,
                    const Layout& layout, int64_t line);
   absl::Status Index(Side side);
-  absl::Status IndexRow(Plan& p, Side side, const DumpEvent& ev,
+  // Folds what the sides' index passes found per side into the plans.
+  void JoinSides();
+  absl::Status IndexRow(Plan& p, Side side, LineHasher& hasher,
+                        const DumpEvent& ev,
                         const Layout& layout);
   absl::Status Decide();
   std::vector<std::vector<int>> ComponentsParentsFirst() const;
@@ -285,12 +292,18 @@ class Merger {
 
 absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
   // The catalogs only count rows; the index pass checks every one of them.
-  PGM_ASSIGN_OR_RETURN(prod_catalog_,
-                       parser::ReadCatalog(prod_.data, prod_.name, prod_.file,
-                                           /*check_rows=*/false));
-  PGM_ASSIGN_OR_RETURN(dev_catalog_,
-                       parser::ReadCatalog(dev_.data, dev_.name, dev_.file,
-                                           /*check_rows=*/false));
+  {
+    absl::StatusOr<Catalog> prod_catalog;
+    std::thread prod_thread([&] {
+      prod_catalog = parser::ReadCatalog(prod_.data, prod_.name, prod_.file,
+                                         /*check_rows=*/false);
+    });
+    absl::StatusOr<Catalog> dev_catalog = parser::ReadCatalog(
+        dev_.data, dev_.name, dev_.file, /*check_rows=*/false);
+    prod_thread.join();
+    PGM_ASSIGN_OR_RETURN(prod_catalog_, std::move(prod_catalog));
+    PGM_ASSIGN_OR_RETURN(dev_catalog_, std::move(dev_catalog));
+  }
   if (base_ != nullptr) {
     PGM_ASSIGN_OR_RETURN(base_catalog_,
                          parser::ReadCatalog(base_->data, base_->name,
@@ -324,9 +337,20 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
     }
     return plans;
   }
-  PGM_RETURN_IF_ERROR(Index(Side::kProd));
-  PGM_RETURN_IF_ERROR(Index(Side::kDev));
+  {
+    // The two sides are independent until decisions: one core each.
+    // (libpg_query frees a thread's parser memory when the thread exits.)
+    absl::Status prod_status;
+    std::thread prod_thread([&] {
+      prod_status = Index(Side::kProd);
+    });
+    absl::Status dev_status = Index(Side::kDev);
+    prod_thread.join();
+    PGM_RETURN_IF_ERROR(prod_status);
+    PGM_RETURN_IF_ERROR(dev_status);
+  }
   if (base_ != nullptr) PGM_RETURN_IF_ERROR(Index(Side::kBase));
+  JoinSides();
   // Production rows development's schema would refuse, found before any
   // output instead of half way through a restore.
   std::vector<std::string> refused;
@@ -467,6 +491,9 @@ absl::Status Merger::BuildPlans() {
         p.sequence_cols.push_back(i);
         p.sequence_max.push_back(std::numeric_limits<int64_t>::min());
       }
+    }
+    for (auto& side_max : p.side_sequence_max) {
+      side_max.assign(p.sequence_cols.size(), std::numeric_limits<int64_t>::min());
     }
     plan_of_[t.name.Display()] = static_cast<int>(plans_.size());
     if (p.prod != nullptr) {
@@ -611,6 +638,17 @@ absl::Status Merger::BuildPlans() {
     return absl::FailedPreconditionError(absl::StrJoin(problems_, "\n"));
   }
   return absl::OkStatus();
+}
+
+void Merger::JoinSides() {
+  for (Plan& p : plans_) {
+    for (int64_t m : p.side_max_key) p.max_key = std::max(p.max_key, m);
+    for (const auto& side_max : p.side_sequence_max) {
+      for (size_t j = 0; j < side_max.size(); ++j) {
+        p.sequence_max[j] = std::max(p.sequence_max[j], side_max[j]);
+      }
+    }
+  }
 }
 
 void Merger::FitColumns(Plan& p) {
@@ -847,6 +885,7 @@ Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
 }
 
 absl::Status Merger::Index(Side side) {
+  LineHasher hasher;  // One per side: the sides run on their own threads.
   const DumpInput& in = side == Side::kProd  ? prod_
                         : side == Side::kDev ? dev_
                                              : *base_;
@@ -890,7 +929,7 @@ absl::Status Merger::Index(Side side) {
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).
     span->end = reader.position();
     if (ev.kind != EventKind::kRow) continue;
-    PGM_RETURN_IF_ERROR(IndexRow(*plan, side, ev, layout));
+    PGM_RETURN_IF_ERROR(IndexRow(*plan, side, hasher, ev, layout));
   }
   releaser.Finish(reader.position());
   for (Plan& p : plans_) {
@@ -931,7 +970,8 @@ uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
   return key;
 }
 
-absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
+absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
+                              const DumpEvent& ev,
                               const Layout& layout) {
   const std::vector<std::string_view>& f = *ev.fields;
   // The base dump is indexed like production's: its rows are never written.
@@ -958,7 +998,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
   }
   const uint64_t fp = layout.shared_exact && !ev.text.empty()
                           ? LineHasher::LineHash(ev.text)
-                          : hasher_.Hash(p.shared, field);
+                          : hasher.Hash(p.shared, field);
   if (side == Side::kProd) {
     if (!p.checks.empty()) CheckValues(p, f, layout, ev.line);
     for (Plan::NewForeignKey& nfk : p.new_fks) {
@@ -993,7 +1033,8 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
     for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
       int64_t v;
       if (ParseInt64(field(p.sequence_cols[j]), &v)) {
-        p.sequence_max[j] = std::max(p.sequence_max[j], v);
+        int64_t& m = p.side_sequence_max[static_cast<int>(side)][j];
+        m = std::max(m, v);
       }
     }
   }
@@ -1044,7 +1085,8 @@ absl::Status Merger::IndexRow(Plan& p, Side side, const DumpEvent& ev,
                                      AsAbsl(kf.substr(0, 40))));
     }
     key = static_cast<uint64_t>(v);
-    p.max_key = std::max(p.max_key, v);
+    int64_t& m = p.side_max_key[static_cast<int>(side)];
+    m = std::max(m, v);
   } else {
     key = KeyOf(p, field, prod_side);
   }

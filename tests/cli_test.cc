@@ -1,6 +1,11 @@
 // Bad input gets one clear "FILE:LINE: what" message, exit status 2 and
 // nothing on stdout; conflicts refused by --fail-on-conflict exit 3.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
+#include <iterator>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -97,6 +102,35 @@ TEST(CliTest, FailOnConflictWritesNothing) {
   EXPECT_EQ(r->exit_code, 0) << r->err;
   EXPECT_NE(r->out.find("2\tb\n"), std::string::npos);
   EXPECT_EQ(r->out.find("2\tB\n"), std::string::npos);
+}
+
+// -o onto something that is not a regular file (a FIFO here, /dev/null in
+// use) writes into it; only regular files are replaced atomically.
+TEST(CliTest, OutputToAPipe) {
+  std::string prod = Write("prod.sql", kGood);
+  std::string fifo = absl::StrCat(::testing::TempDir(), "/out.fifo");
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] {
+    std::ifstream in(fifo, std::ios::binary);
+    got.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  });
+  absl::StatusOr<CommandResult> r = RunCommand({PGMERGE_BINARY, prod, prod, "-o", fifo, "-q"});
+  reader.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  EXPECT_NE(got.find("COPY public.t (id, v) FROM stdin;"), std::string::npos);
+  struct stat st;
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // A regular file is written whole, by rename.
+  std::string file = absl::StrCat(::testing::TempDir(), "/out.sql");
+  r = RunCommand({PGMERGE_BINARY, prod, prod, "-o", file, "-q"});
+  EXPECT_EQ(r->exit_code, 0);
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey"), std::string::npos);
 }
 
 TEST(CliTest, StdinInput) {

@@ -4,6 +4,7 @@
 #include <mimalloc-new-delete.h>  // The binary allocates through mimalloc.
 #endif
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -221,8 +222,13 @@ int MergeCommand(const std::vector<std::string>& args) {
   if (dry_run) {
     fd = -1;  // Everything runs; the SQL is discarded.
   } else if (!output_path.empty()) {
-    tmp_path = output_path + ".pgmerge-tmp";
-    fd = open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // A regular file is written beside and renamed into place; a device
+    // or pipe (-o /dev/null, a FIFO) is written to as it is.
+    struct stat st;
+    bool special = stat(output_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+    if (!special) tmp_path = output_path + ".pgmerge-tmp";
+    fd = open(special ? output_path.c_str() : tmp_path.c_str(),
+              O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
       return Fail(absl::InvalidArgumentError(
           absl::StrCat("cannot write ", output_path)));
