@@ -88,11 +88,12 @@ struct NaturalUnique {
 
 // A rule development's schema imposes on production's values.
 struct TypeCheck {
-  enum Kind { kNotNull, kInt, kVarchar, kNumeric, kBool, kEnum } kind;
+  enum Kind { kNotNull, kInt, kVarchar, kNumeric, kBool, kEnum, kCompare } kind;
   int column;  // Dev col.
   int64_t lo = 0, hi = 0;  // kInt range; kVarchar length; kNumeric digits.
   const std::vector<std::string>* labels = nullptr;  // kEnum.
   std::string what;  // For messages: "NOT NULL", "smallint"...
+  const parser::CheckConstraint::Comparison* compare = nullptr;  // kCompare.
 };
 
 // True when `spec` ("schema.table" or "table", meaning public) names `t`.
@@ -285,6 +286,7 @@ class Merger {
   absl::flat_hash_map<std::string, int> prod_plan_of_;
   absl::flat_hash_map<std::string, int64_t> sequence_max_;
   std::vector<std::string> problems_;  // Schema misfits, found before output.
+  std::vector<const parser::DumpObject*> prod_only_objects_;
   Report report_;
   std::vector<std::string_view> row_;  // Reused per row.
   LineHasher hasher_;
@@ -324,6 +326,7 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
     const auto& dev_objects = dev_catalog_.objects();
     if (std::find(dev_objects.begin(), dev_objects.end(), o) == dev_objects.end()) {
       report_.prod_only_objects.push_back({o.type, o.schema, o.name});
+      prod_only_objects_.push_back(&o);
     }
   }
   if (absl::Status plans = BuildPlans(); !plans.ok()) {
@@ -781,6 +784,39 @@ void Merger::FitColumns(Plan& p) {
                                 "will on restore")});
     }
   }
+  // CHECK constraints development adds: the simple ones are evaluated on
+  // production's rows; the rest are a restore risk, said so.
+  for (const parser::CheckConstraint& check : dev.checks) {
+    bool prod_has = false;
+    for (const parser::CheckConstraint& pc : prod.checks) {
+      bool same = pc.name == check.name && pc.simple == check.simple &&
+                  pc.comparisons.size() == check.comparisons.size();
+      for (size_t k = 0; same && k < pc.comparisons.size(); ++k) {
+        same = pc.comparisons[k].column == check.comparisons[k].column &&
+               pc.comparisons[k].op == check.comparisons[k].op &&
+               pc.comparisons[k].value == check.comparisons[k].value;
+      }
+      prod_has |= same;
+    }
+    if (prod_has) continue;
+    bool checked = check.simple;
+    for (const auto& cmp : check.comparisons) {
+      int col = IndexOf(p.dev_cols, cmp.column);
+      if (col < 0 || p.prod_name[col].empty()) {
+        checked = false;
+        continue;
+      }
+      TypeCheck tc{TypeCheck::kCompare, col, 0, 0, nullptr,
+                   absl::StrCat("CHECK ", check.name)};
+      tc.compare = &cmp;
+      p.checks.push_back(tc);
+    }
+    p.report.schema_changes.push_back(
+        {checked ? "new_check" : "restore_risk", "",
+         checked ? absl::StrCat("CHECK ", check.name, ": every production value checked")
+                 : absl::StrCat("CHECK ", check.name,
+                                ": pgmerge cannot evaluate it; PostgreSQL will on restore")});
+  }
   // Columns dropped next to columns added of the same type look renamed.
   for (int j : p.lost_cols) {
     const parser::Column& pc = prod.columns[prod.ColumnIndex(p.prod_cols[j])];
@@ -834,6 +870,22 @@ void Merger::CheckValues(Plan& p, const std::vector<std::string_view>& f,
                                          "on", "off", "1", "0", "y", "n"};
           ok = false;
           for (const char* w : kWords) ok |= EqualsIgnoreCase(v, w);
+          break;
+        }
+        case TypeCheck::kCompare: {
+          // Non-numbers cannot be judged here; PostgreSQL will.
+          std::string text(v);
+          char* end = nullptr;
+          double x = std::strtod(text.c_str(), &end);
+          if (end == text.c_str() || *end != '\0') break;
+          const double y = c.compare->value;
+          const std::string& op = c.compare->op;
+          ok = op == "<"    ? x < y
+               : op == "<=" ? x <= y
+               : op == ">"  ? x > y
+               : op == ">=" ? x >= y
+               : op == "="  ? x == y
+                            : x != y;
           break;
         }
         case TypeCheck::kEnum: {
@@ -1543,6 +1595,24 @@ absl::Status Merger::Emit(OutputBuffer* out) {
     }
     return absl::OkStatus();
   };
+  // After dev's schema and the data: prod-only objects kept, then sequences.
+  auto finish = [&]() -> absl::Status {
+    PGM_RETURN_IF_ERROR(emit_data());
+    if (sequences_done) return absl::OkStatus();
+    sequences_done = true;
+    if (options_.keep_prod_objects && !prod_only_objects_.empty()) {
+      out->Append(
+          "--\n-- Schema objects only production had (--keep-prod-objects).\n--\n\n");
+      for (const parser::DumpObject* o : prod_only_objects_) {
+        for (const auto& [offset, length] : o->statements) {
+          out->Append(prod_.data.substr(offset, length));
+          out->Append("\n\n");
+        }
+      }
+    }
+    EmitSequences(out);
+    return absl::OkStatus();
+  };
   for (;;) {
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
     if (!more) break;
@@ -1556,9 +1626,7 @@ absl::Status Merger::Emit(OutputBuffer* out) {
           break;
         }
         if (StartsWithIgnoreCase(ev.text, "\\unrestrict")) {
-          PGM_RETURN_IF_ERROR(emit_data());
-          if (!sequences_done) EmitSequences(out);
-          sequences_done = true;
+          PGM_RETURN_IF_ERROR(finish());
         }
         out->Append(ev.text);
         out->Append("\n\n");
@@ -1578,9 +1646,7 @@ absl::Status Merger::Emit(OutputBuffer* out) {
         break;
     }
   }
-  PGM_RETURN_IF_ERROR(emit_data());
-  if (!sequences_done) EmitSequences(out);
-  return absl::OkStatus();
+  return finish();
 }
 
 absl::Status Merger::EmitTable(int t, OutputBuffer* out) {

@@ -58,6 +58,9 @@ struct MergeOptions {
   // Any production value lost in a column development dropped (other than
   // the column's default) refuses the merge.
   bool strict = false;
+  // Write the schema objects only production has (a hotfix index, function
+  // or trigger) after development's, instead of only listing them.
+  bool keep_prod_objects = false;
 };
 
 // Runs the merge and writes SQL to `out` (may be a discarding buffer).

@@ -1,5 +1,6 @@
 #include "parser/catalog.h"
 
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -197,6 +198,69 @@ std::optional<std::string> ConstantDefault(const Json& expr) {
   return std::nullopt;
 }
 
+// A number from A_Const / TypeCast(A_Const) / unary minus, if it is one.
+std::optional<double> NumberValue(const Json& node) {
+  if (node.contains("TypeCast")) return NumberValue(Field(node["TypeCast"], "arg"));
+  if (node.contains("A_Expr")) {
+    const Json& e = node["A_Expr"];
+    if (StrList(Field(e, "name")) == std::vector<std::string>{"-"} &&
+        !e.contains("lexpr")) {
+      std::optional<double> v = NumberValue(Field(e, "rexpr"));
+      if (v) return -*v;
+    }
+    return std::nullopt;
+  }
+  const Json& c = Field(node, "A_Const");
+  if (!c.is_object() || c.empty()) return std::nullopt;
+  if (c.contains("ival")) {
+    return Field(c["ival"], "ival").is_number() ? c["ival"]["ival"].get<double>() : 0.0;
+  }
+  if (c.contains("fval")) {
+    return std::strtod(Field(c["fval"], "fval").get<std::string>().c_str(), nullptr);
+  }
+  return std::nullopt;
+}
+
+// Adds `expr`'s comparisons to *out; false when it is not a conjunction of
+// column-vs-number comparisons.
+bool SimpleComparisons(const Json& expr, std::vector<CheckConstraint::Comparison>* out) {
+  if (expr.contains("BoolExpr")) {
+    const Json& b = expr["BoolExpr"];
+    if (b.value("boolop", "") != "AND_EXPR") return false;
+    for (const Json& arg : Field(b, "args")) {
+      if (!SimpleComparisons(arg, out)) return false;
+    }
+    return true;
+  }
+  const Json& e = Field(expr, "A_Expr");
+  if (!e.is_object() || e.empty() || e.value("kind", "") != "AEXPR_OP") return false;
+  std::vector<std::string> op = StrList(Field(e, "name"));
+  if (op.size() != 1) return false;
+  static const char* kOps[][2] = {{"<", ">"}, {"<=", ">="}, {">", "<"},
+                                  {">=", "<="}, {"=", "="}, {"<>", "<>"}};
+  const char* flipped = nullptr;
+  for (const auto& o : kOps) {
+    if (op[0] == o[0]) flipped = o[1];
+  }
+  if (flipped == nullptr) return false;
+  const Json& l = Field(e, "lexpr");
+  const Json& r = Field(e, "rexpr");
+  auto column = [](const Json& n) -> std::string {
+    std::vector<std::string> f = StrList(Field(Field(n, "ColumnRef"), "fields"));
+    return f.size() == 1 ? f[0] : "";
+  };
+  CheckConstraint::Comparison c;
+  if (!column(l).empty() && NumberValue(r)) {
+    c = {column(l), op[0], *NumberValue(r)};
+  } else if (!column(r).empty() && NumberValue(l)) {
+    c = {column(r), flipped, *NumberValue(l)};  // 0 < x is x > 0.
+  } else {
+    return false;
+  }
+  out->push_back(std::move(c));
+  return true;
+}
+
 char ActionLetter(const Json& node, const char* key) {
   const Json& v = Field(node, key);
   return v.is_string() && !v.get<std::string>().empty()
@@ -366,6 +430,8 @@ absl::Status CatalogBuilder::ColumnConstraint(Table* table, Column* col,
     Json with_keys = con;
     with_keys["fk_attrs"] = Json::array({{{"String", {{"sval", col->name}}}}});
     AddConstraint(table, with_keys);
+  } else if (type == "CONSTR_CHECK") {
+    AddConstraint(table, con);
   }
   return absl::OkStatus();
 }
@@ -437,6 +503,12 @@ void CatalogBuilder::AddConstraint(Table* table, const Json& con) {
     } else {
       table->unique_keys.push_back(std::move(key));
     }
+  } else if (type == "CONSTR_CHECK") {
+    CheckConstraint check;
+    check.name = con.value("conname", "");
+    check.simple = SimpleComparisons(Field(con, "raw_expr"), &check.comparisons);
+    if (!check.simple) check.comparisons.clear();
+    table->checks.push_back(std::move(check));
   } else if (type == "CONSTR_FOREIGN") {
     ForeignKey fk;
     fk.name = con.value("conname", "");
@@ -779,6 +851,8 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
     }
     DumpObject o;
     o.name = std::string(c.substr(9, type - 9));
+    // Statements that follow belong to it, until the next header.
+    o.statements.reserve(1);
     o.type = std::string(c.substr(type + 8, schema - type - 8));
     o.schema = std::string(c.substr(schema + 10, owner - schema - 10));
     objects.push_back(std::move(o));
@@ -795,6 +869,10 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
       case EventKind::kStatement:
         saw_sql = true;
         PGM_RETURN_IF_ERROR(builder.Statement(ev.text, ev.line));
+        if (!objects.empty()) {
+          objects.back().statements.emplace_back(ev.offset, ev.text.size());
+          if (objects.back().line == 0) objects.back().line = ev.line;
+        }
         break;
       case EventKind::kRow:
         saw_sql = true;

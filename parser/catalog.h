@@ -55,6 +55,19 @@ struct ForeignKey {
   bool initially_deferred = false;
 };
 
+// A CHECK constraint. pgmerge evaluates the simple ones itself: a
+// conjunction of `column OP number` comparisons (OP one of < <= > >= = <>).
+struct CheckConstraint {
+  std::string name;
+  struct Comparison {
+    std::string column;
+    std::string op;  // Normalised so the column is on the left.
+    double value = 0;
+  };
+  std::vector<Comparison> comparisons;  // All must hold.
+  bool simple = false;  // False: pgmerge leaves it to PostgreSQL.
+};
+
 // How a table's rows are identified, which decides how the merge treats
 // colliding keys.
 enum class KeyKind {
@@ -75,6 +88,7 @@ struct Table {
   std::optional<UniqueKey> primary_key;
   std::vector<UniqueKey> unique_keys;  // Besides the primary key.
   std::vector<ForeignKey> foreign_keys;
+  std::vector<CheckConstraint> checks;
   bool partitioned = false;
   std::optional<TableName> partition_of;
   std::vector<TableName> inherits;
@@ -108,6 +122,8 @@ struct Sequence {
 struct DumpObject {
   std::string type, schema, name;
   int64_t line = 0;
+  // The SQL statements under the header, as (offset, length) in the dump.
+  std::vector<std::pair<size_t, size_t>> statements;
   friend bool operator==(const DumpObject& a, const DumpObject& b) {
     return a.type == b.type && a.schema == b.schema && a.name == b.name;
   }

@@ -161,6 +161,20 @@ TEST_F(SchemaTest, DryRunWritesNoSql) {
   EXPECT_NE(ReadFile(report).find(R"("remapped": 1)"), std::string::npos);
 }
 
+TEST_F(SchemaTest, NewCheckConstraintProdBreaks) {
+  Build(kBase, "INSERT INTO people (name, age) VALUES ('old', 130);",
+        "DELETE FROM people WHERE age > 120;"
+        "ALTER TABLE people ADD CONSTRAINT people_age_check CHECK (age >= 0 AND age <= 120);"
+        "ALTER TABLE people ADD CONSTRAINT people_name_check CHECK (length(name) > 1);");
+  ExpectRefused({"public.people.age = 130 does not fit development's CHECK people_age_check"});
+  // A CHECK pgmerge cannot evaluate is named as a restore risk.
+  std::string prod2 = MakeDb("prod2", {kBase});
+  prod_dump_ = DumpDb(prod2, {});
+  MergeAndCheck(prod2, dev_db_, prod_dump_, dev_dump_);
+  EXPECT_NE(last_report_.find("CHECK people_name_check: pgmerge cannot evaluate it"),
+            std::string::npos);
+}
+
 TEST_F(SchemaTest, NewForeignKeyProdBreaks) {
   Build("CREATE TABLE users (id serial PRIMARY KEY, name text);"
         "CREATE TABLE orders (id serial PRIMARY KEY, user_id int);"
@@ -184,6 +198,10 @@ TEST_F(SchemaTest, ProdOnlyObjectsAreListed) {
   EXPECT_NE(last_report_.find(R"x("name": "hotfix()")x"), std::string::npos);
   MergeRun run = RunMerge(prod_dump_, dev_dump_);
   EXPECT_NE(run.err.find("INDEX public.people_age_idx"), std::string::npos) << run.err;
+  // --keep-prod-objects brings them along.
+  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_, {"--keep-prod-objects"});
+  EXPECT_EQ(Value("SELECT count(*) FROM pg_indexes WHERE indexname = 'people_age_idx'"), "1");
+  EXPECT_EQ(Value("SELECT hotfix()"), "1");
 }
 
 // Quoted mixed-case names, several schemas, generated and identity columns,

@@ -56,6 +56,8 @@ Usage:
         --rename-table OLD=NEW production's table OLD is development's NEW
         --strict               refuse to lose production values in columns
                                development dropped (other than defaults)
+        --keep-prod-objects    also write the schema objects only production
+                               has (listed in the report either way)
         --dry-run              check everything, write the report and the
                                summary, write no SQL
         --quiet                no summary on stderr
@@ -185,6 +187,8 @@ int MergeCommand(const std::vector<std::string>& args) {
         return Usage("--rename-table takes OLD=NEW");
       }
       options.table_renames.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    } else if (a == "--keep-prod-objects") {
+      options.keep_prod_objects = true;
     } else if (a == "--strict") {
       options.strict = true;
     } else if (a == "--dry-run") {
