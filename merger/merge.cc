@@ -269,6 +269,11 @@ class Merger {
   int64_t Rewrite(const Plan& p, int slot, int64_t v) const;
   absl::Status Emit(OutputBuffer* out);
   absl::Status EmitTable(int t, OutputBuffer* out);
+  // Calls fn(reader, event, layout) for every row of `spans`, in order,
+  // with the pages behind the reader released. The pass only copies: the
+  // index pass already checked every row.
+  template <typename Fn>
+  absl::Status ForEachRow(Plan& p, Side side, Fn fn);
   void EmitSequences(OutputBuffer* out);
   Layout MakeLayout(const Plan& p, const parser::DataTarget& target,
                     Side side) const;
@@ -1649,6 +1654,36 @@ absl::Status Merger::Emit(OutputBuffer* out) {
   return finish();
 }
 
+template <typename Fn>
+absl::Status Merger::ForEachRow(Plan& p, Side side, Fn fn) {
+  const DumpInput& in = side == Side::kProd ? prod_ : dev_;
+  parser::ReaderOptions quick;
+  quick.check_utf8 = false;
+  quick.split_copy_rows = false;  // Split only rows that need it.
+  for (const Span& span : side == Side::kProd ? p.prod_spans : p.dev_spans) {
+    DumpReader reader(in.data.substr(span.begin, span.end - span.begin),
+                      in.name, span.line, span.standard_strings);
+    reader.set_options(quick);
+    PageReleaser releaser(in.file, span.begin);
+    DumpEvent ev;
+    int64_t current = -1;
+    Layout layout;
+    for (;;) {
+      PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
+      if (!more) break;
+      releaser.Advance(span.begin + reader.position());
+      if (ev.kind != EventKind::kRow) continue;
+      if (ev.block != current) {
+        current = ev.block;
+        layout = MakeLayout(p, *ev.target, side);
+      }
+      fn(reader, ev, layout);
+    }
+    releaser.Finish(span.end);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   Plan& p = plans_[t];
   TableReport& r = p.report;
@@ -1668,10 +1703,6 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     auto [it, inserted] = sequence_max_.try_emplace(seq, p.sequence_max[j]);
     if (!inserted) it->second = std::max(it->second, p.sequence_max[j]);
   }
-  // Every pass before this one checked the rows; this one only copies.
-  parser::ReaderOptions quick;
-  quick.check_utf8 = false;
-  quick.split_copy_rows = false;  // Split only rows that need it.
 
   // Production's rows, every one, with its own key, in dev's shape.
   if (p.prod != nullptr && !p.prod_spans.empty()) {
@@ -1680,82 +1711,64 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
                                       ColumnListSql(p.dev_cols, prod_out_cols),
                                       ") FROM stdin;\n"));
-    for (const Span& span : p.prod_spans) {
-      DumpReader reader(prod_.data.substr(span.begin, span.end - span.begin),
-                        prod_.name, span.line, span.standard_strings);
-      reader.set_options(quick);
-      PageReleaser releaser(prod_.file, span.begin);
-      DumpEvent ev;
-      int64_t current = -1;
-      Layout layout;
-      for (;;) {
-        PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
-        if (!more) {
-          releaser.Finish(span.end);
-          break;
-        }
-        releaser.Advance(span.begin + reader.position());
-        if (ev.kind != EventKind::kRow) continue;
-        if (ev.block != current) {
-          current = ev.block;
-          layout = MakeLayout(p, *ev.target, Side::kProd);
-        }
-        const bool raw = !ev.text.empty();
-        // Rows copied whole are never split.
-        const bool need_fields = !raw || !layout.shared_exact ||
-                                 !layout.prod_exact || !p.conflict_keys.empty();
-        static const std::vector<std::string_view> kNone;
-        const std::vector<std::string_view>& f =
-            need_fields ? reader.Fields(ev) : kNone;
-        auto field = [&](int c) -> std::string_view {
-          int k = layout.dev[c];
+    PGM_RETURN_IF_ERROR(ForEachRow(p, Side::kProd, [&](DumpReader& reader,
+                                                       const DumpEvent& ev,
+                                                       const Layout& layout) {
+      const bool raw = !ev.text.empty();
+      // Rows copied whole are never split.
+      const bool need_fields = !raw || !layout.shared_exact ||
+                               !layout.prod_exact || !p.conflict_keys.empty();
+      static const std::vector<std::string_view> kNone;
+      const std::vector<std::string_view>& f =
+          need_fields ? reader.Fields(ev) : kNone;
+      auto field = [&](int c) -> std::string_view {
+        int k = layout.dev[c];
+        return k >= 0 ? f[k] : parser::kCopyNull;
+      };
+      uint64_t prod_hash;
+      if (layout.prod_exact && raw) {
+        prod_hash = LineHasher::LineHash(ev.text);
+      } else {
+        auto prod_field = [&](int c) -> std::string_view {
+          int k = layout.prod[c];
           return k >= 0 ? f[k] : parser::kCopyNull;
         };
-        uint64_t prod_hash;
-        if (layout.prod_exact && raw) {
-          prod_hash = LineHasher::LineHash(ev.text);
-        } else {
-          auto prod_field = [&](int c) -> std::string_view {
-            int k = layout.prod[c];
-            return k >= 0 ? f[k] : parser::kCopyNull;
-          };
-          prod_hash = hasher_.Hash(all_prod, prod_field);
-        }
-        ++r.prod.rows;
-        r.prod.hash += prod_hash;
-        if (!p.conflict_keys.empty()) {
-          uint64_t key = KeyOf(p, field, /*with_fk=*/true);
-          if (p.conflict_keys.contains(key)) {
-            std::vector<uint64_t>& hashes = prod_conflict_rows[key];
-            for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
-            // Dev's version of this row is written instead (--base).
-            if (p.prod_replaced.contains(key)) continue;
-          }
-        }
-        block.BeginRow();
-        uint64_t row_hash;
-        if (layout.shared_exact && raw) {
-          // The row as production wrote it is the row dev's shape wants.
-          out->Append(ev.text);
-          row_hash = layout.prod_exact ? prod_hash : LineHasher::LineHash(ev.text);
-        } else {
-          bool first = true;
-          for (int c : p.shared) {
-            if (!first) out->Append('\t');
-            first = false;
-            out->Append(field(c));
-          }
-          row_hash = hasher_.Hash(p.shared, field);
-        }
-        for (const auto& [col, value] : p.fills) {
-          out->Append('\t');
-          out->Append(value);
-        }
-        out->Append('\n');
-        ++r.output.rows;
-        r.output.hash += row_hash;
+        prod_hash = hasher_.Hash(all_prod, prod_field);
       }
-    }
+      ++r.prod.rows;
+      r.prod.hash += prod_hash;
+      if (!p.conflict_keys.empty()) {
+        uint64_t key = KeyOf(p, field, /*with_fk=*/true);
+        if (p.conflict_keys.contains(key)) {
+          std::vector<uint64_t>& hashes = prod_conflict_rows[key];
+          for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
+          // Dev's version of this row is written instead (--base).
+          if (p.prod_replaced.contains(key)) return;
+        }
+      }
+      block.BeginRow();
+      uint64_t row_hash;
+      if (layout.shared_exact && raw) {
+        // The row as production wrote it is the row dev's shape wants.
+        out->Append(ev.text);
+        row_hash = layout.prod_exact ? prod_hash : LineHasher::LineHash(ev.text);
+      } else {
+        bool first = true;
+        for (int c : p.shared) {
+          if (!first) out->Append('\t');
+          first = false;
+          out->Append(field(c));
+        }
+        row_hash = hasher_.Hash(p.shared, field);
+      }
+      for (const auto& [col, value] : p.fills) {
+        out->Append('\t');
+        out->Append(value);
+      }
+      out->Append('\n');
+      ++r.output.rows;
+      r.output.hash += row_hash;
+    }));
     block.Close();
   }
   r.lost_columns = p.losses;
@@ -1772,214 +1785,196 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   std::vector<std::array<char, 24>> num_bufs(p.dev_cols.size());
   uint32_t ordinal = 0;
   int64_t in_both = 0;  // Dev rows whose key prod also has.
-  for (const Span& span : p.dev_spans) {
-    DumpReader reader(dev_.data.substr(span.begin, span.end - span.begin),
-                      dev_.name, span.line, span.standard_strings);
-    reader.set_options(quick);
-    PageReleaser releaser(dev_.file, span.begin);
-    DumpEvent ev;
-    int64_t current = -1;
-    Layout layout;
-    for (;;) {
-      PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
-      if (!more) {
-        releaser.Finish(span.end);
-        break;
+  PGM_RETURN_IF_ERROR(ForEachRow(p, Side::kDev, [&](DumpReader& reader,
+                                                    const DumpEvent& ev,
+                                                    const Layout& layout) {
+    const uint32_t i = ordinal++;
+    if (p.mode != Mode::kMultiset && p.decision[i] == kBase) {
+      ++in_both;  // Most rows: prod's copy is written; nothing to split.
+      return;
+    }
+    const std::vector<std::string_view>& f = reader.Fields(ev);
+    auto field = [&](int c) -> std::string_view {
+      int k = layout.dev[c];
+      return k >= 0 ? f[k] : parser::kCopyNull;
+    };
+    bool orphan = false;
+    for (size_t s = 0; s < p.fks.size(); ++s) {
+      int64_t v;
+      fk_values[s] = ParseInt64(field(p.fks[s].column), &v) ? v : kNoValue;
+      if (fk_values[s] != kNoValue &&
+          plans_[p.fks[s].parent].gone.contains(fk_values[s])) {
+        orphan = true;
       }
-      releaser.Advance(span.begin + reader.position());
-      if (ev.kind != EventKind::kRow) continue;
-      if (ev.block != current) {
-        current = ev.block;
-        layout = MakeLayout(p, *ev.target, Side::kDev);
+    }
+    auto key_text = [&]() {
+      std::vector<std::string> parts;
+      for (int c : p.shown_key_cols) parts.emplace_back(field(c));
+      if (parts.empty()) {
+        for (int c : p.shared) parts.emplace_back(field(c));
       }
-      const uint32_t i = ordinal++;
-      if (p.mode != Mode::kMultiset && p.decision[i] == kBase) {
-        ++in_both;  // Most rows: prod's copy is written; nothing to split.
-        continue;
-      }
-      const std::vector<std::string_view>& f = reader.Fields(ev);
-      auto field = [&](int c) -> std::string_view {
-        int k = layout.dev[c];
-        return k >= 0 ? f[k] : parser::kCopyNull;
-      };
-      bool orphan = false;
-      for (size_t s = 0; s < p.fks.size(); ++s) {
-        int64_t v;
-        fk_values[s] = ParseInt64(field(p.fks[s].column), &v) ? v : kNoValue;
-        if (fk_values[s] != kNoValue &&
-            plans_[p.fks[s].parent].gone.contains(fk_values[s])) {
-          orphan = true;
-        }
-      }
-      auto key_text = [&]() {
-        std::vector<std::string> parts;
-        for (int c : p.shown_key_cols) parts.emplace_back(field(c));
-        if (parts.empty()) {
-          for (int c : p.shared) parts.emplace_back(field(c));
-        }
-        return absl::StrJoin(parts, ",");
-      };
-      uint8_t d;
-      uint8_t unified_via = 0;
-      if (p.mode == Mode::kMultiset) {
-        if (orphan) {
-          d = kDropOrphan;
-        } else {
-          // Compared after following remapped parents, as prod's rows
-          // point at prod's own.
-          char num[24];
-          auto rewritten = [&](int c) -> std::string_view {
-            int slot = p.fk_slot[c];
-            if (slot < 0 || fk_values[slot] == kNoValue) return field(c);
-            auto [end, ec] = std::to_chars(num, num + sizeof num,
-                                           Rewrite(p, slot, fk_values[slot]));
-            return std::string_view(num, end - num);
-          };
-          uint64_t fp = hasher_.Hash(p.shared, rewritten);
-          d = p.prod_multiset.Take(fp) ? kBase : kDevOnly;
-          if (d == kDevOnly && !p.uniques.empty()) {
-            // A new row equal to a prod row on a natural unique key.
-            for (size_t u = 0; u < p.uniques.size() && d == kDevOnly; ++u) {
-              uint64_t h = kHashSeed;
-              bool null = false;
-              for (int pass = 0; pass < 2; ++pass) {
-                for (int c : p.uniques[u].columns) {
-                  int slot = p.fk_slot[c];
-                  if ((slot >= 0) != (pass == 1)) continue;
-                  std::string_view v = field(c);
-                  null |= v == parser::kCopyNull;
-                  h = slot >= 0 && fk_values[slot] != kNoValue
-                          ? HashField(absl::StrCat(Rewrite(p, slot, fk_values[slot])), h)
-                          : HashField(v, h);
-                }
+      return absl::StrJoin(parts, ",");
+    };
+    uint8_t d;
+    uint8_t unified_via = 0;
+    if (p.mode == Mode::kMultiset) {
+      if (orphan) {
+        d = kDropOrphan;
+      } else {
+        // Compared after following remapped parents, as prod's rows
+        // point at prod's own.
+        char num[24];
+        auto rewritten = [&](int c) -> std::string_view {
+          int slot = p.fk_slot[c];
+          if (slot < 0 || fk_values[slot] == kNoValue) return field(c);
+          auto [end, ec] = std::to_chars(num, num + sizeof num,
+                                         Rewrite(p, slot, fk_values[slot]));
+          return std::string_view(num, end - num);
+        };
+        uint64_t fp = hasher_.Hash(p.shared, rewritten);
+        d = p.prod_multiset.Take(fp) ? kBase : kDevOnly;
+        if (d == kDevOnly && !p.uniques.empty()) {
+          // A new row equal to a prod row on a natural unique key.
+          for (size_t u = 0; u < p.uniques.size() && d == kDevOnly; ++u) {
+            uint64_t h = kHashSeed;
+            bool null = false;
+            for (int pass = 0; pass < 2; ++pass) {
+              for (int c : p.uniques[u].columns) {
+                int slot = p.fk_slot[c];
+                if ((slot >= 0) != (pass == 1)) continue;
+                std::string_view v = field(c);
+                null |= v == parser::kCopyNull;
+                h = slot >= 0 && fk_values[slot] != kNoValue
+                        ? HashField(absl::StrCat(Rewrite(p, slot, fk_values[slot])), h)
+                        : HashField(v, h);
               }
-              if (!null && p.prod_unique[u].contains(h)) {
-                d = kUnified;
-                unified_via = static_cast<uint8_t>(u);
-              }
+            }
+            if (!null && p.prod_unique[u].contains(h)) {
+              d = kUnified;
+              unified_via = static_cast<uint8_t>(u);
             }
           }
         }
-        switch (d) {
-          case kBase: ++r.base; break;
-          case kDevOnly: ++r.dev_only; break;
-          case kUnified: ++r.unified; break;
-          default: ++r.dropped; break;
-        }
-      } else {
-        d = p.decision[i];
       }
       switch (d) {
-        case kBase:
-          ++in_both;
-          continue;
-        case kProdEdit:
-          ++in_both;
-          r.prod_edit_keys.push_back(key_text());
-          continue;
-        case kTakeDev:
-        case kConflict: {
-          ++in_both;
-          Conflict conflict;
-          conflict.key = key_text();
-          conflict.kept = d == kTakeDev || options_.prefer_dev ? "dev" : "prod";
-          conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
-          auto it = prod_conflict_rows.find(p.conflict_of_row[i]);
-          size_t j = 0;
-          for (int c : p.shared) {
-            if (it == prod_conflict_rows.end() ||
-                it->second[j] != HashField(field(c), 0) ||
-                (p.fk_slot[c] >= 0 &&
-                 Rewrite(p, p.fk_slot[c], fk_values[p.fk_slot[c]]) !=
-                     fk_values[p.fk_slot[c]])) {
-              conflict.columns.push_back(p.dev_cols[c]);
-            }
-            ++j;
-          }
-          const bool write_dev = conflict.kept == "dev";
-          if (d == kConflict) {
-            r.conflict_list.push_back(std::move(conflict));
-          } else {
-            r.dev_edit_keys.push_back(std::move(conflict.key));
-          }
-          if (!write_dev) continue;
-          break;
-        }
-        case kDeleted:
-          r.deleted_keys.push_back(key_text());
-          continue;
-        case kUnified: {
-          Unification u;
-          u.dev_key = key_text();
-          u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.unify_target[i])
-                                              : u.dev_key;
-          u.unique_key = p.uniques[p.mode == Mode::kMultiset ? unified_via
-                                                              : p.unify_via[i]]
-                             .name;
-          r.unifications.push_back(std::move(u));
-          if (p.mode == Mode::kRemap && p.unify_target[i] == static_cast<int64_t>(
-                                            KeyOf(p, field, false))) {
-            ++in_both;
-          }
-          continue;
-        }
-        case kDropUnique:
-          r.dropped_list.push_back(
-              {key_text(), "its natural unique keys match different production rows"});
-          continue;
-        case kDropOrphan:
-          r.dropped_list.push_back(
-              {key_text(), "references a row that production deleted"});
-          continue;
-        default:
-          break;
+        case kBase: ++r.base; break;
+        case kDevOnly: ++r.dev_only; break;
+        case kUnified: ++r.unified; break;
+        default: ++r.dropped; break;
       }
-      if (d == kCollision) ++in_both;
-      // Emit: kDevOnly, kCollision, or a dev version that replaces prod's.
-      bool any_rewritten = false;
-      for (size_t c = 0; c < p.dev_cols.size(); ++c) {
-        std::string_view v = field(c);
-        int slot = p.fk_slot[c];
-        int64_t nv = 0;
-        bool rewritten = false;
-        if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
-          int64_t k;
-          ParseInt64(v, &k);
-          nv = p.remap.Apply(k);
-          rewritten = nv != k;
-          if (rewritten) remaps.emplace_back(k, nv);
-        } else if (slot >= 0 && fk_values[slot] != kNoValue) {
-          nv = Rewrite(p, slot, fk_values[slot]);
-          rewritten = nv != fk_values[slot];
-        }
-        if (rewritten) {
-          char* buf = num_bufs[c].data();
-          auto [end, ec] = std::to_chars(buf, buf + num_bufs[c].size(), nv);
-          v = std::string_view(buf, end - buf);
-          any_rewritten = true;
-        }
-        values[c] = v;
-      }
-      auto value = [&](int c) { return values[c]; };
-      block.BeginRow();
-      uint64_t row_hash;
-      if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
-        out->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
-        row_hash = manifest_cols.size() == p.dev_cols.size()
-                       ? LineHasher::LineHash(ev.text)
-                       : hasher_.Hash(manifest_cols, value);
-      } else {
-        for (size_t c = 0; c < p.dev_cols.size(); ++c) {
-          if (c > 0) out->Append('\t');
-          out->Append(values[c]);
-        }
-        row_hash = hasher_.Hash(manifest_cols, value);
-      }
-      out->Append('\n');
-      ++r.output.rows;
-      r.output.hash += row_hash;
+    } else {
+      d = p.decision[i];
     }
-  }
+    switch (d) {
+      case kBase:
+        ++in_both;
+        return;
+      case kProdEdit:
+        ++in_both;
+        r.prod_edit_keys.push_back(key_text());
+        return;
+      case kTakeDev:
+      case kConflict: {
+        ++in_both;
+        Conflict conflict;
+        conflict.key = key_text();
+        conflict.kept = d == kTakeDev || options_.prefer_dev ? "dev" : "prod";
+        conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
+        auto it = prod_conflict_rows.find(p.conflict_of_row[i]);
+        size_t j = 0;
+        for (int c : p.shared) {
+          if (it == prod_conflict_rows.end() ||
+              it->second[j] != HashField(field(c), 0) ||
+              (p.fk_slot[c] >= 0 &&
+               Rewrite(p, p.fk_slot[c], fk_values[p.fk_slot[c]]) !=
+                   fk_values[p.fk_slot[c]])) {
+            conflict.columns.push_back(p.dev_cols[c]);
+          }
+          ++j;
+        }
+        const bool write_dev = conflict.kept == "dev";
+        if (d == kConflict) {
+          r.conflict_list.push_back(std::move(conflict));
+        } else {
+          r.dev_edit_keys.push_back(std::move(conflict.key));
+        }
+        if (!write_dev) return;
+        break;
+      }
+      case kDeleted:
+        r.deleted_keys.push_back(key_text());
+        return;
+      case kUnified: {
+        Unification u;
+        u.dev_key = key_text();
+        u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.unify_target[i])
+                                            : u.dev_key;
+        u.unique_key = p.uniques[p.mode == Mode::kMultiset ? unified_via
+                                                            : p.unify_via[i]]
+                           .name;
+        r.unifications.push_back(std::move(u));
+        if (p.mode == Mode::kRemap && p.unify_target[i] == static_cast<int64_t>(
+                                          KeyOf(p, field, false))) {
+          ++in_both;
+        }
+        return;
+      }
+      case kDropUnique:
+        r.dropped_list.push_back(
+            {key_text(), "its natural unique keys match different production rows"});
+        return;
+      case kDropOrphan:
+        r.dropped_list.push_back(
+            {key_text(), "references a row that production deleted"});
+        return;
+      default:
+        break;
+    }
+    if (d == kCollision) ++in_both;
+    // Emit: kDevOnly, kCollision, or a dev version that replaces prod's.
+    bool any_rewritten = false;
+    for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+      std::string_view v = field(c);
+      int slot = p.fk_slot[c];
+      int64_t nv = 0;
+      bool rewritten = false;
+      if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
+        int64_t k;
+        ParseInt64(v, &k);
+        nv = p.remap.Apply(k);
+        rewritten = nv != k;
+        if (rewritten) remaps.emplace_back(k, nv);
+      } else if (slot >= 0 && fk_values[slot] != kNoValue) {
+        nv = Rewrite(p, slot, fk_values[slot]);
+        rewritten = nv != fk_values[slot];
+      }
+      if (rewritten) {
+        char* buf = num_bufs[c].data();
+        auto [end, ec] = std::to_chars(buf, buf + num_bufs[c].size(), nv);
+        v = std::string_view(buf, end - buf);
+        any_rewritten = true;
+      }
+      values[c] = v;
+    }
+    auto value = [&](int c) { return values[c]; };
+    block.BeginRow();
+    uint64_t row_hash;
+    if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
+      out->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
+      row_hash = manifest_cols.size() == p.dev_cols.size()
+                     ? LineHasher::LineHash(ev.text)
+                     : hasher_.Hash(manifest_cols, value);
+    } else {
+      for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+        if (c > 0) out->Append('\t');
+        out->Append(values[c]);
+      }
+      row_hash = hasher_.Hash(manifest_cols, value);
+    }
+    out->Append('\n');
+    ++r.output.rows;
+    r.output.hash += row_hash;
+  }));
   block.Close();
   r.prod_only = r.prod_rows - in_both;
   r.remaps = ToRanges(std::move(remaps));
