@@ -49,13 +49,8 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
   if (in_insert_) {
     PGM_ASSIGN_OR_RETURN(bool more, NextInsertTuple());
     if (more) {
-      out->kind = EventKind::kRow;
-      out->text = {};
-      out->line = insert_line_;
-      out->offset = insert_offset_;
-      out->target = &target_;
-      out->fields = &fields_;
-      out->block = block_;
+      Fill(out, EventKind::kRow, {}, insert_line_, insert_offset_,
+           /*with_target=*/true, &fields_);
       return true;
     }
   }
@@ -79,46 +74,27 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
     if (!more) return false;
     switch (seg.kind) {
       case SegmentKind::kMeta:
-        out->kind = EventKind::kMeta;
-        out->text = seg.text;
-        out->line = seg.line;
-        out->offset = seg.offset;
-        out->target = nullptr;
-        out->fields = nullptr;
+        Fill(out, EventKind::kMeta, seg.text, seg.line, seg.offset,
+             /*with_target=*/false, nullptr);
         return true;
       case SegmentKind::kCopyHeader:
         PGM_RETURN_IF_ERROR(StartCopy(seg));
         if (options_.skim_copy_data) {
           PGM_ASSIGN_OR_RETURN(pending_skipped_, segmenter_.SkipCopyBlock());
         }
-        out->kind = EventKind::kCopyStart;
-        out->text = seg.text;
-        out->line = seg.line;
-        out->offset = seg.offset;
-        out->target = &target_;
-        out->fields = nullptr;
-        out->block = block_;
+        Fill(out, EventKind::kCopyStart, seg.text, seg.line, seg.offset,
+             /*with_target=*/true, nullptr);
         return true;
       case SegmentKind::kCopyEnd:
         in_copy_ = false;
-        out->kind = EventKind::kCopyEnd;
-        out->text = seg.text;
-        out->line = seg.line;
-        out->offset = seg.offset;
-        out->target = &target_;
-        out->fields = nullptr;
-        out->block = block_;
+        Fill(out, EventKind::kCopyEnd, seg.text, seg.line, seg.offset,
+             /*with_target=*/true, nullptr);
         return true;
       case SegmentKind::kCopyRow: {
         PGM_RETURN_IF_ERROR(CheckUtf8(seg.text, seg.line));
         if (!options_.split_copy_rows) {
-          out->kind = EventKind::kRow;
-          out->text = seg.text;
-          out->line = seg.line;
-          out->offset = seg.offset;
-          out->target = &target_;
-          out->fields = nullptr;
-          out->block = block_;
+          Fill(out, EventKind::kRow, seg.text, seg.line, seg.offset,
+               /*with_target=*/true, nullptr);
           return true;
         }
         SplitCopyRow(seg.text, &fields_);
@@ -130,13 +106,8 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
                            fields_.size(), " fields, expected ",
                            target_.columns.size()));
         }
-        out->kind = EventKind::kRow;
-        out->text = seg.text;
-        out->line = seg.line;
-        out->offset = seg.offset;
-        out->target = &target_;
-        out->fields = &fields_;
-        out->block = block_;
+        Fill(out, EventKind::kRow, seg.text, seg.line, seg.offset,
+             /*with_target=*/true, &fields_);
         return true;
       }
       case SegmentKind::kSql:
@@ -147,13 +118,8 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
       PGM_RETURN_IF_ERROR(StartInsert(seg));
       PGM_ASSIGN_OR_RETURN(bool more_rows, NextInsertTuple());
       if (!more_rows) continue;
-      out->kind = EventKind::kRow;
-      out->text = {};
-      out->line = insert_line_;
-      out->offset = insert_offset_;
-      out->target = &target_;
-      out->fields = &fields_;
-      out->block = block_;
+      Fill(out, EventKind::kRow, {}, insert_line_, insert_offset_,
+           /*with_target=*/true, &fields_);
       return true;
     }
     if (StartsWithWord(seg.text, "SET")) {
@@ -164,14 +130,22 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
                       ContainsIgnoreCase(t, "UTF-8");
       }
     }
-    out->kind = EventKind::kStatement;
-    out->text = seg.text;
-    out->line = seg.line;
-    out->offset = seg.offset;
-    out->target = nullptr;
-    out->fields = nullptr;
+    Fill(out, EventKind::kStatement, seg.text, seg.line, seg.offset,
+         /*with_target=*/false, nullptr);
     return true;
   }
+}
+
+void DumpReader::Fill(DumpEvent* out, EventKind kind, std::string_view text,
+                      int64_t line, size_t offset, bool with_target,
+                      const std::vector<std::string_view>* fields) {
+  out->kind = kind;
+  out->text = text;
+  out->line = line;
+  out->offset = offset;
+  out->target = with_target ? &target_ : nullptr;
+  out->fields = fields;
+  out->block = block_;
 }
 
 const std::vector<std::string_view>& DumpReader::Fields(const DumpEvent& ev) {

@@ -109,6 +109,10 @@ class DumpReader {
   }
 
  private:
+  // Sets every field of *out; rows and COPY events carry the target.
+  void Fill(DumpEvent* out, EventKind kind, std::string_view text, int64_t line,
+            size_t offset, bool with_target,
+            const std::vector<std::string_view>* fields);
   absl::Status StartCopy(const Segment& seg);
   absl::Status StartInsert(const Segment& seg);
   // Reads the next tuple of the current INSERT into fields_; false at its end.
