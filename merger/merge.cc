@@ -245,6 +245,8 @@ class Merger {
       : prod_(prod), dev_(dev), base_(base), options_(options) {}
 
   absl::StatusOr<Report> Run(OutputBuffer* out);
+  // What the report holds so far (after a refusal: the refusals).
+  Report TakeReport() { return std::move(report_); }
 
  private:
   absl::Status BuildPlans();
@@ -343,6 +345,7 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
           parser::ReadCatalog(in->data, in->name, in->file, /*check_rows=*/true);
       if (!full.ok()) return full.status();
     }
+    report_.refusals = problems_;
     return plans;
   }
   {
@@ -369,12 +372,12 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
       for (const auto& [key, line] : nfk.values) {
         if (parent.prod_index->Find(key) || parent.dev_index->Find(key)) continue;
         ++refused_count;
-        if (refused.size() < 10) {
-          refused.push_back(absl::StrCat(
-              prod_.name, ":", line, ": ", p.report.table, ".",
-              p.dev_cols[nfk.column], " points at no row of ", parent.report.table,
-              ", and development adds the foreign key ", nfk.name));
-        }
+        std::string message = absl::StrCat(
+            prod_.name, ":", line, ": ", p.report.table, ".",
+            p.dev_cols[nfk.column], " points at no row of ", parent.report.table,
+            ", and development adds the foreign key ", nfk.name);
+        if (report_.refusals.size() < 1000) report_.refusals.push_back(message);
+        if (refused.size() < 10) refused.push_back(std::move(message));
       }
       nfk.values.clear();
       nfk.values.shrink_to_fit();
@@ -383,6 +386,7 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
   for (const Plan& p : plans_) {
     refused_count += p.violations;
     for (const std::string& sample : p.violation_samples) {
+      report_.refusals.push_back(sample);
       if (refused.size() < 10) refused.push_back(sample);
     }
     if (!options_.strict) continue;
@@ -395,9 +399,14 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
           " production values that are not its default (--strict); hint: "
           "--rename ", p.report.table, ".", loss.column,
           "=NEW if it was renamed"));
+      report_.refusals.push_back(refused.back());
     }
   }
   if (refused_count > 0) {
+    for (Plan& p : plans_) {
+      p.report.lost_columns = p.losses;
+      report_.tables.push_back(p.report);
+    }
     return absl::FailedPreconditionError(absl::StrCat(
         absl::StrJoin(refused, "\n"),
         refused_count > static_cast<int64_t>(refused.size())
@@ -2044,12 +2053,15 @@ void Merger::EmitSequences(OutputBuffer* out) {
 }  // namespace
 
 absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
-                             const MergeOptions& options, OutputBuffer* out) {
+                             const MergeOptions& options, OutputBuffer* out,
+                             Report* refusal) {
   Merger merger(prod, dev, options.base.data.empty() && options.base.name.empty()
                               ? nullptr
                               : &options.base,
                 options);
-  return merger.Run(out);
+  absl::StatusOr<Report> report = merger.Run(out);
+  if (!report.ok() && refusal != nullptr) *refusal = merger.TakeReport();
+  return report;
 }
 
 }  // namespace pgmerge::merger

@@ -67,8 +67,11 @@ struct MergeOptions {
 // Returns the report. Errors: DataLoss for malformed dumps ("FILE:LINE:"),
 // FailedPrecondition for schemas that cannot be fitted, Aborted when
 // fail_on_conflict refused a merge with conflicts (report in the message).
+// When the merge is refused and `refusal` is given, it receives the report
+// as far as it got, with every refusal (offending rows first) listed.
 absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
-                             const MergeOptions& options, OutputBuffer* out);
+                             const MergeOptions& options, OutputBuffer* out,
+                             Report* refusal = nullptr);
 
 }  // namespace pgmerge::merger
 

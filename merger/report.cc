@@ -43,6 +43,8 @@ std::string ReportJson(const Report& report) {
   Json totals = {{"conflicts", report.total_conflicts()},
                  {"values_at_risk", report.total_lost_values()}};
   root["totals"] = totals;
+  root["refused"] = !report.refusals.empty();
+  root["refusals"] = report.refusals;
   Json tables = Json::array();
   for (const TableReport& t : report.tables) {
     Json j;

@@ -104,6 +104,9 @@ struct Report {
   // Objects production's schema has and development's lacks (an index, a
   // function, a trigger a hotfix added): not in the output.
   std::vector<ObjectRef> prod_only_objects;
+  // Why the merge was refused, one "FILE:LINE: what" each (offending rows
+  // first N per check); empty for a merge that was written.
+  std::vector<std::string> refusals;
   std::vector<TableReport> tables;
   std::vector<SequenceReport> sequences;
   int64_t total_conflicts() const;

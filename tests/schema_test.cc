@@ -109,6 +109,14 @@ TEST_F(SchemaTest, NarrowerTypesCheckedBeforeOutput) {
   ExpectRefused({"public.people.age = 40000 does not fit development's smallint",
                  "public.people.code = LONGCODE does not fit development's character varying(4)",
                  "public.people.price = 123456.78 does not fit development's numeric(6,2)"});
+  // The report of a refused merge lists the offending rows.
+  std::string report = absl::StrCat(pg_->tmp_dir(), "/refused.json");
+  absl::StatusOr<CommandResult> r =
+      RunCommand({PGMERGE_BINARY, prod_dump_, dev_dump_, "--report", report});
+  EXPECT_EQ(r->exit_code, 2);
+  std::string text = ReadFile(report);
+  EXPECT_NE(text.find(R"("refused": true)"), std::string::npos) << text;
+  EXPECT_NE(text.find("public.people.age = 40000 does not fit"), std::string::npos) << text;
 }
 
 TEST_F(SchemaTest, WidenedTypesPass) {

@@ -239,11 +239,16 @@ int MergeCommand(const std::vector<std::string>& args) {
     }
   }
   OutputBuffer out(fd);
+  merger::Report refusal;
   absl::StatusOr<merger::Report> report =
-      merger::Merge(prod_in, dev_in, options, &out);
+      merger::Merge(prod_in, dev_in, options, &out, &refusal);
   if (fd >= 0 && fd != STDOUT_FILENO) close(fd);
   if (!report.ok()) {
     if (!tmp_path.empty()) unlink(tmp_path.c_str());
+    // A refused merge still leaves its report: which rows, which checks.
+    if (!report_path.empty() && !refusal.refusals.empty()) {
+      WriteFile(report_path, merger::ReportJson(refusal));
+    }
     if (absl::IsAborted(report.status())) {
       std::fprintf(stderr, "pgmerge: %s\n",
                    std::string(report.status().message()).c_str());
