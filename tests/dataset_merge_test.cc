@@ -168,6 +168,11 @@ TEST_P(DatasetMergeTest, MergedShadowHoldsEveryRow) {
   ASSERT_TRUE(s.ok()) << s;
   s = CheckMerge(pg, prod, dev, shadow, ReadFile(report));
   EXPECT_TRUE(s.ok()) << s << "\n" << r->err;
+  // The manifest's hashes match the restored database's own COPY output.
+  absl::StatusOr<CommandResult> v = RunCommand(
+      {PGMERGE_BINARY, "verify", "--db", pg->ConnString(shadow), "--report", report});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->exit_code, 0) << v->err;
   // The generated rows really collided: keys were remapped, rows unified
   // or conflicts reported somewhere.
   nlohmann::json j = nlohmann::json::parse(ReadFile(report));

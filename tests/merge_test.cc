@@ -93,6 +93,43 @@ TEST_F(MergeTest, ExampleAppThreeWayWithBase) {
   EXPECT_EQ(value("SELECT name FROM users WHERE id = 3"), "user 3 (renamed in dev)");
 }
 
+// `pgmerge verify` accepts the shadow as restored and names what changed.
+TEST_F(MergeTest, VerifyShadowAgainstManifest) {
+  std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
+  std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
+  MergeRun run = RunMerge(DumpDb(prod, {}), DumpDb(dev, {}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::string report = run.sql_file + ".json";
+  auto verify = [&](const std::string& db) {
+    absl::StatusOr<CommandResult> r = RunCommand(
+        {PGMERGE_BINARY, "verify", "--db", pg_->ConnString(db), "--report", report});
+    EXPECT_TRUE(r.ok());
+    return *r;
+  };
+  std::string shadow = Name("shadow");
+  ASSERT_TRUE(pg_->CreateDatabase(shadow).ok());
+  ASSERT_TRUE(pg_->Restore(shadow, run.sql_file).ok());
+  CommandResult ok = verify(shadow);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("the shadow holds what the merge wrote"), std::string::npos);
+  ASSERT_TRUE(pg_->Exec(shadow, "SET session_replication_role = replica;"
+                                "UPDATE settings SET value = 'x' WHERE key = 'lang';"
+                                "DELETE FROM audit WHERE what = 'seed';"
+                                "SELECT setval('users_id_seq', 3);").ok());
+  CommandResult bad = verify(shadow);
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("public.settings: the rows' content differs"), std::string::npos)
+      << bad.err;
+  EXPECT_NE(bad.err.find("public.audit: 4 rows, the merge wrote 5"), std::string::npos)
+      << bad.err;
+  EXPECT_NE(bad.err.find("sequence public.users_id_seq is at 3"), std::string::npos)
+      << bad.err;
+  // A database that is not there is one clear error, exit 2.
+  CommandResult missing = verify(Name("missing"));
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("cannot connect"), std::string::npos) << missing.err;
+}
+
 // The checker itself must catch what it is there to catch.
 TEST_F(MergeTest, CheckerCatchesWrongReferenceAndMissingRow) {
   std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
