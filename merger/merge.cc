@@ -84,6 +84,29 @@ struct TrackedFk {
 struct NaturalUnique {
   std::string name;
   std::vector<int> columns;  // Indices into dev_cols.
+  // A partial unique index: the rows it covers (all must hold).
+  struct Condition {
+    parser::RowCondition::Kind kind;
+    int column;  // Dev col.
+    std::string value;
+  };
+  std::vector<Condition> where;
+
+  // True when the row (fields by dev col) is subject to this key.
+  template <typename FieldFn>
+  bool Covers(FieldFn field) const {
+    for (const Condition& c : where) {
+      std::string_view v = field(c.column);
+      bool null = v == parser::kCopyNull;
+      switch (c.kind) {
+        case parser::RowCondition::kIsNull: if (!null) return false; break;
+        case parser::RowCondition::kIsNotNull: if (null) return false; break;
+        case parser::RowCondition::kIsTrue: if (v != "t") return false; break;
+        case parser::RowCondition::kEquals: if (v != c.value) return false; break;
+      }
+    }
+    return true;
+  }
 };
 
 // A rule development's schema imposes on production's values.
@@ -598,10 +621,18 @@ absl::Status Merger::BuildPlans() {
     // Natural unique keys: not the merge key, not drawn from a sequence.
     const parser::UniqueKey* merge_key = p.dev->MergeKey();
     for (const parser::UniqueKey& u : p.dev->unique_keys) {
-      if (&u == merge_key || u.partial || u.columns.empty()) continue;
+      if (&u == merge_key || (u.partial && !u.simple_predicate) ||
+          u.columns.empty()) {
+        continue;
+      }
       NaturalUnique nu;
       nu.name = u.name;
       bool ok = true;
+      for (const parser::RowCondition& c : u.predicate) {
+        int i = IndexOf(p.dev_cols, c.column);
+        if (i < 0 || (p.prod != nullptr && p.prod_name[i].empty())) ok = false;
+        nu.where.push_back({c.kind, i, c.value});
+      }
       for (const std::string& c : u.columns) {
         int i = IndexOf(p.dev_cols, c);
         const parser::Column* col =
@@ -1118,7 +1149,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
     // while they are written (EmitTable).
     for (size_t u = 0; u < p.uniques.size(); ++u) {
       uint64_t h = kHashSeed;
-      bool null = false;
+      bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
       for (int pass = 0; pass < 2; ++pass) {
         for (int c : p.uniques[u].columns) {
           if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
@@ -1172,7 +1203,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
     // Same order as UniqueHash: non-FK parts, then FK parts.
     for (size_t u = 0; u < p.uniques.size(); ++u) {
       uint64_t h = kHashSeed;
-      bool null = false;
+      bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
       for (int pass = 0; pass < 2; ++pass) {
         for (int c : p.uniques[u].columns) {
           if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
@@ -1200,7 +1231,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
   for (size_t u = 0; u < p.uniques.size(); ++u) {
     // Non-FK parts now; FK parts at decision time (see UniqueHash).
     uint64_t h = kHashSeed;
-    bool null = false;
+    bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
     for (int c : p.uniques[u].columns) {
       std::string_view v = field(c);
       null |= v == parser::kCopyNull;
@@ -1846,7 +1877,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
           // A new row equal to a prod row on a natural unique key.
           for (size_t u = 0; u < p.uniques.size() && d == kDevOnly; ++u) {
             uint64_t h = kHashSeed;
-            bool null = false;
+            bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
             for (int pass = 0; pass < 2; ++pass) {
               for (int c : p.uniques[u].columns) {
                 int slot = p.fk_slot[c];

@@ -261,6 +261,46 @@ bool SimpleComparisons(const Json& expr, std::vector<CheckConstraint::Comparison
   return true;
 }
 
+// Adds the conditions of a WHERE clause; false when it is not a
+// conjunction of `col IS [NOT] NULL`, a bare boolean column, `col = const`.
+bool SimpleConditions(const Json& expr, std::vector<RowCondition>* out) {
+  auto column = [](const Json& n) -> std::string {
+    std::vector<std::string> f = StrList(Field(Field(n, "ColumnRef"), "fields"));
+    return f.size() == 1 ? f[0] : "";
+  };
+  if (expr.contains("BoolExpr")) {
+    const Json& b = expr["BoolExpr"];
+    if (b.value("boolop", "") != "AND_EXPR") return false;
+    for (const Json& arg : Field(b, "args")) {
+      if (!SimpleConditions(arg, out)) return false;
+    }
+    return true;
+  }
+  if (expr.contains("NullTest")) {
+    const Json& t = expr["NullTest"];
+    std::string c = column(Field(t, "arg"));
+    if (c.empty()) return false;
+    out->push_back({t.value("nulltesttype", "") == "IS_NULL" ? RowCondition::kIsNull
+                                                              : RowCondition::kIsNotNull,
+                    c, ""});
+    return true;
+  }
+  if (!column(expr).empty()) {
+    out->push_back({RowCondition::kIsTrue, column(expr), ""});
+    return true;
+  }
+  const Json& e = Field(expr, "A_Expr");
+  if (!e.is_object() || e.empty() || e.value("kind", "") != "AEXPR_OP" ||
+      StrList(Field(e, "name")) != std::vector<std::string>{"="}) {
+    return false;
+  }
+  std::string c = column(Field(e, "lexpr"));
+  std::optional<std::string> v = ConstantDefault(Field(e, "rexpr"));
+  if (c.empty() || !v || *v == kCopyNull) return false;
+  out->push_back({RowCondition::kEquals, c, *v});
+  return true;
+}
+
 char ActionLetter(const Json& node, const char* key) {
   const Json& v = Field(node, key);
   return v.is_string() && !v.get<std::string>().empty()
@@ -564,6 +604,10 @@ void CatalogBuilder::CreateIndex(const Json& node) {
   key.from_index = true;
   key.partial = Field(node, "whereClause").is_object() &&
                 !Field(node, "whereClause").empty();
+  if (key.partial) {
+    key.simple_predicate = SimpleConditions(Field(node, "whereClause"), &key.predicate);
+    if (!key.simple_predicate) key.predicate.clear();
+  }
   const Json& params = Field(node, "indexParams");
   if (params.is_array()) {
     for (const Json& p : params) {

@@ -33,6 +33,14 @@ struct Column {
   std::string sequence;    // Display name of the sequence that feeds it.
 };
 
+// One condition of a partial index's WHERE clause that pgmerge can test
+// on a row's COPY text.
+struct RowCondition {
+  enum Kind { kIsNull, kIsNotNull, kIsTrue, kEquals } kind;
+  std::string column;
+  std::string value;  // kEquals: the constant as COPY text.
+};
+
 // A primary key, UNIQUE constraint or unique index.
 struct UniqueKey {
   std::string name;
@@ -40,6 +48,10 @@ struct UniqueKey {
   bool primary = false;
   bool from_index = false;  // CREATE UNIQUE INDEX rather than a constraint.
   bool partial = false;     // Has a WHERE clause.
+  // For a partial index whose WHERE clause is a conjunction of simple
+  // conditions: those conditions (all must hold for a row to be covered).
+  bool simple_predicate = false;
+  std::vector<RowCondition> predicate;
   bool has_expressions = false;
 };
 

@@ -183,6 +183,30 @@ TEST_F(SchemaTest, NewCheckConstraintProdBreaks) {
             std::string::npos);
 }
 
+TEST_F(SchemaTest, PartialUniqueIndexChecksOnlyCoveredRows) {
+  const std::string base =
+      "CREATE TABLE accounts (id serial PRIMARY KEY, email text, deleted_at text);"
+      "INSERT INTO accounts (email, deleted_at) VALUES ('a@x', '2024'), ('a@x', NULL);";
+  const std::string dev =
+      "CREATE UNIQUE INDEX accounts_live_email ON accounts (email) WHERE deleted_at IS NULL;";
+  // Two rows share an email, but one is deleted: the index allows it.
+  Build(base, "INSERT INTO accounts (email) VALUES ('b@x');", dev);
+  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  // Two live rows share one: refused before output.
+  Build(base, "INSERT INTO accounts (email) VALUES ('a@x');", dev);
+  ExpectRefused({"public.accounts has two rows with the same values for development's "
+                 "unique key accounts_live_email"});
+}
+
+TEST_F(SchemaTest, DomainChangeIsARestoreRisk) {
+  Build(kBase, "", "CREATE DOMAIN positive AS int CHECK (VALUE > 0);"
+                   "ALTER TABLE people ALTER COLUMN age TYPE positive;");
+  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  EXPECT_NE(last_report_.find("integer -> public.positive: pgmerge cannot check the values"),
+            std::string::npos)
+      << last_report_;
+}
+
 TEST_F(SchemaTest, NewForeignKeyProdBreaks) {
   Build("CREATE TABLE users (id serial PRIMARY KEY, name text);"
         "CREATE TABLE orders (id serial PRIMARY KEY, user_id int);"
