@@ -318,7 +318,6 @@ class Merger {
   std::vector<std::string> problems_;  // Schema misfits, found before output.
   std::vector<const parser::DumpObject*> prod_only_objects_;
   Report report_;
-  std::vector<std::string_view> row_;  // Reused per row.
   LineHasher hasher_;
 };
 

@@ -16,8 +16,10 @@
 namespace pgmerge::testing {
 namespace {
 
+// Each test runs in its own process, possibly beside others (ctest -j):
+// file names carry the pid so no test rewrites a file another has open.
 std::string Write(const std::string& name, const std::string& text) {
-  std::string path = absl::StrCat(::testing::TempDir(), "/", name);
+  std::string path = absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-", name);
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
@@ -108,7 +110,7 @@ TEST(CliTest, FailOnConflictWritesNothing) {
 // use) writes into it; only regular files are replaced atomically.
 TEST(CliTest, OutputToAPipe) {
   std::string prod = Write("prod.sql", kGood);
-  std::string fifo = absl::StrCat(::testing::TempDir(), "/out.fifo");
+  std::string fifo = absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-out.fifo");
   unlink(fifo.c_str());
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   std::string got;
@@ -125,7 +127,7 @@ TEST(CliTest, OutputToAPipe) {
   ASSERT_EQ(stat(fifo.c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
   // A regular file is written whole, by rename.
-  std::string file = absl::StrCat(::testing::TempDir(), "/out.sql");
+  std::string file = absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-out.sql");
   r = RunCommand({PGMERGE_BINARY, prod, prod, "-o", file, "-q"});
   EXPECT_EQ(r->exit_code, 0);
   std::ifstream in(file);

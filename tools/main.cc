@@ -4,6 +4,7 @@
 #include <mimalloc-new-delete.h>  // The binary allocates through mimalloc.
 #endif
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -320,7 +321,21 @@ int VerifyCommand(const std::vector<std::string>& args) {
   return result->ok() ? 0 : 1;
 }
 
+// Inputs are memory-mapped: a file truncated by someone else while it is
+// read raises SIGBUS. Say so plainly instead of dying of a signal.
+void OnBusError(int) {
+  static const char kMessage[] =
+      "pgmerge: an input file changed size while it was being read; "
+      "dump to a file nobody else writes, then run again\n";
+  ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  (void)ignored;
+  _exit(2);
+}
+
 int Main(int argc, char** argv) {
+  struct sigaction bus = {};
+  bus.sa_handler = OnBusError;
+  sigaction(SIGBUS, &bus, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" ||
       args[0] == "help") {
