@@ -2,7 +2,8 @@
 # The main job on the bundled example: installs dependencies, builds, merges
 # testdata/example/prod.sql with dev.sql, restores the result into a
 # throwaway PostgreSQL 15 exactly as the workflow does
-# (psql -v ON_ERROR_STOP=1 --single-transaction), and prints the summary.
+# (psql -v ON_ERROR_STOP=1 --single-transaction), prints the summary, and
+# verifies the restored shadow against the merge's manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -29,5 +30,8 @@ runas "$bin/pg_ctl" -D "$out/data" -w -l "$out/server.log" \
 "$bin/psql" -X -h "$out" -p 54328 -U postgres -d shadow -c \
   "SELECT u.id, u.email, u.name, count(p.id) AS posts FROM users u
    LEFT JOIN posts p ON p.user_id = u.id WHERE u.id > 10 GROUP BY u.id ORDER BY u.id"
+echo "== pgmerge verify: the shadow against the merge's manifest"
+"$pgmerge" verify --db "host=$out port=54328 user=postgres dbname=shadow" \
+  --report "$out/report.json"
 echo "== report: $(grep -c '"table"' "$out/report.json") tables; totals:"
 python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals'])" "$out/report.json"
