@@ -118,9 +118,9 @@ TEST_F(MergeTest, VerifyShadowAgainstManifest) {
                                 "SELECT setval('users_id_seq', 3);").ok());
   CommandResult bad = verify(shadow);
   EXPECT_EQ(bad.exit_code, 1) << bad.err;
-  EXPECT_NE(bad.err.find("public.settings: the rows' content differs"), std::string::npos)
+  EXPECT_NE(bad.err.find("public.settings: 4 rows as expected, but their content changed"), std::string::npos)
       << bad.err;
-  EXPECT_NE(bad.err.find("public.audit: 4 rows, the merge wrote 5"), std::string::npos)
+  EXPECT_NE(bad.err.find("public.audit: 4 rows, expected 5 (-1)"), std::string::npos)
       << bad.err;
   EXPECT_NE(bad.err.find("sequence public.users_id_seq is at 3"), std::string::npos)
       << bad.err;

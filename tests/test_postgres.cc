@@ -211,17 +211,33 @@ std::vector<std::string> TestPostgres::ClientArgs(std::string_view program,
 }
 
 std::string TestPostgres::ConnString(std::string_view db) const {
-  return absl::StrCat("host=", dir_, " port=", port_,
-                      " user=postgres dbname=", AsAbsl(db));
+  std::string quoted;  // conninfo quoting: names may hold spaces and quotes.
+  for (char c : db) {
+    if (c == '\'' || c == '\\') quoted.push_back('\\');
+    quoted.push_back(c);
+  }
+  return absl::StrCat("host=", dir_, " port=", port_, " user=postgres dbname='",
+                      quoted, "'");
 }
 
+namespace {
+std::string QuoteName(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+}  // namespace
+
 absl::Status TestPostgres::CreateDatabase(std::string_view name) {
-  return Exec("postgres", absl::StrCat("CREATE DATABASE \"", AsAbsl(name), "\""));
+  return Exec("postgres", absl::StrCat("CREATE DATABASE ", QuoteName(name)));
 }
 
 absl::Status TestPostgres::DropDatabase(std::string_view name) {
-  return Exec("postgres", absl::StrCat("DROP DATABASE IF EXISTS \"",
-                                       AsAbsl(name), "\" WITH (FORCE)"));
+  return Exec("postgres", absl::StrCat("DROP DATABASE IF EXISTS ", QuoteName(name),
+                                       " WITH (FORCE)"));
 }
 
 absl::Status TestPostgres::Restore(std::string_view db,

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <climits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +24,7 @@
 #include "merger/merge.h"
 #include "merger/report.h"
 #include "parser/catalog.h"
+#include "swap/swap.h"
 #include "swap/verify.h"
 #include "tools/inspect.h"
 #include "tools/open_dump.h"
@@ -73,6 +77,35 @@ Usage:
       file and .pgpass apply, as for psql). Exit 0 only when all hold; 1
       with each difference named.
 
+  pgmerge swap --main NAME --shadow NAME --report report.json [options]
+      Replace the live database by the verified shadow: check every
+      precondition (shadow verified against the report, nobody on it, the
+      role may rename both, main unchanged since the dump), close main to
+      new connections, block writes, give sessions --grace seconds, then
+      terminate them; check main again against production's dump (writes
+      since the dump, y', stop the swap: exit 4, main reopened untouched);
+      then rename main -> MAIN_old_<UTC time> and shadow -> main in one
+      transaction and reopen. Prints the dark window in milliseconds. Each
+      step is journaled in a state file for --resume and rollback.
+      Options:
+        --server CONNINFO      the server (conninfo string or URI; PG*
+                               variables, service file, .pgpass apply)
+        --maintenance-db NAME  where the renames run from (postgres)
+        --grace SECONDS        how long sessions on main may finish (5)
+        --old-name NAME        main's name afterwards
+        --state FILE           the journal (pgmerge-swap-MAIN.json)
+        --resume               finish or restart an interrupted swap
+        --dry-run              check every precondition; change nothing
+      NAME may also be a conninfo string or URI.
+
+  pgmerge rollback --main NAME [--state FILE] [--force] [--dry-run]
+      Undo a swap: main -> the shadow's name, the old main -> main, in one
+      transaction, after closing main the way swap does. Refuses (exit 4)
+      when main was written since the swap, unless --force. After a swap
+      interrupted before its renames it reopens main. --server,
+      --maintenance-db, --grace as for swap; --shadow NAME and --old NAME
+      without a state file.
+
   pgmerge inspect DUMP [--json]
       Print the dump's catalog: per table the row count, the key kind
       (serial / identity / integer / composite / uuid / text / none),
@@ -82,8 +115,11 @@ Usage:
 DUMP is a plain pg_dump file (pg_dump -Fp, PostgreSQL 12 to 17), or "-" for
 standard input. Custom, tar and directory dumps are converted with pg_restore.
 
-Exit status: 0 success; 2 bad input or usage (message "FILE:LINE: what");
-3 conflicts refused by --fail-on-conflict.
+Exit status: 0 success; 1 verify found differences, or a swap stopped
+after main was closed (main reopened); 2 bad input, usage or a refused
+precondition (message "FILE:LINE: what" for dumps); 3 conflicts refused by
+--fail-on-conflict; 4 main was written since the dump (swap) or since the
+swap (rollback).
 )";
 
 int Fail(const absl::Status& status) {
@@ -321,6 +357,210 @@ int VerifyCommand(const std::vector<std::string>& args) {
   return result->ok() ? 0 : 1;
 }
 
+
+std::atomic<bool> g_interrupted{false};
+void OnInterrupt(int) { g_interrupted = true; }
+
+// Ctrl-C during a swap stops it at the next safe point and reopens main,
+// instead of leaving it closed.
+void CatchInterrupts() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void LogLine(std::string_view line) {
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+std::string Absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  return realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+}
+
+bool ParseSeconds(const std::string& text, double* out) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !(v >= 0) || v > 86400) return false;
+  *out = v;
+  return true;
+}
+
+int SwitchFailure(const absl::Status& status) {
+  std::fprintf(stderr, "pgmerge: %s\n", std::string(status.message()).c_str());
+  // Stopped after main was closed (and reopened): 1; refused before: 2.
+  return absl::IsAborted(status) || absl::IsInternal(status) ? 1 : 2;
+}
+
+int SwapCommand(const std::vector<std::string>& args) {
+  swap::SwapOptions o;
+  std::string report_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string v;
+    auto value = [&]() {
+      if (i + 1 >= args.size()) return false;
+      v = args[++i];
+      return true;
+    };
+    if (a == "--main" || a == "--shadow" || a == "--report" || a == "--server" ||
+        a == "--db" || a == "--maintenance-db" || a == "--state" || a == "--old-name" ||
+        a == "--grace" || a == "--terminate-timeout") {
+      if (!value()) return Usage(absl::StrCat("swap: ", a, " needs a value"));
+      if (a == "--main") o.main = v;
+      if (a == "--shadow") o.shadow = v;
+      if (a == "--report") report_path = v;
+      if (a == "--server" || a == "--db") o.server = v;
+      if (a == "--maintenance-db") o.maintenance_db = v;
+      if (a == "--state") o.state_path = v;
+      if (a == "--old-name") o.old_name = v;
+      if (a == "--grace" && !ParseSeconds(v, &o.grace_seconds)) {
+        return Usage("swap: --grace takes seconds");
+      }
+      if (a == "--terminate-timeout" && !ParseSeconds(v, &o.terminate_timeout_seconds)) {
+        return Usage("swap: --terminate-timeout takes seconds");
+      }
+    } else if (a == "--dry-run") {
+      o.dry_run = true;
+    } else if (a == "--resume") {
+      o.resume = true;
+    } else {
+      return Usage(absl::StrCat("swap: unknown argument ", a));
+    }
+  }
+  if (o.main.empty() || (!o.resume && (o.shadow.empty() || report_path.empty()))) {
+    return Usage("swap takes --main NAME --shadow NAME --report report.json");
+  }
+  if (!report_path.empty()) {
+    bool ok;
+    o.report_json = ReadWhole(report_path, &ok);
+    if (!ok) return Fail(absl::NotFoundError(absl::StrCat(report_path, ": cannot read")));
+    o.report_path = Absolute(report_path);
+  }
+  o.log = LogLine;
+  o.interrupted = [] { return g_interrupted.load(); };
+  CatchInterrupts();
+  absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
+  if (!r.ok()) return SwitchFailure(r.status());
+  using Outcome = swap::SwapResult::Outcome;
+  if (r->outcome == Outcome::kDrift) {
+    std::fprintf(stderr,
+                 "swap: DRIFT (y'): %s was written after production's dump, so the shadow "
+                 "lacks those writes:\n",
+                 r->main.c_str());
+    for (const std::string& d : r->drift) std::fprintf(stderr, "  %s\n", d.c_str());
+    std::fprintf(stderr,
+                 "swap: nothing was renamed; %s is open and unchanged%s. Dump it again, "
+                 "merge again, restore, then swap.\n",
+                 r->main.c_str(),
+                 r->drift_seen_live ? " (found before closing it)"
+                                    : absl::StrCat(" (closed for ", r->dark_window_ms, " ms)")
+                                          .c_str());
+    return 4;
+  }
+  if (r->outcome == Outcome::kDryRun) {
+    std::fprintf(stderr,
+                 "swap: --dry-run: every precondition holds; a swap would rename %s -> %s "
+                 "and %s -> %s\n",
+                 r->main.c_str(), r->old_name.c_str(), r->shadow.c_str(), r->main.c_str());
+    return 0;
+  }
+  if (r->resumed_after_rename) {
+    std::fprintf(stderr, "swap: done: %s is the merged database; the old one is %s\n",
+                 r->main.c_str(), r->old_name.c_str());
+    return 0;
+  }
+  std::fprintf(stderr,
+               "swap: done: %s is the merged database (was %s); the old one is %s, closed to "
+               "connections (pgmerge rollback --main %s undoes the swap)\n"
+               "swap: dark window %lld ms (sessions %lld ms, %d terminated; drift check %lld "
+               "ms over %lld rows; renames %lld ms)\n",
+               r->main.c_str(), r->shadow.c_str(), r->old_name.c_str(), r->main.c_str(),
+               static_cast<long long>(r->dark_window_ms), static_cast<long long>(r->waiting_ms),
+               r->sessions_terminated, static_cast<long long>(r->drift_check_ms),
+               static_cast<long long>(r->rows_checked), static_cast<long long>(r->rename_ms));
+  return 0;
+}
+
+int RollbackCommand(const std::vector<std::string>& args) {
+  swap::RollbackOptions o;
+  std::string report_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string v;
+    auto value = [&]() {
+      if (i + 1 >= args.size()) return false;
+      v = args[++i];
+      return true;
+    };
+    if (a == "--main" || a == "--shadow" || a == "--old" || a == "--report" ||
+        a == "--server" || a == "--db" || a == "--maintenance-db" || a == "--state" ||
+        a == "--grace" || a == "--terminate-timeout") {
+      if (!value()) return Usage(absl::StrCat("rollback: ", a, " needs a value"));
+      if (a == "--main") o.main = v;
+      if (a == "--shadow") o.shadow = v;
+      if (a == "--old") o.old_name = v;
+      if (a == "--report") report_path = v;
+      if (a == "--server" || a == "--db") o.server = v;
+      if (a == "--maintenance-db") o.maintenance_db = v;
+      if (a == "--state") o.state_path = v;
+      if (a == "--grace" && !ParseSeconds(v, &o.grace_seconds)) {
+        return Usage("rollback: --grace takes seconds");
+      }
+      if (a == "--terminate-timeout" && !ParseSeconds(v, &o.terminate_timeout_seconds)) {
+        return Usage("rollback: --terminate-timeout takes seconds");
+      }
+    } else if (a == "--force") {
+      o.force = true;
+    } else if (a == "--dry-run") {
+      o.dry_run = true;
+    } else {
+      return Usage(absl::StrCat("rollback: unknown argument ", a));
+    }
+  }
+  if (o.main.empty()) return Usage("rollback takes --main NAME");
+  if (!report_path.empty()) {
+    bool ok;
+    o.report_json = ReadWhole(report_path, &ok);
+    if (!ok) return Fail(absl::NotFoundError(absl::StrCat(report_path, ": cannot read")));
+  }
+  o.log = LogLine;
+  o.interrupted = [] { return g_interrupted.load(); };
+  CatchInterrupts();
+  absl::StatusOr<swap::RollbackResult> r = swap::Rollback(o);
+  if (!r.ok()) return SwitchFailure(r.status());
+  using Outcome = swap::RollbackResult::Outcome;
+  switch (r->outcome) {
+    case Outcome::kWritesSinceSwap:
+      std::fprintf(stderr,
+                   "rollback: %s was written since the swap; rolling back would leave these "
+                   "writes behind in %s:\n",
+                   r->main.c_str(), r->shadow.c_str());
+      for (const std::string& d : r->writes_since_swap) std::fprintf(stderr, "  %s\n", d.c_str());
+      std::fprintf(stderr, "rollback: nothing renamed; --force rolls back anyway\n");
+      return 4;
+    case Outcome::kReopened:
+      std::fprintf(stderr,
+                   "rollback: the swap had stopped before its renames; %s (the original) is "
+                   "open again\n",
+                   r->main.c_str());
+      return 0;
+    case Outcome::kDryRun:
+      std::fprintf(stderr, "rollback: --dry-run: would rename %s -> %s and %s -> %s\n",
+                   r->main.c_str(), r->shadow.c_str(), r->old_name.c_str(), r->main.c_str());
+      return 0;
+    case Outcome::kRolledBack:
+      std::fprintf(stderr,
+                   "rollback: done: %s is the original again; the merged database is %s "
+                   "(dark window %lld ms)\n",
+                   r->main.c_str(), r->shadow.c_str(),
+                   static_cast<long long>(r->dark_window_ms));
+      return 0;
+  }
+  return 1;
+}
+
 // Inputs are memory-mapped: a file truncated by someone else while it is
 // read raises SIGBUS. Say so plainly instead of dying of a signal.
 void OnBusError(int) {
@@ -347,6 +587,12 @@ int Main(int argc, char** argv) {
   }
   if (args[0] == "verify") {
     return VerifyCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "swap") {
+    return SwapCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "rollback") {
+    return RollbackCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "merge") {
     return MergeCommand(std::vector<std::string>(args.begin() + 1, args.end()));

@@ -1,0 +1,62 @@
+// The merge report's manifest, compared with a live database (internal to
+// swap/): verify checks the shadow against what the merge wrote, swap checks
+// main against what production held when it was dumped (y' detection), and
+// rollback checks main against the shadow it became (writes since the swap).
+#ifndef PGMERGE_SWAP_MANIFEST_H_
+#define PGMERGE_SWAP_MANIFEST_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "swap/pg.h"
+#include "swap/verify.h"
+
+namespace pgmerge::swap::internal {
+
+enum class Side { kOutput, kProd };
+
+struct ManifestTable {
+  std::string table;  // Quoted and schema-qualified, as SQL takes it.
+  std::vector<std::string> columns;
+  int64_t rows = 0;
+  std::string hash;  // 16 hex digits.
+};
+
+// The report's tables for one side: kOutput, what the merge wrote (tables
+// development dropped left out); kProd, production as dumped (under its
+// production name; tables new in development left out).
+absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_json,
+                                                        Side side);
+
+// One table that is not as the manifest says. `rows` is -1 when the table
+// could not be read (`error` says why); `want_rows` -1 for a table the
+// manifest does not know.
+struct TableDifference {
+  std::string table;
+  int64_t want_rows = 0;
+  int64_t rows = 0;
+  bool content_differs = false;  // Same count, other rows.
+  std::string error;
+  std::string Describe() const;
+};
+
+// Hashes every table of `manifest` on `conn` (formats set as pg_dump's) and
+// returns the ones that differ. `rows_checked` counts what was read.
+absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
+    PGconn* conn, const std::vector<ManifestTable>& manifest, int64_t* rows_checked);
+
+// User tables of the database the manifest does not list, with their rows:
+// created after the dump, so the shadow lacks them.
+absl::StatusOr<std::vector<TableDifference>> TablesNotInManifest(
+    PGconn* conn, const std::vector<ManifestTable>& manifest);
+
+// verify's checks on an open connection to the shadow.
+absl::StatusOr<VerifyResult> VerifyConnected(PGconn* conn,
+                                             const std::vector<ManifestTable>& manifest);
+
+}  // namespace pgmerge::swap::internal
+
+#endif  // PGMERGE_SWAP_MANIFEST_H_

@@ -1,0 +1,111 @@
+#include "swap/pg.h"
+
+#include <xxhash.h>
+
+#include "absl/strings/str_cat.h"
+#include "base/strings.h"
+#include "parser/names.h"
+
+namespace pgmerge::swap::internal {
+
+absl::StatusOr<Conn> Connect(const std::string& conninfo, const std::string& dbname) {
+  // The first dbname is expanded as a conninfo string or URI; a later one
+  // overrides the database it names and keeps everything else.
+  std::vector<const char*> keys = {"dbname"};
+  std::vector<const char*> values = {conninfo.c_str()};
+  if (!dbname.empty()) {
+    keys.push_back("dbname");
+    values.push_back(dbname.c_str());
+  }
+  keys.push_back("fallback_application_name");
+  values.push_back("pgmerge");
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  Conn conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn.get());
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+      message.pop_back();
+    }
+    return absl::UnavailableError(absl::StrCat("cannot connect: ", message));
+  }
+  return conn;
+}
+
+absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql, ExecStatusType want) {
+  Result r(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(r.get()) != want) {
+    std::string message = PQresultErrorMessage(r.get());
+    if (message.empty()) message = PQerrorMessage(conn);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return absl::InternalError(absl::StrCat(message, " (in: ", sql, ")"));
+  }
+  return r;
+}
+
+absl::Status ExecCommand(PGconn* conn, const std::string& sql) {
+  return Exec(conn, sql, PGRES_COMMAND_OK).status();
+}
+
+absl::StatusOr<std::string> QueryValue(PGconn* conn, const std::string& sql) {
+  absl::StatusOr<Result> r = Exec(conn, sql);
+  if (!r.ok()) return r.status();
+  if (PQntuples(r->get()) == 0 || PQnfields(r->get()) == 0) return std::string();
+  return std::string(PQgetvalue(r->get(), 0, 0));
+}
+
+std::string Ident(PGconn* conn, std::string_view name) {
+  char* quoted = PQescapeIdentifier(conn, name.data(), name.size());
+  if (quoted == nullptr) return parser::QuoteIdentifierAlways(name);
+  std::string out = quoted;
+  PQfreemem(quoted);
+  return out;
+}
+
+std::string Literal(PGconn* conn, std::string_view value) {
+  char* quoted = PQescapeLiteral(conn, value.data(), value.size());
+  std::string out = quoted == nullptr ? "NULL" : quoted;
+  PQfreemem(quoted);
+  return out;
+}
+
+absl::Status SetDumpFormats(PGconn* conn) {
+  return ExecCommand(conn,
+                     "SET extra_float_digits = 3; SET DateStyle = ISO; "
+                     "SET IntervalStyle = postgres; SET client_encoding = 'UTF8'");
+}
+
+absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,
+                                    const std::vector<std::string>& columns) {
+  std::string cols;
+  for (const std::string& c : columns) {
+    if (!cols.empty()) cols += ", ";
+    cols += Ident(conn, c);
+  }
+  absl::StatusOr<Result> start = Exec(
+      conn, absl::StrCat("COPY (SELECT ", cols, " FROM ONLY ", table, ") TO STDOUT"),
+      PGRES_COPY_OUT);
+  if (!start.ok()) return start.status();
+  TableHash out;
+  for (;;) {
+    char* line = nullptr;
+    int n = PQgetCopyData(conn, &line, 0);
+    if (n == -1) break;
+    if (n < 0) {
+      return absl::InternalError(absl::StrCat("COPY failed: ", PQerrorMessage(conn)));
+    }
+    size_t len = static_cast<size_t>(n);
+    if (len > 0 && line[len - 1] == '\n') --len;
+    out.hash += XXH3_64bits(line, len);
+    ++out.rows;
+    PQfreemem(line);
+  }
+  Result end(PQgetResult(conn));
+  if (PQresultStatus(end.get()) != PGRES_COMMAND_OK) {
+    return absl::InternalError(PQresultErrorMessage(end.get()));
+  }
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  return out;
+}
+
+}  // namespace pgmerge::swap::internal

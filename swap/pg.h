@@ -1,0 +1,64 @@
+// libpq plumbing shared by verify and swap (internal to swap/): owned
+// connections and results, statements with Status errors, identifier
+// quoting, and the manifest's table hash computed over COPY.
+#ifndef PGMERGE_SWAP_PG_H_
+#define PGMERGE_SWAP_PG_H_
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace pgmerge::swap::internal {
+
+struct ConnCloser {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using Conn = std::unique_ptr<PGconn, ConnCloser>;
+struct ResultCloser {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultCloser>;
+
+// Connects with `conninfo` (conninfo string, URI, or bare name; PG*
+// variables, service file and .pgpass apply as for psql). When `dbname` is
+// not empty it replaces the database `conninfo` names: the same server and
+// role, another database. Unavailable when the server cannot be reached
+// (libpq's message names host and database, never the password).
+absl::StatusOr<Conn> Connect(const std::string& conninfo,
+                             const std::string& dbname = "");
+
+// Runs `sql`; anything but `want` is an error carrying the server's message.
+absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql,
+                            ExecStatusType want = PGRES_TUPLES_OK);
+absl::Status ExecCommand(PGconn* conn, const std::string& sql);
+// One value of a one-row query, as text ("" for NULL).
+absl::StatusOr<std::string> QueryValue(PGconn* conn, const std::string& sql);
+
+// Quoting done by libpq itself: always quoted, so mixed case, spaces and
+// quotes in names survive.
+std::string Ident(PGconn* conn, std::string_view name);
+std::string Literal(PGconn* conn, std::string_view value);
+
+// The session settings pg_dump writes values under, so COPY lines of the
+// live database hash like the dump's.
+absl::Status SetDumpFormats(PGconn* conn);
+
+// Row count and sum of XXH3 of each COPY line of `COPY (SELECT columns FROM
+// ONLY table) TO STDOUT`: the manifest's measure. `table` is already quoted.
+struct TableHash {
+  int64_t rows = 0;
+  uint64_t hash = 0;
+};
+absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,
+                                    const std::vector<std::string>& columns);
+
+}  // namespace pgmerge::swap::internal
+
+#endif  // PGMERGE_SWAP_PG_H_

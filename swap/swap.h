@@ -1,0 +1,98 @@
+// `pgmerge swap` and `pgmerge rollback`: replace the live database by the
+// verified shadow with both renames in one transaction, after proving that
+// nothing was written to it since the dump the merge read (y'). Every step
+// is journaled to a state file so an interrupted swap can be resumed or
+// undone; the server's own catalog is the truth the journal is checked
+// against.
+#ifndef PGMERGE_SWAP_SWAP_H_
+#define PGMERGE_SWAP_SWAP_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace pgmerge::swap {
+
+// Where and how to connect. Databases are named; the server is reached the
+// way psql does (conninfo string or URI in `server`, PG* variables, the
+// service file, .pgpass). `main` or `shadow` may also be a full conninfo
+// string or URI, in which case the databases' servers are compared.
+struct SwapOptions {
+  std::string server;                     // "" = libpq's defaults.
+  std::string maintenance_db = "postgres";  // Where the renames run from.
+  std::string main;
+  std::string shadow;
+  std::string report_json;  // The merge's report: both manifests.
+  std::string report_path;  // Recorded in the journal, for rollback.
+  std::string state_path;   // The journal; "" = pgmerge-swap-MAIN.json.
+  std::string old_name;     // "" = MAIN_old_YYYYMMDD_HHMMSS (UTC).
+  double grace_seconds = 5;  // Sessions on main get this long to finish.
+  double terminate_timeout_seconds = 10;
+  bool dry_run = false;  // Every precondition and the drift check; no change.
+  bool resume = false;   // Finish or restart the swap the journal records.
+  std::function<void(std::string_view)> log;  // A line per step.
+  std::function<bool()> interrupted;          // Polled while waiting.
+};
+
+struct SwapResult {
+  enum class Outcome { kSwapped, kDrift, kDryRun };
+  Outcome outcome = Outcome::kSwapped;
+  std::string main, shadow, old_name;
+  // y': each table of main that no longer matches production's dump.
+  std::vector<std::string> drift;
+  bool drift_seen_live = false;  // Found before main was closed at all.
+  int sessions_terminated = 0;
+  // Step 2 start (main closed) to step 4 end (renamed, reopened), and its
+  // parts.
+  int64_t dark_window_ms = 0, waiting_ms = 0, drift_check_ms = 0, rename_ms = 0;
+  int64_t rows_checked = 0;
+  bool resumed_after_rename = false;  // --resume found the renames done.
+};
+
+// Errors: FailedPrecondition for a refused precondition (nothing changed,
+// main open), Unavailable when the server cannot be reached, Aborted when
+// the swap was stopped after main was closed (main is reopened before
+// returning; the message says so), Internal for anything else.
+absl::StatusOr<SwapResult> Swap(const SwapOptions& options);
+
+struct RollbackOptions {
+  std::string server;
+  std::string maintenance_db = "postgres";
+  std::string main;
+  std::string state_path;   // "" = pgmerge-swap-MAIN.json.
+  std::string shadow;       // "" = from the journal.
+  std::string old_name;     // "" = from the journal.
+  std::string report_json;  // "" = the report the journal names, if any.
+  double grace_seconds = 5;
+  double terminate_timeout_seconds = 10;
+  bool force = false;  // Roll back even though main was written since the swap.
+  bool dry_run = false;
+  std::function<void(std::string_view)> log;
+  std::function<bool()> interrupted;
+};
+
+struct RollbackResult {
+  enum class Outcome { kRolledBack, kReopened, kWritesSinceSwap, kDryRun };
+  Outcome outcome = Outcome::kRolledBack;
+  std::string main, shadow, old_name;
+  std::vector<std::string> writes_since_swap;  // What a rollback would lose.
+  int64_t dark_window_ms = 0;
+};
+
+// Renames back (main -> shadow's name, old -> main) in one transaction,
+// after closing main the way swap does. Refuses (kWritesSinceSwap) when main
+// no longer holds what the merge wrote, unless `force`: those rows would be
+// left behind in the shadow. After a swap interrupted before its renames it
+// only reopens main.
+absl::StatusOr<RollbackResult> Rollback(const RollbackOptions& options);
+
+// The journal's default path for a main database name.
+std::string DefaultStatePath(std::string_view main);
+
+}  // namespace pgmerge::swap
+
+#endif  // PGMERGE_SWAP_SWAP_H_

@@ -1,0 +1,473 @@
+// `pgmerge swap` and `pgmerge rollback` against a real PostgreSQL: the
+// bundled example's production database is `main`, its merge restored is
+// the shadow. Happy swaps with clients reading and writing, y' detection,
+// a crash at every step followed by --resume or rollback, refusals.
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/merge_fixture.h"
+#include "tests/test_postgres.h"
+
+namespace pgmerge::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class SwapTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pg_ = SharedTestPostgres();
+    ASSERT_NE(pg_, nullptr);
+    const std::string example = SourceDir() + "/testdata/example/";
+    dir_ = pg_->tmp_dir();
+    merged_ = dir_ + "/swap-merged.sql";
+    report_ = dir_ + "/swap-report.json";
+    absl::StatusOr<CommandResult> r = RunCommand(
+        {PGMERGE_BINARY, example + "prod.sql", example + "dev.sql", "--report", report_,
+         "--quiet"},
+        {}, merged_);
+    ASSERT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->err : "");
+    // Templates: each test copies them (CREATE DATABASE ... TEMPLATE) in
+    // milliseconds instead of restoring.
+    ASSERT_TRUE(pg_->CreateDatabase("swap_tpl_prod").ok());
+    ASSERT_TRUE(pg_->Restore("swap_tpl_prod", example + "prod.sql").ok());
+    ASSERT_TRUE(pg_->CreateDatabase("swap_tpl_shadow").ok());
+    absl::Status restored = pg_->Restore("swap_tpl_shadow", merged_);
+    ASSERT_TRUE(restored.ok()) << restored;
+    prod_data_ = DataOf("swap_tpl_prod");
+    shadow_data_ = DataOf("swap_tpl_shadow");
+    ASSERT_FALSE(prod_data_.empty());
+  }
+
+  // Every row of every table, as pg_dump writes them: the exact content.
+  static std::string DataOf(const std::string& db) {
+    std::string file = absl::StrCat(dir_, "/data-", getpid(), ".sql");
+    absl::Status s = pg_->Dump(db, {"--data-only", "--no-comments"}, file);
+    EXPECT_TRUE(s.ok()) << s;
+    std::string text = ReadFile(file);
+    // pg_dump's \restrict key is random per run.
+    std::string out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      std::string_view line(text.data() + pos, end - pos);
+      if (!absl::StartsWith(AsAbsl(line), "\\restrict") &&
+          !absl::StartsWith(AsAbsl(line), "\\unrestrict")) {
+        out.append(line.data(), line.size());
+        out.push_back('\n');
+      }
+      pos = end + 1;
+    }
+    return out;
+  }
+
+  // main and shadow fresh from the templates; any earlier old main gone.
+  void Fresh(const std::string& main, const std::string& shadow) {
+    main_ = main;
+    shadow_ = shadow;
+    state_ = absl::StrCat(dir_, "/state-",
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
+                          counter_++, ".json");
+    absl::StatusOr<Rows> olds = pg_->Query(
+        "postgres", absl::StrCat("SELECT datname FROM pg_database WHERE datname LIKE ",
+                                 Lit(main + "_old_%"), " OR datname IN (", Lit(main), ", ",
+                                 Lit(shadow), ")"));
+    ASSERT_TRUE(olds.ok());
+    for (const auto& row : *olds) ASSERT_TRUE(pg_->DropDatabase(*row[0]).ok());
+    ASSERT_TRUE(pg_->Exec("postgres", absl::StrCat("CREATE DATABASE ", Id(main),
+                                                   " TEMPLATE swap_tpl_prod; CREATE DATABASE ",
+                                                   Id(shadow), " TEMPLATE swap_tpl_shadow"))
+                    .ok());
+  }
+
+  static std::string Lit(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+      if (c == '\'') out.push_back('\'');
+      out.push_back(c);
+    }
+    return out + "'";
+  }
+  static std::string Id(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"') out.push_back('"');
+      out.push_back(c);
+    }
+    return out + "\"";
+  }
+
+  CommandResult Pgmerge(std::vector<std::string> args, const std::string& crash_at = "") {
+    std::vector<std::string> argv;
+    if (!crash_at.empty()) {
+      argv = {"/usr/bin/env", absl::StrCat("PGMERGE_TEST_CRASH_AT=", crash_at)};
+    }
+    argv.push_back(PGMERGE_BINARY);
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> r = RunCommand(argv);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : CommandResult{};
+  }
+
+  CommandResult Swap(std::vector<std::string> extra = {}, const std::string& crash_at = "") {
+    std::vector<std::string> args = {"swap",     "--server", pg_->ConnString("postgres"),
+                                     "--main",   main_,      "--shadow",
+                                     shadow_,    "--report", report_,
+                                     "--state",  state_,     "--grace",
+                                     "0.5"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Pgmerge(args, crash_at);
+  }
+
+  CommandResult Rollback(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"rollback", "--server", pg_->ConnString("postgres"),
+                                     "--main",   main_,      "--state",
+                                     state_,     "--grace",  "0.5"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Pgmerge(args);
+  }
+
+  std::string Value(const std::string& db, const std::string& sql) {
+    absl::StatusOr<std::string> v = pg_->QueryValue(db, sql);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : "";
+  }
+  std::string DatabasesLike(const std::string& pattern) {
+    return Value("postgres", absl::StrCat("SELECT coalesce(string_agg(datname || ':' || "
+                                          "datallowconn, ',' ORDER BY datname), '') FROM "
+                                          "pg_database WHERE datname LIKE ",
+                                          Lit(pattern)));
+  }
+  std::string OldName() {
+    return Value("postgres", absl::StrCat("SELECT coalesce(max(datname), '') FROM pg_database "
+                                          "WHERE datname LIKE ",
+                                          Lit(main_ + "_old_%")));
+  }
+  bool AllowsConnections(const std::string& db) {
+    return Value("postgres", absl::StrCat("SELECT datallowconn FROM pg_database WHERE datname = ",
+                                          Lit(db))) == "t";
+  }
+
+  // main is the merge (verified row by row against the report's manifest
+  // and byte for byte against the restored shadow), open; the original is
+  // kept under its old name.
+  void ExpectSwapped() {
+    EXPECT_EQ(Value("postgres", absl::StrCat("SELECT count(*) FROM pg_database WHERE datname = ",
+                                             Lit(main_))),
+              "1");
+    EXPECT_TRUE(AllowsConnections(main_));
+    EXPECT_EQ(DataOf(main_), shadow_data_);
+    CommandResult v =
+        Pgmerge({"verify", "--db", pg_->ConnString(main_), "--report", report_});
+    EXPECT_EQ(v.exit_code, 0) << v.err;
+    std::string old = OldName();
+    ASSERT_FALSE(old.empty());
+    // The old main stays closed so nobody writes to it by mistake; open it
+    // just long enough to read it.
+    EXPECT_FALSE(AllowsConnections(old));
+    ASSERT_TRUE(pg_->Exec("postgres", absl::StrCat("ALTER DATABASE ", Id(old),
+                                                   " ALLOW_CONNECTIONS true")).ok());
+    EXPECT_EQ(DataOf(old), prod_data_);
+    ASSERT_TRUE(pg_->Exec("postgres", absl::StrCat("ALTER DATABASE ", Id(old),
+                                                   " ALLOW_CONNECTIONS false")).ok());
+    EXPECT_EQ(Value("postgres", absl::StrCat("SELECT count(*) FROM pg_database WHERE datname = ",
+                                             Lit(shadow_))),
+              "0");
+  }
+
+  // main is production's database, untouched and open; nothing renamed.
+  void ExpectOriginal() {
+    EXPECT_TRUE(AllowsConnections(main_));
+    EXPECT_EQ(DataOf(main_), prod_data_);
+    EXPECT_EQ(OldName(), "");
+    EXPECT_EQ(DataOf(shadow_), shadow_data_);
+  }
+
+  static TestPostgres* pg_;
+  static std::string dir_, merged_, report_, prod_data_, shadow_data_;
+  std::string main_, shadow_, state_;
+  int counter_ = 0;
+};
+
+TestPostgres* SwapTest::pg_ = nullptr;
+std::string SwapTest::dir_, SwapTest::merged_, SwapTest::report_, SwapTest::prod_data_,
+    SwapTest::shadow_data_;
+
+TEST_F(SwapTest, SwapsAndRollsBack) {
+  Fresh("app", "app_shadow");
+  CommandResult r = Swap();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "dark window")) << r.err;
+  ExpectSwapped();
+  // A second swap with the same journal has nothing to resume.
+  EXPECT_EQ(Swap({"--resume"}).exit_code, 2);
+
+  CommandResult back = Rollback();
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  ExpectOriginal();
+  EXPECT_EQ(Rollback().exit_code, 2);  // Already rolled back.
+}
+
+TEST_F(SwapTest, DryRunChangesNothing) {
+  Fresh("dry", "dry_shadow");
+  CommandResult r = Swap({"--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "would rename")) << r.err;
+  ExpectOriginal();
+  EXPECT_NE(access(state_.c_str(), F_OK), 0);  // No journal either.
+}
+
+// Readers keep reading through the swap: at the grace deadline their
+// sessions end, they reconnect and find the merged database. A write tried
+// once main is closed fails in the client; it never commits into a
+// database that is being replaced.
+TEST_F(SwapTest, ClientsReadThroughTheSwapAndALateWriteIsRefused) {
+  Fresh("busy", "busy_shadow");
+  std::atomic<bool> stop{false};
+  std::atomic<int> saw_new{0};
+  std::atomic<int> bad_answers{0};
+  const std::string conninfo = pg_->ConnString(main_);
+  auto reader = [&]() {
+    PGconn* c = nullptr;
+    bool counted = false;
+    while (!stop) {
+      if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+        if (c != nullptr) PQfinish(c);
+        c = PQconnectdb(conninfo.c_str());
+        if (PQstatus(c) != CONNECTION_OK) {
+          std::this_thread::sleep_for(milliseconds(10));
+          continue;
+        }
+      }
+      // The merged database has 15 users, production 12.
+      PGresult* res = PQexec(c, "SELECT count(*) FROM public.users");
+      if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        const std::string users = PQgetvalue(res, 0, 0);
+        const bool merged = users == "15";
+        if (!merged && users != "12") ++bad_answers;
+        if (merged && !counted) {
+          counted = true;
+          ++saw_new;
+        }
+      }
+      PQclear(res);
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+    PQfinish(c);
+  };
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i) readers.emplace_back(reader);
+
+  // A writer connected before the swap, writing only once main is closed
+  // and the write lock taken.
+  PGconn* writer = PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(PQstatus(writer), CONNECTION_OK);
+  std::atomic<int> write_result{-1};  // 1 committed, 0 refused.
+  std::thread write_thread([&]() {
+    for (int i = 0; i < 2000; ++i) {
+      absl::StatusOr<std::string> locked = pg_->QueryValue(
+          "postgres", absl::StrCat("SELECT count(*) FROM pg_locks l JOIN pg_database d ON "
+                                   "d.oid = l.database WHERE d.datname = ",
+                                   Lit(main_), " AND l.mode = 'ExclusiveLock' AND l.granted "
+                                               "AND l.locktype = 'relation'"));
+      if (locked.ok() && *locked != "0") break;
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    PGresult* res = PQexec(writer,
+                           "INSERT INTO public.audit (at, what) VALUES (now(), 'late write')");
+    write_result = PQresultStatus(res) == PGRES_COMMAND_OK ? 1 : 0;
+    PQclear(res);
+  });
+
+  std::this_thread::sleep_for(milliseconds(300));
+  CommandResult r = Swap({"--grace", "1"});
+  write_thread.join();
+  PQfinish(writer);
+  for (int i = 0; i < 500 && saw_new < 4; ++i) std::this_thread::sleep_for(milliseconds(10));
+  stop = true;
+  for (std::thread& t : readers) t.join();
+
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "terminated")) << r.err;
+  EXPECT_EQ(write_result, 0) << "the late write committed";
+  EXPECT_EQ(saw_new, 4);
+  EXPECT_EQ(bad_answers, 0);
+  ExpectSwapped();  // The old main holds exactly prod: the late write is nowhere.
+}
+
+TEST_F(SwapTest, WritesSinceTheDumpStopTheSwap) {
+  Fresh("drift", "drift_shadow");
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO public.tags (name) VALUES ('written after the dump');"
+                               "UPDATE public.settings SET value = value || '!' "
+                               "WHERE key = (SELECT min(key) FROM public.settings);"
+                               "CREATE TABLE public.later (x int); INSERT INTO public.later "
+                               "VALUES (1), (2)")
+                  .ok());
+  const std::string before = DataOf(main_);
+  CommandResult r = Swap();
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "public.tags: 4 rows, expected 3 (+1)")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "public.settings: 3 rows as expected, but their content "
+                                       "changed"))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "public.later: not in the dump (created since), 2 rows"))
+      << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "public.users")) << r.err;
+  EXPECT_TRUE(AllowsConnections(main_));
+  EXPECT_EQ(DataOf(main_), before);
+  EXPECT_EQ(OldName(), "");
+  EXPECT_EQ(DataOf(shadow_), shadow_data_);
+}
+
+// A write in flight when main closes commits while sessions drain: the
+// check after closing (not only the one before) stops the swap.
+TEST_F(SwapTest, AWriteCommittedDuringTheGracePeriodStopsTheSwap) {
+  Fresh("grace", "grace_shadow");
+  PGconn* w = PQconnectdb(pg_->ConnString(main_).c_str());
+  ASSERT_EQ(PQstatus(w), CONNECTION_OK);
+  PQclear(PQexec(w, "BEGIN"));
+  PGresult* ins = PQexec(w, "INSERT INTO public.tags (name) VALUES ('in flight')");
+  ASSERT_EQ(PQresultStatus(ins), PGRES_COMMAND_OK);
+  PQclear(ins);
+  std::thread committer([&]() {
+    for (int i = 0; i < 2000 && AllowsConnections(main_); ++i) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    PQclear(PQexec(w, "COMMIT"));
+  });
+  CommandResult r = Swap({"--grace", "2"});
+  committer.join();
+  PQfinish(w);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "public.tags: 4 rows, expected 3 (+1)")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "closed for")) << r.err;
+  EXPECT_TRUE(AllowsConnections(main_));
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM public.tags WHERE name = 'in flight'"), "1");
+  EXPECT_EQ(OldName(), "");
+}
+
+// pgmerge killed after each step: exactly one database is named main, and
+// both --resume and rollback finish cleanly from there.
+TEST_F(SwapTest, CrashAtEveryStepThenResumeOrRollback) {
+  for (const char* step :
+       {"preconditions_ok", "closed", "sessions_gone", "drift_checked", "renamed"}) {
+    for (bool resume : {true, false}) {
+      SCOPED_TRACE(absl::StrCat(step, resume ? " then --resume" : " then rollback"));
+      Fresh("crash", "crash_shadow");
+      CommandResult crashed = Swap({}, step);
+      ASSERT_EQ(crashed.exit_code, 128 + 9) << crashed.err;
+      EXPECT_EQ(Value("postgres", "SELECT count(*) FROM pg_database WHERE datname = 'crash'"),
+                "1");
+      // An unfinished journal: a plain swap refuses to start another.
+      CommandResult again = Swap();
+      EXPECT_EQ(again.exit_code, 2) << again.err;
+      EXPECT_TRUE(absl::StrContains(again.err, "--resume")) << again.err;
+      if (resume) {
+        CommandResult r = Swap({"--resume"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        ExpectSwapped();
+      } else {
+        CommandResult r = Rollback();
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        ExpectOriginal();
+        EXPECT_TRUE(AllowsConnections(shadow_));
+      }
+    }
+  }
+}
+
+TEST_F(SwapTest, RollbackRefusesToLoseWritesMadeSinceTheSwap) {
+  Fresh("after", "after_shadow");
+  ASSERT_EQ(Swap().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO public.tags (name) VALUES ('new life')").ok());
+  CommandResult r = Rollback();
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "public.tags")) << r.err;
+  EXPECT_TRUE(AllowsConnections(main_));
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM public.tags WHERE name = 'new life'"), "1");
+  CommandResult forced = Rollback({"--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(DataOf(main_), prod_data_);
+  // The forced rollback left the write in the database it renamed back.
+  EXPECT_EQ(Value(shadow_, "SELECT count(*) FROM public.tags WHERE name = 'new life'"), "1");
+}
+
+TEST_F(SwapTest, NamesThatNeedQuoting) {
+  Fresh("Main App's \"db\"", "Shadow Mixed-Case");
+  CommandResult r = Swap();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ExpectSwapped();
+  CommandResult back = Rollback();
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  ExpectOriginal();
+}
+
+TEST_F(SwapTest, RefusesAShadowThatIsNotVerified) {
+  Fresh("unverified", "unverified_shadow");
+  ASSERT_TRUE(pg_->Exec(shadow_, "UPDATE public.users SET name = name || '?' WHERE id = "
+                                 "(SELECT min(id) FROM public.users)")
+                  .ok());
+  CommandResult r = Swap();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "does not hold what the merge wrote")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "public.users")) << r.err;
+  EXPECT_TRUE(AllowsConnections(main_));
+  EXPECT_EQ(OldName(), "");
+  EXPECT_EQ(DataOf(main_), prod_data_);
+}
+
+TEST_F(SwapTest, RefusesASessionOnTheShadow) {
+  Fresh("watched", "watched_shadow");
+  PGconn* c = PQconnectdb(pg_->ConnString(shadow_).c_str());
+  ASSERT_EQ(PQstatus(c), CONNECTION_OK);
+  CommandResult r = Swap();
+  PQfinish(c);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "session(s) on the shadow")) << r.err;
+  ExpectOriginal();
+}
+
+TEST_F(SwapTest, RefusesAShadowOnAnotherServer) {
+  Fresh("here", "here_shadow");
+  absl::StatusOr<std::unique_ptr<TestPostgres>> other = TestPostgres::Start();
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE((*other)->CreateDatabase("elsewhere").ok());
+  ASSERT_TRUE((*other)->Restore("elsewhere", merged_).ok());
+  CommandResult r = Pgmerge({"swap", "--server", pg_->ConnString("postgres"), "--main", main_,
+                             "--shadow", (*other)->ConnString("elsewhere"), "--report", report_,
+                             "--state", state_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "on another server")) << r.err;
+  ExpectOriginal();
+}
+
+TEST_F(SwapTest, RefusesBadArgumentsAndUnreachableServers) {
+  Fresh("args", "args_shadow");
+  EXPECT_EQ(Pgmerge({"swap", "--main", "x"}).exit_code, 2);
+  CommandResult missing = Pgmerge({"swap", "--server", pg_->ConnString("postgres"), "--main",
+                                   "no_such_db", "--shadow", shadow_, "--report", report_,
+                                   "--state", state_});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(missing.err, "no_such_db does not exist")) << missing.err;
+  CommandResult down = Pgmerge({"swap", "--server",
+                                "host=/nonexistent port=1 user=u password=s3cret-pw", "--main",
+                                main_, "--shadow", shadow_, "--report", report_, "--state",
+                                state_});
+  EXPECT_EQ(down.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(down.err, "cannot connect")) << down.err;
+  EXPECT_FALSE(absl::StrContains(down.err, "s3cret")) << down.err;
+  CommandResult not_report = Pgmerge({"swap", "--server", pg_->ConnString("postgres"), "--main",
+                                      main_, "--shadow", shadow_, "--report", merged_});
+  EXPECT_EQ(not_report.exit_code, 2);
+  ExpectOriginal();
+}
+
+}  // namespace
+}  // namespace pgmerge::testing
