@@ -3,7 +3,8 @@
 # testdata/example/prod.sql with dev.sql, restores the result into a
 # throwaway PostgreSQL 15 exactly as the workflow does
 # (psql -v ON_ERROR_STOP=1 --single-transaction), prints the summary, and
-# verifies the restored shadow against the merge's manifest.
+# verifies the restored shadow against the merge's manifest, then swaps it in
+# for the live database (`app`, restored from prod.sql) with `pgmerge swap`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -35,3 +36,12 @@ echo "== pgmerge verify: the shadow against the merge's manifest"
   --report "$out/report.json"
 echo "== report: $(grep -c '"table"' "$out/report.json") tables; totals:"
 python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals'])" "$out/report.json"
+
+echo "== pgmerge swap: the live database app (prod.sql) replaced by the shadow"
+"$bin/createdb" -h "$out" -p 54328 -U postgres app
+"$bin/psql" -X -q -h "$out" -p 54328 -U postgres -d app -v ON_ERROR_STOP=1 \
+  --single-transaction -o /dev/null -f testdata/example/prod.sql
+"$pgmerge" swap --server "host=$out port=54328 user=postgres" --main app --shadow shadow \
+  --report "$out/report.json" --state "$out/swap-state.json" --grace 1
+"$bin/psql" -X -At -h "$out" -p 54328 -U postgres -d app -c \
+  "SELECT 'app now has ' || count(*) || ' users (production had 12)' FROM users"
