@@ -9,8 +9,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
+extern char** environ;
+
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <cstdlib>
 #include <climits>
 #include <optional>
@@ -24,6 +29,8 @@
 #include "merger/merge.h"
 #include "merger/report.h"
 #include "parser/catalog.h"
+#include "storage/mirror.h"
+#include "storage/object_store.h"
 #include "swap/swap.h"
 #include "swap/verify.h"
 #include "tools/inspect.h"
@@ -105,6 +112,16 @@ Usage:
       interrupted before its renames it reopens main. --server,
       --maintenance-db, --grace as for swap; --shadow NAME and --old NAME
       without a state file.
+
+  pgmerge mirror SRC DST [--jobs N] [--dry-run] [--report mirror.json]
+      Copy into DST every object of SRC that DST lacks; never overwrite,
+      never delete. An object on both sides with other content (size or
+      MD5/ETag) is reported, not written. SRC and DST are ALIAS/BUCKET[/PREFIX]
+      (aliases from MC_HOST_<ALIAS>=https://ACCESS:SECRET@HOST:PORT or mc's
+      ~/.mc/config.json) or a local directory. Exit 0 when everything
+      missing was copied; 1 when some objects failed after retries.
+      Options: --jobs N parallel transfers (4); --part-size MB (8);
+      --quiet no progress or summary.
 
   pgmerge inspect DUMP [--json]
       Print the dump's catalog: per table the row count, the key kind
@@ -561,6 +578,108 @@ int RollbackCommand(const std::vector<std::string>& args) {
   return 1;
 }
 
+int MirrorCommand(const std::vector<std::string>& args) {
+  std::vector<std::string> places;
+  std::string report_path;
+  bool quiet = false;
+  storage::MirrorOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "--jobs" || a == "--part-size" || a == "--report") && i + 1 < args.size()) {
+      const std::string& v = args[++i];
+      if (a == "--report") {
+        report_path = v;
+        continue;
+      }
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (end == v.c_str() || *end != '\0' || n < 1 || n > 1024) {
+        return Usage(absl::StrCat("mirror: ", a, " takes a number from 1 to 1024"));
+      }
+      if (a == "--jobs") options.jobs = static_cast<int>(n);
+      if (a == "--part-size") {
+        if (n < 5) return Usage("mirror: --part-size is at least 5 (MB, S3's minimum part)");
+        options.part_size = static_cast<int64_t>(n) << 20;
+      }
+    } else if (a == "--dry-run") {
+      options.dry_run = true;
+    } else if (a == "--quiet" || a == "-q") {
+      quiet = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return Usage(absl::StrCat("mirror: unknown option ", a));
+    } else {
+      places.push_back(a);
+    }
+  }
+  if (places.size() != 2) return Usage("mirror takes SRC DST");
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  std::string mc_config;
+  if (env.count("MC_CONFIG_DIR")) {
+    mc_config = env["MC_CONFIG_DIR"] + "/config.json";
+  } else if (env.count("HOME")) {
+    mc_config = env["HOME"] + "/.mc/config.json";
+  }
+  std::unique_ptr<storage::ObjectStore> stores[2];
+  for (int k = 0; k < 2; ++k) {
+    absl::StatusOr<storage::Location> loc = storage::ParseLocation(places[k], env, mc_config);
+    if (!loc.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("mirror: ", loc.status().message())));
+    absl::StatusOr<std::unique_ptr<storage::ObjectStore>> store = storage::OpenStore(*loc);
+    if (!store.ok()) return Fail(store.status());
+    stores[k] = std::move(*store);
+  }
+  const bool tty = !quiet && isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  if (tty) {
+    options.progress = [&](const storage::MirrorProgress& p) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(200) && p.objects_done != p.objects_total) return;
+      last = now;
+      double secs = std::chrono::duration<double>(now - start).count();
+      std::fprintf(stderr, "\rmirror: %lld/%lld objects, %.1f/%.1f MB, %.1f MB/s   ",
+                   static_cast<long long>(p.objects_done), static_cast<long long>(p.objects_total),
+                   p.bytes_done / 1048576.0, p.bytes_total / 1048576.0,
+                   secs > 0 ? p.bytes_done / 1048576.0 / secs : 0.0);
+    };
+  }
+  absl::StatusOr<storage::MirrorResult> r = storage::Mirror(*stores[0], *stores[1], options);
+  if (tty) std::fputs("\n", stderr);
+  if (!r.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("mirror: ", r.status().message())));
+  if (!report_path.empty() && !WriteFile(report_path, storage::MirrorReportJson(*r))) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("cannot write ", report_path)));
+  }
+  if (!quiet) {
+    for (const storage::ObjectOutcome& o : r->differing) {
+      std::fprintf(stderr, "mirror: differs, left alone: %s (%s)\n", o.key.c_str(),
+                   o.detail.c_str());
+    }
+    for (const storage::ObjectOutcome& o : r->failed) {
+      std::fprintf(stderr, "mirror: FAILED %s: %s\n", o.key.c_str(), o.detail.c_str());
+    }
+    if (r->dry_run) {
+      for (const storage::ObjectOutcome& o : r->copied) {
+        std::fprintf(stderr, "mirror: would copy %s (%lld bytes)\n", o.key.c_str(),
+                     static_cast<long long>(o.size));
+      }
+    }
+    std::fprintf(stderr,
+                 "mirror: %s -> %s: %s %zu objects (%.1f MB, %.1f MB/s, %lld server-side), "
+                 "%zu already there, %zu differing (left alone), %zu failed\n",
+                 r->source.c_str(), r->destination.c_str(),
+                 r->dry_run ? "would copy" : "copied", r->copied.size(),
+                 r->bytes_copied / 1048576.0,
+                 r->seconds > 0 ? r->bytes_copied / 1048576.0 / r->seconds : 0.0,
+                 static_cast<long long>(r->server_side_copies), r->same.size(),
+                 r->differing.size(), r->failed.size());
+  }
+  return r->failed.empty() ? 0 : 1;
+}
+
 // Inputs are memory-mapped: a file truncated by someone else while it is
 // read raises SIGBUS. Say so plainly instead of dying of a signal.
 void OnBusError(int) {
@@ -587,6 +706,9 @@ int Main(int argc, char** argv) {
   }
   if (args[0] == "verify") {
     return VerifyCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "mirror") {
+    return MirrorCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "swap") {
     return SwapCommand(std::vector<std::string>(args.begin() + 1, args.end()));
