@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libpg-query-dev libpq-dev libabsl-dev libxxhash-dev libmimalloc-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-  libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 util-linux time bc
+  libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 util-linux time bc curl
   python3
 )
 missing=()
