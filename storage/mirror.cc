@@ -67,19 +67,30 @@ absl::Status CopyOne(ObjectStore& src, ObjectStore& dst, const ObjectInfo& o,
   }
   if (!absl::IsUnimplemented(copied)) return copied;
   PGM_ASSIGN_OR_RETURN(std::unique_ptr<Upload> up, dst.BeginWrite(o.key, o.size, part_size));
-  std::string buf;  // One part: the memory a transfer holds.
-  for (int64_t off = 0; off < o.size || (o.size == 0 && off == 0);) {
-    int64_t n = std::min(part_size, o.size - off);
-    absl::Status s = n > 0 ? src.Read(o.key, off, n, &buf) : absl::OkStatus();
-    if (n == 0) buf.clear();
-    if (s.ok()) s = up->Write(buf);
-    if (!s.ok()) {
-      up->Abort();
-      return s;
+  // Pieces as they arrive, gathered into parts: one part is the memory a
+  // transfer holds.
+  std::string part;
+  part.reserve(static_cast<size_t>(std::min(part_size, std::max<int64_t>(o.size, 1))));
+  absl::Status streamed = src.Stream(o, part_size, [&](std::string_view piece) -> absl::Status {
+    while (!piece.empty()) {
+      size_t take = std::min(piece.size(), static_cast<size_t>(part_size) - part.size());
+      part.append(piece.substr(0, take));
+      piece.remove_prefix(take);
+      if (static_cast<int64_t>(part.size()) == part_size) {
+        PGM_RETURN_IF_ERROR(up->Write(part));
+        on_bytes(static_cast<int64_t>(part.size()));
+        part.clear();
+      }
     }
-    on_bytes(n);
-    off += n;
-    if (n == 0) break;
+    return absl::OkStatus();
+  });
+  if (streamed.ok() && (!part.empty() || o.size == 0)) {
+    streamed = up->Write(part);
+    on_bytes(static_cast<int64_t>(part.size()));
+  }
+  if (!streamed.ok()) {
+    up->Abort();
+    return streamed;
   }
   absl::Status s = up->Finish();
   if (!s.ok()) up->Abort();

@@ -360,6 +360,81 @@ class S3Store : public ObjectStore {
     return absl::OkStatus();
   }
 
+  // One GET, its body passed on as it arrives. Retried from the start only
+  // when nothing was passed on yet.
+  absl::Status Stream(const ObjectInfo& object, int64_t piece,
+                      const std::function<absl::Status(std::string_view)>& sink) override {
+    struct State {
+      const std::function<absl::Status(std::string_view)>* sink;
+      absl::Status status;
+      int64_t passed = 0;
+      std::string error_body;
+      long status_code = 0;
+      CURL* curl;
+    } st{&sink, absl::OkStatus(), 0, "", 0, nullptr};
+    for (int attempt = 0; attempt < kAttempts && st.passed == 0; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(150 << attempt));
+      CURL* c = curl_easy_init();
+      st.curl = c;
+      st.error_body.clear();
+      std::string url = Url(object.key, "");
+      std::string sigv4 = absl::StrCat("aws:amz:", loc_.region, ":s3");
+      curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+      curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4.c_str());
+      curl_easy_setopt(c, CURLOPT_USERNAME, loc_.access_key.c_str());
+      curl_easy_setopt(c, CURLOPT_PASSWORD, loc_.secret_key.c_str());
+      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
+                       +[](char* data, size_t size, size_t n, void* user) -> size_t {
+                         State* s = static_cast<State*>(user);
+                         curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status_code);
+                         if (s->status_code != 200) {
+                           s->error_body.append(data, size * n);
+                           return size * n;
+                         }
+                         s->status = (*s->sink)(std::string_view(data, size * n));
+                         if (!s->status.ok()) return 0;  // Aborts the transfer.
+                         s->passed += static_cast<int64_t>(size * n);
+                         return size * n;
+                       });
+      curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+      struct curl_slist* hs = curl_slist_append(nullptr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+      curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+      CURLcode rc = curl_easy_perform(c);
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st.status_code);
+      curl_slist_free_all(hs);
+      curl_easy_cleanup(c);
+      if (!st.status.ok()) return st.status;
+      if (rc != CURLE_OK) {
+        st.status = absl::UnavailableError(
+            absl::StrCat("cannot reach ", loc_.endpoint, ": ", curl_easy_strerror(rc)));
+        continue;
+      }
+      if (st.status_code >= 500 || st.status_code == 429) {
+        st.status = absl::UnavailableError(absl::StrCat(loc_.endpoint, " answered ", st.status_code));
+        continue;
+      }
+      if (st.status_code != 200) {
+        HttpResponse r;
+        r.status = st.status_code;
+        r.body = st.error_body;
+        return ErrorOf(r, absl::StrCat("GET ", object.key));
+      }
+      if (st.passed != object.size) {
+        return absl::DataLossError(absl::StrCat("GET ", object.key, ": ", st.passed,
+                                                " bytes, expected ", object.size));
+      }
+      return absl::OkStatus();
+    }
+    if (st.passed > 0 && !st.status.ok()) return st.status;
+    (void)piece;
+    return st.status.ok() ? absl::UnavailableError(absl::StrCat("cannot reach ", loc_.endpoint))
+                          : st.status;
+  }
+
   absl::StatusOr<std::unique_ptr<Upload>> BeginWrite(const std::string& key, int64_t size,
                                                      int64_t part_size) override {
     return std::unique_ptr<Upload>(new S3Upload(this, key, size, part_size));
@@ -637,6 +712,16 @@ bool IsIpOrLocal(std::string_view host) {
 }
 
 }  // namespace
+
+absl::Status ObjectStore::Stream(const ObjectInfo& object, int64_t piece,
+                                 const std::function<absl::Status(std::string_view)>& sink) {
+  std::string buf;
+  for (int64_t off = 0; off < object.size; off += piece) {
+    PGM_RETURN_IF_ERROR(Read(object.key, off, std::min(piece, object.size - off), &buf));
+    PGM_RETURN_IF_ERROR(sink(buf));
+  }
+  return absl::OkStatus();
+}
 
 std::string Location::Display() const {
   if (local) return dir;

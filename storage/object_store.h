@@ -5,6 +5,7 @@
 #define PGMERGE_STORAGE_OBJECT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,6 +66,10 @@ class ObjectStore {
   // Bytes [offset, offset + length) of `key` into `out` (replaced).
   virtual absl::Status Read(const std::string& key, int64_t offset, int64_t length,
                             std::string* out) = 0;
+  // The whole of `key`, handed to `sink` in pieces as it arrives (one
+  // request where the store can; ranged reads of `piece` bytes otherwise).
+  virtual absl::Status Stream(const ObjectInfo& object, int64_t piece,
+                              const std::function<absl::Status(std::string_view)>& sink);
   // Starts writing `key` of `size` bytes in parts of at most `part_size`.
   virtual absl::StatusOr<std::unique_ptr<Upload>> BeginWrite(const std::string& key,
                                                              int64_t size,
