@@ -224,6 +224,22 @@ class S3Store : public ObjectStore {
     return url;
   }
 
+  // A handle for `key` signed with the location's credentials (libcurl
+  // copies the strings it is given).
+  CURL* NewHandle(const std::string& key, const std::string& query) const {
+    CURL* c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, Url(key, query).c_str());
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, absl::StrCat("aws:amz:", loc_.region, ":s3").c_str());
+    curl_easy_setopt(c, CURLOPT_USERNAME, loc_.access_key.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, loc_.secret_key.c_str());
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    // A stalled transfer (under 1 KB/s for 60 s) is a failure to retry.
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    return c;
+  }
+
   // One request with retries (5xx, 429, network errors) and backoff.
   absl::StatusOr<HttpResponse> Request(const std::string& method, const std::string& key,
                                        const std::string& query,
@@ -238,18 +254,7 @@ class S3Store : public ObjectStore {
       HttpResponse r;
       std::string* out = sink != nullptr ? sink : &r.body;
       out->clear();
-      CURL* c = curl_easy_init();
-      std::string url = Url(key, query);
-      curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-      std::string sigv4 = absl::StrCat("aws:amz:", loc_.region, ":s3");
-      curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4.c_str());
-      curl_easy_setopt(c, CURLOPT_USERNAME, loc_.access_key.c_str());
-      curl_easy_setopt(c, CURLOPT_PASSWORD, loc_.secret_key.c_str());
-      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-      // A stalled transfer (under 1 KB/s for 60 s) is a failure to retry.
-      curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-      curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+      CURL* c = NewHandle(key, query);
       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
       curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
       curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ReadHeader);
@@ -374,19 +379,9 @@ class S3Store : public ObjectStore {
     } st{&sink, absl::OkStatus(), 0, "", 0, nullptr};
     for (int attempt = 0; attempt < kAttempts && st.passed == 0; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(150 << attempt));
-      CURL* c = curl_easy_init();
+      CURL* c = NewHandle(object.key, "");
       st.curl = c;
       st.error_body.clear();
-      std::string url = Url(object.key, "");
-      std::string sigv4 = absl::StrCat("aws:amz:", loc_.region, ":s3");
-      curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-      curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4.c_str());
-      curl_easy_setopt(c, CURLOPT_USERNAME, loc_.access_key.c_str());
-      curl_easy_setopt(c, CURLOPT_PASSWORD, loc_.secret_key.c_str());
-      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-      curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-      curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
                        +[](char* data, size_t size, size_t n, void* user) -> size_t {
                          State* s = static_cast<State*>(user);

@@ -126,6 +126,14 @@ class Moto {
   pid_t pid_ = -1;
 };
 
+// Buckets are the user's to create (a missing one is an error): the tests
+// make theirs with curl's own SigV4.
+bool MakeBucket(int port, const std::string& name) {
+  return std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
+                                  "http://127.0.0.1:", port, "/", name, " >/dev/null")
+                         .c_str()) == 0;
+}
+
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -197,12 +205,7 @@ TEST_F(MirrorTest, ManySmallObjectsBetweenServersAndBack) {
   auto files = MakeTree(dir_ + "/src", 300, 1);
   std::vector<std::string> env = {a.Host("a"), b.Host("b"), "PGMERGE_TEST_S3_MAX_KEYS=40"};
   // Buckets are the user's to create: a missing one is an error.
-  ASSERT_EQ(std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S "
-                                     "-X PUT http://127.0.0.1:", a.port(), "/photos >/dev/null && "
-                                     "curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S "
-                                     "-X PUT http://127.0.0.1:", b.port(), "/media >/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(MakeBucket(a.port(), "photos") && MakeBucket(b.port(), "media"));
   CommandResult up = Mirror({dir_ + "/src", "a/photos", "--jobs", "8"}, env);
   ASSERT_EQ(up.exit_code, 0) << up.err;
   // Across endpoints: streamed GET -> PUT, listing paged 40 keys at a time.
@@ -228,12 +231,7 @@ TEST_F(MirrorTest, ServerSideCopyOnOneEndpoint) {
   Moto a(moto_);
   auto files = MakeTree(dir_ + "/src", 40, 2);
   std::vector<std::string> env = {a.Host("a")};
-  ASSERT_EQ(std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", a.port(), "/one >/dev/null; curl -sf "
-                                     "--aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", a.port(), "/two >/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(MakeBucket(a.port(), "one") && MakeBucket(a.port(), "two"));
   ASSERT_EQ(Mirror({dir_ + "/src", "a/one"}, env).exit_code, 0);
   CommandResult r = Mirror({"a/one", "a/two/copy", "--report", dir_ + "/r.json"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -265,10 +263,7 @@ TEST_F(MirrorTest, NeverOverwritesOrDeletes) {
   EXPECT_TRUE(absl::StrContains(r.err, "differs, left alone: samesize.txt (same size, MD5"))
       << r.err;
   // The same on S3: same-size different content is found by MD5 (ETag).
-  ASSERT_EQ(std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", a.port(), "/bkt-b >/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(MakeBucket(a.port(), "bkt-b"));
   fs::remove(dir_ + "/dst/new.txt");
   ASSERT_EQ(Mirror({dir_ + "/dst", "a/bkt-b"}, env).exit_code, 0);
   CommandResult s3 = Mirror({dir_ + "/src", "a/bkt-b"}, env);
@@ -292,12 +287,7 @@ TEST_F(MirrorTest, LargeObjectInBoundedMemory) {
     std::memcpy(&big[i], &v, 8);
   }
   WriteAll(dir_ + "/src/video.mp4", big);
-  ASSERT_EQ(std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", a.port(), "/videos >/dev/null; curl -sf "
-                                     "--aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", b.port(), "/videos >/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(MakeBucket(a.port(), "videos") && MakeBucket(b.port(), "videos"));
   for (auto [from, to] : {std::pair<std::string, std::string>{dir_ + "/src", "a/videos"},
                           {"a/videos", "b/videos"},
                           {"b/videos", dir_ + "/back"}}) {
@@ -326,10 +316,7 @@ TEST_F(MirrorTest, InterruptedRunCompletedByRerun) {
   std::string big(30 << 20, 'x');
   files["zz/big.bin"] = big;
   WriteAll(dir_ + "/src/zz/big.bin", big);
-  ASSERT_EQ(std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", a.port(), "/mirror >/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(MakeBucket(a.port(), "mirror"));
   std::vector<std::string> spawn_env = env;
   pid_t pid = Spawn({PGMERGE_BINARY, "mirror", dir_ + "/src", "a/mirror", "--jobs", "2"}, spawn_env,
                     dir_ + "/killed.log");
@@ -352,10 +339,7 @@ TEST_F(MirrorTest, ServerDyingMidwayFailsTheObjectClearly) {
   auto b = std::make_unique<Moto>(moto_);
   std::vector<std::string> env = {b->Host("b")};
   WriteAll(dir_ + "/src/big.bin", std::string(60 << 20, 'y'));
-  ASSERT_EQ(std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", b->port(), "/mirror >/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(MakeBucket(b->port(), "mirror"));
   std::thread killer([&]() {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     b->Kill();
@@ -403,10 +387,7 @@ TEST_F(MirrorTest, AliasesFromMcConfigAndDryRun) {
            absl::StrCat(R"({"version": "10", "aliases": {"prodminio": {"url": "http://127.0.0.1:)",
                         a.port(),
                         R"(", "accessKey": "K", "secretKey": "S", "api": "s3v4", "path": "auto"}}})"));
-  ASSERT_EQ(std::system(absl::StrCat("curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user K:S -X PUT "
-                                     "http://127.0.0.1:", a.port(), "/media >/dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(MakeBucket(a.port(), "media"));
   auto files = MakeTree(dir_ + "/src", 10, 5);
   std::vector<std::string> env = {"MC_CONFIG_DIR=" + dir_ + "/mc"};
   CommandResult dry = Mirror({dir_ + "/src", "prodminio/media", "--dry-run"}, env);

@@ -410,41 +410,47 @@ int SwitchFailure(const absl::Status& status) {
   return absl::IsAborted(status) || absl::IsInternal(status) ? 1 : 2;
 }
 
+// Flags of swap and rollback: text values, seconds, switches. Returns 0,
+// or the exit status of a usage error it printed.
+int ParseSwitchFlags(const char* command, const std::vector<std::string>& args,
+                     const std::map<std::string, std::string*>& text,
+                     const std::map<std::string, double*>& seconds,
+                     const std::map<std::string, bool*>& switches) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (auto sw = switches.find(a); sw != switches.end()) {
+      *sw->second = true;
+      continue;
+    }
+    auto t = text.find(a);
+    auto sec = seconds.find(a);
+    if (t == text.end() && sec == seconds.end()) {
+      return Usage(absl::StrCat(command, ": unknown argument ", a));
+    }
+    if (i + 1 >= args.size()) return Usage(absl::StrCat(command, ": ", a, " needs a value"));
+    const std::string& v = args[++i];
+    if (t != text.end()) {
+      *t->second = v;
+    } else if (!ParseSeconds(v, sec->second)) {
+      return Usage(absl::StrCat(command, ": ", a, " takes seconds"));
+    }
+  }
+  return 0;
+}
+
 int SwapCommand(const std::vector<std::string>& args) {
   swap::SwapOptions o;
   std::string report_path;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    std::string v;
-    auto value = [&]() {
-      if (i + 1 >= args.size()) return false;
-      v = args[++i];
-      return true;
-    };
-    if (a == "--main" || a == "--shadow" || a == "--report" || a == "--server" ||
-        a == "--db" || a == "--maintenance-db" || a == "--state" || a == "--old-name" ||
-        a == "--grace" || a == "--terminate-timeout") {
-      if (!value()) return Usage(absl::StrCat("swap: ", a, " needs a value"));
-      if (a == "--main") o.main = v;
-      if (a == "--shadow") o.shadow = v;
-      if (a == "--report") report_path = v;
-      if (a == "--server" || a == "--db") o.server = v;
-      if (a == "--maintenance-db") o.maintenance_db = v;
-      if (a == "--state") o.state_path = v;
-      if (a == "--old-name") o.old_name = v;
-      if (a == "--grace" && !ParseSeconds(v, &o.grace_seconds)) {
-        return Usage("swap: --grace takes seconds");
-      }
-      if (a == "--terminate-timeout" && !ParseSeconds(v, &o.terminate_timeout_seconds)) {
-        return Usage("swap: --terminate-timeout takes seconds");
-      }
-    } else if (a == "--dry-run") {
-      o.dry_run = true;
-    } else if (a == "--resume") {
-      o.resume = true;
-    } else {
-      return Usage(absl::StrCat("swap: unknown argument ", a));
-    }
+  std::map<std::string, std::string*> text = {
+      {"--main", &o.main},         {"--shadow", &o.shadow},
+      {"--report", &report_path},  {"--server", &o.server},
+      {"--db", &o.server},         {"--maintenance-db", &o.maintenance_db},
+      {"--state", &o.state_path},  {"--old-name", &o.old_name}};
+  if (int bad = ParseSwitchFlags("swap", args, text,
+                                 {{"--grace", &o.grace_seconds},
+                                  {"--terminate-timeout", &o.terminate_timeout_seconds}},
+                                 {{"--dry-run", &o.dry_run}, {"--resume", &o.resume}})) {
+    return bad;
   }
   if (o.main.empty() || (!o.resume && (o.shadow.empty() || report_path.empty()))) {
     return Usage("swap takes --main NAME --shadow NAME --report report.json");
@@ -503,38 +509,16 @@ int SwapCommand(const std::vector<std::string>& args) {
 int RollbackCommand(const std::vector<std::string>& args) {
   swap::RollbackOptions o;
   std::string report_path;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    std::string v;
-    auto value = [&]() {
-      if (i + 1 >= args.size()) return false;
-      v = args[++i];
-      return true;
-    };
-    if (a == "--main" || a == "--shadow" || a == "--old" || a == "--report" ||
-        a == "--server" || a == "--db" || a == "--maintenance-db" || a == "--state" ||
-        a == "--grace" || a == "--terminate-timeout") {
-      if (!value()) return Usage(absl::StrCat("rollback: ", a, " needs a value"));
-      if (a == "--main") o.main = v;
-      if (a == "--shadow") o.shadow = v;
-      if (a == "--old") o.old_name = v;
-      if (a == "--report") report_path = v;
-      if (a == "--server" || a == "--db") o.server = v;
-      if (a == "--maintenance-db") o.maintenance_db = v;
-      if (a == "--state") o.state_path = v;
-      if (a == "--grace" && !ParseSeconds(v, &o.grace_seconds)) {
-        return Usage("rollback: --grace takes seconds");
-      }
-      if (a == "--terminate-timeout" && !ParseSeconds(v, &o.terminate_timeout_seconds)) {
-        return Usage("rollback: --terminate-timeout takes seconds");
-      }
-    } else if (a == "--force") {
-      o.force = true;
-    } else if (a == "--dry-run") {
-      o.dry_run = true;
-    } else {
-      return Usage(absl::StrCat("rollback: unknown argument ", a));
-    }
+  std::map<std::string, std::string*> text = {
+      {"--main", &o.main},        {"--shadow", &o.shadow},
+      {"--old", &o.old_name},     {"--report", &report_path},
+      {"--server", &o.server},    {"--db", &o.server},
+      {"--state", &o.state_path}, {"--maintenance-db", &o.maintenance_db}};
+  if (int bad = ParseSwitchFlags("rollback", args, text,
+                                 {{"--grace", &o.grace_seconds},
+                                  {"--terminate-timeout", &o.terminate_timeout_seconds}},
+                                 {{"--force", &o.force}, {"--dry-run", &o.dry_run}})) {
+    return bad;
   }
   if (o.main.empty()) return Usage("rollback takes --main NAME");
   if (!report_path.empty()) {
