@@ -56,17 +56,19 @@ absl::StatusOr<bool> SameContent(ObjectStore& src, const ObjectInfo& a, ObjectSt
   return ma == mb;
 }
 
-absl::Status CopyOne(ObjectStore& src, ObjectStore& dst, const ObjectInfo& o,
-                     int64_t part_size, bool* server_side,
-                     const std::function<void(int64_t)>& on_bytes) {
-  absl::Status copied = dst.CopyFrom(src, o);
+}  // namespace
+
+absl::Status CopyObject(ObjectStore& src, ObjectStore& dst, const ObjectInfo& o,
+                        const std::string& dst_key, int64_t part_size, bool* server_side,
+                        const std::function<void(int64_t)>& on_bytes) {
+  absl::Status copied = dst.CopyFrom(src, o, dst_key);
   if (copied.ok()) {
     *server_side = true;
     on_bytes(o.size);
     return absl::OkStatus();
   }
   if (!absl::IsUnimplemented(copied)) return copied;
-  PGM_ASSIGN_OR_RETURN(std::unique_ptr<Upload> up, dst.BeginWrite(o.key, o.size, part_size));
+  PGM_ASSIGN_OR_RETURN(std::unique_ptr<Upload> up, dst.BeginWrite(dst_key, o.size, part_size));
   // Pieces as they arrive, gathered into parts: one part is the memory a
   // transfer holds.
   std::string part;
@@ -97,7 +99,6 @@ absl::Status CopyOne(ObjectStore& src, ObjectStore& dst, const ObjectInfo& o,
   return s;
 }
 
-}  // namespace
 
 absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destination,
                                     const MirrorOptions& options) {
@@ -155,8 +156,8 @@ absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destinatio
   auto worker = [&]() {
     for (size_t i; (i = next++) < missing.size();) {
       bool ss = false;
-      status[i] = CopyOne(source, destination, missing[i], options.part_size, &ss,
-                          [&](int64_t n) { report(n, 0); });
+      status[i] = CopyObject(source, destination, missing[i], missing[i].key, options.part_size,
+                             &ss, [&](int64_t n) { report(n, 0); });
       if (ss) ++server_side;
       report(0, 1);
     }
@@ -219,6 +220,13 @@ std::string MirrorReportJson(const MirrorResult& r) {
   root["differing"] = list(r.differing, true);
   root["failed"] = list(r.failed, false);
   root["same"] = r.same.size();
+  Json refs = Json::array();
+  for (const ReferencedDifference& d : r.references) {
+    Json j = {{"object", d.object}, {"table", d.table}, {"column", d.column}, {"row", d.row}};
+    if (!d.renamed_to.empty()) j["renamed_to"] = d.renamed_to;
+    refs.push_back(std::move(j));
+  }
+  root["dev_rows_on_differing_objects"] = refs;
   return root.dump(2) + "\n";
 }
 

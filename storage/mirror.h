@@ -34,6 +34,13 @@ struct ObjectOutcome {
   std::string detail;  // Why it failed / how it differs.
 };
 
+// A development row that names an object that differs (see references.h).
+struct ReferencedDifference {
+  std::string object, table, column;
+  std::string row;         // "id=14" (the row's key), "" for a keyless table.
+  std::string renamed_to;  // With --rename-conflicts: the object's new key.
+};
+
 struct MirrorResult {
   std::string source, destination;  // Display forms, no credentials.
   bool dry_run = false;
@@ -41,6 +48,7 @@ struct MirrorResult {
   std::vector<ObjectOutcome> same;       // Present on both, same content.
   std::vector<ObjectOutcome> differing;  // Present on both, other content: left alone.
   std::vector<ObjectOutcome> failed;     // Missing in DST and not copied.
+  std::vector<ReferencedDifference> references;  // Filled by the caller.
   int64_t bytes_copied = 0;
   int64_t server_side_copies = 0;
   double seconds = 0;
@@ -51,6 +59,12 @@ struct MirrorResult {
 // `jobs` transfers, each holding at most one part in memory.
 absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destination,
                                     const MirrorOptions& options);
+
+// Copies one object to `dst_key` (server-side where possible, else
+// streamed in parts); never replaces an existing object (AlreadyExists).
+absl::Status CopyObject(ObjectStore& src, ObjectStore& dst, const ObjectInfo& object,
+                        const std::string& dst_key, int64_t part_size, bool* server_side,
+                        const std::function<void(int64_t)>& on_bytes);
 
 // The result as JSON (docs/mirror.md), keys sorted, no credentials.
 std::string MirrorReportJson(const MirrorResult& result);

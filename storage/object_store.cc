@@ -435,7 +435,8 @@ class S3Store : public ObjectStore {
     return std::unique_ptr<Upload>(new S3Upload(this, key, size, part_size));
   }
 
-  absl::Status CopyFrom(ObjectStore& source, const ObjectInfo& object) override {
+  absl::Status CopyFrom(ObjectStore& source, const ObjectInfo& object,
+                        const std::string& key) override {
     const Location& s = source.location();
     if (s.local || s.endpoint != loc_.endpoint || s.access_key != loc_.access_key ||
         object.size > (int64_t{5} << 30)) {
@@ -444,7 +445,7 @@ class S3Store : public ObjectStore {
     std::string src = absl::StrCat("x-amz-copy-source: /", s.bucket, "/",
                                    UriEncode(s.prefix + object.key, true));
     PGM_ASSIGN_OR_RETURN(HttpResponse r,
-                         Request("PUT", object.key, "", {src, "If-None-Match: *"}));
+                         Request("PUT", key, "", {src, "If-None-Match: *"}));
     if (r.status != 200 || !Tag(r.body, "Code").empty()) {
       return ErrorOf(r, absl::StrCat("copy of ", object.key));
     }
@@ -628,7 +629,7 @@ class LocalStore : public ObjectStore {
     return std::unique_ptr<Upload>(new LocalUpload(path, tmp, fd));
   }
 
-  absl::Status CopyFrom(ObjectStore&, const ObjectInfo&) override {
+  absl::Status CopyFrom(ObjectStore&, const ObjectInfo&, const std::string&) override {
     return absl::UnimplementedError("local");
   }
 

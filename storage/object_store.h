@@ -74,9 +74,11 @@ class ObjectStore {
   virtual absl::StatusOr<std::unique_ptr<Upload>> BeginWrite(const std::string& key,
                                                              int64_t size,
                                                              int64_t part_size) = 0;
-  // Server-side copy from `source` when both are on one server with the
-  // same credentials; Unimplemented otherwise (then the caller streams).
-  virtual absl::Status CopyFrom(ObjectStore& source, const ObjectInfo& object) = 0;
+  // Server-side copy of `object` from `source` to `key` when both are on
+  // one server with the same credentials; Unimplemented otherwise (then the
+  // caller streams). Never replaces an existing object.
+  virtual absl::Status CopyFrom(ObjectStore& source, const ObjectInfo& object,
+                                const std::string& key) = 0;
   // The content's MD5 as an S3 single-part ETag would be ("" if unknown
   // without reading: local files are hashed on demand).
   virtual absl::StatusOr<std::string> ContentMd5(const ObjectInfo& object) = 0;

@@ -402,3 +402,78 @@ TEST_F(MirrorTest, AliasesFromMcConfigAndDryRun) {
 
 }  // namespace
 }  // namespace pgmerge::testing
+
+namespace pgmerge::testing {
+namespace {
+
+// Development's rows that name an object production holds with other
+// content: listed, and with --rename-conflicts dev's file is copied under
+// a new key and the SQL that points those rows at it runs on development's
+// real database.
+TEST_F(MirrorTest, DevRowsOnDifferingObjectsAreRenamed) {
+  TestPostgres* pg = SharedTestPostgres();
+  ASSERT_NE(pg, nullptr);
+  const std::string schema =
+      "CREATE TABLE posts (id serial PRIMARY KEY, title text, image text);";
+  ASSERT_TRUE(pg->CreateDatabase("mirror_prod").ok());
+  ASSERT_TRUE(pg->Exec("mirror_prod", schema + "INSERT INTO posts (title, image) VALUES "
+                                               "('base', 'img/logo.png'), ('prod', 'uploads/p.jpg')")
+                  .ok());
+  ASSERT_TRUE(pg->CreateDatabase("mirror_dev").ok());
+  ASSERT_TRUE(pg->Exec("mirror_dev",
+                       schema + "INSERT INTO posts (title, image) VALUES "
+                                "('base', 'img/logo.png'), ('dev''s post', 'img/logo.png'), "
+                                "('dev', 'https://cdn.example/media/img/banner.png'), "
+                                "('same', 'img/same.png')")
+                  .ok());
+  ASSERT_TRUE(pg->Dump("mirror_prod", {}, dir_ + "/prod.sql").ok());
+  ASSERT_TRUE(pg->Dump("mirror_dev", {}, dir_ + "/dev.sql").ok());
+  WriteAll(dir_ + "/dev-media/img/logo.png", "DEV LOGO");
+  WriteAll(dir_ + "/dev-media/img/banner.png", "DEV BANNER");
+  WriteAll(dir_ + "/dev-media/img/same.png", "SAME");
+  WriteAll(dir_ + "/prod-media/img/logo.png", "PROD LOGO");
+  WriteAll(dir_ + "/prod-media/img/banner.png", "PROD BANNER!");
+  WriteAll(dir_ + "/prod-media/img/same.png", "SAME");
+  std::vector<std::string> args = {dir_ + "/dev-media", dir_ + "/prod-media",
+                                   "--object-column", "public.posts.image",
+                                   "--prod", dir_ + "/prod.sql", "--dev", dir_ + "/dev.sql",
+                                   "--report", dir_ + "/r.json"};
+  CommandResult listed = Mirror(args, {});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(absl::StrContains(listed.err, "dev row public.posts (id=2) names img/logo.png, "
+                                            "which differs: it would show production's file"))
+      << listed.err;
+  EXPECT_TRUE(absl::StrContains(listed.err, "(id=3) names img/banner.png")) << listed.err;
+  EXPECT_FALSE(absl::StrContains(listed.err, "(id=1)")) << listed.err;  // Production's row.
+  EXPECT_FALSE(absl::StrContains(listed.err, "same.png")) << listed.err;  // Same content.
+
+  args.insert(args.end(), {"--rename-conflicts", "--sql", dir_ + "/fix.sql"});
+  CommandResult renamed = Mirror(args, {});
+  ASSERT_EQ(renamed.exit_code, 0) << renamed.err;
+  EXPECT_EQ(ReadAll(dir_ + "/prod-media/img/logo.png"), "PROD LOGO");  // Never overwritten.
+  ASSERT_TRUE(pg->Exec("mirror_dev", ReadAll(dir_ + "/fix.sql")).ok());
+  absl::StatusOr<Rows> rows = pg->Query("mirror_dev", "SELECT id, image FROM posts ORDER BY id");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ(*(*rows)[0][1], "img/logo.png");
+  EXPECT_EQ(*(*rows)[3][1], "img/same.png");
+  const std::string logo = *(*rows)[1][1];
+  const std::string banner = *(*rows)[2][1];
+  ASSERT_TRUE(absl::StartsWith(logo, "img/logo.dev-") && absl::EndsWith(logo, ".png")) << logo;
+  ASSERT_TRUE(absl::StartsWith(banner, "https://cdn.example/media/img/banner.dev-")) << banner;
+  // Each dev row now names dev's own file in production's store.
+  EXPECT_EQ(ReadAll(dir_ + "/prod-media/" + logo), "DEV LOGO");
+  EXPECT_EQ(ReadAll(dir_ + "/prod-media/" + banner.substr(strlen("https://cdn.example/media/"))),
+            "DEV BANNER");
+  // Dumped again, development has no row left on a differing object.
+  ASSERT_TRUE(pg->Dump("mirror_dev", {}, dir_ + "/dev2.sql").ok());
+  args[7] = dir_ + "/dev2.sql";
+  CommandResult again = Mirror(args, {});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(absl::StrContains(again.err, "dev row")) << again.err;
+  ASSERT_TRUE(pg->DropDatabase("mirror_prod").ok());
+  ASSERT_TRUE(pg->DropDatabase("mirror_dev").ok());
+}
+
+}  // namespace
+}  // namespace pgmerge::testing

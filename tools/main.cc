@@ -23,6 +23,7 @@ extern char** environ;
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/output.h"
@@ -31,6 +32,7 @@ extern char** environ;
 #include "parser/catalog.h"
 #include "storage/mirror.h"
 #include "storage/object_store.h"
+#include "storage/references.h"
 #include "swap/swap.h"
 #include "swap/verify.h"
 #include "tools/inspect.h"
@@ -121,7 +123,12 @@ Usage:
       ~/.mc/config.json) or a local directory. Exit 0 when everything
       missing was copied; 1 when some objects failed after retries.
       Options: --jobs N parallel transfers (4); --part-size MB (8);
-      --quiet no progress or summary.
+      --quiet no progress or summary; --object-column TABLE.COLUMN
+      (repeatable) with --prod PROD.sql --dev DEV.sql: list development's
+      rows that name a differing object (they would show production's
+      file); --rename-conflicts copies dev's object under a new key
+      (name.dev-HASH.ext) and writes the UPDATEs for development's database
+      to --sql FILE (default stdout).
 
   pgmerge inspect DUMP [--json]
       Print the dump's catalog: per table the row count, the key kind
@@ -564,17 +571,22 @@ int RollbackCommand(const std::vector<std::string>& args) {
 
 int MirrorCommand(const std::vector<std::string>& args) {
   std::vector<std::string> places;
-  std::string report_path;
-  bool quiet = false;
+  std::string report_path, prod_dump, dev_dump, sql_path;
+  std::vector<std::string> object_columns;
+  bool quiet = false, rename_conflicts = false;
   storage::MirrorOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if ((a == "--jobs" || a == "--part-size" || a == "--report") && i + 1 < args.size()) {
+    if ((a == "--jobs" || a == "--part-size" || a == "--report" || a == "--object-column" ||
+         a == "--prod" || a == "--dev" || a == "--sql") &&
+        i + 1 < args.size()) {
       const std::string& v = args[++i];
-      if (a == "--report") {
-        report_path = v;
-        continue;
-      }
+      if (a == "--report") report_path = v;
+      if (a == "--object-column") object_columns.push_back(v);
+      if (a == "--prod") prod_dump = v;
+      if (a == "--dev") dev_dump = v;
+      if (a == "--sql") sql_path = v;
+      if (a != "--jobs" && a != "--part-size") continue;
       char* end = nullptr;
       long n = std::strtol(v.c_str(), &end, 10);
       if (end == v.c_str() || *end != '\0' || n < 1 || n > 1024) {
@@ -587,6 +599,8 @@ int MirrorCommand(const std::vector<std::string>& args) {
       }
     } else if (a == "--dry-run") {
       options.dry_run = true;
+    } else if (a == "--rename-conflicts") {
+      rename_conflicts = true;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -596,6 +610,22 @@ int MirrorCommand(const std::vector<std::string>& args) {
     }
   }
   if (places.size() != 2) return Usage("mirror takes SRC DST");
+  if (!object_columns.empty() && (prod_dump.empty() || dev_dump.empty())) {
+    return Usage("mirror: --object-column needs --prod PROD.sql and --dev DEV.sql");
+  }
+  if (rename_conflicts && object_columns.empty()) {
+    return Usage("mirror: --rename-conflicts needs --object-column");
+  }
+  // The dumps are read before anything is copied: a bad one stops here.
+  std::optional<MappedFile> prod_file, dev_file;
+  if (!object_columns.empty()) {
+    absl::StatusOr<MappedFile> p = OpenDump(prod_dump);
+    if (!p.ok()) return Fail(p.status());
+    absl::StatusOr<MappedFile> d = OpenDump(dev_dump);
+    if (!d.ok()) return Fail(d.status());
+    prod_file.emplace(std::move(*p));
+    dev_file.emplace(std::move(*d));
+  }
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string kv = *e;
@@ -634,6 +664,53 @@ int MirrorCommand(const std::vector<std::string>& args) {
   absl::StatusOr<storage::MirrorResult> r = storage::Mirror(*stores[0], *stores[1], options);
   if (tty) std::fputs("\n", stderr);
   if (!r.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("mirror: ", r.status().message())));
+  // Development's rows that name a differing object would show
+  // production's file: list them; with --rename-conflicts copy dev's object
+  // under a new key and write the SQL that points those rows at it.
+  std::string sql;
+  int rename_failures = 0;
+  if (!object_columns.empty() && !r->differing.empty()) {
+    absl::flat_hash_set<std::string> keys;
+    std::map<std::string, storage::ObjectInfo> differing;
+    for (const storage::ObjectOutcome& o : r->differing) {
+      keys.insert(o.key);
+      differing[o.key] = {o.key, o.size, o.etag};
+    }
+    absl::StatusOr<std::vector<storage::Reference>> refs = storage::DevReferences(
+        {prod_file->data(), prod_file->name()}, {dev_file->data(), dev_file->name()},
+        object_columns, keys, stores[0]->location().prefix);
+    if (!refs.ok()) return Fail(refs.status());
+    std::map<std::string, std::string> renamed;
+    if (rename_conflicts && !options.dry_run) {
+      for (const storage::Reference& ref : *refs) {
+        if (renamed.count(ref.object)) continue;
+        const storage::ObjectInfo& info = differing[ref.object];
+        std::string to = storage::DevKeyFor(info.key, info.etag);
+        bool server_side = false;
+        absl::Status c = storage::CopyObject(*stores[0], *stores[1], info, to, options.part_size,
+                                             &server_side, [](int64_t) {});
+        // The new key carries the content's hash: present means copied by
+        // an earlier run.
+        if (c.ok() || absl::IsAlreadyExists(c)) {
+          renamed[ref.object] = to;
+        } else {
+          ++rename_failures;
+          std::fprintf(stderr, "mirror: FAILED to copy %s as %s: %s\n", ref.object.c_str(),
+                       to.c_str(), std::string(c.message()).c_str());
+        }
+      }
+      sql = storage::RenameSql(*refs, renamed);
+    }
+    for (const storage::Reference& ref : *refs) {
+      std::string row;
+      for (const auto& [c, v] : ref.row_key) {
+        absl::StrAppend(&row, row.empty() ? "" : ", ", c, "=", v);
+      }
+      auto it = renamed.find(ref.object);
+      r->references.push_back({ref.object, ref.table, ref.column, row,
+                               it == renamed.end() ? "" : it->second});
+    }
+  }
   if (!report_path.empty() && !WriteFile(report_path, storage::MirrorReportJson(*r))) {
     return Fail(absl::InvalidArgumentError(absl::StrCat("cannot write ", report_path)));
   }
@@ -651,6 +728,12 @@ int MirrorCommand(const std::vector<std::string>& args) {
                      static_cast<long long>(o.size));
       }
     }
+    for (const storage::ReferencedDifference& d : r->references) {
+      std::fprintf(stderr, "mirror: dev row %s (%s) names %s, which differs: %s\n",
+                   d.table.c_str(), d.row.c_str(), d.object.c_str(),
+                   d.renamed_to.empty() ? "it would show production's file"
+                                        : ("dev's file copied as " + d.renamed_to).c_str());
+    }
     std::fprintf(stderr,
                  "mirror: %s -> %s: %s %zu objects (%.1f MB, %.1f MB/s, %lld server-side), "
                  "%zu already there, %zu differing (left alone), %zu failed\n",
@@ -661,7 +744,17 @@ int MirrorCommand(const std::vector<std::string>& args) {
                  static_cast<long long>(r->server_side_copies), r->same.size(),
                  r->differing.size(), r->failed.size());
   }
-  return r->failed.empty() ? 0 : 1;
+  if (!sql.empty()) {
+    if (sql_path.empty() ? !WriteAll(sql) : !WriteFile(sql_path, sql)) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("cannot write ", sql_path)));
+    }
+    if (!quiet) {
+      std::fprintf(stderr, "mirror: run the SQL%s%s on development's database, then dump it "
+                           "and merge\n",
+                   sql_path.empty() ? "" : " in ", sql_path.c_str());
+    }
+  }
+  return r->failed.empty() && rename_failures == 0 ? 0 : 1;
 }
 
 // Inputs are memory-mapped: a file truncated by someone else while it is
