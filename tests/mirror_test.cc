@@ -313,14 +313,14 @@ TEST_F(MirrorTest, InterruptedRunCompletedByRerun) {
   Moto a(moto_);
   std::vector<std::string> env = {a.Host("a")};
   auto files = MakeTree(dir_ + "/src", 150, 4);
-  std::string big(30 << 20, 'x');
+  std::string big(60 << 20, 'x');
   files["zz/big.bin"] = big;
   WriteAll(dir_ + "/src/zz/big.bin", big);
   ASSERT_TRUE(MakeBucket(a.port(), "mirror"));
   std::vector<std::string> spawn_env = env;
   pid_t pid = Spawn({PGMERGE_BINARY, "mirror", dir_ + "/src", "a/mirror", "--jobs", "2"}, spawn_env,
                     dir_ + "/killed.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
