@@ -76,14 +76,16 @@ absl::Status SetDumpFormats(PGconn* conn) {
 }
 
 absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,
-                                    const std::vector<std::string>& columns) {
+                                    const std::vector<std::string>& columns,
+                                    const std::string& where) {
   std::string cols;
   for (const std::string& c : columns) {
     if (!cols.empty()) cols += ", ";
     cols += Ident(conn, c);
   }
   absl::StatusOr<Result> start = Exec(
-      conn, absl::StrCat("COPY (SELECT ", cols, " FROM ONLY ", table, ") TO STDOUT"),
+      conn, absl::StrCat("COPY (SELECT ", cols, " FROM ONLY ", table,
+                   where.empty() ? "" : " WHERE ", where, ") TO STDOUT"),
       PGRES_COPY_OUT);
   if (!start.ok()) return start.status();
   TableHash out;

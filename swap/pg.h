@@ -56,8 +56,11 @@ struct TableHash {
   int64_t rows = 0;
   uint64_t hash = 0;
 };
+// `where`, when given, restricts the rows (a ctid range: parts of one
+// table hashed on several sessions add up to the table's hash).
 absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,
-                                    const std::vector<std::string>& columns);
+                                    const std::vector<std::string>& columns,
+                                    const std::string& where = "");
 
 }  // namespace pgmerge::swap::internal
 

@@ -135,7 +135,9 @@ struct Session {
 };
 
 absl::StatusOr<std::vector<Session>> Sessions(PGconn* conn, const std::string& db,
-                                              int except_pid = 0) {
+                                              const std::vector<int>& except = {}) {
+  std::string pids = "0";
+  for (int pid : except) absl::StrAppend(&pids, ", ", pid);
   PGM_ASSIGN_OR_RETURN(
       Result r,
       Exec(conn, absl::StrCat(
@@ -143,7 +145,7 @@ absl::StatusOr<std::vector<Session>> Sessions(PGconn* conn, const std::string& d
                      "coalesce(usename, '?'), coalesce(nullif(application_name, ''), '-'), "
                      "coalesce(', client ' || host(client_addr), '')) "
                      "FROM pg_stat_activity WHERE datname = ",
-                     Literal(conn, db), " AND pid <> pg_backend_pid() AND pid <> ", except_pid,
+                     Literal(conn, db), " AND pid <> pg_backend_pid() AND pid NOT IN (", pids, ")",
                      " AND backend_type IN ('client backend', 'walsender') ORDER BY pid")));
   std::vector<Session> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
@@ -177,11 +179,12 @@ absl::Status SetAllowConnections(PGconn* conn, const std::string& db, bool allow
 
 // Waits until `db` has no session but `except_pid`'s... and ours; returns
 // whether it emptied before `deadline`.
-absl::StatusOr<bool> WaitForNoSessions(PGconn* conn, const std::string& db, int except_pid,
+absl::StatusOr<bool> WaitForNoSessions(PGconn* conn, const std::string& db,
+                                       const std::vector<int>& except,
                                        Clock::time_point deadline,
                                        const std::function<bool()>& interrupted) {
   for (;;) {
-    PGM_ASSIGN_OR_RETURN(std::vector<Session> s, Sessions(conn, db, except_pid));
+    PGM_ASSIGN_OR_RETURN(std::vector<Session> s, Sessions(conn, db, except));
     if (s.empty()) return true;
     if (Clock::now() >= deadline) return false;
     if (interrupted && interrupted()) return absl::AbortedError("interrupted");
@@ -202,11 +205,19 @@ void Log(const std::function<void(std::string_view)>& log, const std::string& li
 // Release().
 class Quiesce {
  public:
-  Quiesce(PGconn* admin, Conn session, std::string db,
+  // `session` takes the locks; `extra` sessions help the drift check.
+  Quiesce(PGconn* admin, Conn session, std::vector<Conn> extra, std::string db,
           const std::function<void(std::string_view)>& log,
           const std::function<bool()>& interrupted)
-      : admin_(admin), session_(std::move(session)), db_(std::move(db)), log_(log),
-        interrupted_(interrupted) {}
+      : admin_(admin), session_(std::move(session)), extra_(std::move(extra)), db_(std::move(db)),
+        log_(log), interrupted_(interrupted) {}
+
+  std::vector<int> OwnPids() const {
+    std::vector<int> pids;
+    if (session_) pids.push_back(PQbackendPID(session_.get()));
+    for (const Conn& c : extra_) pids.push_back(PQbackendPID(c.get()));
+    return pids;
+  }
 
   // Closes `db` (and `also_close`, kept from latecomers until the renames).
   absl::Status Close(const std::vector<std::string>& also_close) {
@@ -251,7 +262,7 @@ class Quiesce {
         writes_blocked_ = true;
       }
     }
-    const int own = PQbackendPID(s);
+    const std::vector<int> own = OwnPids();
     PGM_ASSIGN_OR_RETURN(bool empty, WaitForNoSessions(admin_, db_, own, deadline, interrupted_));
     if (empty) return 0;
     PGM_ASSIGN_OR_RETURN(std::vector<Session> left, Sessions(admin_, db_, own));
@@ -280,8 +291,10 @@ class Quiesce {
   absl::StatusOr<std::vector<TableDifference>> Check(const std::vector<ManifestTable>& manifest,
                                                      bool include_new_tables,
                                                      int64_t* rows_checked) {
+    std::vector<PGconn*> sessions = {session_.get()};
+    for (const Conn& c : extra_) sessions.push_back(c.get());
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> diff,
-                         internal::CompareWithManifest(session_.get(), manifest, rows_checked));
+                         internal::CompareWithManifest(sessions, manifest, rows_checked));
     if (include_new_tables) {
       PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> extra,
                            internal::TablesNotInManifest(session_.get(), manifest));
@@ -293,18 +306,21 @@ class Quiesce {
   // Ends pgmerge's own session on the database and waits for its backend to
   // exit: a rename refuses while anyone, us included, is connected.
   absl::Status Release() {
-    if (!session_) return absl::OkStatus();
-    const int pid = PQbackendPID(session_.get());
+    const std::vector<int> pids = OwnPids();
+    if (pids.empty()) return absl::OkStatus();
     session_.reset();
+    extra_.clear();
+    std::string list = "0";
+    for (int pid : pids) absl::StrAppend(&list, ", ", pid);
     const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
     for (;;) {
       PGM_ASSIGN_OR_RETURN(
           std::string n,
-          QueryValue(admin_, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE pid = ",
-                                          pid)));
+          QueryValue(admin_, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE pid IN (",
+                                          list, ")")));
       if (n == "0") return absl::OkStatus();
       if (Clock::now() >= deadline) {
-        return absl::AbortedError("pgmerge's own session on main did not end");
+        return absl::AbortedError("pgmerge's own sessions on main did not end");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -319,6 +335,7 @@ class Quiesce {
  private:
   PGconn* admin_;
   Conn session_;
+  std::vector<Conn> extra_;
   std::string db_;
   const std::function<void(std::string_view)>& log_;
   const std::function<bool()>& interrupted_;
@@ -401,7 +418,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 // ---- swap -------------------------------------------------------------------
 
 absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn main_conn,
-                                   const Names& names, Journal* journal,
+                                   std::vector<Conn> extra, const Names& names, Journal* journal,
                                    const std::vector<ManifestTable>& prod,
                                    bool shadow_allowed) {
   SwapResult result;
@@ -412,7 +429,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   // Step 2: close. From here on, any failure reopens what was closed.
   const Clock::time_point dark_start = Clock::now();
   PGM_RETURN_IF_ERROR(journal->Write("closing"));
-  Quiesce q(admin, std::move(main_conn), names.main, o.log, o.interrupted);
+  Quiesce q(admin, std::move(main_conn), std::move(extra), names.main, o.log, o.interrupted);
   auto reopen = [&](const absl::Status& why) -> absl::Status {
     q.Release().IgnoreError();
     absl::Status a = SetAllowConnections(admin, names.main, true);
@@ -673,7 +690,7 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     PGM_ASSIGN_OR_RETURN(std::vector<Session> on_shadow,
-                         Sessions(admin.get(), names.shadow, pid));
+                         Sessions(admin.get(), names.shadow, {pid}));
     if (!on_shadow.empty()) {
       return refuse(absl::StrCat(on_shadow.size(), " session(s) on the shadow ", names.shadow,
                                  ": ", Describe(on_shadow),
@@ -689,9 +706,18 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   live.main = names.main;
   live.shadow = names.shadow;
   live.old_name = names.old_name;
+  // Helpers for the drift checks, opened while main is open.
+  std::vector<Conn> extra;
+  std::vector<PGconn*> sessions = {main_conn.get()};
+  for (int i = 1; i < o.jobs; ++i) {
+    PGM_ASSIGN_OR_RETURN(Conn c, internal::Connect(main_full ? o.main : o.server,
+                                                   main_full ? "" : names.main));
+    sessions.push_back(c.get());
+    extra.push_back(std::move(c));
+  }
   {
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> diff,
-                         internal::CompareWithManifest(main_conn.get(), prod, &live.rows_checked));
+                         internal::CompareWithManifest(sessions, prod, &live.rows_checked));
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> extra,
                          internal::TablesNotInManifest(main_conn.get(), prod));
     diff.insert(diff.end(), extra.begin(), extra.end());
@@ -720,7 +746,8 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   journal.state["started"] = UtcNow("%Y-%m-%dT%H:%M:%SZ");
   PGM_RETURN_IF_ERROR(journal.Write("preconditions_ok"));
   CrashPoint("preconditions_ok");
-  return RunSwap(o, admin.get(), std::move(main_conn), names, &journal, prod, shadow_allowed);
+  return RunSwap(o, admin.get(), std::move(main_conn), std::move(extra), names, &journal, prod,
+                 shadow_allowed);
 }
 
 // ---- rollback ---------------------------------------------------------------
@@ -805,7 +832,7 @@ absl::StatusOr<RollbackResult> Rollback(const RollbackOptions& o) {
     return result;
   }
   const Clock::time_point dark_start = Clock::now();
-  Quiesce q(admin.get(), std::move(main_conn), names.main, o.log, o.interrupted);
+  Quiesce q(admin.get(), std::move(main_conn), {}, names.main, o.log, o.interrupted);
   auto reopen = [&](const absl::Status& why) -> absl::Status {
     q.Release().IgnoreError();
     SetAllowConnections(admin.get(), names.main, true).IgnoreError();

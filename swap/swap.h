@@ -32,6 +32,7 @@ struct SwapOptions {
   std::string old_name;     // "" = MAIN_old_YYYYMMDD_HHMMSS (UTC).
   double grace_seconds = 5;  // Sessions on main get this long to finish.
   double terminate_timeout_seconds = 10;
+  int jobs = 2;  // Sessions the drift checks read main with.
   bool dry_run = false;  // Every precondition and the drift check; no change.
   bool resume = false;   // Finish or restart the swap the journal records.
   std::function<void(std::string_view)> log;  // A line per step.

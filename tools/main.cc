@@ -101,6 +101,7 @@ Usage:
                                variables, service file, .pgpass apply)
         --maintenance-db NAME  where the renames run from (postgres)
         --grace SECONDS        how long sessions on main may finish (5)
+        --jobs N               sessions the drift check reads main with (2)
         --old-name NAME        main's name afterwards
         --state FILE           the journal (pgmerge-swap-MAIN.json)
         --resume               finish or restart an interrupted swap
@@ -453,12 +454,18 @@ int SwapCommand(const std::vector<std::string>& args) {
       {"--report", &report_path},  {"--server", &o.server},
       {"--db", &o.server},         {"--maintenance-db", &o.maintenance_db},
       {"--state", &o.state_path},  {"--old-name", &o.old_name}};
+  double jobs = o.jobs;
   if (int bad = ParseSwitchFlags("swap", args, text,
                                  {{"--grace", &o.grace_seconds},
-                                  {"--terminate-timeout", &o.terminate_timeout_seconds}},
+                                  {"--terminate-timeout", &o.terminate_timeout_seconds},
+                                  {"--jobs", &jobs}},
                                  {{"--dry-run", &o.dry_run}, {"--resume", &o.resume}})) {
     return bad;
   }
+  if (jobs < 1 || jobs > 64 || jobs != static_cast<int>(jobs)) {
+    return Usage("swap: --jobs takes a number from 1 to 64");
+  }
+  o.jobs = static_cast<int>(jobs);
   if (o.main.empty() || (!o.resume && (o.shadow.empty() || report_path.empty()))) {
     return Usage("swap takes --main NAME --shadow NAME --report report.json");
   }
