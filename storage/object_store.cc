@@ -438,16 +438,54 @@ class S3Store : public ObjectStore {
   absl::Status CopyFrom(ObjectStore& source, const ObjectInfo& object,
                         const std::string& key) override {
     const Location& s = source.location();
-    if (s.local || s.endpoint != loc_.endpoint || s.access_key != loc_.access_key ||
-        object.size > (int64_t{5} << 30)) {
+    if (s.local || s.endpoint != loc_.endpoint || s.access_key != loc_.access_key) {
       return absl::UnimplementedError("not on one server");
     }
     std::string src = absl::StrCat("x-amz-copy-source: /", s.bucket, "/",
                                    UriEncode(s.prefix + object.key, true));
+    if (object.size > single_copy_limit_) return CopyInParts(object, key, src);
     PGM_ASSIGN_OR_RETURN(HttpResponse r,
                          Request("PUT", key, "", {src, "If-None-Match: *"}));
     if (r.status != 200 || !Tag(r.body, "Code").empty()) {
       return ErrorOf(r, absl::StrCat("copy of ", object.key));
+    }
+    return absl::OkStatus();
+  }
+
+  // Above 5 GiB S3 copies only part by part (UploadPartCopy), still on the
+  // server: no bytes through pgmerge.
+  absl::Status CopyInParts(const ObjectInfo& object, const std::string& key,
+                           const std::string& src) {
+    PGM_ASSIGN_OR_RETURN(HttpResponse start, Request("POST", key, "uploads=", {}));
+    if (start.status != 200) return ErrorOf(start, absl::StrCat("multipart start of ", key));
+    const std::string id = UriEncode(Tag(start.body, "UploadId"), false);
+    // Parts of at least 5 MiB (S3's minimum), at most 10,000 of them.
+    const int64_t part = std::max<int64_t>(
+        {int64_t{5} << 20, std::min<int64_t>(single_copy_limit_, int64_t{512} << 20),
+         (object.size + 9999) / 10000});
+    std::string xml = "<CompleteMultipartUpload>";
+    int n = 0;
+    for (int64_t off = 0; off < object.size; off += part) {
+      ++n;
+      const int64_t end = std::min(object.size, off + part) - 1;
+      absl::StatusOr<HttpResponse> r = Request(
+          "PUT", key, absl::StrCat("partNumber=", n, "&uploadId=", id),
+          {src, absl::StrCat("x-amz-copy-source-range: bytes=", off, "-", end)});
+      if (!r.ok() || r->status != 200 || !Tag(r->body, "Code").empty()) {
+        Request("DELETE", key, absl::StrCat("uploadId=", id), {}).IgnoreError();
+        return r.ok() ? ErrorOf(*r, absl::StrCat("part ", n, " of the copy of ", object.key))
+                      : r.status();
+      }
+      absl::StrAppend(&xml, "<Part><PartNumber>", n, "</PartNumber><ETag>\"",
+                      Unquote(Tag(r->body, "ETag")), "\"</ETag></Part>");
+    }
+    xml += "</CompleteMultipartUpload>";
+    PGM_ASSIGN_OR_RETURN(HttpResponse done,
+                         Request("POST", key, absl::StrCat("uploadId=", id),
+                                 {"If-None-Match: *", "Content-Type: application/xml"}, xml, true));
+    if (done.status != 200 || !Tag(done.body, "Code").empty()) {
+      Request("DELETE", key, absl::StrCat("uploadId=", id), {}).IgnoreError();
+      return ErrorOf(done, absl::StrCat("multipart completion of the copy of ", object.key));
     }
     return absl::OkStatus();
   }
@@ -467,11 +505,13 @@ class S3Store : public ObjectStore {
   }
 
   void set_max_keys(int n) { max_keys_ = n; }
+  void set_single_copy_limit(int64_t n) { single_copy_limit_ = n; }
 
  private:
   static constexpr int kAttempts = 4;
   Location loc_;
   int max_keys_ = 1000;
+  int64_t single_copy_limit_ = int64_t{5} << 30;  // S3's CopyObject limit.
   friend class S3Upload;
 };
 
@@ -817,6 +857,10 @@ absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(const Location& location)
   auto store = std::make_unique<S3Store>(location);
   // Test hook: small listing pages exercise pagination cheaply.
   if (const char* n = std::getenv("PGMERGE_TEST_S3_MAX_KEYS")) store->set_max_keys(std::atoi(n));
+  // Test hook: copies above this size go part by part (5 GiB otherwise).
+  if (const char* n = std::getenv("PGMERGE_TEST_S3_COPY_LIMIT")) {
+    store->set_single_copy_limit(std::atoll(n));
+  }
   return std::unique_ptr<ObjectStore>(std::move(store));
 }
 

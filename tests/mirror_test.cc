@@ -302,6 +302,17 @@ TEST_F(MirrorTest, LargeObjectInBoundedMemory) {
 #endif
   }
   EXPECT_TRUE(ReadAll(dir_ + "/back/video.mp4") == big);
+  // Server-side in parts (UploadPartCopy), as objects over 5 GiB are: the
+  // limit lowered to 16 MB, so 100 MB goes in 7 parts.
+  ASSERT_TRUE(MakeBucket(a.port(), "parts"));
+  std::vector<std::string> parts_env = env;
+  parts_env.push_back("PGMERGE_TEST_S3_COPY_LIMIT=16777216");
+  CommandResult parts = Mirror({"a/videos", "a/parts", "--report", dir_ + "/parts.json"},
+                               parts_env, /*measure_rss=*/true);
+  ASSERT_EQ(parts.exit_code, 0) << parts.err;
+  EXPECT_TRUE(absl::StrContains(ReadAll(dir_ + "/parts.json"), "\"server_side_copies\": 1"));
+  ASSERT_EQ(Mirror({"a/parts", dir_ + "/parts-back"}, env).exit_code, 0);
+  EXPECT_TRUE(ReadAll(dir_ + "/parts-back/video.mp4") == big);
   // Present on both, multipart ETags: compared by content, found the same.
   CommandResult again = Mirror({"a/videos", "b/videos"}, env);
   EXPECT_TRUE(absl::StrContains(again.err, "1 already there")) << again.err;
