@@ -4,6 +4,10 @@
 // a crash at every step followed by --resume or rollback, refusals.
 #include <libpq-fe.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -430,6 +434,36 @@ TEST_F(SwapTest, CrashAtEveryStepThenResumeOrRollback) {
       }
     }
   }
+}
+
+// Ctrl-C while sessions drain: the swap stops and main is open again.
+TEST_F(SwapTest, InterruptedSwapReopensMain) {
+  Fresh("sigint", "sigint_shadow");
+  PGconn* idle = PQconnectdb(pg_->ConnString(main_).c_str());  // Keeps the grace period busy.
+  ASSERT_EQ(PQstatus(idle), CONNECTION_OK);
+  std::string server = pg_->ConnString("postgres");
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(PGMERGE_BINARY, PGMERGE_BINARY, "swap", "--server", server.c_str(), "--main",
+          main_.c_str(), "--shadow", shadow_.c_str(), "--report", report_.c_str(), "--state",
+          state_.c_str(), "--grace", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 2000 && AllowsConnections(main_); ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_FALSE(AllowsConnections(main_));  // Closed: the swap is in its grace period.
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  PQfinish(idle);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  ExpectOriginal();
+  EXPECT_TRUE(AllowsConnections(shadow_));
+  // The journal says aborted: a new swap may start.
+  CommandResult again = Swap();
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 TEST_F(SwapTest, RollbackRefusesToLoseWritesMadeSinceTheSwap) {
