@@ -153,11 +153,25 @@ absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destinatio
     if (options.progress) options.progress(progress);
   };
   std::atomic<int64_t> server_side{0};
+  // An endpoint that stays unreachable through a transfer's retries is
+  // down: the objects after it are not tried (a re-run copies them).
+  std::atomic<bool> down{false};
+  std::string down_reason;
   auto worker = [&]() {
     for (size_t i; (i = next++) < missing.size();) {
+      if (down) {
+        std::lock_guard<std::mutex> lock(mu);
+        status[i] = absl::UnavailableError(absl::StrCat("not tried: ", down_reason));
+        continue;
+      }
       bool ss = false;
       status[i] = CopyObject(source, destination, missing[i], missing[i].key, options.part_size,
                              &ss, [&](int64_t n) { report(n, 0); });
+      if (absl::IsUnavailable(status[i])) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!down) down_reason = std::string(status[i].message());
+        down = true;
+      }
       if (ss) ++server_side;
       report(0, 1);
     }

@@ -739,6 +739,16 @@ std::string ReadWholeFile(const std::string& path, bool* ok) {
   return ss.str();
 }
 
+// Loopback and private addresses: where plain HTTP stays on the machine or
+// the local network (the seed's MinIO beside PostgreSQL).
+bool IsLocalNetwork(const std::string& host) {
+  if (host == "localhost" || absl::EndsWith(host, ".localhost") || host == "[::1]") return true;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  char tail = 0;
+  if (std::sscanf(host.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4) return false;
+  return a == 127 || a == 10 || (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168);
+}
+
 bool IsIpOrLocal(std::string_view host) {
   if (host == "localhost" || host.empty()) return true;
   for (char c : host) {
@@ -842,6 +852,7 @@ absl::StatusOr<Location> ParseLocation(std::string_view arg,
                             : host.rfind(':'));
   loc.path_style = path_mode == "on" || (path_mode != "off" && !absl::StrContains(host, "amazonaws.com"));
   if (IsIpOrLocal(host)) loc.path_style = true;
+  loc.local_network = IsLocalNetwork(host);
   for (const char* k : {"MC_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"}) {
     auto r = env.find(k);
     if (r != env.end() && !r->second.empty()) {

@@ -27,6 +27,7 @@ struct Location {
   std::string access_key, secret_key, region = "us-east-1";
   std::string bucket, prefix;  // prefix: "" or ends with '/'... as given.
   bool path_style = true;
+  bool local_network = false;  // Loopback or a private address.
   // For messages: alias/bucket/prefix or the directory; never a secret.
   std::string Display() const;
 };

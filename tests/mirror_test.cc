@@ -363,6 +363,42 @@ TEST_F(MirrorTest, ServerDyingMidwayFailsTheObjectClearly) {
   EXPECT_FALSE(absl::StrContains(r.err, "TESTSECRET"));
 }
 
+// The source server dies mid-way: what was copied is complete, the run
+// exits 1; once the server is back (moto keeps nothing, so it is filled
+// again from the same files) a re-run copies only what is still missing.
+TEST_F(MirrorTest, SourceServerKilledMidwayThenRerun) {
+  auto files = MakeTree(dir_ + "/orig", 200, 6);
+  std::string big(40 << 20, 'z');
+  files["zz/big.bin"] = big;
+  WriteAll(dir_ + "/orig/zz/big.bin", big);
+  auto src = std::make_unique<Moto>(moto_);
+  ASSERT_TRUE(MakeBucket(src->port(), "devmedia"));
+  ASSERT_EQ(Mirror({dir_ + "/orig", "s/devmedia"}, {src->Host("s")}).exit_code, 0);
+  std::thread killer([&]() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    src->Kill();
+  });
+  CommandResult first = Mirror({"s/devmedia", dir_ + "/prodmedia", "--jobs", "2"},
+                               {src->Host("s")});
+  killer.join();
+  EXPECT_NE(first.exit_code, 0) << first.err;
+  auto partial = Tree(dir_ + "/prodmedia");
+  ASSERT_LT(partial.size(), files.size()) << "finished before the kill; kill sooner";
+  for (const auto& [key, data] : partial) {
+    EXPECT_FALSE(absl::StrContains(key, "pgmerge-partial")) << key;
+    EXPECT_EQ(data, files[key]) << key;
+  }
+  Moto back(moto_);
+  ASSERT_TRUE(MakeBucket(back.port(), "devmedia"));
+  ASSERT_EQ(Mirror({dir_ + "/orig", "s/devmedia"}, {back.Host("s")}).exit_code, 0);
+  CommandResult rerun = Mirror({"s/devmedia", dir_ + "/prodmedia", "--report", dir_ + "/r.json"},
+                               {back.Host("s")});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_TRUE(absl::StrContains(rerun.err, absl::StrCat(partial.size(), " already there")))
+      << rerun.err;
+  EXPECT_EQ(Tree(dir_ + "/prodmedia"), files);
+}
+
 // Each a single clear line, exit 2, no secret.
 TEST_F(MirrorTest, ClearErrors) {
   Moto open_server(moto_);
@@ -381,6 +417,9 @@ TEST_F(MirrorTest, ClearErrors) {
       {{absl::StrCat("MC_HOST_c=http://TESTKEY:TESTSECRET@127.0.0.1:", closed)}, "c/b",
        "cannot reach http://127.0.0.1:"},
       {{}, "nosuchalias/b", "unknown alias \"nosuchalias\""},
+      // Never contacted: refused before any connection.
+      {{"MC_HOST_far=http://TESTKEY:TESTSECRET@203.0.113.7:9000"}, "far/b",
+       "is plain http to http://203.0.113.7:9000, which is not a local address"},
   };
   for (const Case& c : cases) {
     CommandResult r = Mirror({dir_ + "/src", c.dst}, c.env);

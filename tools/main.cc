@@ -25,6 +25,7 @@ extern char** environ;
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/output.h"
 #include "merger/merge.h"
@@ -123,6 +124,8 @@ Usage:
       (aliases from MC_HOST_<ALIAS>=https://ACCESS:SECRET@HOST:PORT or mc's
       ~/.mc/config.json) or a local directory. Exit 0 when everything
       missing was copied; 1 when some objects failed after retries.
+      Plain http is refused unless the endpoint is local (loopback or a
+      private address) or --allow-http is given.
       Options: --jobs N parallel transfers (4); --part-size MB (8);
       --quiet no progress or summary; --object-column TABLE.COLUMN
       (repeatable) with --prod PROD.sql --dev DEV.sql: list development's
@@ -580,7 +583,7 @@ int MirrorCommand(const std::vector<std::string>& args) {
   std::vector<std::string> places;
   std::string report_path, prod_dump, dev_dump, sql_path;
   std::vector<std::string> object_columns;
-  bool quiet = false, rename_conflicts = false;
+  bool quiet = false, rename_conflicts = false, allow_http = false;
   storage::MirrorOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -608,6 +611,8 @@ int MirrorCommand(const std::vector<std::string>& args) {
       options.dry_run = true;
     } else if (a == "--rename-conflicts") {
       rename_conflicts = true;
+    } else if (a == "--allow-http") {
+      allow_http = true;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -649,6 +654,14 @@ int MirrorCommand(const std::vector<std::string>& args) {
   for (int k = 0; k < 2; ++k) {
     absl::StatusOr<storage::Location> loc = storage::ParseLocation(places[k], env, mc_config);
     if (!loc.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("mirror: ", loc.status().message())));
+    // TLS unless the endpoint is on this machine or the local network.
+    if (!loc->local && absl::StartsWith(loc->endpoint, "http://") && !loc->local_network &&
+        !allow_http) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "mirror: alias \"", loc->alias, "\" is plain http to ", loc->endpoint,
+          ", which is not a local address: data would cross the network unencrypted; use "
+          "https, or --allow-http")));
+    }
     absl::StatusOr<std::unique_ptr<storage::ObjectStore>> store = storage::OpenStore(*loc);
     if (!store.ok()) return Fail(store.status());
     stores[k] = std::move(*store);
