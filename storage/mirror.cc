@@ -60,7 +60,8 @@ absl::StatusOr<bool> SameContent(ObjectStore& src, const ObjectInfo& a, ObjectSt
 
 absl::Status CopyObject(ObjectStore& src, ObjectStore& dst, const ObjectInfo& o,
                         const std::string& dst_key, int64_t part_size, bool* server_side,
-                        const std::function<void(int64_t)>& on_bytes) {
+                        const std::function<void(int64_t)>& on_bytes,
+                        const std::function<bool()>& interrupted) {
   absl::Status copied = dst.CopyFrom(src, o, dst_key);
   if (copied.ok()) {
     *server_side = true;
@@ -74,6 +75,7 @@ absl::Status CopyObject(ObjectStore& src, ObjectStore& dst, const ObjectInfo& o,
   std::string part;
   part.reserve(static_cast<size_t>(std::min(part_size, std::max<int64_t>(o.size, 1))));
   absl::Status streamed = src.Stream(o, part_size, [&](std::string_view piece) -> absl::Status {
+    if (interrupted && interrupted()) return absl::CancelledError("interrupted");
     while (!piece.empty()) {
       size_t take = std::min(piece.size(), static_cast<size_t>(part_size) - part.size());
       part.append(piece.substr(0, take));
@@ -164,9 +166,13 @@ absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destinatio
         status[i] = absl::UnavailableError(absl::StrCat("not tried: ", down_reason));
         continue;
       }
+      if (options.interrupted && options.interrupted()) {
+        status[i] = absl::CancelledError("not tried: interrupted");
+        continue;
+      }
       bool ss = false;
       status[i] = CopyObject(source, destination, missing[i], missing[i].key, options.part_size,
-                             &ss, [&](int64_t n) { report(n, 0); });
+                             &ss, [&](int64_t n) { report(n, 0); }, options.interrupted);
       if (absl::IsUnavailable(status[i])) {
         std::lock_guard<std::mutex> lock(mu);
         if (!down) down_reason = std::string(status[i].message());

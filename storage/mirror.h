@@ -24,6 +24,9 @@ struct MirrorOptions {
   int64_t part_size = int64_t{8} << 20;  // Memory per transfer; multipart above it.
   bool dry_run = false;               // The plan only.
   std::function<void(const MirrorProgress&)> progress;  // From worker threads, serialized.
+  // Polled between parts: true stops every transfer cleanly (unfinished
+  // uploads aborted, partial files removed); those objects count as failed.
+  std::function<bool()> interrupted;
 };
 
 struct ObjectOutcome {
@@ -64,7 +67,8 @@ absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destinatio
 // streamed in parts); never replaces an existing object (AlreadyExists).
 absl::Status CopyObject(ObjectStore& src, ObjectStore& dst, const ObjectInfo& object,
                         const std::string& dst_key, int64_t part_size, bool* server_side,
-                        const std::function<void(int64_t)>& on_bytes);
+                        const std::function<void(int64_t)>& on_bytes,
+                        const std::function<bool()>& interrupted = {});
 
 // The result as JSON (docs/mirror.md), keys sorted, no credentials.
 std::string MirrorReportJson(const MirrorResult& result);

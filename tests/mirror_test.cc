@@ -363,6 +363,40 @@ TEST_F(MirrorTest, ServerDyingMidwayFailsTheObjectClearly) {
   EXPECT_FALSE(absl::StrContains(r.err, "TESTSECRET"));
 }
 
+// Ctrl-C stops cleanly: exit 1, no partial file left, a re-run finishes.
+TEST_F(MirrorTest, CtrlCLeavesNoPartialFile) {
+  Moto a(moto_);
+  std::string big(80 << 20, 'q');
+  WriteAll(dir_ + "/src/big.bin", big);
+  ASSERT_TRUE(MakeBucket(a.port(), "ctrlc"));
+  ASSERT_EQ(Mirror({dir_ + "/src", "a/ctrlc"}, {a.Host("a")}).exit_code, 0);
+  pid_t pid = Spawn({PGMERGE_BINARY, "mirror", "a/ctrlc", dir_ + "/dst"}, {a.Host("a")},
+                    dir_ + "/ctrlc.log");
+  // Interrupt once the download has begun.
+  for (int i = 0; i < 400; ++i) {
+    bool started = false;
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ + "/dst", ec)) {
+      started = started || e.is_regular_file();
+    }
+    if (started) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << ReadAll(dir_ + "/ctrlc.log");
+  auto left = Tree(dir_ + "/dst");
+  if (WEXITSTATUS(status) == 1) {
+    EXPECT_TRUE(left.empty()) << left.begin()->first;  // The partial file is gone.
+    EXPECT_TRUE(absl::StrContains(ReadAll(dir_ + "/ctrlc.log"), "interrupted"));
+  } else {
+    EXPECT_EQ(WEXITSTATUS(status), 0);  // Finished before the signal.
+  }
+  ASSERT_EQ(Mirror({"a/ctrlc", dir_ + "/dst"}, {a.Host("a")}).exit_code, 0);
+  EXPECT_TRUE(ReadAll(dir_ + "/dst/big.bin") == big);
+}
+
 // The source server dies mid-way: what was copied is complete, the run
 // exits 1; once the server is back (moto keeps nothing, so it is filled
 // again from the same files) a re-run copies only what is still missing.

@@ -666,6 +666,10 @@ int MirrorCommand(const std::vector<std::string>& args) {
     if (!store.ok()) return Fail(store.status());
     stores[k] = std::move(*store);
   }
+  // Ctrl-C: transfers stop cleanly (no partial file, no open multipart
+  // upload); a re-run copies the rest.
+  options.interrupted = [] { return g_interrupted.load(); };
+  CatchInterrupts();
   const bool tty = !quiet && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   auto last = start;
