@@ -3,22 +3,12 @@
 #include <cstdint>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace pgmerge::parser {
 namespace {
-
-// End of the field that starts at `p`: the next unescaped tab, or `end`.
-// glibc's vectorised memchr beats a byte loop on all but tiny fields.
-const char* FieldEnd(const char* p, const char* end) {
-  for (;;) {
-    const char* tab = static_cast<const char*>(std::memchr(p, '\t', end - p));
-    const char* stop = tab ? tab : end;
-    const char* bs = static_cast<const char*>(std::memchr(p, '\\', stop - p));
-    if (bs == nullptr) return stop;
-    // An escape: whatever follows the backslash, a tab included, is data.
-    p = bs + 2;
-    if (p >= end) return end;
-  }
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -27,30 +17,57 @@ int HexValue(char c) {
   return -1;
 }
 
+// Calls on_tab(pos) for each unescaped tab of `row`, in order. SSE2 finds
+// tabs and backslashes 16 bytes at a time; the few hits are walked in
+// order so a backslash can escape what follows it (a tab included).
+template <typename OnTab>
+inline void ForEachFieldTab(std::string_view row, OnTab on_tab) {
+  const char* base = row.data();
+  const size_t n = row.size();
+  size_t escaped_until = 0;  // Bytes before this were escaped by a backslash.
+  size_t i = 0;
+  auto hit = [&](size_t pos) {
+    if (pos < escaped_until) return;
+    if (base[pos] == '\\') {
+      escaped_until = pos + 2;
+    } else {
+      on_tab(pos);
+    }
+  };
+#ifdef __SSE2__
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i slash = _mm_set1_epi8('\\');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+    uint32_t mask = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, slash))));
+    while (mask != 0) {
+      hit(i + static_cast<size_t>(__builtin_ctz(mask)));
+      mask &= mask - 1;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (base[i] == '\t' || base[i] == '\\') hit(i);
+  }
+}
+
 }  // namespace
 
 void SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields) {
   fields->clear();
-  const char* p = row.data();
-  const char* end = p + row.size();
-  for (;;) {
-    const char* e = FieldEnd(p, end);
-    fields->emplace_back(p, e - p);
-    if (e >= end) return;
-    p = e + 1;
-  }
+  size_t start = 0;
+  ForEachFieldTab(row, [&](size_t pos) {
+    fields->emplace_back(row.data() + start, pos - start);
+    start = pos + 1;
+  });
+  fields->emplace_back(row.data() + start, row.size() - start);
 }
 
 size_t CountCopyFields(std::string_view row) {
-  const char* p = row.data();
-  const char* end = p + row.size();
   size_t count = 1;
-  for (;;) {
-    const char* e = FieldEnd(p, end);
-    if (e >= end) return count;
-    ++count;
-    p = e + 1;
-  }
+  ForEachFieldTab(row, [&](size_t) { ++count; });
+  return count;
 }
 
 std::string_view DecodeCopyField(std::string_view field, std::string* scratch) {
