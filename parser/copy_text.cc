@@ -211,7 +211,18 @@ bool IsValidUtf8(std::string_view s) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
   const unsigned char* end = p + s.size();
   while (p < end) {
-    // ASCII fast path, 8 bytes at a time (no byte >= 0x80 and none zero).
+    // ASCII fast path: no byte >= 0x80 and none zero, 16 then 8 at a time.
+#ifdef __SSE2__
+    while (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const int bad = _mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+      if (bad != 0) {
+        p += __builtin_ctz(static_cast<unsigned>(bad));  // The first byte to look at.
+        break;
+      }
+      p += 16;
+    }
+#endif
     while (end - p >= 8) {
       uint64_t w;
       std::memcpy(&w, p, 8);
