@@ -233,6 +233,8 @@ class S3Store : public ObjectStore {
     curl_easy_setopt(c, CURLOPT_USERNAME, loc_.access_key.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, loc_.secret_key.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    // Keys are literal: "a/../b" is its own object, not "b".
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     // A stalled transfer (under 1 KB/s for 60 s) is a failure to retry.
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
@@ -654,6 +656,20 @@ class LocalStore : public ObjectStore {
 
   absl::StatusOr<std::unique_ptr<Upload>> BeginWrite(const std::string& key, int64_t,
                                                      int64_t) override {
+    // An S3 key is any string: one with "..", "." or empty segments, or a
+    // leading '/', would land outside the directory or somewhere else.
+    bool safe = !key.empty() && key.front() != '/' && key.find('\0') == std::string::npos;
+    for (size_t a = 0; safe && a <= key.size();) {
+      size_t b = key.find('/', a);
+      if (b == std::string::npos) b = key.size();
+      std::string_view seg(key.data() + a, b - a);
+      safe = !seg.empty() && seg != "." && seg != "..";
+      a = b + 1;
+    }
+    if (!safe) {
+      return absl::InvalidArgumentError(
+          "the key is not a safe relative path (\"..\", \".\" or empty parts): not written");
+    }
     std::string path = Path(key);
     // Parent directories first; each component must stay inside the root.
     for (size_t p = loc_.dir.size() + 1; (p = path.find('/', p)) != std::string::npos; ++p) {

@@ -433,6 +433,36 @@ TEST_F(MirrorTest, SourceServerKilledMidwayThenRerun) {
   EXPECT_EQ(Tree(dir_ + "/prodmedia"), files);
 }
 
+// Keys are any strings on S3; into a directory only safe relative paths go.
+TEST_F(MirrorTest, KeysThatWouldEscapeTheDirectoryAreRefused) {
+  Moto a(moto_);
+  ASSERT_TRUE(MakeBucket(a.port(), "evil"));
+  ASSERT_EQ(std::system(absl::StrCat("printf x | curl -sf --path-as-is --aws-sigv4 "
+                                     "aws:amz:us-east-1:s3 --user K:S -T - "
+                                     "'http://127.0.0.1:", a.port(),
+                                     "/evil/a/%2E%2E/%2E%2E/escaped.txt' >/dev/null && "
+                                     "printf y | curl -sf --aws-sigv4 aws:amz:us-east-1:s3 "
+                                     "--user K:S -T - http://127.0.0.1:", a.port(),
+                                     "/evil/fine.txt >/dev/null")
+                            .c_str()),
+            0);
+  fs::create_directories(dir_ + "/inside/dst");
+  CommandResult r = Mirror({"a/evil", dir_ + "/inside/dst"}, {a.Host("a")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "FAILED a/../../escaped.txt: the key is not a safe")) << r.err;
+  EXPECT_EQ(ReadAll(dir_ + "/inside/dst/fine.txt"), "y");
+  EXPECT_FALSE(fs::exists(dir_ + "/escaped.txt"));
+  EXPECT_FALSE(fs::exists(dir_ + "/inside/escaped.txt"));
+  // Between buckets such a key is an ordinary object, copied as it is.
+  ASSERT_TRUE(MakeBucket(a.port(), "evil-copy"));
+  Moto b(moto_);
+  ASSERT_TRUE(MakeBucket(b.port(), "other"));
+  CommandResult across = Mirror({"a/evil", "b/other"}, {a.Host("a"), b.Host("b")});
+  ASSERT_EQ(across.exit_code, 0) << across.err;
+  CommandResult check = Mirror({"b/other", "a/evil-copy", "--dry-run"}, {a.Host("a"), b.Host("b")});
+  EXPECT_TRUE(absl::StrContains(check.err, "would copy a/../../escaped.txt (1 bytes)")) << check.err;
+}
+
 // Each a single clear line, exit 2, no secret.
 TEST_F(MirrorTest, ClearErrors) {
   Moto open_server(moto_);
