@@ -227,6 +227,22 @@ TEST_F(MirrorTest, ManySmallObjectsBetweenServersAndBack) {
   EXPECT_FALSE(absl::StrContains(again.err + across.err + up.err, "TESTSECRET"));
 }
 
+// On a terminal, a progress line keeps count (run under script(1) for a
+// pseudo-terminal).
+TEST_F(MirrorTest, ProgressOnATerminal) {
+  Moto a(moto_);
+  ASSERT_TRUE(MakeBucket(a.port(), "progress"));
+  MakeTree(dir_ + "/src", 30, 7);
+  absl::StatusOr<CommandResult> r = RunCommand(
+      {"/usr/bin/script", "-qec",
+       absl::StrCat("env ", a.Host("a"), " ", PGMERGE_BINARY, " mirror ", dir_, "/src a/progress"),
+       "/dev/null"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->out;
+  EXPECT_TRUE(absl::StrContains(r->out, "\rmirror: 30/30 objects")) << r->out;
+  EXPECT_TRUE(absl::StrContains(r->out, "copied 30 objects")) << r->out;
+}
+
 TEST_F(MirrorTest, ServerSideCopyOnOneEndpoint) {
   Moto a(moto_);
   auto files = MakeTree(dir_ + "/src", 40, 2);
