@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -248,9 +249,29 @@ class Quiesce {
     PGM_RETURN_IF_ERROR(ExecCommand(s, "BEGIN"));
     if (!list.empty()) {
       int64_t lock_ms = std::max<int64_t>(1, static_cast<int64_t>(grace_seconds * 1000));
+      // The LOCK may wait the whole grace period: Ctrl-C cancels it.
+      std::atomic<bool> done{false};
+      std::atomic<bool> cancelled{false};
+      std::thread watcher([&]() {
+        while (!done) {
+          if (interrupted_ && interrupted_()) {
+            if (PGcancel* c = PQgetCancel(s)) {
+              char err[256];
+              PQcancel(c, err, sizeof err);
+              PQfreeCancel(c);
+            }
+            cancelled = true;
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      });
       absl::Status locked = ExecCommand(
           s, absl::StrCat("SET LOCAL lock_timeout = ", lock_ms, "; LOCK TABLE ", list,
                           " IN EXCLUSIVE MODE"));
+      done = true;
+      watcher.join();
+      if (cancelled) return absl::AbortedError("interrupted");
       if (!locked.ok()) {
         Log(log_, absl::StrCat("swap: writes could not be blocked during the grace period (",
                                FirstLine(std::string(locked.message())),

@@ -466,6 +466,54 @@ TEST_F(SwapTest, InterruptedSwapReopensMain) {
   EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
+// Ctrl-C while the swap waits for a write lock (a writer holds one in an
+// open transaction): the wait is cancelled at once, main reopens, and the
+// writer's transaction goes on to commit.
+TEST_F(SwapTest, InterruptWhileWaitingForTheWriteLock) {
+  Fresh("lockwait", "lockwait_shadow");
+  PGconn* w = PQconnectdb(pg_->ConnString(main_).c_str());
+  ASSERT_EQ(PQstatus(w), CONNECTION_OK);
+  PQclear(PQexec(w, "BEGIN"));
+  PGresult* ins = PQexec(w, "INSERT INTO public.tags (name) VALUES ('held')");
+  ASSERT_EQ(PQresultStatus(ins), PGRES_COMMAND_OK);
+  PQclear(ins);
+  std::string server = pg_->ConnString("postgres");
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(PGMERGE_BINARY, PGMERGE_BINARY, "swap", "--server", server.c_str(), "--main",
+          main_.c_str(), "--shadow", shadow_.c_str(), "--report", report_.c_str(), "--state",
+          state_.c_str(), "--grace", "60", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until the LOCK is queued behind the writer.
+  bool waiting = false;
+  for (int i = 0; i < 2000 && !waiting; ++i) {
+    absl::StatusOr<std::string> n = pg_->QueryValue(
+        "postgres", absl::StrCat("SELECT count(*) FROM pg_locks l JOIN pg_database d ON "
+                                 "d.oid = l.database WHERE d.datname = ",
+                                 Lit(main_), " AND NOT l.granted"));
+    waiting = n.ok() && *n != "0";
+    if (!waiting) std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_TRUE(waiting);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_LT(seconds, 30);  // Not the 60 s grace period.
+  EXPECT_TRUE(AllowsConnections(main_));
+  PGresult* commit = PQexec(w, "COMMIT");
+  EXPECT_EQ(PQresultStatus(commit), PGRES_COMMAND_OK);
+  PQclear(commit);
+  PQfinish(w);
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM public.tags WHERE name = 'held'"), "1");
+  EXPECT_EQ(OldName(), "");
+}
+
 TEST_F(SwapTest, RollbackRefusesToLoseWritesMadeSinceTheSwap) {
   Fresh("after", "after_shadow");
   ASSERT_EQ(Swap().exit_code, 0);
