@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +69,29 @@ std::string TableDifference::Describe() const {
                       delta > 0 ? "+" : "", delta, ")");
 }
 
+namespace {
+
+// The verdict on one table from what was read of it: a difference, or none.
+std::optional<TableDifference> Judge(const ManifestTable& t, const absl::StatusOr<TableHash>& h,
+                                     int64_t* rows_checked) {
+  TableDifference d;
+  d.table = t.table;
+  d.want_rows = t.rows;
+  if (!h.ok()) {
+    d.rows = -1;
+    d.error = std::string(h.status().message());
+    return d;
+  }
+  if (rows_checked != nullptr) *rows_checked += h->rows;
+  d.rows = h->rows;
+  if (h->rows != t.rows) return d;
+  if (absl::StrFormat("%016x", h->hash) == t.hash) return std::nullopt;
+  d.content_differs = true;
+  return d;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     PGconn* conn, const std::vector<ManifestTable>& manifest, int64_t* rows_checked) {
   absl::Status formats = SetDumpFormats(conn);
@@ -75,28 +99,12 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
   std::vector<TableDifference> out;
   for (const ManifestTable& t : manifest) {
     absl::StatusOr<TableHash> h = HashTable(conn, t.table, t.columns);
-    TableDifference d;
-    d.table = t.table;
-    d.want_rows = t.rows;
-    if (!h.ok()) {
-      d.rows = -1;
-      d.error = std::string(h.status().message());
-      out.push_back(std::move(d));
-      // A failed COPY leaves a transaction aborted: later tables would all
-      // fail for that reason instead of their own.
-      if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
-        absl::Status s = ExecCommand(conn, "ROLLBACK");
-        if (!s.ok()) return s;
-      }
-      continue;
-    }
-    if (rows_checked != nullptr) *rows_checked += h->rows;
-    d.rows = h->rows;
-    if (h->rows != t.rows) {
-      out.push_back(std::move(d));
-    } else if (absl::StrFormat("%016x", h->hash) != t.hash) {
-      d.content_differs = true;
-      out.push_back(std::move(d));
+    if (std::optional<TableDifference> d = Judge(t, h, rows_checked)) out.push_back(std::move(*d));
+    // A failed COPY leaves a transaction aborted: later tables would all
+    // fail for that reason instead of their own.
+    if (!h.ok() && PQtransactionStatus(conn) == PQTRANS_INERROR) {
+      absl::Status s = ExecCommand(conn, "ROLLBACK");
+      if (!s.ok()) return s;
     }
   }
   return out;
@@ -150,34 +158,22 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     });
   }
   for (std::thread& t : threads) t.join();
-  std::vector<TableHash> sums(manifest.size());
-  std::vector<std::string> errors(manifest.size());
+  // A table's parts add up; any part's error is the table's.
+  std::vector<absl::StatusOr<TableHash>> sums(manifest.size(), TableHash());
   for (const Task& t : tasks) {
+    absl::StatusOr<TableHash>& sum = sums[t.table];
+    if (!sum.ok()) continue;
     if (!t.hash.ok()) {
-      errors[t.table] = std::string(t.hash.status().message());
+      sum = t.hash.status();
       continue;
     }
-    sums[t.table].rows += t.hash->rows;
-    sums[t.table].hash += t.hash->hash;
+    sum->rows += t.hash->rows;
+    sum->hash += t.hash->hash;
   }
   std::vector<TableDifference> out;
   for (size_t i = 0; i < manifest.size(); ++i) {
-    TableDifference d;
-    d.table = manifest[i].table;
-    d.want_rows = manifest[i].rows;
-    d.rows = sums[i].rows;
-    if (!errors[i].empty()) {
-      d.rows = -1;
-      d.error = errors[i];
-      out.push_back(std::move(d));
-      continue;
-    }
-    if (rows_checked != nullptr) *rows_checked += sums[i].rows;
-    if (sums[i].rows != manifest[i].rows) {
-      out.push_back(std::move(d));
-    } else if (absl::StrFormat("%016x", sums[i].hash) != manifest[i].hash) {
-      d.content_differs = true;
-      out.push_back(std::move(d));
+    if (std::optional<TableDifference> d = Judge(manifest[i], sums[i], rows_checked)) {
+      out.push_back(std::move(*d));
     }
   }
   return out;

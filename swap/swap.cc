@@ -59,11 +59,6 @@ void CrashPoint(const char* step) {
   if (at != nullptr && std::string_view(at) == step) raise(SIGKILL);
 }
 
-bool IsConnInfo(const std::string& s) {
-  return s.find('=') != std::string::npos || s.rfind("postgresql://", 0) == 0 ||
-         s.rfind("postgres://", 0) == 0;
-}
-
 // ---- The journal ----------------------------------------------------------
 
 struct Journal {
@@ -190,6 +185,23 @@ absl::StatusOr<bool> WaitForNoSessions(PGconn* conn, const std::string& db,
     if (Clock::now() >= deadline) return false;
     if (interrupted && interrupted()) return absl::AbortedError("interrupted");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Waits until the backends `pids` have exited (a closed libpq connection's
+// backend ends a moment later); false when `deadline` passes first.
+absl::StatusOr<bool> WaitForExit(PGconn* admin, const std::vector<int>& pids,
+                                 Clock::time_point deadline) {
+  std::string list = "0";
+  for (int pid : pids) absl::StrAppend(&list, ", ", pid);
+  for (;;) {
+    PGM_ASSIGN_OR_RETURN(
+        std::string n,
+        QueryValue(admin, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE pid IN (",
+                                       list, ")")));
+    if (n == "0") return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
@@ -331,20 +343,10 @@ class Quiesce {
     if (pids.empty()) return absl::OkStatus();
     session_.reset();
     extra_.clear();
-    std::string list = "0";
-    for (int pid : pids) absl::StrAppend(&list, ", ", pid);
-    const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
-    for (;;) {
-      PGM_ASSIGN_OR_RETURN(
-          std::string n,
-          QueryValue(admin_, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE pid IN (",
-                                          list, ")")));
-      if (n == "0") return absl::OkStatus();
-      if (Clock::now() >= deadline) {
-        return absl::AbortedError("pgmerge's own sessions on main did not end");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    PGM_ASSIGN_OR_RETURN(bool gone,
+                         WaitForExit(admin_, pids, Clock::now() + std::chrono::seconds(10)));
+    if (!gone) return absl::AbortedError("pgmerge's own sessions on main did not end");
+    return absl::OkStatus();
   }
 
   bool writes_blocked() const { return writes_blocked_; }
@@ -702,14 +704,8 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     // Our verify session must be gone before nobody-on-shadow is judged.
     const int pid = PQbackendPID(s.get());
     s.reset();
-    for (int i = 0; i < 400; ++i) {
-      PGM_ASSIGN_OR_RETURN(
-          std::string n,
-          QueryValue(admin.get(),
-                     absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE pid = ", pid)));
-      if (n == "0") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    PGM_RETURN_IF_ERROR(
+        WaitForExit(admin.get(), {pid}, Clock::now() + std::chrono::seconds(2)).status());
     PGM_ASSIGN_OR_RETURN(std::vector<Session> on_shadow,
                          Sessions(admin.get(), names.shadow, {pid}));
     if (!on_shadow.empty()) {

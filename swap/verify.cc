@@ -11,11 +11,13 @@ using internal::Conn;
 using internal::Exec;
 using internal::Result;
 
+bool IsConnInfo(const std::string& s) {
+  return s.find('=') != std::string::npos || s.rfind("postgresql://", 0) == 0 ||
+         s.rfind("postgres://", 0) == 0;
+}
+
 std::string ConnInfoFor(const std::string& db) {
-  if (db.find('=') != std::string::npos || db.rfind("postgresql://", 0) == 0 ||
-      db.rfind("postgres://", 0) == 0) {
-    return db;
-  }
+  if (IsConnInfo(db)) return db;
   std::string quoted = "dbname='";
   for (char c : db) {
     if (c == '\'' || c == '\\') quoted.push_back('\\');

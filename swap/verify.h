@@ -30,6 +30,8 @@ absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
 
 // "mydb" -> "dbname=mydb"; conninfo strings and URIs are kept as they are.
 std::string ConnInfoFor(const std::string& db);
+// Whether `s` is a conninfo string or URI rather than a database name.
+bool IsConnInfo(const std::string& s);
 
 }  // namespace pgmerge::swap
 

@@ -130,6 +130,23 @@ class SwapTest : public ::testing::Test {
     return Pgmerge(args, crash_at);
   }
 
+  // A swap running in the background, for tests that signal it mid-way.
+  pid_t StartSwap(const std::string& grace) {
+    std::vector<std::string> args = {PGMERGE_BINARY, "swap",     "--server",
+                                     pg_->ConnString("postgres"), "--main",  main_,
+                                     "--shadow",     shadow_,     "--report", report_,
+                                     "--state",      state_,      "--grace",  grace};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    return pid;
+  }
+
   CommandResult Rollback(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"rollback", "--server", pg_->ConnString("postgres"),
                                      "--main",   main_,      "--state",
@@ -441,14 +458,7 @@ TEST_F(SwapTest, InterruptedSwapReopensMain) {
   Fresh("sigint", "sigint_shadow");
   PGconn* idle = PQconnectdb(pg_->ConnString(main_).c_str());  // Keeps the grace period busy.
   ASSERT_EQ(PQstatus(idle), CONNECTION_OK);
-  std::string server = pg_->ConnString("postgres");
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(PGMERGE_BINARY, PGMERGE_BINARY, "swap", "--server", server.c_str(), "--main",
-          main_.c_str(), "--shadow", shadow_.c_str(), "--report", report_.c_str(), "--state",
-          state_.c_str(), "--grace", "30", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = StartSwap("30");
   for (int i = 0; i < 2000 && AllowsConnections(main_); ++i) {
     std::this_thread::sleep_for(milliseconds(5));
   }
@@ -477,15 +487,8 @@ TEST_F(SwapTest, InterruptWhileWaitingForTheWriteLock) {
   PGresult* ins = PQexec(w, "INSERT INTO public.tags (name) VALUES ('held')");
   ASSERT_EQ(PQresultStatus(ins), PGRES_COMMAND_OK);
   PQclear(ins);
-  std::string server = pg_->ConnString("postgres");
   const auto start = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(PGMERGE_BINARY, PGMERGE_BINARY, "swap", "--server", server.c_str(), "--main",
-          main_.c_str(), "--shadow", shadow_.c_str(), "--report", report_.c_str(), "--state",
-          state_.c_str(), "--grace", "60", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = StartSwap("60");
   // Wait until the LOCK is queued behind the writer.
   bool waiting = false;
   for (int i = 0; i < 2000 && !waiting; ++i) {
