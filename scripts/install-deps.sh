@@ -3,9 +3,10 @@
 # own packages. Quick and silent when everything is already there.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   libpg-query-dev libpq-dev libabsl-dev libxxhash-dev libmimalloc-dev
-  googletest libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  zlib1g-dev libzstd-dev liblz4-dev
   libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 util-linux time bc curl
   python3
 )
