@@ -1,7 +1,5 @@
 #include "merger/merge.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -17,8 +15,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/page_releaser.h"
+#include "base/row_hash.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "keyspace/key_hash.h"
 #include "keyspace/key_index.h"
 #include "parser/catalog.h"
 #include "parser/copy_text.h"
@@ -28,6 +28,8 @@ namespace pgmerge::merger {
 namespace {
 
 using keyspace::HashField;
+using keyspace::HashKey;
+using keyspace::KeyParts;
 using keyspace::kHashSeed;
 using keyspace::kNoValue;
 using keyspace::ParseInt64;
@@ -184,6 +186,21 @@ struct Plan {
   std::array<int64_t, 3> side_max_key{0, 0, 0};
   std::array<std::vector<int64_t>, 3> side_sequence_max;
   TableReport report;
+
+  // For HashKey: whether a dev col is a tracked foreign key.
+  auto IsFk() const {
+    return [this](int c) { return fk_slot[c] >= 0; };
+  }
+  // Whether natural unique key `u` constrains the row: it covers it and
+  // none of its values is NULL.
+  template <typename FieldFn>
+  bool UniqueApplies(size_t u, FieldFn field) const {
+    if (!uniques[u].Covers(field)) return false;
+    for (int c : uniques[u].columns) {
+      if (field(c) == parser::kCopyNull) return false;
+    }
+    return true;
+  }
 };
 
 // Maps a data block's fields to the plan's columns.
@@ -195,29 +212,6 @@ struct Layout {
   bool shared_exact = false;
   bool prod_exact = false;
   bool dev_exact = false;
-};
-
-// Joins fields with tabs, as COPY writes a row, and hashes the line. The
-// merge's row fingerprints and the manifest's row hashes are this value,
-// so a live database's COPY output hashes the same way.
-class LineHasher {
- public:
-  template <typename FieldFn>
-  uint64_t Hash(const std::vector<int>& cols, FieldFn field) {
-    line_.clear();
-    for (size_t i = 0; i < cols.size(); ++i) {
-      if (i > 0) line_.push_back('\t');
-      std::string_view v = field(cols[i]);
-      line_.append(v.data(), v.size());
-    }
-    return LineHash(line_);
-  }
-  static uint64_t LineHash(std::string_view line) {
-    return XXH3_64bits(line.data(), line.size());
-  }
-
- private:
-  std::string line_;
 };
 
 std::vector<std::string> DataColumns(const Table& t) {
@@ -282,7 +276,7 @@ class Merger {
   absl::Status Index(Side side);
   // Folds what the sides' index passes found per side into the plans.
   void JoinSides();
-  absl::Status IndexRow(Plan& p, Side side, LineHasher& hasher,
+  absl::Status IndexRow(Plan& p, Side side, RowHasher& hasher,
                         const DumpEvent& ev,
                         const Layout& layout);
   absl::Status Decide();
@@ -318,7 +312,7 @@ class Merger {
   std::vector<std::string> problems_;  // Schema misfits, found before output.
   std::vector<const parser::DumpObject*> prod_only_objects_;
   Report report_;
-  LineHasher hasher_;
+  RowHasher hasher_;
 };
 
 absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
@@ -981,7 +975,7 @@ Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
 }
 
 absl::Status Merger::Index(Side side) {
-  LineHasher hasher;  // One per side: the sides run on their own threads.
+  RowHasher hasher;  // One per side: the sides run on their own threads.
   const DumpInput& in = side == Side::kProd  ? prod_
                         : side == Side::kDev ? dev_
                                              : *base_;
@@ -1044,9 +1038,8 @@ absl::Status Merger::Index(Side side) {
   return absl::OkStatus();
 }
 
-// A row's key as the index stores it: the integer for kRemap; otherwise a
-// hash of non-FK components in column order, then (with `with_fk`) the
-// tracked FK components.
+// A row's key as the index stores it: the integer for kRemap; otherwise
+// its HashKey (keyspace/key_hash.h), the FK part only `with_fk`.
 template <typename FieldFn>
 uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
   if (p.mode == Mode::kRemap) {
@@ -1054,19 +1047,11 @@ uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
     ParseInt64(field(p.key_cols[0]), &v);
     return static_cast<uint64_t>(v);
   }
-  uint64_t key = kHashSeed;
-  for (int c : p.key_cols) {
-    if (p.fk_slot[c] < 0) key = HashField(field(c), key);
-  }
-  if (with_fk) {
-    for (int c : p.key_cols) {
-      if (p.fk_slot[c] >= 0) key = HashField(field(c), key);
-    }
-  }
-  return key;
+  return HashKey(p.key_cols, p.IsFk(), field,
+                 with_fk ? KeyParts::kAll : KeyParts::kPlain);
 }
 
-absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
+absl::Status Merger::IndexRow(Plan& p, Side side, RowHasher& hasher,
                               const DumpEvent& ev,
                               const Layout& layout) {
   const std::vector<std::string_view>& f = *ev.fields;
@@ -1093,7 +1078,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
     }
   }
   const uint64_t fp = layout.shared_exact && !ev.text.empty()
-                          ? LineHasher::LineHash(ev.text)
+                          ? RowHash(ev.text)
                           : hasher.Hash(p.shared, field);
   if (side == Side::kProd) {
     if (!p.checks.empty()) CheckValues(p, f, layout, ev.line);
@@ -1107,7 +1092,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
         if (!ParseInt64(v, &n)) n = std::numeric_limits<int64_t>::min();
         k = static_cast<uint64_t>(n);
       } else {
-        k = HashField(v, kHashSeed);  // As KeyOf hashes a one-column key.
+        k = HashField(v, kHashSeed);  // HashKey of a one-column key.
       }
       nfk.values.emplace_back(k, ev.line);
     }
@@ -1147,17 +1132,9 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
     // Natural unique keys still hold: dev rows are checked against these
     // while they are written (EmitTable).
     for (size_t u = 0; u < p.uniques.size(); ++u) {
-      uint64_t h = kHashSeed;
-      bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-      for (int pass = 0; pass < 2; ++pass) {
-        for (int c : p.uniques[u].columns) {
-          if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
-          std::string_view v = field(c);
-          null |= v == parser::kCopyNull;
-          h = HashField(v, h);
-        }
-      }
-      if (null) continue;
+      if (!p.UniqueApplies(u, field)) continue;
+      const uint64_t h =
+          HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kAll);
       if (!p.prod_unique[u].try_emplace(h, 0).second) {
         ++p.violations;
         if (p.violation_samples.size() < 5) {
@@ -1199,19 +1176,10 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
   }
   if (side == Side::kBase) return absl::OkStatus();
   if (prod_side) {
-    // Same order as UniqueHash: non-FK parts, then FK parts.
     for (size_t u = 0; u < p.uniques.size(); ++u) {
-      uint64_t h = kHashSeed;
-      bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-      for (int pass = 0; pass < 2; ++pass) {
-        for (int c : p.uniques[u].columns) {
-          if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
-          std::string_view v = field(c);
-          null |= v == parser::kCopyNull;
-          h = HashField(v, h);
-        }
-      }
-      if (null) continue;
+      if (!p.UniqueApplies(u, field)) continue;
+      const uint64_t h =
+          HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kAll);
       auto [it, inserted] = p.prod_unique[u].try_emplace(h, key);
       if (!inserted && it->second != key) {
         // Two prod rows share a value a unique key of dev's forbids.
@@ -1228,15 +1196,11 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
   }
   for (size_t s = 0; s < p.fks.size(); ++s) index.AddFk(fk_value(s));
   for (size_t u = 0; u < p.uniques.size(); ++u) {
-    // Non-FK parts now; FK parts at decision time (see UniqueHash).
-    uint64_t h = kHashSeed;
-    bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-    for (int c : p.uniques[u].columns) {
-      std::string_view v = field(c);
-      null |= v == parser::kCopyNull;
-      if (p.fk_slot[c] < 0) h = HashField(v, h);
-    }
-    index.AddUnique(null ? 0 : h);
+    // The plain part now; the FK part at decision time (UniqueHash).
+    index.AddUnique(p.UniqueApplies(u, field)
+                        ? HashKey(p.uniques[u].columns, p.IsFk(), field,
+                                  KeyParts::kPlain)
+                        : 0);
   }
   return absl::OkStatus();
 }
@@ -1246,9 +1210,9 @@ int64_t Merger::Rewrite(const Plan& p, int slot, int64_t v) const {
   return plans_[p.fks[slot].parent].remap.Apply(v);
 }
 
-// Hash of a unique key's values with FK parts rewritten; it must equal the
-// hash computed from prod's raw text in IndexRow, so integers are hashed as
-// their decimal text, which is COPY's text for them.
+// HashKey of a dev row's unique key with its FK part rewritten, from the
+// plain part the index stored: equal to what a prod row with those values
+// hashed to in IndexRow.
 uint64_t Merger::UniqueHash(const Plan& p, int u, uint64_t base,
                             const std::vector<int64_t>& fk_values,
                             bool* usable) const {
@@ -1256,9 +1220,7 @@ uint64_t Merger::UniqueHash(const Plan& p, int u, uint64_t base,
   bool has_fk = false;
   for (int c : p.uniques[u].columns) has_fk |= p.fk_slot[c] >= 0;
   if (!has_fk) return base;
-  // Recompute in column order: non-FK parts are not stored separately per
-  // column, so a unique key mixing both kinds hashes FK parts after them.
-  uint64_t h = base;
+  // The FK part continues the plain part the index stored.
   for (int c : p.uniques[u].columns) {
     int slot = p.fk_slot[c];
     if (slot < 0) continue;
@@ -1267,9 +1229,12 @@ uint64_t Merger::UniqueHash(const Plan& p, int u, uint64_t base,
       *usable = false;
       return 0;
     }
-    h = HashField(absl::StrCat(v), h);
   }
-  return h;
+  std::string text;
+  return HashKey(p.uniques[u].columns, p.IsFk(), [&](int c) -> std::string_view {
+    text = absl::StrCat(Rewrite(p, p.fk_slot[c], fk_values[p.fk_slot[c]]));
+    return text;
+  }, KeyParts::kForeign, base);
 }
 
 std::vector<std::vector<int>> Merger::ComponentsParentsFirst() const {
@@ -1348,15 +1313,13 @@ bool Merger::DecideTable(int t) {
   // The dev row's key with FK components rewritten, hashed as in IndexRow.
   auto effective_key = [&](uint32_t i) -> uint64_t {
     if (p.mode == Mode::kRemap || !key_has_fk) return dev.key(i);
-    uint64_t h = dev.key(i);
-    for (int c : p.key_cols) {
-      int slot = p.fk_slot[c];
-      if (slot < 0) continue;
-      int64_t v = Rewrite(p, slot, fkv[slot]);
-      h = v == kNoValue ? HashField(parser::kCopyNull, h)
-                        : HashField(absl::StrCat(v), h);
-    }
-    return h;
+    std::string text;
+    return HashKey(p.key_cols, p.IsFk(), [&](int c) -> std::string_view {
+      int64_t v = Rewrite(p, p.fk_slot[c], fkv[p.fk_slot[c]]);
+      if (v == kNoValue) return parser::kCopyNull;
+      text = absl::StrCat(v);
+      return text;
+    }, KeyParts::kForeign, dev.key(i));
   };
 
   // With the dump both sides forked from, edits and deletions are known
@@ -1766,7 +1729,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       };
       uint64_t prod_hash;
       if (layout.prod_exact && raw) {
-        prod_hash = LineHasher::LineHash(ev.text);
+        prod_hash = RowHash(ev.text);
       } else {
         auto prod_field = [&](int c) -> std::string_view {
           int k = layout.prod[c];
@@ -1790,7 +1753,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       if (layout.shared_exact && raw) {
         // The row as production wrote it is the row dev's shape wants.
         out->Append(ev.text);
-        row_hash = layout.prod_exact ? prod_hash : LineHasher::LineHash(ev.text);
+        row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
       } else {
         bool first = true;
         for (int c : p.shared) {
@@ -1875,20 +1838,16 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         if (d == kDevOnly && !p.uniques.empty()) {
           // A new row equal to a prod row on a natural unique key.
           for (size_t u = 0; u < p.uniques.size() && d == kDevOnly; ++u) {
-            uint64_t h = kHashSeed;
-            bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-            for (int pass = 0; pass < 2; ++pass) {
-              for (int c : p.uniques[u].columns) {
-                int slot = p.fk_slot[c];
-                if ((slot >= 0) != (pass == 1)) continue;
-                std::string_view v = field(c);
-                null |= v == parser::kCopyNull;
-                h = slot >= 0 && fk_values[slot] != kNoValue
-                        ? HashField(absl::StrCat(Rewrite(p, slot, fk_values[slot])), h)
-                        : HashField(v, h);
-              }
-            }
-            if (!null && p.prod_unique[u].contains(h)) {
+            std::string text;
+            auto value = [&](int c) -> std::string_view {
+              int slot = p.fk_slot[c];
+              if (slot < 0 || fk_values[slot] == kNoValue) return field(c);
+              text = absl::StrCat(Rewrite(p, slot, fk_values[slot]));
+              return text;
+            };
+            if (p.UniqueApplies(u, field) &&
+                p.prod_unique[u].contains(HashKey(p.uniques[u].columns, p.IsFk(),
+                                                  value, KeyParts::kAll))) {
               d = kUnified;
               unified_via = static_cast<uint8_t>(u);
             }
@@ -2001,7 +1960,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
       out->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
       row_hash = manifest_cols.size() == p.dev_cols.size()
-                     ? LineHasher::LineHash(ev.text)
+                     ? RowHash(ev.text)
                      : hasher_.Hash(manifest_cols, value);
     } else {
       for (size_t c = 0; c < p.dev_cols.size(); ++c) {
