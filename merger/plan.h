@@ -1,0 +1,284 @@
+// The merge's per-table state, handed from pass to pass (internal to
+// merger/). merge.cc orders the passes; each is a free function in its own
+// file:
+//   plan.cc    BuildPlans: dev's tables matched to prod's, columns fitted
+//              (renames, fills, type checks), keys, foreign keys, natural
+//              unique keys; MakeLayout maps a data block onto a plan.
+//   index.cc   IndexSide: every row of one dump read once: keys,
+//              fingerprints, FK values, unique hashes, prod's values
+//              checked; RefuseMisfits lists what dev's schema refuses.
+//   decide.cc  Decide: pure; key arrays in, decisions out (decide.h).
+//   emit.cc    Emit: dev's schema with the merged rows and sequences.
+//   report.cc  the report as JSON and as a summary.
+// Views into the dumps (string_view) are valid while the dumps are mapped.
+#ifndef PGMERGE_MERGER_PLAN_H_
+#define PGMERGE_MERGER_PLAN_H_
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "keyspace/key_hash.h"
+#include "keyspace/key_index.h"
+#include "merger/decide.h"
+#include "merger/merge.h"
+#include "merger/report.h"
+#include "parser/catalog.h"
+#include "parser/copy_text.h"
+#include "parser/dump_reader.h"
+
+namespace pgmerge::merger::internal {
+
+using keyspace::HashField;
+using keyspace::HashKey;
+using keyspace::KeyParts;
+using keyspace::kHashSeed;
+using keyspace::kNoValue;
+using keyspace::ParseInt64;
+using keyspace::RemapTable;
+using keyspace::RowMultiset;
+using keyspace::SideIndex;
+using parser::Catalog;
+using parser::DumpEvent;
+using parser::DumpReader;
+using parser::EventKind;
+using parser::Table;
+using parser::TableName;
+
+// The dumps: production's, development's, and with --base the fork's.
+enum class Side { kProd, kDev, kBase };
+
+// Where a table's data lies in a dump: a COPY block or a run of INSERTs.
+struct Span {
+  size_t begin = 0;
+  size_t end = 0;
+  int64_t line = 1;
+  bool standard_strings = true;
+};
+
+struct TrackedFk {
+  int column;  // Index into the plan's dev_cols.
+  int parent;  // Index of the parent's plan, whose remap applies.
+};
+
+struct NaturalUnique {
+  std::string name;
+  std::vector<int> columns;  // Indices into dev_cols.
+  // A partial unique index: the rows it covers (all must hold).
+  struct Condition {
+    parser::RowCondition::Kind kind;
+    int column;  // Dev col.
+    std::string value;
+  };
+  std::vector<Condition> where;
+
+  // True when the row (fields by dev col) is subject to this key.
+  template <typename FieldFn>
+  bool Covers(FieldFn field) const {
+    for (const Condition& c : where) {
+      std::string_view v = field(c.column);
+      bool null = v == parser::kCopyNull;
+      switch (c.kind) {
+        case parser::RowCondition::kIsNull: if (!null) return false; break;
+        case parser::RowCondition::kIsNotNull: if (null) return false; break;
+        case parser::RowCondition::kIsTrue: if (v != "t") return false; break;
+        case parser::RowCondition::kEquals: if (v != c.value) return false; break;
+      }
+    }
+    return true;
+  }
+};
+
+// A rule development's schema imposes on production's values.
+struct TypeCheck {
+  enum Kind { kNotNull, kInt, kVarchar, kNumeric, kBool, kEnum, kCompare } kind;
+  int column;  // Dev col.
+  int64_t lo = 0, hi = 0;  // kInt range; kVarchar length; kNumeric digits.
+  const std::vector<std::string>* labels = nullptr;  // kEnum.
+  std::string what;  // For messages: "NOT NULL", "smallint"...
+  const parser::CheckConstraint::Comparison* compare = nullptr;  // kCompare.
+};
+
+// True when `spec` ("schema.table" or "table", meaning public) names `t`.
+inline bool Names(std::string_view spec, const TableName& t) {
+  return spec == t.Display() || spec == absl::StrCat(t.schema, ".", t.name) ||
+         (t.schema == "public" && spec == t.name);
+}
+
+struct Plan {
+  const Table* dev = nullptr;
+  const Table* prod = nullptr;
+  const Table* base = nullptr;         // With --base only.
+  std::vector<std::string> dev_cols;   // Dev's data columns (not generated).
+  std::vector<int> shared;             // dev_cols present in prod too.
+  std::vector<std::string> prod_cols;  // Prod's data columns.
+  std::vector<int> lost_cols;          // prod_cols dev no longer has.
+  std::vector<std::string> prod_name;  // Per dev col: prod's column, or "".
+  std::vector<std::pair<int, std::string>> fills;  // Dev col, COPY value.
+  std::vector<ColumnLoss> losses;      // Per lost_cols, counted on index.
+  std::vector<TypeCheck> checks;       // Prod values dev's schema may refuse.
+  // Foreign keys development adds: prod's values must find a parent.
+  struct NewForeignKey {
+    int column;  // Dev col.
+    int parent;  // Plan.
+    std::string name;
+    std::vector<std::pair<uint64_t, int64_t>> values;  // Parent key, line.
+  };
+  std::vector<NewForeignKey> new_fks;
+  int64_t violations = 0;
+  std::vector<std::string> violation_samples;
+  Mode mode = Mode::kMultiset;
+  std::vector<int> key_cols;           // Indices into dev_cols.
+  std::vector<int> shown_key_cols;     // The whole key, as reports show it.
+  std::vector<TrackedFk> fks;
+  std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
+  std::vector<NaturalUnique> uniques;
+  std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
+  std::vector<int64_t> sequence_max;   // Per sequence_cols: largest value.
+  std::unique_ptr<SideIndex> prod_index;
+  std::unique_ptr<SideIndex> dev_index;
+  std::unique_ptr<SideIndex> base_index;
+  RowMultiset prod_multiset;
+  // Per natural unique key: hash of prod's values -> prod's key.
+  std::vector<absl::flat_hash_map<uint64_t, uint64_t>> prod_unique;
+  std::vector<Span> prod_spans;
+  std::vector<Span> dev_spans;
+  std::vector<Span> base_spans;
+  TableDecisions decided;              // The decide pass's output.
+  int64_t max_key = 0;                 // Over both dumps and sequences.
+  // Per side (prod, dev, base) while the sides are indexed in parallel.
+  std::array<int64_t, 3> side_max_key{0, 0, 0};
+  std::array<std::vector<int64_t>, 3> side_sequence_max;
+  TableReport report;
+
+  // The table, index and data spans of one side.
+  const Table* table(Side s) const {
+    return s == Side::kProd ? prod : s == Side::kDev ? dev : base;
+  }
+  SideIndex& index(Side s) const {
+    return s == Side::kProd ? *prod_index : s == Side::kDev ? *dev_index : *base_index;
+  }
+  std::vector<Span>& spans(Side s) {
+    return s == Side::kProd ? prod_spans : s == Side::kDev ? dev_spans : base_spans;
+  }
+
+  // For HashKey: whether a dev col is a tracked foreign key.
+  auto IsFk() const {
+    return [this](int c) { return fk_slot[c] >= 0; };
+  }
+  // Whether natural unique key `u` constrains the row: it covers it and
+  // none of its values is NULL.
+  template <typename FieldFn>
+  bool UniqueApplies(size_t u, FieldFn field) const {
+    if (!uniques[u].Covers(field)) return false;
+    for (int c : uniques[u].columns) {
+      if (field(c) == parser::kCopyNull) return false;
+    }
+    return true;
+  }
+};
+
+// Maps a data block's fields to the plan's columns.
+struct Layout {
+  std::vector<int> dev;   // Per dev col: field index or -1.
+  std::vector<int> prod;  // Per prod col: field index or -1 (prod blocks).
+  // The block's fields are exactly these columns, in this order, so a COPY
+  // row's text can be hashed or copied whole.
+  bool shared_exact = false;
+  bool prod_exact = false;
+  bool dev_exact = false;
+};
+
+inline std::vector<std::string> DataColumns(const Table& t) {
+  std::vector<std::string> cols;
+  for (const parser::Column& c : t.columns) {
+    if (!c.generated) cols.push_back(c.name);
+  }
+  return cols;
+}
+
+inline int IndexOf(const std::vector<std::string>& v, std::string_view s) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == s) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+inline bool IsIntegerType(std::string_view t) {
+  return t == "int2" || t == "int4" || t == "int8";
+}
+
+// The dumps and options every pass reads; the catalogs are read first.
+struct MergeInputs {
+  const DumpInput& prod;
+  const DumpInput& dev;
+  const DumpInput* base;  // Null without --base.
+  const MergeOptions& options;
+  Catalog prod_catalog;
+  Catalog dev_catalog;
+  Catalog base_catalog;
+
+  const DumpInput& dump(Side s) const {
+    return s == Side::kProd ? prod : s == Side::kDev ? dev : *base;
+  }
+};
+
+// Every table of dev's schema, in dev's order, with lookups by name.
+struct Plans {
+  std::vector<Plan> tables;
+  absl::flat_hash_map<std::string, int> plan_of;  // Display name -> plan.
+  // Prod's (and base's) table name -> plan: differs with --rename-table.
+  absl::flat_hash_map<std::string, int> prod_plan_of;
+};
+
+// A row's key as the index stores it: the integer for kRemap; otherwise
+// its HashKey (keyspace/key_hash.h), the FK part only `with_fk`.
+template <typename FieldFn>
+uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
+  if (p.mode == Mode::kRemap) {
+    int64_t v = 0;
+    ParseInt64(field(p.key_cols[0]), &v);
+    return static_cast<uint64_t>(v);
+  }
+  return HashKey(p.key_cols, p.IsFk(), field,
+                 with_fk ? KeyParts::kAll : KeyParts::kPlain);
+}
+
+// A dev row's FK value in slot `slot` of `p`, as the output holds it.
+inline int64_t Rewrite(const Plans& plans, const Plan& p, int slot, int64_t v) {
+  return plans.tables[p.fks[slot].parent].decided.Rewrite(v);
+}
+
+// plan.cc: one plan per table of dev's schema. Misfits of the schemas are
+// added to `problems` (and fail the call); tables dev dropped go to `report`.
+absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
+                        std::vector<std::string>& problems, Report& report);
+// Maps a data block's fields to the plan's columns.
+Layout MakeLayout(const Plan& p, const parser::DataTarget& target, Side side);
+
+// index.cc: reads one dump's rows into the plans' per-side state. The
+// prod and dev sides may run at once, on their own threads.
+absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans);
+// Folds what the sides' index passes found per side into the plans.
+void JoinSides(Plans& plans);
+// Production rows development's schema would refuse: FailedPrecondition,
+// every refusal in `report`.
+absl::Status RefuseMisfits(const MergeInputs& m, Plans& plans, Report& report);
+
+// emit.cc: writes the merged SQL; fills each table's report and manifest.
+absl::Status Emit(const MergeInputs& m,
+                  const std::vector<const parser::DumpObject*>& prod_only_objects,
+                  Plans& plans, OutputBuffer* out, Report& report);
+
+}  // namespace pgmerge::merger::internal
+
+#endif  // PGMERGE_MERGER_PLAN_H_
