@@ -122,115 +122,349 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
   return absl::OkStatus();
 }
 
-absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& hasher,
-                       absl::flat_hash_map<std::string, int64_t>& sequence_max,
-                       OutputBuffer* out, Report& report) {
-  Plan& p = plans.tables[t];
-  TableReport& r = p.report;
-  const std::string name_sql = QualifiedSql(p.dev->name);
-  std::vector<int> all_dev(p.dev_cols.size());
-  for (size_t i = 0; i < all_dev.size(); ++i) all_dev[i] = static_cast<int>(i);
-  const std::vector<int>& manifest_cols = p.prod ? p.shared : all_dev;
-  std::vector<int> all_prod(p.prod_cols.size());
-  for (size_t i = 0; i < all_prod.size(); ++i) all_prod[i] = static_cast<int>(i);
-  for (int c : manifest_cols) r.output.columns.push_back(p.dev_cols[c]);
-  r.prod.columns = p.prod_cols;
-  absl::flat_hash_map<uint64_t, std::vector<uint64_t>> prod_conflict_rows;
-  for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
-    if (p.sequence_max[j] == std::numeric_limits<int64_t>::min()) continue;
-    const std::string& seq =
-        p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.sequence_cols[j]])].sequence;
-    auto [it, inserted] = sequence_max.try_emplace(seq, p.sequence_max[j]);
-    if (!inserted) it->second = std::max(it->second, p.sequence_max[j]);
+// Prod's copies of rows a dev row contends with (conflict_keys): per key,
+// HashField of each shared column, to name the columns that differ.
+using ConflictRows = absl::flat_hash_map<uint64_t, std::vector<uint64_t>>;
+
+// Writes one table: production's rows, then development's new ones; fills
+// the table's report and manifest as it goes.
+class TableWriter {
+ public:
+  TableWriter(const MergeInputs& m, const Plans& plans, Plan& p, RowHasher& hasher,
+              OutputBuffer* out)
+      : m_(m), plans_(plans), p_(p), r_(p.report), hasher_(hasher), out_(out),
+        name_sql_(QualifiedSql(p.dev->name)),
+        fk_values_(p.fks.size()), values_(p.dev_cols.size()),
+        num_bufs_(p.dev_cols.size()) {
+    all_dev_.resize(p.dev_cols.size());
+    for (size_t i = 0; i < all_dev_.size(); ++i) all_dev_[i] = static_cast<int>(i);
+    all_prod_.resize(p.prod_cols.size());
+    for (size_t i = 0; i < all_prod_.size(); ++i) all_prod_[i] = static_cast<int>(i);
   }
 
-  // Production's rows, every one, with its own key, in dev's shape.
-  if (p.prod != nullptr && !p.prod_spans.empty()) {
-    std::vector<int> prod_out_cols = p.shared;
-    for (const auto& [col, value] : p.fills) prod_out_cols.push_back(col);
-    CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
-                                      ColumnListSql(p.dev_cols, prod_out_cols),
-                                      ") FROM stdin;\n"));
-    PGM_RETURN_IF_ERROR(ForEachRow(m, p, Side::kProd, [&](DumpReader& reader,
-                                                       const DumpEvent& ev,
-                                                       const Layout& layout) {
-      const bool raw = !ev.text.empty();
-      // Rows copied whole are never split.
-      const bool need_fields = !raw || !layout.shared_exact ||
-                               !layout.prod_exact || !p.decided.conflict_keys.empty();
-      static const std::vector<std::string_view> kNone;
-      const std::vector<std::string_view>& f =
-          need_fields ? reader.Fields(ev) : kNone;
-      auto field = [&](int c) -> std::string_view {
-        int k = layout.dev[c];
+  absl::Status Run();
+
+ private:
+  // Every production row, with its own key, in dev's shape.
+  absl::Status EmitProdRows();
+  // Development's rows: the new ones, with keys and references rewritten.
+  absl::Status EmitDevRows();
+  // Reads the row's tracked FK values; true when one points at a parent
+  // row that is not in the output.
+  template <typename FieldFn>
+  bool LoadFks(FieldFn field);
+  // A keyless row's decision (decided while written), counted.
+  template <typename FieldFn>
+  uint8_t DecideKeyless(FieldFn field, bool orphan, uint8_t* unified_via);
+  // Reports dev row `i` decided `d`; true when it is written.
+  template <typename FieldFn>
+  bool ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via, FieldFn field);
+  // The conflict between dev row `i` and prod's version of it.
+  template <typename FieldFn>
+  Conflict ConflictOf(uint32_t i, uint8_t d, FieldFn field) const;
+  // Writes a dev row with its key and references rewritten.
+  template <typename FieldFn>
+  void WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field);
+  template <typename FieldFn>
+  std::string KeyText(FieldFn field) const;
+  // Every dev row is accounted for exactly once.
+  absl::Status CheckAccounted() const;
+
+  const MergeInputs& m_;
+  const Plans& plans_;
+  Plan& p_;
+  TableReport& r_;
+  RowHasher& hasher_;
+  OutputBuffer* out_;
+  const std::string name_sql_;
+  std::vector<int> all_dev_, all_prod_;
+  ConflictRows prod_conflict_rows_;
+  std::vector<std::pair<int64_t, int64_t>> remaps_;
+  std::vector<int64_t> fk_values_;
+  std::vector<std::string_view> values_;
+  std::vector<std::array<char, 24>> num_bufs_;
+  int64_t in_both_ = 0;  // Dev rows whose key prod also has.
+};
+
+absl::Status TableWriter::Run() {
+  const std::vector<int>& manifest_cols = p_.prod ? p_.shared : all_dev_;
+  for (int c : manifest_cols) r_.output.columns.push_back(p_.dev_cols[c]);
+  r_.prod.columns = p_.prod_cols;
+  if (p_.prod != nullptr && !p_.prod_spans.empty()) {
+    PGM_RETURN_IF_ERROR(EmitProdRows());
+  }
+  r_.lost_columns = p_.losses;
+  PGM_RETURN_IF_ERROR(EmitDevRows());
+  r_.prod_only = r_.prod_rows - in_both_;
+  r_.remaps = ToRanges(std::move(remaps_));
+  r_.output_rows = r_.output.rows;
+  return CheckAccounted();
+}
+
+absl::Status TableWriter::EmitProdRows() {
+  const Plan& p = p_;
+  std::vector<int> prod_out_cols = p.shared;
+  for (const auto& [col, value] : p.fills) prod_out_cols.push_back(col);
+  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_, " (",
+                                     ColumnListSql(p.dev_cols, prod_out_cols),
+                                     ") FROM stdin;\n"));
+  PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
+                                                          const DumpEvent& ev,
+                                                          const Layout& layout) {
+    const bool raw = !ev.text.empty();
+    // Rows copied whole are never split.
+    const bool need_fields = !raw || !layout.shared_exact ||
+                             !layout.prod_exact || !p.decided.conflict_keys.empty();
+    static const std::vector<std::string_view> kNone;
+    const std::vector<std::string_view>& f =
+        need_fields ? reader.Fields(ev) : kNone;
+    auto field = [&](int c) -> std::string_view {
+      int k = layout.dev[c];
+      return k >= 0 ? f[k] : parser::kCopyNull;
+    };
+    uint64_t prod_hash;
+    if (layout.prod_exact && raw) {
+      prod_hash = RowHash(ev.text);
+    } else {
+      auto prod_field = [&](int c) -> std::string_view {
+        int k = layout.prod[c];
         return k >= 0 ? f[k] : parser::kCopyNull;
       };
-      uint64_t prod_hash;
-      if (layout.prod_exact && raw) {
-        prod_hash = RowHash(ev.text);
-      } else {
-        auto prod_field = [&](int c) -> std::string_view {
-          int k = layout.prod[c];
-          return k >= 0 ? f[k] : parser::kCopyNull;
-        };
-        prod_hash = hasher.Hash(all_prod, prod_field);
+      prod_hash = hasher_.Hash(all_prod_, prod_field);
+    }
+    ++r_.prod.rows;
+    r_.prod.hash += prod_hash;
+    if (!p.decided.conflict_keys.empty()) {
+      uint64_t key = KeyOf(p, field, /*with_fk=*/true);
+      if (p.decided.conflict_keys.contains(key)) {
+        std::vector<uint64_t>& hashes = prod_conflict_rows_[key];
+        for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
+        // Dev's version of this row is written instead (--base).
+        if (p.decided.prod_replaced.contains(key)) return;
       }
-      ++r.prod.rows;
-      r.prod.hash += prod_hash;
-      if (!p.decided.conflict_keys.empty()) {
-        uint64_t key = KeyOf(p, field, /*with_fk=*/true);
-        if (p.decided.conflict_keys.contains(key)) {
-          std::vector<uint64_t>& hashes = prod_conflict_rows[key];
-          for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
-          // Dev's version of this row is written instead (--base).
-          if (p.decided.prod_replaced.contains(key)) return;
-        }
+    }
+    block.BeginRow();
+    uint64_t row_hash;
+    if (layout.shared_exact && raw) {
+      // The row as production wrote it is the row dev's shape wants.
+      out_->Append(ev.text);
+      row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
+    } else {
+      bool first = true;
+      for (int c : p.shared) {
+        if (!first) out_->Append('\t');
+        first = false;
+        out_->Append(field(c));
       }
-      block.BeginRow();
-      uint64_t row_hash;
-      if (layout.shared_exact && raw) {
-        // The row as production wrote it is the row dev's shape wants.
-        out->Append(ev.text);
-        row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
-      } else {
-        bool first = true;
-        for (int c : p.shared) {
-          if (!first) out->Append('\t');
-          first = false;
-          out->Append(field(c));
-        }
-        row_hash = hasher.Hash(p.shared, field);
-      }
-      for (const auto& [col, value] : p.fills) {
-        out->Append('\t');
-        out->Append(value);
-      }
-      out->Append('\n');
-      ++r.output.rows;
-      r.output.hash += row_hash;
-    }));
-    block.Close();
-  }
-  r.lost_columns = p.losses;
-  r.prod_only = r.prod_rows - r.base - r.conflicts -
-                static_cast<int64_t>(p.mode == Mode::kRemap ? 0 : 0);
+      row_hash = hasher_.Hash(p.shared, field);
+    }
+    for (const auto& [col, value] : p.fills) {
+      out_->Append('\t');
+      out_->Append(value);
+    }
+    out_->Append('\n');
+    ++r_.output.rows;
+    r_.output.hash += row_hash;
+  }));
+  block.Close();
+  return absl::OkStatus();
+}
 
-  // Development's rows: the new ones, with keys and references rewritten.
-  CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
-                                    ColumnListSql(p.dev_cols, all_dev),
-                                    ") FROM stdin;\n"));
-  std::vector<std::pair<int64_t, int64_t>> remaps;
-  std::vector<int64_t> fk_values(p.fks.size());
-  std::vector<std::string_view> values(p.dev_cols.size());
-  std::vector<std::array<char, 24>> num_bufs(p.dev_cols.size());
+template <typename FieldFn>
+bool TableWriter::LoadFks(FieldFn field) {
+  bool orphan = false;
+  for (size_t s = 0; s < p_.fks.size(); ++s) {
+    int64_t v;
+    fk_values_[s] = ParseInt64(field(p_.fks[s].column), &v) ? v : kNoValue;
+    if (fk_values_[s] != kNoValue &&
+        plans_.tables[p_.fks[s].parent].decided.gone.contains(fk_values_[s])) {
+      orphan = true;
+    }
+  }
+  return orphan;
+}
+
+template <typename FieldFn>
+std::string TableWriter::KeyText(FieldFn field) const {
+  std::vector<std::string> parts;
+  for (int c : p_.shown_key_cols) parts.emplace_back(field(c));
+  if (parts.empty()) {
+    for (int c : p_.shared) parts.emplace_back(field(c));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+template <typename FieldFn>
+uint8_t TableWriter::DecideKeyless(FieldFn field, bool orphan, uint8_t* unified_via) {
+  const Plan& p = p_;
+  // Compared after following remapped parents, as prod's rows point at
+  // prod's own.
+  char num[24];
+  auto rewritten = [&](int c) -> std::string_view {
+    int slot = p.fk_slot[c];
+    if (slot < 0 || fk_values_[slot] == kNoValue) return field(c);
+    auto [end, ec] = std::to_chars(num, num + sizeof num,
+                                   Rewrite(plans_, p, slot, fk_values_[slot]));
+    return std::string_view(num, end - num);
+  };
+  auto unique_match = [&]() {
+    for (size_t u = 0; u < p.uniques.size(); ++u) {
+      if (p.UniqueApplies(u, field) &&
+          p.prod_unique[u].contains(HashKey(p.uniques[u].columns, p.IsFk(),
+                                            rewritten, KeyParts::kAll))) {
+        *unified_via = static_cast<uint8_t>(u);
+        return true;
+      }
+    }
+    return false;
+  };
+  const uint8_t d = DecideKeylessRow(p_.prod_multiset,
+                                     orphan ? 0 : hasher_.Hash(p.shared, rewritten),
+                                     orphan, unique_match);
+  switch (d) {
+    case kBase: ++r_.base; break;
+    case kDevOnly: ++r_.dev_only; break;
+    case kUnified: ++r_.unified; break;
+    default: ++r_.dropped; break;
+  }
+  return d;
+}
+
+template <typename FieldFn>
+Conflict TableWriter::ConflictOf(uint32_t i, uint8_t d, FieldFn field) const {
+  const Plan& p = p_;
+  Conflict conflict;
+  conflict.key = KeyText(field);
+  conflict.kept = d == kTakeDev || m_.options.prefer_dev ? "dev" : "prod";
+  conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
+  auto row = p.decided.conflict_of_row.find(i);
+  auto it = prod_conflict_rows_.find(row == p.decided.conflict_of_row.end() ? 0 : row->second);
+  size_t j = 0;
+  for (int c : p.shared) {
+    const int slot = p.fk_slot[c];
+    if (it == prod_conflict_rows_.end() || it->second[j] != HashField(field(c), 0) ||
+        (slot >= 0 && Rewrite(plans_, p, slot, fk_values_[slot]) != fk_values_[slot])) {
+      conflict.columns.push_back(p.dev_cols[c]);
+    }
+    ++j;
+  }
+  return conflict;
+}
+
+template <typename FieldFn>
+bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
+                               FieldFn field) {
+  const Plan& p = p_;
+  switch (d) {
+    case kBase:
+      ++in_both_;
+      return false;
+    case kProdEdit:
+      ++in_both_;
+      r_.prod_edit_keys.push_back(KeyText(field));
+      return false;
+    case kTakeDev:
+    case kConflict: {
+      ++in_both_;
+      Conflict conflict = ConflictOf(i, d, field);
+      const bool write_dev = conflict.kept == "dev";
+      if (d == kConflict) {
+        r_.conflict_list.push_back(std::move(conflict));
+      } else {
+        r_.dev_edit_keys.push_back(std::move(conflict.key));
+      }
+      return write_dev;
+    }
+    case kDeleted:
+      r_.deleted_keys.push_back(KeyText(field));
+      return false;
+    case kUnified: {
+      Unification u;
+      u.dev_key = KeyText(field);
+      u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.decided.unify_target[i])
+                                          : u.dev_key;
+      u.unique_key =
+          p.uniques[p.mode == Mode::kMultiset ? unified_via : p.decided.unify_via[i]].name;
+      r_.unifications.push_back(std::move(u));
+      if (p.mode == Mode::kRemap &&
+          p.decided.unify_target[i] == static_cast<int64_t>(KeyOf(p, field, false))) {
+        ++in_both_;
+      }
+      return false;
+    }
+    case kDropUnique:
+      r_.dropped_list.push_back(
+          {KeyText(field), "its natural unique keys match different production rows"});
+      return false;
+    case kDropOrphan:
+      r_.dropped_list.push_back({KeyText(field), "references a row that production deleted"});
+      return false;
+    case kCollision:
+      ++in_both_;
+      return true;
+    default:  // kDevOnly.
+      return true;
+  }
+}
+
+template <typename FieldFn>
+void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field) {
+  const Plan& p = p_;
+  const std::vector<int>& manifest_cols = p.prod ? p.shared : all_dev_;
+  bool any_rewritten = false;
+  for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+    std::string_view v = field(c);
+    int slot = p.fk_slot[c];
+    int64_t nv = 0;
+    bool rewritten = false;
+    if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
+      int64_t k;
+      ParseInt64(v, &k);
+      nv = p.decided.remap.Apply(k);
+      rewritten = nv != k;
+      if (rewritten) remaps_.emplace_back(k, nv);
+    } else if (slot >= 0 && fk_values_[slot] != kNoValue) {
+      nv = Rewrite(plans_, p, slot, fk_values_[slot]);
+      rewritten = nv != fk_values_[slot];
+    }
+    if (rewritten) {
+      char* buf = num_bufs_[c].data();
+      auto [end, ec] = std::to_chars(buf, buf + num_bufs_[c].size(), nv);
+      v = std::string_view(buf, end - buf);
+      any_rewritten = true;
+    }
+    values_[c] = v;
+  }
+  auto value = [&](int c) { return values_[c]; };
+  uint64_t row_hash;
+  if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
+    out_->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
+    row_hash = manifest_cols.size() == p.dev_cols.size()
+                   ? RowHash(ev.text)
+                   : hasher_.Hash(manifest_cols, value);
+  } else {
+    for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+      if (c > 0) out_->Append('\t');
+      out_->Append(values_[c]);
+    }
+    row_hash = hasher_.Hash(manifest_cols, value);
+  }
+  out_->Append('\n');
+  ++r_.output.rows;
+  r_.output.hash += row_hash;
+}
+
+absl::Status TableWriter::EmitDevRows() {
+  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_, " (",
+                                     ColumnListSql(p_.dev_cols, all_dev_),
+                                     ") FROM stdin;\n"));
   uint32_t ordinal = 0;
-  int64_t in_both = 0;  // Dev rows whose key prod also has.
-  PGM_RETURN_IF_ERROR(ForEachRow(m, p, Side::kDev, [&](DumpReader& reader,
-                                                    const DumpEvent& ev,
-                                                    const Layout& layout) {
+  PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kDev, [&](DumpReader& reader,
+                                                         const DumpEvent& ev,
+                                                         const Layout& layout) {
     const uint32_t i = ordinal++;
-    if (p.mode != Mode::kMultiset && p.decided.decision[i] == kBase) {
-      ++in_both;  // Most rows: prod's copy is written; nothing to split.
+    if (p_.mode != Mode::kMultiset && p_.decided.decision[i] == kBase) {
+      ++in_both_;  // Most rows: prod's copy is written; nothing to split.
       return;
     }
     const std::vector<std::string_view>& f = reader.Fields(ev);
@@ -238,174 +472,21 @@ absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& has
       int k = layout.dev[c];
       return k >= 0 ? f[k] : parser::kCopyNull;
     };
-    bool orphan = false;
-    for (size_t s = 0; s < p.fks.size(); ++s) {
-      int64_t v;
-      fk_values[s] = ParseInt64(field(p.fks[s].column), &v) ? v : kNoValue;
-      if (fk_values[s] != kNoValue &&
-          plans.tables[p.fks[s].parent].decided.gone.contains(fk_values[s])) {
-        orphan = true;
-      }
-    }
-    auto key_text = [&]() {
-      std::vector<std::string> parts;
-      for (int c : p.shown_key_cols) parts.emplace_back(field(c));
-      if (parts.empty()) {
-        for (int c : p.shared) parts.emplace_back(field(c));
-      }
-      return absl::StrJoin(parts, ",");
-    };
-    uint8_t d;
+    const bool orphan = LoadFks(field);
     uint8_t unified_via = 0;
-    if (p.mode == Mode::kMultiset) {
-      // Compared after following remapped parents, as prod's rows point
-      // at prod's own.
-      char num[24];
-      auto rewritten = [&](int c) -> std::string_view {
-        int slot = p.fk_slot[c];
-        if (slot < 0 || fk_values[slot] == kNoValue) return field(c);
-        auto [end, ec] = std::to_chars(num, num + sizeof num,
-                                       Rewrite(plans, p, slot, fk_values[slot]));
-        return std::string_view(num, end - num);
-      };
-      auto unique_match = [&]() {
-        for (size_t u = 0; u < p.uniques.size(); ++u) {
-          if (p.UniqueApplies(u, field) &&
-              p.prod_unique[u].contains(HashKey(p.uniques[u].columns, p.IsFk(),
-                                                rewritten, KeyParts::kAll))) {
-            unified_via = static_cast<uint8_t>(u);
-            return true;
-          }
-        }
-        return false;
-      };
-      d = DecideKeylessRow(p.prod_multiset,
-                           orphan ? 0 : hasher.Hash(p.shared, rewritten), orphan,
-                           unique_match);
-      switch (d) {
-        case kBase: ++r.base; break;
-        case kDevOnly: ++r.dev_only; break;
-        case kUnified: ++r.unified; break;
-        default: ++r.dropped; break;
-      }
-    } else {
-      d = p.decided.decision[i];
-    }
-    switch (d) {
-      case kBase:
-        ++in_both;
-        return;
-      case kProdEdit:
-        ++in_both;
-        r.prod_edit_keys.push_back(key_text());
-        return;
-      case kTakeDev:
-      case kConflict: {
-        ++in_both;
-        Conflict conflict;
-        conflict.key = key_text();
-        conflict.kept = d == kTakeDev || m.options.prefer_dev ? "dev" : "prod";
-        conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
-        auto it = prod_conflict_rows.find(p.decided.conflict_of_row[i]);
-        size_t j = 0;
-        for (int c : p.shared) {
-          if (it == prod_conflict_rows.end() ||
-              it->second[j] != HashField(field(c), 0) ||
-              (p.fk_slot[c] >= 0 &&
-               Rewrite(plans, p, p.fk_slot[c], fk_values[p.fk_slot[c]]) !=
-                   fk_values[p.fk_slot[c]])) {
-            conflict.columns.push_back(p.dev_cols[c]);
-          }
-          ++j;
-        }
-        const bool write_dev = conflict.kept == "dev";
-        if (d == kConflict) {
-          r.conflict_list.push_back(std::move(conflict));
-        } else {
-          r.dev_edit_keys.push_back(std::move(conflict.key));
-        }
-        if (!write_dev) return;
-        break;
-      }
-      case kDeleted:
-        r.deleted_keys.push_back(key_text());
-        return;
-      case kUnified: {
-        Unification u;
-        u.dev_key = key_text();
-        u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.decided.unify_target[i])
-                                            : u.dev_key;
-        u.unique_key = p.uniques[p.mode == Mode::kMultiset ? unified_via
-                                                            : p.decided.unify_via[i]]
-                           .name;
-        r.unifications.push_back(std::move(u));
-        if (p.mode == Mode::kRemap && p.decided.unify_target[i] == static_cast<int64_t>(
-                                          KeyOf(p, field, false))) {
-          ++in_both;
-        }
-        return;
-      }
-      case kDropUnique:
-        r.dropped_list.push_back(
-            {key_text(), "its natural unique keys match different production rows"});
-        return;
-      case kDropOrphan:
-        r.dropped_list.push_back(
-            {key_text(), "references a row that production deleted"});
-        return;
-      default:
-        break;
-    }
-    if (d == kCollision) ++in_both;
-    // Emit: kDevOnly, kCollision, or a dev version that replaces prod's.
-    bool any_rewritten = false;
-    for (size_t c = 0; c < p.dev_cols.size(); ++c) {
-      std::string_view v = field(c);
-      int slot = p.fk_slot[c];
-      int64_t nv = 0;
-      bool rewritten = false;
-      if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
-        int64_t k;
-        ParseInt64(v, &k);
-        nv = p.decided.remap.Apply(k);
-        rewritten = nv != k;
-        if (rewritten) remaps.emplace_back(k, nv);
-      } else if (slot >= 0 && fk_values[slot] != kNoValue) {
-        nv = Rewrite(plans, p, slot, fk_values[slot]);
-        rewritten = nv != fk_values[slot];
-      }
-      if (rewritten) {
-        char* buf = num_bufs[c].data();
-        auto [end, ec] = std::to_chars(buf, buf + num_bufs[c].size(), nv);
-        v = std::string_view(buf, end - buf);
-        any_rewritten = true;
-      }
-      values[c] = v;
-    }
-    auto value = [&](int c) { return values[c]; };
+    const uint8_t d = p_.mode == Mode::kMultiset ? DecideKeyless(field, orphan, &unified_via)
+                                                 : p_.decided.decision[i];
+    // Written: kDevOnly, kCollision, or a dev version that replaces prod's.
+    if (!ReportDevRow(i, d, unified_via, field)) return;
     block.BeginRow();
-    uint64_t row_hash;
-    if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
-      out->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
-      row_hash = manifest_cols.size() == p.dev_cols.size()
-                     ? RowHash(ev.text)
-                     : hasher.Hash(manifest_cols, value);
-    } else {
-      for (size_t c = 0; c < p.dev_cols.size(); ++c) {
-        if (c > 0) out->Append('\t');
-        out->Append(values[c]);
-      }
-      row_hash = hasher.Hash(manifest_cols, value);
-    }
-    out->Append('\n');
-    ++r.output.rows;
-    r.output.hash += row_hash;
+    WriteDevRow(ev, layout, field);
   }));
   block.Close();
-  r.prod_only = r.prod_rows - in_both;
-  r.remaps = ToRanges(std::move(remaps));
-  r.output_rows = r.output.rows;
-  // Every dev row is accounted for exactly once.
+  return absl::OkStatus();
+}
+
+absl::Status TableWriter::CheckAccounted() const {
+  const TableReport& r = r_;
   int64_t accounted = r.base + r.dev_only + r.remapped + r.unified +
                       r.conflicts + r.deleted_in_prod + r.dropped +
                       r.taken_from_dev;
@@ -414,7 +495,27 @@ absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& has
         r.table, ": ", r.dev_rows, " development rows read but ", accounted,
         " accounted for"));
   }
-  report.tables.push_back(r);
+  return absl::OkStatus();
+}
+
+// Notes the largest value of each sequence this table's rows hold.
+void NoteSequenceMax(const Plan& p, absl::flat_hash_map<std::string, int64_t>& sequence_max) {
+  for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+    if (p.sequence_max[j] == std::numeric_limits<int64_t>::min()) continue;
+    const std::string& seq =
+        p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.sequence_cols[j]])].sequence;
+    auto [it, inserted] = sequence_max.try_emplace(seq, p.sequence_max[j]);
+    if (!inserted) it->second = std::max(it->second, p.sequence_max[j]);
+  }
+}
+
+absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& hasher,
+                       absl::flat_hash_map<std::string, int64_t>& sequence_max,
+                       OutputBuffer* out, Report& report) {
+  Plan& p = plans.tables[t];
+  NoteSequenceMax(p, sequence_max);
+  PGM_RETURN_IF_ERROR(TableWriter(m, plans, p, hasher, out).Run());
+  report.tables.push_back(p.report);
   return absl::OkStatus();
 }
 
