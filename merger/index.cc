@@ -91,6 +91,62 @@ void CheckValues(const MergeInputs& m, Plan& p, const std::vector<std::string_vi
   }
 }
 
+// What production's row brings that development's schema must check: its
+// values against dev's types, its references against parents dev's new
+// foreign keys need, and the values of columns dev dropped.
+template <typename FieldFn>
+void NoteProdRow(const MergeInputs& m, const Plans& plans, Plan& p,
+                 const std::vector<std::string_view>& f, const Layout& layout,
+                 FieldFn field, int64_t line) {
+  if (!p.checks.empty()) CheckValues(m, p, f, layout, line);
+  for (Plan::NewForeignKey& nfk : p.new_fks) {
+    std::string_view v = field(nfk.column);
+    if (v == parser::kCopyNull) continue;
+    const Plan& parent = plans.tables[nfk.parent];
+    uint64_t k;
+    if (parent.mode == Mode::kRemap) {
+      int64_t n;
+      if (!ParseInt64(v, &n)) n = std::numeric_limits<int64_t>::min();
+      k = static_cast<uint64_t>(n);
+    } else {
+      k = HashField(v, kHashSeed);  // HashKey of a one-column key.
+    }
+    nfk.values.emplace_back(k, line);
+  }
+  for (size_t k = 0; k < p.lost_cols.size(); ++k) {
+    int fi = layout.prod[p.lost_cols[k]];
+    std::string_view v = fi >= 0 ? f[fi] : parser::kCopyNull;
+    const parser::Column& col = p.prod->columns[p.prod->ColumnIndex(p.losses[k].column)];
+    ++p.losses[k].values;
+    std::string_view def = col.default_constant ? std::string_view(*col.default_constant)
+                                                : parser::kCopyNull;
+    if (v != def) ++p.losses[k].non_default;
+  }
+}
+
+// Records a prod row's natural unique keys (-> its key; keyless tables
+// have none). Two prod rows sharing values a unique key of dev's forbids
+// are a violation.
+template <typename FieldFn>
+void AddProdUniques(const MergeInputs& m, Plan& p, FieldFn field,
+                    std::optional<uint64_t> key, int64_t line) {
+  for (size_t u = 0; u < p.uniques.size(); ++u) {
+    if (!p.UniqueApplies(u, field)) continue;
+    const uint64_t h = HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kAll);
+    auto [it, inserted] = p.prod_unique[u].try_emplace(h, key.value_or(0));
+    if (inserted || (key && it->second == *key)) continue;
+    ++p.violations;
+    if (p.violation_samples.size() < 5) {
+      p.violation_samples.push_back(absl::StrCat(
+          m.prod.name, ":", line, ": ", p.report.table,
+          " has two rows with the same values for development's unique key ",
+          p.uniques[u].name));
+    }
+  }
+}
+
+// Indexes one row of `side`: its fingerprint, key, FK values and unique
+// hashes; prod's rows are also checked against dev's schema.
 absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side side,
                       RowHasher& hasher, const DumpEvent& ev, const Layout& layout) {
   const std::vector<std::string_view>& f = *ev.fields;
@@ -103,46 +159,16 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
   };
   if (ev.target->columns.empty()) {
     // An INSERT without a column list: one value per data column.
-    const Table* t = p.table(side);
-    size_t width = DataColumns(*t).size();
+    size_t width = DataColumns(*p.table(side)).size();
     if (f.size() != width) {
       return InputError(file, ev.line,
-                        absl::StrCat("row for ", p.report.table, " has ",
-                                     f.size(), " values, the table has ", width,
-                                     " columns"));
+                        absl::StrCat("row for ", p.report.table, " has ", f.size(),
+                                     " values, the table has ", width, " columns"));
     }
   }
-  const uint64_t fp = layout.shared_exact && !ev.text.empty()
-                          ? RowHash(ev.text)
-                          : hasher.Hash(p.shared, field);
-  if (side == Side::kProd) {
-    if (!p.checks.empty()) CheckValues(m, p, f, layout, ev.line);
-    for (Plan::NewForeignKey& nfk : p.new_fks) {
-      std::string_view v = field(nfk.column);
-      if (v == parser::kCopyNull) continue;
-      const Plan& parent = plans.tables[nfk.parent];
-      uint64_t k;
-      if (parent.mode == Mode::kRemap) {
-        int64_t n;
-        if (!ParseInt64(v, &n)) n = std::numeric_limits<int64_t>::min();
-        k = static_cast<uint64_t>(n);
-      } else {
-        k = HashField(v, kHashSeed);  // HashKey of a one-column key.
-      }
-      nfk.values.emplace_back(k, ev.line);
-    }
-    for (size_t k = 0; k < p.lost_cols.size(); ++k) {
-      int fi = layout.prod[p.lost_cols[k]];
-      std::string_view v = fi >= 0 ? f[fi] : parser::kCopyNull;
-      const parser::Column& col =
-          p.prod->columns[p.prod->ColumnIndex(p.losses[k].column)];
-      ++p.losses[k].values;
-      std::string_view def = col.default_constant
-                                 ? std::string_view(*col.default_constant)
-                                 : parser::kCopyNull;
-      if (v != def) ++p.losses[k].non_default;
-    }
-  }
+  const uint64_t fp = layout.shared_exact && !ev.text.empty() ? RowHash(ev.text)
+                                                              : hasher.Hash(p.shared, field);
+  if (side == Side::kProd) NoteProdRow(m, plans, p, f, layout, field, ev.line);
   if (side != Side::kBase) {
     // Sequences end past every value either dump holds (an upper bound for
     // dev rows that end up not written is harmless).
@@ -154,32 +180,14 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
       }
     }
   }
-  // Integer values of tracked foreign keys (NULL: kNoValue).
-  auto fk_value = [&](int slot) -> int64_t {
-    int64_t v;
-    return ParseInt64(field(p.fks[slot].column), &v) ? v : kNoValue;
-  };
   if (side == Side::kProd) ++p.report.prod_rows;
   if (side == Side::kDev) ++p.report.dev_rows;
   if (p.mode == Mode::kMultiset) {
     if (side != Side::kProd) return absl::OkStatus();
     p.prod_multiset.Add(fp);
     // Natural unique keys still hold: dev rows are checked against these
-    // while they are written (EmitTable).
-    for (size_t u = 0; u < p.uniques.size(); ++u) {
-      if (!p.UniqueApplies(u, field)) continue;
-      const uint64_t h =
-          HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kAll);
-      if (!p.prod_unique[u].try_emplace(h, 0).second) {
-        ++p.violations;
-        if (p.violation_samples.size() < 5) {
-          p.violation_samples.push_back(absl::StrCat(
-              m.prod.name, ":", ev.line, ": ", p.report.table,
-              " has two rows with the same values for development's unique key ",
-              p.uniques[u].name));
-        }
-      }
-    }
+    // while they are written (emit.cc).
+    AddProdUniques(m, p, field, std::nullopt, ev.line);
     return absl::OkStatus();
   }
   uint64_t key;
@@ -199,9 +207,9 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
     key = KeyOf(p, field, prod_side);
   }
   SideIndex& index = p.index(side);
-  bool keyed = prod_side || p.mode == Mode::kRemap ||
-               std::none_of(p.key_cols.begin(), p.key_cols.end(),
-                            [&](int c) { return p.fk_slot[c] >= 0; });
+  // A dev key with FK parts is not final until its parents are decided.
+  const bool keyed = prod_side || p.mode == Mode::kRemap ||
+                     std::none_of(p.key_cols.begin(), p.key_cols.end(), p.IsFk());
   if (keyed) {
     index.AddRow(key, fp);
   } else {
@@ -209,35 +217,21 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
   }
   if (side == Side::kBase) return absl::OkStatus();
   if (prod_side) {
-    for (size_t u = 0; u < p.uniques.size(); ++u) {
-      if (!p.UniqueApplies(u, field)) continue;
-      const uint64_t h =
-          HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kAll);
-      auto [it, inserted] = p.prod_unique[u].try_emplace(h, key);
-      if (!inserted && it->second != key) {
-        // Two prod rows share a value a unique key of dev's forbids.
-        ++p.violations;
-        if (p.violation_samples.size() < 5) {
-          p.violation_samples.push_back(absl::StrCat(
-              m.prod.name, ":", ev.line, ": ", p.report.table,
-              " has two rows with the same values for development's unique key ",
-              p.uniques[u].name));
-        }
-      }
-    }
+    AddProdUniques(m, p, field, key, ev.line);
     return absl::OkStatus();
   }
-  for (size_t s = 0; s < p.fks.size(); ++s) index.AddFk(fk_value(s));
+  for (size_t s = 0; s < p.fks.size(); ++s) {
+    int64_t v;  // Integer values of tracked foreign keys (NULL: kNoValue).
+    index.AddFk(ParseInt64(field(p.fks[s].column), &v) ? v : kNoValue);
+  }
   for (size_t u = 0; u < p.uniques.size(); ++u) {
-    // The plain part now; the FK part at decision time (UniqueHash).
+    // The plain part now; the FK part once parents are decided (decide.cc).
     index.AddUnique(p.UniqueApplies(u, field)
-                        ? HashKey(p.uniques[u].columns, p.IsFk(), field,
-                                  KeyParts::kPlain)
+                        ? HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kPlain)
                         : 0);
   }
   return absl::OkStatus();
 }
-
 }  // namespace
 
 absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
@@ -251,7 +245,6 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
   Layout layout;
   Span* span = nullptr;
   for (;;) {
-    size_t before = reader.position();
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
     if (!more) break;
@@ -275,7 +268,6 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
         // A span starts at the statement: the COPY header or the INSERT.
         spans.push_back({ev.offset, ev.offset, ev.line, scs});
         span = &spans.back();
-        (void)before;
       }
     }
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).

@@ -194,103 +194,78 @@ void FitColumns(const MergeInputs& m, Plan& p, std::vector<std::string>& problem
   }
 }
 
-}  // namespace
-
-absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
-                        std::vector<std::string>& problems, Report& report) {
-  for (const Table& t : m.dev_catalog.tables()) {
-    Plan p;
-    p.dev = &t;
-    p.prod = m.prod_catalog.FindTable(t.name);
-    if (m.base != nullptr) p.base = m.base_catalog.FindTable(t.name);
-    p.dev_cols = DataColumns(t);
-    p.report.table = t.name.Display();
-    p.report.key_kind = std::string(parser::KeyKindName(t.key_kind()));
-    if (p.prod == nullptr) {
-      for (const MergeOptions::TableRename& r : m.options.table_renames) {
-        if (!Names(r.to, t.name)) continue;
-        std::string_view from = r.from;
-        TableName old;
-        if (!parser::ConsumeTableName(&from, &old) || !from.empty() ||
-            (p.prod = m.prod_catalog.FindTable(old)) == nullptr) {
-          problems.push_back(absl::StrCat("--rename-table ", r.from, "=", r.to,
-                                           ": production has no table ", r.from));
-        } else {
-          p.report.schema_changes.push_back(
-              {"renamed_table", "", absl::StrCat(old.Display(), " -> ",
-                                                 t.name.Display())});
-        }
-      }
-    }
-    if (p.prod != nullptr) {
-      FitColumns(m, p, problems);
+// A dev table production lacks: production's table --rename-table names.
+void MatchRenamedTable(const MergeInputs& m, const Table& t, Plan& p,
+                       std::vector<std::string>& problems) {
+  for (const MergeOptions::TableRename& r : m.options.table_renames) {
+    if (!Names(r.to, t.name)) continue;
+    std::string_view from = r.from;
+    TableName old;
+    if (!parser::ConsumeTableName(&from, &old) || !from.empty() ||
+        (p.prod = m.prod_catalog.FindTable(old)) == nullptr) {
+      problems.push_back(absl::StrCat("--rename-table ", r.from, "=", r.to,
+                                       ": production has no table ", r.from));
     } else {
-      p.report.only_in_dev = true;
+      p.report.schema_changes.push_back(
+          {"renamed_table", "", absl::StrCat(old.Display(), " -> ",
+                                             t.name.Display())});
     }
-    const parser::UniqueKey* key = t.MergeKey();
-    if (key != nullptr && !key->columns.empty()) {
-      for (const std::string& c : key->columns) {
-        int i = IndexOf(p.dev_cols, c);
-        if (i < 0) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              m.dev.name, ":", t.line, ": key column ", c, " of ",
-              t.name.Display(), " is a generated column"));
-        }
-        if (p.prod != nullptr && p.prod_name[i].empty() &&
-            p.prod->row_count > 0) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              m.dev.name, ":", t.line, ": development added key column ", c,
-              " to ", t.name.Display(),
-              ", which production's rows have no values for"));
-        }
-        p.key_cols.push_back(i);
-      }
-      p.shown_key_cols = p.key_cols;
-      parser::KeyKind kind = t.key_kind();
-      p.mode = (kind == parser::KeyKind::kSerial ||
-                kind == parser::KeyKind::kIdentity)
-                   ? Mode::kRemap
-                   : Mode::kFixed;
-      if (kind == parser::KeyKind::kComposite) {
-        // A composite key with one sequence-drawn integer column, as
-        // payment(payment_date, payment_id): that column alone tells rows
-        // apart, and two rows sharing its value collide; it is remapped.
-        std::vector<int> drawn;
-        for (int c : p.key_cols) {
-          const parser::Column& col = t.columns[t.ColumnIndex(p.dev_cols[c])];
-          bool is_fk = false;
-          for (const parser::ForeignKey& fk : t.foreign_keys) {
-            is_fk |= IndexOf(fk.columns, col.name) >= 0;
-          }
-          if (!is_fk && IsIntegerType(col.type_name) &&
-              (!col.sequence.empty() || col.identity != parser::Identity::kNone)) {
-            drawn.push_back(c);
-          }
-        }
-        if (drawn.size() == 1) {
-          p.mode = Mode::kRemap;
-          p.key_cols = drawn;
-        }
-      }
-    }
-    for (size_t i = 0; i < p.dev_cols.size(); ++i) {
-      const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
-      if (!c.sequence.empty() && IsIntegerType(c.type_name)) {
-        p.sequence_cols.push_back(i);
-        p.sequence_max.push_back(std::numeric_limits<int64_t>::min());
-      }
-    }
-    for (auto& side_max : p.side_sequence_max) {
-      side_max.assign(p.sequence_cols.size(), std::numeric_limits<int64_t>::min());
-    }
-    plans.plan_of[t.name.Display()] = static_cast<int>(plans.tables.size());
-    if (p.prod != nullptr) {
-      plans.prod_plan_of[p.prod->name.Display()] = static_cast<int>(plans.tables.size());
-      p.report.prod_table = p.prod->name.Display();
-    }
-    plans.tables.push_back(std::move(p));
   }
-  // Production tables development dropped: their rows would be lost.
+}
+
+// The merge key: its columns and how rows are matched (Mode).
+absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
+  const parser::UniqueKey* key = t.MergeKey();
+  if (key == nullptr || key->columns.empty()) return absl::OkStatus();
+  for (const std::string& c : key->columns) {
+    int i = IndexOf(p.dev_cols, c);
+    if (i < 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          m.dev.name, ":", t.line, ": key column ", c, " of ",
+          t.name.Display(), " is a generated column"));
+    }
+    if (p.prod != nullptr && p.prod_name[i].empty() &&
+        p.prod->row_count > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          m.dev.name, ":", t.line, ": development added key column ", c,
+          " to ", t.name.Display(),
+          ", which production's rows have no values for"));
+    }
+    p.key_cols.push_back(i);
+  }
+  p.shown_key_cols = p.key_cols;
+  parser::KeyKind kind = t.key_kind();
+  p.mode = (kind == parser::KeyKind::kSerial ||
+            kind == parser::KeyKind::kIdentity)
+               ? Mode::kRemap
+               : Mode::kFixed;
+  if (kind == parser::KeyKind::kComposite) {
+    // A composite key with one sequence-drawn integer column, as
+    // payment(payment_date, payment_id): that column alone tells rows
+    // apart, and two rows sharing its value collide; it is remapped.
+    std::vector<int> drawn;
+    for (int c : p.key_cols) {
+      const parser::Column& col = t.columns[t.ColumnIndex(p.dev_cols[c])];
+      bool is_fk = false;
+      for (const parser::ForeignKey& fk : t.foreign_keys) {
+        is_fk |= IndexOf(fk.columns, col.name) >= 0;
+      }
+      if (!is_fk && IsIntegerType(col.type_name) &&
+          (!col.sequence.empty() || col.identity != parser::Identity::kNone)) {
+        drawn.push_back(c);
+      }
+    }
+    if (drawn.size() == 1) {
+      p.mode = Mode::kRemap;
+      p.key_cols = drawn;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Production tables development dropped: their rows would be lost.
+void ListDroppedTables(const MergeInputs& m, std::vector<std::string>& problems,
+                       Report& report) {
   for (const Table& t : m.prod_catalog.tables()) {
     if (m.dev_catalog.FindTable(t.name) != nullptr) continue;
     bool renamed = false;
@@ -321,7 +296,12 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
     r.key_kind = std::string(parser::KeyKindName(t.key_kind()));
     report.tables.push_back(std::move(r));
   }
-  // Foreign keys whose values follow a remapped key: to the parent's key
+}
+
+// Tracked foreign keys: the dev columns whose values follow a parent's
+// remapped key.
+void TrackForeignKeys(Plans& plans) {
+  // Values follow a remapped key: to the parent's key
   // itself, or through a parent column that is in turn such a foreign key
   // (post_tags(post_id) referenced by another table).
   std::function<int(int, const std::string&, int)> source =
@@ -366,45 +346,43 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
         p.fks.push_back({col, src});
       }
     }
-    // Natural unique keys: not the merge key, not drawn from a sequence.
-    const parser::UniqueKey* merge_key = p.dev->MergeKey();
-    for (const parser::UniqueKey& u : p.dev->unique_keys) {
-      if (&u == merge_key || (u.partial && !u.simple_predicate) ||
-          u.columns.empty()) {
-        continue;
-      }
-      NaturalUnique nu;
-      nu.name = u.name;
-      bool ok = true;
-      for (const parser::RowCondition& c : u.predicate) {
-        int i = IndexOf(p.dev_cols, c.column);
-        if (i < 0 || (p.prod != nullptr && p.prod_name[i].empty())) ok = false;
-        nu.where.push_back({c.kind, i, c.value});
-      }
-      for (const std::string& c : u.columns) {
-        int i = IndexOf(p.dev_cols, c);
-        const parser::Column* col =
-            i < 0 ? nullptr : &p.dev->columns[p.dev->ColumnIndex(c)];
-        if (i < 0 || (p.prod != nullptr && p.prod_name[i].empty()) ||
-            !col->sequence.empty() || col->identity != parser::Identity::kNone) {
-          ok = false;
-          break;
-        }
-        nu.columns.push_back(i);
-      }
-      if (ok) p.uniques.push_back(std::move(nu));
-    }
-    p.prod_unique.resize(p.uniques.size());
-    int fk_width = static_cast<int>(p.fks.size());
-    int unique_width = static_cast<int>(p.uniques.size());
-    p.prod_index = std::make_unique<SideIndex>(0, 0);
-    p.dev_index = std::make_unique<SideIndex>(fk_width, unique_width);
-    p.base_index = std::make_unique<SideIndex>(0, 0);
-    p.dev_index->Reserve(p.dev->row_count);
-    if (p.prod != nullptr) p.prod_index->Reserve(p.prod->row_count);
-    if (p.base != nullptr) p.base_index->Reserve(p.base->row_count);
   }
-  // Foreign keys development adds, to a parent's single-column key.
+}
+
+// Natural unique keys: not the merge key, not drawn from a sequence.
+void FindNaturalUniques(Plan& p) {
+  const parser::UniqueKey* merge_key = p.dev->MergeKey();
+  for (const parser::UniqueKey& u : p.dev->unique_keys) {
+    if (&u == merge_key || (u.partial && !u.simple_predicate) ||
+        u.columns.empty()) {
+      continue;
+    }
+    NaturalUnique nu;
+    nu.name = u.name;
+    bool ok = true;
+    for (const parser::RowCondition& c : u.predicate) {
+      int i = IndexOf(p.dev_cols, c.column);
+      if (i < 0 || (p.prod != nullptr && p.prod_name[i].empty())) ok = false;
+      nu.where.push_back({c.kind, i, c.value});
+    }
+    for (const std::string& c : u.columns) {
+      int i = IndexOf(p.dev_cols, c);
+      const parser::Column* col =
+          i < 0 ? nullptr : &p.dev->columns[p.dev->ColumnIndex(c)];
+      if (i < 0 || (p.prod != nullptr && p.prod_name[i].empty()) ||
+          !col->sequence.empty() || col->identity != parser::Identity::kNone) {
+        ok = false;
+        break;
+      }
+      nu.columns.push_back(i);
+    }
+    if (ok) p.uniques.push_back(std::move(nu));
+  }
+}
+
+// Foreign keys development adds, to a parent's single-column key:
+// production's values must find a parent.
+void FindNewForeignKeys(Plans& plans) {
   for (Plan& p : plans.tables) {
     if (p.prod == nullptr) continue;
     for (const parser::ForeignKey& fk : p.dev->foreign_keys) {
@@ -430,6 +408,59 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
       }
     }
   }
+}
+
+}  // namespace
+
+absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
+                        std::vector<std::string>& problems, Report& report) {
+  for (const Table& t : m.dev_catalog.tables()) {
+    Plan p;
+    p.dev = &t;
+    p.prod = m.prod_catalog.FindTable(t.name);
+    if (m.base != nullptr) p.base = m.base_catalog.FindTable(t.name);
+    p.dev_cols = DataColumns(t);
+    p.report.table = t.name.Display();
+    p.report.key_kind = std::string(parser::KeyKindName(t.key_kind()));
+    if (p.prod == nullptr) MatchRenamedTable(m, t, p, problems);
+    if (p.prod != nullptr) {
+      FitColumns(m, p, problems);
+    } else {
+      p.report.only_in_dev = true;
+    }
+    PGM_RETURN_IF_ERROR(SetMergeKey(m, t, p));
+    for (size_t i = 0; i < p.dev_cols.size(); ++i) {
+      const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
+      if (!c.sequence.empty() && IsIntegerType(c.type_name)) {
+        p.sequence_cols.push_back(i);
+        p.sequence_max.push_back(std::numeric_limits<int64_t>::min());
+      }
+    }
+    for (auto& side_max : p.side_sequence_max) {
+      side_max.assign(p.sequence_cols.size(), std::numeric_limits<int64_t>::min());
+    }
+    plans.plan_of[t.name.Display()] = static_cast<int>(plans.tables.size());
+    if (p.prod != nullptr) {
+      plans.prod_plan_of[p.prod->name.Display()] = static_cast<int>(plans.tables.size());
+      p.report.prod_table = p.prod->name.Display();
+    }
+    plans.tables.push_back(std::move(p));
+  }
+  ListDroppedTables(m, problems, report);
+  TrackForeignKeys(plans);
+  for (Plan& p : plans.tables) {
+    FindNaturalUniques(p);
+    p.prod_unique.resize(p.uniques.size());
+    int fk_width = static_cast<int>(p.fks.size());
+    int unique_width = static_cast<int>(p.uniques.size());
+    p.prod_index = std::make_unique<SideIndex>(0, 0);
+    p.dev_index = std::make_unique<SideIndex>(fk_width, unique_width);
+    p.base_index = std::make_unique<SideIndex>(0, 0);
+    p.dev_index->Reserve(p.dev->row_count);
+    if (p.prod != nullptr) p.prod_index->Reserve(p.prod->row_count);
+    if (p.base != nullptr) p.base_index->Reserve(p.base->row_count);
+  }
+  FindNewForeignKeys(plans);
   if (!problems.empty()) {
     return absl::FailedPreconditionError(absl::StrJoin(problems, "\n"));
   }
