@@ -87,13 +87,9 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
   return absl::OkStatus();
 }
 
-// The passes, in order. `report` holds what was found so far when the
-// merge is refused.
-absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
-  Plans plans;
-  std::vector<std::string> problems;  // Schema misfits, found before output.
-  std::vector<const parser::DumpObject*> prod_only_objects;
-  // The catalogs only count rows; the index pass checks every one of them.
+// Each dump's catalog, prod's and dev's at once. The catalogs only count
+// rows; the index pass checks every one of them.
+absl::Status ReadCatalogs(MergeInputs& m) {
   {
     absl::StatusOr<Catalog> prod_catalog;
     std::thread prod_thread([&] {
@@ -111,8 +107,13 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
                          parser::ReadCatalog(m.base->data, m.base->name,
                                              m.base->file, /*check_rows=*/false));
   }
-  report.prod_file = m.prod.name;
-  report.dev_file = m.dev.name;
+  return absl::OkStatus();
+}
+
+// Objects production's schema has and development's lacks (a hotfix index,
+// function, trigger): listed, and written only with --keep-prod-objects.
+void ListProdOnlyObjects(const MergeInputs& m, Report& report,
+                         std::vector<const parser::DumpObject*>& prod_only_objects) {
   for (const parser::DumpObject& o : m.prod_catalog.objects()) {
     // Tables, their data and defaults are merged table by table.
     static const char* kMerged[] = {"TABLE", "TABLE DATA", "SEQUENCE SET",
@@ -129,6 +130,18 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
       prod_only_objects.push_back(&o);
     }
   }
+}
+
+// The passes, in order. `report` holds what was found so far when the
+// merge is refused.
+absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
+  Plans plans;
+  std::vector<std::string> problems;  // Schema misfits, found before output.
+  std::vector<const parser::DumpObject*> prod_only_objects;
+  PGM_RETURN_IF_ERROR(ReadCatalogs(m));
+  report.prod_file = m.prod.name;
+  report.dev_file = m.dev.name;
+  ListProdOnlyObjects(m, report, prod_only_objects);
   if (absl::Status built = BuildPlans(m, plans, problems, report); !built.ok()) {
     // Malformed input is reported before a schema that does not fit: check
     // the rows the catalogs only counted.

@@ -6,11 +6,8 @@
 #include "absl/strings/str_format.h"
 
 namespace pgmerge::merger {
-namespace {
 
 using Json = nlohmann::ordered_json;
-
-}  // namespace
 
 int64_t Report::total_conflicts() const {
   int64_t n = 0;
