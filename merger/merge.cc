@@ -302,6 +302,7 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
                                              base_->file, /*check_rows=*/false));
   }
   report_.prod_file = prod_.name;
+  report_.three_way = base_ != nullptr;
   report_.dev_file = dev_.name;
   for (const parser::DumpObject& o : prod_catalog_.objects()) {
     // Tables, their data and defaults are merged table by table.
@@ -403,6 +404,13 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
     return absl::AbortedError(absl::StrCat(
         conflicts, " conflicts and --fail-on-conflict: nothing written "
                    "(run without it and see --report for the rows)"));
+  }
+  int64_t ambiguous = 0;
+  for (const Plan& p : plans_) ambiguous += p.report.ambiguous;
+  if (options_.fail_on_ambiguous && ambiguous > 0) {
+    return absl::AbortedError(absl::StrCat(
+        ambiguous, " ambiguous decisions and --fail-on-ambiguous: nothing written "
+                   "(see --report for the evidence; --base makes the merge exact)"));
   }
   PGM_RETURN_IF_ERROR(Emit(out));
   PGM_RETURN_IF_ERROR(out->Flush());
@@ -1018,6 +1026,28 @@ uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
                  with_fk ? KeyParts::kAll : KeyParts::kPlain);
 }
 
+// Two-way, a sequence-keyed table's rows carry column signatures: the
+// column agreement that tells an edit from two rows made apart.
+bool SignsRows(const Plan& p, bool three_way) {
+  return p.mode == Mode::kRemap && !three_way && p.prod != nullptr;
+}
+
+// The shared columns other than the key.
+int SignatureWidth(const Plan& p) {
+  return static_cast<int>(std::count_if(p.shared.begin(), p.shared.end(),
+                                        [&](int c) { return c != p.key_cols[0]; }));
+}
+
+template <typename FieldFn>
+uint64_t ColumnSignature(const Plan& p, FieldFn field) {
+  uint64_t sig = 0;
+  int j = 0;
+  for (int c : p.shared) {
+    if (c != p.key_cols[0]) sig ^= keyspace::SignatureNibble(field(c), j++);
+  }
+  return sig;
+}
+
 absl::Status Merger::IndexRow(Plan& p, Side side, RowHasher& hasher,
                               const DumpEvent& ev,
                               const Layout& layout) {
@@ -1141,6 +1171,9 @@ absl::Status Merger::IndexRow(Plan& p, Side side, RowHasher& hasher,
   } else {
     index.AddUnkeyedRow(key, fp);
   }
+  if (SignsRows(p, base_ != nullptr) && side != Side::kBase) {
+    index.AddSignature(ColumnSignature(p, field));
+  }
   if (side == Side::kBase) return absl::OkStatus();
   if (prod_side) {
     for (size_t u = 0; u < p.uniques.size(); ++u) {
@@ -1194,6 +1227,7 @@ TableKeys Merger::KeysOf(const Plan& p) const {
     }
   }
   k.prod_unique = &p.prod_unique;
+  if (SignsRows(p, base_ != nullptr)) k.signature_width = SignatureWidth(p);
   // Above every key in both dumps and both dumps' sequence values.
   k.fresh_floor = p.max_key;
   if (p.mode == Mode::kRemap) {
@@ -1242,6 +1276,9 @@ absl::Status Merger::Decide() {
         default: ++r.dropped; break;
       }
     }
+    r.inferred = p.decided.inferred;
+    r.ambiguous = static_cast<int64_t>(p.decided.ambiguous.size());
+    for (const Ambiguity& a : p.decided.ambiguous) r.ambiguous_list.push_back(a.evidence);
   }
   return absl::OkStatus();
 }
