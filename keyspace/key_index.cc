@@ -104,9 +104,20 @@ std::optional<uint32_t> SideIndex::Find(uint64_t key) const {
   return it->second;
 }
 
+uint64_t SignatureNibble(std::string_view field, int j) {
+  return (XXH3_64bits(field.data(), field.size()) & 0xF) << (4 * (j % 16));
+}
+
+int SignatureAgreement(uint64_t a, uint64_t b, int width) {
+  const uint64_t diff = a ^ b;
+  int equal = 0;
+  for (int j = 0; j < std::min(width, 16); ++j) equal += ((diff >> (4 * j)) & 0xF) == 0;
+  return equal;
+}
+
 size_t SideIndex::MemoryBytes() const {
   return keys_.capacity() * 8 + fingerprints_.capacity() * 8 +
-         fks_.capacity() * 8 + uniques_.capacity() * 8 +
+         fks_.capacity() * 8 + uniques_.capacity() * 8 + signatures_.capacity() * 8 +
          sorted_.capacity() * sizeof(sorted_[0]);
 }
 

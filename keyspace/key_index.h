@@ -26,6 +26,15 @@ inline constexpr uint64_t kHashSeed = 0x9E3779B97F4A7C15ULL;
 // Reads a COPY-text integer ("-42"). False for \N, empty or non-integers.
 bool ParseInt64(std::string_view field, int64_t* out);
 
+// A row's column signature is the XOR of SignatureNibble over its columns:
+// four bits of each value's hash, column j in nibble j % 16. Equal values
+// always agree in their nibble, unequal ones in 1 case of 16: enough to
+// tell an edit, which keeps most of a row, from two rows made apart, for
+// 8 bytes a row.
+uint64_t SignatureNibble(std::string_view field, int j);
+// How many of the first min(width, 16) nibbles two signatures share.
+int SignatureAgreement(uint64_t a, uint64_t b, int width);
+
 // The rows of one table in one dump, in dump order.
 // Not thread-safe.
 class SideIndex {
@@ -53,6 +62,10 @@ class SideIndex {
   // Finds the row with `key`. REQUIRES: Finalize() was called.
   void AddFk(int64_t value) { fks_.push_back(value); }
   void AddUnique(uint64_t hash) { uniques_.push_back(hash); }
+  // Rows carry a column signature only when the merge asked for them.
+  void AddSignature(uint64_t s) { signatures_.push_back(s); }
+  bool has_signatures() const { return !signatures_.empty(); }
+  uint64_t signature(uint32_t row) const { return signatures_[row]; }
 
   std::optional<uint32_t> Find(uint64_t key) const;
   size_t size() const { return keys_.size(); }
@@ -75,6 +88,7 @@ class SideIndex {
   std::vector<uint64_t> fingerprints_;
   std::vector<int64_t> fks_;
   std::vector<uint64_t> uniques_;
+  std::vector<uint64_t> signatures_;
   // (key, row) of keyed rows sorted by key, for binary search: 16 bytes a
   // key and no rehashing, where a hash map would cost twice that.
   std::vector<std::pair<uint64_t, uint32_t>> sorted_;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "keyspace/key_hash.h"
+#include "merger/infer.h"
 
 namespace pgmerge::merger::internal {
 namespace {
@@ -13,13 +14,116 @@ namespace {
 using keyspace::kNoValue;
 using keyspace::SideIndex;
 
+// Per table: how many identical base rows of other tables point at each
+// of its keys (two-way evidence that the key existed at the fork).
+using BaseChildren = std::vector<absl::flat_hash_map<int64_t, int>>;
+
+// A two-way kRemap table's keys as infer.h sees them, sorted by key, with
+// the dev row behind each (-1: production only). `identical(i)` says
+// whether dev row i is the prod row with its key, unchanged.
+struct KeyTable {
+  std::vector<KeyFacts> facts;
+  std::vector<int64_t> dev_row;
+};
+
+template <typename IdenticalFn>
+KeyTable GatherKeys(const TableKeys& t, const absl::flat_hash_map<int64_t, int>* children,
+                    IdenticalFn identical) {
+  const SideIndex& dev = *t.dev;
+  const SideIndex& prod = *t.prod;
+  std::vector<std::pair<KeyFacts, int64_t>> rows;
+  rows.reserve(dev.size() + prod.size());
+  for (uint32_t i = 0; i < dev.size(); ++i) {
+    KeyFacts f;
+    f.key = static_cast<int64_t>(dev.key(i));
+    std::optional<uint32_t> pr = prod.Find(dev.key(i));
+    if (!pr) {
+      f.state = KeyState::kDevOnly;
+    } else if (identical(i, *pr)) {
+      f.state = KeyState::kIdentical;
+    } else {
+      f.state = KeyState::kDiffer;
+      if (dev.has_signatures() && prod.has_signatures()) {
+        f.columns_compared = std::min(t.signature_width, 16);
+        f.columns_equal = keyspace::SignatureAgreement(
+            dev.signature(i), prod.signature(*pr), t.signature_width);
+      }
+    }
+    if (children) {
+      auto it = children->find(f.key);
+      if (it != children->end()) f.base_children = it->second;
+    }
+    rows.emplace_back(f, i);
+  }
+  for (uint32_t r = 0; r < prod.size(); ++r) {
+    if (dev.Find(prod.key(r))) continue;
+    KeyFacts f;
+    f.key = static_cast<int64_t>(prod.key(r));
+    f.state = KeyState::kProdOnly;
+    rows.emplace_back(f, -1);
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.first.key < b.first.key; });
+  KeyTable out;
+  out.facts.reserve(rows.size());
+  out.dev_row.reserve(rows.size());
+  for (const auto& [f, row] : rows) {
+    out.facts.push_back(f);
+    out.dev_row.push_back(row);
+  }
+  return out;
+}
+
+bool TwoWayRemap(const TableKeys& t) { return t.mode == Mode::kRemap && t.base == nullptr; }
+
+// Identical rows at or below their own table's change point are the fork's
+// rows, and so are the parents they point at. Judged on the raw content
+// (before any remap), so every table's evidence is known before the first
+// is decided. Only sequence-keyed children count: identical join rows are
+// made alike on both sides too often to prove anything.
+BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables) {
+  BaseChildren out(tables.size());
+  for (const TableKeys& t : tables) {
+    if (!TwoWayRemap(t) || t.fk_parent.empty()) continue;
+    auto same = [&](uint32_t i, uint32_t pr) {
+      return t.prod->fingerprint(pr) == t.dev->fingerprint(i);
+    };
+    KeyTable keys = GatherKeys(t, nullptr, same);
+    const int64_t point = InferKeys(keys.facts).change_point;
+    for (size_t j = 0; j < keys.facts.size(); ++j) {
+      const KeyFacts& f = keys.facts[j];
+      if (f.state != KeyState::kIdentical || f.key > point) continue;
+      const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
+      for (size_t s = 0; s < t.fk_parent.size(); ++s) {
+        const int64_t v = t.dev->fk(i, s);
+        if (v == kNoValue || !TwoWayRemap(tables[t.fk_parent[s]])) continue;
+        ++out[t.fk_parent[s]][v];
+      }
+    }
+  }
+  return out;
+}
+
+// What the inferred verdict makes of a dev row that is not a base row.
+uint8_t DecisionOf(Verdict v) {
+  switch (v) {
+    case Verdict::kEdited: return kConflict;
+    case Verdict::kBothCreated: return kCollision;
+    case Verdict::kProdDeleted: return kDeleted;
+    case Verdict::kSame: return kBase;
+    default: return kDevOnly;
+  }
+}
+
 // One table's view while it is decided: its evidence, the decisions of
 // every table so far (its parents' remaps), and one dev row's FK values.
 class TableDecider {
  public:
   TableDecider(const std::vector<TableKeys>& tables,
-               const std::vector<TableDecisions>& decided, int t)
-      : t_(tables[t]), decided_(decided), fkv_(t_.fk_parent.size()) {}
+               const std::vector<TableDecisions>& decided,
+               const BaseChildren& children, int t)
+      : t_(tables[t]), decided_(decided), children_(children[t]),
+        fkv_(t_.fk_parent.size()) {}
 
   // Decides every dev row; returns them with the remaps they imply.
   TableDecisions Run(bool prefer_dev) const;
@@ -43,10 +147,15 @@ class TableDecider {
   std::optional<uint64_t> UniqueTarget(uint32_t i, uint8_t* via, bool* clash) const;
   // The decision for a row that is not a base row.
   uint8_t DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
-                    std::optional<int64_t> h) const;
+                    const std::vector<uint8_t>& inferred) const;
+  // Two-way kRemap: the inferred decision of every dev row that is not a
+  // base row (into `inferred`), the change point and the open questions.
+  void Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
+             std::vector<std::string>* evidence) const;
 
   const TableKeys& t_;
   const std::vector<TableDecisions>& decided_;
+  const absl::flat_hash_map<int64_t, int>& children_;
   mutable std::vector<int64_t> fkv_;
 };
 
@@ -111,8 +220,25 @@ std::optional<uint64_t> TableDecider::UniqueTarget(uint32_t i, uint8_t* via,
   return target;
 }
 
+void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
+                         std::vector<std::string>* evidence) const {
+  auto identical = [&](uint32_t i, uint32_t) { return d->decision[i] == kBase; };
+  KeyTable keys = GatherKeys(t_, &children_, identical);
+  Inference inf = InferKeys(keys.facts);
+  d->base_high_water = keys.facts.empty() ? 0 : inf.change_point;
+  inferred->assign(d->decision.size(), kDevOnly);
+  evidence->assign(d->decision.size(), std::string());
+  for (size_t j = 0; j < keys.facts.size(); ++j) {
+    if (keys.dev_row[j] < 0) continue;
+    const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
+    const KeyVerdict& v = inf.verdicts[j];
+    (*inferred)[i] = DecisionOf(v.verdict);
+    if (v.ambiguous) (*evidence)[i] = DescribeEvidence(keys.facts[j], inf, j);
+  }
+}
+
 uint8_t TableDecider::DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
-                                std::optional<int64_t> h) const {
+                                const std::vector<uint8_t>& inferred) const {
   const SideIndex& prod = *t_.prod;
   if (t_.base != nullptr) {
     // With the dump both sides forked from, edits and deletions are exact.
@@ -126,13 +252,7 @@ uint8_t TableDecider::DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
     if (prod_row) return t_.mode == Mode::kRemap ? kCollision : kConflict;
     return br ? kDeleted : kDevOnly;
   }
-  if (t_.mode == Mode::kRemap) {
-    // Without it, inferred from the change point h: at or below it the
-    // key is a base row's.
-    const bool below = h && static_cast<int64_t>(t_.dev->key(i)) <= *h;
-    if (prod_row) return below ? kConflict : kCollision;
-    return below ? kDeleted : kDevOnly;
-  }
+  if (t_.mode == Mode::kRemap) return inferred[i];  // Two-way: infer.h.
   return prod_row ? kConflict : kDevOnly;  // Keys that never move.
 }
 
@@ -153,13 +273,14 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
       d.decision[i] = kBase;
     }
   }
-  std::optional<int64_t> h;
-  if (t_.mode == Mode::kRemap && t_.base == nullptr) h = ChangePoint(dev, d.decision);
+  std::vector<uint8_t> inferred;
+  std::vector<std::string> evidence;
+  if (TwoWayRemap(t_)) Infer(&d, &inferred, &evidence);
   for (uint32_t i = 0; i < n; ++i) {
     if (d.decision[i] == kBase) continue;
     LoadFks(i);
     uint8_t& decision = d.decision[i];
-    decision = DecideRow(i, prod_row[i], h);
+    decision = DecideRow(i, prod_row[i], inferred);
     if (decision == kConflict || decision == kTakeDev) {
       d.conflict_of_row[i] = prod.key(*prod_row[i]);
     }
@@ -209,7 +330,14 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
       d.prod_replaced.insert(key);
     }
   }
-  d.base_high_water = h.value_or(0);
+  // What inference decided stays reported: its drops as inferred, its
+  // open questions with their evidence (unless a natural key settled it).
+  for (uint32_t i = 0; i < evidence.size(); ++i) {
+    if (d.decision[i] == kConflict || d.decision[i] == kDeleted) ++d.inferred;
+    if (!evidence[i].empty() && d.decision[i] == inferred[i]) {
+      d.ambiguous.push_back({i, std::move(evidence[i])});
+    }
+  }
   return d;
 }
 
@@ -236,17 +364,6 @@ void AllocateFresh(const TableKeys& t, TableDecisions* d) {
 }
 
 }  // namespace
-
-std::optional<int64_t> ChangePoint(const SideIndex& dev,
-                                   const std::vector<uint8_t>& decision) {
-  std::optional<int64_t> h;
-  for (uint32_t i = 0; i < decision.size(); ++i) {
-    if (decision[i] != kBase) continue;
-    const int64_t k = static_cast<int64_t>(dev.key(i));
-    h = h ? std::max(*h, k) : k;
-  }
-  return h;
-}
 
 std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys>& tables) {
   // Tarjan's algorithm over child -> parent edges; it emits a component
@@ -290,6 +407,7 @@ std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys
 absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
                                                    bool prefer_dev) {
   std::vector<TableDecisions> decided(tables.size());
+  const BaseChildren children = CountBaseChildren(tables);
   for (const std::vector<int>& comp : ComponentsParentsFirst(tables)) {
     // Remaps inside a cycle feed back into the rows that decide them; the
     // sets only grow, so iterating to a fixed point terminates.
@@ -302,7 +420,7 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
       changed = false;
       for (int t : comp) {
         if (tables[t].mode == Mode::kMultiset) continue;  // Decided while written.
-        TableDecisions next = TableDecider(tables, decided, t).Run(prefer_dev);
+        TableDecisions next = TableDecider(tables, decided, children, t).Run(prefer_dev);
         changed |= tables[t].mode == Mode::kRemap && RemapsChanged(decided[t], next);
         decided[t] = std::move(next);
       }

@@ -7,11 +7,11 @@
 // "How the merge decides"; decide_test.cc states each one.
 //
 // Shape: per table, the evidence (TableKeys) in and the decisions
-// (TableDecisions) out. Two-way, without a base, the evidence of whether a
-// row is a base row is one change point per table (ChangePoint: h, the
-// largest key identical on both sides); a richer decision from more
-// evidence (references, sequence values, column agreement) replaces
-// ChangePoint and DecideRow's two-way branch without changing the rest.
+// (TableDecisions) out. Two-way, without a base, whether a sequence-keyed
+// row is a base row, an edit, a deletion or a new row is inferred from all
+// the evidence the dumps hold (merger/infer.h: the key space's change
+// point, rows that identical rows point at, column agreement); weak
+// evidence gives the verdict that loses nothing, reported as ambiguous.
 #ifndef PGMERGE_MERGER_DECIDE_H_
 #define PGMERGE_MERGER_DECIDE_H_
 
@@ -77,6 +77,15 @@ struct TableKeys {
   // Fresh keys are allocated above this: every key of both dumps and both
   // dumps' values of the key's sequence (kRemap).
   int64_t fresh_floor = 0;
+  // Two-way kRemap: the columns behind each row's signature
+  // (SideIndex::signature); 0 when the rows carry none.
+  int signature_width = 0;
+};
+
+// A two-way decision the evidence did not settle, for the report.
+struct Ambiguity {
+  uint32_t dev_row;
+  std::string evidence;  // merger/infer.h DescribeEvidence.
 };
 
 // The decisions for one table's development rows.
@@ -90,7 +99,11 @@ struct TableDecisions {
   absl::flat_hash_set<int64_t> gone;  // Dev keys absent from the output.
   absl::flat_hash_set<uint64_t> conflict_keys;  // Prod keys contended.
   absl::flat_hash_set<uint64_t> prod_replaced;  // Prod keys dev's rows replace.
-  int64_t base_high_water = 0;  // h (two-way kRemap), 0 when none.
+  int64_t base_high_water = 0;  // The change point (two-way kRemap), or 0.
+  // Two-way: dev rows taken for edits or production's deletions by
+  // inference, and the decisions the evidence left open.
+  int64_t inferred = 0;
+  std::vector<Ambiguity> ambiguous;
   int64_t fresh_end = 0;        // The last fresh key allocated, or the floor.
 
   // A foreign-key value pointing into this table, as the output holds it.
@@ -110,10 +123,6 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
 // foreign keys), each group after every group it references.
 std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys>& tables);
 
-// Two-way: h, the largest key whose dev row is a base row (kBase in
-// `decision`), or nullopt when there is none.
-std::optional<int64_t> ChangePoint(const keyspace::SideIndex& dev,
-                                   const std::vector<uint8_t>& decision);
 
 // A row of a keyless table (kMultiset), decided while it is written: `fp`
 // is its fingerprint with foreign keys rewritten; `unique_match()` says

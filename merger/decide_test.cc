@@ -26,7 +26,12 @@ struct Row {
   uint64_t fp;
   std::vector<int64_t> fks = {};
   std::vector<uint64_t> uniques = {};
+  uint64_t sig = 0;  // Column signature (two-way evidence); 0: none.
 };
+
+// Column signatures of five columns: an edit keeps four of them, two rows
+// made apart share none.
+constexpr uint64_t kSig = 0x12345, kSigEdited = 0x12346, kSigOther = 0x6789A;
 
 // One table's three sides and the evidence decide is given.
 struct TestTable {
@@ -46,6 +51,11 @@ std::unique_ptr<SideIndex> MakeIndex(const std::vector<Row>& rows, int fk_width,
     }
     for (int s = 0; s < fk_width; ++s) index->AddFk(r.fks.at(s));
     for (int u = 0; u < unique_width; ++u) index->AddUnique(r.uniques.at(u));
+  }
+  bool signed_rows = false;
+  for (const Row& r : rows) signed_rows |= r.sig != 0;
+  for (const Row& r : rows) {
+    if (signed_rows) index->AddSignature(r.sig);
   }
   EXPECT_FALSE(index->Finalize().has_value());
   return index;
@@ -71,6 +81,7 @@ class DecideTest : public ::testing::Test {
     t->keys.fk_parent = std::move(fk_parent);
     t->keys.unique_fk_slots.resize(uniques);
     t->keys.prod_unique = &t->prod_unique;
+    if (t->dev->has_signatures()) t->keys.signature_width = 5;
     tables_.push_back(std::move(t));
     return *tables_.back();
   }
@@ -136,24 +147,80 @@ TEST_F(DecideTest, CollisionAboveHighWaterGetsAFreshKeyAboveEverything) {
   EXPECT_EQ(d.Rewrite(kNoValue), kNoValue);
 }
 
-// Same key, other content, at or below h: an edit of a base row; prod's
-// version is kept and the conflict reported.
-TEST_F(DecideTest, EditAtOrBelowHighWaterIsAConflictProdWins) {
-  Add(Mode::kRemap, {{1, 11}, {2, 20}, {3, 13}}, {{1, 11}, {2, 12}, {3, 13}});
+// Same key, other content, inside the fork's rows and with most columns
+// equal: an edit of a base row; prod's version is kept and the conflict
+// reported (inferred).
+TEST_F(DecideTest, EditInsideTheBaseIsAConflictProdWins) {
+  Add(Mode::kRemap, {{1, 11, {}, {}, kSig}, {2, 20, {}, {}, kSig}, {3, 13, {}, {}, kSig}},
+      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSigEdited}, {3, 13, {}, {}, kSig}});
   TableDecisions d = Run()[0];
   EXPECT_EQ(d.decision, Decisions({kBase, kConflict, kBase}));
   EXPECT_TRUE(d.conflict_keys.contains(2));
   EXPECT_TRUE(d.prod_replaced.empty());  // Prod's version stays.
   EXPECT_FALSE(d.remap.Contains(2));
+  EXPECT_EQ(d.inferred, 1);
+  EXPECT_TRUE(d.ambiguous.empty());
 }
 
-// A dev row at or below h that production lacks was deleted in production
-// and is not brought back.
-TEST_F(DecideTest, DevRowBelowHighWaterMissingInProdWasDeleted) {
-  Add(Mode::kRemap, {{1, 11}, {3, 13}}, {{1, 11}, {2, 12}, {3, 13}});
+// The same key with little in common is never taken for an edit: both
+// rows are kept (dev's under a fresh key) and the decision is reported as
+// ambiguous, so no dev row is dropped and no reference re-pointed at a
+// prod row of other content.
+TEST_F(DecideTest, DifferentRowInsideTheBaseKeepsBothAmbiguous) {
+  Add(Mode::kRemap,
+      {{1, 11, {}, {}, kSig}, {2, 20, {}, {}, kSig}, {3, 13, {}, {}, kSig},
+       {4, 14, {}, {}, kSig}},
+      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSigOther}, {3, 13, {}, {}, kSig},
+       {4, 14, {}, {}, kSig}});
   TableDecisions d = Run()[0];
-  EXPECT_EQ(d.decision, Decisions({kBase, kDeleted, kBase}));
+  EXPECT_EQ(d.decision, Decisions({kBase, kCollision, kBase, kBase}));
+  ASSERT_EQ(d.ambiguous.size(), 1u);
+  EXPECT_EQ(d.ambiguous[0].dev_row, 1u);
+  EXPECT_NE(d.ambiguous[0].evidence.find("key 2: differs, 0 of 5 columns equal"),
+            std::string::npos);
+}
+
+// A dev row inside the fork's rows that production lacks was deleted in
+// production and is not brought back.
+TEST_F(DecideTest, DevRowInsideTheBaseMissingInProdWasDeleted) {
+  Add(Mode::kRemap, {{1, 11}, {3, 13}, {4, 14}, {5, 15}},
+      {{1, 11}, {2, 12}, {3, 13}, {4, 14}, {5, 15}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kDeleted, kBase, kBase, kBase}));
   EXPECT_TRUE(d.gone.contains(2));
+  EXPECT_EQ(d.inferred, 1);
+}
+
+// The top-most base row edited in production (the newest order shipped):
+// an identical child row points at it, so it existed at the fork and dev's
+// unchanged copy is not inserted again as a new row.
+TEST_F(DecideTest, TopMostBaseRowEditedIsProvenByItsIdenticalChild) {
+  Add(Mode::kRemap,
+      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSig}, {3, 30, {}, {}, kSig},
+       {4, 40, {}, {}, kSig}},
+      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSig}, {3, 13, {}, {}, kSigEdited},
+       {4, 41, {}, {}, kSigOther}});
+  // Order lines: 10 and 11 identical on both sides; 11 points at order 3.
+  Add(Mode::kRemap, {{10, 100}, {11, 110}}, {{10, 100, {1}}, {11, 110, {3}}}, {0});
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision, Decisions({kBase, kBase, kConflict, kCollision}));
+  EXPECT_EQ(d[1].decision, Decisions({kBase, kBase}));
+}
+
+// Rows made alike on both sides just above the fork (a tag both sides
+// created) do not turn the differing new rows below them into edits.
+TEST_F(DecideTest, CoincidenceAboveTheForkKeepsTheRowsBelowIt) {
+  Add(Mode::kRemap,
+      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSig}, {3, 30, {}, {}, kSig},
+       {4, 14, {}, {}, kSig}},
+      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSig}, {3, 31, {}, {}, kSigOther},
+       {4, 14, {}, {}, kSig}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kBase, kCollision, kBase}));
+  EXPECT_TRUE(d.remap.Contains(3));
+  EXPECT_EQ(d.base_high_water, 2);  // The change point.
+  ASSERT_EQ(d.ambiguous.size(), 1u);  // Key 4: maybe two rows made alike.
+  EXPECT_EQ(d.ambiguous[0].dev_row, 3u);
 }
 
 // A dev row equal to a prod row on a natural unique key is unified with
@@ -261,16 +328,21 @@ TEST_F(DecideTest, ThreeWayPreferDevTakesDevsVersionOfBothEdited) {
 // rewritten to the parent's fresh key; a child of a row production
 // deleted is dropped, not left dangling.
 TEST_F(DecideTest, ForeignKeysFollowRemapsAndDeletions) {
-  TestTable& parent = Add(Mode::kRemap, {{1, 11}, {2, 20}, {4, 44}},
-                          {{1, 11}, {2, 21}, {3, 33}, {4, 44}});
-  parent.keys.fresh_floor = 4;
+  TestTable& parent = Add(
+      Mode::kRemap,
+      {{1, 11, {}, {}, kSig}, {2, 20, {}, {}, kSig}, {4, 44, {}, {}, kSig},
+       {5, 55, {}, {}, kSig}},
+      {{1, 11, {}, {}, kSig}, {2, 21, {}, {}, kSigEdited}, {3, 33, {}, {}, kSig},
+       {4, 44, {}, {}, kSig}, {5, 55, {}, {}, kSig}});
+  parent.keys.fresh_floor = 5;
   // Child rows: key, fp, FK into the parent.
   Add(Mode::kRemap, {{10, 100}, {11, 110}, {12, 120}},
       {{10, 100, {1}}, {11, 110, {2}}, {12, 120, {4}}, {13, 130, {3}}}, {0});
   std::vector<TableDecisions> d = Run();
-  // Parent: 4 is identical, so h = 4: 2 is an edit (prod's kept, key
-  // unchanged) and 3, below h and missing in prod, was deleted there.
-  EXPECT_EQ(d[0].decision, Decisions({kBase, kConflict, kDeleted, kBase}));
+  // Parent: 4 and 5 are identical, so the fork's rows reach 5: 2 is an
+  // edit (prod's kept, key unchanged) and 3, missing in prod, was deleted
+  // there.
+  EXPECT_EQ(d[0].decision, Decisions({kBase, kConflict, kDeleted, kBase, kBase}));
   EXPECT_EQ(d[1].decision, Decisions({kBase, kBase, kBase, kDropOrphan}));
 }
 

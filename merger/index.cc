@@ -216,6 +216,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
     index.AddUnkeyedRow(key, fp);
   }
   if (side == Side::kBase) return absl::OkStatus();
+  if (SignsRows(p, m.base != nullptr)) index.AddSignature(ColumnSignature(p, field));
   if (prod_side) {
     AddProdUniques(m, p, field, key, ev.line);
     return absl::OkStatus();

@@ -34,6 +34,7 @@ TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
     }
   }
   k.prod_unique = &p.prod_unique;
+  if (SignsRows(p, m.base != nullptr)) k.signature_width = SignatureWidth(p);
   // Above every key in both dumps and both dumps' sequence values.
   k.fresh_floor = p.max_key;
   if (p.mode == Mode::kRemap) {
@@ -83,6 +84,9 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
         default: ++r.dropped; break;
       }
     }
+    r.inferred = p.decided.inferred;
+    r.ambiguous = static_cast<int64_t>(p.decided.ambiguous.size());
+    for (const Ambiguity& a : p.decided.ambiguous) r.ambiguous_list.push_back(a.evidence);
   }
   return absl::OkStatus();
 }
@@ -140,6 +144,7 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   std::vector<const parser::DumpObject*> prod_only_objects;
   PGM_RETURN_IF_ERROR(ReadCatalogs(m));
   report.prod_file = m.prod.name;
+  report.three_way = m.base != nullptr;
   report.dev_file = m.dev.name;
   ListProdOnlyObjects(m, report, prod_only_objects);
   if (absl::Status built = BuildPlans(m, plans, problems, report); !built.ok()) {
@@ -176,6 +181,13 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
     return absl::AbortedError(absl::StrCat(
         conflicts, " conflicts and --fail-on-conflict: nothing written "
                    "(run without it and see --report for the rows)"));
+  }
+  int64_t ambiguous = 0;
+  for (const Plan& p : plans.tables) ambiguous += p.report.ambiguous;
+  if (m.options.fail_on_ambiguous && ambiguous > 0) {
+    return absl::AbortedError(absl::StrCat(
+        ambiguous, " ambiguous decisions and --fail-on-ambiguous: nothing written "
+                   "(see --report for the evidence; --base makes the merge exact)"));
   }
   PGM_RETURN_IF_ERROR(Emit(m, prod_only_objects, plans, out, report));
   PGM_RETURN_IF_ERROR(out->Flush());

@@ -32,6 +32,9 @@ struct DumpInput {
 struct MergeOptions {
   // Conflicts (same key, different content) refuse the merge: no output.
   bool fail_on_conflict = false;
+  // Two-way decisions the evidence left open (both rows kept, reported)
+  // refuse the merge: no output.
+  bool fail_on_ambiguous = false;
   // Tables production has and development dropped; their rows are lost
   // (and counted) instead of refusing the merge.
   std::vector<std::string> allow_drop;

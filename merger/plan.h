@@ -279,6 +279,31 @@ absl::Status Emit(const MergeInputs& m,
                   const std::vector<const parser::DumpObject*>& prod_only_objects,
                   Plans& plans, OutputBuffer* out, Report& report);
 
+
+// Two-way, a sequence-keyed table's rows carry column signatures
+// (keyspace/key_index.h): the column agreement that tells an edit from two
+// rows made apart.
+inline bool SignsRows(const Plan& p, bool three_way) {
+  return p.mode == Mode::kRemap && !three_way && p.prod != nullptr;
+}
+
+// How many columns a signature covers: the shared ones but the key.
+inline int SignatureWidth(const Plan& p) {
+  int n = 0;
+  for (int c : p.shared) n += c != p.key_cols[0];
+  return n;
+}
+
+template <typename FieldFn>
+uint64_t ColumnSignature(const Plan& p, FieldFn field) {
+  uint64_t sig = 0;
+  int j = 0;
+  for (int c : p.shared) {
+    if (c != p.key_cols[0]) sig ^= keyspace::SignatureNibble(field(c), j++);
+  }
+  return sig;
+}
+
 }  // namespace pgmerge::merger::internal
 
 #endif  // PGMERGE_MERGER_PLAN_H_

@@ -15,6 +15,18 @@ int64_t Report::total_conflicts() const {
   return n;
 }
 
+int64_t Report::total_inferred() const {
+  int64_t n = 0;
+  for (const TableReport& t : tables) n += t.inferred;
+  return n;
+}
+
+int64_t Report::total_ambiguous() const {
+  int64_t n = 0;
+  for (const TableReport& t : tables) n += t.ambiguous;
+  return n;
+}
+
 int64_t Report::total_lost_values() const {
   int64_t n = 0;
   for (const TableReport& t : tables) {
@@ -34,6 +46,7 @@ std::string ReportJson(const Report& report) {
   Json totals = {{"conflicts", report.total_conflicts()},
                  {"values_at_risk", report.total_lost_values()}};
   root["totals"] = totals;
+  root["mode"] = report.three_way ? "three-way" : "two-way";
   root["refused"] = !report.refusals.empty();
   root["refusals"] = report.refusals;
   Json tables = Json::array();
@@ -54,8 +67,11 @@ std::string ReportJson(const Report& report) {
                    {"deleted_in_prod", t.deleted_in_prod},
                    {"dropped", t.dropped},
                    {"taken_from_dev", t.taken_from_dev},
+                   {"inferred", t.inferred},
+                   {"ambiguous", t.ambiguous},
                    {"output_rows", t.output_rows}};
     j["base_high_water"] = t.base_high_water;
+    j["ambiguous"] = t.ambiguous_list;
     Json remaps = Json::array();
     for (const KeyRange& r : t.remaps) {
       remaps.push_back({{"old", r.old_start}, {"new", r.new_start},
@@ -153,6 +169,12 @@ std::string ReportSummary(const Report& report) {
       absl::StrAppendFormat(&out, "%-*s   dev row %s not merged: %s\n", width,
                             "", d.key, d.reason);
     }
+    if (t.inferred > 0 || t.ambiguous > 0) {
+      absl::StrAppendFormat(&out,
+                            "%-*s   inferred: %d dev rows taken for edits or "
+                            "deletions; ambiguous: %d (both rows kept)\n",
+                            width, "", t.inferred, t.ambiguous);
+    }
   }
   if (!report.prod_only_objects.empty()) {
     absl::StrAppendFormat(&out,
@@ -164,6 +186,17 @@ std::string ReportSummary(const Report& report) {
     }
   }
   absl::StrAppendFormat(&out, "conflicts: %d\n", report.total_conflicts());
+  if (report.three_way) {
+    absl::StrAppend(&out, "mode: three-way (--base): edits and deletions are exact\n");
+  } else {
+    absl::StrAppendFormat(
+        &out,
+        "mode: two-way: %d decisions inferred, %d ambiguous (evidence in the "
+        "report's \"ambiguous\" lists)\n"
+        "  to make them exact, merge with --base FORK.sql (the dump development "
+        "was seeded from)\n",
+        report.total_inferred(), report.total_ambiguous());
+  }
   return out;
 }
 

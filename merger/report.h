@@ -67,7 +67,12 @@ struct TableReport {
   int64_t dropped = 0;         // Dev rows that could not be placed.
   int64_t taken_from_dev = 0;  // With --base: base rows only dev edited.
   int64_t output_rows = 0;
-  int64_t base_high_water = 0;  // h; 0 when not applicable.
+  int64_t base_high_water = 0;  // The change point; 0 when not applicable.
+  // Two-way: dev rows inference took for edits (conflicts) or production's
+  // deletions, and the decisions the evidence left open (both rows kept).
+  int64_t inferred = 0;
+  int64_t ambiguous = 0;
+  std::vector<std::string> ambiguous_list;  // "key K: evidence: decision".
   std::vector<KeyRange> remaps;
   std::vector<Unification> unifications;
   std::vector<Conflict> conflict_list;
@@ -99,6 +104,8 @@ struct ObjectRef {
 struct Report {
   std::string prod_file;
   std::string dev_file;
+  // With --base: edits and deletions are exact; without, inferred.
+  bool three_way = false;
   // Objects production's schema has and development's lacks (an index, a
   // function, a trigger a hotfix added): not in the output.
   std::vector<ObjectRef> prod_only_objects;
@@ -108,6 +115,8 @@ struct Report {
   std::vector<TableReport> tables;
   std::vector<SequenceReport> sequences;
   int64_t total_conflicts() const;
+  int64_t total_inferred() const;
+  int64_t total_ambiguous() const;
   int64_t total_lost_values() const;
 };
 

@@ -58,6 +58,7 @@ Usage:
         --report FILE          write the JSON report (remaps, unifications,
                                conflicts, lost values, manifest) to FILE
         --fail-on-conflict     any conflict: exit 3 and write no SQL
+        --fail-on-ambiguous    any ambiguous two-way decision: exit 3, no SQL
         --allow-drop TABLE     production table dev dropped: lose its rows
                                instead of refusing (repeatable)
         --base BASE.sql        the dump both sides forked from: a three-way
@@ -224,6 +225,8 @@ int MergeCommand(const std::vector<std::string>& args) {
       if (!value(&report_path)) return Usage("--report needs a file");
     } else if (a == "--fail-on-conflict") {
       options.fail_on_conflict = true;
+    } else if (a == "--fail-on-ambiguous") {
+      options.fail_on_ambiguous = true;
     } else if (a == "--allow-drop") {
       std::string t;
       if (!value(&t)) return Usage("--allow-drop needs a table");

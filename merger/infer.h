@@ -1,0 +1,76 @@
+// Two-way inference: without the dump both sides forked from, which keys of
+// a sequence-keyed table were the fork's rows (x) and which each side made
+// since (y, z). Pure: facts about each key in, a verdict per key out.
+//
+// One number (the largest key whose row is identical on both sides) is
+// fooled both ways: rows made alike on both sides push it up, an edit of
+// the top-most base row pulls it down. So the fork's edge is a change point
+// chosen against all the evidence, and each key is then judged on its own
+// evidence too. Where the evidence stays weak the verdict is the one that
+// loses nothing (both rows kept, a development row never dropped for a
+// production row of other content) and the key is marked ambiguous.
+#ifndef PGMERGE_MERGER_INFER_H_
+#define PGMERGE_MERGER_INFER_H_
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace pgmerge::merger {
+
+// What the two dumps hold at one key.
+enum class KeyState : uint8_t {
+  kIdentical,  // Both sides, same content.
+  kDiffer,     // Both sides, other content.
+  kProdOnly,
+  kDevOnly,
+};
+
+struct KeyFacts {
+  int64_t key = 0;
+  KeyState state = KeyState::kIdentical;
+  // kDiffer: of the columns compared, how many hold equal values on both
+  // sides (an edited row keeps most; two rows made apart share little).
+  int columns_equal = 0;
+  int columns_compared = 0;
+  // Rows identical on both sides, at or below their own table's change
+  // point, that point at this key: the key existed when the sides forked.
+  int base_children = 0;
+};
+
+enum class Verdict : uint8_t {
+  kSame,         // One row, on both sides.
+  kEdited,       // One base row edited on a side: production's kept.
+  kBothCreated,  // Two rows: development's gets a fresh key.
+  kDevCreated,   // Development's new row; its key is free.
+  kProdDeleted,  // A base row production deleted: not brought back.
+  kProdRow,      // Production's row; always kept.
+};
+
+struct KeyVerdict {
+  Verdict verdict = Verdict::kSame;
+  // The evidence was weak: this is the choice that loses nothing.
+  bool ambiguous = false;
+};
+
+struct Inference {
+  // Keys at or below it are taken for the fork's rows.
+  int64_t change_point = std::numeric_limits<int64_t>::min();
+  std::vector<KeyVerdict> verdicts;  // Parallel to the facts.
+};
+
+// `facts` sorted by key, one entry per key either side has.
+Inference InferKeys(const std::vector<KeyFacts>& facts);
+
+// Most columns equal: what an edit leaves of a row.
+bool MostlyEqual(const KeyFacts& f);
+
+// One line for the report: "key 2: differs, 4 of 5 columns equal, 1
+// identical row points at it, at or below the change point 10: ...".
+std::string DescribeEvidence(const KeyFacts& f, const Inference& inference,
+                             size_t i);
+
+}  // namespace pgmerge::merger
+
+#endif  // PGMERGE_MERGER_INFER_H_

@@ -1,0 +1,140 @@
+#include "merger/infer.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pgmerge::merger {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A key layout in one string, a character per key from key 1 up:
+//   '=' identical, 'e' differs but mostly equal (an edit's look),
+//   'x' differs with little in common, 'p' production only,
+//   'd' development only, 'E' like 'e' with an identical child pointing at
+//   it, ' ' neither side has the key.
+std::vector<KeyFacts> Layout(const std::string& s) {
+  std::vector<KeyFacts> facts;
+  for (size_t i = 0; i < s.size(); ++i) {
+    KeyFacts f;
+    f.key = static_cast<int64_t>(i) + 1;
+    switch (s[i]) {
+      case '=': f.state = KeyState::kIdentical; break;
+      case 'e':
+      case 'E':
+        f.state = KeyState::kDiffer;
+        f.columns_equal = 4;
+        f.columns_compared = 5;
+        f.base_children = s[i] == 'E' ? 1 : 0;
+        break;
+      case 'x':
+        f.state = KeyState::kDiffer;
+        f.columns_equal = 0;
+        f.columns_compared = 5;
+        break;
+      case 'p': f.state = KeyState::kProdOnly; break;
+      case 'd': f.state = KeyState::kDevOnly; break;
+      default: continue;
+    }
+    facts.push_back(f);
+  }
+  return facts;
+}
+
+// The verdicts as a string: S same, E edited, B both created (dev's
+// remapped), D dev created, X prod deleted, P prod's row; lower case when
+// ambiguous.
+std::string Verdicts(const std::string& layout, int64_t* point = nullptr) {
+  std::vector<KeyFacts> facts = Layout(layout);
+  Inference inf = InferKeys(facts);
+  if (point) *point = inf.change_point;
+  std::string out;
+  for (const KeyVerdict& v : inf.verdicts) {
+    char c = "SEBDXP"[static_cast<int>(v.verdict)];
+    out += v.ambiguous ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
+}
+
+TEST(InferTest, BaseThenBothSidesCreated) {
+  int64_t point;
+  EXPECT_EQ(Verdicts("=====xxx", &point), "SSSSSBBB");
+  EXPECT_EQ(point, 5);
+}
+
+TEST(InferTest, OneSideCreatedMore) {
+  EXPECT_EQ(Verdicts("=====xxdd"), "SSSSSBBDD");
+  EXPECT_EQ(Verdicts("=====xxpp"), "SSSSSBBPP");
+}
+
+TEST(InferTest, NothingCreated) {
+  int64_t point;
+  EXPECT_EQ(Verdicts("======", &point), "SSSSSS");
+  EXPECT_EQ(point, 6);
+  EXPECT_EQ(Verdicts("=="), "SS");
+  EXPECT_EQ(Verdicts(""), "");
+}
+
+TEST(InferTest, OnlyOneSideCreated) {
+  EXPECT_EQ(Verdicts("=====ppp"), "SSSSSPPP");
+  EXPECT_EQ(Verdicts("=====ddd"), "SSSSSDDD");
+}
+
+TEST(InferTest, EditsAndDeletionsInsideTheBase) {
+  EXPECT_EQ(Verdicts("==e=d==xx"), "SSESXSSBB");
+  // The bottom-most base row edited, or deleted by production.
+  EXPECT_EQ(Verdicts("e====xx"), "ESSSSBB");
+  EXPECT_EQ(Verdicts("d====xx"), "XSSSSBB");
+}
+
+// Rows made alike on both sides just above the fork must not turn the
+// differing rows below them into edits: development's rows there are kept
+// (remapped), never dropped for production's rows of other content.
+TEST(InferTest, CoincidencesAboveTheForkDoNotMakeEdits) {
+  int64_t point;
+  EXPECT_EQ(Verdicts("=====x=x", &point), "SSSSSBsB");
+  EXPECT_EQ(point, 5);
+  // Two coincidences outweigh one collision: the change point moves up,
+  // but a row with little in common is still never taken for an edit.
+  std::string v = Verdicts("=====x==", &point);
+  EXPECT_EQ(v[5], 'b');
+  EXPECT_NE(v[5], 'E');
+}
+
+// The top-most base row edited in production: an identical child row
+// proves the key existed at the fork, so it is an edit, not a new row.
+TEST(InferTest, TopMostBaseRowEditedWithEvidence) {
+  EXPECT_EQ(Verdicts("=====Exx"), "SSSSSEBB");
+  EXPECT_EQ(Verdicts("=====E"), "SSSSSE");
+}
+
+// Without such evidence it could be either; both rows are kept.
+TEST(InferTest, TopMostBaseRowEditedWithoutEvidenceKeepsBoth) {
+  std::string v = Verdicts("=====exx");
+  EXPECT_EQ(v.substr(0, 5), "SSSSS");
+  EXPECT_EQ(v[5], 'b');
+}
+
+// Production deleted the top-most base rows: development's copies may be
+// the fork's rows or development's own; kept and marked.
+TEST(InferTest, DeletionsAtTheTopAreAmbiguous) {
+  EXPECT_EQ(Verdicts("=====ddxx"), "SSSSSddBB");
+  // Above every production key they are development's own.
+  EXPECT_EQ(Verdicts("=====xxdd"), "SSSSSBBDD");
+}
+
+TEST(InferTest, EvidenceLine) {
+  std::vector<KeyFacts> facts = Layout("=====Exx");
+  Inference inf = InferKeys(facts);
+  std::string line = DescribeEvidence(facts[5], inf, 5);
+  EXPECT_THAT(line, HasSubstr("key 6: differs, 4 of 5 columns equal"));
+  EXPECT_THAT(line, HasSubstr("1 identical row points at it"));
+  EXPECT_THAT(line, HasSubstr("at or below the change point 6"));
+  EXPECT_THAT(line, HasSubstr("production's version kept"));
+}
+
+}  // namespace
+}  // namespace pgmerge::merger
