@@ -707,7 +707,7 @@ class Truth {
         f_.repointed.push_back(absl::StrCat(Describe(l), what));
         continue;
       }
-      if (nodes_[l].anchored) {
+      if (!nodes_[l].dev_new && !nodes_[l].key.empty() && nodes_[l].key[0] != '#') {
         auto it = shadow_by_key_[nodes_[l].table].find(nodes_[l].key);
         if (it != shadow_by_key_[nodes_[l].table].end()) {
           auto ej = std::find(extra.begin(), extra.end(), it->second);

@@ -92,7 +92,7 @@ struct TruthFindings {
            changed.empty() && report.empty() && schema.empty() && setup.empty();
   }
   // One line per class with its count, then up to `per_class` examples each.
-  std::string Summary(size_t per_class = 6) const;
+  std::string Summary(size_t per_class = 12) const;
 };
 
 absl::StatusOr<TruthFindings> CheckTruth(TestPostgres* pg,

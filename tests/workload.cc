@@ -72,7 +72,9 @@ absl::StatusOr<std::vector<TableInfo>> Catalog(TestPostgres* server, const std::
                   THEN a.atttypmod - 4 END,
              EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conrelid = a.attrelid
                      AND co.contype IN ('p', 'u') AND co.conkey = ARRAY[a.attnum]),
-             (SELECT format('%s|%s|%s', co.confrelid::regclass::text,
+             (SELECT format('%s|%s|%s', (SELECT format('%I.%I', rn.nspname, rc.relname)
+                                         FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+                                         WHERE rc.oid = co.confrelid),
                             (SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = co.confrelid
                              AND attnum = co.confkey[1]),
                             (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
