@@ -195,7 +195,8 @@ void Insert(std::string* script, const std::vector<TableInfo>& tables,
       } else if (c.unique && c.text) {
         expr = absl::StrCat("s.", c.name, coincide ? " || '++'" : " || '+'");
       } else if (c.unique && c.integer) {
-        expr = absl::StrCat("s.", c.name, " + (SELECT max(", c.name, ") FROM ONLY ", ti.name, ")");
+        // Past the side's largest value, the same on both sides.
+        expr = absl::StrCat("(SELECT max(", c.name, ") FROM ONLY ", ti.name, ") + s.rn");
       } else if (c.text && !coincide) {
         expr = absl::StrCat("s.", c.name, " || '", tag, "'");
       }
@@ -289,7 +290,9 @@ absl::StatusOr<Workload> BuildWorkload(TestPostgres* pg, const std::string& pref
           "ALTER TABLE ", pub[1], " ADD COLUMN pgmerge_fill text NOT NULL DEFAULT 'seeded';",
           "ALTER TABLE ", pub[1], " ALTER COLUMN pgmerge_fill DROP DEFAULT"));
       if (!s.ok()) return s;
-      w.fill.push_back(absl::StrCat(pub[1], ".pgmerge_fill=filled"));
+      // The value development's own base rows got, so that rows both sides
+      // create alike coincide in development's schema too.
+      w.fill.push_back(absl::StrCat(pub[1], ".pgmerge_fill=seeded"));
     }
   }
   struct SideRun {
