@@ -77,8 +77,17 @@ struct Table {
     auto it = std::find(columns.begin(), columns.end(), c);
     return it == columns.end() ? -1 : static_cast<int>(it - columns.begin());
   }
-  // A key pgmerge may remap: one column drawn from a sequence.
-  bool RemappableKey() const { return key.size() == 1 && drawn[key[0]]; }
+  // A key pgmerge may remap: one with a column drawn from a sequence (alone,
+  // or in a composite as pagila's payment partitions' (payment_date, payment_id)).
+  bool RemappableKey() const {
+    for (int c : key) {
+      if (drawn[c]) return true;
+    }
+    return false;
+  }
+  bool DrawnKeyColumn(int c) const {
+    return drawn[c] && std::find(key.begin(), key.end(), c) != key.end();
+  }
   bool InFk(int c) const {
     for (const Fk& f : fks) {
       if (std::find(f.cols.begin(), f.cols.end(), c) != f.cols.end()) return true;
@@ -454,9 +463,7 @@ class Truth {
           if (b != nullptr && in_base[c] > 0) {
             in_base[c]--;
             m[i] = kGone;
-          } else {
-            m[i] = NewDevNode(name, d, static_cast<int>(i));
-          }
+          }  // Else new: unified on a unique key or a node of its own, below.
         }
         continue;
       }
@@ -530,7 +537,9 @@ class Truth {
     if (p != nullptr) {
       for (size_t ui = 0; ui < d.uniques.size(); ++ui) {
         const std::vector<int>& u = d.uniques[ui];
-        if (u.size() == 1 && d.drawn[u[0]]) continue;  // Remapped, never unified.
+        bool drawn = false;
+        for (int c : u) drawn |= d.drawn[c];
+        if (drawn) continue;  // Remapped, never unified.
         bool undecided = false;
         std::string v = UniqueValue(kDev, d, i, d, u, &undecided);
         if (undecided && !force) return kUndecided;
@@ -550,6 +559,12 @@ class Truth {
         auto it = idx.find(v);
         if (it != idx.end() && it->second >= 0) {
           unified_[name][RowKey(d, i)] = it->second;
+          // Both created the row: --prefer dev keeps development's version
+          // (at production's key).
+          if (opt_.prefer_dev && opt_.three_way && BaseRow(name, nodes_[it->second].key) < 0) {
+            nodes_[it->second].side = kDev;
+            nodes_[it->second].row = i;
+          }
           return it->second;
         }
       }
@@ -583,7 +598,7 @@ class Truth {
     std::vector<std::string> parts = {n.table};
     for (size_t c = 0; c < schema.columns.size(); ++c) {
       if (schema.generated[c] || schema.InFk(static_cast<int>(c))) continue;
-      if (schema.RemappableKey() && schema.key[0] == static_cast<int>(c)) continue;
+      if (schema.DrawnKeyColumn(static_cast<int>(c))) continue;
       Cell v = Value(n.side, t, n.row, schema, static_cast<int>(c));
       if (n.side == kShadow && t.Col(schema.columns[c]) < 0) {
         parts.push_back(absl::StrCat(schema.columns[c], "=<no such column>"));
@@ -807,7 +822,7 @@ class Truth {
           const Table& src = *SideTable(target.side, name);
           for (size_t col = 0; col < d.columns.size() && same; ++col) {
             if (d.generated[col] || p->Col(d.columns[col]) < 0) continue;
-            if (is_unified && d.RemappableKey() && d.key[0] == static_cast<int>(col)) continue;
+            if (is_unified && d.DrawnKeyColumn(static_cast<int>(col))) continue;
             same = Value(target.side, src, target.row, d, static_cast<int>(col)) == d.rows[i][col];
           }
         }
@@ -863,7 +878,22 @@ absl::StatusOr<std::vector<std::string>> SchemaLines(TestPostgres* pg, const std
 void CheckSchemaAndSequences(TestPostgres* pg, const std::string& dev_db,
                              const std::string& shadow_db, bool schema, TruthFindings* f) {
   if (schema) {
-    absl::StatusOr<std::vector<std::string>> d = SchemaLines(pg, dev_db);
+    // Development's schema does not change while a test merges it many
+    // times: dumped once per database (its oid tells a re-created one).
+    static std::map<std::string, std::vector<std::string>>* dev_schemas =
+        new std::map<std::string, std::vector<std::string>>();
+    absl::StatusOr<std::string> oid = pg->QueryValue(
+        "postgres", absl::StrCat("SELECT oid FROM pg_database WHERE datname = ",
+                                 "'", dev_db, "'"));
+    std::string id = absl::StrCat(pg->ConnString(dev_db), "|", oid.ok() ? *oid : "");
+    absl::StatusOr<std::vector<std::string>> d;
+    auto cached = dev_schemas->find(id);
+    if (oid.ok() && cached != dev_schemas->end()) {
+      d = cached->second;
+    } else {
+      d = SchemaLines(pg, dev_db);
+      if (d.ok() && oid.ok()) (*dev_schemas)[id] = *d;
+    }
     absl::StatusOr<std::vector<std::string>> s = SchemaLines(pg, shadow_db);
     if (!d.ok() || !s.ok()) {
       f->schema.push_back(absl::StrCat("pg_dump --schema-only failed: ",

@@ -13,7 +13,7 @@
 //   --fill value) on production's rows;
 // - every development row not in the base (z) with its own values in every
 //   column of development's schema, its key possibly remapped when the key
-//   is one column drawn from a sequence; one that equals a production row on
+//   has a column drawn from a sequence; one that equals a production row on
 //   a key pgmerge never remaps (a natural unique key, a composite, text or
 //   uuid key, foreign-key parts compared by the row they name) is that row;
 // - nothing else: base rows production deleted stay deleted, development's
