@@ -18,6 +18,7 @@
 #include "parser/names.h"
 #include "tests/merge_checker.h"
 #include "tests/test_postgres.h"
+#include "tests/truth_checker.h"
 
 namespace pgmerge::testing {
 namespace {
@@ -125,6 +126,11 @@ absl::Status GenerateChanges(TestPostgres* pg, const std::string& db,
   return absl::OkStatus();
 }
 
+// Datasets whose two-way merge today differs from the truth (issue #12),
+// with why; flip an entry out when the decide redesign fixes it.
+const std::map<std::string, std::string> kKnownTwoWayFailures = {
+};
+
 class DatasetMergeTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DatasetMergeTest, MergedShadowHoldsEveryRow) {
@@ -132,11 +138,13 @@ TEST_P(DatasetMergeTest, MergedShadowHoldsEveryRow) {
   ASSERT_NE(pg, nullptr);
   std::string dump = absl::StrCat(SharedTestdata(), "/", GetParam());
   std::string base = "ds" + std::to_string(std::hash<std::string>()(GetParam()) % 100000);
+  std::string fork = base + "_base";
   std::string prod = base + "_prod", dev = base + "_dev", shadow = base + "_shadow";
+  ASSERT_TRUE(pg->CreateDatabase(fork).ok());
+  absl::Status restored = pg->Restore(fork, dump);
+  ASSERT_TRUE(restored.ok()) << restored;
   for (const std::string& db : {prod, dev}) {
-    ASSERT_TRUE(pg->CreateDatabase(db).ok());
-    absl::Status s = pg->Restore(db, dump);
-    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_TRUE(pg->Exec("postgres", absl::StrCat("CREATE DATABASE ", db, " TEMPLATE ", fork)).ok());
   }
   absl::Status s = GenerateChanges(pg, prod, " (prod)");
   ASSERT_TRUE(s.ok()) << s;
@@ -168,6 +176,17 @@ TEST_P(DatasetMergeTest, MergedShadowHoldsEveryRow) {
   ASSERT_TRUE(s.ok()) << s;
   s = CheckMerge(pg, prod, dev, shadow, ReadFile(report));
   EXPECT_TRUE(s.ok()) << s << "\n" << r->err;
+  // And against the truth decided from the base (tests/truth_checker.h).
+  absl::StatusOr<TruthFindings> truth =
+      CheckTruth(pg, fork, prod, dev, shadow, ReadFile(report), TruthOptions());
+  ASSERT_TRUE(truth.ok()) << truth.status();
+  auto known = kKnownTwoWayFailures.find(GetParam());
+  if (known == kKnownTwoWayFailures.end()) {
+    EXPECT_TRUE(truth->ok()) << truth->Summary();
+  } else {
+    EXPECT_FALSE(truth->ok()) << GetParam()
+                              << " now matches the truth: remove it from kKnownTwoWayFailures";
+  }
   // The manifest's hashes match the restored database's own COPY output.
   absl::StatusOr<CommandResult> v = RunCommand(
       {PGMERGE_BINARY, "verify", "--db", pg->ConnString(shadow), "--report", report});
@@ -183,8 +202,11 @@ TEST_P(DatasetMergeTest, MergedShadowHoldsEveryRow) {
                 t["counts"]["conflicts"].get<int64_t>();
   }
   EXPECT_GT(collided, 0) << r->err;
-  for (const std::string& db : {prod, dev, shadow}) {
+  for (const std::string& db : {fork, prod, dev, shadow}) {
     ASSERT_TRUE(pg->DropDatabase(db).ok());
+  }
+  if (known != kKnownTwoWayFailures.end() && !truth->ok()) {
+    GTEST_SKIP() << "known two-way failure (" << known->second << "):\n" << truth->Summary();
   }
 }
 

@@ -72,11 +72,30 @@ TEST_F(MergeTest, ExampleAppRemapsFollowForeignKeys) {
   EXPECT_NE(last_report_.find("\"conflicts\""), std::string::npos);
 }
 
+// The bundled example two-way, against the truth decided from the base:
+// today's merge brings back a comment and a post_tags link production
+// deleted (issue #12, item 5).
+TEST_F(MergeTest, ExampleAppTwoWayIsTheTruth) {
+  std::string base = MakeDb("base", {Example("base-data.sql")});
+  std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
+  std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
+  MergeAndCheck(prod, dev, DumpDb(prod, {}), DumpDb(dev, {}));
+  CheckAgainstTruth(base, prod, dev, {});
+  ExpectTruth("issue #12: two-way brings back rows production deleted");
+}
+
 TEST_F(MergeTest, ExampleAppThreeWayWithBase) {
   std::string base = MakeDb("base", {Example("base-data.sql")});
   std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
   std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
   std::string base_dump = DumpDb(base, {});
+  for (const auto& form : kDumpForms) {
+    SCOPED_TRACE(form.empty() ? "COPY" : form[0]);
+    std::vector<std::string> extra = {"--base", DumpDb(base, form)};
+    MergeAndCheck(prod, dev, DumpDb(prod, form), DumpDb(dev, form), extra);
+    CheckAgainstTruth(base, prod, dev, extra);
+    ExpectTruth();
+  }
   MergeAndCheck(prod, dev, DumpDb(prod, {}), DumpDb(dev, {}), {"--base", base_dump});
   auto value = [&](const std::string& sql) {
     absl::StatusOr<std::string> v = pg_->QueryValue(last_shadow_, sql);
@@ -90,6 +109,8 @@ TEST_F(MergeTest, ExampleAppThreeWayWithBase) {
   // ...development's with --prefer dev.
   MergeAndCheck(prod, dev, DumpDb(prod, {}), DumpDb(dev, {}),
                 {"--base", base_dump, "--prefer", "dev"});
+  CheckAgainstTruth(base, prod, dev, {"--base", base_dump, "--prefer", "dev"});
+  ExpectTruth();
   EXPECT_EQ(value("SELECT name FROM users WHERE id = 3"), "user 3 (renamed in dev)");
 }
 
