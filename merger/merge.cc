@@ -236,9 +236,12 @@ int IndexOf(const std::vector<std::string>& v, std::string_view s) {
 }
 
 std::string SqlStringLiteral(std::string_view s) {
-  std::string out = "'";
+  // E'' when a backslash is in it: read alike whatever
+  // standard_conforming_strings is.
+  const bool e = s.find('\\') != std::string_view::npos;
+  std::string out = e ? "E'" : "'";
   for (char c : s) {
-    if (c == '\'') out.push_back('\'');
+    if (c == '\'' || (e && c == '\\')) out.push_back(c);
     out.push_back(c);
   }
   out.push_back('\'');
@@ -322,6 +325,10 @@ class Merger {
 };
 
 absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
+  if (!options_.restrict_key.empty() &&
+      !parser::IsValidRestrictKey(options_.restrict_key)) {
+    return absl::InvalidArgumentError("--restrict-key: letters and digits only");
+  }
   // The catalogs only count rows; the index pass checks every one of them.
   {
     absl::StatusOr<Catalog> prod_catalog;
@@ -339,6 +346,10 @@ absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
     PGM_ASSIGN_OR_RETURN(base_catalog_,
                          parser::ReadCatalog(base_->data, base_->name,
                                              base_->file, /*check_rows=*/false));
+  }
+  // A dump cut short is refused (its own errors, if any, came first).
+  for (const DumpInput* in : {&prod_, &dev_, base_}) {
+    if (in != nullptr) PGM_RETURN_IF_ERROR(parser::CheckDumpEnd(in->data, in->name));
   }
   report_.prod_file = prod_.name;
   report_.dev_file = dev_.name;
@@ -986,6 +997,9 @@ absl::Status Merger::Index(Side side) {
                         : side == Side::kDev ? dev_
                                              : *base_;
   DumpReader reader(in.data, in.name);
+  parser::ReaderOptions whole;
+  whole.require_complete = true;  // Truncation refused before any output.
+  reader.set_options(whole);
   PageReleaser releaser(in.file, 0);
   DumpEvent ev;
   int64_t block = -1;
@@ -1618,6 +1632,14 @@ class CopyBlock {
 };
 
 absl::Status Merger::Emit(OutputBuffer* out) {
+  // Ours are the only meta-commands in the output (CVE-2025-8714): the
+  // key, derived from the inputs, keeps the output deterministic.
+  const std::string key =
+      !options_.restrict_key.empty()
+          ? options_.restrict_key
+          : parser::DeriveRestrictKey({prod_.data, dev_.data,
+                                       base_ ? base_->data : std::string_view()});
+  out->Append(absl::StrCat("\\restrict ", key, "\n"));
   out->Append(
       "--\n-- Merged by pgmerge: production's rows with development's new "
       "rows,\n-- in development's schema.\n--\n\n");
@@ -1663,17 +1685,8 @@ absl::Status Merger::Emit(OutputBuffer* out) {
     releaser.Advance(reader.position());
     switch (ev.kind) {
       case EventKind::kMeta:
-        // \connect would leave the shadow database; \restrict and others
-        // are kept as development's pg_dump wrote them.
-        if (StartsWithIgnoreCase(ev.text, "\\connect") ||
-            StartsWithIgnoreCase(ev.text, "\\c ")) {
-          break;
-        }
-        if (StartsWithIgnoreCase(ev.text, "\\unrestrict")) {
-          PGM_RETURN_IF_ERROR(finish());
-        }
-        out->Append(ev.text);
-        out->Append("\n\n");
+        // \restrict, \unrestrict and \connect (the only ones the reader
+        // lets through) are consumed: ours enclose the whole output.
         break;
       case EventKind::kCopyStart:
       case EventKind::kCopyEnd:
@@ -1685,12 +1698,17 @@ absl::Status Merger::Emit(OutputBuffer* out) {
         if (!data_done && LooksPostData(ev.text)) {
           PGM_RETURN_IF_ERROR(emit_data());
         }
+        if (ev.standard_strings_dependent) {
+          out->Append(parser::StandardStringsPin(ev.standard_strings));
+        }
         out->Append(ev.text);
         out->Append("\n\n");
         break;
     }
   }
-  return finish();
+  PGM_RETURN_IF_ERROR(finish());
+  out->Append(absl::StrCat("\\unrestrict ", key, "\n"));
+  return absl::OkStatus();
 }
 
 template <typename Fn>
