@@ -9,14 +9,19 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "merger/plan.h"
+#include "parser/dump_reader.h"
+#include "parser/segmenter.h"
 
 namespace pgmerge::merger::internal {
 namespace {
 
 std::string SqlStringLiteral(std::string_view s) {
-  std::string out = "'";
+  // E'' when a backslash is in it: read alike whatever
+  // standard_conforming_strings is.
+  const bool e = s.find('\\') != std::string_view::npos;
+  std::string out = e ? "E'" : "'";
   for (char c : s) {
-    if (c == '\'') out.push_back('\'');
+    if (c == '\'' || (e && c == '\\')) out.push_back(c);
     out.push_back(c);
   }
   out.push_back('\'');
@@ -578,6 +583,14 @@ absl::Status Emit(const MergeInputs& m,
   RowHasher hasher;
   // Per sequence: the largest value the merged rows hold.
   absl::flat_hash_map<std::string, int64_t> sequence_max;
+  // Ours are the only meta-commands in the output (CVE-2025-8714): the
+  // key, derived from the inputs, keeps the output deterministic.
+  const std::string key =
+      !m.options.restrict_key.empty()
+          ? m.options.restrict_key
+          : parser::DeriveRestrictKey(
+                {m.prod.data, m.dev.data, m.base ? m.base->data : std::string_view()});
+  out->Append(absl::StrCat("\\restrict ", key, "\n"));
   out->Append(
       "--\n-- Merged by pgmerge: production's rows with development's new "
       "rows,\n-- in development's schema.\n--\n\n");
@@ -624,17 +637,8 @@ absl::Status Emit(const MergeInputs& m,
     releaser.Advance(reader.position());
     switch (ev.kind) {
       case EventKind::kMeta:
-        // \connect would leave the shadow database; \restrict and others
-        // are kept as development's pg_dump wrote them.
-        if (StartsWithIgnoreCase(ev.text, "\\connect") ||
-            StartsWithIgnoreCase(ev.text, "\\c ")) {
-          break;
-        }
-        if (StartsWithIgnoreCase(ev.text, "\\unrestrict")) {
-          PGM_RETURN_IF_ERROR(finish());
-        }
-        out->Append(ev.text);
-        out->Append("\n\n");
+        // \restrict, \unrestrict and \connect (the only ones the reader
+        // lets through) are consumed: ours enclose the whole output.
         break;
       case EventKind::kCopyStart:
       case EventKind::kCopyEnd:
@@ -646,12 +650,17 @@ absl::Status Emit(const MergeInputs& m,
         if (!data_done && LooksPostData(ev.text)) {
           PGM_RETURN_IF_ERROR(emit_data());
         }
+        if (ev.standard_strings_dependent) {
+          out->Append(parser::StandardStringsPin(ev.standard_strings));
+        }
         out->Append(ev.text);
         out->Append("\n\n");
         break;
     }
   }
-  return finish();
+  PGM_RETURN_IF_ERROR(finish());
+  out->Append(absl::StrCat("\\unrestrict ", key, "\n"));
+  return absl::OkStatus();
 }
 
 }  // namespace pgmerge::merger::internal

@@ -239,6 +239,9 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
   RowHasher hasher;  // One per side: the sides run on their own threads.
   const DumpInput& in = m.dump(side);
   DumpReader reader(in.data, in.name);
+  parser::ReaderOptions whole;
+  whole.require_complete = true;  // Truncation refused before any output.
+  reader.set_options(whole);
   PageReleaser releaser(in.file, 0);
   DumpEvent ev;
   int64_t block = -1;

@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "merger/decide.h"
 #include "merger/plan.h"
+#include "parser/dump_reader.h"
 
 namespace pgmerge::merger {
 namespace {
@@ -142,7 +143,15 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   Plans plans;
   std::vector<std::string> problems;  // Schema misfits, found before output.
   std::vector<const parser::DumpObject*> prod_only_objects;
+  if (!m.options.restrict_key.empty() &&
+      !parser::IsValidRestrictKey(m.options.restrict_key)) {
+    return absl::InvalidArgumentError("--restrict-key: letters and digits only");
+  }
   PGM_RETURN_IF_ERROR(ReadCatalogs(m));
+  // A dump cut short is refused (its own errors, if any, came first).
+  for (const DumpInput* in : {&m.prod, &m.dev, m.base}) {
+    if (in != nullptr) PGM_RETURN_IF_ERROR(parser::CheckDumpEnd(in->data, in->name));
+  }
   report.prod_file = m.prod.name;
   report.three_way = m.base != nullptr;
   report.dev_file = m.dev.name;

@@ -64,6 +64,9 @@ struct MergeOptions {
   // Write the schema objects only production has (a hotfix index, function
   // or trigger) after development's, instead of only listing them.
   bool keep_prod_objects = false;
+  // The key of the \restrict / \unrestrict pair around the output
+  // (--restrict-key, as pg_dump's); empty: derived from the inputs.
+  std::string restrict_key;
 };
 
 // Runs the merge and writes SQL to `out` (may be a discarding buffer).

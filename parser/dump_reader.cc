@@ -1,5 +1,7 @@
 #include "parser/dump_reader.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -19,6 +21,107 @@ bool StartsWithWord(std::string_view text, std::string_view word) {
 }
 
 }  // namespace
+
+bool IsValidRestrictKey(std::string_view key) {
+  if (key.empty() || key.size() > 256) return false;
+  for (char c : key) {
+    if (!absl::ascii_isalnum(c)) return false;
+  }
+  return true;
+}
+
+std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs) {
+  // Each input's length goes in before it, so no two lists of inputs hash
+  // alike.
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  static constexpr char kDomain[] = "pgmerge restrict key v1";
+  EVP_DigestUpdate(ctx, kDomain, sizeof kDomain);
+  for (std::string_view in : inputs) {
+    uint64_t size = in.size();
+    EVP_DigestUpdate(ctx, &size, sizeof size);
+    EVP_DigestUpdate(ctx, in.data(), in.size());
+  }
+  unsigned char digest[32];
+  unsigned int digest_len = 0;
+  EVP_DigestFinal_ex(ctx, digest, &digest_len);
+  EVP_MD_CTX_free(ctx);
+  // 32 bytes into 43 base-62 digits (62^43 > 2^256): all of the hash kept.
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::vector<unsigned char> num(digest, digest + sizeof digest);
+  std::string key;
+  for (int d = 0; d < 43; ++d) {
+    unsigned rem = 0;
+    for (unsigned char& b : num) {  // num /= 62, big-endian.
+      unsigned cur = (rem << 8) | b;
+      b = static_cast<unsigned char>(cur / 62);
+      rem = cur % 62;
+    }
+    key.push_back(kAlphabet[rem]);
+  }
+  return key;
+}
+
+absl::Status CheckDumpEnd(std::string_view data, std::string_view name) {
+  auto lines = [&data]() {
+    int64_t n = CountNewlines(data.data(), data.data() + data.size());
+    return std::max<int64_t>(
+        1, n + (data.empty() || data.back() == '\n' ? 0 : 1));
+  };
+  // The key of a \restrict before the first statement.
+  std::string_view opened;
+  {
+    size_t i = 0;
+    while (i < data.size() && i < 65536) {
+      size_t nl = data.find('\n', i);
+      std::string_view line = StripAsciiWhitespace(
+          data.substr(i, nl == std::string_view::npos ? nl : nl - i));
+      if (StartsWithIgnoreCase(line, "\\restrict ")) {
+        opened = StripAsciiWhitespace(line.substr(10));
+        break;
+      }
+      if (!line.empty() && !StartsWithIgnoreCase(line, "--")) break;
+      if (nl == std::string_view::npos) break;
+      i = nl + 1;
+    }
+  }
+  static constexpr std::string_view kTrailer =
+      "-- PostgreSQL database dump complete";
+  const size_t from = data.size() > 65536 ? data.size() - 65536 : 0;
+  size_t at = data.rfind(kTrailer);
+  if (at == std::string_view::npos || at < from ||
+      (at > 0 && data[at - 1] != '\n')) {
+    return InputError(name, lines(),
+                      "dump ends before pg_dump's closing \"-- PostgreSQL "
+                      "database dump complete\" (file truncated?)");
+  }
+  bool closed = false;
+  size_t i = at + kTrailer.size();
+  while (i < data.size()) {
+    size_t nl = data.find('\n', i);
+    std::string_view line = StripAsciiWhitespace(
+        data.substr(i, nl == std::string_view::npos ? nl : nl - i));
+    if (StartsWithIgnoreCase(line, "\\unrestrict ") && !opened.empty() &&
+        StripAsciiWhitespace(line.substr(12)) == opened && !closed) {
+      closed = true;
+    } else if (!line.empty() && line != "--") {
+      return InputError(name, lines(),
+                        "dump goes on after pg_dump's closing \"-- "
+                        "PostgreSQL database dump complete\"");
+    }
+    if (nl == std::string_view::npos) break;
+    i = nl + 1;
+  }
+  if (!opened.empty() && !closed) {
+    return InputError(name, lines(),
+                      absl::StrCat("dump ends before \\unrestrict ",
+                                   AsAbsl(opened),
+                                   ", which closes its \\restrict (file "
+                                   "truncated?)"));
+  }
+  return absl::OkStatus();
+}
 
 DumpFormat DetectDumpFormat(std::string_view head) {
   if (head.substr(0, 5) == "PGDMP") return DumpFormat::kCustom;
@@ -71,9 +174,14 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
   Segment seg;
   for (;;) {
     PGM_ASSIGN_OR_RETURN(bool more, segmenter_.Next(&seg));
-    if (!more) return false;
+    if (!more) {
+      if (options_.require_complete) PGM_RETURN_IF_ERROR(CheckComplete());
+      return false;
+    }
+    last_line_ = seg.line;
     switch (seg.kind) {
       case SegmentKind::kMeta:
+        PGM_RETURN_IF_ERROR(CheckMeta(seg));
         Fill(out, EventKind::kMeta, seg.text, seg.line, seg.offset,
              /*with_target=*/false, nullptr);
         return true;
@@ -132,8 +240,78 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
     }
     Fill(out, EventKind::kStatement, seg.text, seg.line, seg.offset,
          /*with_target=*/false, nullptr);
+    out->standard_strings = seg.standard_strings;
+    out->standard_strings_dependent = seg.standard_strings_dependent;
     return true;
   }
+}
+
+absl::Status DumpReader::CheckMeta(const Segment& seg) {
+  // psql takes a meta-command's name up to white space or the next
+  // backslash, and its arguments to the end of the line.
+  std::string_view t = seg.text;
+  size_t name_end = 1;
+  while (name_end < t.size() && !absl::ascii_isspace(t[name_end]) &&
+         t[name_end] != '\\') {
+    ++name_end;
+  }
+  std::string_view name = t.substr(0, name_end);
+  std::string_view args = StripAsciiWhitespace(t.substr(name_end));
+  auto refuse = [&](std::string_view why) {
+    return InputError(file_name(), seg.line,
+                      absl::StrCat("psql meta-command ", AsAbsl(name), " ",
+                                   AsAbsl(why), "; refusing"));
+  };
+  const bool spaced = name_end < t.size() && absl::ascii_isspace(t[name_end]);
+  if (name == "\\restrict" || name == "\\unrestrict") {
+    if (!spaced || !IsValidRestrictKey(args)) {
+      return refuse("without the one alphanumeric key pg_dump writes");
+    }
+    if (name == "\\restrict") {
+      if (!restrict_key_.empty()) {
+        return refuse(absl::StrCat("while line ", restrict_line_,
+                                   "'s \\restrict is still open"));
+      }
+      restrict_key_.assign(args);
+      restrict_line_ = seg.line;
+    } else {
+      if (restrict_key_ != args) {
+        return refuse(restrict_key_.empty()
+                          ? "with no \\restrict open"
+                          : "with a key other than its \\restrict's");
+      }
+      restrict_key_.clear();
+    }
+    return absl::OkStatus();
+  }
+  if (name == "\\connect") {
+    if (!spaced || args.empty() || args.find('\\') != std::string_view::npos ||
+        args.find('`') != std::string_view::npos) {
+      return refuse("in a form pg_dump does not write");
+    }
+    return absl::OkStatus();
+  }
+  return refuse(
+      "is not one pg_dump writes (only \\restrict, \\unrestrict and "
+      "\\connect are read, and none is passed on): it would run on the "
+      "host that restores the merge");
+}
+
+absl::Status DumpReader::CheckComplete() {
+  int64_t line = std::max<int64_t>(last_line_, 1);
+  if (!segmenter_.saw_trailer()) {
+    return InputError(file_name(), line,
+                      "dump ends before pg_dump's closing \"-- PostgreSQL "
+                      "database dump complete\" (file truncated?)");
+  }
+  if (!restrict_key_.empty()) {
+    return InputError(file_name(), line,
+                      absl::StrCat("dump ends before the \\unrestrict that "
+                                   "closes line ",
+                                   restrict_line_,
+                                   "'s \\restrict (file truncated?)"));
+  }
+  return absl::OkStatus();
 }
 
 void DumpReader::Fill(DumpEvent* out, EventKind kind, std::string_view text,

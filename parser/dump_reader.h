@@ -52,6 +52,10 @@ struct DumpEvent {
   int64_t block = 0;
   // kCopyEnd in skimming mode: the rows the block held (not returned).
   int64_t skipped_rows = 0;
+  // kStatement: see Segment. When `standard_strings_dependent`, write
+  // StandardStringsPin(standard_strings) before the statement.
+  bool standard_strings = true;
+  bool standard_strings_dependent = false;
 };
 
 struct ReaderOptions {
@@ -65,7 +69,23 @@ struct ReaderOptions {
   // When false, kRow events of COPY rows carry no fields until Fields() is
   // called: for passes that mostly copy rows whole.
   bool split_copy_rows = true;
+  // The input is a whole dump: at its end, pg_dump's closing comment must
+  // have been seen and every \restrict closed, or the dump was cut short.
+  bool require_complete = false;
 };
+
+// A \restrict key derived from the inputs (SHA-256 of all of them, in
+// order), alphanumeric like pg_dump's: the same inputs give the same key, and
+// no input can hold the key of a file that contains it.
+std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs);
+// True when `key` may follow \restrict: letters and digits only, as pg_dump
+// requires.
+bool IsValidRestrictKey(std::string_view key);
+
+// Refuses a dump cut short, from its ends alone: pg_dump's closing
+// "-- PostgreSQL database dump complete" must be there, followed only by
+// comment lines and the \unrestrict of the \restrict it opened with.
+absl::Status CheckDumpEnd(std::string_view data, std::string_view name);
 
 // What kind of file a dump is, judged from its first bytes.
 enum class DumpFormat { kPlain, kCustom, kTar, kBinary };
@@ -119,6 +139,9 @@ class DumpReader {
   absl::StatusOr<bool> NextInsertTuple();
   absl::Status InsertFallbackError(std::string_view sql, int64_t line);
   absl::Status CheckUtf8(std::string_view text, int64_t line);
+  // Consumes \restrict, \unrestrict and \connect; refuses anything else.
+  absl::Status CheckMeta(const Segment& seg);
+  absl::Status CheckComplete();
 
   DumpSegmenter segmenter_;
   DataTarget target_;
@@ -135,6 +158,9 @@ class DumpReader {
   bool check_utf8_ = true;
   ReaderOptions options_;
   int64_t pending_skipped_ = -1;  // Rows of a skimmed block, until kCopyEnd.
+  std::string restrict_key_;       // Of the \restrict not yet closed.
+  int64_t restrict_line_ = 0;
+  int64_t last_line_ = 0;
 };
 
 }  // namespace pgmerge::parser

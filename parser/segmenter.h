@@ -27,9 +27,28 @@ struct Segment {
   std::string_view text;  // Borrowed from the input.
   int64_t line = 0;       // 1-based line on which `text` starts.
   size_t offset = 0;      // Byte offset of `text` in the input.
+  // The standard_conforming_strings value psql lexes the segment by, and
+  // whether it matters: a plain '...' literal holds a backslash. A writer
+  // that moves such a statement must make the server report this value
+  // before psql reads it (see StandardStringsPin).
+  bool standard_strings = true;
+  bool standard_strings_dependent = false;
 };
 
+// "SET standard_conforming_strings = on|off;\n": written before a statement
+// whose lexing depends on the setting, so that psql reads it as pgmerge cut
+// it even if something the restore ran before (a function called by an
+// index expression, say) changed the setting unseen.
+std::string_view StandardStringsPin(bool standard_strings);
+
 // Streams segments out of `input` in one forward pass; keeps O(1) state.
+// Statements are cut exactly where psql cuts them (psqlscan.l's rules:
+// nested comments, E'', U&'', B''/X'', dollar quotes, quoted identifiers,
+// the standard_conforming_strings the server would report line by line,
+// BEGIN ATOMIC bodies). A backslash psql would take for a meta-command
+// inside a statement, or a psql variable psql would replace, is refused;
+// one where a statement could start is returned as kMeta for the reader to
+// judge.
 // REQUIRES: `input` outlives the segmenter and every Segment it returns.
 // Not thread-safe.
 class DumpSegmenter {
@@ -60,6 +79,8 @@ class DumpSegmenter {
   // Follows "SET standard_conforming_strings = ..." seen so far; it decides
   // whether backslashes escape inside plain '...' literals.
   bool standard_conforming_strings() const { return standard_strings_; }
+  // Saw pg_dump's closing "-- PostgreSQL database dump complete" comment.
+  bool saw_trailer() const { return saw_trailer_; }
   const std::string& file_name() const { return file_name_; }
   // Bytes consumed so far; every segment returned lies before it.
   size_t position() const { return pos_; }
@@ -69,8 +90,20 @@ class DumpSegmenter {
   // position asked for before (lines are counted forward only).
   int64_t LineAt(size_t pos);
   absl::StatusOr<bool> NextCopyRow(Segment* out);
-  // Scans one SQL statement starting at pos_; sets *end past its ';'.
-  absl::Status ScanStatement(size_t start, size_t* end);
+  struct Lexer;
+  struct LexResult {
+    enum What { kStatement, kMeta, kBackslash, kIncomplete, kEof } what;
+    size_t start = 0;      // First token (comments before it skipped).
+    size_t end = 0;        // Past the ';' (kStatement).
+    size_t backslash = 0;  // kMeta, kBackslash.
+    bool standard_strings = true;
+    bool scs_dependent = false;
+  };
+  // Lexes from pos_ as psql does up to the end of one statement.
+  absl::Status Lex(LexResult* r);
+  bool StandardStringsAt(size_t pos) const;
+  absl::Status FollowStandardStrings(std::string_view stmt, size_t end);
+  void SeeComment(std::string_view comment);
   absl::Status ErrorAt(size_t pos, std::string_view message);
 
   std::string_view input_;
@@ -81,6 +114,11 @@ class DumpSegmenter {
   bool in_copy_ = false;
   int64_t copy_start_line_ = 0;
   bool standard_strings_ = true;
+  // The value before the last change, in force up to scs_switch_pos_ (the
+  // end of the line on which the changing statement ended).
+  bool previous_standard_strings_ = true;
+  size_t scs_switch_pos_ = 0;
+  bool saw_trailer_ = false;
   std::function<void(size_t)> progress_;
   std::function<void(std::string_view)> comment_hook_;
 };

@@ -2,11 +2,15 @@
 
 #include <pg_query.h>
 
+#include <pthread.h>
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "base/strings.h"
+
+#include <algorithm>
 
 namespace pgmerge::parser {
 namespace {
@@ -35,13 +39,77 @@ void LineAndColumn(std::string_view sql, int cursor, int64_t* line,
   }
 }
 
+// Deepest nesting of objects and arrays in libpg_query's JSON, counted
+// without recursion.
+int JsonDepth(const char* json) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (const char* p = json; *p != '\0'; ++p) {
+    if (in_string) {
+      if (*p == '\\' && p[1] != '\0') {
+        ++p;
+      } else if (*p == '"') {
+        in_string = false;
+      }
+    } else if (*p == '"') {
+      in_string = true;
+    } else if (*p == '{' || *p == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if (*p == '}' || *p == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// Statements longer than this are parsed on a thread of their own with a
+// large stack: libpg_query recurses once per level of an expression, and a
+// 30,000-term sum would overflow a default 8 MB stack.
+constexpr size_t kInlineParseBytes = 2048;
+constexpr size_t kParseStackBytes = size_t{256} << 20;
+
+struct ParseJob {
+  const char* text;
+  PgQueryParseResult result;
+};
+
+void* RunParse(void* arg) {
+  auto* job = static_cast<ParseJob*>(arg);
+  job->result = pg_query_parse(job->text);
+  pg_query_exit();  // This thread's memory context, freed as it ends.
+  return nullptr;
+}
+
+// pg_query_parse, on a 256 MB stack when the statement is long.
+PgQueryParseResult ParseOnLargeStack(const char* text, size_t size) {
+  ParseJob job{text, {}};
+  if (size <= kInlineParseBytes) return pg_query_parse(text);
+  pthread_attr_t attr;
+  pthread_t thread;
+  if (pthread_attr_init(&attr) != 0 ||
+      pthread_attr_setstacksize(&attr, kParseStackBytes) != 0 ||
+      pthread_create(&thread, &attr, RunParse, &job) != 0) {
+    pthread_attr_destroy(&attr);
+    return pg_query_parse(text);
+  }
+  pthread_attr_destroy(&attr);
+  pthread_join(thread, nullptr);
+  return job.result;
+}
+
 }  // namespace
 
 absl::StatusOr<ParsedStatement> ParsedStatement::Parse(std::string_view sql,
                                                        std::string_view file,
                                                        int64_t line) {
+  if (sql.size() > kMaxStatementBytes) {
+    return InputError(file, line,
+                      absl::StrCat("statement of ", sql.size(),
+                                   " bytes; pgmerge parses at most ",
+                                   kMaxStatementBytes));
+  }
   std::string text(sql);  // libpg_query wants a NUL-terminated string.
-  ResultGuard guard{pg_query_parse(text.c_str())};
+  ResultGuard guard{ParseOnLargeStack(text.c_str(), text.size())};
   if (guard.result.error != nullptr) {
     int64_t err_line = line;
     int64_t column = 1;
@@ -51,6 +119,13 @@ absl::StatusOr<ParsedStatement> ParsedStatement::Parse(std::string_view sql,
     return absl::DataLossError(absl::StrCat(AsAbsl(file), ":", err_line, ":", column,
                                             ": ",
                                             guard.result.error->message));
+  }
+  if (int depth = JsonDepth(guard.result.parse_tree); depth > kMaxTreeDepth) {
+    return InputError(file, line,
+                      absl::StrCat("expression nested ", depth,
+                                   " levels deep in its parse tree; pgmerge "
+                                   "refuses more than ",
+                                   kMaxTreeDepth));
   }
   nlohmann::json tree =
       nlohmann::json::parse(guard.result.parse_tree, nullptr, false);

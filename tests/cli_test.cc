@@ -28,7 +28,8 @@ const char kGood[] =
     "SET standard_conforming_strings = on;\n"
     "CREATE TABLE public.t (id integer NOT NULL, v text);\n"
     "COPY public.t (id, v) FROM stdin;\n1\ta\n2\tb\n\\.\n"
-    "ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n";
+    "ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n"
+    "-- PostgreSQL database dump complete\n";
 
 struct Case {
   std::string name;
@@ -77,10 +78,12 @@ INSTANTIATE_TEST_SUITE_P(
              "2:8: syntax error"},
         Case{"wrong_column_count",
              "CREATE TABLE public.t (id integer, v text);\n"
-             "COPY public.t (id, v) FROM stdin;\n1\ta\n2\n\\.\n",
+             "COPY public.t (id, v) FROM stdin;\n1\ta\n2\n\\.\n"
+             "-- PostgreSQL database dump complete\n",
              "4: COPY row for public.t has 1 fields, expected 2"},
         Case{"bad_utf8",
-             "CREATE TABLE public.t (v text);\nCOPY public.t (v) FROM stdin;\nok\n\xff\xfe\n\\.\n",
+             "CREATE TABLE public.t (v text);\nCOPY public.t (v) FROM stdin;\nok\n\xff\xfe\n\\.\n"
+             "-- PostgreSQL database dump complete\n",
              "4: invalid UTF-8"},
         Case{"unknown_table", "INSERT INTO public.nope VALUES (1);\n",
              "1: table public.nope is not created"},
@@ -146,7 +149,9 @@ TEST(CliTest, StdinInput) {
 
 TEST(CliTest, DroppedTableNeedsAllowDrop) {
   std::string prod = Write("prod.sql", kGood);
-  std::string dev = Write("dev.sql", "CREATE TABLE public.other (id integer);\n");
+  std::string dev = Write("dev.sql",
+                          "CREATE TABLE public.other (id integer);\n"
+                          "-- PostgreSQL database dump complete\n");
   absl::StatusOr<CommandResult> r = RunCommand({PGMERGE_BINARY, prod, dev});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 2);
