@@ -108,12 +108,16 @@ class SwapTest : public ::testing::Test {
     return out + "\"";
   }
 
+  // pgmerge itself; with `crash_at`, the test-only driver that runs the same
+  // swap and kills itself right after that step.
   CommandResult Pgmerge(std::vector<std::string> args, const std::string& crash_at = "") {
     std::vector<std::string> argv;
-    if (!crash_at.empty()) {
-      argv = {"/usr/bin/env", absl::StrCat("PGMERGE_TEST_CRASH_AT=", crash_at)};
+    if (crash_at.empty()) {
+      argv.push_back(PGMERGE_BINARY);
+    } else {
+      argv = {PGMERGE_SWAP_CRASH_DRIVER, crash_at};
+      args.erase(args.begin());  // "swap"
     }
-    argv.push_back(PGMERGE_BINARY);
     argv.insert(argv.end(), args.begin(), args.end());
     absl::StatusOr<CommandResult> r = RunCommand(argv);
     EXPECT_TRUE(r.ok());
