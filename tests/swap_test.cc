@@ -135,9 +135,10 @@ class SwapTest : public ::testing::Test {
   }
 
   // A swap running in the background, for tests that signal it mid-way.
-  pid_t StartSwap(const std::string& grace) {
+  pid_t StartSwap(const std::string& grace, const std::string& server = "") {
     std::vector<std::string> args = {PGMERGE_BINARY, "swap",     "--server",
-                                     pg_->ConnString("postgres"), "--main",  main_,
+                                     server.empty() ? pg_->ConnString("postgres") : server,
+                                     "--main",  main_,
                                      "--shadow",     shadow_,     "--report", report_,
                                      "--state",      state_,      "--grace",  grace};
     std::vector<char*> argv;
@@ -604,6 +605,59 @@ TEST_F(SwapTest, RefusesBadArgumentsAndUnreachableServers) {
   CommandResult not_report = Pgmerge({"swap", "--server", pg_->ConnString("postgres"), "--main",
                                       main_, "--shadow", shadow_, "--report", merged_});
   EXPECT_EQ(not_report.exit_code, 2);
+  ExpectOriginal();
+}
+
+// A password given on the command line is not left in the process's
+// arguments: `ps` and /proc/PID/cmdline of a running swap do not show it.
+TEST_F(SwapTest, PasswordsAreScrubbedFromTheCommandLine) {
+  Fresh("secret", "secret_shadow");
+  PGconn* idle = PQconnectdb(pg_->ConnString(main_).c_str());  // Keeps the grace period busy.
+  ASSERT_EQ(PQstatus(idle), CONNECTION_OK);
+  // The test server trusts local connections: the password is carried, unused.
+  pid_t pid = StartSwap("30", pg_->ConnString("postgres") + " password=s3cret-argv");
+  for (int i = 0; i < 2000 && AllowsConnections(main_); ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_FALSE(AllowsConnections(main_));  // Running, in its grace period.
+  std::string cmdline = ReadFile(absl::StrCat("/proc/", pid, "/cmdline"));
+  absl::StatusOr<CommandResult> ps =
+      RunCommand({"ps", "-ww", "-o", "args=", "-p", std::to_string(pid)});
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  PQfinish(idle);
+  EXPECT_TRUE(absl::StrContains(cmdline, "password=")) << cmdline;
+  EXPECT_FALSE(absl::StrContains(cmdline, "s3cret")) << cmdline;
+  ASSERT_TRUE(ps.ok());
+  EXPECT_TRUE(absl::StrContains(ps->out, "--server")) << ps->out;
+  EXPECT_FALSE(absl::StrContains(ps->out, "s3cret")) << ps->out;
+  ExpectOriginal();
+}
+
+// libpq quotes a malformed conninfo or URI in its error: the password in it
+// is redacted, for swap, rollback and verify alike.
+TEST_F(SwapTest, MalformedConninfoErrorsHideThePassword) {
+  Fresh("malformed", "malformed_shadow");
+  for (const std::string& server :
+       {std::string("host=/nonexistent password=s3cret-pw port"),
+        std::string("host=/nonexistent password='s3cret pw"),
+        std::string("postgresql://u:s3cret-pw@[::1"),
+        std::string("postgresql://u:s3cret-pw@host/db?password=s3cret-two&bad")}) {
+    SCOPED_TRACE(server);
+    CommandResult swap = Pgmerge({"swap", "--server", server, "--main", main_, "--shadow",
+                                  shadow_, "--report", report_, "--state", state_});
+    EXPECT_EQ(swap.exit_code, 2) << swap.err;
+    EXPECT_TRUE(absl::StrContains(swap.err, "cannot connect")) << swap.err;
+    EXPECT_FALSE(absl::StrContains(swap.err, "s3cret")) << swap.err;
+    CommandResult back = Pgmerge({"rollback", "--server", server, "--main", main_, "--shadow",
+                                  shadow_, "--old", "x", "--state", state_});
+    EXPECT_EQ(back.exit_code, 2) << back.err;
+    EXPECT_FALSE(absl::StrContains(back.err, "s3cret")) << back.err;
+    CommandResult verify = Pgmerge({"verify", "--db", server, "--report", report_});
+    EXPECT_EQ(verify.exit_code, 2) << verify.err;
+    EXPECT_FALSE(absl::StrContains(verify.err, "s3cret")) << verify.err;
+  }
   ExpectOriginal();
 }
 
