@@ -4,12 +4,18 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/status.h"
 #include "swap/swap.h"
 
 namespace pgmerge::swap {
@@ -26,9 +32,31 @@ std::string UtcNow(const char* format) {
   return buf;
 }
 
+namespace {
+
+// mkdir -p of the directory holding `path`, private to the user (0700):
+// the journal names databases and the report.
+absl::Status MakeParentDirectories(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return absl::OkStatus();
+  const std::string dir = path.substr(0, slash);
+  for (size_t end = dir.find('/', 1);; end = dir.find('/', end + 1)) {
+    const std::string part = dir.substr(0, end);
+    if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create the state directory ", part, ": ", std::strerror(errno)));
+    }
+    if (end == std::string::npos) break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Journal::Write(const std::string& step) {
   state["step"] = step;
   state["updated"] = UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  PGM_RETURN_IF_ERROR(MakeParentDirectories(path));
   std::string text = state.dump(2) + "\n";
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -76,7 +104,21 @@ std::string DefaultStatePath(std::string_view main) {
                        ? c
                        : '_');
   }
-  return absl::StrCat("pgmerge-swap-", safe, ".json");
+  // One place whatever the working directory, so `cd /tmp; pgmerge
+  // rollback --main app` finds the swap made elsewhere (XDG base directory
+  // spec: state that survives restarts). A relative XDG_STATE_HOME is
+  // ignored, as the spec says.
+  std::string dir;
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  const char* home = std::getenv("HOME");
+  if (xdg != nullptr && xdg[0] == '/') {
+    dir = absl::StrCat(xdg, "/pgmerge");
+  } else if (home != nullptr && home[0] == '/') {
+    dir = absl::StrCat(home, "/.local/state/pgmerge");
+  } else {
+    return absl::StrCat("pgmerge-swap-", safe, ".json");
+  }
+  return absl::StrCat(dir, "/pgmerge-swap-", safe, ".json");
 }
 
 }  // namespace pgmerge::swap

@@ -17,7 +17,7 @@ struct RollbackOptions {
   std::string server;
   std::string maintenance_db = "postgres";
   std::string main;
-  std::string state_path;   // "" = pgmerge-swap-MAIN.json.
+  std::string state_path;   // "" = DefaultStatePath(main).
   std::string shadow;       // "" = from the journal.
   std::string old_name;     // "" = from the journal.
   std::string report_json;  // "" = the report the journal names, if any.

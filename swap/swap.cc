@@ -199,6 +199,10 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   bool shadow_allowed = true;
   absl::StatusOr<Json> previous = ReadJournal(journal.path);
   if (o.resume) {
+    if (absl::IsNotFound(previous.status())) {
+      return refuse(absl::StrCat("--resume: nothing to resume: no swap of ", main_name,
+                                 " is recorded (", previous.status().message(), ")"));
+    }
     if (!previous.ok()) return refuse(absl::StrCat("--resume: ", previous.status().message()));
     names.main = previous->value("main", "");
     names.shadow = previous->value("shadow", "");
@@ -210,9 +214,14 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     }
     journal.state = *previous;
     const std::string step = previous->value("step", "");
-    if (step == "done") {
-      return refuse(absl::StrCat("--resume: the swap in ", journal.path,
-                                 " is done; nothing to resume"));
+    if (Finished(step)) {
+      // Done, stopped with main reopened, or rolled back: starting a fresh
+      // swap under --resume would surprise; a plain swap does that.
+      return refuse(absl::StrCat("--resume: nothing to resume: the swap of ", names.main,
+                                 " in ", journal.path, " is ",
+                                 step == "rolled_back" ? "rolled back"
+                                 : step == "aborted"   ? "stopped, main reopened"
+                                                       : "done"));
     }
     PGM_ASSIGN_OR_RETURN(ServerState state, StateOf(admin.get(), names));
     if (state == ServerState::kAfter) {

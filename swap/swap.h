@@ -29,7 +29,7 @@ struct SwapOptions {
   std::string shadow;
   std::string report_json;  // The merge's report: both manifests.
   std::string report_path;  // Recorded in the journal, for rollback.
-  std::string state_path;   // The journal; "" = pgmerge-swap-MAIN.json.
+  std::string state_path;   // The journal; "" = DefaultStatePath(main).
   std::string old_name;     // "" = MAIN_old_YYYYMMDD_HHMMSS (UTC).
   double grace_seconds = 5;  // Sessions on main get this long to finish.
   double terminate_timeout_seconds = 10;
@@ -65,7 +65,11 @@ struct SwapResult {
 // returning; the message says so), Internal for anything else.
 absl::StatusOr<SwapResult> Swap(const SwapOptions& options);
 
-// The journal's default path for a main database name.
+// The journal's default path for a main database name:
+// $XDG_STATE_HOME/pgmerge/pgmerge-swap-MAIN.json, or
+// ~/.local/state/pgmerge/... when XDG_STATE_HOME is unset (the directory is
+// made, mode 0700, on first write); the working directory when neither
+// HOME nor XDG_STATE_HOME is an absolute path.
 std::string DefaultStatePath(std::string_view main);
 
 }  // namespace pgmerge::swap

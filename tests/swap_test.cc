@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -659,6 +660,55 @@ TEST_F(SwapTest, MalformedConninfoErrorsHideThePassword) {
     EXPECT_FALSE(absl::StrContains(verify.err, "s3cret")) << verify.err;
   }
   ExpectOriginal();
+}
+
+// Without --state the journal lives in $XDG_STATE_HOME/pgmerge (or
+// ~/.local/state/pgmerge): a rollback run from another directory finds it,
+// and --resume with nothing to resume says so.
+TEST_F(SwapTest, JournalInTheStateDirectoryWhateverTheWorkingDirectory) {
+  Fresh("xdg", "xdg_shadow");
+  const std::string xdg = dir_ + "/xdg-state";
+  const std::string cwd = dir_ + "/xdg-cwd";
+  ASSERT_EQ(mkdir(cwd.c_str(), 0700), 0);
+  auto run = [&](const std::string& in, std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "-C", in, "XDG_STATE_HOME=" + xdg,
+                                     PGMERGE_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> r = RunCommand(argv);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : CommandResult{};
+  };
+  CommandResult swapped = run(cwd, {"swap", "--server", pg_->ConnString("postgres"), "--main",
+                                    main_, "--shadow", shadow_, "--report", report_, "--grace",
+                                    "0.5"});
+  ASSERT_EQ(swapped.exit_code, 0) << swapped.err;
+  const std::string journal = xdg + "/pgmerge/pgmerge-swap-xdg.json";
+  struct stat st;
+  ASSERT_EQ(stat(journal.c_str(), &st), 0) << journal;
+  ASSERT_EQ(stat((xdg + "/pgmerge").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_NE(access((cwd + "/pgmerge-swap-xdg.json").c_str(), F_OK), 0);
+
+  CommandResult back = run("/tmp", {"rollback", "--server", pg_->ConnString("postgres"),
+                                    "--main", main_, "--grace", "0.5"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  ExpectOriginal();
+  // Rolled back: nothing to resume (before, --resume started a new swap).
+  CommandResult resume = run("/tmp", {"swap", "--server", pg_->ConnString("postgres"),
+                                      "--main", main_, "--resume"});
+  EXPECT_EQ(resume.exit_code, 2) << resume.err;
+  EXPECT_TRUE(absl::StrContains(resume.err, "nothing to resume")) << resume.err;
+  EXPECT_TRUE(absl::StrContains(resume.err, "rolled back")) << resume.err;
+  ExpectOriginal();
+  // No journal at all; HOME's ~/.local/state when XDG_STATE_HOME is unset.
+  absl::StatusOr<CommandResult> none = RunCommand(
+      {"/usr/bin/env", "-u", "XDG_STATE_HOME", "HOME=" + dir_ + "/xdg-home", PGMERGE_BINARY,
+       "swap", "--server", pg_->ConnString("postgres"), "--main", main_, "--resume"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->exit_code, 2) << none->err;
+  EXPECT_TRUE(absl::StrContains(none->err, "nothing to resume")) << none->err;
+  EXPECT_TRUE(absl::StrContains(none->err, "/xdg-home/.local/state/pgmerge/pgmerge-swap-xdg.json"))
+      << none->err;
 }
 
 }  // namespace
