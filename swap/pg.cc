@@ -4,6 +4,7 @@
 #include "base/row_hash.h"
 #include "base/strings.h"
 #include "parser/names.h"
+#include "swap/secrets.h"
 
 namespace pgmerge::swap::internal {
 
@@ -26,7 +27,12 @@ absl::StatusOr<Conn> Connect(const std::string& conninfo, const std::string& dbn
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
       message.pop_back();
     }
-    return absl::UnavailableError(absl::StrCat("cannot connect: ", message));
+    // libpq quotes a malformed conninfo or URI in its message, password
+    // included: every value we passed it is redacted, wherever it appears.
+    std::vector<std::string> secrets = PasswordsIn(conninfo);
+    for (std::string& p : PasswordsIn(dbname)) secrets.push_back(std::move(p));
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect: ", RedactPasswords(message, secrets)));
   }
   return conn;
 }

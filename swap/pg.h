@@ -30,7 +30,8 @@ using Result = std::unique_ptr<PGresult, ResultCloser>;
 // variables, service file and .pgpass apply as for psql). When `dbname` is
 // not empty it replaces the database `conninfo` names: the same server and
 // role, another database. Unavailable when the server cannot be reached
-// (libpq's message names host and database, never the password).
+// (libpq's message, with every password value of `conninfo` and `dbname`
+// redacted wherever it appears).
 absl::StatusOr<Conn> Connect(const std::string& conninfo,
                              const std::string& dbname = "");
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "swap/rollback.h"
 
 namespace pgmerge::swap {
 
@@ -28,7 +29,7 @@ struct SwapOptions {
   std::string shadow;
   std::string report_json;  // The merge's report: both manifests.
   std::string report_path;  // Recorded in the journal, for rollback.
-  std::string state_path;   // The journal; "" = pgmerge-swap-MAIN.json.
+  std::string state_path;   // The journal; "" = DefaultStatePath(main).
   std::string old_name;     // "" = MAIN_old_YYYYMMDD_HHMMSS (UTC).
   double grace_seconds = 5;  // Sessions on main get this long to finish.
   double terminate_timeout_seconds = 10;
@@ -37,6 +38,10 @@ struct SwapOptions {
   bool resume = false;   // Finish or restart the swap the journal records.
   std::function<void(std::string_view)> log;  // A line per step.
   std::function<bool()> interrupted;          // Polled while waiting.
+  // Called after each journaled step ("preconditions_ok", "closed",
+  // "sessions_gone", "drift_checked", "renamed"): tests kill the process
+  // there to prove --resume and rollback recover from a crash at any step.
+  std::function<void(std::string_view step)> after_step;
 };
 
 struct SwapResult {
@@ -60,38 +65,11 @@ struct SwapResult {
 // returning; the message says so), Internal for anything else.
 absl::StatusOr<SwapResult> Swap(const SwapOptions& options);
 
-struct RollbackOptions {
-  std::string server;
-  std::string maintenance_db = "postgres";
-  std::string main;
-  std::string state_path;   // "" = pgmerge-swap-MAIN.json.
-  std::string shadow;       // "" = from the journal.
-  std::string old_name;     // "" = from the journal.
-  std::string report_json;  // "" = the report the journal names, if any.
-  double grace_seconds = 5;
-  double terminate_timeout_seconds = 10;
-  bool force = false;  // Roll back even though main was written since the swap.
-  bool dry_run = false;
-  std::function<void(std::string_view)> log;
-  std::function<bool()> interrupted;
-};
-
-struct RollbackResult {
-  enum class Outcome { kRolledBack, kReopened, kWritesSinceSwap, kDryRun };
-  Outcome outcome = Outcome::kRolledBack;
-  std::string main, shadow, old_name;
-  std::vector<std::string> writes_since_swap;  // What a rollback would lose.
-  int64_t dark_window_ms = 0;
-};
-
-// Renames back (main -> shadow's name, old -> main) in one transaction,
-// after closing main the way swap does. Refuses (kWritesSinceSwap) when main
-// no longer holds what the merge wrote, unless `force`: those rows would be
-// left behind in the shadow. After a swap interrupted before its renames it
-// only reopens main.
-absl::StatusOr<RollbackResult> Rollback(const RollbackOptions& options);
-
-// The journal's default path for a main database name.
+// The journal's default path for a main database name:
+// $XDG_STATE_HOME/pgmerge/pgmerge-swap-MAIN.json, or
+// ~/.local/state/pgmerge/... when XDG_STATE_HOME is unset (the directory is
+// made, mode 0700, on first write); the working directory when neither
+// HOME nor XDG_STATE_HOME is an absolute path.
 std::string DefaultStatePath(std::string_view main);
 
 }  // namespace pgmerge::swap

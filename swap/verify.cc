@@ -34,6 +34,75 @@ absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
   return internal::VerifyConnected(conn.get(), manifest);
 }
 
+namespace {
+
+// Every sequence a column draws from, however it is tied to it: a DEFAULT
+// calling nextval() (the default's expression depends on the sequence:
+// pg_dump's output of `id integer DEFAULT nextval('s'::regclass)` with no
+// OWNED BY, as pagila has), serial (OWNED BY, deptype 'a') or identity
+// (deptype 'i'). An ascending sequence must be past the column's largest
+// value, a descending one below its smallest: otherwise the next insert
+// that takes the default collides with a key already there. Only integer
+// columns (or domains over them) are compared; a partition's column is
+// covered by its parent's.
+constexpr char kSequenceFeeds[] = R"(
+  WITH feeds AS (
+    SELECT ad.adrelid AS rel, ad.adnum AS att, d.refobjid AS seq
+    FROM pg_attrdef ad
+    JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+                    AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid = 0
+    UNION
+    SELECT d.refobjid, d.refobjsubid, d.objid
+    FROM pg_depend d
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i'))
+  SELECT format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
+         format('%I.%I', sn.nspname, s.relname), sq.seqincrement < 0
+  FROM feeds f
+  JOIN pg_class s ON s.oid = f.seq AND s.relkind = 'S'
+  JOIN pg_namespace sn ON sn.oid = s.relnamespace
+  JOIN pg_sequence sq ON sq.seqrelid = s.oid
+  JOIN pg_class c ON c.oid = f.rel
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = f.rel AND a.attnum = f.att
+  JOIN pg_type t ON t.oid = a.atttypid
+  WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND NOT a.attisdropped
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)
+        IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+  ORDER BY 1, 2, 3)";
+
+absl::Status CheckSequences(PGconn* conn, std::vector<std::string>* problems) {
+  PGM_ASSIGN_OR_RETURN(Result feeds, Exec(conn, kSequenceFeeds));
+  for (int i = 0; i < PQntuples(feeds.get()); ++i) {
+    const std::string table = PQgetvalue(feeds.get(), i, 0);
+    const std::string column = PQgetvalue(feeds.get(), i, 1);
+    const std::string seq = PQgetvalue(feeds.get(), i, 2);
+    const bool descending = PQgetvalue(feeds.get(), i, 3)[0] == 't';
+    PGM_ASSIGN_OR_RETURN(
+        Result v, Exec(conn, absl::StrCat("SELECT (SELECT ", descending ? "min(" : "max(",
+                                          column, ")::bigint FROM ", table,
+                                          "), last_value, is_called FROM ", seq)));
+    if (PQgetisnull(v.get(), 0, 0)) continue;  // No rows: nothing to collide with.
+    const int64_t edge = std::stoll(PQgetvalue(v.get(), 0, 0));
+    const int64_t last = std::stoll(PQgetvalue(v.get(), 0, 1));
+    const bool called = PQgetvalue(v.get(), 0, 2)[0] == 't';
+    // Not called: `last` is the next value handed out; called: the one
+    // before it.
+    const bool behind = descending ? (called ? last > edge : last >= edge)
+                                   : (called ? last < edge : last <= edge);
+    if (behind) {
+      problems->push_back(absl::StrCat("sequence ", seq, " is at ", last,
+                                       called ? "" : " (not yet called)",
+                                       descending ? ", above " : ", behind ", table, ".",
+                                       column, " = ", edge));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<VerifyResult> internal::VerifyConnected(
     PGconn* conn, const std::vector<ManifestTable>& manifest) {
   VerifyResult result;
@@ -41,34 +110,7 @@ absl::StatusOr<VerifyResult> internal::VerifyConnected(
                        CompareWithManifest(conn, manifest, &result.rows_checked));
   result.tables_checked = static_cast<int>(manifest.size());
   for (const TableDifference& d : differences) result.problems.push_back(d.Describe());
-  // Every sequence past the values of the columns it feeds.
-  absl::StatusOr<Result> seqs = Exec(conn, R"(
-    SELECT format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
-           pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) IS NOT NULL
-    ORDER BY 1, 2)");
-  if (!seqs.ok()) return seqs.status();
-  for (int i = 0; i < PQntuples(seqs->get()); ++i) {
-    std::string table = PQgetvalue(seqs->get(), i, 0);
-    std::string column = PQgetvalue(seqs->get(), i, 1);
-    std::string seq = PQgetvalue(seqs->get(), i, 2);
-    absl::StatusOr<Result> v = Exec(
-        conn, absl::StrCat("SELECT (SELECT max(", column, ")::bigint FROM ", table,
-                                 "), last_value, is_called FROM ", seq));
-    if (!v.ok()) return v.status();
-    if (PQgetisnull(v->get(), 0, 0)) continue;
-    int64_t max = std::stoll(PQgetvalue(v->get(), 0, 0));
-    int64_t last = std::stoll(PQgetvalue(v->get(), 0, 1));
-    bool called = PQgetvalue(v->get(), 0, 2)[0] == 't';
-    if (called ? last < max : last <= max) {
-      result.problems.push_back(absl::StrCat("sequence ", seq, " is at ", last, ", behind ",
-                                             table, ".", column, " = ", max));
-    }
-  }
+  PGM_RETURN_IF_ERROR(CheckSequences(conn, &result.problems));
   absl::StatusOr<Result> invalid = Exec(conn, R"(
     SELECT 'constraint ' || conname || ' on ' || conrelid::regclass || ' is NOT VALID'
     FROM pg_constraint WHERE NOT convalidated

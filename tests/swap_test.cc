@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,12 +109,16 @@ class SwapTest : public ::testing::Test {
     return out + "\"";
   }
 
+  // pgmerge itself; with `crash_at`, the test-only driver that runs the same
+  // swap and kills itself right after that step.
   CommandResult Pgmerge(std::vector<std::string> args, const std::string& crash_at = "") {
     std::vector<std::string> argv;
-    if (!crash_at.empty()) {
-      argv = {"/usr/bin/env", absl::StrCat("PGMERGE_TEST_CRASH_AT=", crash_at)};
+    if (crash_at.empty()) {
+      argv.push_back(PGMERGE_BINARY);
+    } else {
+      argv = {PGMERGE_SWAP_CRASH_DRIVER, crash_at};
+      args.erase(args.begin());  // "swap"
     }
-    argv.push_back(PGMERGE_BINARY);
     argv.insert(argv.end(), args.begin(), args.end());
     absl::StatusOr<CommandResult> r = RunCommand(argv);
     EXPECT_TRUE(r.ok());
@@ -131,9 +136,10 @@ class SwapTest : public ::testing::Test {
   }
 
   // A swap running in the background, for tests that signal it mid-way.
-  pid_t StartSwap(const std::string& grace) {
+  pid_t StartSwap(const std::string& grace, const std::string& server = "") {
     std::vector<std::string> args = {PGMERGE_BINARY, "swap",     "--server",
-                                     pg_->ConnString("postgres"), "--main",  main_,
+                                     server.empty() ? pg_->ConnString("postgres") : server,
+                                     "--main",  main_,
                                      "--shadow",     shadow_,     "--report", report_,
                                      "--state",      state_,      "--grace",  grace};
     std::vector<char*> argv;
@@ -601,6 +607,108 @@ TEST_F(SwapTest, RefusesBadArgumentsAndUnreachableServers) {
                                       main_, "--shadow", shadow_, "--report", merged_});
   EXPECT_EQ(not_report.exit_code, 2);
   ExpectOriginal();
+}
+
+// A password given on the command line is not left in the process's
+// arguments: `ps` and /proc/PID/cmdline of a running swap do not show it.
+TEST_F(SwapTest, PasswordsAreScrubbedFromTheCommandLine) {
+  Fresh("secret", "secret_shadow");
+  PGconn* idle = PQconnectdb(pg_->ConnString(main_).c_str());  // Keeps the grace period busy.
+  ASSERT_EQ(PQstatus(idle), CONNECTION_OK);
+  // The test server trusts local connections: the password is carried, unused.
+  pid_t pid = StartSwap("30", pg_->ConnString("postgres") + " password=s3cret-argv");
+  for (int i = 0; i < 2000 && AllowsConnections(main_); ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_FALSE(AllowsConnections(main_));  // Running, in its grace period.
+  std::string cmdline = ReadFile(absl::StrCat("/proc/", pid, "/cmdline"));
+  absl::StatusOr<CommandResult> ps =
+      RunCommand({"ps", "-ww", "-o", "args=", "-p", std::to_string(pid)});
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  PQfinish(idle);
+  EXPECT_TRUE(absl::StrContains(cmdline, "password=")) << cmdline;
+  EXPECT_FALSE(absl::StrContains(cmdline, "s3cret")) << cmdline;
+  ASSERT_TRUE(ps.ok());
+  EXPECT_TRUE(absl::StrContains(ps->out, "--server")) << ps->out;
+  EXPECT_FALSE(absl::StrContains(ps->out, "s3cret")) << ps->out;
+  ExpectOriginal();
+}
+
+// libpq quotes a malformed conninfo or URI in its error: the password in it
+// is redacted, for swap, rollback and verify alike.
+TEST_F(SwapTest, MalformedConninfoErrorsHideThePassword) {
+  Fresh("malformed", "malformed_shadow");
+  for (const std::string& server :
+       {std::string("host=/nonexistent password=s3cret-pw port"),
+        std::string("host=/nonexistent password='s3cret pw"),
+        std::string("postgresql://u:s3cret-pw@[::1"),
+        std::string("postgresql://u:s3cret-pw@host/db?password=s3cret-two&bad")}) {
+    SCOPED_TRACE(server);
+    CommandResult swap = Pgmerge({"swap", "--server", server, "--main", main_, "--shadow",
+                                  shadow_, "--report", report_, "--state", state_});
+    EXPECT_EQ(swap.exit_code, 2) << swap.err;
+    EXPECT_TRUE(absl::StrContains(swap.err, "cannot connect")) << swap.err;
+    EXPECT_FALSE(absl::StrContains(swap.err, "s3cret")) << swap.err;
+    CommandResult back = Pgmerge({"rollback", "--server", server, "--main", main_, "--shadow",
+                                  shadow_, "--old", "x", "--state", state_});
+    EXPECT_EQ(back.exit_code, 2) << back.err;
+    EXPECT_FALSE(absl::StrContains(back.err, "s3cret")) << back.err;
+    CommandResult verify = Pgmerge({"verify", "--db", server, "--report", report_});
+    EXPECT_EQ(verify.exit_code, 2) << verify.err;
+    EXPECT_FALSE(absl::StrContains(verify.err, "s3cret")) << verify.err;
+  }
+  ExpectOriginal();
+}
+
+// Without --state the journal lives in $XDG_STATE_HOME/pgmerge (or
+// ~/.local/state/pgmerge): a rollback run from another directory finds it,
+// and --resume with nothing to resume says so.
+TEST_F(SwapTest, JournalInTheStateDirectoryWhateverTheWorkingDirectory) {
+  Fresh("xdg", "xdg_shadow");
+  const std::string xdg = dir_ + "/xdg-state";
+  const std::string cwd = dir_ + "/xdg-cwd";
+  ASSERT_EQ(mkdir(cwd.c_str(), 0700), 0);
+  auto run = [&](const std::string& in, std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "-C", in, "XDG_STATE_HOME=" + xdg,
+                                     PGMERGE_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> r = RunCommand(argv);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : CommandResult{};
+  };
+  CommandResult swapped = run(cwd, {"swap", "--server", pg_->ConnString("postgres"), "--main",
+                                    main_, "--shadow", shadow_, "--report", report_, "--grace",
+                                    "0.5"});
+  ASSERT_EQ(swapped.exit_code, 0) << swapped.err;
+  const std::string journal = xdg + "/pgmerge/pgmerge-swap-xdg.json";
+  struct stat st;
+  ASSERT_EQ(stat(journal.c_str(), &st), 0) << journal;
+  ASSERT_EQ(stat((xdg + "/pgmerge").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_NE(access((cwd + "/pgmerge-swap-xdg.json").c_str(), F_OK), 0);
+
+  CommandResult back = run("/tmp", {"rollback", "--server", pg_->ConnString("postgres"),
+                                    "--main", main_, "--grace", "0.5"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  ExpectOriginal();
+  // Rolled back: nothing to resume (before, --resume started a new swap).
+  CommandResult resume = run("/tmp", {"swap", "--server", pg_->ConnString("postgres"),
+                                      "--main", main_, "--resume"});
+  EXPECT_EQ(resume.exit_code, 2) << resume.err;
+  EXPECT_TRUE(absl::StrContains(resume.err, "nothing to resume")) << resume.err;
+  EXPECT_TRUE(absl::StrContains(resume.err, "rolled back")) << resume.err;
+  ExpectOriginal();
+  // No journal at all; HOME's ~/.local/state when XDG_STATE_HOME is unset.
+  absl::StatusOr<CommandResult> none = RunCommand(
+      {"/usr/bin/env", "-u", "XDG_STATE_HOME", "HOME=" + dir_ + "/xdg-home", PGMERGE_BINARY,
+       "swap", "--server", pg_->ConnString("postgres"), "--main", main_, "--resume"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->exit_code, 2) << none->err;
+  EXPECT_TRUE(absl::StrContains(none->err, "nothing to resume")) << none->err;
+  EXPECT_TRUE(absl::StrContains(none->err, "/xdg-home/.local/state/pgmerge/pgmerge-swap-xdg.json"))
+      << none->err;
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ extern char** environ;
 #include "storage/mirror.h"
 #include "storage/object_store.h"
 #include "storage/references.h"
+#include "swap/secrets.h"
 #include "swap/swap.h"
 #include "swap/verify.h"
 #include "tools/inspect.h"
@@ -800,6 +801,7 @@ int Main(int argc, char** argv) {
   bus.sa_handler = OnBusError;
   sigaction(SIGBUS, &bus, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
+  swap::ScrubPasswordsFromArgv(argc, argv);  // `args` keeps them; `ps` no longer shows them.
   if (args.empty() || args[0] == "--help" || args[0] == "-h" ||
       args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
