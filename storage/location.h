@@ -1,5 +1,5 @@
 // Where the mirror's objects live, parsed from the address a user writes:
-// mc's `ALIAS/BUCKET[/PREFIX]` or a local directory.
+// mc's `ALIAS/BUCKET[/PREFIX]`, `s3://BUCKET[/PREFIX]` or a local directory.
 #ifndef PGMERGE_STORAGE_LOCATION_H_
 #define PGMERGE_STORAGE_LOCATION_H_
 
@@ -18,6 +18,10 @@ struct Location {
   std::string alias;     // As the user named it (for messages).
   std::string endpoint;  // scheme://host[:port], no credentials.
   std::string access_key, secret_key, region = "us-east-1";
+  std::string session_token;  // Temporary credentials; "" for none.
+  // Where the credentials came from, for messages: `alias "prod"`,
+  // `AWS_ACCESS_KEY_ID`, `profile "dev" of ~/.aws/credentials`.
+  std::string credential_source;
   std::string bucket, prefix;  // prefix: "" or ends with '/'... as given.
   bool path_style = true;
   bool local_network = false;  // Loopback or a private address.
@@ -25,6 +29,8 @@ struct Location {
   std::string Display() const;
 };
 
+// `s3://BUCKET[/PREFIX]` with the AWS environment and files (AWS_* variables,
+// ~/.aws/credentials and ~/.aws/config profiles), or
 // `ALIAS/BUCKET[/PREFIX]` with ALIAS from `MC_HOST_<ALIAS>` in `env`
 // (http(s)://ACCESS:SECRET@HOST[:PORT]) or from mc's config file at
 // `mc_config` (aliases.NAME.url/accessKey/secretKey/path); or a local

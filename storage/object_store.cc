@@ -1,7 +1,6 @@
 #include "storage/object_store.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "base/status.h"
 #include "storage/local_store.h"
@@ -20,14 +19,8 @@ absl::Status ObjectStore::Stream(const ObjectInfo& object, int64_t piece,
 }
 
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(const Location& location,
-                                                       StoreOptions options) {
+                                                       const StoreOptions& options) {
   if (location.local) return NewLocalStore(location);
-  // Test hook: small listing pages exercise pagination cheaply.
-  if (const char* n = std::getenv("PGMERGE_TEST_S3_MAX_KEYS")) options.max_keys = std::atoi(n);
-  // Test hook: copies above this size go part by part (5 GiB otherwise).
-  if (const char* n = std::getenv("PGMERGE_TEST_S3_COPY_LIMIT")) {
-    options.single_copy_limit = std::atoll(n);
-  }
   return NewS3Store(location, options);
 }
 

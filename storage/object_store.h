@@ -61,6 +61,10 @@ class ObjectStore {
   // without reading: local files are hashed on demand).
   virtual absl::StatusOr<std::string> ContentMd5(const ObjectInfo& object) = 0;
   virtual const Location& location() const = 0;
+  // Before anything is copied into this store: is a signed write accepted?
+  // Leaves nothing behind (S3: a multipart upload started and aborted).
+  // PermissionDenied "write refused: ..." when not.
+  virtual absl::Status ProbeWrite() { return absl::OkStatus(); }
 
   // Test support: create the location's bucket (S3) or directory.
   virtual absl::Status CreateContainer() = 0;
@@ -75,7 +79,7 @@ struct StoreOptions {
 
 // The store for `location`: a directory or an S3 bucket (prefix).
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(const Location& location,
-                                                       StoreOptions options = {});
+                                                       const StoreOptions& options = {});
 
 }  // namespace pgmerge::storage
 

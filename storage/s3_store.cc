@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "storage/sigv4.h"
 #include "storage/xml_uri.h"
 
 namespace pgmerge::storage {
@@ -88,27 +89,68 @@ class S3Store : public ObjectStore {
 
   const Location& location() const override { return loc_; }
 
-  std::string Url(const std::string& key, const std::string& query) const {
-    std::string scheme_end = "://";
-    size_t p = loc_.endpoint.find(scheme_end);
-    std::string scheme = loc_.endpoint.substr(0, p);
-    std::string host = loc_.endpoint.substr(p + scheme_end.size());
-    std::string path = key.empty() ? "" : UriEncode(loc_.prefix + key, true);
-    std::string url = loc_.path_style
-                          ? absl::StrCat(scheme, "://", host, "/", loc_.bucket, "/", path)
-                          : absl::StrCat(scheme, "://", loc_.bucket, ".", host, "/", path);
-    if (!query.empty()) absl::StrAppend(&url, "?", query);
-    return url;
+  // Where a request for `key` goes: the URL, and the Host header and
+  // path exactly as they are sent (and signed).
+  struct Target {
+    std::string url, host, path;
+  };
+  Target TargetOf(const std::string& key, const std::string& query) const {
+    const size_t p = loc_.endpoint.find("://");
+    const std::string scheme = loc_.endpoint.substr(0, p);
+    Target t;
+    t.host = loc_.endpoint.substr(p + 3);
+    std::string object = key.empty() ? "" : UriEncode(loc_.prefix + key, true);
+    if (loc_.path_style) {
+      t.path = absl::StrCat("/", loc_.bucket, "/", object);
+    } else {
+      t.host = absl::StrCat(loc_.bucket, ".", t.host);
+      t.path = absl::StrCat("/", object);
+    }
+    t.url = absl::StrCat(scheme, "://", t.host, t.path, query.empty() ? "" : "?", query);
+    return t;
   }
 
-  // A handle for `key` signed with the location's credentials (libcurl
-  // copies the strings it is given).
-  CURL* NewHandle(const std::string& key, const std::string& query) const {
+  // A handle for one request, signed here: `headers` ("Name: value") plus
+  // host, content-length for a body, x-amz-date, x-amz-content-sha256 and
+  // the session token are signed, and exactly those are sent (libcurl's own
+  // Accept, Expect and form Content-Type are switched off). `*list` holds
+  // them until the handle is done; the caller frees it.
+  CURL* NewHandle(const std::string& method, const std::string& key, const std::string& query,
+                  const std::vector<std::string>& headers, std::string_view body,
+                  curl_slist** list) const {
+    const Target t = TargetOf(key, query);
+    SignableRequest r;
+    r.method = method;
+    r.path = t.path;
+    r.query = query;
+    r.headers.emplace_back("Host", t.host);
+    if (method == "PUT" || method == "POST") {
+      r.headers.emplace_back("Content-Length", absl::StrCat(body.size()));
+    }
+    bool content_type = false;
+    for (const std::string& h : headers) {
+      size_t colon = h.find(':');
+      std::string name = h.substr(0, colon);
+      content_type = content_type || absl::EqualsIgnoreCase(name, "content-type");
+      r.headers.emplace_back(
+          name, Str(absl::StripAsciiWhitespace(absl::string_view(h).substr(colon + 1))));
+    }
+    // Every body is in memory (one part at most): its hash costs little
+    // and lets the server check it.
+    r.payload_hash = Sha256Hex(body);
+    Sign(&r, {loc_.access_key, loc_.secret_key, loc_.session_token}, loc_.region, "s3",
+         AmzDate(std::chrono::system_clock::now()));
+    curl_slist* hs = nullptr;
+    for (const auto& [name, value] : r.headers) {
+      hs = curl_slist_append(hs, absl::StrCat(name, ": ", value).c_str());
+    }
+    hs = curl_slist_append(hs, "Accept:");
+    hs = curl_slist_append(hs, "Expect:");
+    if (!content_type) hs = curl_slist_append(hs, "Content-Type:");
+    *list = hs;
     CURL* c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, Url(key, query).c_str());
-    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, absl::StrCat("aws:amz:", loc_.region, ":s3").c_str());
-    curl_easy_setopt(c, CURLOPT_USERNAME, loc_.access_key.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, loc_.secret_key.c_str());
+    curl_easy_setopt(c, CURLOPT_URL, t.url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     // Keys are literal: "a/../b" is its own object, not "b".
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
@@ -133,22 +175,18 @@ class S3Store : public ObjectStore {
       HttpResponse r;
       std::string* out = sink != nullptr ? sink : &r.body;
       out->clear();
-      CURL* c = NewHandle(key, query);
+      struct curl_slist* hs = nullptr;
+      CURL* c = NewHandle(method, key, query, headers, body, &hs);
       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
       curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
       curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ReadHeader);
       curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-      struct curl_slist* hs = nullptr;
-      // The payload is not hashed into the signature: bodies are streamed.
-      hs = curl_slist_append(hs, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
-      for (const std::string& h : headers) hs = curl_slist_append(hs, h.c_str());
       BodySource src{body, 0};
       if (method == "PUT") {
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadBody);
         curl_easy_setopt(c, CURLOPT_READDATA, &src);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
-        hs = curl_slist_append(hs, "Expect:");
       } else if (method == "POST") {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
@@ -159,7 +197,6 @@ class S3Store : public ObjectStore {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
       }
       (void)has_body;
-      curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
       CURLcode rc = curl_easy_perform(c);
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
       curl_slist_free_all(hs);
@@ -183,21 +220,53 @@ class S3Store : public ObjectStore {
   // An S3 error response as a Status naming what the user can fix.
   absl::Status ErrorOf(const HttpResponse& r, const std::string& what) const {
     std::string code = Tag(r.body, "Code");
-    std::string where = absl::StrCat(loc_.alias, "/", loc_.bucket, " at ", loc_.endpoint);
+    std::string where = absl::StrCat(loc_.Display(), " at ", loc_.endpoint);
     if (code == "NoSuchBucket" || (r.status == 404 && what == "list")) {
       return absl::NotFoundError(absl::StrCat("bucket \"", loc_.bucket, "\" does not exist at ",
                                               loc_.endpoint));
     }
+    const bool read = what == "list" || absl::StartsWith(what, "GET ");
+    if ((r.status == 401 || r.status == 403) && !read) {
+      // Reads were accepted before any write is tried (the listing, the
+      // probe): the credentials are fine, the write is not.
+      return absl::PermissionDeniedError(absl::StrCat(
+          "write refused: ", where, " answered ", r.status, " ",
+          code.empty() ? "" : code, " to ", what));
+    }
     if (r.status == 401 || r.status == 403) {
       return absl::PermissionDeniedError(absl::StrCat(
           "access denied by ", where, " (", code.empty() ? absl::StrCat(r.status) : code,
-          "): check the credentials of alias \"", loc_.alias, "\""));
+          "): check the credentials of ", loc_.credential_source));
     }
     if (r.status == 412) {
       return absl::AlreadyExistsError("the object appeared meanwhile; not replaced");
     }
     return absl::InternalError(absl::StrCat(what, " failed at ", where, ": HTTP ", r.status,
                                             code.empty() ? "" : " ", code));
+  }
+
+  // A multipart upload started and aborted under the prefix: the write
+  // path (signature and permission) proven, nothing left behind.
+  absl::Status ProbeWrite() override {
+    const std::string key = ".pgmerge-write-probe";
+    PGM_ASSIGN_OR_RETURN(HttpResponse r, Request("POST", key, "uploads=", {}));
+    if (r.status != 200) {
+      absl::Status s = ErrorOf(r, "a test write (a multipart upload started, then aborted)");
+      if (!absl::IsPermissionDenied(s)) return s;
+      return absl::PermissionDeniedError(absl::StrCat(
+          s.message(), "; listing with the same credentials worked, so nothing was copied"));
+    }
+    const std::string id = Tag(r.body, "UploadId");
+    PGM_ASSIGN_OR_RETURN(HttpResponse d, Request("DELETE", key,
+                                                 absl::StrCat("uploadId=", UriEncode(id, false)),
+                                                 {}));
+    if (d.status != 204 && d.status != 200) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "write refused: ", loc_.Display(), " let a test multipart upload start but answered ",
+          d.status, " ", Tag(d.body, "Code"), " to its abort (upload id ", id,
+          " under ", loc_.prefix, key, " may need aborting by hand)"));
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::vector<ObjectInfo>> List() override {
@@ -258,7 +327,8 @@ class S3Store : public ObjectStore {
     } st{&sink, absl::OkStatus(), 0, "", 0, nullptr};
     for (int attempt = 0; attempt < kAttempts && st.passed == 0; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(150 << attempt));
-      CURL* c = NewHandle(object.key, "");
+      struct curl_slist* hs = nullptr;
+      CURL* c = NewHandle("GET", object.key, "", {}, {}, &hs);
       st.curl = c;
       st.error_body.clear();
       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
@@ -275,8 +345,6 @@ class S3Store : public ObjectStore {
                          return size * n;
                        });
       curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
-      struct curl_slist* hs = curl_slist_append(nullptr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
-      curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
       CURLcode rc = curl_easy_perform(c);
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st.status_code);
       curl_slist_free_all(hs);
