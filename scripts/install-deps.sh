@@ -14,6 +14,16 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# The mirror tests run against moto_server (an S3 server in Python; not a
+# Debian package, installed with pip). Checked and reported here; under
+# CI=true a missing one stops the script, as the tests would fail.
+if moto=$(command -v moto_server) && "$moto" --help >/dev/null 2>&1; then
+  :
+else
+  echo "install-deps: moto_server not found or not working: the mirror tests need it" \
+       "(python3 -m pip install 'moto[server]')" >&2
+  [ "${CI:-}" = true ] && exit 1
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 if [ "$(id -u)" != 0 ]; then

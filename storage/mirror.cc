@@ -144,6 +144,10 @@ absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destinatio
     for (const ObjectInfo& o : missing) result.copied.push_back({o.key, o.size, -1, o.etag, "", ""});
     return result;
   }
+  // A destination that refuses writes (a read-only key, a signature the
+  // server computes otherwise) is found before the first object, not
+  // after every object failed.
+  if (!missing.empty()) PGM_RETURN_IF_ERROR(destination.ProbeWrite());
 
   std::mutex mu;
   std::atomic<size_t> next{0};
@@ -156,7 +160,8 @@ absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destinatio
   };
   std::atomic<int64_t> server_side{0};
   // An endpoint that stays unreachable through a transfer's retries is
-  // down: the objects after it are not tried (a re-run copies them).
+  // down, and a refused write will be refused again: the objects after it
+  // are not tried (a re-run copies them).
   std::atomic<bool> down{false};
   std::string down_reason;
   auto worker = [&]() {
@@ -173,7 +178,7 @@ absl::StatusOr<MirrorResult> Mirror(ObjectStore& source, ObjectStore& destinatio
       bool ss = false;
       status[i] = CopyObject(source, destination, missing[i], missing[i].key, options.part_size,
                              &ss, [&](int64_t n) { report(n, 0); }, options.interrupted);
-      if (absl::IsUnavailable(status[i])) {
+      if (absl::IsUnavailable(status[i]) || absl::IsPermissionDenied(status[i])) {
         std::lock_guard<std::mutex> lock(mu);
         if (!down) down_reason = std::string(status[i].message());
         down = true;

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,31 +13,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/location.h"
 
 namespace pgmerge::storage {
-
-// Where objects live, parsed from an mc-style address.
-struct Location {
-  bool local = false;
-  std::string dir;  // local: the directory (keys are relative paths).
-  // S3:
-  std::string alias;     // As the user named it (for messages).
-  std::string endpoint;  // scheme://host[:port], no credentials.
-  std::string access_key, secret_key, region = "us-east-1";
-  std::string bucket, prefix;  // prefix: "" or ends with '/'... as given.
-  bool path_style = true;
-  bool local_network = false;  // Loopback or a private address.
-  // For messages: alias/bucket/prefix or the directory; never a secret.
-  std::string Display() const;
-};
-
-// `ALIAS/BUCKET[/PREFIX]` with ALIAS from `MC_HOST_<ALIAS>` in `env`
-// (http(s)://ACCESS:SECRET@HOST[:PORT]) or from mc's config file at
-// `mc_config` (aliases.NAME.url/accessKey/secretKey/path); or a local
-// directory (absolute, ./ or ../, or an existing directory).
-absl::StatusOr<Location> ParseLocation(std::string_view arg,
-                                       const std::map<std::string, std::string>& env,
-                                       const std::string& mc_config);
 
 struct ObjectInfo {
   std::string key;  // Relative to the location's prefix.
@@ -84,12 +61,25 @@ class ObjectStore {
   // without reading: local files are hashed on demand).
   virtual absl::StatusOr<std::string> ContentMd5(const ObjectInfo& object) = 0;
   virtual const Location& location() const = 0;
+  // Before anything is copied into this store: is a signed write accepted?
+  // Leaves nothing behind (S3: a multipart upload started and aborted).
+  // PermissionDenied "write refused: ..." when not.
+  virtual absl::Status ProbeWrite() { return absl::OkStatus(); }
 
   // Test support: create the location's bucket (S3) or directory.
   virtual absl::Status CreateContainer() = 0;
 };
 
-absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(const Location& location);
+// Knobs of an S3 store; the defaults are S3's own limits. Tests lower them
+// to exercise pagination and part-by-part copies with small objects.
+struct StoreOptions {
+  int max_keys = 1000;                            // Keys per listing page.
+  int64_t single_copy_limit = int64_t{5} << 30;   // CopyObject's limit; parts above.
+};
+
+// The store for `location`: a directory or an S3 bucket (prefix).
+absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(const Location& location,
+                                                       const StoreOptions& options = {});
 
 }  // namespace pgmerge::storage
 
