@@ -23,6 +23,7 @@ const std::vector<CommandSpec>& Commands();
 int MergeMain(const std::vector<std::string>& args);
 int DefaultMergeMain(const std::vector<std::string>& args);  // pgmerge PROD DEV
 std::string MergeHelp();
+std::string DefaultMergeHelp();
 int InspectMain(const std::vector<std::string>& args);
 std::string InspectHelp();
 int VerifyMain(const std::vector<std::string>& args);

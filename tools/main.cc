@@ -65,7 +65,7 @@ std::string Overview() {
                   "nothing restorable written); 3 conflicts refused by --fail-on-conflict; 4\n"
                   "main was written since the dump (swap) or since the swap (rollback).\n\n"
                   "The merge (pgmerge merge --help):\n\n",
-                  MergeHelp());
+                  DefaultMergeHelp());
   return text;
 }
 
@@ -77,7 +77,7 @@ std::string NearCommand(const std::string& word) {
     return "";
   }
   std::string best;
-  size_t best_d = word.size() < 5 ? 2 : 3;
+  size_t best_d = word.size() < 4 ? 2 : 3;  // At most 1 edit for short words, else 2.
   for (const CommandSpec& c : Commands()) {
     size_t d = EditDistance(word, c.name);
     if (d < best_d) best_d = d, best = std::string(c.name);

@@ -237,10 +237,15 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
 
 int MergeMain(const std::vector<std::string>& args) { return RunMerge(args, "merge"); }
 
+std::string MergeHelp() {
+  MergeArgs a;
+  return MergeApp(&a, "merge")->help();
+}
+
 // `pgmerge PROD DEV`: the same, named as the user typed it.
 int DefaultMergeMain(const std::vector<std::string>& args) { return RunMerge(args, "pgmerge"); }
 
-std::string MergeHelp() {
+std::string DefaultMergeHelp() {
   MergeArgs a;
   return MergeApp(&a, "pgmerge")->help();
 }

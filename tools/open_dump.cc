@@ -372,8 +372,9 @@ absl::StatusOr<Dump> OpenDump(const std::string& path) {
     return absl::DataLossError(absl::StrCat(
         name, ": lz4's legacy format (lz4 -l); recompress it with plain lz4 or decompress it"));
   }
-  // A plain regular file is mapped where it is: no copy.
-  if (codec == Codec::kNone && S_ISREG(st.st_mode)) {
+  // A plain regular file is mapped where it is: no copy. (Standard input
+  // is spooled even when it is a file: its head is read already.)
+  if (codec == Codec::kNone && S_ISREG(st.st_mode) && !is_stdin) {
     PGM_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
     if (const char* kind = ArchiveKind(parser::DetectDumpFormat(file.data()))) {
       return ConvertWithPgRestore(path, name, kind);
