@@ -1,0 +1,262 @@
+// `pgmerge [merge] PROD DEV [options]`: the merge, from flags to files.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/output.h"
+#include "merger/merge.h"
+#include "merger/report.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/exit_status.h"
+#include "tools/open_dump.h"
+#include "tools/output_files.h"
+
+namespace pgmerge::tools {
+namespace {
+
+struct MergeArgs {
+  std::vector<std::string> inputs;
+  std::string output, report, base, prefer = "prod", restrict_key;
+  std::vector<std::string> allow_drop, fills, renames, table_renames;
+  bool fail_on_conflict = false, fail_on_ambiguous = false, keep_prod_objects = false,
+       strict = false;
+  bool dry_run = false, quiet = false, verbose = false;
+};
+
+constexpr char kDescription[] =
+    "Merge production's dump (base + users' rows) with development's dump (new\n"
+    "schema + seed rows) into one SQL stream that builds both: development's\n"
+    "schema, every production row with its own key, every new development row\n"
+    "(colliding keys remapped to fresh ones, foreign keys rewritten to follow),\n"
+    "sequences past every key. A summary, a table a line, goes to stderr.\n"
+    "PROD and DEV are pg_dump files (plain, or gzip/zstd/lz4-compressed plain,\n"
+    "custom, tar or directory format), \"-\" for standard input, a FIFO or a\n"
+    "process substitution such as <(zcat prod.sql.gz).";
+
+constexpr char kFooter[] =
+    "Examples: pgmerge prod.sql dev.sql --report merge.json -o merged.sql\n"
+    "  set -o pipefail; pgmerge prod.sql dev.sql --report merge.json \\\n"
+    "    | psql -v ON_ERROR_STOP=1 --single-transaction -d shadow\n"
+    "The SQL is never written to a terminal: use -o FILE or a pipe. With -o the\n"
+    "report is on disk before the SQL is renamed into place; on a pipe the\n"
+    "stream's end is held back until the report is, and a run that fails after\n"
+    "the first byte ends the stream so that psql --single-transaction rolls back.";
+
+std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
+  auto app = NewApp(name == "pgmerge" ? "" : name, kDescription, kFooter);
+  app->add_option("dumps", a->inputs, "production's dump, then development's")
+      ->type_name("PROD DEV");
+  app->add_option("-o,--output", a->output,
+                  "write the SQL to FILE (made whole by rename) instead of stdout")
+      ->type_name("FILE");
+  app->add_option("--report", a->report,
+                  "write the JSON report (remaps, unifications, conflicts, lost values, "
+                  "manifest) to FILE")
+      ->type_name("FILE");
+  app->add_flag("--fail-on-conflict", a->fail_on_conflict, "any conflict: exit 3, write no SQL");
+  app->add_flag("--fail-on-ambiguous", a->fail_on_ambiguous,
+                "any two-way decision the evidence left open: exit 3, write no SQL");
+  app->add_option("--restrict-key", a->restrict_key,
+                  "the key of the \\restrict line around the output (letters and digits; "
+                  "default: derived from the inputs)")
+      ->type_name("KEY");
+  app->add_option("--allow-drop", a->allow_drop,
+                  "a table development dropped: lose its production rows instead of refusing "
+                  "(repeatable)")
+      ->type_name("TABLE")->expected(1)->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--base", a->base,
+                  "the dump both sides forked from: a three-way merge (edits and deletions "
+                  "exact)")
+      ->type_name("BASE");
+  app->add_option("--prefer", a->prefer,
+                  "whose version a row edited on both sides keeps (default prod)")
+      ->type_name("prod|dev");
+  app->add_option("--fill", a->fills,
+                  "value production's rows get for a NOT NULL column development added "
+                  "without a default (repeatable)")
+      ->type_name("TABLE.COLUMN=VALUE")->expected(1)->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--rename", a->renames,
+                  "carry production's column OLD into development's NEW (repeatable)")
+      ->type_name("TABLE.OLD=NEW")->expected(1)->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--rename-table", a->table_renames,
+                  "production's table OLD is development's NEW (repeatable)")
+      ->type_name("OLD=NEW")->expected(1)->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_flag("--strict", a->strict,
+                "refuse to lose production values in columns development dropped (other "
+                "than defaults)");
+  app->add_flag("--keep-prod-objects", a->keep_prod_objects,
+                "also write the schema objects only production has (listed in the report "
+                "either way)");
+  app->add_flag("--dry-run", a->dry_run, "check everything, write the report and summary, no SQL");
+  app->add_flag("-q,--quiet", a->quiet, "no summary, no progress on stderr");
+  app->add_flag("-v,--verbose", a->verbose, "each step on stderr with a timestamp");
+  return app;
+}
+
+// --fill / --rename: TABLE.COLUMN=VALUE, TABLE may be schema-qualified.
+bool SplitColumnSpec(const std::string& spec, std::string* table, std::string* column,
+                     std::string* rest) {
+  size_t eq = spec.find('=');
+  size_t dot = eq == std::string::npos ? std::string::npos : spec.rfind('.', eq);
+  if (eq == std::string::npos || dot == std::string::npos || dot == 0) return false;
+  *table = spec.substr(0, dot);
+  *column = spec.substr(dot + 1, eq - dot - 1);
+  *rest = spec.substr(eq + 1);
+  return true;
+}
+
+// -v: "HH:MM:SS.mmm pgmerge: what" on stderr.
+class Verbose {
+ public:
+  explicit Verbose(bool on) : on_(on), start_(std::chrono::steady_clock::now()) {}
+  void Say(const std::string& what) const {
+    if (!on_) return;
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm t;
+    gmtime_r(&ts.tv_sec, &t);
+    double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "%02d:%02d:%02d.%03ldZ pgmerge: %s (+%.3fs)\n", t.tm_hour, t.tm_min,
+                 t.tm_sec, ts.tv_nsec / 1000000, what.c_str(), since);
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+int RunMerge(const std::vector<std::string>& args, const std::string& name) {
+  MergeArgs a;
+  std::unique_ptr<CLI::App> app = MergeApp(&a, name);
+  if (std::optional<int> done = Parse(*app, args)) return *done;
+  const std::string cmd = name == "pgmerge" ? "" : name;  // As the user typed it.
+  merger::MergeOptions options;
+  options.fail_on_conflict = a.fail_on_conflict;
+  options.fail_on_ambiguous = a.fail_on_ambiguous;
+  options.restrict_key = a.restrict_key;
+  options.allow_drop = a.allow_drop;
+  options.keep_prod_objects = a.keep_prod_objects;
+  options.strict = a.strict;
+  if (a.prefer != "prod" && a.prefer != "dev") return Usage(cmd, "--prefer takes prod or dev");
+  options.prefer_dev = a.prefer == "dev";
+  for (const std::string& spec : a.fills) {
+    merger::MergeOptions::ColumnFill f;
+    if (!SplitColumnSpec(spec, &f.table, &f.column, &f.value)) {
+      return Usage(cmd, absl::StrCat("--fill takes TABLE.COLUMN=VALUE, not ", spec));
+    }
+    options.fills.push_back(f);
+  }
+  for (const std::string& spec : a.renames) {
+    merger::MergeOptions::ColumnRename r;
+    if (!SplitColumnSpec(spec, &r.table, &r.from, &r.to)) {
+      return Usage(cmd, absl::StrCat("--rename takes TABLE.COLUMN=NEW, not ", spec));
+    }
+    options.column_renames.push_back(r);
+  }
+  for (const std::string& spec : a.table_renames) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos) return Usage(cmd, "--rename-table takes OLD=NEW");
+    options.table_renames.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
+  if (a.inputs.size() != 2) return Usage(cmd, "a merge takes two dumps: PROD DEV");
+  int from_stdin = (a.inputs[0] == "-") + (a.inputs[1] == "-") + (a.base == "-");
+  if (from_stdin > 1) {
+    return Usage(cmd, "only one of the dumps can be standard input (the others can be FIFOs "
+                      "or <(...) process substitutions)");
+  }
+  // pg_restore refuses to write an archive's SQL to a terminal; so does
+  // pgmerge: it would scroll by and restore nothing.
+  if (!a.dry_run && a.output.empty() && isatty(STDOUT_FILENO)) {
+    return Usage(cmd, "refusing to write SQL to a terminal: use -o FILE or a pipe "
+                      "(| psql ...), or --dry-run");
+  }
+  Verbose verbose(a.verbose && !a.quiet);
+
+  verbose.Say(absl::StrCat("reading ", a.inputs[0]));
+  absl::StatusOr<Dump> prod = OpenDump(a.inputs[0]);
+  if (!prod.ok()) return Fail(Command::kMerge, prod.status());
+  verbose.Say(absl::StrCat("reading ", a.inputs[1]));
+  absl::StatusOr<Dump> dev = OpenDump(a.inputs[1]);
+  if (!dev.ok()) return Fail(Command::kMerge, dev.status());
+  std::optional<Dump> base;
+  if (!a.base.empty()) {
+    verbose.Say(absl::StrCat("reading ", a.base));
+    absl::StatusOr<Dump> b = OpenDump(a.base);
+    if (!b.ok()) return Fail(Command::kMerge, b.status());
+    base.emplace(std::move(*b));
+    options.base = {base->data(), base->name, &base->file};
+  }
+  merger::DumpInput prod_in{prod->data(), prod->name, &prod->file};
+  merger::DumpInput dev_in{dev->data(), dev->name, &dev->file};
+
+  // The report's temporary file exists before the first byte of SQL: a
+  // report that cannot be written stops the run while nothing is out.
+  std::optional<AtomicFile> report_file;
+  if (!a.report.empty()) {
+    absl::StatusOr<AtomicFile> r = AtomicFile::Create(a.report);
+    if (!r.ok()) return Fail(Command::kMerge, r.status());
+    report_file.emplace(std::move(*r));
+  }
+  absl::StatusOr<std::unique_ptr<SqlOutput>> sql = SqlOutput::Open(a.output, a.dry_run);
+  if (!sql.ok()) return Fail(Command::kMerge, sql.status());
+
+  verbose.Say("merging");
+  merger::Report refusal;
+  absl::StatusOr<merger::Report> report;
+  {
+    OutputBuffer out((*sql)->fd());
+    report = merger::Merge(prod_in, dev_in, options, &out, &refusal);
+  }
+  if (!report.ok()) {
+    (*sql)->Abandon();
+    // A refused merge still leaves its report: which rows, which checks.
+    if (report_file && !refusal.refusals.empty() &&
+        report_file->Write(merger::ReportJson(refusal)).ok()) {
+      report_file->Commit().IgnoreError();
+    }
+    return Fail(Command::kMerge, report.status());
+  }
+  verbose.Say("merged; writing the report");
+  if (report_file) {
+    absl::Status s = report_file->Write(merger::ReportJson(*report));
+    if (s.ok()) s = report_file->Commit();
+    if (!s.ok()) {
+      (*sql)->Abandon();
+      return Fail(Command::kMerge, s);
+    }
+  }
+  if (absl::Status s = (*sql)->Commit(); !s.ok()) return Fail(Command::kMerge, s);
+  verbose.Say("done");
+  if (!a.quiet) std::fputs(merger::ReportSummary(*report).c_str(), stderr);
+  return kExitDone;
+}
+
+}  // namespace
+
+int MergeMain(const std::vector<std::string>& args) { return RunMerge(args, "merge"); }
+
+std::string MergeHelp() {
+  MergeArgs a;
+  return MergeApp(&a, "merge")->help();
+}
+
+// `pgmerge PROD DEV`: the same, named as the user typed it.
+int DefaultMergeMain(const std::vector<std::string>& args) { return RunMerge(args, "pgmerge"); }
+
+std::string DefaultMergeHelp() {
+  MergeArgs a;
+  return MergeApp(&a, "pgmerge")->help();
+}
+
+}  // namespace pgmerge::tools

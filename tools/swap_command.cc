@@ -1,0 +1,136 @@
+// `pgmerge swap --main NAME --shadow NAME --report report.json`: the
+// verified shadow replaces the live database.
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "swap/swap.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/exit_status.h"
+#include "tools/switch_flags.h"
+
+namespace pgmerge::tools {
+namespace {
+
+struct SwapArgs {
+  SwitchFlags f;
+  std::string old_name, jobs = "2";
+  bool resume = false;
+};
+
+std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
+  auto app = NewApp(
+      "swap",
+      "Replace the live database by the verified shadow: check every precondition\n"
+      "(shadow verified against the report, nobody on it, the role may rename both,\n"
+      "main unchanged since the dump), close main to new connections, block writes,\n"
+      "give sessions --grace seconds, then terminate them; check main again against\n"
+      "production's dump (writes since the dump, y', stop the swap: exit 4, main\n"
+      "reopened untouched); then rename main -> MAIN_old_<UTC time> and shadow ->\n"
+      "main in one transaction and reopen. Prints the dark window in milliseconds.\n"
+      "Each step is journaled in a state file for --resume and rollback.",
+      "NAME may also be a conninfo string or URI. -h/-p/-U fill in what the server's\n"
+      "conninfo leaves out, as in psql; PG* variables, the service file and .pgpass\n"
+      "apply.\n"
+      "Example: pgmerge swap -h /run/postgresql --main app --shadow shadow --report report.json");
+  AddSwitchFlags(*app, &a->f);
+  app->add_option("--shadow", a->f.shadow, "the restored, verified shadow")->type_name("NAME");
+  app->add_option("--old-name", a->old_name, "main's name afterwards (default MAIN_old_<UTC time>)")
+      ->type_name("NAME");
+  app->add_option("--jobs", a->jobs, "sessions the drift check reads main with (default 2)")
+      ->type_name("N");
+  app->add_flag("--resume", a->resume, "finish or restart an interrupted swap");
+  return app;
+}
+
+std::string Absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  return realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+}
+
+}  // namespace
+
+int SwapMain(const std::vector<std::string>& args) {
+  SwapArgs a;
+  std::unique_ptr<CLI::App> app = SwapApp(&a);
+  if (std::optional<int> done = Parse(*app, args)) return *done;
+  swap::SwapOptions o;
+  std::optional<long> jobs = ParseCount(a.jobs, 1, 64);
+  if (!jobs) return Usage("swap", "--jobs takes a number from 1 to 64");
+  o.jobs = static_cast<int>(*jobs);
+  if (a.f.main.empty() || (!a.resume && (a.f.shadow.empty() || a.f.report.empty()))) {
+    return Usage("swap", "swap takes --main NAME --shadow NAME --report report.json");
+  }
+  if (std::optional<int> bad =
+          FinishSwitchFlags("swap", a.f, &o.grace_seconds, &o.terminate_timeout_seconds)) {
+    return *bad;
+  }
+  o.server = a.f.server;
+  o.maintenance_db = a.f.maintenance_db;
+  o.main = a.f.main;
+  o.shadow = a.f.shadow;
+  o.state_path = a.f.state;
+  o.old_name = a.old_name;
+  o.dry_run = a.f.dry_run;
+  o.resume = a.resume;
+  if (!a.f.report.empty()) {
+    std::optional<std::string> report = ReadWhole(a.f.report);
+    if (!report) return Fail(Command::kSwap, absl::NotFoundError(absl::StrCat(a.f.report, ": cannot read")));
+    o.report_json = std::move(*report);
+    o.report_path = Absolute(a.f.report);
+  }
+  o.log = LogLine;
+  o.interrupted = Interrupted;
+  CatchInterrupts();
+  absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
+  if (!r.ok()) return Fail(Command::kSwap, r.status());
+  using Outcome = swap::SwapResult::Outcome;
+  if (r->outcome == Outcome::kDrift) {
+    std::fprintf(stderr,
+                 "swap: DRIFT (y'): %s was written after production's dump, so the shadow "
+                 "lacks those writes:\n",
+                 r->main.c_str());
+    for (const std::string& d : r->drift) std::fprintf(stderr, "  %s\n", d.c_str());
+    std::fprintf(stderr,
+                 "swap: nothing was renamed; %s is open and unchanged%s. Dump it again, "
+                 "merge again, restore, then swap.\n",
+                 r->main.c_str(),
+                 r->drift_seen_live ? " (found before closing it)"
+                                    : absl::StrCat(" (closed for ", r->dark_window_ms, " ms)")
+                                          .c_str());
+    return kExitWritesSince;
+  }
+  if (r->outcome == Outcome::kDryRun) {
+    std::fprintf(stderr,
+                 "swap: --dry-run: every precondition holds; a swap would rename %s -> %s "
+                 "and %s -> %s\n",
+                 r->main.c_str(), r->old_name.c_str(), r->shadow.c_str(), r->main.c_str());
+    return kExitDone;
+  }
+  if (r->resumed_after_rename) {
+    std::fprintf(stderr, "swap: done: %s is the merged database; the old one is %s\n",
+                 r->main.c_str(), r->old_name.c_str());
+    return kExitDone;
+  }
+  std::fprintf(stderr,
+               "swap: done: %s is the merged database (was %s); the old one is %s, closed to "
+               "connections (pgmerge rollback --main %s undoes the swap)\n"
+               "swap: dark window %lld ms (sessions %lld ms, %d terminated; drift check %lld "
+               "ms over %lld rows; renames %lld ms)\n",
+               r->main.c_str(), r->shadow.c_str(), r->old_name.c_str(), r->main.c_str(),
+               static_cast<long long>(r->dark_window_ms), static_cast<long long>(r->waiting_ms),
+               r->sessions_terminated, static_cast<long long>(r->drift_check_ms),
+               static_cast<long long>(r->rows_checked), static_cast<long long>(r->rename_ms));
+  return kExitDone;
+}
+
+std::string SwapHelp() {
+  SwapArgs a;
+  return SwapApp(&a)->help();
+}
+
+}  // namespace pgmerge::tools
