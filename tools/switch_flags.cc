@@ -21,7 +21,7 @@ void AddSwitchFlags(CLI::App& app, SwitchFlags* f) {
   app.add_option("--terminate-timeout", f->terminate_timeout,
                  "how long terminated sessions may take to exit (default 10)")
       ->type_name("SECONDS");
-  app.add_option("--state", f->state, "the journal (default pgmerge-swap-MAIN.json)")
+  app.add_option("--state", f->state, "the journal (default $XDG_STATE_HOME/pgmerge/pgmerge-swap-MAIN.json, ~/.local/state/pgmerge/ without it)")
       ->type_name("FILE");
   app.add_flag("--dry-run", f->dry_run, "check every precondition; change nothing");
 }
