@@ -71,7 +71,11 @@ std::string ReportJson(const Report& report) {
                    {"ambiguous", t.ambiguous},
                    {"output_rows", t.output_rows}};
     j["base_high_water"] = t.base_high_water;
-    j["ambiguous"] = t.ambiguous_list;
+    Json ambiguous = Json::array();
+    for (const TableReport::Ambiguous& a : t.ambiguous_list) {
+      ambiguous.push_back({{"key", a.key}, {"evidence", a.evidence}});
+    }
+    j["ambiguous"] = ambiguous;
     Json remaps = Json::array();
     for (const KeyRange& r : t.remaps) {
       remaps.push_back({{"old", r.old_start}, {"new", r.new_start},

@@ -72,7 +72,11 @@ struct TableReport {
   // deletions, and the decisions the evidence left open (both rows kept).
   int64_t inferred = 0;
   int64_t ambiguous = 0;
-  std::vector<std::string> ambiguous_list;  // "key K: evidence: decision".
+  struct Ambiguous {
+    std::string key;
+    std::string evidence;  // "key K: what both sides hold, ...: what was done".
+  };
+  std::vector<Ambiguous> ambiguous_list;
   std::vector<KeyRange> remaps;
   std::vector<Unification> unifications;
   std::vector<Conflict> conflict_list;
