@@ -190,7 +190,13 @@ absl::StatusOr<Location> ParseLocation(std::string_view arg,
     while (loc.dir.size() > 1 && loc.dir.back() == '/') loc.dir.pop_back();
     return loc;
   }
-  if (absl::StartsWith(a, "s3://")) return ParseAwsLocation(a, env);
+  if (absl::StartsWith(a, "s3://")) {
+    absl::StatusOr<Location> aws = ParseAwsLocation(a, env);
+    if (aws.ok()) aws->ca_bundle = EnvOr(env, "AWS_CA_BUNDLE");
+    return aws;
+  }
+  // A private CA (MinIO's own certificate) for mc aliases too.
+  loc.ca_bundle = EnvOr(env, "AWS_CA_BUNDLE");
   size_t slash = a.find('/');
   loc.alias = a.substr(0, slash);
   if (slash == std::string::npos || slash + 1 >= a.size()) {

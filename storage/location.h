@@ -22,6 +22,9 @@ struct Location {
   // Where the credentials came from, for messages: `alias "prod"`,
   // `AWS_ACCESS_KEY_ID`, `profile "dev" of ~/.aws/credentials`.
   std::string credential_source;
+  // PEM file of the CAs to trust for https (AWS_CA_BUNDLE); "" for the
+  // system's.
+  std::string ca_bundle;
   std::string bucket, prefix;  // prefix: "" or ends with '/'... as given.
   bool path_style = true;
   bool local_network = false;  // Loopback or a private address.

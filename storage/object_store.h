@@ -75,6 +75,9 @@ class ObjectStore {
 struct StoreOptions {
   int max_keys = 1000;                            // Keys per listing page.
   int64_t single_copy_limit = int64_t{5} << 30;   // CopyObject's limit; parts above.
+  // "HOST:PORT:ADDRESS" entries (CURLOPT_RESOLVE): a test's made-up host
+  // for virtual-host style on loopback.
+  std::vector<std::string> resolve;
 };
 
 // The store for `location`: a directory or an S3 bucket (prefix).

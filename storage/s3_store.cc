@@ -151,6 +151,8 @@ class S3Store : public ObjectStore {
     CURL* c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, t.url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    if (!loc_.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, loc_.ca_bundle.c_str());
+    if (resolve_ != nullptr) curl_easy_setopt(c, CURLOPT_RESOLVE, resolve_);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     // Keys are literal: "a/../b" is its own object, not "b".
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
@@ -453,12 +455,17 @@ class S3Store : public ObjectStore {
 
   void set_max_keys(int n) { max_keys_ = n; }
   void set_single_copy_limit(int64_t n) { single_copy_limit_ = n; }
+  void set_resolve(const std::vector<std::string>& entries) {
+    for (const std::string& e : entries) resolve_ = curl_slist_append(resolve_, e.c_str());
+  }
+  ~S3Store() override { curl_slist_free_all(resolve_); }
 
  private:
   static constexpr int kAttempts = 4;
   Location loc_;
   int max_keys_ = 1000;
   int64_t single_copy_limit_ = int64_t{5} << 30;  // S3's CopyObject limit.
+  curl_slist* resolve_ = nullptr;  // CURLOPT_RESOLVE entries (tests).
   friend class S3Upload;
 };
 
@@ -525,6 +532,7 @@ std::unique_ptr<ObjectStore> NewS3Store(const Location& location, const StoreOpt
   auto store = std::make_unique<S3Store>(location);
   store->set_max_keys(options.max_keys);
   store->set_single_copy_limit(options.single_copy_limit);
+  store->set_resolve(options.resolve);
   return store;
 }
 
