@@ -13,6 +13,8 @@
 #include <chrono>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -779,6 +781,36 @@ TEST_F(SwapTest, BackgroundWorkersAreReportedNotCountedAsClients) {
   EXPECT_TRUE(absl::StrContains(r.err, "terminating 1 session(s)")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, ", 1 terminated;")) << r.err;
   ExpectSwapped();
+}
+
+// --json: one object on stdout per run, the usual lines on stderr.
+TEST_F(SwapTest, JsonResults) {
+  Fresh("json", "json_shadow");
+  CommandResult r = Swap({"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["format"], "pgmerge-swap-result");
+  EXPECT_EQ(j["outcome"], "swapped");
+  EXPECT_EQ(j["main"], "json");
+  EXPECT_GE(j["ms"]["dark_window"].get<int64_t>(), 0);
+  EXPECT_TRUE(absl::StrContains(r.err, "dark window")) << r.err;
+  CommandResult back = Rollback({"--json"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  j = nlohmann::json::parse(back.out, nullptr, false);
+  EXPECT_EQ(j["outcome"], "rolled_back") << back.out;
+  CommandResult v =
+      Pgmerge({"verify", "--db", pg_->ConnString(shadow_), "--report", report_, "--json"});
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  j = nlohmann::json::parse(v.out, nullptr, false);
+  EXPECT_EQ(j["ok"], true) << v.out;
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO public.tags (name) VALUES ('after')").ok());
+  CommandResult drift = Swap({"--json"});
+  EXPECT_EQ(drift.exit_code, 4) << drift.err;
+  j = nlohmann::json::parse(drift.out, nullptr, false);
+  EXPECT_EQ(j["outcome"], "drift") << drift.out;
+  EXPECT_EQ(j["exit_code"], 4);
+  EXPECT_EQ(j["drift"][0], "public.tags: 4 rows, expected 3 (+1)") << drift.out;
 }
 
 }  // namespace

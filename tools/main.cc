@@ -34,6 +34,7 @@ extern char** environ;
 #include "storage/mirror.h"
 #include "storage/object_store.h"
 #include "storage/references.h"
+#include "swap/result_json.h"
 #include "swap/secrets.h"
 #include "swap/swap.h"
 #include "swap/verify.h"
@@ -359,8 +360,11 @@ std::string ReadWhole(const std::string& path, bool* ok) {
 
 int VerifyCommand(const std::vector<std::string>& args) {
   std::string db, report_path;
+  bool json = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--db" || args[i] == "--report") && i + 1 < args.size()) {
+    if (args[i] == "--json") {
+      json = true;
+    } else if ((args[i] == "--db" || args[i] == "--report") && i + 1 < args.size()) {
       (args[i] == "--db" ? db : report_path) = args[i + 1];
       ++i;
     } else {
@@ -376,6 +380,7 @@ int VerifyCommand(const std::vector<std::string>& args) {
   absl::StatusOr<swap::VerifyResult> result =
       swap::VerifyShadow(swap::ConnInfoFor(db), report);
   if (!result.ok()) return Fail(result.status());
+  if (json) std::fputs(swap::VerifyResultJson(*result, result->ok() ? 0 : 1).c_str(), stdout);
   for (const std::string& p : result->problems) {
     std::fprintf(stderr, "verify: %s\n", p.c_str());
   }
@@ -453,6 +458,7 @@ int ParseSwitchFlags(const char* command, const std::vector<std::string>& args,
 int SwapCommand(const std::vector<std::string>& args) {
   swap::SwapOptions o;
   std::string report_path;
+  bool json = false;
   std::map<std::string, std::string*> text = {
       {"--main", &o.main},         {"--shadow", &o.shadow},
       {"--report", &report_path},  {"--server", &o.server},
@@ -463,7 +469,8 @@ int SwapCommand(const std::vector<std::string>& args) {
                                  {{"--grace", &o.grace_seconds},
                                   {"--terminate-timeout", &o.terminate_timeout_seconds},
                                   {"--jobs", &jobs}},
-                                 {{"--dry-run", &o.dry_run}, {"--resume", &o.resume}})) {
+                                 {{"--dry-run", &o.dry_run}, {"--resume", &o.resume},
+                                  {"--json", &json}})) {
     return bad;
   }
   if (jobs < 1 || jobs > 64 || jobs != static_cast<int>(jobs)) {
@@ -485,6 +492,9 @@ int SwapCommand(const std::vector<std::string>& args) {
   absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
   if (!r.ok()) return SwitchFailure(r.status());
   using Outcome = swap::SwapResult::Outcome;
+  if (json) {
+    std::fputs(swap::SwapResultJson(*r, r->outcome == Outcome::kDrift ? 4 : 0).c_str(), stdout);
+  }
   if (r->outcome == Outcome::kDrift) {
     std::fprintf(stderr,
                  "swap: DRIFT (y'): %s was written after production's dump, so the shadow "
@@ -527,6 +537,7 @@ int SwapCommand(const std::vector<std::string>& args) {
 int RollbackCommand(const std::vector<std::string>& args) {
   swap::RollbackOptions o;
   std::string report_path;
+  bool json = false;
   std::map<std::string, std::string*> text = {
       {"--main", &o.main},        {"--shadow", &o.shadow},
       {"--old", &o.old_name},     {"--report", &report_path},
@@ -535,7 +546,8 @@ int RollbackCommand(const std::vector<std::string>& args) {
   if (int bad = ParseSwitchFlags("rollback", args, text,
                                  {{"--grace", &o.grace_seconds},
                                   {"--terminate-timeout", &o.terminate_timeout_seconds}},
-                                 {{"--force", &o.force}, {"--dry-run", &o.dry_run}})) {
+                                 {{"--force", &o.force}, {"--dry-run", &o.dry_run},
+                                  {"--json", &json}})) {
     return bad;
   }
   if (o.main.empty()) return Usage("rollback takes --main NAME");
@@ -550,6 +562,11 @@ int RollbackCommand(const std::vector<std::string>& args) {
   absl::StatusOr<swap::RollbackResult> r = swap::Rollback(o);
   if (!r.ok()) return SwitchFailure(r.status());
   using Outcome = swap::RollbackResult::Outcome;
+  if (json) {
+    std::fputs(
+        swap::RollbackResultJson(*r, r->outcome == Outcome::kWritesSinceSwap ? 4 : 0).c_str(),
+        stdout);
+  }
   switch (r->outcome) {
     case Outcome::kWritesSinceSwap:
       std::fprintf(stderr,
