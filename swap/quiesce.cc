@@ -94,7 +94,53 @@ absl::StatusOr<int> Quiesce::Drain(double grace_seconds, double terminate_timeou
   PGM_RETURN_IF_ERROR(BlockWrites(grace_seconds));
   const std::vector<int> own = OwnPids();
   PGM_ASSIGN_OR_RETURN(bool empty, WaitForNoSessions(admin_, db_, own, deadline, interrupted_));
-  if (empty) return 0;
+  int terminated = 0;
+  if (!empty) {
+    PGM_ASSIGN_OR_RETURN(terminated, TerminateClients(terminate_timeout_seconds));
+  }
+  PGM_RETURN_IF_ERROR(StopBackgroundWorkers(deadline, terminate_timeout_seconds));
+  return terminated;
+}
+
+absl::Status Quiesce::StopBackgroundWorkers(Clock::time_point deadline,
+                                            double terminate_timeout_seconds) {
+  // Closing the database keeps new workers out (they connect like
+  // clients); those already running could still write, and a rename waits
+  // for them. They get what is left of the grace period, then are
+  // terminated; they are not clients, so they are counted apart.
+  const std::vector<int> own = OwnPids();
+  std::vector<Session> workers;
+  for (;;) {
+    PGM_ASSIGN_OR_RETURN(workers, BackgroundSessions(admin_, db_, own));
+    if (workers.empty()) return absl::OkStatus();
+    if (Clock::now() >= deadline) break;
+    if (interrupted_ && interrupted_()) return absl::AbortedError("interrupted");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Log(log_, absl::StrCat("swap: terminating ", workers.size(), " background worker(s) on ", db_,
+                         ": ", Describe(workers)));
+  for (const Session& w : workers) {
+    background_.push_back(w.who);
+    PGM_RETURN_IF_ERROR(
+        QueryValue(admin_, absl::StrCat("SELECT pg_terminate_backend(", w.pid, ")")).status());
+  }
+  const Clock::time_point gone_by =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(terminate_timeout_seconds * 1000));
+  for (;;) {
+    PGM_ASSIGN_OR_RETURN(std::vector<Session> still, BackgroundSessions(admin_, db_, own));
+    if (still.empty()) return absl::OkStatus();
+    if (Clock::now() >= gone_by) {
+      return absl::AbortedError(absl::StrCat("background workers on ", db_, " did not end: ",
+                                             Describe(still)));
+    }
+    if (interrupted_ && interrupted_()) return absl::AbortedError("interrupted");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+absl::StatusOr<int> Quiesce::TerminateClients(double terminate_timeout_seconds) {
+  const std::vector<int> own = OwnPids();
   PGM_ASSIGN_OR_RETURN(std::vector<Session> left, Sessions(admin_, db_, own));
   Log(log_, absl::StrCat("swap: grace period over, terminating ", left.size(),
                          " session(s) on ", db_, ": ", Describe(left)));
@@ -106,7 +152,7 @@ absl::StatusOr<int> Quiesce::Drain(double grace_seconds, double terminate_timeou
   const Clock::time_point gone_by =
       Clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(terminate_timeout_seconds * 1000));
-  PGM_ASSIGN_OR_RETURN(empty, WaitForNoSessions(admin_, db_, own, gone_by, interrupted_));
+  PGM_ASSIGN_OR_RETURN(bool empty, WaitForNoSessions(admin_, db_, own, gone_by, interrupted_));
   if (!empty) {
     PGM_ASSIGN_OR_RETURN(std::vector<Session> still, Sessions(admin_, db_, own));
     return absl::AbortedError(absl::StrCat("sessions on ", db_, " did not end: ",

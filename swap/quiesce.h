@@ -7,6 +7,7 @@
 #ifndef PGMERGE_SWAP_QUIESCE_H_
 #define PGMERGE_SWAP_QUIESCE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -35,8 +36,9 @@ class Quiesce {
   absl::Status Close(const std::vector<std::string>& also_close);
 
   // Blocks writes, lets sessions finish within `grace_seconds`, terminates
-  // the rest and waits until they are gone. Returns how many were
-  // terminated.
+  // the rest and waits until they are gone. Returns how many client
+  // sessions were terminated; background workers still on the database
+  // then are terminated too and listed by background_terminated().
   absl::StatusOr<int> Drain(double grace_seconds, double terminate_timeout_seconds);
 
   // REQUIRES: Drain() succeeded. With every other session gone, each
@@ -55,11 +57,17 @@ class Quiesce {
   absl::Status Release();
 
   bool writes_blocked() const { return writes_blocked_; }
+  const std::vector<std::string>& background_terminated() const { return background_; }
 
  private:
   std::vector<int> OwnPids() const;
   // Takes EXCLUSIVE locks on every table in one transaction of session_.
   absl::Status BlockWrites(double grace_seconds);
+  // After the grace period: terminates the client sessions left and waits
+  // for them; returns how many.
+  absl::StatusOr<int> TerminateClients(double terminate_timeout_seconds);
+  absl::Status StopBackgroundWorkers(std::chrono::steady_clock::time_point deadline,
+                                     double terminate_timeout_seconds);
 
   PGconn* admin_;
   Conn session_;
@@ -68,6 +76,7 @@ class Quiesce {
   const std::function<void(std::string_view)>& log_;
   const std::function<bool()>& interrupted_;
   bool writes_blocked_ = false;
+  std::vector<std::string> background_;
 };
 
 // Each difference as a line.

@@ -44,6 +44,27 @@ absl::StatusOr<std::vector<Session>> Sessions(PGconn* conn, const std::string& d
   return out;
 }
 
+absl::StatusOr<std::vector<Session>> BackgroundSessions(PGconn* conn, const std::string& db,
+                                                        const std::vector<int>& except) {
+  std::string pids = "0";
+  for (int pid : except) absl::StrAppend(&pids, ", ", pid);
+  PGM_ASSIGN_OR_RETURN(
+      Result r,
+      Exec(conn, absl::StrCat(
+                     "SELECT pid, format('pid %s (%s%s)', pid, backend_type, "
+                     "coalesce(', application ' || nullif(application_name, ''), '')) "
+                     "FROM pg_stat_activity WHERE datname = ",
+                     Literal(conn, db), " AND pid <> pg_backend_pid() AND pid NOT IN (", pids, ")",
+                     " AND backend_type NOT IN ('client backend', 'walsender', "
+                     "'autovacuum worker') AND (leader_pid IS NULL OR leader_pid NOT IN (", pids,
+                     ")) ORDER BY pid")));
+  std::vector<Session> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    out.push_back({std::atoi(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1)});
+  }
+  return out;
+}
+
 std::string Describe(const std::vector<Session>& sessions) {
   std::vector<std::string> parts;
   for (const Session& s : sessions) parts.push_back(s.who);

@@ -48,6 +48,14 @@ absl::StatusOr<std::vector<Session>> Sessions(PGconn* conn, const std::string& d
                                               const std::vector<int>& except = {});
 std::string Describe(const std::vector<Session>& sessions);
 
+// The other backends on `db`: background workers (a pg_cron job, a logical
+// replication apply worker, an extension's worker, another client's
+// parallel worker), which a rename also waits for and which may write.
+// Autovacuum workers are left out (the rename stops them itself), and so
+// are the parallel workers of the sessions in `except`.
+absl::StatusOr<std::vector<Session>> BackgroundSessions(PGconn* conn, const std::string& db,
+                                                        const std::vector<int>& except = {});
+
 // Server identity for "same server": start time, port and, where the role
 // may read it, the system identifier.
 absl::StatusOr<std::string> ServerIdentity(PGconn* conn);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status.h"
+#include "swap/drift.h"
 #include "swap/journal.h"
 #include "swap/manifest.h"
 #include "swap/pg.h"
@@ -73,6 +74,8 @@ std::string OldNameFor(const std::string& main) {
 absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn main_conn,
                                    std::vector<Conn> extra, const Names& names, Journal* journal,
                                    const std::vector<ManifestTable>& prod,
+                                   const std::vector<internal::DumpedSequence>& sequences,
+                                   const internal::DriftBaseline& baseline,
                                    bool shadow_allowed) {
   SwapResult result;
   result.main = names.main;
@@ -110,6 +113,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
         "swap stopped: ", terminated.status().message(), "; ", names.main, " reopened")));
   }
   result.sessions_terminated = *terminated;
+  result.background_workers_terminated = q.background_terminated();
   result.waiting_ms = MillisSince(t);
   if (absl::Status w = journal->Write("sessions_gone"); !w.ok()) return reopen(w);
   AfterStep(o, "sessions_gone");
@@ -123,10 +127,20 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
         "swap stopped: the drift check failed: ", diff.status().message(), "; ", names.main,
         " reopened")));
   }
+  // Beyond production's rows: new columns, sequences, large objects, the
+  // schema; on the session holding the locks.
+  absl::StatusOr<std::vector<std::string>> wider =
+      internal::WiderDrift(q.session(), prod, sequences, baseline);
+  if (!wider.ok()) {
+    return reopen(absl::AbortedError(absl::StrCat("swap stopped: the drift check failed: ",
+                                                  wider.status().message(), "; ", names.main,
+                                                  " reopened")));
+  }
+  result.drift = Describe(*diff);
+  result.drift.insert(result.drift.end(), wider->begin(), wider->end());
   result.drift_check_ms = MillisSince(t);
-  if (!diff->empty()) {
+  if (!result.drift.empty()) {
     result.outcome = SwapResult::Outcome::kDrift;
-    result.drift = Describe(*diff);
     absl::Status s = reopen(absl::OkStatus());
     if (!s.ok()) return s;
     result.dark_window_ms = MillisSince(dark_start);
@@ -318,6 +332,10 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
                                " (COMMIT PREPARED or ROLLBACK PREPARED them first)"));
   }
 
+  PGM_ASSIGN_OR_RETURN(std::vector<internal::DumpedSequence> sequences,
+                       internal::ReadDumpedSequences(report_json));
+  internal::DriftBaseline baseline;
+
   // The shadow is what the merge wrote.
   {
     PGM_ASSIGN_OR_RETURN(Conn s, internal::Connect(shadow_full ? o.shadow : o.server,
@@ -330,6 +348,7 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
                                  absl::StrJoin(v.problems, "; "),
                                  " (run pgmerge verify; restore the merge again)"));
     }
+    PGM_RETURN_IF_ERROR(internal::ReadShadowBaseline(s.get(), output, &baseline));
     // Our verify session must be gone before nobody-on-shadow is judged.
     const int pid = PQbackendPID(s.get());
     s.reset();
@@ -367,12 +386,28 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> extra,
                          internal::TablesNotInManifest(main_conn.get(), prod));
     diff.insert(diff.end(), extra.begin(), extra.end());
-    if (!diff.empty()) {
+    live.drift = Describe(diff);
+    PGM_ASSIGN_OR_RETURN(std::vector<std::string> wider,
+                         internal::WiderDrift(main_conn.get(), prod, sequences, baseline));
+    live.drift.insert(live.drift.end(), wider.begin(), wider.end());
+    if (!live.drift.empty()) {
       live.outcome = SwapResult::Outcome::kDrift;
-      live.drift = Describe(diff);
       live.drift_seen_live = true;
       return live;
     }
+    std::vector<int> own;
+    for (PGconn* c : sessions) own.push_back(PQbackendPID(c));
+    PGM_ASSIGN_OR_RETURN(std::vector<internal::Session> workers,
+                         internal::BackgroundSessions(admin.get(), names.main, own));
+    if (!workers.empty()) {
+      Log(o.log, absl::StrCat("swap: step 1: ", workers.size(), " background worker(s) on ",
+                              names.main, ": ", internal::Describe(workers),
+                              "; not clients: they get the grace period, then are terminated"));
+    }
+        // What the schema is now: the check after closing names what was
+    // created, changed or dropped in between.
+    PGM_ASSIGN_OR_RETURN(baseline.catalog_fingerprint,
+                         internal::CatalogFingerprint(main_conn.get()));
   }
   Log(o.log, absl::StrCat("swap: step 1: preconditions hold; ", names.main,
                           " matches production's dump (", live.rows_checked, " rows)"));
@@ -393,6 +428,7 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   PGM_RETURN_IF_ERROR(journal.Write("preconditions_ok"));
   AfterStep(o, "preconditions_ok");
   return RunSwap(o, admin.get(), std::move(main_conn), std::move(extra), names, &journal, prod,
+                 sequences, baseline,
                  shadow_allowed);
 }
 

@@ -51,7 +51,10 @@ struct SwapResult {
   // y': each table of main that no longer matches production's dump.
   std::vector<std::string> drift;
   bool drift_seen_live = false;  // Found before main was closed at all.
-  int sessions_terminated = 0;
+  int sessions_terminated = 0;  // Client sessions.
+  // Background workers (backend_type other than client backend, walsender
+  // and autovacuum) found on main after the grace period and terminated.
+  std::vector<std::string> background_workers_terminated;
   // Step 2 start (main closed) to step 4 end (renamed, reopened), and its
   // parts.
   int64_t dark_window_ms = 0, waiting_ms = 0, drift_check_ms = 0, rename_ms = 0;

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -409,8 +411,9 @@ TEST_F(SwapTest, AWriteCommittedDuringTheGracePeriodStopsTheSwap) {
   PGconn* w = PQconnectdb(pg_->ConnString(main_).c_str());
   ASSERT_EQ(PQstatus(w), CONNECTION_OK);
   PQclear(PQexec(w, "BEGIN"));
-  PGresult* ins = PQexec(w, "INSERT INTO public.tags (name) VALUES ('in flight')");
-  ASSERT_EQ(PQresultStatus(ins), PGRES_COMMAND_OK);
+  // An explicit key: a nextval() would already be drift at the live check.
+  PGresult* ins = PQexec(w, "INSERT INTO public.tags (id, name) OVERRIDING SYSTEM VALUE VALUES (1000, 'in flight')");
+  ASSERT_EQ(PQresultStatus(ins), PGRES_COMMAND_OK) << PQerrorMessage(w);
   PQclear(ins);
   std::thread committer([&]() {
     for (int i = 0; i < 2000 && AllowsConnections(main_); ++i) {
@@ -490,8 +493,8 @@ TEST_F(SwapTest, InterruptWhileWaitingForTheWriteLock) {
   PGconn* w = PQconnectdb(pg_->ConnString(main_).c_str());
   ASSERT_EQ(PQstatus(w), CONNECTION_OK);
   PQclear(PQexec(w, "BEGIN"));
-  PGresult* ins = PQexec(w, "INSERT INTO public.tags (name) VALUES ('held')");
-  ASSERT_EQ(PQresultStatus(ins), PGRES_COMMAND_OK);
+  PGresult* ins = PQexec(w, "INSERT INTO public.tags (id, name) OVERRIDING SYSTEM VALUE VALUES (1001, 'held')");
+  ASSERT_EQ(PQresultStatus(ins), PGRES_COMMAND_OK) << PQerrorMessage(w);
   PQclear(ins);
   const auto start = std::chrono::steady_clock::now();
   pid_t pid = StartSwap("60");
@@ -709,6 +712,105 @@ TEST_F(SwapTest, JournalInTheStateDirectoryWhateverTheWorkingDirectory) {
   EXPECT_TRUE(absl::StrContains(none->err, "nothing to resume")) << none->err;
   EXPECT_TRUE(absl::StrContains(none->err, "/xdg-home/.local/state/pgmerge/pgmerge-swap-xdg.json"))
       << none->err;
+}
+
+// Writes after the dump that are not rows of production's columns: each
+// stops the swap, named, with main untouched. One database each, so each
+// is caught on its own.
+TEST_F(SwapTest, DriftBeyondProductionsRows) {
+  const struct {
+    const char* name;
+    const char* sql;
+    std::vector<std::string> expect;
+  } cases[] = {
+      {"drift_column",
+       "ALTER TABLE public.tags ADD COLUMN note text;"
+       "UPDATE public.tags SET note = 'kept only here' WHERE id = (SELECT min(id) FROM "
+       "public.tags)",
+       {"column not in the dump (added since), 1 non-NULL values",
+        "schema: column note of table public.tags created or changed"}},
+      {"drift_sequence", "SELECT nextval('public.tags_id_seq')",
+       {"sequence public.tags_id_seq: drawn up to 4 on main, 3 in the dump"}},
+      {"drift_lo", "SELECT lo_from_bytea(0, 'a scanned contract')",
+       {": on main, not in the shadow"}},
+      {"drift_schema",
+       "CREATE FUNCTION public.later() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+       "CREATE INDEX tags_name_later ON public.tags (name);"
+       "COMMENT ON TABLE public.users IS 'commented after the dump'",
+       {"schema: function public.later() created or changed",
+        "schema: index public.tags_name_later created or changed",
+        "schema: comment on table public.users created or changed"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Fresh(c.name, std::string(c.name) + "_shadow");
+    ASSERT_TRUE(pg_->Exec(main_, c.sql).ok());
+    const std::string before = DataOf(main_);
+    CommandResult r = Swap();
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    for (const std::string& e : c.expect) EXPECT_TRUE(absl::StrContains(r.err, e)) << e << "\n" << r.err;
+    EXPECT_TRUE(AllowsConnections(main_));
+    EXPECT_EQ(DataOf(main_), before);
+    EXPECT_EQ(OldName(), "");
+  }
+}
+
+// A client running a parallel query: its parallel worker is reported as a
+// background worker, not counted among the client sessions terminated.
+TEST_F(SwapTest, BackgroundWorkersAreReportedNotCountedAsClients) {
+  Fresh("workers", "workers_shadow");
+  PGconn* c = PQconnectdb(pg_->ConnString(main_).c_str());
+  ASSERT_EQ(PQstatus(c), CONNECTION_OK);
+  PQclear(PQexec(c, "SET force_parallel_mode = on; SET parallel_setup_cost = 0; "
+                    "SET parallel_tuple_cost = 0"));
+  ASSERT_EQ(PQsendQuery(c, "SELECT pg_sleep(30) FROM public.users LIMIT 1"), 1);
+  bool running = false;
+  for (int i = 0; i < 1000 && !running; ++i) {
+    running = Value("postgres", absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE "
+                                             "backend_type = 'parallel worker' AND datname = ",
+                                             Lit(main_))) != "0";
+    if (!running) std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(running);
+  CommandResult r = Swap();
+  while (PGresult* res = PQgetResult(c)) PQclear(res);
+  PQfinish(c);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "background worker(s) on workers: pid")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "(parallel worker")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "terminating 1 session(s)")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, ", 1 terminated;")) << r.err;
+  ExpectSwapped();
+}
+
+// --json: one object on stdout per run, the usual lines on stderr.
+TEST_F(SwapTest, JsonResults) {
+  Fresh("json", "json_shadow");
+  CommandResult r = Swap({"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["format"], "pgmerge-swap-result");
+  EXPECT_EQ(j["outcome"], "swapped");
+  EXPECT_EQ(j["main"], "json");
+  EXPECT_GE(j["ms"]["dark_window"].get<int64_t>(), 0);
+  EXPECT_TRUE(absl::StrContains(r.err, "dark window")) << r.err;
+  CommandResult back = Rollback({"--json"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  j = nlohmann::json::parse(back.out, nullptr, false);
+  EXPECT_EQ(j["outcome"], "rolled_back") << back.out;
+  CommandResult v =
+      Pgmerge({"verify", "--db", pg_->ConnString(shadow_), "--report", report_, "--json"});
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  j = nlohmann::json::parse(v.out, nullptr, false);
+  EXPECT_EQ(j["ok"], true) << v.out;
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO public.tags (name) VALUES ('after')").ok());
+  CommandResult drift = Swap({"--json"});
+  EXPECT_EQ(drift.exit_code, 4) << drift.err;
+  j = nlohmann::json::parse(drift.out, nullptr, false);
+  EXPECT_EQ(j["outcome"], "drift") << drift.out;
+  EXPECT_EQ(j["exit_code"], 4);
+  EXPECT_EQ(j["drift"][0], "public.tags: 4 rows, expected 3 (+1)") << drift.out;
 }
 
 }  // namespace

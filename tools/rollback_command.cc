@@ -5,7 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "swap/swap.h"
-#include "tools/cli.h"
+#include "swap/result_json.h"
+#include "tools//cli.h"
 #include "tools/commands.h"
 #include "tools/exit_status.h"
 #include "tools/switch_flags.h"
@@ -70,6 +71,12 @@ int RollbackMain(const std::vector<std::string>& args) {
   absl::StatusOr<swap::RollbackResult> r = swap::Rollback(o);
   if (!r.ok()) return Fail(Command::kRollback, r.status());
   using Outcome = swap::RollbackResult::Outcome;
+  if (a.f.json) {
+    std::fputs(swap::RollbackResultJson(*r, r->outcome == Outcome::kWritesSinceSwap ? kExitWritesSince
+                                                                                    : kExitDone)
+                   .c_str(),
+               stdout);
+  }
   switch (r->outcome) {
     case Outcome::kWritesSinceSwap:
       std::fprintf(stderr,

@@ -8,7 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "swap/swap.h"
-#include "tools/cli.h"
+#include "swap/result_json.h"
+#include "tools//cli.h"
 #include "tools/commands.h"
 #include "tools/exit_status.h"
 #include "tools/switch_flags.h"
@@ -89,6 +90,11 @@ int SwapMain(const std::vector<std::string>& args) {
   absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
   if (!r.ok()) return Fail(Command::kSwap, r.status());
   using Outcome = swap::SwapResult::Outcome;
+  if (a.f.json) {
+    std::fputs(swap::SwapResultJson(*r, r->outcome == Outcome::kDrift ? kExitWritesSince : kExitDone)
+                   .c_str(),
+               stdout);
+  }
   if (r->outcome == Outcome::kDrift) {
     std::fprintf(stderr,
                  "swap: DRIFT (y'): %s was written after production's dump, so the shadow "

@@ -24,6 +24,7 @@ void AddSwitchFlags(CLI::App& app, SwitchFlags* f) {
   app.add_option("--state", f->state, "the journal (default $XDG_STATE_HOME/pgmerge/pgmerge-swap-MAIN.json, ~/.local/state/pgmerge/ without it)")
       ->type_name("FILE");
   app.add_flag("--dry-run", f->dry_run, "check every precondition; change nothing");
+  app.add_flag("--json", f->json, "also print the result as JSON on stdout");
 }
 
 std::optional<int> FinishSwitchFlags(const char* command, const SwitchFlags& f, double* grace,

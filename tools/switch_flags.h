@@ -12,6 +12,7 @@ namespace pgmerge::tools {
 
 struct SwitchFlags {
   std::string server, maintenance_db = "postgres", main, shadow, report, state;
+  bool json = false;  // The result as JSON on stdout too.
   std::string grace = "5", terminate_timeout = "10";
   bool dry_run = false;
   ConnectionFlags conn;

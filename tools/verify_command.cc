@@ -6,7 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "swap/verify.h"
-#include "tools/cli.h"
+#include "swap/result_json.h"
+#include "tools//cli.h"
 #include "tools/commands.h"
 #include "tools/exit_status.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 struct VerifyArgs {
   std::string db, report;
+  bool json = false;
   ConnectionFlags conn;
 };
 
@@ -32,6 +34,7 @@ std::unique_ptr<CLI::App> VerifyApp(VerifyArgs* a) {
   app->add_option("-d,--db,--dbname", a->db, "the shadow: name, conninfo string or URI")
       ->type_name("SHADOW");
   app->add_option("--report", a->report, "the merge's JSON report")->type_name("FILE");
+  app->add_flag("--json", a->json, "also print the result as JSON on stdout");
   AddConnectionFlags(*app, &a->conn);
   return app;
 }
@@ -50,6 +53,10 @@ int VerifyMain(const std::vector<std::string>& args) {
   if (absl::Status s = ApplyConnectionFlags(a.conn); !s.ok()) return Fail(Command::kVerify, s);
   absl::StatusOr<swap::VerifyResult> result = swap::VerifyShadow(swap::ConnInfoFor(a.db), *report);
   if (!result.ok()) return Fail(Command::kVerify, result.status());
+  if (a.json) {
+    std::fputs(swap::VerifyResultJson(*result, result->ok() ? kExitDone : kExitDifferences).c_str(),
+               stdout);
+  }
   for (const std::string& p : result->problems) std::fprintf(stderr, "verify: %s\n", p.c_str());
   std::fprintf(stderr, "verify: %d tables, %lld rows checked: %s\n", result->tables_checked,
                static_cast<long long>(result->rows_checked),

@@ -1,0 +1,78 @@
+#include "swap/result_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace pgmerge::swap {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+std::string Dump(const Json& j) { return j.dump(2) + "\n"; }
+
+}  // namespace
+
+std::string VerifyResultJson(const VerifyResult& r, int exit_code) {
+  Json j;
+  j["format"] = "pgmerge-verify-result";
+  j["version"] = 1;
+  j["ok"] = r.ok();
+  j["exit_code"] = exit_code;
+  j["tables_checked"] = r.tables_checked;
+  j["rows_checked"] = r.rows_checked;
+  j["problems"] = r.problems;
+  return Dump(j);
+}
+
+std::string SwapResultJson(const SwapResult& r, int exit_code) {
+  Json j;
+  j["format"] = "pgmerge-swap-result";
+  j["version"] = 1;
+  j["outcome"] = r.outcome == SwapResult::Outcome::kSwapped ? "swapped"
+                 : r.outcome == SwapResult::Outcome::kDrift ? "drift"
+                                                            : "dry_run";
+  j["exit_code"] = exit_code;
+  j["main"] = r.main;
+  j["shadow"] = r.shadow;
+  j["old_name"] = r.old_name;
+  j["drift"] = r.drift;
+  j["drift_seen_live"] = r.drift_seen_live;
+  j["sessions_terminated"] = r.sessions_terminated;
+  j["background_workers_terminated"] = r.background_workers_terminated;
+  j["resumed_after_rename"] = r.resumed_after_rename;
+  j["rows_checked"] = r.rows_checked;
+  j["ms"] = {{"dark_window", r.dark_window_ms},
+             {"waiting", r.waiting_ms},
+             {"drift_check", r.drift_check_ms},
+             {"renames", r.rename_ms}};
+  return Dump(j);
+}
+
+std::string RollbackResultJson(const RollbackResult& r, int exit_code) {
+  Json j;
+  j["format"] = "pgmerge-rollback-result";
+  j["version"] = 1;
+  j["outcome"] = r.outcome == RollbackResult::Outcome::kRolledBack        ? "rolled_back"
+                 : r.outcome == RollbackResult::Outcome::kReopened        ? "reopened"
+                 : r.outcome == RollbackResult::Outcome::kWritesSinceSwap ? "writes_since_swap"
+                                                                          : "dry_run";
+  j["exit_code"] = exit_code;
+  j["main"] = r.main;
+  j["shadow"] = r.shadow;
+  j["old_name"] = r.old_name;
+  j["writes_since_swap"] = r.writes_since_swap;
+  j["ms"] = {{"dark_window", r.dark_window_ms}};
+  return Dump(j);
+}
+
+std::string ErrorJson(std::string_view command, std::string_view message, int exit_code) {
+  Json j;
+  j["format"] = std::string("pgmerge-") + std::string(command) + "-result";
+  j["version"] = 1;
+  j["outcome"] = "error";
+  j["exit_code"] = exit_code;
+  j["error"] = std::string(message);
+  return Dump(j);
+}
+
+}  // namespace pgmerge::swap
