@@ -49,6 +49,9 @@ std::unique_ptr<CLI::App> NewApp(const std::string& command, const std::string& 
   auto app = std::make_unique<CLI::App>(description + "\n",
                                         command.empty() ? "pgmerge" : "pgmerge " + command);
   app->set_help_flag("-?,--help", "show this help and exit");
+  // A flag given twice: the last one counts, as in getopt tools (scripts
+  // append overrides). Repeatable flags say TakeAll themselves.
+  app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app->footer(footer + "\n");
   app->get_formatter()->column_width(32);
   app->get_formatter()->label("OPTIONS", "OPTION");
