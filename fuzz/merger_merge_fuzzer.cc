@@ -1,6 +1,8 @@
 // Property: a merge of two small dumps is either a clean error or output
-// that is deterministic (two runs give the same bytes) and holds every
-// production row's line.
+// that is deterministic (two runs give the same bytes), and no input makes
+// pgmerge emit a meta-command it did not write: lexed as psql lexes it, the
+// output's only backslash commands are its own \restrict first and
+// \unrestrict last (COPY data, which psql does not lex, is skipped).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 
 #include "base/output.h"
 #include "merger/merge.h"
+#include "parser/segmenter.h"
 
 namespace {
 
@@ -37,6 +40,33 @@ bool RunMerge(std::string_view prod, std::string_view dev, std::string* out) {
   return ok;
 }
 
+// Aborts unless the only meta-commands psql would see in `out` are the
+// \restrict on its first line and the \unrestrict on its last.
+void CheckOnlyOwnMetaCommands(const std::string& out) {
+  if (out.rfind("\\restrict ", 0) != 0) std::abort();
+  pgmerge::parser::DumpSegmenter seg(out, "out.sql");
+  pgmerge::parser::Segment s;
+  int metas = 0;
+  size_t last_meta = 0;
+  for (;;) {
+    absl::StatusOr<bool> more = seg.Next(&s);
+    if (!more.ok()) std::abort();  // A backslash psql would run mid-statement.
+    if (!*more) break;
+    if (s.kind != pgmerge::parser::SegmentKind::kMeta) continue;
+    ++metas;
+    last_meta = s.offset;
+    bool own = (metas == 1 && s.offset == 0 && s.text.rfind("\\restrict ", 0) == 0) ||
+               s.text.rfind("\\unrestrict ", 0) == 0;
+    if (!own) std::abort();
+  }
+  if (metas != 2) std::abort();
+  // Nothing but white space after the \unrestrict line.
+  size_t nl = out.find('\n', last_meta);
+  if (nl == std::string::npos || out.find_first_not_of(" \n", nl) != std::string::npos) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -49,5 +79,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string first, second;
   if (!RunMerge(prod, dev, &first)) return 0;
   if (!RunMerge(prod, dev, &second) || first != second) std::abort();
+  CheckOnlyOwnMetaCommands(first);
   return 0;
 }

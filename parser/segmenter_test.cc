@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace pgmerge::parser {
@@ -183,6 +184,82 @@ TEST(SegmenterTest, SkipCopyBlockCountsRows) {
   ASSERT_TRUE(*truncated.Next(&s));
   EXPECT_EQ(truncated.SkipCopyBlock().status().message(),
             "t.sql:1: COPY data block has no terminating \\. line (file truncated?)");
+}
+
+}  // namespace
+}  // namespace pgmerge::parser
+
+namespace pgmerge::parser {
+namespace {
+
+// Every spelling SET accepts: after it, a plain literal's backslash escapes
+// (off) or does not (on), from the next line on.
+TEST(SegmenterPsqlTest, StandardConformingStringsSpellings) {
+  const std::vector<std::pair<std::string, bool>> sets = {
+      {"SET standard_conforming_strings = off;", false},
+      {"set STANDARD_CONFORMING_STRINGS to OFF;", false},
+      {"SET standard_conforming_strings = false;", false},
+      {"SET standard_conforming_strings = 'no';", false},
+      {"SET standard_conforming_strings TO 0;", false},
+      {"SET standard_conforming_strings = 'F';", false},
+      {"SET SESSION standard_conforming_strings = of;", false},
+      {"SET LOCAL standard_conforming_strings = n;", false},
+      {"SELECT pg_catalog.set_config('standard_conforming_strings', 'off', false);",
+       false},
+      {"SET standard_conforming_strings = on;", true},
+      {"SET standard_conforming_strings = 'TRUE';", true},
+      {"SET standard_conforming_strings TO yes;", true},
+      {"SET standard_conforming_strings = 1;", true},
+      {"SET standard_conforming_strings TO DEFAULT;", true},
+      {"RESET standard_conforming_strings;", true},
+      {"RESET ALL;", true},
+  };
+  for (const auto& [set, on] : sets) {
+    // Start from the other value, so that every SET changes it.
+    std::string input = absl::StrCat(on ? "SET standard_conforming_strings = off;\n" : "",
+                                     set, "\nSELECT 'a\\';\nSELECT 2;\n");
+    DumpSegmenter seg(input, "t.sql");
+    Segment s;
+    std::vector<std::string> texts;
+    for (;;) {
+      absl::StatusOr<bool> more = seg.Next(&s);
+      if (!more.ok()) break;  // Off: the literal never ends.
+      if (!*more) break;
+      texts.push_back(std::string(s.text));
+    }
+    if (on) {
+      EXPECT_EQ(texts.back(), "SELECT 2;") << set;
+      EXPECT_EQ(texts[texts.size() - 2], "SELECT 'a\\';") << set;
+    } else {
+      // The literal swallows "';\nSELECT 2;" and never ends.
+      EXPECT_EQ(texts.size(), 1u) << set;
+    }
+  }
+}
+
+TEST(SegmenterPsqlTest, RefusesWhatPsqlWouldRun) {
+  auto error = [](const std::string& input) {
+    DumpSegmenter seg(input, "t.sql");
+    Segment s;
+    for (;;) {
+      absl::StatusOr<bool> more = seg.Next(&s);
+      if (!more.ok()) return std::string(more.status().message());
+      if (!*more) return std::string("ok");
+    }
+  };
+  EXPECT_NE(error("SELECT 1 \\g\n").find("t.sql:1: psql would run \\g"), std::string::npos);
+  EXPECT_NE(error("SELECT 1\\; SELECT 2;\n").find("psql would run \\;"), std::string::npos);
+  EXPECT_NE(error("SELECT :DBNAME;\n").find("variable"), std::string::npos);
+  EXPECT_EQ(error("SELECT :nobody, a::int, x[1:2];\n"), "ok");
+  EXPECT_NE(error("SET standard_conforming_strings = maybe;\n").find("cannot tell"),
+            std::string::npos);
+  EXPECT_NE(error("SET standard_conforming_strings = off; SELECT 1,\n'b\\'';\n").find(
+                "on the line where"),
+            std::string::npos);
+  EXPECT_NE(error("COPY public.t (a) FROM stdin; SELECT 1;\n1\n\\.\n").find("after a COPY"),
+            std::string::npos);
+  // A nested comment between statements hides its "*/ \\! id".
+  EXPECT_EQ(error("/* a /* b */ \n\\! id */ SELECT 1;\n"), "ok");
 }
 
 }  // namespace
