@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "swap/swap.h"
 #include "swap/result_json.h"
-#include "tools//cli.h"
+#include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/exit_status.h"
 #include "tools/switch_flags.h"

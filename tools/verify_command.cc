@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "swap/verify.h"
 #include "swap/result_json.h"
-#include "tools//cli.h"
+#include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/exit_status.h"
 
