@@ -34,6 +34,8 @@ extern char** environ;
 #include "storage/mirror.h"
 #include "storage/object_store.h"
 #include "storage/references.h"
+#include "swap/catchup.h"
+#include "swap/dump.h"
 #include "swap/swap.h"
 #include "swap/verify.h"
 #include "tools/inspect.h"
@@ -816,6 +818,10 @@ int Main(int argc, char** argv) {
   }
   if (args[0] == "rollback") {
     return RollbackCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "dump" || args[0] == "catch-up") {  // Live switch (docs/live.md).
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    return args[0] == "dump" ? swap::DumpCommand(rest) : swap::CatchUpCommand(rest);
   }
   if (args[0] == "merge") {
     return MergeCommand(std::vector<std::string>(args.begin() + 1, args.end()));
