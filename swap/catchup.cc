@@ -174,6 +174,7 @@ struct TableMap {
   // From main's catalog.
   char replident = 'd';
   std::vector<std::string> key_columns;  // Prod names; empty = no identity.
+  std::string shadow_pkey;  // The shadow table's primary key constraint.
 };
 
 struct ReportMaps {
@@ -341,6 +342,7 @@ absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted) {
 struct ExecOutcome {
   absl::Status status;
   std::string sqlstate;
+  std::string constraint;  // The violated constraint, when the error names one.
   int64_t affected = 0;
 };
 ExecOutcome ExecParams(PGconn* conn, const std::string& sql,
@@ -353,6 +355,8 @@ ExecOutcome ExecParams(PGconn* conn, const std::string& sql,
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
     const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
     out.sqlstate = state ? state : "";
+    const char* constraint = PQresultErrorField(r.get(), PG_DIAG_CONSTRAINT_NAME);
+    out.constraint = constraint ? constraint : "";
     std::string message = PQresultErrorMessage(r.get());
     while (!message.empty() && message.back() == '\n') message.pop_back();
     out.status = absl::InternalError(message);
@@ -427,6 +431,10 @@ class Applier {
 
   std::string Ident(std::string_view name) { return internal::Ident(shadow_, name); }
 
+  static bool IsPrimaryKey(const TableMap& t, const std::string& constraint) {
+    return !constraint.empty() && constraint == t.shadow_pkey;
+  }
+
   absl::Status Insert(const DecodedChange& c, TableMap& t, std::string_view lsn) {
     std::vector<std::string> cols;
     std::vector<std::optional<std::string>> params;
@@ -449,6 +457,12 @@ class Applier {
     sql += ")";
     if (cols.empty()) sql = absl::StrCat("INSERT INTO ", t.shadow_table, " DEFAULT VALUES");
     ExecOutcome r = ExecParams(shadow_, sql, params);
+    if (r.sqlstate == "23505" && !IsPrimaryKey(t, r.constraint)) {
+      return Refuse(c, lsn, absl::StrCat(
+          "a development row in the shadow has the same value on unique constraint ",
+          r.constraint, " (", std::string(r.status.message()),
+          "); unifying a y' row with it, as the merge unifies, is not implemented yet"));
+    }
     if (r.sqlstate == "23505") {
       return Refuse(c, lsn, absl::StrCat(
           "the shadow already holds a row with that key, a development row (", std::string(r.status.message()),
@@ -618,6 +632,16 @@ absl::StatusOr<CatchUpResult> CatchUp(const CatchUpOptions& o) {
   PGM_RETURN_IF_ERROR(internal::SetDumpFormats(shadow.get()));
   PGM_ASSIGN_OR_RETURN(result.slot, FindSlot(main.get(), o.slot));
   PGM_RETURN_IF_ERROR(CheckMainCatalog(main.get(), &maps));
+  for (auto& [name, t] : maps.tables) {
+    if (t.dropped_by_dev) continue;
+    PGM_ASSIGN_OR_RETURN(
+        t.shadow_pkey,
+        internal::QueryValue(shadow.get(),
+                             absl::StrCat("SELECT conname FROM pg_constraint WHERE contype = 'p' "
+                                          "AND conrelid = ",
+                                          internal::Literal(shadow.get(), t.shadow_table),
+                                          "::regclass")));
+  }
   PGM_RETURN_IF_ERROR(internal::ExecCommand(
       shadow.get(),
       "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS pgmerge; "

@@ -136,11 +136,11 @@ class LiveTest : public ::testing::Test {
   }
 
   // main and dev built; dev dumped.
-  void MakeDatabases(const std::string& dev_extra = "") {
+  void MakeDatabases(const std::string& dev_extra = "", const std::string& both_extra = "") {
     ASSERT_TRUE(pg_->CreateDatabase(main_).ok());
-    ASSERT_TRUE(pg_->Exec(main_, kSchema).ok());
+    ASSERT_TRUE(pg_->Exec(main_, absl::StrCat(kSchema, both_extra)).ok());
     ASSERT_TRUE(pg_->CreateDatabase(dev_).ok());
-    ASSERT_TRUE(pg_->Exec(dev_, kSchema).ok());
+    ASSERT_TRUE(pg_->Exec(dev_, absl::StrCat(kSchema, both_extra)).ok());
     absl::Status s = pg_->Exec(dev_, absl::StrCat(kDevChanges, dev_extra));
     ASSERT_TRUE(s.ok()) << s;
     ASSERT_TRUE(pg_->Dump(dev_, {}, dir_ + "/dev.sql").ok());
@@ -321,6 +321,22 @@ TEST_F(LiveTest, AKeyADevelopmentRowHoldsIsRefusedWithTheCure) {
   ASSERT_EQ(CatchUp().exit_code, 2);  // Still refused: the slot kept the changes.
   ASSERT_TRUE(pg_->Exec("postgres", absl::StrCat("SELECT pg_drop_replication_slot(slot_name) "
                                                  "FROM pg_replication_slots")).ok());
+}
+
+TEST_F(LiveTest, AY2RowEqualToADevelopmentRowOnANaturalKeyIsRefusedAsSuch) {
+  MakeDatabases("SELECT setval('cats_id_seq', 500); INSERT INTO cats (slug) VALUES ('new');",
+                "CREATE TABLE cats (id serial PRIMARY KEY, slug text NOT NULL UNIQUE);"
+                "INSERT INTO cats (slug) VALUES ('old');"
+                "SELECT setval('cats_id_seq', 100);");
+  ASSERT_EQ(DumpMain().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO cats (slug) VALUES ('new');").ok());
+  MergeAndRestore();
+  CommandResult c = CatchUp();
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "unique constraint cats_slug_key")) << c.err;
+  EXPECT_FALSE(absl::StrContains(c.err, "headroom")) << c.err;
+  ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_replication_slots").ok());
 }
 
 TEST_F(LiveTest, UpdateWithoutReplicaIdentityAndDdlAreRefusedByName) {
