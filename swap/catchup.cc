@@ -345,26 +345,49 @@ struct ExecOutcome {
   std::string constraint;  // The violated constraint, when the error names one.
   int64_t affected = 0;
 };
-ExecOutcome ExecParams(PGconn* conn, const std::string& sql,
-                       const std::vector<std::optional<std::string>>& params) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  Result r(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                        values.data(), nullptr, nullptr, 0));
+ExecOutcome OutcomeOf(PGresult* r) {
   ExecOutcome out;
-  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-    const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     out.sqlstate = state ? state : "";
-    const char* constraint = PQresultErrorField(r.get(), PG_DIAG_CONSTRAINT_NAME);
+    const char* constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
     out.constraint = constraint ? constraint : "";
-    std::string message = PQresultErrorMessage(r.get());
+    std::string message = PQresultErrorMessage(r);
     while (!message.empty() && message.back() == '\n') message.pop_back();
     out.status = absl::InternalError(message);
     return out;
   }
-  absl::SimpleAtoi(PQcmdTuples(r.get()), &out.affected);
+  absl::SimpleAtoi(PQcmdTuples(r), &out.affected);
   return out;
 }
+
+// Each distinct statement is prepared once per run: a change stream repeats
+// a handful of shapes (per table: insert, update of these columns, delete),
+// and planning each of thousands of rows again costs more than running it.
+class Statements {
+ public:
+  explicit Statements(PGconn* conn) : conn_(conn) {}
+  ExecOutcome Run(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    auto it = names_.find(sql);
+    if (it == names_.end()) {
+      std::string name = absl::StrCat("pgmerge_catchup_", names_.size());
+      Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(values.size()),
+                                nullptr));
+      ExecOutcome out = OutcomeOf(prepared.get());
+      if (!out.status.ok()) return out;
+      it = names_.emplace(sql, std::move(name)).first;
+    }
+    Result r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+                            values.data(), nullptr, nullptr, 0));
+    return OutcomeOf(r.get());
+  }
+
+ private:
+  PGconn* conn_;
+  std::map<std::string, std::string> names_;  // SQL -> prepared statement.
+};
 
 std::optional<std::string> ValueOf(const DecodedValue& v) {
   if (v.kind == DecodedValue::Kind::kNull) return std::nullopt;
@@ -383,7 +406,7 @@ std::string KeyText(const std::vector<const DecodedColumn*>& key) {
 class Applier {
  public:
   Applier(PGconn* shadow, ReportMaps* maps, CatchUpResult* result)
-      : shadow_(shadow), maps_(maps), result_(result) {}
+      : shadow_(shadow), maps_(maps), result_(result), statements_(shadow) {}
 
   // Applies one change inside the open shadow transaction.
   absl::Status Apply(const DecodedChange& c, std::string_view lsn) {
@@ -456,7 +479,7 @@ class Applier {
     for (size_t i = 0; i < params.size(); ++i) absl::StrAppend(&sql, i ? ", " : "", "$", i + 1);
     sql += ")";
     if (cols.empty()) sql = absl::StrCat("INSERT INTO ", t.shadow_table, " DEFAULT VALUES");
-    ExecOutcome r = ExecParams(shadow_, sql, params);
+    ExecOutcome r = statements_.Run(sql, params);
     if (r.sqlstate == "23505" && !IsPrimaryKey(t, r.constraint)) {
       return Refuse(c, lsn, absl::StrCat(
           "a development row in the shadow has the same value on unique constraint ",
@@ -553,7 +576,7 @@ class Applier {
       ++result_->updates;
       return absl::OkStatus();
     }
-    ExecOutcome r = ExecParams(shadow_, absl::StrCat("UPDATE ", t.shadow_table, " SET ",
+    ExecOutcome r = statements_.Run(absl::StrCat("UPDATE ", t.shadow_table, " SET ",
                                                      absl::StrJoin(sets, ", "), " WHERE ", where),
                                params);
     if (r.sqlstate == "23505") {
@@ -573,7 +596,7 @@ class Applier {
     std::string where;
     PGM_RETURN_IF_ERROR(Where(c, t, lsn, &where, &params));
     ExecOutcome r =
-        ExecParams(shadow_, absl::StrCat("DELETE FROM ", t.shadow_table, " WHERE ", where), params);
+        statements_.Run(absl::StrCat("DELETE FROM ", t.shadow_table, " WHERE ", where), params);
     if (r.sqlstate == "23503") {
       return Refuse(c, lsn, absl::StrCat("development rows in the shadow still reference row ",
                                          key_text_, ", and the foreign key forbids the delete (",
@@ -588,6 +611,7 @@ class Applier {
   PGconn* shadow_;
   ReportMaps* maps_;
   CatchUpResult* result_;
+  Statements statements_;
   std::string key_text_;
 };
 
