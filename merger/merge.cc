@@ -1,7 +1,5 @@
 #include "merger/merge.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -17,9 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/page_releaser.h"
+#include "base/row_hash.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "keyspace/key_hash.h"
 #include "keyspace/key_index.h"
+#include "merger/decide.h"
 #include "parser/catalog.h"
 #include "parser/copy_text.h"
 #include "parser/dump_reader.h"
@@ -28,6 +29,8 @@ namespace pgmerge::merger {
 namespace {
 
 using keyspace::HashField;
+using keyspace::HashKey;
+using keyspace::KeyParts;
 using keyspace::kHashSeed;
 using keyspace::kNoValue;
 using keyspace::ParseInt64;
@@ -40,33 +43,9 @@ using parser::DumpReader;
 using parser::EventKind;
 using parser::Table;
 using parser::TableName;
+using namespace internal;  // NOLINT: the passes' shared types (decide.h).
 
 enum class Side { kProd, kDev, kBase };
-
-// How a table's rows are matched across the two dumps.
-enum class Mode {
-  kRemap,     // One integer key drawn from a sequence: collisions remapped.
-  kFixed,     // Any other key: same key is the same row; never remapped.
-  kMultiset,  // No key: rows compared whole, as a multiset.
-};
-
-// What happens to one development row.
-enum Decision : uint8_t {
-  kBase,         // Identical to the prod row with its key: emitted once.
-  kDevOnly,      // Kept with its own key.
-  kCollision,    // Its key was taken by another prod row: fresh key.
-  kUnified,      // Equal to a prod row on a natural unique key: merged.
-  kConflict,     // A base row edited on one side: prod's version kept.
-  kDeleted,      // Production had deleted it: not brought back.
-  kDropUnique,   // Matches different prod rows on different unique keys.
-  kDropOrphan,   // Points at a parent row that is not in the output.
-  kTakeDev,      // With --base: dev's edit of a base row replaces prod's.
-  kProdEdit,     // With --base: prod edited a base row dev left alone.
-};
-
-// Marks a remap target not yet allocated (a fresh key): no prod row can
-// hold it, so nothing may unify with it.
-constexpr int64_t kPendingFresh = std::numeric_limits<int64_t>::max();
 
 // Where a table's data lies in a dump: a COPY block or a run of INSERTs.
 struct Span {
@@ -165,25 +144,33 @@ struct Plan {
   std::unique_ptr<SideIndex> prod_index;
   std::unique_ptr<SideIndex> dev_index;
   std::unique_ptr<SideIndex> base_index;
-  absl::flat_hash_set<uint64_t> prod_replaced;  // Prod keys dev's rows replace.
   RowMultiset prod_multiset;
   // Per natural unique key: hash of prod's values -> prod's key.
   std::vector<absl::flat_hash_map<uint64_t, uint64_t>> prod_unique;
   std::vector<Span> prod_spans;
   std::vector<Span> dev_spans;
   std::vector<Span> base_spans;
-  std::vector<uint8_t> decision;       // Per dev row.
-  std::vector<uint8_t> unify_via;      // Per dev row: which unique matched.
-  std::vector<int64_t> unify_target;   // Per dev row: the prod key.
-  absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;  // -> prod key.
-  RemapTable remap;                    // Dev key -> output key.
-  absl::flat_hash_set<int64_t> gone;   // Dev keys absent from the output.
-  absl::flat_hash_set<uint64_t> conflict_keys;
+  TableDecisions decided;              // The decide pass's output.
   int64_t max_key = 0;                 // Over both dumps and sequences.
   // Per side (prod, dev, base) while the sides are indexed in parallel.
   std::array<int64_t, 3> side_max_key{0, 0, 0};
   std::array<std::vector<int64_t>, 3> side_sequence_max;
   TableReport report;
+
+  // For HashKey: whether a dev col is a tracked foreign key.
+  auto IsFk() const {
+    return [this](int c) { return fk_slot[c] >= 0; };
+  }
+  // Whether natural unique key `u` constrains the row: it covers it and
+  // none of its values is NULL.
+  template <typename FieldFn>
+  bool UniqueApplies(size_t u, FieldFn field) const {
+    if (!uniques[u].Covers(field)) return false;
+    for (int c : uniques[u].columns) {
+      if (field(c) == parser::kCopyNull) return false;
+    }
+    return true;
+  }
 };
 
 // Maps a data block's fields to the plan's columns.
@@ -195,29 +182,6 @@ struct Layout {
   bool shared_exact = false;
   bool prod_exact = false;
   bool dev_exact = false;
-};
-
-// Joins fields with tabs, as COPY writes a row, and hashes the line. The
-// merge's row fingerprints and the manifest's row hashes are this value,
-// so a live database's COPY output hashes the same way.
-class LineHasher {
- public:
-  template <typename FieldFn>
-  uint64_t Hash(const std::vector<int>& cols, FieldFn field) {
-    line_.clear();
-    for (size_t i = 0; i < cols.size(); ++i) {
-      if (i > 0) line_.push_back('\t');
-      std::string_view v = field(cols[i]);
-      line_.append(v.data(), v.size());
-    }
-    return LineHash(line_);
-  }
-  static uint64_t LineHash(std::string_view line) {
-    return XXH3_64bits(line.data(), line.size());
-  }
-
- private:
-  std::string line_;
 };
 
 std::vector<std::string> DataColumns(const Table& t) {
@@ -282,15 +246,12 @@ class Merger {
   absl::Status Index(Side side);
   // Folds what the sides' index passes found per side into the plans.
   void JoinSides();
-  absl::Status IndexRow(Plan& p, Side side, LineHasher& hasher,
+  absl::Status IndexRow(Plan& p, Side side, RowHasher& hasher,
                         const DumpEvent& ev,
                         const Layout& layout);
   absl::Status Decide();
-  std::vector<std::vector<int>> ComponentsParentsFirst() const;
-  bool DecideTable(int t);  // Returns whether remap/gone sets changed.
-  void AllocateFresh(int t);
-  uint64_t UniqueHash(const Plan& p, int u, uint64_t base,
-                      const std::vector<int64_t>& fk_values, bool* usable) const;
+  // What the decide pass needs of table t (decide.h).
+  TableKeys KeysOf(const Plan& p) const;
   int64_t Rewrite(const Plan& p, int slot, int64_t v) const;
   absl::Status Emit(OutputBuffer* out);
   absl::Status EmitTable(int t, OutputBuffer* out);
@@ -318,7 +279,7 @@ class Merger {
   std::vector<std::string> problems_;  // Schema misfits, found before output.
   std::vector<const parser::DumpObject*> prod_only_objects_;
   Report report_;
-  LineHasher hasher_;
+  RowHasher hasher_;
 };
 
 absl::StatusOr<Report> Merger::Run(OutputBuffer* out) {
@@ -981,7 +942,7 @@ Layout Merger::MakeLayout(const Plan& p, const parser::DataTarget& target,
 }
 
 absl::Status Merger::Index(Side side) {
-  LineHasher hasher;  // One per side: the sides run on their own threads.
+  RowHasher hasher;  // One per side: the sides run on their own threads.
   const DumpInput& in = side == Side::kProd  ? prod_
                         : side == Side::kDev ? dev_
                                              : *base_;
@@ -1044,9 +1005,8 @@ absl::Status Merger::Index(Side side) {
   return absl::OkStatus();
 }
 
-// A row's key as the index stores it: the integer for kRemap; otherwise a
-// hash of non-FK components in column order, then (with `with_fk`) the
-// tracked FK components.
+// A row's key as the index stores it: the integer for kRemap; otherwise
+// its HashKey (keyspace/key_hash.h), the FK part only `with_fk`.
 template <typename FieldFn>
 uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
   if (p.mode == Mode::kRemap) {
@@ -1054,19 +1014,11 @@ uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
     ParseInt64(field(p.key_cols[0]), &v);
     return static_cast<uint64_t>(v);
   }
-  uint64_t key = kHashSeed;
-  for (int c : p.key_cols) {
-    if (p.fk_slot[c] < 0) key = HashField(field(c), key);
-  }
-  if (with_fk) {
-    for (int c : p.key_cols) {
-      if (p.fk_slot[c] >= 0) key = HashField(field(c), key);
-    }
-  }
-  return key;
+  return HashKey(p.key_cols, p.IsFk(), field,
+                 with_fk ? KeyParts::kAll : KeyParts::kPlain);
 }
 
-absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
+absl::Status Merger::IndexRow(Plan& p, Side side, RowHasher& hasher,
                               const DumpEvent& ev,
                               const Layout& layout) {
   const std::vector<std::string_view>& f = *ev.fields;
@@ -1093,7 +1045,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
     }
   }
   const uint64_t fp = layout.shared_exact && !ev.text.empty()
-                          ? LineHasher::LineHash(ev.text)
+                          ? RowHash(ev.text)
                           : hasher.Hash(p.shared, field);
   if (side == Side::kProd) {
     if (!p.checks.empty()) CheckValues(p, f, layout, ev.line);
@@ -1107,7 +1059,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
         if (!ParseInt64(v, &n)) n = std::numeric_limits<int64_t>::min();
         k = static_cast<uint64_t>(n);
       } else {
-        k = HashField(v, kHashSeed);  // As KeyOf hashes a one-column key.
+        k = HashField(v, kHashSeed);  // HashKey of a one-column key.
       }
       nfk.values.emplace_back(k, ev.line);
     }
@@ -1147,17 +1099,9 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
     // Natural unique keys still hold: dev rows are checked against these
     // while they are written (EmitTable).
     for (size_t u = 0; u < p.uniques.size(); ++u) {
-      uint64_t h = kHashSeed;
-      bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-      for (int pass = 0; pass < 2; ++pass) {
-        for (int c : p.uniques[u].columns) {
-          if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
-          std::string_view v = field(c);
-          null |= v == parser::kCopyNull;
-          h = HashField(v, h);
-        }
-      }
-      if (null) continue;
+      if (!p.UniqueApplies(u, field)) continue;
+      const uint64_t h =
+          HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kAll);
       if (!p.prod_unique[u].try_emplace(h, 0).second) {
         ++p.violations;
         if (p.violation_samples.size() < 5) {
@@ -1199,19 +1143,10 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
   }
   if (side == Side::kBase) return absl::OkStatus();
   if (prod_side) {
-    // Same order as UniqueHash: non-FK parts, then FK parts.
     for (size_t u = 0; u < p.uniques.size(); ++u) {
-      uint64_t h = kHashSeed;
-      bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-      for (int pass = 0; pass < 2; ++pass) {
-        for (int c : p.uniques[u].columns) {
-          if ((p.fk_slot[c] >= 0) != (pass == 1)) continue;
-          std::string_view v = field(c);
-          null |= v == parser::kCopyNull;
-          h = HashField(v, h);
-        }
-      }
-      if (null) continue;
+      if (!p.UniqueApplies(u, field)) continue;
+      const uint64_t h =
+          HashKey(p.uniques[u].columns, p.IsFk(), field, KeyParts::kAll);
       auto [it, inserted] = p.prod_unique[u].try_emplace(h, key);
       if (!inserted && it->second != key) {
         // Two prod rows share a value a unique key of dev's forbids.
@@ -1228,324 +1163,73 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
   }
   for (size_t s = 0; s < p.fks.size(); ++s) index.AddFk(fk_value(s));
   for (size_t u = 0; u < p.uniques.size(); ++u) {
-    // Non-FK parts now; FK parts at decision time (see UniqueHash).
-    uint64_t h = kHashSeed;
-    bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-    for (int c : p.uniques[u].columns) {
-      std::string_view v = field(c);
-      null |= v == parser::kCopyNull;
-      if (p.fk_slot[c] < 0) h = HashField(v, h);
-    }
-    index.AddUnique(null ? 0 : h);
+    // The plain part now; the FK part at decision time (UniqueHash).
+    index.AddUnique(p.UniqueApplies(u, field)
+                        ? HashKey(p.uniques[u].columns, p.IsFk(), field,
+                                  KeyParts::kPlain)
+                        : 0);
   }
   return absl::OkStatus();
 }
 
 int64_t Merger::Rewrite(const Plan& p, int slot, int64_t v) const {
-  if (v == kNoValue) return v;
-  return plans_[p.fks[slot].parent].remap.Apply(v);
+  return plans_[p.fks[slot].parent].decided.Rewrite(v);
 }
 
-// Hash of a unique key's values with FK parts rewritten; it must equal the
-// hash computed from prod's raw text in IndexRow, so integers are hashed as
-// their decimal text, which is COPY's text for them.
-uint64_t Merger::UniqueHash(const Plan& p, int u, uint64_t base,
-                            const std::vector<int64_t>& fk_values,
-                            bool* usable) const {
-  *usable = base != 0;
-  bool has_fk = false;
-  for (int c : p.uniques[u].columns) has_fk |= p.fk_slot[c] >= 0;
-  if (!has_fk) return base;
-  // Recompute in column order: non-FK parts are not stored separately per
-  // column, so a unique key mixing both kinds hashes FK parts after them.
-  uint64_t h = base;
-  for (int c : p.uniques[u].columns) {
-    int slot = p.fk_slot[c];
-    if (slot < 0) continue;
-    int64_t v = Rewrite(p, slot, fk_values[slot]);
-    if (v == kNoValue || v == kPendingFresh) {
-      *usable = false;
-      return 0;
-    }
-    h = HashField(absl::StrCat(v), h);
+TableKeys Merger::KeysOf(const Plan& p) const {
+  TableKeys k;
+  k.name = p.report.table;
+  k.mode = p.mode;
+  k.prod = p.prod_index.get();
+  k.dev = p.dev_index.get();
+  if (p.base != nullptr) k.base = p.base_index.get();
+  for (const TrackedFk& fk : p.fks) k.fk_parent.push_back(fk.parent);
+  for (int c : p.key_cols) {
+    if (p.fk_slot[c] >= 0) k.key_fk_slots.push_back(p.fk_slot[c]);
   }
-  return h;
-}
-
-std::vector<std::vector<int>> Merger::ComponentsParentsFirst() const {
-  // Tarjan's algorithm over child -> parent edges; it emits a component
-  // only after every component it reaches, so parents come out first.
-  const int n = static_cast<int>(plans_.size());
-  std::vector<std::vector<int>> edges(n);
-  for (int t = 0; t < n; ++t) {
-    for (const TrackedFk& fk : plans_[t].fks) edges[t].push_back(fk.parent);
-  }
-  std::vector<int> index(n, -1), low(n, 0), stack;
-  std::vector<bool> on_stack(n, false);
-  std::vector<std::vector<int>> out;
-  int counter = 0;
-  std::function<void(int)> visit = [&](int v) {
-    index[v] = low[v] = counter++;
-    stack.push_back(v);
-    on_stack[v] = true;
-    for (int w : edges[v]) {
-      if (index[w] < 0) {
-        visit(w);
-        low[v] = std::min(low[v], low[w]);
-      } else if (on_stack[w]) {
-        low[v] = std::min(low[v], index[w]);
-      }
-    }
-    if (low[v] == index[v]) {
-      std::vector<int> comp;
-      int w;
-      do {
-        w = stack.back();
-        stack.pop_back();
-        on_stack[w] = false;
-        comp.push_back(w);
-      } while (w != v);
-      std::sort(comp.begin(), comp.end());
-      out.push_back(std::move(comp));
-    }
-  };
-  for (int v = 0; v < n; ++v) {
-    if (index[v] < 0) visit(v);
-  }
-  return out;
-}
-
-bool Merger::DecideTable(int t) {
-  Plan& p = plans_[t];
-  if (p.mode == Mode::kMultiset) return false;  // Decided while emitting.
-  const SideIndex& dev = *p.dev_index;
-  const SideIndex& prod = *p.prod_index;
-  const size_t n = dev.size();
-  std::vector<int64_t> fkv(p.fks.size());
-  auto load_fks = [&](uint32_t i) {
-    for (size_t s = 0; s < p.fks.size(); ++s) fkv[s] = dev.fk(i, s);
-  };
-  auto fk_changed = [&]() {
-    for (size_t s = 0; s < p.fks.size(); ++s) {
-      const Plan& parent = plans_[p.fks[s].parent];
-      if (fkv[s] != kNoValue && (parent.remap.Contains(fkv[s]) ||
-                                 parent.gone.contains(fkv[s]))) {
-        return true;
-      }
-    }
-    return false;
-  };
-  auto orphan = [&]() {
-    for (size_t s = 0; s < p.fks.size(); ++s) {
-      const Plan& parent = plans_[p.fks[s].parent];
-      if (fkv[s] != kNoValue && parent.gone.contains(fkv[s])) return true;
-    }
-    return false;
-  };
-  // The dev row's effective key: FK components rewritten (kFixed only).
-  bool key_has_fk = false;
-  for (int c : p.key_cols) key_has_fk |= p.fk_slot[c] >= 0;
-  // The dev row's key with FK components rewritten, hashed as in IndexRow.
-  auto effective_key = [&](uint32_t i) -> uint64_t {
-    if (p.mode == Mode::kRemap || !key_has_fk) return dev.key(i);
-    uint64_t h = dev.key(i);
-    for (int c : p.key_cols) {
-      int slot = p.fk_slot[c];
-      if (slot < 0) continue;
-      int64_t v = Rewrite(p, slot, fkv[slot]);
-      h = v == kNoValue ? HashField(parser::kCopyNull, h)
-                        : HashField(absl::StrCat(v), h);
-    }
-    return h;
-  };
-
-  // With the dump both sides forked from, edits and deletions are known
-  // exactly; without it, inferred from the base high-water mark h.
-  const bool three_way = p.base != nullptr;
-  const SideIndex& base = *p.base_index;
-  std::vector<uint8_t> decision(n, kDevOnly);
-  std::vector<int64_t> unify_target(n, 0);
-  std::vector<uint8_t> unify_via(n, 0);
-  absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;
-  int64_t h = std::numeric_limits<int64_t>::min();
-  std::vector<int32_t> prod_row(n, -1);
-  for (uint32_t i = 0; i < n; ++i) {
-    load_fks(i);
-    std::optional<uint32_t> pr = prod.Find(effective_key(i));
-    if (!pr) continue;
-    prod_row[i] = static_cast<int32_t>(*pr);
-    if (prod.fingerprint(*pr) == dev.fingerprint(i) && !fk_changed()) {
-      decision[i] = kBase;
-      if (p.mode == Mode::kRemap && !three_way) {
-        h = std::max(h, static_cast<int64_t>(dev.key(i)));
-      }
+  for (const NaturalUnique& u : p.uniques) {
+    std::vector<int>& slots = k.unique_fk_slots.emplace_back();
+    for (int c : u.columns) {
+      if (p.fk_slot[c] >= 0) slots.push_back(p.fk_slot[c]);
     }
   }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (decision[i] == kBase) continue;
-    load_fks(i);
-    const int64_t k = static_cast<int64_t>(dev.key(i));
-    if (three_way) {
-      std::optional<uint32_t> br = base.Find(effective_key(i));
-      if (prod_row[i] >= 0 && br) {
-        uint64_t bfp = base.fingerprint(*br);
-        if (bfp == prod.fingerprint(prod_row[i])) {
-          decision[i] = kTakeDev;  // Edited in dev only.
-        } else if (bfp == dev.fingerprint(i) && !fk_changed()) {
-          decision[i] = kProdEdit;  // Edited in prod only: prod's version.
-        } else {
-          decision[i] = kConflict;  // Edited on both sides.
-        }
-      } else if (prod_row[i] >= 0) {
-        decision[i] = p.mode == Mode::kRemap ? kCollision : kConflict;
-      } else {
-        decision[i] = br ? kDeleted : kDevOnly;
-      }
-    } else if (p.mode == Mode::kRemap) {
-      if (prod_row[i] >= 0) {
-        decision[i] = k <= h ? kConflict : kCollision;
-      } else {
-        decision[i] = k <= h ? kDeleted : kDevOnly;
-      }
-    } else {
-      decision[i] = prod_row[i] >= 0 ? kConflict : kDevOnly;
-    }
-    if (decision[i] == kConflict || decision[i] == kTakeDev) {
-      conflict_of_row[i] = prod.key(prod_row[i]);
-    }
-    if (decision[i] != kDevOnly && decision[i] != kCollision) continue;
-    if (orphan()) {
-      decision[i] = kDropOrphan;
-      continue;
-    }
-    // A natural unique key equal to a prod row's: the same thing, created
-    // on both sides; merge into prod's row rather than insert a duplicate.
-    std::optional<uint64_t> target;
-    bool clash = false;
-    for (size_t u = 0; u < p.uniques.size(); ++u) {
-      bool usable;
-      uint64_t uh = UniqueHash(p, u, dev.unique(i, u), fkv, &usable);
-      if (!usable) continue;
-      auto it = p.prod_unique[u].find(uh);
-      if (it == p.prod_unique[u].end()) continue;
-      if (target && *target != it->second) clash = true;
-      if (!target) unify_via[i] = static_cast<uint8_t>(u);
-      target = it->second;
-    }
-    if (clash) {
-      decision[i] = kDropUnique;
-    } else if (target && p.mode == Mode::kRemap &&
-               static_cast<int64_t>(*target) == k) {
-      // The prod row with this very key: one row, edited on a side.
-      decision[i] = kConflict;
-      conflict_of_row[i] = *target;
-    } else if (target) {
-      decision[i] = kUnified;
-      unify_target[i] = static_cast<int64_t>(*target);
-    }
-  }
-  // Rebuild this table's remap and gone sets from the decisions.
-  bool changed = false;
-  if (p.mode == Mode::kRemap) {
-    RemapTable remap;
-    absl::flat_hash_set<int64_t> gone;
-    for (uint32_t i = 0; i < n; ++i) {
-      const int64_t k = static_cast<int64_t>(dev.key(i));
-      switch (decision[i]) {
-        case kCollision:
-          remap.Set(k, kPendingFresh);  // Allocated once decisions settle.
-          break;
-        case kUnified:
-          if (unify_target[i] != k) remap.Set(k, unify_target[i]);
-          break;
-        case kDeleted:
-        case kDropUnique:
-        case kDropOrphan:
-          gone.insert(k);
-          break;
-        default:
-          break;
-      }
-    }
-    changed = remap.size() != p.remap.size() || gone.size() != p.gone.size();
-    if (!changed) {
-      for (const auto& [from, to] : remap.Sorted()) {
-        auto old = p.remap.Find(from);
-        if (!old || *old != to) {
-          changed = true;
-          break;
-        }
-      }
-    }
-    p.remap = std::move(remap);
-    p.gone = std::move(gone);
-  }
-  p.decision = std::move(decision);
-  p.unify_via = std::move(unify_via);
-  p.unify_target = std::move(unify_target);
-  p.conflict_of_row = std::move(conflict_of_row);
-  p.conflict_keys.clear();
-  p.prod_replaced.clear();
-  for (const auto& [row, key] : p.conflict_of_row) {
-    p.conflict_keys.insert(key);
-    if (p.decision[row] == kTakeDev ||
-        (p.decision[row] == kConflict && options_.prefer_dev)) {
-      p.prod_replaced.insert(key);
-    }
-  }
-  p.report.base_high_water =
-      h == std::numeric_limits<int64_t>::min() ? 0 : h;
-  return changed;
-}
-
-void Merger::AllocateFresh(int t) {
-  Plan& p = plans_[t];
-  if (p.mode != Mode::kRemap) return;
+  k.prod_unique = &p.prod_unique;
   // Above every key in both dumps and both dumps' sequence values.
-  int64_t next = p.max_key;
-  const parser::Column& key_col =
-      p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])];
-  if (!key_col.sequence.empty()) {
+  k.fresh_floor = p.max_key;
+  if (p.mode == Mode::kRemap) {
+    const parser::Column& key_col =
+        p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])];
     for (const Catalog* c : {&prod_catalog_, &dev_catalog_}) {
-      std::string_view seq_name = key_col.sequence;
+      if (key_col.sequence.empty()) break;
       for (const parser::Sequence& s : c->sequences()) {
-        if (s.name.Display() == seq_name && s.has_setval) {
-          next = std::max(next, s.last_value);
+        if (s.name.Display() == key_col.sequence && s.has_setval) {
+          k.fresh_floor = std::max(k.fresh_floor, s.last_value);
         }
       }
     }
   }
-  std::vector<std::pair<int64_t, int64_t>> entries = p.remap.Sorted();
-  for (const auto& [from, to] : entries) {
-    if (to == kPendingFresh) p.remap.Set(from, ++next);
-  }
-  for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
-    if (p.sequence_cols[j] == p.key_cols[0]) {
-      p.sequence_max[j] = std::max(p.sequence_max[j], next);
-    }
-  }
+  return k;
 }
 
 absl::Status Merger::Decide() {
-  for (const std::vector<int>& comp : ComponentsParentsFirst()) {
-    // Remaps inside a cycle feed back into the rows that decide them; the
-    // sets only grow, so iterating to a fixed point terminates.
-    bool changed = true;
-    for (int round = 0; changed; ++round) {
-      if (round > 64) {
-        return absl::InternalError(absl::StrCat(
-            "remap decisions for ", plans_[comp[0]].report.table,
-            " did not settle"));
+  std::vector<TableKeys> keys;
+  for (const Plan& p : plans_) keys.push_back(KeysOf(p));
+  PGM_ASSIGN_OR_RETURN(std::vector<TableDecisions> decided,
+                       internal::Decide(keys, options_.prefer_dev));
+  for (size_t t = 0; t < plans_.size(); ++t) {
+    Plan& p = plans_[t];
+    p.decided = std::move(decided[t]);
+    p.report.base_high_water = p.decided.base_high_water;
+    if (p.mode == Mode::kRemap) {
+      // The key's sequence ends past the fresh keys.
+      for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+        if (p.sequence_cols[j] == p.key_cols[0]) {
+          p.sequence_max[j] = std::max(p.sequence_max[j], p.decided.fresh_end);
+        }
       }
-      changed = false;
-      for (int t : comp) changed |= DecideTable(t);
     }
-    for (int t : comp) AllocateFresh(t);
-  }
-  // Counts.
-  for (Plan& p : plans_) {
     TableReport& r = p.report;
-    for (uint8_t d : p.decision) {
+    for (uint8_t d : p.decided.decision) {
       switch (d) {
         case kBase:
         case kProdEdit: ++r.base; break;
@@ -1756,7 +1440,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       const bool raw = !ev.text.empty();
       // Rows copied whole are never split.
       const bool need_fields = !raw || !layout.shared_exact ||
-                               !layout.prod_exact || !p.conflict_keys.empty();
+                               !layout.prod_exact || !p.decided.conflict_keys.empty();
       static const std::vector<std::string_view> kNone;
       const std::vector<std::string_view>& f =
           need_fields ? reader.Fields(ev) : kNone;
@@ -1766,7 +1450,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       };
       uint64_t prod_hash;
       if (layout.prod_exact && raw) {
-        prod_hash = LineHasher::LineHash(ev.text);
+        prod_hash = RowHash(ev.text);
       } else {
         auto prod_field = [&](int c) -> std::string_view {
           int k = layout.prod[c];
@@ -1776,13 +1460,13 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       }
       ++r.prod.rows;
       r.prod.hash += prod_hash;
-      if (!p.conflict_keys.empty()) {
+      if (!p.decided.conflict_keys.empty()) {
         uint64_t key = KeyOf(p, field, /*with_fk=*/true);
-        if (p.conflict_keys.contains(key)) {
+        if (p.decided.conflict_keys.contains(key)) {
           std::vector<uint64_t>& hashes = prod_conflict_rows[key];
           for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
           // Dev's version of this row is written instead (--base).
-          if (p.prod_replaced.contains(key)) return;
+          if (p.decided.prod_replaced.contains(key)) return;
         }
       }
       block.BeginRow();
@@ -1790,7 +1474,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       if (layout.shared_exact && raw) {
         // The row as production wrote it is the row dev's shape wants.
         out->Append(ev.text);
-        row_hash = layout.prod_exact ? prod_hash : LineHasher::LineHash(ev.text);
+        row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
       } else {
         bool first = true;
         for (int c : p.shared) {
@@ -1828,7 +1512,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
                                                     const DumpEvent& ev,
                                                     const Layout& layout) {
     const uint32_t i = ordinal++;
-    if (p.mode != Mode::kMultiset && p.decision[i] == kBase) {
+    if (p.mode != Mode::kMultiset && p.decided.decision[i] == kBase) {
       ++in_both;  // Most rows: prod's copy is written; nothing to split.
       return;
     }
@@ -1842,7 +1526,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       int64_t v;
       fk_values[s] = ParseInt64(field(p.fks[s].column), &v) ? v : kNoValue;
       if (fk_values[s] != kNoValue &&
-          plans_[p.fks[s].parent].gone.contains(fk_values[s])) {
+          plans_[p.fks[s].parent].decided.gone.contains(fk_values[s])) {
         orphan = true;
       }
     }
@@ -1857,44 +1541,30 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     uint8_t d;
     uint8_t unified_via = 0;
     if (p.mode == Mode::kMultiset) {
-      if (orphan) {
-        d = kDropOrphan;
-      } else {
-        // Compared after following remapped parents, as prod's rows
-        // point at prod's own.
-        char num[24];
-        auto rewritten = [&](int c) -> std::string_view {
-          int slot = p.fk_slot[c];
-          if (slot < 0 || fk_values[slot] == kNoValue) return field(c);
-          auto [end, ec] = std::to_chars(num, num + sizeof num,
-                                         Rewrite(p, slot, fk_values[slot]));
-          return std::string_view(num, end - num);
-        };
-        uint64_t fp = hasher_.Hash(p.shared, rewritten);
-        d = p.prod_multiset.Take(fp) ? kBase : kDevOnly;
-        if (d == kDevOnly && !p.uniques.empty()) {
-          // A new row equal to a prod row on a natural unique key.
-          for (size_t u = 0; u < p.uniques.size() && d == kDevOnly; ++u) {
-            uint64_t h = kHashSeed;
-            bool null = !p.uniques[u].Covers(field);  // Not covered: like NULL.
-            for (int pass = 0; pass < 2; ++pass) {
-              for (int c : p.uniques[u].columns) {
-                int slot = p.fk_slot[c];
-                if ((slot >= 0) != (pass == 1)) continue;
-                std::string_view v = field(c);
-                null |= v == parser::kCopyNull;
-                h = slot >= 0 && fk_values[slot] != kNoValue
-                        ? HashField(absl::StrCat(Rewrite(p, slot, fk_values[slot])), h)
-                        : HashField(v, h);
-              }
-            }
-            if (!null && p.prod_unique[u].contains(h)) {
-              d = kUnified;
-              unified_via = static_cast<uint8_t>(u);
-            }
+      // Compared after following remapped parents, as prod's rows point
+      // at prod's own.
+      char num[24];
+      auto rewritten = [&](int c) -> std::string_view {
+        int slot = p.fk_slot[c];
+        if (slot < 0 || fk_values[slot] == kNoValue) return field(c);
+        auto [end, ec] = std::to_chars(num, num + sizeof num,
+                                       Rewrite(p, slot, fk_values[slot]));
+        return std::string_view(num, end - num);
+      };
+      auto unique_match = [&]() {
+        for (size_t u = 0; u < p.uniques.size(); ++u) {
+          if (p.UniqueApplies(u, field) &&
+              p.prod_unique[u].contains(HashKey(p.uniques[u].columns, p.IsFk(),
+                                                rewritten, KeyParts::kAll))) {
+            unified_via = static_cast<uint8_t>(u);
+            return true;
           }
         }
-      }
+        return false;
+      };
+      d = DecideKeylessRow(p.prod_multiset,
+                           orphan ? 0 : hasher_.Hash(p.shared, rewritten), orphan,
+                           unique_match);
       switch (d) {
         case kBase: ++r.base; break;
         case kDevOnly: ++r.dev_only; break;
@@ -1902,7 +1572,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         default: ++r.dropped; break;
       }
     } else {
-      d = p.decision[i];
+      d = p.decided.decision[i];
     }
     switch (d) {
       case kBase:
@@ -1919,7 +1589,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
         conflict.key = key_text();
         conflict.kept = d == kTakeDev || options_.prefer_dev ? "dev" : "prod";
         conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
-        auto it = prod_conflict_rows.find(p.conflict_of_row[i]);
+        auto it = prod_conflict_rows.find(p.decided.conflict_of_row[i]);
         size_t j = 0;
         for (int c : p.shared) {
           if (it == prod_conflict_rows.end() ||
@@ -1946,13 +1616,13 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       case kUnified: {
         Unification u;
         u.dev_key = key_text();
-        u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.unify_target[i])
+        u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.decided.unify_target[i])
                                             : u.dev_key;
         u.unique_key = p.uniques[p.mode == Mode::kMultiset ? unified_via
-                                                            : p.unify_via[i]]
+                                                            : p.decided.unify_via[i]]
                            .name;
         r.unifications.push_back(std::move(u));
-        if (p.mode == Mode::kRemap && p.unify_target[i] == static_cast<int64_t>(
+        if (p.mode == Mode::kRemap && p.decided.unify_target[i] == static_cast<int64_t>(
                                           KeyOf(p, field, false))) {
           ++in_both;
         }
@@ -1980,7 +1650,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
       if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
         int64_t k;
         ParseInt64(v, &k);
-        nv = p.remap.Apply(k);
+        nv = p.decided.remap.Apply(k);
         rewritten = nv != k;
         if (rewritten) remaps.emplace_back(k, nv);
       } else if (slot >= 0 && fk_values[slot] != kNoValue) {
@@ -2001,7 +1671,7 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
     if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
       out->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
       row_hash = manifest_cols.size() == p.dev_cols.size()
-                     ? LineHasher::LineHash(ev.text)
+                     ? RowHash(ev.text)
                      : hasher_.Hash(manifest_cols, value);
     } else {
       for (size_t c = 0; c < p.dev_cols.size(); ++c) {

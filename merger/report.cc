@@ -10,12 +10,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Hex(uint64_t v) { return absl::StrFormat("%016x", v); }
-
-Json ManifestJson(const TableManifest& m) {
-  return {{"columns", m.columns}, {"rows", m.rows}, {"hash", Hex(m.hash)}};
-}
-
 }  // namespace
 
 int64_t Report::total_conflicts() const {
@@ -36,7 +30,7 @@ int64_t Report::total_lost_values() const {
 
 std::string ReportJson(const Report& report) {
   Json root;
-  root["format"] = "pgmerge-report";
+  root["format"] = manifest::kReportFormat;
   root["version"] = 1;
   root["prod"] = report.prod_file;
   root["dev"] = report.dev_file;
@@ -51,9 +45,7 @@ std::string ReportJson(const Report& report) {
     j["table"] = t.table;
     j["prod_table"] = t.prod_table;
     j["key_kind"] = t.key_kind;
-    j["status"] = t.only_in_prod  ? "dropped_by_dev"
-                  : t.only_in_dev ? "new_in_dev"
-                                  : "merged";
+    j["status"] = manifest::TableStatus(t.only_in_prod, t.only_in_dev);
     j["counts"] = {{"prod_rows", t.prod_rows},
                    {"dev_rows", t.dev_rows},
                    {"base", t.base},
@@ -108,8 +100,7 @@ std::string ReportJson(const Report& report) {
       changes.push_back({{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}});
     }
     j["schema_changes"] = changes;
-    j["manifest"] = {{"output", ManifestJson(t.output)},
-                     {"prod", ManifestJson(t.prod)}};
+    j["manifest"] = manifest::ManifestJson(t.output, t.prod);
     tables.push_back(std::move(j));
   }
   root["tables"] = tables;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "merger/manifest.h"
+
 namespace pgmerge::merger {
 
 struct KeyRange {  // Keys old..old+count-1 became new..new+count-1.
@@ -47,11 +49,7 @@ struct SchemaChange {
   std::string detail;  // What happens: "default applies", "int4 -> int2"...
 };
 
-struct TableManifest {
-  std::vector<std::string> columns;  // The columns hashed, in order.
-  int64_t rows = 0;
-  uint64_t hash = 0;  // Sum of XXH3-64 of each row's COPY line.
-};
+using manifest::TableManifest;  // merger/manifest.h: what verify checks.
 
 struct TableReport {
   std::string table;

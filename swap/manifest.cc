@@ -5,56 +5,10 @@
 #include <optional>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace pgmerge::swap::internal {
-
-using Json = nlohmann::json;
-
-absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_json,
-                                                        Side side) {
-  Json report = Json::parse(report_json, nullptr, false);
-  if (report.is_discarded() || !report.is_object() ||
-      report.value("format", "") != "pgmerge-report" || !report["tables"].is_array()) {
-    return absl::InvalidArgumentError("the report is not a pgmerge merge report");
-  }
-  if (report.value("refused", false)) {
-    return absl::InvalidArgumentError(
-        "the report is of a refused merge: no shadow was built from it");
-  }
-  std::vector<ManifestTable> tables;
-  for (const Json& t : report["tables"]) {
-    const std::string status = t.value("status", "");
-    if (side == Side::kOutput ? status == "dropped_by_dev" : status == "new_in_dev") {
-      continue;
-    }
-    const Json* m = nullptr;
-    if (t.contains("manifest") && t["manifest"].is_object()) {
-      const char* key = side == Side::kOutput ? "output" : "prod";
-      if (t["manifest"].contains(key)) m = &t["manifest"][key];
-    }
-    if (m == nullptr || !m->is_object() || !t["table"].is_string()) {
-      return absl::InvalidArgumentError("the report has no manifest: merge again with this pgmerge");
-    }
-    ManifestTable table;
-    table.table = t["table"].get<std::string>();
-    if (side == Side::kProd && t.contains("prod_table") && t["prod_table"].is_string() &&
-        !t["prod_table"].get<std::string>().empty()) {
-      table.table = t["prod_table"].get<std::string>();
-    }
-    for (const Json& c : m->value("columns", Json::array())) {
-      table.columns.push_back(c.get<std::string>());
-    }
-    table.rows = m->value("rows", int64_t{0});
-    table.hash = m->value("hash", "");
-    if (table.columns.empty()) continue;  // Nothing of it to measure.
-    tables.push_back(std::move(table));
-  }
-  return tables;
-}
 
 std::string TableDifference::Describe() const {
   if (!error.empty()) return absl::StrCat(table, ": ", error);
@@ -85,7 +39,7 @@ std::optional<TableDifference> Judge(const ManifestTable& t, const absl::StatusO
   if (rows_checked != nullptr) *rows_checked += h->rows;
   d.rows = h->rows;
   if (h->rows != t.rows) return d;
-  if (absl::StrFormat("%016x", h->hash) == t.hash) return std::nullopt;
+  if (manifest::HashText(h->hash) == t.hash) return std::nullopt;
   d.content_differs = true;
   return d;
 }

@@ -11,25 +11,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "merger/manifest.h"
 #include "swap/pg.h"
 #include "swap/verify.h"
 
 namespace pgmerge::swap::internal {
 
-enum class Side { kOutput, kProd };
-
-struct ManifestTable {
-  std::string table;  // Quoted and schema-qualified, as SQL takes it.
-  std::vector<std::string> columns;
-  int64_t rows = 0;
-  std::string hash;  // 16 hex digits.
-};
-
-// The report's tables for one side: kOutput, what the merge wrote (tables
-// development dropped left out); kProd, production as dumped (under its
-// production name; tables new in development left out).
-absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_json,
-                                                        Side side);
+// The manifest's reader is merger/manifest.h's, the one definition the
+// merge's writer shares.
+using manifest::ManifestTable;
+using manifest::ReadManifest;
+using manifest::Side;
 
 // One table that is not as the manifest says. `rows` is -1 when the table
 // could not be read (`error` says why); `want_rows` -1 for a table the

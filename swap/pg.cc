@@ -1,8 +1,7 @@
 #include "swap/pg.h"
 
-#include <xxhash.h>
-
 #include "absl/strings/str_cat.h"
+#include "base/row_hash.h"
 #include "base/strings.h"
 #include "parser/names.h"
 
@@ -98,7 +97,7 @@ absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,
     }
     size_t len = static_cast<size_t>(n);
     if (len > 0 && line[len - 1] == '\n') --len;
-    out.hash += XXH3_64bits(line, len);
+    out.hash += RowHash(std::string_view(line, len));
     ++out.rows;
     PQfreemem(line);
   }

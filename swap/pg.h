@@ -50,7 +50,7 @@ std::string Literal(PGconn* conn, std::string_view value);
 // live database hash like the dump's.
 absl::Status SetDumpFormats(PGconn* conn);
 
-// Row count and sum of XXH3 of each COPY line of `COPY (SELECT columns FROM
+// Row count and sum of RowHash (base/row_hash.h) of each COPY line of `COPY (SELECT columns FROM
 // ONLY table) TO STDOUT`: the manifest's measure. `table` is already quoted.
 struct TableHash {
   int64_t rows = 0;

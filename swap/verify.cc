@@ -31,7 +31,7 @@ absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
   PGM_ASSIGN_OR_RETURN(std::vector<internal::ManifestTable> manifest,
                        internal::ReadManifest(report_json, internal::Side::kOutput));
   PGM_ASSIGN_OR_RETURN(Conn conn, internal::Connect(conninfo));
-  return VerifyConnected(conn.get(), manifest);
+  return internal::VerifyConnected(conn.get(), manifest);
 }
 
 absl::StatusOr<VerifyResult> internal::VerifyConnected(

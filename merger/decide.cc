@@ -1,0 +1,315 @@
+#include "merger/decide.h"
+
+#include <algorithm>
+#include <functional>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "keyspace/key_hash.h"
+
+namespace pgmerge::merger::internal {
+namespace {
+
+using keyspace::kNoValue;
+using keyspace::SideIndex;
+
+// One table's view while it is decided: its evidence, the decisions of
+// every table so far (its parents' remaps), and one dev row's FK values.
+class TableDecider {
+ public:
+  TableDecider(const std::vector<TableKeys>& tables,
+               const std::vector<TableDecisions>& decided, int t)
+      : t_(tables[t]), decided_(decided), fkv_(t_.fk_parent.size()) {}
+
+  // Decides every dev row; returns them with the remaps they imply.
+  TableDecisions Run(bool prefer_dev) const;
+
+ private:
+  void LoadFks(uint32_t i) const {
+    for (size_t s = 0; s < fkv_.size(); ++s) fkv_[s] = t_.dev->fk(i, s);
+  }
+  const TableDecisions& Parent(size_t slot) const {
+    return decided_[t_.fk_parent[slot]];
+  }
+  int64_t Rewritten(size_t slot) const { return Parent(slot).Rewrite(fkv_[slot]); }
+  // Whether the loaded row points at a parent row that moves or goes.
+  bool FkChanged() const;
+  // Whether it points at a parent row that is not in the output.
+  bool Orphan() const;
+  // The row's key with its FK part rewritten (keyspace/key_hash.h).
+  uint64_t EffectiveKey(uint32_t i) const;
+  // The prod key the row equals on a natural unique key; sets *clash
+  // when two unique keys name different prod rows.
+  std::optional<uint64_t> UniqueTarget(uint32_t i, uint8_t* via, bool* clash) const;
+  // The decision for a row that is not a base row.
+  uint8_t DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
+                    std::optional<int64_t> h) const;
+
+  const TableKeys& t_;
+  const std::vector<TableDecisions>& decided_;
+  mutable std::vector<int64_t> fkv_;
+};
+
+bool TableDecider::FkChanged() const {
+  for (size_t s = 0; s < fkv_.size(); ++s) {
+    if (fkv_[s] != kNoValue &&
+        (Parent(s).remap.Contains(fkv_[s]) || Parent(s).gone.contains(fkv_[s]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool TableDecider::Orphan() const {
+  for (size_t s = 0; s < fkv_.size(); ++s) {
+    if (fkv_[s] != kNoValue && Parent(s).gone.contains(fkv_[s])) return true;
+  }
+  return false;
+}
+
+uint64_t TableDecider::EffectiveKey(uint32_t i) const {
+  if (t_.mode == Mode::kRemap || t_.key_fk_slots.empty()) return t_.dev->key(i);
+  std::string text;
+  return keyspace::HashKey(
+      t_.key_fk_slots, [](int) { return true; },
+      [&](int slot) -> std::string_view {
+        int64_t v = Rewritten(slot);
+        if (v == kNoValue) return "\\N";  // COPY's NULL.
+        text = absl::StrCat(v);
+        return text;
+      },
+      keyspace::KeyParts::kForeign, t_.dev->key(i));
+}
+
+std::optional<uint64_t> TableDecider::UniqueTarget(uint32_t i, uint8_t* via,
+                                                   bool* clash) const {
+  std::optional<uint64_t> target;
+  for (size_t u = 0; u < t_.unique_fk_slots.size(); ++u) {
+    const uint64_t plain = t_.dev->unique(i, u);
+    if (plain == 0) continue;  // Not covered, or a NULL.
+    const std::vector<int>& slots = t_.unique_fk_slots[u];
+    bool usable = true;
+    for (int s : slots) {
+      int64_t v = Rewritten(s);
+      usable &= v != kNoValue && v != kPendingFresh;
+    }
+    if (!usable) continue;
+    std::string text;
+    const uint64_t h = keyspace::HashKey(
+        slots, [](int) { return true; },
+        [&](int s) -> std::string_view {
+          text = absl::StrCat(Rewritten(s));
+          return text;
+        },
+        keyspace::KeyParts::kForeign, plain);
+    auto it = (*t_.prod_unique)[u].find(h);
+    if (it == (*t_.prod_unique)[u].end()) continue;
+    if (target && *target != it->second) *clash = true;
+    if (!target) *via = static_cast<uint8_t>(u);
+    target = it->second;
+  }
+  return target;
+}
+
+uint8_t TableDecider::DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
+                                std::optional<int64_t> h) const {
+  const SideIndex& prod = *t_.prod;
+  if (t_.base != nullptr) {
+    // With the dump both sides forked from, edits and deletions are exact.
+    std::optional<uint32_t> br = t_.base->Find(EffectiveKey(i));
+    if (prod_row && br) {
+      const uint64_t bfp = t_.base->fingerprint(*br);
+      if (bfp == prod.fingerprint(*prod_row)) return kTakeDev;  // Dev edited.
+      if (bfp == t_.dev->fingerprint(i) && !FkChanged()) return kProdEdit;
+      return kConflict;  // Edited on both sides.
+    }
+    if (prod_row) return t_.mode == Mode::kRemap ? kCollision : kConflict;
+    return br ? kDeleted : kDevOnly;
+  }
+  if (t_.mode == Mode::kRemap) {
+    // Without it, inferred from the change point h: at or below it the
+    // key is a base row's.
+    const bool below = h && static_cast<int64_t>(t_.dev->key(i)) <= *h;
+    if (prod_row) return below ? kConflict : kCollision;
+    return below ? kDeleted : kDevOnly;
+  }
+  return prod_row ? kConflict : kDevOnly;  // Keys that never move.
+}
+
+TableDecisions TableDecider::Run(bool prefer_dev) const {
+  const SideIndex& dev = *t_.dev;
+  const SideIndex& prod = *t_.prod;
+  const size_t n = dev.size();
+  TableDecisions d;
+  d.decision.assign(n, kDevOnly);
+  d.unify_target.assign(n, 0);
+  d.unify_via.assign(n, 0);
+  std::vector<std::optional<uint32_t>> prod_row(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    LoadFks(i);
+    prod_row[i] = prod.Find(EffectiveKey(i));
+    if (prod_row[i] && prod.fingerprint(*prod_row[i]) == dev.fingerprint(i) &&
+        !FkChanged()) {
+      d.decision[i] = kBase;
+    }
+  }
+  std::optional<int64_t> h;
+  if (t_.mode == Mode::kRemap && t_.base == nullptr) h = ChangePoint(dev, d.decision);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (d.decision[i] == kBase) continue;
+    LoadFks(i);
+    uint8_t& decision = d.decision[i];
+    decision = DecideRow(i, prod_row[i], h);
+    if (decision == kConflict || decision == kTakeDev) {
+      d.conflict_of_row[i] = prod.key(*prod_row[i]);
+    }
+    if (decision != kDevOnly && decision != kCollision) continue;
+    if (Orphan()) {
+      decision = kDropOrphan;
+      continue;
+    }
+    // A natural unique key equal to a prod row's: the same thing, created
+    // on both sides; merge into prod's row rather than insert a duplicate.
+    bool clash = false;
+    std::optional<uint64_t> target = UniqueTarget(i, &d.unify_via[i], &clash);
+    const int64_t k = static_cast<int64_t>(dev.key(i));
+    if (clash) {
+      decision = kDropUnique;
+    } else if (target && t_.mode == Mode::kRemap && static_cast<int64_t>(*target) == k) {
+      decision = kConflict;  // The prod row with this very key, edited.
+      d.conflict_of_row[i] = *target;
+    } else if (target) {
+      decision = kUnified;
+      d.unify_target[i] = static_cast<int64_t>(*target);
+    }
+  }
+  if (t_.mode == Mode::kRemap) {
+    for (uint32_t i = 0; i < n; ++i) {
+      const int64_t k = static_cast<int64_t>(dev.key(i));
+      switch (d.decision[i]) {
+        case kCollision:
+          d.remap.Set(k, kPendingFresh);  // Allocated once decisions settle.
+          break;
+        case kUnified:
+          if (d.unify_target[i] != k) d.remap.Set(k, d.unify_target[i]);
+          break;
+        case kDeleted:
+        case kDropUnique:
+        case kDropOrphan:
+          d.gone.insert(k);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  for (const auto& [row, key] : d.conflict_of_row) {
+    d.conflict_keys.insert(key);
+    if (d.decision[row] == kTakeDev || (d.decision[row] == kConflict && prefer_dev)) {
+      d.prod_replaced.insert(key);
+    }
+  }
+  d.base_high_water = h.value_or(0);
+  return d;
+}
+
+// Whether a table's remaps or removals differ between two rounds.
+bool RemapsChanged(const TableDecisions& before, const TableDecisions& after) {
+  if (after.remap.size() != before.remap.size() ||
+      after.gone.size() != before.gone.size()) {
+    return true;
+  }
+  for (const auto& [from, to] : after.remap.Sorted()) {
+    std::optional<int64_t> old = before.remap.Find(from);
+    if (!old || *old != to) return true;
+  }
+  return false;
+}
+
+// Gives each pending remap a fresh key above the floor, in key order.
+void AllocateFresh(const TableKeys& t, TableDecisions* d) {
+  d->fresh_end = t.fresh_floor;
+  if (t.mode != Mode::kRemap) return;
+  for (const auto& [from, to] : d->remap.Sorted()) {
+    if (to == kPendingFresh) d->remap.Set(from, ++d->fresh_end);
+  }
+}
+
+}  // namespace
+
+std::optional<int64_t> ChangePoint(const SideIndex& dev,
+                                   const std::vector<uint8_t>& decision) {
+  std::optional<int64_t> h;
+  for (uint32_t i = 0; i < decision.size(); ++i) {
+    if (decision[i] != kBase) continue;
+    const int64_t k = static_cast<int64_t>(dev.key(i));
+    h = h ? std::max(*h, k) : k;
+  }
+  return h;
+}
+
+std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys>& tables) {
+  // Tarjan's algorithm over child -> parent edges; it emits a component
+  // only after every component it reaches, so parents come out first.
+  const int n = static_cast<int>(tables.size());
+  std::vector<int> index(n, -1), low(n, 0), stack;
+  std::vector<bool> on_stack(n, false);
+  std::vector<std::vector<int>> out;
+  int counter = 0;
+  std::function<void(int)> visit = [&](int v) {
+    index[v] = low[v] = counter++;
+    stack.push_back(v);
+    on_stack[v] = true;
+    for (int w : tables[v].fk_parent) {
+      if (index[w] < 0) {
+        visit(w);
+        low[v] = std::min(low[v], low[w]);
+      } else if (on_stack[w]) {
+        low[v] = std::min(low[v], index[w]);
+      }
+    }
+    if (low[v] == index[v]) {
+      std::vector<int> comp;
+      int w;
+      do {
+        w = stack.back();
+        stack.pop_back();
+        on_stack[w] = false;
+        comp.push_back(w);
+      } while (w != v);
+      std::sort(comp.begin(), comp.end());
+      out.push_back(std::move(comp));
+    }
+  };
+  for (int v = 0; v < n; ++v) {
+    if (index[v] < 0) visit(v);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
+                                                   bool prefer_dev) {
+  std::vector<TableDecisions> decided(tables.size());
+  for (const std::vector<int>& comp : ComponentsParentsFirst(tables)) {
+    // Remaps inside a cycle feed back into the rows that decide them; the
+    // sets only grow, so iterating to a fixed point terminates.
+    bool changed = true;
+    for (int round = 0; changed; ++round) {
+      if (round > 64) {
+        return absl::InternalError(absl::StrCat(
+            "remap decisions for ", tables[comp[0]].name, " did not settle"));
+      }
+      changed = false;
+      for (int t : comp) {
+        if (tables[t].mode == Mode::kMultiset) continue;  // Decided while written.
+        TableDecisions next = TableDecider(tables, decided, t).Run(prefer_dev);
+        changed |= tables[t].mode == Mode::kRemap && RemapsChanged(decided[t], next);
+        decided[t] = std::move(next);
+      }
+    }
+    for (int t : comp) AllocateFresh(tables[t], &decided[t]);
+  }
+  return decided;
+}
+
+}  // namespace pgmerge::merger::internal

@@ -1,0 +1,132 @@
+// The decide pass: which development rows are base rows, collisions to
+// remap, unifications, conflicts, deletions. Pure: no I/O, no parsing, no
+// catalog. What it sees of each table is its key arrays and fingerprints
+// (keyspace/), the foreign-key graph between tables and the natural unique
+// keys' hashes; what it returns is one decision per development row and
+// the remaps and removals that follow from them. The rules are the README's
+// "How the merge decides"; decide_test.cc states each one.
+//
+// Shape: per table, the evidence (TableKeys) in and the decisions
+// (TableDecisions) out. Two-way, without a base, the evidence of whether a
+// row is a base row is one change point per table (ChangePoint: h, the
+// largest key identical on both sides); a richer decision from more
+// evidence (references, sequence values, column agreement) replaces
+// ChangePoint and DecideRow's two-way branch without changing the rest.
+#ifndef PGMERGE_MERGER_DECIDE_H_
+#define PGMERGE_MERGER_DECIDE_H_
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "keyspace/key_index.h"
+
+namespace pgmerge::merger::internal {
+
+// How a table's rows are matched across the two dumps.
+enum class Mode {
+  kRemap,     // One integer key drawn from a sequence: collisions remapped.
+  kFixed,     // Any other key: same key is the same row; never remapped.
+  kMultiset,  // No key: rows compared whole, as a multiset.
+};
+
+// What happens to one development row.
+enum Decision : uint8_t {
+  kBase,         // Identical to the prod row with its key: emitted once.
+  kDevOnly,      // Kept with its own key.
+  kCollision,    // Its key was taken by another prod row: fresh key.
+  kUnified,      // Equal to a prod row on a natural unique key: merged.
+  kConflict,     // A base row edited on one side: prod's version kept.
+  kDeleted,      // Production had deleted it: not brought back.
+  kDropUnique,   // Matches different prod rows on different unique keys.
+  kDropOrphan,   // Points at a parent row that is not in the output.
+  kTakeDev,      // With --base: dev's edit of a base row replaces prod's.
+  kProdEdit,     // With --base: prod edited a base row dev left alone.
+};
+
+// Marks a remap target not yet allocated (a fresh key): no prod row can
+// hold it, so nothing may unify with it.
+inline constexpr int64_t kPendingFresh = std::numeric_limits<int64_t>::max();
+
+// What decide knows of one table. The indexes are the index pass's, built
+// by the key hash of keyspace/key_hash.h. Borrowed: they must outlive the
+// call.
+struct TableKeys {
+  std::string name;  // For messages only.
+  Mode mode = Mode::kMultiset;
+  // Rows by key. prod's and base's keys are whole; a kFixed dev key with
+  // foreign-key columns holds only its plain part (the foreign part is
+  // appended once the parents' remaps are known).
+  const keyspace::SideIndex* prod = nullptr;
+  const keyspace::SideIndex* dev = nullptr;
+  const keyspace::SideIndex* base = nullptr;  // Set: three-way (--base).
+  // Per foreign-key slot of dev's rows (SideIndex::fk): the table whose
+  // remap and removals the value follows.
+  std::vector<int> fk_parent;
+  // The slots among the key's columns, in column order (kFixed only).
+  std::vector<int> key_fk_slots;
+  // Per natural unique key: its foreign-key slots in column order, and
+  // production's rows by the key's whole hash (-> prod key).
+  std::vector<std::vector<int>> unique_fk_slots;
+  const std::vector<absl::flat_hash_map<uint64_t, uint64_t>>* prod_unique = nullptr;
+  // Fresh keys are allocated above this: every key of both dumps and both
+  // dumps' values of the key's sequence (kRemap).
+  int64_t fresh_floor = 0;
+};
+
+// The decisions for one table's development rows.
+struct TableDecisions {
+  std::vector<uint8_t> decision;      // Per dev row: a Decision.
+  std::vector<uint8_t> unify_via;     // Per dev row: the unique key matched.
+  std::vector<int64_t> unify_target;  // Per dev row: the prod key unified.
+  // Dev rows of kConflict and kTakeDev -> the prod key they contend with.
+  absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;
+  keyspace::RemapTable remap;         // Dev key -> output key (kRemap).
+  absl::flat_hash_set<int64_t> gone;  // Dev keys absent from the output.
+  absl::flat_hash_set<uint64_t> conflict_keys;  // Prod keys contended.
+  absl::flat_hash_set<uint64_t> prod_replaced;  // Prod keys dev's rows replace.
+  int64_t base_high_water = 0;  // h (two-way kRemap), 0 when none.
+  int64_t fresh_end = 0;        // The last fresh key allocated, or the floor.
+
+  // A foreign-key value pointing into this table, as the output holds it.
+  int64_t Rewrite(int64_t v) const {
+    return v == keyspace::kNoValue ? v : remap.Apply(v);
+  }
+};
+
+// Decides every table, parents before children; the tables of a foreign-
+// key cycle (a self-reference included) are iterated to a fixed point.
+// `prefer_dev`: a row edited on both sides keeps dev's version.
+// Internal error when a cycle's decisions do not settle.
+absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
+                                                   bool prefer_dev);
+
+// Groups of tables that reference each other (strongly connected along
+// foreign keys), each group after every group it references.
+std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys>& tables);
+
+// Two-way: h, the largest key whose dev row is a base row (kBase in
+// `decision`), or nullopt when there is none.
+std::optional<int64_t> ChangePoint(const keyspace::SideIndex& dev,
+                                   const std::vector<uint8_t>& decision);
+
+// A row of a keyless table (kMultiset), decided while it is written: `fp`
+// is its fingerprint with foreign keys rewritten; `unique_match()` says
+// whether a prod row shares a natural unique key with it (asked only when
+// no prod row is identical). Takes the identical prod row out of `prod`.
+template <typename UniqueMatchFn>
+Decision DecideKeylessRow(keyspace::RowMultiset& prod, uint64_t fp, bool orphan,
+                          UniqueMatchFn unique_match) {
+  if (orphan) return kDropOrphan;
+  if (prod.Take(fp)) return kBase;
+  return unique_match() ? kUnified : kDevOnly;
+}
+
+}  // namespace pgmerge::merger::internal
+
+#endif  // PGMERGE_MERGER_DECIDE_H_

@@ -1,0 +1,362 @@
+// The decide pass's rules, one test each, as the README's "How the merge
+// decides" states them. Plain GoogleTest: key arrays and fingerprints built
+// by hand, no dump and no database.
+#include "merger/decide.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "keyspace/key_hash.h"
+
+namespace pgmerge::merger::internal {
+namespace {
+
+using keyspace::HashField;
+using keyspace::kHashSeed;
+using keyspace::kNoValue;
+using keyspace::SideIndex;
+
+// A row as the index pass records it: key, content fingerprint, its
+// tracked foreign-key values, its natural unique keys' plain hashes.
+struct Row {
+  uint64_t key;
+  uint64_t fp;
+  std::vector<int64_t> fks = {};
+  std::vector<uint64_t> uniques = {};
+};
+
+// One table's three sides and the evidence decide is given.
+struct TestTable {
+  std::unique_ptr<SideIndex> prod, dev, base;
+  std::vector<absl::flat_hash_map<uint64_t, uint64_t>> prod_unique;
+  TableKeys keys;
+};
+
+std::unique_ptr<SideIndex> MakeIndex(const std::vector<Row>& rows, int fk_width,
+                                     int unique_width, bool keyed = true) {
+  auto index = std::make_unique<SideIndex>(fk_width, unique_width);
+  for (const Row& r : rows) {
+    if (keyed) {
+      index->AddRow(r.key, r.fp);
+    } else {
+      index->AddUnkeyedRow(r.key, r.fp);
+    }
+    for (int s = 0; s < fk_width; ++s) index->AddFk(r.fks.at(s));
+    for (int u = 0; u < unique_width; ++u) index->AddUnique(r.uniques.at(u));
+  }
+  EXPECT_FALSE(index->Finalize().has_value());
+  return index;
+}
+
+class DecideTest : public ::testing::Test {
+ protected:
+  // Adds a table; `fk_parent` per FK slot of its dev rows.
+  TestTable& Add(Mode mode, const std::vector<Row>& prod, const std::vector<Row>& dev,
+                 std::vector<int> fk_parent = {}, int uniques = 0,
+                 const std::vector<Row>* base = nullptr, bool dev_keyed = true) {
+    auto t = std::make_unique<TestTable>();
+    const int fks = static_cast<int>(fk_parent.size());
+    t->prod = MakeIndex(prod, 0, 0);
+    t->dev = MakeIndex(dev, fks, uniques, dev_keyed);
+    if (base != nullptr) t->base = MakeIndex(*base, 0, 0);
+    t->prod_unique.resize(uniques);
+    t->keys.name = absl::StrCat("t", tables_.size());
+    t->keys.mode = mode;
+    t->keys.prod = t->prod.get();
+    t->keys.dev = t->dev.get();
+    t->keys.base = t->base.get();
+    t->keys.fk_parent = std::move(fk_parent);
+    t->keys.unique_fk_slots.resize(uniques);
+    t->keys.prod_unique = &t->prod_unique;
+    tables_.push_back(std::move(t));
+    return *tables_.back();
+  }
+
+  std::vector<TableDecisions> Run(bool prefer_dev = false) {
+    std::vector<TableKeys> keys;
+    for (const auto& t : tables_) keys.push_back(t->keys);
+    absl::StatusOr<std::vector<TableDecisions>> d = Decide(keys, prefer_dev);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *std::move(d) : std::vector<TableDecisions>(tables_.size());
+  }
+
+  std::vector<std::unique_ptr<TestTable>> tables_;
+};
+
+std::vector<uint8_t> Decisions(std::initializer_list<Decision> d) {
+  return std::vector<uint8_t>(d.begin(), d.end());
+}
+
+// Same key, same content on both sides: a base row, written once (by
+// production's copy: nothing of dev's is kept).
+TEST_F(DecideTest, IdenticalRowIsABaseRowWrittenOnce) {
+  Add(Mode::kRemap, {{1, 11}, {2, 12}, {3, 13}}, {{1, 11}, {2, 12}, {3, 13}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kBase, kBase}));
+  EXPECT_EQ(d.base_high_water, 3);
+  EXPECT_EQ(d.remap.size(), 0u);
+  EXPECT_TRUE(d.gone.empty());
+  EXPECT_TRUE(d.prod_replaced.empty());
+}
+
+// Only in production: kept with its key; nothing in the decisions touches
+// it (production keys never change).
+TEST_F(DecideTest, ProdOnlyRowIsKeptWithItsKey) {
+  Add(Mode::kRemap, {{1, 11}, {2, 12}, {3, 13}}, {{1, 11}, {2, 12}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kBase}));
+  EXPECT_FALSE(d.remap.Contains(3));
+  EXPECT_TRUE(d.conflict_keys.empty());
+  EXPECT_TRUE(d.prod_replaced.empty());
+}
+
+// Only in development, above h: kept with its key, which is free.
+TEST_F(DecideTest, DevOnlyRowKeepsItsFreeKey) {
+  Add(Mode::kRemap, {{1, 11}, {2, 12}}, {{1, 11}, {2, 12}, {3, 99}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kBase, kDevOnly}));
+  EXPECT_EQ(d.Rewrite(3), 3);
+}
+
+// Same key, other content, above h: both created a row; dev's gets a fresh
+// key above every key and sequence value, in key order.
+TEST_F(DecideTest, CollisionAboveHighWaterGetsAFreshKeyAboveEverything) {
+  TestTable& t = Add(Mode::kRemap, {{1, 11}, {2, 12}, {3, 30}, {4, 40}},
+                     {{1, 11}, {2, 12}, {4, 41}, {3, 31}});
+  t.keys.fresh_floor = 10;  // The largest key or sequence value of both dumps.
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.base_high_water, 2);
+  EXPECT_EQ(d.decision, Decisions({kBase, kBase, kCollision, kCollision}));
+  EXPECT_EQ(d.Rewrite(3), 11);
+  EXPECT_EQ(d.Rewrite(4), 12);
+  EXPECT_EQ(d.fresh_end, 12);
+  EXPECT_EQ(d.Rewrite(kNoValue), kNoValue);
+}
+
+// Same key, other content, at or below h: an edit of a base row; prod's
+// version is kept and the conflict reported.
+TEST_F(DecideTest, EditAtOrBelowHighWaterIsAConflictProdWins) {
+  Add(Mode::kRemap, {{1, 11}, {2, 20}, {3, 13}}, {{1, 11}, {2, 12}, {3, 13}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kConflict, kBase}));
+  EXPECT_TRUE(d.conflict_keys.contains(2));
+  EXPECT_TRUE(d.prod_replaced.empty());  // Prod's version stays.
+  EXPECT_FALSE(d.remap.Contains(2));
+}
+
+// A dev row at or below h that production lacks was deleted in production
+// and is not brought back.
+TEST_F(DecideTest, DevRowBelowHighWaterMissingInProdWasDeleted) {
+  Add(Mode::kRemap, {{1, 11}, {3, 13}}, {{1, 11}, {2, 12}, {3, 13}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kDeleted, kBase}));
+  EXPECT_TRUE(d.gone.contains(2));
+}
+
+// A dev row equal to a prod row on a natural unique key is unified with
+// it: its key maps to production's row.
+TEST_F(DecideTest, NaturalUniqueKeyUnifiesWithProdRow) {
+  const uint64_t slug = HashField("news", kHashSeed);
+  TestTable& t = Add(Mode::kRemap, {{1, 11}, {2, 12}},
+                     {{1, 11, {}, {HashField("a", kHashSeed)}}, {5, 55, {}, {slug}}},
+                     {}, /*uniques=*/1);
+  t.prod_unique[0] = {{HashField("a", kHashSeed), 1}, {slug, 2}};
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kUnified}));
+  EXPECT_EQ(d.unify_target[1], 2);
+  EXPECT_EQ(d.unify_via[1], 0);
+  EXPECT_EQ(d.Rewrite(5), 2);
+}
+
+// Unique keys that match two different prod rows: the dev row cannot be
+// placed and is dropped (reported), not guessed.
+TEST_F(DecideTest, UniqueKeysNamingDifferentProdRowsDropTheRow) {
+  const uint64_t a = HashField("a", kHashSeed), b = HashField("b", kHashSeed);
+  TestTable& t = Add(Mode::kRemap, {{1, 11}, {2, 12}}, {{7, 77, {}, {a, b}}}, {},
+                     /*uniques=*/2);
+  t.prod_unique[0] = {{a, 1}};
+  t.prod_unique[1] = {{b, 2}};
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kDropUnique}));
+  EXPECT_TRUE(d.gone.contains(7));
+}
+
+// A collision whose unique key names the prod row with the very same key:
+// one row, edited on a side, so a conflict rather than a copy.
+TEST_F(DecideTest, UniqueKeyOnTheSameKeyIsAConflict) {
+  const uint64_t a = HashField("a", kHashSeed);
+  TestTable& t = Add(Mode::kRemap, {{3, 30}}, {{3, 31, {}, {a}}}, {}, /*uniques=*/1);
+  t.prod_unique[0] = {{a, 3}};
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kConflict}));
+  EXPECT_TRUE(d.conflict_keys.contains(3));
+}
+
+// Keys that cannot be remapped (uuid, text, composite): identical is one
+// row, different is a conflict with prod's version kept, absent is dev's;
+// nothing is remapped or inferred deleted.
+TEST_F(DecideTest, FixedKeysAreIdenticalOrConflictNeverRemapped) {
+  auto k = [](const char* text) { return HashField(text, kHashSeed); };
+  Add(Mode::kFixed, {{k("a"), 1}, {k("b"), 2}, {k("d"), 4}},
+      {{k("a"), 1}, {k("b"), 9}, {k("c"), 3}});
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kConflict, kDevOnly}));
+  EXPECT_TRUE(d.conflict_keys.contains(k("b")));
+  EXPECT_EQ(d.remap.size(), 0u);
+  EXPECT_TRUE(d.gone.empty());
+  EXPECT_EQ(d.base_high_water, 0);
+}
+
+// Tables without any key: multisets. Each prod copy absorbs one identical
+// dev row; the rest are dev's, or unified on a natural unique key.
+TEST(DecideKeylessTest, RowsAreMatchedAsAMultiset) {
+  keyspace::RowMultiset prod;
+  prod.Add(5);
+  prod.Add(5);
+  int asked = 0;
+  auto no_match = [&] { ++asked; return false; };
+  EXPECT_EQ(DecideKeylessRow(prod, 5, false, no_match), kBase);
+  EXPECT_EQ(DecideKeylessRow(prod, 5, false, no_match), kBase);
+  EXPECT_EQ(asked, 0);  // Identical rows never consult unique keys.
+  EXPECT_EQ(DecideKeylessRow(prod, 5, false, no_match), kDevOnly);
+  EXPECT_EQ(DecideKeylessRow(prod, 6, false, [] { return true; }), kUnified);
+  prod.Add(7);
+  EXPECT_EQ(DecideKeylessRow(prod, 7, true, no_match), kDropOrphan);
+  EXPECT_EQ(DecideKeylessRow(prod, 7, false, no_match), kBase);  // Not taken above.
+}
+
+// Three-way (--base): edits only dev made are taken, edits only prod made
+// kept, both edited is a conflict, deletions are exact (no h at all), and
+// the same new key on both sides is a collision.
+TEST_F(DecideTest, ThreeWayWithBaseIsExact) {
+  const std::vector<Row> base = {{1, 10}, {2, 20}, {3, 30}, {4, 40}, {5, 50}, {8, 80}};
+  // prod: edits 2 and 4, deletes 5 and 8, creates 6.
+  // dev: edits 1 and 4, deletes 3, creates 6 and 7.
+  Add(Mode::kRemap, {{1, 10}, {2, 21}, {3, 30}, {4, 42}, {6, 60}},
+      {{1, 11}, {2, 20}, {4, 43}, {5, 50}, {6, 61}, {7, 70}, {8, 81}}, {}, 0, &base);
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kTakeDev, kProdEdit, kConflict, kDeleted, kCollision,
+                                   kDevOnly, kDeleted}));
+  EXPECT_TRUE(d.prod_replaced.contains(1));   // Dev's edit replaces prod's row.
+  EXPECT_FALSE(d.prod_replaced.contains(4));  // Both edited: prod's by default.
+  EXPECT_TRUE(d.gone.contains(5));
+  EXPECT_TRUE(d.gone.contains(8));  // Deleted in prod though dev edited it.
+  EXPECT_TRUE(d.remap.Contains(6));
+  EXPECT_EQ(d.base_high_water, 0);
+}
+
+TEST_F(DecideTest, ThreeWayPreferDevTakesDevsVersionOfBothEdited) {
+  const std::vector<Row> base = {{4, 40}};
+  Add(Mode::kRemap, {{4, 42}}, {{4, 43}}, {}, 0, &base);
+  TableDecisions d = Run(/*prefer_dev=*/true)[0];
+  EXPECT_EQ(d.decision, Decisions({kConflict}));
+  EXPECT_TRUE(d.prod_replaced.contains(4));
+}
+
+// Foreign keys follow remaps: a child identical to prod's but pointing at
+// a parent dev re-created is not a base row, and its reference is
+// rewritten to the parent's fresh key; a child of a row production
+// deleted is dropped, not left dangling.
+TEST_F(DecideTest, ForeignKeysFollowRemapsAndDeletions) {
+  TestTable& parent = Add(Mode::kRemap, {{1, 11}, {2, 20}, {4, 44}},
+                          {{1, 11}, {2, 21}, {3, 33}, {4, 44}});
+  parent.keys.fresh_floor = 4;
+  // Child rows: key, fp, FK into the parent.
+  Add(Mode::kRemap, {{10, 100}, {11, 110}, {12, 120}},
+      {{10, 100, {1}}, {11, 110, {2}}, {12, 120, {4}}, {13, 130, {3}}}, {0});
+  std::vector<TableDecisions> d = Run();
+  // Parent: 4 is identical, so h = 4: 2 is an edit (prod's kept, key
+  // unchanged) and 3, below h and missing in prod, was deleted there.
+  EXPECT_EQ(d[0].decision, Decisions({kBase, kConflict, kDeleted, kBase}));
+  EXPECT_EQ(d[1].decision, Decisions({kBase, kBase, kBase, kDropOrphan}));
+}
+
+TEST_F(DecideTest, ChildOfARemappedParentIsRewritten) {
+  TestTable& parent = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{1, 11}, {2, 21}});
+  parent.keys.fresh_floor = 5;
+  // Child 11 has prod's content but points at dev's parent 2, another row
+  // than prod's 2: not a base row, so above h = 10 it is a collision.
+  TestTable& child = Add(Mode::kRemap, {{10, 100}, {11, 110}},
+                         {{10, 100, {1}}, {11, 110, {2}}, {12, 120, {2}}}, {0});
+  child.keys.fresh_floor = 12;
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision, Decisions({kBase, kCollision}));
+  EXPECT_EQ(d[0].Rewrite(2), 6);
+  EXPECT_EQ(d[1].decision, Decisions({kBase, kCollision, kDevOnly}));
+  EXPECT_EQ(d[1].Rewrite(11), 13);
+  EXPECT_EQ(d[1].Rewrite(12), 12);
+}
+
+// A self-reference: a new row pointing at another new row of the same
+// table follows its remap; the table is iterated to a fixed point.
+TEST_F(DecideTest, SelfReferenceFollowsItsOwnRemap) {
+  TestTable& t = Add(Mode::kRemap, {{1, 11, {}}, {2, 20}},
+                     {{1, 11, {kNoValue}}, {2, 21, {1}}, {3, 31, {2}}}, {0});
+  t.keys.fresh_floor = 10;
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kCollision, kDevOnly}));
+  EXPECT_EQ(d.Rewrite(2), 11);  // Row 3's reference, as written.
+  EXPECT_EQ(d.Rewrite(3), 3);
+}
+
+// A cycle between two tables: each is decided with the other's remaps, in
+// one group, to a fixed point.
+TEST_F(DecideTest, CycleBetweenTablesSettles) {
+  TestTable& a = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{1, 11, {1}}, {2, 21, {2}}}, {1});
+  a.keys.fresh_floor = 2;
+  // b's row 2 is identical to prod's but points at a's re-created row 2.
+  TestTable& b = Add(Mode::kRemap, {{1, 11}, {2, 22}}, {{1, 11, {1}}, {2, 22, {2}}}, {0});
+  b.keys.fresh_floor = 2;
+  std::vector<TableKeys> keys;
+  for (const auto& t : tables_) keys.push_back(t->keys);
+  EXPECT_EQ(ComponentsParentsFirst(keys), (std::vector<std::vector<int>>{{0, 1}}));
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision, Decisions({kBase, kCollision}));
+  EXPECT_EQ(d[1].decision, Decisions({kBase, kCollision}));
+  EXPECT_EQ(d[0].Rewrite(2), 3);
+  EXPECT_EQ(d[1].Rewrite(2), 3);
+}
+
+// A composite key made of a foreign key (post_tags(post_id, tag)): the
+// key's FK part is rewritten through the parent's remap before the lookup,
+// so dev's link to its re-created post is not production's link.
+TEST_F(DecideTest, CompositeKeyWithForeignKeyPartFollowsTheRemap) {
+  TestTable& posts = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{1, 11}, {2, 21}});
+  posts.keys.fresh_floor = 2;
+  const uint64_t plain = HashField("t", kHashSeed);  // The tag: plain part.
+  auto full = [&](const char* post) { return HashField(post, plain); };
+  TestTable& links = Add(Mode::kFixed, {{full("1"), 5}, {full("2"), 6}},
+                         {{plain, 5, {1}}, {plain, 6, {2}}}, {0}, 0, nullptr,
+                         /*dev_keyed=*/false);
+  links.keys.key_fk_slots = {0};
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].Rewrite(2), 3);
+  // (1, t) is production's link; (2, t) points at dev's post, now 3.
+  EXPECT_EQ(d[1].decision, Decisions({kBase, kDevOnly}));
+}
+
+// A natural unique key with a foreign-key part matches production's row
+// only through the rewritten value: dev's tag "news" on its post 5, which
+// is unified with prod's post 2, is prod's tag "news" on post 2.
+TEST_F(DecideTest, UniqueKeyWithForeignKeyPartUsesRewrittenValue) {
+  const uint64_t slug = HashField("hello", kHashSeed);
+  TestTable& posts = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{5, 50, {}, {slug}}}, {},
+                         /*uniques=*/1);
+  posts.prod_unique[0] = {{slug, 2}};
+  const uint64_t plain = HashField("news", kHashSeed);
+  TestTable& tags = Add(Mode::kRemap, {{1, 10}}, {{7, 70, {5}, {plain}}}, {0},
+                        /*uniques=*/1);
+  tags.keys.unique_fk_slots = {{0}};
+  tags.prod_unique[0] = {{HashField("2", plain), 1}};
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision, Decisions({kUnified}));
+  EXPECT_EQ(d[0].Rewrite(5), 2);
+  EXPECT_EQ(d[1].decision, Decisions({kUnified}));
+  EXPECT_EQ(d[1].Rewrite(7), 1);
+}
+
+}  // namespace
+}  // namespace pgmerge::merger::internal

@@ -1,0 +1,67 @@
+#include "merger/manifest.h"
+
+#include "absl/strings/str_format.h"
+
+namespace pgmerge::manifest {
+namespace {
+
+nlohmann::ordered_json OneSide(const TableManifest& m) {
+  return {{"columns", m.columns}, {"rows", m.rows}, {"hash", HashText(m.hash)}};
+}
+
+}  // namespace
+
+std::string HashText(uint64_t hash) { return absl::StrFormat("%016x", hash); }
+
+const char* TableStatus(bool only_in_prod, bool only_in_dev) {
+  return only_in_prod ? kStatusDroppedByDev : only_in_dev ? kStatusNewInDev : kStatusMerged;
+}
+
+nlohmann::ordered_json ManifestJson(const TableManifest& output, const TableManifest& prod) {
+  return {{"output", OneSide(output)}, {"prod", OneSide(prod)}};
+}
+
+absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_json,
+                                                        Side side) {
+  using Json = nlohmann::json;
+  Json report = Json::parse(report_json, nullptr, false);
+  if (report.is_discarded() || !report.is_object() ||
+      report.value("format", "") != kReportFormat || !report["tables"].is_array()) {
+    return absl::InvalidArgumentError("the report is not a pgmerge merge report");
+  }
+  if (report.value("refused", false)) {
+    return absl::InvalidArgumentError(
+        "the report is of a refused merge: no shadow was built from it");
+  }
+  std::vector<ManifestTable> tables;
+  for (const Json& t : report["tables"]) {
+    const std::string status = t.value("status", "");
+    if (status == (side == Side::kOutput ? kStatusDroppedByDev : kStatusNewInDev)) {
+      continue;
+    }
+    const Json* m = nullptr;
+    if (t.contains("manifest") && t["manifest"].is_object()) {
+      const char* key = side == Side::kOutput ? "output" : "prod";
+      if (t["manifest"].contains(key)) m = &t["manifest"][key];
+    }
+    if (m == nullptr || !m->is_object() || !t["table"].is_string()) {
+      return absl::InvalidArgumentError("the report has no manifest: merge again with this pgmerge");
+    }
+    ManifestTable table;
+    table.table = t["table"].get<std::string>();
+    if (side == Side::kProd && t.contains("prod_table") && t["prod_table"].is_string() &&
+        !t["prod_table"].get<std::string>().empty()) {
+      table.table = t["prod_table"].get<std::string>();
+    }
+    for (const Json& c : m->value("columns", Json::array())) {
+      table.columns.push_back(c.get<std::string>());
+    }
+    table.rows = m->value("rows", int64_t{0});
+    table.hash = m->value("hash", "");
+    if (table.columns.empty()) continue;  // Nothing of it to measure.
+    tables.push_back(std::move(table));
+  }
+  return tables;
+}
+
+}  // namespace pgmerge::manifest

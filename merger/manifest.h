@@ -1,0 +1,70 @@
+// The manifest: the contract between the merge, which writes it into its
+// report, and verify, swap and rollback, which read it back and compare a
+// live database with it. Both ends use this file only: the JSON names, the
+// table statuses and the hash's text are defined here once.
+//
+// Per table the report holds "manifest": {"output": M, "prod": M}, each M
+// {"columns": [...], "rows": N, "hash": "16 hex digits"}: the row count and
+// the sum of RowHash (base/row_hash.h) over the rows' COPY lines, taking
+// `columns` in that order.
+#ifndef PGMERGE_MERGER_MANIFEST_H_
+#define PGMERGE_MERGER_MANIFEST_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+
+namespace pgmerge::manifest {
+
+// The report's "format" value.
+inline constexpr char kReportFormat[] = "pgmerge-report";
+
+// A table's "status" in the report.
+inline constexpr char kStatusMerged[] = "merged";
+inline constexpr char kStatusDroppedByDev[] = "dropped_by_dev";  // No output.
+inline constexpr char kStatusNewInDev[] = "new_in_dev";          // No prod side.
+
+struct TableManifest {
+  std::vector<std::string> columns;  // The columns hashed, in order.
+  int64_t rows = 0;
+  uint64_t hash = 0;  // Sum of RowHash of each row's COPY line.
+};
+
+// The hash as the report writes it: 16 lower-case hex digits.
+std::string HashText(uint64_t hash);
+
+// The table's "status" value.
+const char* TableStatus(bool only_in_prod, bool only_in_dev);
+
+// The value of a table's "manifest" member.
+nlohmann::ordered_json ManifestJson(const TableManifest& output,
+                                    const TableManifest& prod);
+
+// Which of a table's two manifests to read.
+enum class Side {
+  kOutput,  // What the merge wrote (tables development dropped left out).
+  kProd,    // Production as dumped, under its production name (tables new
+            // in development left out).
+};
+
+struct ManifestTable {
+  std::string table;  // Quoted and schema-qualified, as SQL takes it.
+  std::vector<std::string> columns;
+  int64_t rows = 0;
+  std::string hash;  // HashText of the sum.
+};
+
+// The report's tables for one side, in the report's order; tables with no
+// column to measure are left out. InvalidArgument for a report that is not
+// a merge report, is of a refused merge, or has no manifest.
+absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_json,
+                                                        Side side);
+
+}  // namespace pgmerge::manifest
+
+#endif  // PGMERGE_MERGER_MANIFEST_H_
