@@ -1204,9 +1204,12 @@ TableKeys Merger::KeysOf(const Plan& p) const {
       for (const parser::Sequence& s : c->sequences()) {
         if (s.name.Display() == key_col.sequence && s.has_setval) {
           k.fresh_floor = std::max(k.fresh_floor, s.last_value);
+          if (c == &prod_catalog_) k.prod_top = std::max(k.prod_top, s.last_value);
         }
       }
     }
+    k.prod_top = std::max(k.prod_top, p.side_max_key[static_cast<int>(Side::kProd)]);
+    k.headroom = options_.key_headroom;
   }
   return k;
 }
@@ -1220,6 +1223,9 @@ absl::Status Merger::Decide() {
     Plan& p = plans_[t];
     p.decided = std::move(decided[t]);
     p.report.base_high_water = p.decided.base_high_water;
+    if (keys[t].headroom > 0) {
+      p.report.key_headroom = {keys[t].prod_top, keys[t].prod_top + keys[t].headroom};
+    }
     if (p.mode == Mode::kRemap) {
       // The key's sequence ends past the fresh keys.
       for (size_t j = 0; j < p.sequence_cols.size(); ++j) {

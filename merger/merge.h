@@ -61,6 +61,11 @@ struct MergeOptions {
   // Write the schema objects only production has (a hotfix index, function
   // or trigger) after development's, instead of only listing them.
   bool keep_prod_objects = false;
+  // Key headroom (--key-headroom N; 0 = off): in tables keyed by a
+  // sequence, the N keys above production's sequence are left to the
+  // writes production makes after its dump (caught up by `pgmerge
+  // catch-up`); development's rows there are remapped above them.
+  int64_t key_headroom = 0;
 };
 
 // Runs the merge and writes SQL to `out` (may be a discarding buffer).

@@ -59,6 +59,10 @@ std::string ReportJson(const Report& report) {
                    {"taken_from_dev", t.taken_from_dev},
                    {"output_rows", t.output_rows}};
     j["base_high_water"] = t.base_high_water;
+    if (t.key_headroom.second > 0) {
+      j["key_headroom"] = {{"prod_top", t.key_headroom.first},
+                           {"reserved_to", t.key_headroom.second}};
+    }
     Json remaps = Json::array();
     for (const KeyRange& r : t.remaps) {
       remaps.push_back({{"old", r.old_start}, {"new", r.new_start},

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "merger/manifest.h"
@@ -68,6 +69,9 @@ struct TableReport {
   int64_t taken_from_dev = 0;  // With --base: base rows only dev edited.
   int64_t output_rows = 0;
   int64_t base_high_water = 0;  // h; 0 when not applicable.
+  // With --key-headroom: production's top key at its dump, and the last key
+  // left free for its writes since ({0, 0} when off).
+  std::pair<int64_t, int64_t> key_headroom{0, 0};
   std::vector<KeyRange> remaps;
   std::vector<Unification> unifications;
   std::vector<Conflict> conflict_list;

@@ -175,6 +175,7 @@ struct TableMap {
   char replident = 'd';
   std::vector<std::string> key_columns;  // Prod names; empty = no identity.
   std::string shadow_pkey;  // The shadow table's primary key constraint.
+  int64_t reserved_to = 0;  // --key-headroom: the last key left to y' (0: none).
 };
 
 struct ReportMaps {
@@ -215,6 +216,9 @@ absl::StatusOr<ReportMaps> ReadReport(std::string_view report_json) {
     map.shadow_table = table;
     map.prod_display = prod;
     map.dropped_by_dev = t.value("status", "") == "dropped_by_dev";
+    if (t.contains("key_headroom") && t["key_headroom"].is_object()) {
+      map.reserved_to = t["key_headroom"].value("reserved_to", int64_t{0});
+    }
     std::set<std::string> output;
     for (const Json& c : m["output"].value("columns", Json::array())) output.insert(c.get<std::string>());
     std::map<std::string, std::string> renamed;  // prod -> dev
@@ -458,7 +462,24 @@ class Applier {
     return !constraint.empty() && constraint == t.shadow_pkey;
   }
 
+  // With key headroom, a y' key above the range the merge left free may
+  // meet development's rows: refuse before trying.
+  absl::Status CheckHeadroom(const DecodedChange& c, const TableMap& t, std::string_view lsn) {
+    if (t.reserved_to <= 0 || t.key_columns.size() != 1) return absl::OkStatus();
+    for (const DecodedColumn& col : c.new_tuple) {
+      int64_t k;
+      if (col.name == t.key_columns[0] && absl::SimpleAtoi(col.value.text, &k) && k > t.reserved_to) {
+        return Refuse(c, lsn, absl::StrCat(
+            "y' outgrew the key headroom: key ", k, " is above ", t.reserved_to,
+            ", the last key the merge left free for production's writes since the dump "
+            "(report: key_headroom); merge again with a larger --key-headroom"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Insert(const DecodedChange& c, TableMap& t, std::string_view lsn) {
+    PGM_RETURN_IF_ERROR(CheckHeadroom(c, t, lsn));
     std::vector<std::string> cols;
     std::vector<std::optional<std::string>> params;
     for (const DecodedColumn& col : c.new_tuple) {
@@ -570,6 +591,7 @@ class Applier {
       params.push_back(ValueOf(col.value));
       sets.push_back(absl::StrCat(Ident(m->second), " = $", params.size()));
     }
+    PGM_RETURN_IF_ERROR(CheckHeadroom(c, t, lsn));
     std::string where;
     PGM_RETURN_IF_ERROR(Where(c, t, lsn, &where, &params));
     if (sets.empty()) {

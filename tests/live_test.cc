@@ -158,10 +158,12 @@ class LiveTest : public ::testing::Test {
                     "--no-owner", "--no-privileges"});
   }
 
-  void MergeAndRestore() {
-    CommandResult m = Pgmerge({dir_ + "/prod.sql", dir_ + "/dev.sql", "--report",
-                               dir_ + "/report.json", "--fill", "public.posts.score=0", "-o",
-                               dir_ + "/merged.sql", "--quiet"});
+  void MergeAndRestore(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {dir_ + "/prod.sql", dir_ + "/dev.sql", "--report",
+                                     dir_ + "/report.json", "--fill", "public.posts.score=0", "-o",
+                                     dir_ + "/merged.sql", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult m = Pgmerge(args);
     ASSERT_EQ(m.exit_code, 0) << m.err;
     ASSERT_TRUE(pg_->CreateDatabase(shadow_).ok());
     absl::Status s = pg_->Restore(shadow_, dir_ + "/merged.sql");
@@ -323,7 +325,43 @@ TEST_F(LiveTest, AKeyADevelopmentRowHoldsIsRefusedWithTheCure) {
                                                  "FROM pg_replication_slots")).ok());
 }
 
-TEST_F(LiveTest, AY2RowEqualToADevelopmentRowOnANaturalKeyIsRefusedAsSuch) {
+TEST_F(LiveTest, KeyHeadroomKeepsProdsNextKeysFree) {
+  // Development continued the sequences (authors 4 and 5, a post on 4): the
+  // keys production hands out next.
+  MakeDatabases("INSERT INTO authors (id, name) VALUES (4, 'dev four'), (5, 'dev five');"
+                "INSERT INTO posts (author_id, title, score) VALUES (4, 'on dev four', 9);");
+  ASSERT_EQ(DumpMain().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO authors (name) VALUES ('prod four'), ('prod five');"
+                               "INSERT INTO posts (author_id, title) VALUES (4, 'on prod four');")
+                  .ok());
+  MergeAndRestore({"--key-headroom", "100"});
+  const std::string report = ReadFile(dir_ + "/report.json");
+  EXPECT_TRUE(absl::StrContains(report, "\"key_headroom\":{\"prod_top\":3,\"reserved_to\":103}") ||
+              absl::StrContains(report, "\"prod_top\": 3")) << report.substr(0, 3000);
+  // Development's rows moved above the headroom, their post following.
+  EXPECT_EQ(Value(shadow_, "SELECT count(*) FROM authors WHERE id BETWEEN 4 AND 103"), "0");
+  EXPECT_EQ(Value(shadow_, "SELECT a.name FROM posts p JOIN authors a ON a.id = p.author_id "
+                           "WHERE p.title = 'on dev four'"),
+            "dev four");
+  CommandResult c = CatchUp();
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(Text(shadow_, "SELECT id, name FROM authors WHERE id IN (4, 5) ORDER BY id"),
+            "(4,\"prod four\")\n(5,\"prod five\")");
+  EXPECT_EQ(Value(shadow_, "SELECT a.name FROM posts p JOIN authors a ON a.id = p.author_id "
+                           "WHERE p.title = 'on prod four'"),
+            "prod four");
+  // Production outgrows the 100 keys: refused, naming the flag.
+  ASSERT_TRUE(pg_->Exec(main_, "SELECT setval('authors_id_seq', 150);"
+                               "INSERT INTO authors (name) VALUES ('too far');").ok());
+  c = CatchUp();
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "outgrew the key headroom: key 151 is above 103")) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "--key-headroom")) << c.err;
+  ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_replication_slots").ok());
+}
+
+TEST_F(LiveTest, NaturalKeyClashIsRefusedAsSuch) {
   MakeDatabases("SELECT setval('cats_id_seq', 500); INSERT INTO cats (slug) VALUES ('new');",
                 "CREATE TABLE cats (id serial PRIMARY KEY, slug text NOT NULL UNIQUE);"
                 "INSERT INTO cats (slug) VALUES ('old');"

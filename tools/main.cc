@@ -26,6 +26,7 @@ extern char** environ;
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/output.h"
 #include "merger/merge.h"
@@ -76,10 +77,18 @@ Usage:
                                development dropped (other than defaults)
         --keep-prod-objects    also write the schema objects only production
                                has (listed in the report either way)
+        --key-headroom N       leave the N keys above production's sequence
+                               to its writes after the dump (pgmerge catch-up):
+                               development's rows there are remapped above
         --dry-run              check everything, write the report and the
                                summary, write no SQL
         --quiet                no summary on stderr
       Example: pgmerge prod.sql dev.sql --report merge.json -o merged.sql
+
+  pgmerge dump -d DB -f FILE [pg_dump options]
+  pgmerge catch-up --main DB --shadow DB --report report.json [--drop-slot]
+      The live switch (docs/live.md): dump on a logical slot's snapshot;
+      apply the writes main got since (y') to the shadow, exactly once.
 
   pgmerge verify --db SHADOW --report report.json
       Check a restored shadow database against the merge's report: per table
@@ -263,6 +272,11 @@ int MergeCommand(const std::vector<std::string>& args) {
         return Usage("--rename-table takes OLD=NEW");
       }
       options.table_renames.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    } else if (a == "--key-headroom") {  // docs/live.md
+      std::string n;
+      if (!value(&n) || !absl::SimpleAtoi(n, &options.key_headroom) || options.key_headroom < 0) {
+        return Usage("--key-headroom takes a number of keys");
+      }
     } else if (a == "--keep-prod-objects") {
       options.keep_prod_objects = true;
     } else if (a == "--strict") {
