@@ -281,6 +281,10 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
     LoadFks(i);
     uint8_t& decision = d.decision[i];
     decision = DecideRow(i, prod_row[i], inferred);
+    if (decision == kDevOnly && t_.headroom > 0) {
+      const int64_t k = static_cast<int64_t>(dev.key(i));
+      if (k > t_.prod_top && k - t_.prod_top <= t_.headroom) decision = kCollision;
+    }
     if (decision == kConflict || decision == kTakeDev) {
       d.conflict_of_row[i] = prod.key(*prod_row[i]);
     }
@@ -358,6 +362,7 @@ bool RemapsChanged(const TableDecisions& before, const TableDecisions& after) {
 void AllocateFresh(const TableKeys& t, TableDecisions* d) {
   d->fresh_end = t.fresh_floor;
   if (t.mode != Mode::kRemap) return;
+  if (t.headroom > 0) d->fresh_end = std::max(d->fresh_end, t.prod_top + t.headroom);
   for (const auto& [from, to] : d->remap.Sorted()) {
     if (to == kPendingFresh) d->remap.Set(from, ++d->fresh_end);
   }

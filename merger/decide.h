@@ -77,6 +77,12 @@ struct TableKeys {
   // Fresh keys are allocated above this: every key of both dumps and both
   // dumps' values of the key's sequence (kRemap).
   int64_t fresh_floor = 0;
+  // Key headroom (kRemap; 0 = off). Production keeps drawing keys from its
+  // sequence after its dump, until the swap: the keys (prod_top, prod_top +
+  // headroom] are left to it. A development row kept with its own key in
+  // that range is moved like a collision, and fresh keys start above it.
+  int64_t prod_top = 0;  // Production's largest key and sequence value.
+  int64_t headroom = 0;
   // Two-way kRemap: the columns behind each row's signature
   // (SideIndex::signature); 0 when the rows carry none.
   int signature_width = 0;

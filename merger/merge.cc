@@ -46,9 +46,12 @@ TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
       for (const parser::Sequence& s : c->sequences()) {
         if (s.name.Display() == key_col.sequence && s.has_setval) {
           k.fresh_floor = std::max(k.fresh_floor, s.last_value);
+          if (c == &m.prod_catalog) k.prod_top = std::max(k.prod_top, s.last_value);
         }
       }
     }
+    k.prod_top = std::max(k.prod_top, p.side_max_key[static_cast<int>(Side::kProd)]);
+    k.headroom = m.options.key_headroom;
   }
   return k;
 }
@@ -63,6 +66,9 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
     Plan& p = plans.tables[t];
     p.decided = std::move(decided[t]);
     p.report.base_high_water = p.decided.base_high_water;
+    if (keys[t].headroom > 0) {
+      p.report.key_headroom = {keys[t].prod_top, keys[t].prod_top + keys[t].headroom};
+    }
     if (p.mode == Mode::kRemap) {
       // The key's sequence ends past the fresh keys.
       for (size_t j = 0; j < p.sequence_cols.size(); ++j) {

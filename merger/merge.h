@@ -67,6 +67,11 @@ struct MergeOptions {
   // The key of the \restrict / \unrestrict pair around the output
   // (--restrict-key, as pg_dump's); empty: derived from the inputs.
   std::string restrict_key;
+  // Key headroom (--key-headroom N; 0 = off): in tables keyed by a
+  // sequence, the N keys above production's sequence are left to the
+  // writes production makes after its dump (caught up by `pgmerge
+  // catch-up`); development's rows there are remapped above them.
+  int64_t key_headroom = 0;
 };
 
 // Runs the merge and writes SQL to `out` (may be a discarding buffer).

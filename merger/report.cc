@@ -76,6 +76,10 @@ std::string ReportJson(const Report& report) {
       ambiguous.push_back({{"key", a.key}, {"evidence", a.evidence}});
     }
     j["ambiguous"] = ambiguous;
+    if (t.key_headroom.second > 0) {
+      j["key_headroom"] = {{"prod_top", t.key_headroom.first},
+                           {"reserved_to", t.key_headroom.second}};
+    }
     Json remaps = Json::array();
     for (const KeyRange& r : t.remaps) {
       remaps.push_back({{"old", r.old_start}, {"new", r.new_start},

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "merger/manifest.h"
@@ -77,6 +78,9 @@ struct TableReport {
     std::string evidence;  // "key K: what both sides hold, ...: what was done".
   };
   std::vector<Ambiguous> ambiguous_list;
+  // With --key-headroom: production's top key at its dump, and the last key
+  // left free for its writes since ({0, 0} when off).
+  std::pair<int64_t, int64_t> key_headroom{0, 0};
   std::vector<KeyRange> remaps;
   std::vector<Unification> unifications;
   std::vector<Conflict> conflict_list;

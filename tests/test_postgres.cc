@@ -138,7 +138,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   return result;
 }
 
-absl::StatusOr<std::unique_ptr<TestPostgres>> TestPostgres::Start() {
+absl::StatusOr<std::unique_ptr<TestPostgres>> TestPostgres::Start(
+    const std::vector<std::string>& settings) {
   const char* tmp = getenv("TMPDIR");
   std::string pattern = absl::StrCat(tmp ? tmp : "/tmp", "/pgmerge-pg-XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) {
@@ -182,7 +183,10 @@ absl::StatusOr<std::unique_ptr<TestPostgres>> TestPostgres::Start() {
          "60", "-o",
          absl::StrCat("-k ", pattern, " -c listen_addresses='' -p ", pg->port_,
                       " -c fsync=off -c synchronous_commit=off",
-                      " -c full_page_writes=off -c max_connections=40"),
+                      " -c full_page_writes=off -c max_connections=40",
+                      absl::StrJoin(settings, "", [](std::string* out, const std::string& s) {
+                        absl::StrAppend(out, " -c ", s);
+                      })),
          "start"});
     r = RunCommand(start);
     if (r.ok() && r->exit_code == 0) pg->running_ = true;

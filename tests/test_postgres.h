@@ -33,7 +33,10 @@ using Rows = std::vector<std::vector<Cell>>;
 
 class TestPostgres {
  public:
-  static absl::StatusOr<std::unique_ptr<TestPostgres>> Start();
+  // `settings` are extra `name=value` server settings (as -c), such as
+  // "wal_level=logical".
+  static absl::StatusOr<std::unique_ptr<TestPostgres>> Start(
+      const std::vector<std::string>& settings = {});
   ~TestPostgres();
   TestPostgres(const TestPostgres&) = delete;
   TestPostgres& operator=(const TestPostgres&) = delete;

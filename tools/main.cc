@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "swap/catchup.h"
+#include "swap/dump.h"
 #include "swap/secrets.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -25,6 +27,24 @@
 #endif
 
 namespace pgmerge::tools {
+
+std::string DumpHelp() {
+  return "Usage: pgmerge dump -d DB -f FILE [pg_dump options]\n"
+         "  With wal_level=logical: a logical slot with an exported snapshot, pg_dump\n"
+         "  --snapshot on it, and FILE.pgmerge.json naming the slot and its LSN, so\n"
+         "  `pgmerge catch-up` can later apply what main got since. Without it: a\n"
+         "  plain pg_dump and how to turn it on. Connection: -d/-h/-p/-U as pg_dump.\n";
+}
+
+std::string CatchUpHelp() {
+  return "Usage: pgmerge catch-up --main DB --shadow DB --report report.json\n"
+         "         [--server CONNINFO] [--slot NAME] [--batch N] [--drop-slot]\n"
+         "  Reads the writes main got since `pgmerge dump` from its slot and applies\n"
+         "  them to the shadow with the merge's column mapping, exactly once (the\n"
+         "  applied LSN is kept in the shadow). Refuses, naming it, what it cannot\n"
+         "  apply: DDL since the dump, updates without a replica identity, a key a\n"
+         "  development row holds (merge with --key-headroom N).\n";
+}
 
 const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {

@@ -24,6 +24,7 @@ namespace {
 struct MergeArgs {
   std::vector<std::string> inputs;
   std::string output, report, base, prefer = "prod", restrict_key;
+  int64_t key_headroom = 0;
   std::vector<std::string> allow_drop, fills, renames, table_renames;
   bool fail_on_conflict = false, fail_on_ambiguous = false, keep_prod_objects = false,
        strict = false;
@@ -67,6 +68,10 @@ std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
                   "the key of the \\restrict line around the output (letters and digits; "
                   "default: derived from the inputs)")
       ->type_name("KEY");
+  app->add_option("--key-headroom", a->key_headroom,
+                  "leave the N keys above production's sequence to its writes after the dump "
+                  "(pgmerge catch-up): development's rows there are remapped above (docs/live.md)")
+      ->type_name("N")->check(CLI::NonNegativeNumber);
   app->add_option("--allow-drop", a->allow_drop,
                   "a table development dropped: lose its production rows instead of refusing "
                   "(repeatable)")
@@ -145,6 +150,7 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
   options.fail_on_conflict = a.fail_on_conflict;
   options.fail_on_ambiguous = a.fail_on_ambiguous;
   options.restrict_key = a.restrict_key;
+  options.key_headroom = a.key_headroom;
   options.allow_drop = a.allow_drop;
   options.keep_prod_objects = a.keep_prod_objects;
   options.strict = a.strict;

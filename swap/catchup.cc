@@ -1,0 +1,915 @@
+#include "swap/catchup.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/status.h"
+#include "nlohmann/json.hpp"
+#include "swap/pg.h"
+
+namespace pgmerge::swap {
+// std::string_view's own tests (absl's string_view is another type here).
+inline bool SW(std::string_view s, std::string_view p) { return s.starts_with(p); }
+inline bool EW(std::string_view s, std::string_view p) { return s.ends_with(p); }
+
+namespace internal {
+namespace {
+
+bool Consume(std::string_view* s, std::string_view prefix) {
+  if (!SW(*s, prefix)) return false;
+  s->remove_prefix(prefix.size());
+  return true;
+}
+
+absl::Status ParseError(std::string_view line, std::string_view at, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "test_decoding output not understood at column ", line.size() - at.size() + 1, " (",
+      AsAbsl(what), "): ", AsAbsl(line.substr(0, 200))));
+}
+
+// ` name[type]:value` repeated; stops before " new-tuple:" or at the end.
+absl::Status ParseColumns(std::string_view line, std::string_view* s,
+                          std::vector<DecodedColumn>* out) {
+  while (!s->empty()) {
+    if (SW(*s, " new-tuple:")) return absl::OkStatus();
+    if (!Consume(s, " ")) return ParseError(line, *s, "a space before a column");
+    DecodedColumn c;
+    if (!parser::ConsumeIdentifier(s, &c.name)) return ParseError(line, *s, "a column name");
+    if (!Consume(s, "[")) return ParseError(line, *s, "[type]");
+    // The type's name (format_type_be) may hold quoted parts and [] for
+    // arrays; it ends at the first "]:" outside quotes.
+    bool quoted = false;
+    size_t i = 0;
+    for (; i < s->size(); ++i) {
+      char ch = (*s)[i];
+      if (ch == '"') quoted = !quoted;
+      if (!quoted && ch == ']' && i + 1 < s->size() && (*s)[i + 1] == ':') break;
+    }
+    if (i >= s->size()) return ParseError(line, *s, "the end of [type]");
+    c.type = std::string(s->substr(0, i));
+    s->remove_prefix(i + 2);
+    if (Consume(s, "'")) {
+      // Quoted: '' is a quote; the value ends at a lone quote.
+      c.value.kind = DecodedValue::Kind::kText;
+      for (;;) {
+        size_t q = s->find('\'');
+        if (q == std::string_view::npos) return ParseError(line, *s, "the closing quote");
+        c.value.text.append(s->substr(0, q));
+        s->remove_prefix(q + 1);
+        if (!Consume(s, "'")) break;
+        c.value.text.push_back('\'');
+      }
+    } else if (Consume(s, "B'")) {
+      size_t q = s->find('\'');
+      if (q == std::string_view::npos) return ParseError(line, *s, "the end of a bit string");
+      c.value = {DecodedValue::Kind::kText, std::string(s->substr(0, q))};
+      s->remove_prefix(q + 1);
+    } else {
+      // Numbers, booleans, null and the unchanged TOAST marker hold no space.
+      size_t end = s->find(' ');
+      std::string_view token = s->substr(0, end);
+      s->remove_prefix(token.size());
+      if (token.empty()) return ParseError(line, *s, "a value");
+      if (token == "null") {
+        c.value.kind = DecodedValue::Kind::kNull;
+      } else if (token == "unchanged-toast-datum") {
+        c.value.kind = DecodedValue::Kind::kUnchangedToast;
+      } else {
+        c.value = {DecodedValue::Kind::kText, std::string(token)};
+      }
+    }
+    out->push_back(std::move(c));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedChange> ParseTestDecoding(std::string_view line) {
+  DecodedChange change;
+  if (line == "BEGIN" || SW(line, "BEGIN ")) {
+    change.kind = DecodedChange::Kind::kBegin;
+    return change;
+  }
+  if (line == "COMMIT" || SW(line, "COMMIT ")) {
+    change.kind = DecodedChange::Kind::kCommit;
+    return change;
+  }
+  std::string_view s = line;
+  if (!Consume(&s, "table ")) return change;  // A message or anything else.
+  if (!parser::ConsumeTableName(&s, &change.table)) return ParseError(line, s, "a table name");
+  if (SW(s, ",") || SW(s, ": TRUNCATE:")) {
+    change.kind = DecodedChange::Kind::kTruncate;
+    return change;
+  }
+  std::vector<DecodedColumn>* first = &change.new_tuple;
+  if (Consume(&s, ": INSERT:")) {
+    change.kind = DecodedChange::Kind::kInsert;
+  } else if (Consume(&s, ": UPDATE:")) {
+    change.kind = DecodedChange::Kind::kUpdate;
+    if (Consume(&s, " old-key:")) first = &change.old_tuple;
+  } else if (Consume(&s, ": DELETE:")) {
+    change.kind = DecodedChange::Kind::kDelete;
+    first = &change.old_tuple;
+  } else {
+    return ParseError(line, s, "INSERT, UPDATE, DELETE or TRUNCATE");
+  }
+  if (s == " (no-tuple-data)") {
+    change.no_tuple_data = true;
+    return change;
+  }
+  PGM_RETURN_IF_ERROR(ParseColumns(line, &s, first));
+  if (first == &change.old_tuple && change.kind == DecodedChange::Kind::kUpdate) {
+    if (!Consume(&s, " new-tuple:")) return ParseError(line, s, "new-tuple:");
+    if (s == " (no-tuple-data)") {
+      change.no_tuple_data = true;
+      return change;
+    }
+    PGM_RETURN_IF_ERROR(ParseColumns(line, &s, &change.new_tuple));
+  }
+  if (!s.empty()) return ParseError(line, s, "the end of the line");
+  return change;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::Conn;
+using internal::DecodedChange;
+using internal::DecodedColumn;
+using internal::DecodedValue;
+using internal::Result;
+using Json = nlohmann::json;
+
+// "16/B374D848" as a number, to compare positions.
+uint64_t LsnValue(std::string_view lsn) {
+  size_t slash = lsn.find('/');
+  if (slash == std::string_view::npos) return 0;
+  uint64_t hi = std::strtoull(std::string(lsn.substr(0, slash)).c_str(), nullptr, 16);
+  uint64_t lo = std::strtoull(std::string(lsn.substr(slash + 1)).c_str(), nullptr, 16);
+  return hi << 32 | lo;
+}
+
+// How production's rows of one table land in the shadow, from the report.
+struct TableMap {
+  std::string shadow_table;  // Quoted, as SQL takes it.
+  std::string prod_display;  // For messages.
+  bool dropped_by_dev = false;
+  std::vector<std::string> prod_columns;
+  std::map<std::string, std::string> to_shadow;  // prod column -> shadow column.
+  std::vector<std::pair<std::string, std::string>> fills;  // shadow column, value.
+  // From main's catalog.
+  char replident = 'd';
+  std::vector<std::string> key_columns;  // Prod names; empty = no identity.
+  std::string shadow_pkey;  // The shadow table's primary key constraint.
+  int64_t reserved_to = 0;  // --key-headroom: the last key left to y' (0: none).
+};
+
+struct ReportMaps {
+  std::map<parser::TableName, TableMap> tables;
+  std::vector<std::string> sequences;
+};
+
+absl::StatusOr<parser::TableName> NameOf(const std::string& text) {
+  std::string_view s = text;
+  parser::TableName name;
+  if (!parser::ConsumeTableName(&s, &name) || !s.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the report names a table ", text,
+                                                   " that is not a table name"));
+  }
+  return name;
+}
+
+absl::StatusOr<ReportMaps> ReadReport(std::string_view report_json) {
+  Json report = Json::parse(report_json, nullptr, false);
+  if (report.is_discarded() || !report.is_object() ||
+      report.value("format", "") != "pgmerge-report" || !report["tables"].is_array()) {
+    return absl::InvalidArgumentError("the report is not a pgmerge merge report");
+  }
+  if (report.value("refused", false)) {
+    return absl::InvalidArgumentError("the report is of a refused merge");
+  }
+  ReportMaps out;
+  for (const Json& t : report["tables"]) {
+    if (t.value("status", "") == "new_in_dev") continue;
+    std::string table = t.value("table", "");
+    std::string prod = t.value("prod_table", "");
+    if (prod.empty()) prod = table;
+    const Json& m = t.contains("manifest") ? t["manifest"] : Json();
+    if (!m.is_object() || !m.contains("prod") || !m.contains("output")) {
+      return absl::InvalidArgumentError("the report has no manifest: merge again with this pgmerge");
+    }
+    TableMap map;
+    map.shadow_table = table;
+    map.prod_display = prod;
+    map.dropped_by_dev = t.value("status", "") == "dropped_by_dev";
+    if (t.contains("key_headroom") && t["key_headroom"].is_object()) {
+      map.reserved_to = t["key_headroom"].value("reserved_to", int64_t{0});
+    }
+    std::set<std::string> output;
+    for (const Json& c : m["output"].value("columns", Json::array())) output.insert(c.get<std::string>());
+    std::map<std::string, std::string> renamed;  // prod -> dev
+    for (const Json& c : t.value("schema_changes", Json::array())) {
+      const std::string kind = c.value("kind", ""), column = c.value("column", ""),
+                        detail = c.value("detail", "");
+      constexpr std::string_view kFrom = "production's ", kCarried = " carried across";
+      if (kind == "renamed_column" && SW(detail, kFrom) &&
+          EW(detail, kCarried)) {
+        renamed[detail.substr(kFrom.size(), detail.size() - kFrom.size() - kCarried.size())] = column;
+      }
+      constexpr std::string_view kFilled = "filled with '", kFill = "' (--fill)";
+      if (kind == "added_column" && SW(detail, kFilled) &&
+          EW(detail, kFill)) {
+        map.fills.emplace_back(
+            column, detail.substr(kFilled.size(), detail.size() - kFilled.size() - kFill.size()));
+      }
+    }
+    for (const Json& c : m["prod"].value("columns", Json::array())) {
+      std::string col = c.get<std::string>();
+      map.prod_columns.push_back(col);
+      if (auto r = renamed.find(col); r != renamed.end()) {
+        map.to_shadow[col] = r->second;
+      } else if (output.count(col) != 0) {
+        map.to_shadow[col] = col;
+      }
+    }
+    PGM_ASSIGN_OR_RETURN(parser::TableName name, NameOf(prod));
+    out.tables.emplace(name, std::move(map));
+  }
+  for (const Json& s : report.value("sequences", Json::array())) {
+    out.sequences.push_back(s.value("sequence", ""));
+  }
+  return out;
+}
+
+// Main's tables now, against production's dump: any difference is DDL since
+// the dump, which the change stream does not carry. Also reads each
+// table's replica identity.
+absl::Status CheckMainCatalog(PGconn* main, ReportMaps* maps) {
+  PGM_ASSIGN_OR_RETURN(
+      Result r,
+      internal::Exec(
+          main,
+          "SELECT n.nspname, c.relname, c.relreplident, "
+          "array_to_json(ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid "
+          "  AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum))::text, "
+          "array_to_json(ARRAY(SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+          "  ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = c.oid "
+          "  AND CASE c.relreplident WHEN 'd' THEN i.indisprimary "
+          "  WHEN 'i' THEN i.indisreplident ELSE false END "
+          "  ORDER BY array_position(i.indkey::int2[], a.attnum)))::text, c.relkind "
+          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+          "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' "
+          "AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2"));
+  std::vector<std::string> problems;
+  std::set<parser::TableName> seen;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    parser::TableName name{PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1)};
+    seen.insert(name);
+    auto it = maps->tables.find(name);
+    // A partitioned table holds no rows (its partitions do, and changes
+    // name them), so the report need not list it.
+    if (it == maps->tables.end() && std::string_view(PQgetvalue(r.get(), i, 5)) == "p") continue;
+    if (it == maps->tables.end()) {
+      problems.push_back(absl::StrCat("table ", name.Display(),
+                                      " was created on main since the dump"));
+      continue;
+    }
+    TableMap& t = it->second;
+    t.replident = PQgetvalue(r.get(), i, 2)[0];
+    std::vector<std::string> columns;
+    for (const Json& c : Json::parse(PQgetvalue(r.get(), i, 3))) columns.push_back(c.get<std::string>());
+    for (const Json& c : Json::parse(PQgetvalue(r.get(), i, 4))) t.key_columns.push_back(c.get<std::string>());
+    if (columns != t.prod_columns) {
+      problems.push_back(absl::StrCat("the columns of ", name.Display(),
+                                      " changed on main since the dump: now (",
+                                      absl::StrJoin(columns, ", "), "), dumped (",
+                                      absl::StrJoin(t.prod_columns, ", "), ")"));
+    }
+  }
+  for (const auto& [name, t] : maps->tables) {
+    if (seen.count(name) == 0) {
+      problems.push_back(absl::StrCat("table ", name.Display(), " was dropped on main since the dump"));
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "DDL on main since the dump, which a change stream does not carry (dump and "
+      "merge again): ",
+      absl::StrJoin(problems, "; ")));
+}
+
+absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted) {
+  PGM_ASSIGN_OR_RETURN(
+      Result r, internal::Exec(main,
+                               "SELECT slot_name, plugin, active FROM pg_replication_slots "
+                               "WHERE slot_type = 'logical' AND database = current_database() "
+                               "AND slot_name LIKE 'pgmerge\\_%' ORDER BY slot_name"));
+  std::vector<std::string> names;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    std::string name = PQgetvalue(r.get(), i, 0);
+    if (!wanted.empty() && name != wanted) continue;
+    if (std::string(PQgetvalue(r.get(), i, 1)) != "test_decoding") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("slot ", name, " does not decode with test_decoding"));
+    }
+    if (std::string(PQgetvalue(r.get(), i, 2)) == "t") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("slot ", name, " is in use by another session"));
+    }
+    names.push_back(name);
+  }
+  if (names.size() == 1) return names[0];
+  if (names.empty()) {
+    return absl::FailedPreconditionError(
+        wanted.empty() ? "main's database has no pgmerge slot: dump it with `pgmerge dump` on a "
+                         "server with wal_level=logical"
+                       : absl::StrCat("main's database has no pgmerge slot ", wanted));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "main's database has several pgmerge slots (", absl::StrJoin(names, ", "),
+      "): name the one its dump made with --slot (FILE.pgmerge.json says)"));
+}
+
+// Runs a statement with text parameters; the SQLSTATE comes back with the
+// error so collisions can be told from other failures.
+struct ExecOutcome {
+  absl::Status status;
+  std::string sqlstate;
+  std::string constraint;  // The violated constraint, when the error names one.
+  int64_t affected = 0;
+};
+ExecOutcome OutcomeOf(PGresult* r) {
+  ExecOutcome out;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    out.sqlstate = state ? state : "";
+    const char* constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+    out.constraint = constraint ? constraint : "";
+    std::string message = PQresultErrorMessage(r);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    out.status = absl::InternalError(message);
+    return out;
+  }
+  absl::SimpleAtoi(PQcmdTuples(r), &out.affected);
+  return out;
+}
+
+// Each distinct statement is prepared once per run: a change stream repeats
+// a handful of shapes (per table: insert, update of these columns, delete),
+// and planning each of thousands of rows again costs more than running it.
+class Statements {
+ public:
+  explicit Statements(PGconn* conn) : conn_(conn) {}
+  ExecOutcome Run(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    auto it = names_.find(sql);
+    if (it == names_.end()) {
+      std::string name = absl::StrCat("pgmerge_catchup_", names_.size());
+      Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(values.size()),
+                                nullptr));
+      ExecOutcome out = OutcomeOf(prepared.get());
+      if (!out.status.ok()) return out;
+      it = names_.emplace(sql, std::move(name)).first;
+    }
+    Result r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+                            values.data(), nullptr, nullptr, 0));
+    return OutcomeOf(r.get());
+  }
+
+ private:
+  PGconn* conn_;
+  std::map<std::string, std::string> names_;  // SQL -> prepared statement.
+};
+
+std::optional<std::string> ValueOf(const DecodedValue& v) {
+  if (v.kind == DecodedValue::Kind::kNull) return std::nullopt;
+  return v.text;
+}
+
+std::string KeyText(const std::vector<const DecodedColumn*>& key) {
+  std::vector<std::string> parts;
+  for (const DecodedColumn* c : key) {
+    parts.push_back(absl::StrCat(c->name, "=",
+                                 c->value.kind == DecodedValue::Kind::kNull ? "NULL" : c->value.text));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+class Applier {
+ public:
+  Applier(PGconn* shadow, ReportMaps* maps, CatchUpResult* result)
+      : shadow_(shadow), maps_(maps), result_(result), statements_(shadow) {}
+
+  // Applies one change inside the open shadow transaction.
+  absl::Status Apply(const DecodedChange& c, std::string_view lsn) {
+    if (c.kind == DecodedChange::Kind::kOther) return absl::OkStatus();
+    auto it = maps_->tables.find(c.table);
+    if (it == maps_->tables.end()) {
+      return Refuse(c, lsn, "the table is not in production's dump (created on main since)");
+    }
+    TableMap& t = it->second;
+    if (c.kind == DecodedChange::Kind::kTruncate) {
+      return Refuse(c, lsn, "TRUNCATE on main since the dump: the shadow's table also holds "
+                            "development's rows, so it cannot be applied as is");
+    }
+    if (t.dropped_by_dev) {
+      // Its production rows were given up with --allow-drop: so are these.
+      if (result_->dropped_tables.empty() || result_->dropped_tables.back() != t.prod_display) {
+        result_->dropped_tables.push_back(t.prod_display);
+      }
+      return absl::OkStatus();
+    }
+    for (const DecodedColumn& col : c.new_tuple) {
+      if (std::find(t.prod_columns.begin(), t.prod_columns.end(), col.name) == t.prod_columns.end()) {
+        return Refuse(c, lsn, absl::StrCat("column ", col.name,
+                                           " is not in production's dump: DDL on main since the dump"));
+      }
+    }
+    switch (c.kind) {
+      case DecodedChange::Kind::kInsert: return Insert(c, t, lsn);
+      case DecodedChange::Kind::kUpdate: return Update(c, t, lsn);
+      case DecodedChange::Kind::kDelete: return Delete(c, t, lsn);
+      default: return absl::OkStatus();
+    }
+  }
+
+ private:
+  absl::Status Refuse(const DecodedChange& c, std::string_view lsn, std::string_view why) {
+    const char* kind = c.kind == DecodedChange::Kind::kInsert   ? "INSERT"
+                       : c.kind == DecodedChange::Kind::kUpdate ? "UPDATE"
+                       : c.kind == DecodedChange::Kind::kDelete ? "DELETE"
+                                                                : "TRUNCATE";
+    return absl::FailedPreconditionError(absl::StrCat(kind, " on ", c.table.Display(), " at ",
+                                                      AsAbsl(lsn), " cannot be applied: ",
+                                                      AsAbsl(why)));
+  }
+
+  std::string Ident(std::string_view name) { return internal::Ident(shadow_, name); }
+
+  static bool IsPrimaryKey(const TableMap& t, const std::string& constraint) {
+    return !constraint.empty() && constraint == t.shadow_pkey;
+  }
+
+  // With key headroom, a y' key above the range the merge left free may
+  // meet development's rows: refuse before trying.
+  absl::Status CheckHeadroom(const DecodedChange& c, const TableMap& t, std::string_view lsn) {
+    if (t.reserved_to <= 0 || t.key_columns.size() != 1) return absl::OkStatus();
+    for (const DecodedColumn& col : c.new_tuple) {
+      int64_t k;
+      if (col.name == t.key_columns[0] && absl::SimpleAtoi(col.value.text, &k) && k > t.reserved_to) {
+        return Refuse(c, lsn, absl::StrCat(
+            "y' outgrew the key headroom: key ", k, " is above ", t.reserved_to,
+            ", the last key the merge left free for production's writes since the dump "
+            "(report: key_headroom); merge again with a larger --key-headroom"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Insert(const DecodedChange& c, TableMap& t, std::string_view lsn) {
+    PGM_RETURN_IF_ERROR(CheckHeadroom(c, t, lsn));
+    std::vector<std::string> cols;
+    std::vector<std::optional<std::string>> params;
+    for (const DecodedColumn& col : c.new_tuple) {
+      auto m = t.to_shadow.find(col.name);
+      if (m == t.to_shadow.end()) {
+        if (col.value.kind != DecodedValue::Kind::kNull) ++result_->lost_values;
+        continue;
+      }
+      cols.push_back(Ident(m->second));
+      params.push_back(ValueOf(col.value));
+    }
+    for (const auto& [column, value] : t.fills) {
+      cols.push_back(Ident(column));
+      params.push_back(value);
+    }
+    std::string sql = absl::StrCat("INSERT INTO ", t.shadow_table, " (", absl::StrJoin(cols, ", "),
+                                   ") VALUES (");
+    for (size_t i = 0; i < params.size(); ++i) absl::StrAppend(&sql, i ? ", " : "", "$", i + 1);
+    sql += ")";
+    if (cols.empty()) sql = absl::StrCat("INSERT INTO ", t.shadow_table, " DEFAULT VALUES");
+    ExecOutcome r = statements_.Run(sql, params);
+    if (r.sqlstate == "23505" && !IsPrimaryKey(t, r.constraint)) {
+      return Refuse(c, lsn, absl::StrCat(
+          "a development row in the shadow has the same value on unique constraint ",
+          r.constraint, " (", std::string(r.status.message()),
+          "); unifying a y' row with it, as the merge unifies, is not implemented yet"));
+    }
+    if (r.sqlstate == "23505") {
+      return Refuse(c, lsn, absl::StrCat(
+          "the shadow already holds a row with that key, a development row (", std::string(r.status.message()),
+          "). Production's sequence handed out, after the dump, a key the merge gave to a "
+          "development row; the cure is key headroom: development's rows placed above "
+          "production's sequence plus a margin, so y' never reaches them. Merge again from a "
+          "fresh dump"));
+    }
+    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
+    ++result_->inserts;
+    return absl::OkStatus();
+  }
+
+  // The WHERE clause that finds the row the change's old values name.
+  absl::Status Where(const DecodedChange& c, TableMap& t, std::string_view lsn, std::string* where,
+                     std::vector<std::optional<std::string>>* params) {
+    if (c.no_tuple_data || t.replident == 'n' ||
+        (t.replident != 'f' && t.key_columns.empty())) {
+      return Refuse(c, lsn, absl::StrCat(
+          "the table has no replica identity, so main's WAL does not say which row changed; "
+          "give it a primary key or ALTER TABLE ", c.table.Display(),
+          " REPLICA IDENTITY FULL before the dump"));
+    }
+    std::vector<std::string> conds;
+    std::vector<const DecodedColumn*> key;
+    auto find = [](const std::vector<DecodedColumn>& tuple, const std::string& name) {
+      const DecodedColumn* out = nullptr;
+      for (const DecodedColumn& col : tuple) {
+        if (col.name == name) out = &col;
+      }
+      return out;
+    };
+    if (t.replident == 'f') {
+      // The whole old row (NULLs left out by test_decoding) names it.
+      for (const std::string& pc : t.prod_columns) {
+        auto m = t.to_shadow.find(pc);
+        if (m == t.to_shadow.end()) continue;
+        const DecodedColumn* col = find(c.old_tuple, pc);
+        if (col != nullptr && col->value.kind == DecodedValue::Kind::kUnchangedToast) continue;
+        if (col == nullptr || col->value.kind == DecodedValue::Kind::kNull) {
+          conds.push_back(absl::StrCat(Ident(m->second), " IS NULL"));
+        } else {
+          params->push_back(col->value.text);
+          conds.push_back(absl::StrCat(Ident(m->second), "::text = $", params->size()));
+          key.push_back(col);
+        }
+      }
+      *where = absl::StrCat("ctid = (SELECT ctid FROM ", t.shadow_table, " WHERE ",
+                            conds.empty() ? "true" : absl::StrJoin(conds, " AND "), " LIMIT 1)");
+      key_text_ = KeyText(key);
+      return absl::OkStatus();
+    }
+    for (const std::string& kc : t.key_columns) {
+      const DecodedColumn* col = find(c.old_tuple, kc);
+      if (col == nullptr) col = find(c.new_tuple, kc);
+      auto m = t.to_shadow.find(kc);
+      if (col == nullptr || m == t.to_shadow.end()) {
+        return Refuse(c, lsn, absl::StrCat("its key column ", kc,
+                                           m == t.to_shadow.end() ? " was dropped by development"
+                                                                  : " is missing from the change"));
+      }
+      params->push_back(ValueOf(col->value));
+      conds.push_back(absl::StrCat(Ident(m->second), " = $", params->size()));
+      key.push_back(col);
+    }
+    *where = absl::StrJoin(conds, " AND ");
+    key_text_ = KeyText(key);
+    return absl::OkStatus();
+  }
+
+  absl::Status Update(const DecodedChange& c, TableMap& t, std::string_view lsn) {
+    std::vector<std::optional<std::string>> params;
+    std::vector<std::string> sets;
+    for (const DecodedColumn& col : c.new_tuple) {
+      auto m = t.to_shadow.find(col.name);
+      if (m == t.to_shadow.end()) {
+        if (col.value.kind != DecodedValue::Kind::kNull) ++result_->lost_values;
+        continue;
+      }
+      // A TOASTed value the update left alone is not in the WAL: keep it.
+      if (col.value.kind == DecodedValue::Kind::kUnchangedToast) continue;
+      params.push_back(ValueOf(col.value));
+      sets.push_back(absl::StrCat(Ident(m->second), " = $", params.size()));
+    }
+    PGM_RETURN_IF_ERROR(CheckHeadroom(c, t, lsn));
+    std::string where;
+    PGM_RETURN_IF_ERROR(Where(c, t, lsn, &where, &params));
+    if (sets.empty()) {
+      ++result_->updates;
+      return absl::OkStatus();
+    }
+    ExecOutcome r = statements_.Run(absl::StrCat("UPDATE ", t.shadow_table, " SET ",
+                                                     absl::StrJoin(sets, ", "), " WHERE ", where),
+                               params);
+    if (r.sqlstate == "23505") {
+      return Refuse(c, lsn, absl::StrCat("the new key is held by a development row in the shadow (",
+                                         std::string(r.status.message()), ")"));
+    }
+    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
+    if (r.affected == 0) {
+      return Refuse(c, lsn, absl::StrCat("the shadow has no row ", key_text_));
+    }
+    ++result_->updates;
+    return absl::OkStatus();
+  }
+
+  absl::Status Delete(const DecodedChange& c, TableMap& t, std::string_view lsn) {
+    std::vector<std::optional<std::string>> params;
+    std::string where;
+    PGM_RETURN_IF_ERROR(Where(c, t, lsn, &where, &params));
+    ExecOutcome r =
+        statements_.Run(absl::StrCat("DELETE FROM ", t.shadow_table, " WHERE ", where), params);
+    if (r.sqlstate == "23503") {
+      return Refuse(c, lsn, absl::StrCat("development rows in the shadow still reference row ",
+                                         key_text_, ", and the foreign key forbids the delete (",
+                                         std::string(r.status.message()), ")"));
+    }
+    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
+    if (r.affected == 0) ++result_->already_gone;
+    ++result_->deletes;
+    return absl::OkStatus();
+  }
+
+  PGconn* shadow_;
+  ReportMaps* maps_;
+  CatchUpResult* result_;
+  Statements statements_;
+  std::string key_text_;
+};
+
+// Production kept drawing from its sequences: the shadow's must not hand
+// those values out again.
+absl::StatusOr<int> AdvanceSequences(PGconn* main, PGconn* shadow,
+                                     const std::vector<std::string>& sequences) {
+  int advanced = 0;
+  for (const std::string& seq : sequences) {
+    if (seq.empty()) continue;
+    const std::string q = absl::StrCat("SELECT last_value, is_called FROM ", seq);
+    absl::StatusOr<Result> m = internal::Exec(main, q);
+    if (!m.ok()) continue;  // Not on main: new in development.
+    PGM_ASSIGN_OR_RETURN(Result s, internal::Exec(shadow, q));
+    auto effective = [](PGresult* r) {
+      int64_t v = 0;
+      absl::SimpleAtoi(PQgetvalue(r, 0, 0), &v);
+      return std::string(PQgetvalue(r, 0, 1)) == "t" ? v : v - 1;
+    };
+    int64_t main_value = effective(m->get()), shadow_value = effective(s.get());
+    if (main_value > shadow_value) {
+      PGM_RETURN_IF_ERROR(internal::Exec(shadow, absl::StrCat("SELECT setval(",
+                                                              internal::Literal(shadow, seq), ", ",
+                                                              main_value, ", true)"))
+                              .status());
+      ++advanced;
+    }
+  }
+  return advanced;
+}
+
+}  // namespace
+
+absl::StatusOr<CatchUpResult> CatchUp(const CatchUpOptions& o) {
+  CatchUpResult result;
+  PGM_ASSIGN_OR_RETURN(ReportMaps maps, ReadReport(o.report_json));
+  PGM_ASSIGN_OR_RETURN(Conn main, internal::Connect(o.server, o.main));
+  PGM_ASSIGN_OR_RETURN(Conn shadow, internal::Connect(o.server, o.shadow));
+  // test_decoding prints values with the decoding session's output
+  // settings; pg_dump's make them the dump's and the shadow's.
+  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(main.get()));
+  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(shadow.get()));
+  PGM_ASSIGN_OR_RETURN(result.slot, FindSlot(main.get(), o.slot));
+  PGM_RETURN_IF_ERROR(CheckMainCatalog(main.get(), &maps));
+  for (auto& [name, t] : maps.tables) {
+    if (t.dropped_by_dev) continue;
+    PGM_ASSIGN_OR_RETURN(
+        t.shadow_pkey,
+        internal::QueryValue(shadow.get(),
+                             absl::StrCat("SELECT conname FROM pg_constraint WHERE contype = 'p' "
+                                          "AND conrelid = ",
+                                          internal::Literal(shadow.get(), t.shadow_table),
+                                          "::regclass")));
+  }
+  PGM_RETURN_IF_ERROR(internal::ExecCommand(
+      shadow.get(),
+      "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS pgmerge; "
+      "CREATE TABLE IF NOT EXISTS pgmerge.catchup (slot text PRIMARY KEY, lsn pg_lsn NOT NULL, "
+      "transactions bigint NOT NULL, changes bigint NOT NULL)"));
+  const std::string slot_literal = internal::Literal(main.get(), result.slot);
+  PGM_ASSIGN_OR_RETURN(std::string confirmed,
+                       internal::QueryValue(main.get(),
+                                            absl::StrCat("SELECT confirmed_flush_lsn FROM "
+                                                         "pg_replication_slots WHERE slot_name = ",
+                                                         slot_literal)));
+  PGM_ASSIGN_OR_RETURN(std::string stored,
+                       internal::QueryValue(shadow.get(),
+                                            absl::StrCat("SELECT lsn FROM pgmerge.catchup WHERE slot = ",
+                                                         internal::Literal(shadow.get(), result.slot))));
+  if (!stored.empty() && LsnValue(stored) < LsnValue(confirmed)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "slot ", result.slot, " was read up to ", confirmed, " but the shadow holds changes only "
+        "up to ", stored, ": something else consumed the slot, and those writes are lost to "
+        "the shadow; dump and merge again"));
+  }
+  uint64_t applied = stored.empty() ? LsnValue(confirmed) : LsnValue(stored);
+  uint64_t slot_at = LsnValue(confirmed);
+  result.start_lsn = stored.empty() ? confirmed : stored;
+  result.applied_lsn = result.start_lsn;
+  // Everything committed before now: the insert position, once flushed
+  // (decoding reads flushed WAL only, and commits made with
+  // synchronous_commit=off reach the disk up to wal_writer_delay later).
+  PGM_ASSIGN_OR_RETURN(result.target_lsn,
+                       internal::QueryValue(main.get(), "SELECT pg_current_wal_insert_lsn()"));
+  for (int waited_ms = 0;; waited_ms += 20) {
+    PGM_ASSIGN_OR_RETURN(std::string flushed,
+                         internal::QueryValue(main.get(), "SELECT pg_current_wal_flush_lsn()"));
+    if (LsnValue(flushed) >= LsnValue(result.target_lsn)) break;
+    if (waited_ms >= 10000) {
+      result.target_lsn = flushed;  // The WAL writer is stuck: take what is on disk.
+      break;
+    }
+    usleep(20000);
+  }
+  Applier applier(shadow.get(), &maps, &result);
+  for (;;) {
+    PGM_ASSIGN_OR_RETURN(
+        Result batch,
+        internal::Exec(main.get(),
+                       absl::StrCat("SELECT lsn, data FROM pg_logical_slot_peek_changes(", slot_literal,
+                                    ", ", internal::Literal(main.get(), result.target_lsn), ", ",
+                                    o.batch_changes,
+                                    ", 'include-xids', '0', 'skip-empty-xacts', '1')")));
+    const int n = PQntuples(batch.get());
+    if (n == 0) break;
+    // Whole transactions only: a trailing one without its COMMIT waits.
+    int last_commit = -1;
+    for (int i = 0; i < n; ++i) {
+      if (std::string_view(PQgetvalue(batch.get(), i, 1)) == "COMMIT") last_commit = i;
+    }
+    if (last_commit < 0) break;
+    PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow.get(), "BEGIN"));
+    absl::Status status;
+    int64_t transactions = 0, changes = 0;
+    std::vector<DecodedChange> txn;
+    std::vector<std::string> txn_lsn;
+    std::string last_lsn;
+    for (int i = 0; i <= last_commit && status.ok(); ++i) {
+      std::string_view lsn = PQgetvalue(batch.get(), i, 0);
+      absl::StatusOr<DecodedChange> c = internal::ParseTestDecoding(PQgetvalue(batch.get(), i, 1));
+      if (!c.ok()) {
+        status = c.status();
+        break;
+      }
+      if (c->kind == DecodedChange::Kind::kBegin) {
+        txn.clear();
+        txn_lsn.clear();
+      } else if (c->kind != DecodedChange::Kind::kCommit) {
+        txn.push_back(*std::move(c));
+        txn_lsn.emplace_back(lsn);
+      } else if (LsnValue(lsn) <= applied) {
+        ++result.skipped_transactions;  // An earlier run applied it.
+      } else {
+        for (size_t k = 0; k < txn.size() && status.ok(); ++k) {
+          status = applier.Apply(txn[k], txn_lsn[k]);
+        }
+        ++transactions;
+        changes += static_cast<int64_t>(txn.size());
+        last_lsn = std::string(lsn);
+      }
+    }
+    if (status.ok() && !last_lsn.empty()) {
+      status = internal::ExecCommand(
+          shadow.get(),
+          absl::StrCat("INSERT INTO pgmerge.catchup VALUES (",
+                       internal::Literal(shadow.get(), result.slot), ", ",
+                       internal::Literal(shadow.get(), last_lsn), ", ", transactions, ", ", changes,
+                       ") ON CONFLICT (slot) DO UPDATE SET lsn = excluded.lsn, transactions = "
+                       "pgmerge.catchup.transactions + excluded.transactions, changes = "
+                       "pgmerge.catchup.changes + excluded.changes"));
+    }
+    if (status.ok()) status = internal::ExecCommand(shadow.get(), "COMMIT");
+    if (!status.ok()) {
+      internal::ExecCommand(shadow.get(), "ROLLBACK").IgnoreError();
+      return status;
+    }
+    if (!last_lsn.empty()) {
+      applied = LsnValue(last_lsn);
+      result.applied_lsn = last_lsn;
+      result.transactions += transactions;
+    }
+    // The shadow holds it now; only then may the slot let it go.
+    if (applied > slot_at) {
+      PGM_RETURN_IF_ERROR(internal::Exec(main.get(),
+                                         absl::StrCat("SELECT pg_replication_slot_advance(",
+                                                      slot_literal, ", ",
+                                                      internal::Literal(main.get(), result.applied_lsn),
+                                                      ")"))
+                              .status());
+      slot_at = applied;
+    }
+    if (o.log) {
+      o.log(absl::StrCat("applied up to ", result.applied_lsn, ": ", result.transactions,
+                         " transactions"));
+    }
+  }
+  PGM_ASSIGN_OR_RETURN(result.sequences_advanced,
+                       AdvanceSequences(main.get(), shadow.get(), maps.sequences));
+  PGM_ASSIGN_OR_RETURN(std::string lag,
+                       internal::QueryValue(main.get(), absl::StrCat("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ",
+                                                                     internal::Literal(main.get(), result.target_lsn),
+                                                                     ")")));
+  absl::SimpleAtoi(lag, &result.lag_bytes);
+  if (o.drop_slot) {
+    PGM_RETURN_IF_ERROR(internal::Exec(main.get(), absl::StrCat("SELECT pg_drop_replication_slot(",
+                                                                slot_literal, ")"))
+                            .status());
+    PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow.get(), "DROP SCHEMA pgmerge CASCADE"));
+    result.slot_dropped = true;
+  }
+  return result;
+}
+
+int CatchUpCommand(const std::vector<std::string>& args) {
+  CatchUpOptions o;
+  std::string report_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* to) {
+      if (i + 1 >= args.size()) return false;
+      *to = args[++i];
+      return true;
+    };
+    std::string batch;
+    bool ok = true;
+    if (a == "--help") {
+      std::fputs(
+          "usage: pgmerge catch-up --main DB --shadow DB --report FILE [--server CONNINFO]\n"
+          "                        [--slot NAME] [--batch N] [--drop-slot]\n"
+          "  applies to the shadow the writes made on main after `pgmerge dump`\n",
+          stdout);
+      return 0;
+    } else if (a == "--server") {
+      ok = value(&o.server);
+    } else if (a == "--main") {
+      ok = value(&o.main);
+    } else if (a == "--shadow") {
+      ok = value(&o.shadow);
+    } else if (a == "--report") {
+      ok = value(&report_path);
+    } else if (a == "--slot") {
+      ok = value(&o.slot);
+    } else if (a == "--drop-slot") {
+      o.drop_slot = true;
+    } else if (a == "--batch") {
+      ok = value(&batch) && absl::SimpleAtoi(batch, &o.batch_changes) && o.batch_changes > 0;
+    } else {
+      std::fprintf(stderr, "pgmerge catch-up: unknown argument %s\n", a.c_str());
+      return 2;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "pgmerge catch-up: %s needs a value\n", a.c_str());
+      return 2;
+    }
+  }
+  if (o.main.empty() || o.shadow.empty() || report_path.empty()) {
+    std::fprintf(stderr, "pgmerge catch-up: --main, --shadow and --report are required\n");
+    return 2;
+  }
+  std::ifstream in(report_path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "pgmerge catch-up: cannot read %s\n", report_path.c_str());
+    return 2;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  o.report_json = text.str();
+  o.log = [](std::string_view line) {
+    std::fprintf(stderr, "pgmerge catch-up: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  absl::StatusOr<CatchUpResult> r = CatchUp(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "pgmerge catch-up: %s\n", std::string(r.status().message()).c_str());
+    return absl::IsFailedPrecondition(r.status()) || absl::IsInvalidArgument(r.status()) ? 2 : 1;
+  }
+  std::fprintf(stderr,
+               "pgmerge catch-up: slot %s, %s -> %s: %lld transactions (%lld inserts, %lld "
+               "updates, %lld deletes), %lld already applied, %d sequences advanced, %lld bytes "
+               "of WAL written on main since%s\n",
+               r->slot.c_str(), r->start_lsn.c_str(), r->applied_lsn.c_str(),
+               static_cast<long long>(r->transactions), static_cast<long long>(r->inserts),
+               static_cast<long long>(r->updates), static_cast<long long>(r->deletes),
+               static_cast<long long>(r->skipped_transactions), r->sequences_advanced,
+               static_cast<long long>(r->lag_bytes), r->slot_dropped ? "; slot dropped" : "");
+  if (r->lost_values > 0) {
+    std::fprintf(stderr, "pgmerge catch-up: %lld values in columns development dropped were not kept\n",
+                 static_cast<long long>(r->lost_values));
+  }
+  for (const std::string& t : r->dropped_tables) {
+    std::fprintf(stderr, "pgmerge catch-up: writes to %s (dropped by development, --allow-drop) not kept\n",
+                 t.c_str());
+  }
+  return 0;
+}
+
+}  // namespace pgmerge::swap

@@ -1,0 +1,328 @@
+#include "swap/dump.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/status.h"
+#include "nlohmann/json.hpp"
+#include "swap/pg.h"
+
+namespace pgmerge::swap {
+namespace {
+
+// std::string_view's own tests (absl's string_view is another type here).
+inline bool SW(std::string_view s, std::string_view p) { return s.starts_with(p); }
+inline bool EW(std::string_view s, std::string_view p) { return s.ends_with(p); }
+
+
+using internal::Conn;
+using internal::Result;
+
+// libpq keywords for the connection the options name; `replication` adds
+// the walsender mode.
+absl::StatusOr<Conn> ConnectAs(const DumpOptions& o, bool replication) {
+  std::vector<const char*> keys, values;
+  // dbname first: it is expanded as conninfo or URI, and the flags after it
+  // override what it says, as psql and pg_dump do.
+  if (!o.dbname.empty()) keys.push_back("dbname"), values.push_back(o.dbname.c_str());
+  if (!o.host.empty()) keys.push_back("host"), values.push_back(o.host.c_str());
+  if (!o.port.empty()) keys.push_back("port"), values.push_back(o.port.c_str());
+  if (!o.user.empty()) keys.push_back("user"), values.push_back(o.user.c_str());
+  if (replication) keys.push_back("replication"), values.push_back("database");
+  keys.push_back("fallback_application_name");
+  values.push_back("pgmerge dump");
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  Conn conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn.get());
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+      message.pop_back();
+    }
+    return absl::UnavailableError(absl::StrCat("cannot connect: ", message));
+  }
+  return conn;
+}
+
+std::string SlotName() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+  return absl::StrCat("pgmerge_", stamp, "_", getpid());
+}
+
+absl::StatusOr<std::vector<StaleSlot>> PgmergeSlots(PGconn* conn) {
+  PGM_ASSIGN_OR_RETURN(
+      Result r,
+      internal::Exec(conn,
+                     "SELECT slot_name, coalesce(database, ''), active, "
+                     "coalesce(pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), "
+                     "restart_lsn)), '?') FROM pg_replication_slots "
+                     "WHERE slot_name LIKE 'pgmerge\\_%' ORDER BY slot_name"));
+  std::vector<StaleSlot> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    out.push_back({PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1),
+                   std::string(PQgetvalue(r.get(), i, 2)) == "t",
+                   PQgetvalue(r.get(), i, 3)});
+  }
+  return out;
+}
+
+// The child pid pg_dump runs as, for the signal handler: SIGTERM to us is
+// passed on, so pg_dump stops and we still drop the slot.
+volatile sig_atomic_t g_child = 0;
+void ForwardTerm(int) {
+  if (g_child > 0) kill(g_child, SIGTERM);
+}
+
+// Runs pg_dump; SIGINT (the terminal's Ctrl-C reaches pg_dump too) and
+// SIGTERM do not kill us before we have cleaned up.
+absl::Status RunPgDump(const DumpOptions& o, const std::string& snapshot) {
+  std::vector<std::string> argv = {o.pg_dump};
+  if (!o.dbname.empty()) argv.push_back("--dbname=" + o.dbname);
+  if (!o.host.empty()) argv.push_back("--host=" + o.host);
+  if (!o.port.empty()) argv.push_back("--port=" + o.port);
+  if (!o.user.empty()) argv.push_back("--username=" + o.user);
+  argv.push_back("--file=" + o.file);
+  if (!snapshot.empty()) argv.push_back("--snapshot=" + snapshot);
+  argv.insert(argv.end(), o.pg_dump_args.begin(), o.pg_dump_args.end());
+  int err_pipe[2];
+  if (pipe(err_pipe) != 0) return absl::InternalError("pipe failed");
+  struct sigaction ignore = {}, old_int = {}, term = {}, old_term = {};
+  ignore.sa_handler = SIG_IGN;
+  term.sa_handler = ForwardTerm;
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGTERM, &term, &old_term);
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    close(err_pipe[0]);
+    dup2(err_pipe[1], 2);
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  g_child = pid;
+  close(err_pipe[1]);
+  std::string err;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(err_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    err.append(buf, n);
+    if (o.log) {
+      // pg_dump's own warnings, as they come.
+      std::fwrite(buf, 1, n, stderr);
+    }
+  }
+  close(err_pipe[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  return absl::InternalError(absl::StrCat(
+      o.pg_dump, WIFEXITED(status) ? absl::StrCat(" exited ", WEXITSTATUS(status))
+                                   : absl::StrCat(" killed by signal ", WTERMSIG(status)),
+      err.empty() ? "" : ": ", err));
+}
+
+// Drops the slot this run created: over the replication connection when it
+// is still up, else over a fresh ordinary one.
+absl::Status DropSlot(const DumpOptions& o, PGconn* replication, const std::string& slot) {
+  if (replication != nullptr && PQstatus(replication) == CONNECTION_OK) {
+    absl::Status s = internal::ExecCommand(
+        replication, absl::StrCat("DROP_REPLICATION_SLOT ", internal::Ident(replication, slot)));
+    if (s.ok()) return s;
+  }
+  PGM_ASSIGN_OR_RETURN(Conn conn, ConnectAs(o, false));
+  return internal::Exec(conn.get(), absl::StrCat("SELECT pg_drop_replication_slot(",
+                                                 internal::Literal(conn.get(), slot), ")"))
+      .status();
+}
+
+}  // namespace
+
+std::string SidecarPath(std::string_view dump_file) {
+  return absl::StrCat(AsAbsl(dump_file), ".pgmerge.json");
+}
+
+absl::StatusOr<DumpResult> Dump(const DumpOptions& o) {
+  DumpResult result;
+  const std::string sidecar = SidecarPath(o.file);
+  // A sidecar left by an earlier dump to the same file would name a slot
+  // this dump does not start from.
+  std::remove(sidecar.c_str());
+  PGM_ASSIGN_OR_RETURN(Conn conn, ConnectAs(o, false));
+  PGM_ASSIGN_OR_RETURN(result.database, internal::QueryValue(conn.get(), "SELECT current_database()"));
+  PGM_ASSIGN_OR_RETURN(std::string wal_level, internal::QueryValue(conn.get(), "SHOW wal_level"));
+  PGM_ASSIGN_OR_RETURN(std::string max_slots,
+                       internal::QueryValue(conn.get(), "SHOW max_replication_slots"));
+  PGM_ASSIGN_OR_RETURN(result.stale_slots, PgmergeSlots(conn.get()));
+  if (wal_level != "logical" || max_slots == "0") {
+    result.why_plain =
+        wal_level != "logical"
+            ? absl::StrCat("wal_level is ", wal_level,
+                           ", not logical: dumped without a change stream, so writes "
+                           "made after this dump cannot be caught up (swap refuses "
+                           "them). To turn it on: ALTER SYSTEM SET wal_level = logical; "
+                           "then restart the server")
+            : "max_replication_slots is 0: dumped without a change stream. To turn it "
+              "on: ALTER SYSTEM SET max_replication_slots = 10; then restart the server";
+    PGM_RETURN_IF_ERROR(RunPgDump(o, ""));
+    return result;
+  }
+  conn.reset();
+  PGM_ASSIGN_OR_RETURN(Conn repl, ConnectAs(o, true));
+  result.slot = SlotName();
+  // PostgreSQL 15's option list; the older keyword form for 10 to 14.
+  const bool new_syntax = PQserverVersion(repl.get()) >= 150000;
+  std::string create = absl::StrCat(
+      "CREATE_REPLICATION_SLOT ", internal::Ident(repl.get(), result.slot),
+      " LOGICAL test_decoding", new_syntax ? " (SNAPSHOT 'export')" : " EXPORT_SNAPSHOT");
+  absl::StatusOr<Result> created = internal::Exec(repl.get(), create);
+  if (!created.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create the replication slot (the role needs REPLICATION or "
+        "superuser, and a free slot): ",
+        created.status().message()));
+  }
+  result.consistent_lsn = PQgetvalue(created->get(), 0, 1);
+  result.snapshot = PQgetvalue(created->get(), 0, 2);
+  if (o.log) {
+    o.log(absl::StrCat("slot ", result.slot, " created at ", result.consistent_lsn,
+                       "; dumping on snapshot ", result.snapshot));
+  }
+  absl::Status dumped = RunPgDump(o, result.snapshot);
+  if (dumped.ok()) {
+    nlohmann::ordered_json j;
+    j["format"] = "pgmerge-dump";
+    j["version"] = 1;
+    j["database"] = result.database;
+    j["slot"] = result.slot;
+    j["plugin"] = "test_decoding";
+    j["consistent_lsn"] = result.consistent_lsn;
+    j["snapshot"] = result.snapshot;
+    std::ofstream out(sidecar, std::ios::trunc);
+    out << j.dump(2) << "\n";
+    out.close();
+    if (!out) dumped = absl::InternalError(absl::StrCat("cannot write ", sidecar));
+  }
+  if (!dumped.ok()) {
+    absl::Status dropped = DropSlot(o, repl.get(), result.slot);
+    std::remove(sidecar.c_str());
+    if (!dropped.ok()) {
+      return absl::InternalError(absl::StrCat(
+          dumped.message(), "; and the slot ", result.slot,
+          " could not be dropped (drop it with SELECT pg_drop_replication_slot('",
+          result.slot, "'), it holds WAL back): ", dropped.message()));
+    }
+    return dumped;
+  }
+  result.sidecar = sidecar;
+  result.logical = true;
+  return result;
+}
+
+int DumpCommand(const std::vector<std::string>& args) {
+  DumpOptions o;
+  if (const char* p = std::getenv("PGMERGE_PG_DUMP"); p != nullptr && *p) o.pg_dump = p;
+  // psql's connection flags and -f are ours to read; the rest is pg_dump's.
+  struct Flag {
+    const char* shortf;
+    const char* longf;
+    std::string* to;
+  };
+  const Flag flags[] = {{"-d", "--dbname", &o.dbname}, {"-h", "--host", &o.host},
+                        {"-p", "--port", &o.port},     {"-U", "--username", &o.user},
+                        {"-f", "--file", &o.file}};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help") {
+      std::fputs(
+          "usage: pgmerge dump -d DB -f FILE [pg_dump options]\n"
+          "  pg_dump on a logical replication slot's snapshot, so `pgmerge catch-up`\n"
+          "  can apply the writes made after it; the slot is recorded in\n"
+          "  FILE.pgmerge.json. Without wal_level=logical: a plain pg_dump.\n",
+          stdout);
+      return 0;
+    }
+    if (SW(a, "--snapshot")) {
+      std::fprintf(stderr, "pgmerge dump: --snapshot is pgmerge's to set\n");
+      return 2;
+    }
+    bool matched = false;
+    for (const Flag& f : flags) {
+      std::string longeq = std::string(f.longf) + "=";
+      if (a == f.shortf || a == f.longf) {
+        if (i + 1 >= args.size()) {
+          std::fprintf(stderr, "pgmerge dump: %s needs a value\n", a.c_str());
+          return 2;
+        }
+        *f.to = args[++i];
+        matched = true;
+      } else if (SW(a, longeq)) {
+        *f.to = a.substr(longeq.size());
+        matched = true;
+      } else if (a.size() > 2 && SW(a, f.shortf)) {
+        *f.to = a.substr(2);
+        matched = true;
+      }
+      if (matched) break;
+    }
+    if (!matched) o.pg_dump_args.push_back(a);
+  }
+  if (o.file.empty()) {
+    std::fprintf(stderr, "pgmerge dump: -f FILE is required (the slot is recorded beside it)\n");
+    return 2;
+  }
+  o.log = [](std::string_view line) {
+    std::fprintf(stderr, "pgmerge dump: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  absl::StatusOr<DumpResult> r = Dump(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "pgmerge dump: %s\n", std::string(r.status().message()).c_str());
+    return absl::IsInternal(r.status()) ? 1 : 2;
+  }
+  for (const StaleSlot& s : r->stale_slots) {
+    std::fprintf(stderr,
+                 "pgmerge dump: warning: slot %s (database %s%s) from an earlier "
+                 "pgmerge dump holds %s of WAL; drop it when no catch-up needs it: "
+                 "SELECT pg_drop_replication_slot('%s')\n",
+                 s.name.c_str(), s.database.c_str(), s.active ? ", in use" : "",
+                 s.retained.c_str(), s.name.c_str());
+  }
+  if (!r->logical) {
+    std::fprintf(stderr, "pgmerge dump: %s\n", r->why_plain.c_str());
+    return 0;
+  }
+  std::fprintf(stderr,
+               "pgmerge dump: %s dumped at %s; slot %s streams every write after it "
+               "(recorded in %s). It keeps WAL until `pgmerge catch-up --drop-slot` "
+               "or a swap drops it.\n",
+               r->database.c_str(), r->consistent_lsn.c_str(), r->slot.c_str(),
+               r->sidecar.c_str());
+  return 0;
+}
+
+}  // namespace pgmerge::swap

@@ -1,0 +1,432 @@
+// The live switch's first half against a real PostgreSQL 15 with
+// wal_level=logical: `pgmerge dump` on a slot's snapshot, writes on main
+// after it (y'), merge and restore, `pgmerge catch-up` into the shadow;
+// then the shadow holds every write, a re-run applies nothing twice, the
+// slot is dropped, and what cannot be applied is refused by name. Also the
+// test_decoding line parser, and a server without logical WAL.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "swap/catchup.h"
+#include "tests/test_postgres.h"
+
+namespace pgmerge::testing {
+namespace {
+
+using swap::internal::DecodedChange;
+using swap::internal::DecodedValue;
+using swap::internal::ParseTestDecoding;
+
+TEST(TestDecodingParser, InsertWithEveryValueShape) {
+  absl::StatusOr<DecodedChange> c = ParseTestDecoding(
+      "table public.\"Odd Name\": INSERT: id[integer]:7 \"my col\"[text]:'it''s a ''q'' [x]:y' "
+      "flag[boolean]:true nothing[text]:null bits[bit varying]:B'0101' "
+      "arr[integer[]]:'{1,2}' f[double precision]:-1.5e+10 "
+      "t[public.\"My]:Type\"]:'v'");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kind, DecodedChange::Kind::kInsert);
+  EXPECT_EQ(c->table.schema, "public");
+  EXPECT_EQ(c->table.name, "Odd Name");
+  ASSERT_EQ(c->new_tuple.size(), 8u);
+  EXPECT_EQ(c->new_tuple[0].value.text, "7");
+  EXPECT_EQ(c->new_tuple[1].name, "my col");
+  EXPECT_EQ(c->new_tuple[1].value.text, "it's a 'q' [x]:y");
+  EXPECT_EQ(c->new_tuple[2].value.text, "true");
+  EXPECT_EQ(c->new_tuple[3].value.kind, DecodedValue::Kind::kNull);
+  EXPECT_EQ(c->new_tuple[4].value.text, "0101");
+  EXPECT_EQ(c->new_tuple[5].type, "integer[]");
+  EXPECT_EQ(c->new_tuple[5].value.text, "{1,2}");
+  EXPECT_EQ(c->new_tuple[6].value.text, "-1.5e+10");
+  EXPECT_EQ(c->new_tuple[7].type, "public.\"My]:Type\"");
+}
+
+TEST(TestDecodingParser, UpdatesDeletesAndTheRest) {
+  absl::StatusOr<DecodedChange> c = ParseTestDecoding(
+      "table s.t: UPDATE: old-key: id[integer]:1 new-tuple: id[integer]:2 "
+      "body[text]:unchanged-toast-datum");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kind, DecodedChange::Kind::kUpdate);
+  ASSERT_EQ(c->old_tuple.size(), 1u);
+  EXPECT_EQ(c->old_tuple[0].value.text, "1");
+  ASSERT_EQ(c->new_tuple.size(), 2u);
+  EXPECT_EQ(c->new_tuple[1].value.kind, DecodedValue::Kind::kUnchangedToast);
+  c = ParseTestDecoding("table public.t: DELETE: (no-tuple-data)");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->no_tuple_data);
+  c = ParseTestDecoding("table public.a, public.b: TRUNCATE: cascade");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->kind, DecodedChange::Kind::kTruncate);
+  EXPECT_EQ(ParseTestDecoding("BEGIN")->kind, DecodedChange::Kind::kBegin);
+  EXPECT_EQ(ParseTestDecoding("COMMIT")->kind, DecodedChange::Kind::kCommit);
+  EXPECT_FALSE(ParseTestDecoding("table public.t: INSERT: id[integer]:'open").ok());
+  EXPECT_FALSE(ParseTestDecoding("table public.t: MERGE: x").ok());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE authors (id serial PRIMARY KEY, name text NOT NULL, bio text, legacy text);
+CREATE TABLE posts (id serial PRIMARY KEY,
+                    author_id int NOT NULL REFERENCES authors (id) ON DELETE CASCADE,
+                    title text NOT NULL, body text);
+CREATE TABLE tags (id serial PRIMARY KEY, label text);
+CREATE TABLE events (at int, what text);
+INSERT INTO authors (name, bio, legacy) VALUES ('ann', 'a', 'l1'), ('bob', NULL, 'l2'),
+  ('cy', 'c', NULL);
+INSERT INTO posts (author_id, title, body) VALUES
+  (1, 'p1', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 400) i)),
+  (1, 'p2', 'b2'), (2, 'p3', 'b3'), (3, 'p4', 'b4');
+INSERT INTO tags (label) VALUES ('t1'), ('t2');
+INSERT INTO events VALUES (1, 'boot');
+)sql";
+
+// Development: a fork of production that dropped authors.legacy, added
+// authors.locale (with a default) and posts.score (NOT NULL, no default:
+// --fill), and made its own rows from 1000 on.
+constexpr char kDevChanges[] = R"sql(
+ALTER TABLE authors DROP COLUMN legacy;
+ALTER TABLE authors ADD COLUMN locale text NOT NULL DEFAULT 'en';
+ALTER TABLE posts ADD COLUMN score int;
+UPDATE posts SET score = 1;
+ALTER TABLE posts ALTER COLUMN score SET NOT NULL;
+SELECT setval('authors_id_seq', 999), setval('posts_id_seq', 999);
+INSERT INTO authors (name) VALUES ('dev');
+INSERT INTO posts (author_id, title, score) VALUES (1000, 'dev post', 5), (2, 'on bob', 6),
+  (3, 'on cy', 7);
+)sql";
+
+class LiveTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    setenv("PGMERGE_PG_DUMP", "/usr/lib/postgresql/15/bin/pg_dump", 1);
+    absl::StatusOr<std::unique_ptr<TestPostgres>> pg =
+        TestPostgres::Start({"wal_level=logical", "max_replication_slots=10"});
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = pg->release();
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    pg_ = nullptr;
+  }
+
+  void SetUp() override {
+    name_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name_) c = std::tolower(static_cast<unsigned char>(c));
+    main_ = name_ + "_main";
+    dev_ = name_ + "_dev";
+    shadow_ = name_ + "_shadow";
+    dir_ = pg_->tmp_dir() + "/" + name_;
+    std::filesystem::create_directories(dir_);
+  }
+
+  std::string Server() const {
+    return absl::StrCat("host=", pg_->socket_dir(), " port=", pg_->port(), " user=postgres");
+  }
+
+  // main and dev built; dev dumped.
+  void MakeDatabases(const std::string& dev_extra = "", const std::string& both_extra = "") {
+    ASSERT_TRUE(pg_->CreateDatabase(main_).ok());
+    ASSERT_TRUE(pg_->Exec(main_, absl::StrCat(kSchema, both_extra)).ok());
+    ASSERT_TRUE(pg_->CreateDatabase(dev_).ok());
+    ASSERT_TRUE(pg_->Exec(dev_, absl::StrCat(kSchema, both_extra)).ok());
+    absl::Status s = pg_->Exec(dev_, absl::StrCat(kDevChanges, dev_extra));
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_TRUE(pg_->Dump(dev_, {}, dir_ + "/dev.sql").ok());
+  }
+
+  CommandResult Pgmerge(std::vector<std::string> args) {
+    args.insert(args.begin(), PGMERGE_BINARY);
+    absl::StatusOr<CommandResult> r = RunCommand(args);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : CommandResult{};
+  }
+
+  CommandResult DumpMain() {
+    return Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/prod.sql",
+                    "--no-owner", "--no-privileges"});
+  }
+
+  void MergeAndRestore(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {dir_ + "/prod.sql", dir_ + "/dev.sql", "--report",
+                                     dir_ + "/report.json", "--fill", "public.posts.score=0", "-o",
+                                     dir_ + "/merged.sql", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult m = Pgmerge(args);
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    ASSERT_TRUE(pg_->CreateDatabase(shadow_).ok());
+    absl::Status s = pg_->Restore(shadow_, dir_ + "/merged.sql");
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  CommandResult CatchUp(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"catch-up", "--server", Server(), "--main", main_,
+                                     "--shadow", shadow_, "--report", dir_ + "/report.json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Pgmerge(args);
+  }
+
+  std::string Value(const std::string& db, const std::string& sql) {
+    absl::StatusOr<std::string> v = pg_->QueryValue(db, sql);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : "";
+  }
+  // A query's rows as one text, to compare databases.
+  std::string Text(const std::string& db, const std::string& sql) {
+    return Value(db, absl::StrCat("SELECT coalesce(string_agg(r::text, E'\\n'), '') FROM (",
+                                  sql, ") r"));
+  }
+  std::string Slots() {
+    return Value("postgres", "SELECT coalesce(string_agg(slot_name, ' '), '') FROM pg_replication_slots");
+  }
+
+  static TestPostgres* pg_;
+  std::string name_, main_, dev_, shadow_, dir_;
+};
+TestPostgres* LiveTest::pg_ = nullptr;
+
+// Writes on main after its dump: new parents with children, updates (one
+// changing a key, one leaving a TOASTed value alone, one in a column
+// development dropped), deletes (one cascading), awkward text.
+constexpr char kWritesAfterDump[] = R"sql(
+INSERT INTO authors (name, bio, legacy) VALUES ('dee', E'tab\there\nnew line \\ back ''q''', 'l4');
+INSERT INTO posts (author_id, title, body) VALUES (4, 'p5', 'b5'), (4, 'p6', NULL);
+INSERT INTO posts (author_id, title, body) VALUES (1, 'p7', repeat('x', 10));
+BEGIN;
+UPDATE authors SET name = 'bobby', legacy = 'changed' WHERE id = 2;
+UPDATE posts SET title = 'p1 edited' WHERE id = 1;
+UPDATE tags SET id = 50, label = 't1 moved' WHERE id = 1;
+COMMIT;
+DELETE FROM tags WHERE id = 2;
+DELETE FROM authors WHERE id = 3;
+INSERT INTO events VALUES (2, 'after');
+INSERT INTO tags (label) VALUES (NULL);
+)sql";
+
+TEST_F(LiveTest, CatchUpAppliesEveryWriteOnceAndDropsTheSlot) {
+  MakeDatabases();
+  CommandResult d = DumpMain();
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(absl::StrContains(d.err, "slot pgmerge_")) << d.err;
+  std::string sidecar = ReadFile(dir_ + "/prod.sql.pgmerge.json");
+  EXPECT_TRUE(absl::StrContains(sidecar, "\"consistent_lsn\"")) << sidecar;
+  EXPECT_TRUE(absl::StrContains(Slots(), "pgmerge_"));
+  ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+  // The dump is production before those writes.
+  EXPECT_FALSE(absl::StrContains(ReadFile(dir_ + "/prod.sql"), "\tdee\t"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(dir_ + "/prod.sql"), "\tcy\t"));
+  MergeAndRestore();
+
+  // The stream holds the hard shapes: a key change and a TOASTed value
+  // the update left alone.
+  const std::string stream = Value(main_, absl::StrCat(
+      "SELECT string_agg(data, E'\\n') FROM pg_logical_slot_peek_changes('",
+      Value("postgres", "SELECT slot_name FROM pg_replication_slots"), "', NULL, NULL)"));
+  EXPECT_TRUE(absl::StrContains(stream, "body[text]:unchanged-toast-datum")) << stream;
+  EXPECT_TRUE(absl::StrContains(stream, "UPDATE: old-key: id[integer]:1 new-tuple:")) << stream;
+
+  CommandResult c = CatchUp();
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "8 transactions (6 inserts, 3 updates, 3 deletes)")) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "2 values in columns development dropped")) << c.err;
+  // Production's rows: main's final values, with production's keys.
+  for (const char* q :
+       {"SELECT id, name, bio FROM authors WHERE id < 1000 ORDER BY id",
+        "SELECT id, author_id, title, md5(body) FROM posts WHERE id < 1000 ORDER BY id",
+        "SELECT id, label FROM tags ORDER BY id",
+        "SELECT at, what FROM events ORDER BY at"}) {
+    EXPECT_EQ(Text(shadow_, q), Text(main_, q)) << q;
+  }
+  EXPECT_TRUE(absl::StrContains(Text(shadow_, "SELECT bio FROM authors WHERE id = 4"),
+                                "tab\there"));
+  // Development's rows, and what the merge's rules give y' rows.
+  EXPECT_EQ(Text(shadow_, "SELECT id, author_id, title, score FROM posts WHERE id >= 1000 ORDER BY id"),
+            "(1000,1000,\"dev post\",5)\n(1001,2,\"on bob\",6)");  // 1002 followed cy.
+  EXPECT_EQ(Text(shadow_, "SELECT score FROM posts WHERE id IN (5, 6, 7)"), "(0)\n(0)\n(0)");
+  EXPECT_EQ(Value(shadow_, "SELECT locale FROM authors WHERE id = 4"), "en");
+  EXPECT_EQ(Value(shadow_, "SELECT name FROM authors WHERE id = 1000"), "dev");
+  // Sequences past production's new keys.
+  EXPECT_GE(std::stoi(Value(shadow_, "SELECT last_value FROM tags_id_seq")),
+            std::stoi(Value(main_, "SELECT last_value FROM tags_id_seq")));
+  EXPECT_EQ(Value(shadow_, "SELECT nextval('authors_id_seq') > 1000"), "t");
+
+  // Exactly once: a re-run finds nothing new; more writes, only those.
+  const std::string before = Text(shadow_, "SELECT * FROM posts ORDER BY id");
+  c = CatchUp();
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, ": 0 transactions")) << c.err;
+  EXPECT_EQ(Text(shadow_, "SELECT * FROM posts ORDER BY id"), before);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO posts (author_id, title) VALUES (2, 'p8'); "
+                               "UPDATE posts SET body = 'b2 again' WHERE id = 2;")
+                  .ok());
+  c = CatchUp({"--drop-slot"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, ": 2 transactions (1 inserts, 1 updates, 0 deletes)"))
+      << c.err;
+  const char* posts = "SELECT id, author_id, title, md5(body) FROM posts WHERE id < 1000 ORDER BY id";
+  EXPECT_EQ(Text(shadow_, posts), Text(main_, posts));
+  EXPECT_EQ(Slots(), "");
+  EXPECT_EQ(Value(shadow_, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgmerge'"), "0");
+}
+
+TEST_F(LiveTest, ABatchInterruptedAfterItsCommitIsNotAppliedTwice) {
+  // The shadow committed a batch, the slot was not advanced (a crash in
+  // between): the next run skips what the shadow's pgmerge.catchup holds.
+  MakeDatabases();
+  ASSERT_EQ(DumpMain().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('one');").ok());
+  MergeAndRestore();
+  std::string slot = Value("postgres", "SELECT slot_name FROM pg_replication_slots");
+  std::string commit_lsn = Value(main_, absl::StrCat(
+      "SELECT lsn FROM pg_logical_slot_peek_changes('", slot, "', NULL, NULL) WHERE data LIKE 'COMMIT%'"));
+  ASSERT_FALSE(commit_lsn.empty());
+  ASSERT_TRUE(pg_->Exec(shadow_, absl::StrCat(
+      "CREATE SCHEMA pgmerge; CREATE TABLE pgmerge.catchup (slot text PRIMARY KEY, lsn pg_lsn "
+      "NOT NULL, transactions bigint NOT NULL, changes bigint NOT NULL); "
+      "INSERT INTO tags (id, label) VALUES (3, 'one'); "
+      "INSERT INTO pgmerge.catchup VALUES ('", slot, "', '", commit_lsn, "', 1, 1);")).ok());
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('two');").ok());
+  CommandResult c = CatchUp({"--drop-slot"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "1 transactions (1 inserts")) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "1 already applied")) << c.err;
+  EXPECT_EQ(Text(shadow_, "SELECT id, label FROM tags ORDER BY id"),
+            Text(main_, "SELECT id, label FROM tags ORDER BY id"));
+}
+
+TEST_F(LiveTest, AKeyADevelopmentRowHoldsIsRefusedWithTheCure) {
+  // Development's author 4 took a key that was free at the dump; production
+  // hands out 4 right after.
+  MakeDatabases("INSERT INTO authors (id, name) VALUES (4, 'dev at four');");
+  ASSERT_EQ(DumpMain().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('fine'); "
+                               "INSERT INTO authors (name) VALUES ('prod at four');").ok());
+  MergeAndRestore();
+  const std::string tags = Text(shadow_, "SELECT * FROM tags ORDER BY id");
+  CommandResult c = CatchUp();
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "INSERT on public.authors")) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "key headroom")) << c.err;
+  EXPECT_EQ(Text(shadow_, "SELECT * FROM tags ORDER BY id"), tags);  // Nothing half applied.
+  EXPECT_EQ(Value(shadow_, "SELECT name FROM authors WHERE id = 4"), "dev at four");
+  ASSERT_EQ(CatchUp().exit_code, 2);  // Still refused: the slot kept the changes.
+  ASSERT_TRUE(pg_->Exec("postgres", absl::StrCat("SELECT pg_drop_replication_slot(slot_name) "
+                                                 "FROM pg_replication_slots")).ok());
+}
+
+TEST_F(LiveTest, KeyHeadroomKeepsProdsNextKeysFree) {
+  // Development continued the sequences (authors 4 and 5, a post on 4): the
+  // keys production hands out next.
+  MakeDatabases("INSERT INTO authors (id, name) VALUES (4, 'dev four'), (5, 'dev five');"
+                "INSERT INTO posts (author_id, title, score) VALUES (4, 'on dev four', 9);");
+  ASSERT_EQ(DumpMain().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO authors (name) VALUES ('prod four'), ('prod five');"
+                               "INSERT INTO posts (author_id, title) VALUES (4, 'on prod four');")
+                  .ok());
+  MergeAndRestore({"--key-headroom", "100"});
+  const std::string report = ReadFile(dir_ + "/report.json");
+  EXPECT_TRUE(absl::StrContains(report, "\"key_headroom\":{\"prod_top\":3,\"reserved_to\":103}") ||
+              absl::StrContains(report, "\"prod_top\": 3")) << report.substr(0, 3000);
+  // Development's rows moved above the headroom, their post following.
+  EXPECT_EQ(Value(shadow_, "SELECT count(*) FROM authors WHERE id BETWEEN 4 AND 103"), "0");
+  EXPECT_EQ(Value(shadow_, "SELECT a.name FROM posts p JOIN authors a ON a.id = p.author_id "
+                           "WHERE p.title = 'on dev four'"),
+            "dev four");
+  CommandResult c = CatchUp();
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(Text(shadow_, "SELECT id, name FROM authors WHERE id IN (4, 5) ORDER BY id"),
+            "(4,\"prod four\")\n(5,\"prod five\")");
+  EXPECT_EQ(Value(shadow_, "SELECT a.name FROM posts p JOIN authors a ON a.id = p.author_id "
+                           "WHERE p.title = 'on prod four'"),
+            "prod four");
+  // Production outgrows the 100 keys: refused, naming the flag.
+  ASSERT_TRUE(pg_->Exec(main_, "SELECT setval('authors_id_seq', 150);"
+                               "INSERT INTO authors (name) VALUES ('too far');").ok());
+  c = CatchUp();
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "outgrew the key headroom: key 151 is above 103")) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "--key-headroom")) << c.err;
+  ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_replication_slots").ok());
+}
+
+TEST_F(LiveTest, NaturalKeyClashIsRefusedAsSuch) {
+  MakeDatabases("SELECT setval('cats_id_seq', 500); INSERT INTO cats (slug) VALUES ('new');",
+                "CREATE TABLE cats (id serial PRIMARY KEY, slug text NOT NULL UNIQUE);"
+                "INSERT INTO cats (slug) VALUES ('old');"
+                "SELECT setval('cats_id_seq', 100);");
+  ASSERT_EQ(DumpMain().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO cats (slug) VALUES ('new');").ok());
+  MergeAndRestore();
+  CommandResult c = CatchUp();
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "unique constraint cats_slug_key")) << c.err;
+  EXPECT_FALSE(absl::StrContains(c.err, "headroom")) << c.err;
+  ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_replication_slots").ok());
+}
+
+TEST_F(LiveTest, UpdateWithoutReplicaIdentityAndDdlAreRefusedByName) {
+  MakeDatabases();
+  ASSERT_EQ(DumpMain().exit_code, 0);
+  ASSERT_TRUE(pg_->Exec(main_, "UPDATE events SET what = 'x';").ok());
+  MergeAndRestore();
+  CommandResult c = CatchUp();
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "UPDATE on public.events")) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "no replica identity")) << c.err;
+  ASSERT_TRUE(pg_->Exec(main_, "ALTER TABLE tags ADD COLUMN color text;").ok());
+  c = CatchUp();
+  EXPECT_EQ(c.exit_code, 2) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "DDL on main since the dump")) << c.err;
+  EXPECT_TRUE(absl::StrContains(c.err, "public.tags")) << c.err;
+  ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_replication_slots").ok());
+}
+
+TEST_F(LiveTest, AFailedDumpLeavesNoSlotAndStaleSlotsAreListed) {
+  ASSERT_TRUE(pg_->CreateDatabase(main_).ok());
+  CommandResult d = Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/x.sql",
+                             "--no-such-pg-dump-option"});
+  EXPECT_EQ(d.exit_code, 1) << d.err;
+  EXPECT_EQ(Slots(), "");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/x.sql.pgmerge.json"));
+  ASSERT_EQ(Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/a.sql"}).exit_code, 0);
+  std::string first = Slots();
+  d = Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/b.sql"});
+  EXPECT_EQ(d.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(d.err, "warning: slot " + first)) << d.err;
+  ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_replication_slots").ok());
+}
+
+TEST(LiveWithoutLogicalWal, PlainDumpAndHowToTurnItOn) {
+  setenv("PGMERGE_PG_DUMP", "/usr/lib/postgresql/15/bin/pg_dump", 1);
+  TestPostgres* pg = SharedTestPostgres();  // wal_level=replica.
+  ASSERT_NE(pg, nullptr);
+  ASSERT_TRUE(pg->CreateDatabase("live_plain").ok());
+  ASSERT_TRUE(pg->Exec("live_plain", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);").ok());
+  const std::string file = pg->tmp_dir() + "/live-plain.sql";
+  absl::StatusOr<CommandResult> r =
+      RunCommand({PGMERGE_BINARY, "dump", "-d", pg->ConnString("live_plain"), "-f", file});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  EXPECT_TRUE(absl::StrContains(r->err, "wal_level = logical")) << r->err;
+  EXPECT_TRUE(absl::StrContains(r->err, "restart")) << r->err;
+  EXPECT_TRUE(absl::StrContains(ReadFile(file), "COPY public.t (id) FROM stdin;"));
+  EXPECT_FALSE(std::filesystem::exists(file + ".pgmerge.json"));
+}
+
+}  // namespace
+}  // namespace pgmerge::testing
