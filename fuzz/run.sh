@@ -8,8 +8,14 @@ cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 work=${FUZZ_DIR:-$(mktemp -d)}
+launcher=""
+if command -v ccache >/dev/null; then  # As scripts/build.sh: clones share hits.
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+  launcher="-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+fi
+# shellcheck disable=SC2086
 CC=clang CXX=clang++ cmake -G Ninja -B "$build" -S . -DPGMERGE_FUZZ=ON \
-  -DPGMERGE_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DPGMERGE_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo $launcher >/dev/null
 targets=(parser_segmenter parser_copy_text parser_catalog merger_merge)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]/%/_fuzzer}"
 status=0
