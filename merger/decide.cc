@@ -122,7 +122,7 @@ class TableDecider {
   TableDecider(const std::vector<TableKeys>& tables,
                const std::vector<TableDecisions>& decided,
                const BaseChildren& children, int t)
-      : t_(tables[t]), decided_(decided), children_(children[t]),
+      : t_(tables[t]), decided_tables_(tables), decided_(decided), children_(children[t]),
         fkv_(t_.fk_parent.size()) {}
 
   // Decides every dev row; returns them with the remaps they imply.
@@ -140,6 +140,10 @@ class TableDecider {
   bool FkChanged() const;
   // Whether it points at a parent row that is not in the output.
   bool Orphan() const;
+  // Two-way: whether every row it points at is one of the fork's rows (at
+  // or below its table's change point, not moved): a row only development
+  // has may then be one production deleted.
+  bool PointsOnlyAtForkRows() const;
   // The row's key with its FK part rewritten (keyspace/key_hash.h).
   uint64_t EffectiveKey(uint32_t i) const;
   // The prod key the row equals on a natural unique key; sets *clash
@@ -154,6 +158,7 @@ class TableDecider {
              std::vector<std::string>* evidence) const;
 
   const TableKeys& t_;
+  const std::vector<TableKeys>& decided_tables_;
   const std::vector<TableDecisions>& decided_;
   const absl::flat_hash_map<int64_t, int>& children_;
   mutable std::vector<int64_t> fkv_;
@@ -167,6 +172,20 @@ bool TableDecider::FkChanged() const {
     }
   }
   return false;
+}
+
+bool TableDecider::PointsOnlyAtForkRows() const {
+  bool any = false;
+  for (size_t s = 0; s < fkv_.size(); ++s) {
+    if (fkv_[s] == kNoValue) continue;
+    const TableDecisions& parent = Parent(s);
+    if (!TwoWayRemap(decided_tables_[t_.fk_parent[s]]) ||
+        fkv_[s] > parent.base_high_water || parent.remap.Contains(fkv_[s])) {
+      return false;
+    }
+    any = true;
+  }
+  return any;
 }
 
 bool TableDecider::Orphan() const {
@@ -339,7 +358,18 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
   for (uint32_t i = 0; i < evidence.size(); ++i) {
     if (d.decision[i] == kConflict || d.decision[i] == kDeleted) ++d.inferred;
     if (!evidence[i].empty() && d.decision[i] == inferred[i]) {
-      d.ambiguous.push_back({i, std::move(evidence[i])});
+      d.ambiguous[i] = std::move(evidence[i]);
+    }
+  }
+  if (t_.base == nullptr && t_.mode == Mode::kFixed) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (d.decision[i] != kDevOnly) continue;
+      LoadFks(i);
+      if (PointsOnlyAtForkRows()) {
+        d.ambiguous[i] =
+            "only in development, and every row it points at is one of the fork's: "
+            "may be a row production deleted; kept";
+      }
     }
   }
   return d;

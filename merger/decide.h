@@ -88,11 +88,6 @@ struct TableKeys {
   int signature_width = 0;
 };
 
-// A two-way decision the evidence did not settle, for the report.
-struct Ambiguity {
-  uint32_t dev_row;
-  std::string evidence;  // merger/infer.h DescribeEvidence.
-};
 
 // The decisions for one table's development rows.
 struct TableDecisions {
@@ -109,7 +104,8 @@ struct TableDecisions {
   // Two-way: dev rows taken for edits or production's deletions by
   // inference, and the decisions the evidence left open.
   int64_t inferred = 0;
-  std::vector<Ambiguity> ambiguous;
+  // Dev row -> its evidence (merger/infer.h DescribeEvidence).
+  absl::flat_hash_map<uint32_t, std::string> ambiguous;
   int64_t fresh_end = 0;        // The last fresh key allocated, or the floor.
 
   // A foreign-key value pointing into this table, as the output holds it.

@@ -360,6 +360,9 @@ template <typename FieldFn>
 bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
                                FieldFn field) {
   const Plan& p = p_;
+  if (auto a = p.decided.ambiguous.find(i); a != p.decided.ambiguous.end()) {
+    r_.ambiguous_list.push_back({KeyText(field), a->second});
+  }
   switch (d) {
     case kBase:
       ++in_both_;

@@ -93,10 +93,7 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
     }
     r.inferred = p.decided.inferred;
     r.ambiguous = static_cast<int64_t>(p.decided.ambiguous.size());
-    for (const Ambiguity& a : p.decided.ambiguous) {
-      r.ambiguous_list.push_back(
-          {absl::StrCat(static_cast<int64_t>(p.dev_index->key(a.dev_row))), a.evidence});
-    }
+    // The list itself is written by emit, with each row's key as shown.
   }
   return absl::OkStatus();
 }

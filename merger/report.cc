@@ -180,7 +180,7 @@ std::string ReportSummary(const Report& report) {
     if (t.inferred > 0 || t.ambiguous > 0) {
       absl::StrAppendFormat(&out,
                             "%-*s   inferred: %d dev rows taken for edits or "
-                            "deletions; ambiguous: %d (both rows kept)\n",
+                            "deletions; ambiguous: %d (nothing dropped; listed in the report)\n",
                             width, "", t.inferred, t.ambiguous);
     }
   }
