@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "keyspace/key_index.h"
+#include "keyspace/sequence_space.h"
 #include "parser/catalog.h"
 #include "parser/copy_text.h"
 #include "parser/dump_reader.h"
@@ -161,7 +162,14 @@ struct Plan {
   std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
   std::vector<NaturalUnique> uniques;
   std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
-  std::vector<int64_t> sequence_max;   // Per sequence_cols: largest value.
+  // Per sequence_cols: whether its sequence counts down, and the furthest
+  // value in that direction (the largest, or the smallest counting down).
+  std::vector<bool> sequence_down;
+  std::vector<int64_t> sequence_max;
+  // kRemap: the furthest key (in its sequence's direction) of development's
+  // rows written with their own key or a fresh one; unset if none.
+  std::optional<int64_t> new_key_far;
+  bool key_down = false;  // kRemap: the key's sequence counts down.
   std::unique_ptr<SideIndex> prod_index;
   std::unique_ptr<SideIndex> dev_index;
   std::unique_ptr<SideIndex> base_index;
@@ -250,11 +258,36 @@ std::string QualifiedSql(const TableName& n) {
                       parser::QuoteIdentifier(n.name));
 }
 
+// " (a, b)" for a COPY header; nothing for a table with no columns,
+// whose COPY names none ("COPY t () FROM stdin" is a syntax error).
 std::string ColumnListSql(const std::vector<std::string>& cols,
                           const std::vector<int>& pick) {
+  if (pick.empty()) return "";
   std::vector<std::string> q;
   for (int i : pick) q.push_back(parser::QuoteIdentifier(cols[i]));
-  return absl::StrJoin(q, ", ");
+  return absl::StrCat(" (", absl::StrJoin(q, ", "), ")");
+}
+
+// The start of a "furthest value" fold, and one step of it, for a sequence
+// counting up (largest) or down (smallest).
+int64_t Furthest(bool down) {
+  return down ? std::numeric_limits<int64_t>::max()
+              : std::numeric_limits<int64_t>::min();
+}
+int64_t Further(bool down, int64_t a, int64_t b) {
+  return down ? std::min(a, b) : std::max(a, b);
+}
+
+// A sequence's direction and bounds, PostgreSQL's defaults applied; an
+// ascending bigint sequence when the dump does not create it.
+keyspace::SequenceShape ShapeOf(const parser::Sequence* s) {
+  keyspace::SequenceShape shape;
+  if (s == nullptr) return shape;
+  shape.increment = s->increment;
+  shape.min_value = s->MinValue();
+  shape.max_value = s->MaxValue();
+  shape.cycle = s->cycle;
+  return shape;
 }
 
 bool IsIntegerType(std::string_view t) {
@@ -288,7 +321,17 @@ class Merger {
   absl::Status Decide();
   std::vector<std::vector<int>> ComponentsParentsFirst() const;
   bool DecideTable(int t);  // Returns whether remap/gone sets changed.
-  void AllocateFresh(int t);
+  absl::Status AllocateFresh(int t);
+  // The sequence feeding `col` (by its display name), in development's
+  // catalog, else production's; null when neither dump creates it.
+  const parser::Sequence* SequenceOf(const parser::Column& col) const {
+    if (col.sequence.empty()) return nullptr;
+    std::string_view text = col.sequence;
+    TableName name;
+    if (!parser::ConsumeTableName(&text, &name)) return nullptr;
+    const parser::Sequence* s = dev_catalog_.FindSequence(name);
+    return s != nullptr ? s : prod_catalog_.FindSequence(name);
+  }
   uint64_t UniqueHash(const Plan& p, int u, uint64_t base,
                       const std::vector<int64_t>& fk_values, bool* usable) const;
   int64_t Rewrite(const Plan& p, int slot, int64_t v) const;
@@ -315,6 +358,12 @@ class Merger {
   // Prod's (and base's) table name -> plan: differs with --rename-table.
   absl::flat_hash_map<std::string, int> prod_plan_of_;
   absl::flat_hash_map<std::string, int64_t> sequence_max_;
+  // Per sequence: the furthest key of the rows the merge adds to
+  // production's (development's new rows, fresh keys), which the merged
+  // sequence must pass. Keys a side already held past its own sequence
+  // stay as that side had them, so a dump merged with itself keeps its
+  // positions.
+  absl::flat_hash_map<std::string, int64_t> sequence_new_;
   std::vector<std::string> problems_;  // Schema misfits, found before output.
   std::vector<const parser::DumpObject*> prod_only_objects_;
   Report report_;
@@ -480,12 +529,22 @@ absl::Status Merger::BuildPlans() {
     }
     const parser::UniqueKey* key = t.MergeKey();
     if (key != nullptr && !key->columns.empty()) {
+      // A generated key column is not in the data; the columns it is
+      // computed from stand in for it (equal inputs, equal value).
+      std::vector<std::string> key_columns;
       for (const std::string& c : key->columns) {
+        const parser::Column& col = t.columns[t.ColumnIndex(c)];
+        for (const std::string& k :
+             col.generated ? col.generated_from : std::vector<std::string>{c}) {
+          if (IndexOf(key_columns, k) < 0) key_columns.push_back(k);
+        }
+      }
+      for (const std::string& c : key_columns) {
         int i = IndexOf(p.dev_cols, c);
         if (i < 0) {
-          return absl::FailedPreconditionError(absl::StrCat(
+          return absl::InternalError(absl::StrCat(
               dev_.name, ":", t.line, ": key column ", c, " of ",
-              t.name.Display(), " is a generated column"));
+              t.name.Display(), " is not in the data"));
         }
         if (p.prod != nullptr && p.prod_name[i].empty() &&
             p.prod->row_count > 0) {
@@ -502,7 +561,7 @@ absl::Status Merger::BuildPlans() {
                 kind == parser::KeyKind::kIdentity)
                    ? Mode::kRemap
                    : Mode::kFixed;
-      if (kind == parser::KeyKind::kComposite) {
+      if (kind == parser::KeyKind::kComposite && !key->has_generated) {
         // A composite key with one sequence-drawn integer column, as
         // payment(payment_date, payment_id): that column alone tells rows
         // apart, and two rows sharing its value collide; it is remapped.
@@ -523,17 +582,23 @@ absl::Status Merger::BuildPlans() {
           p.key_cols = drawn;
         }
       }
+      if (p.mode == Mode::kRemap) {
+        const parser::Sequence* seq =
+            SequenceOf(t.columns[t.ColumnIndex(p.dev_cols[p.key_cols[0]])]);
+        p.key_down = seq != nullptr && seq->increment < 0;
+      }
     }
     for (size_t i = 0; i < p.dev_cols.size(); ++i) {
       const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
       if (!c.sequence.empty() && IsIntegerType(c.type_name)) {
         p.sequence_cols.push_back(i);
-        p.sequence_max.push_back(std::numeric_limits<int64_t>::min());
+        const parser::Sequence* seq = SequenceOf(c);
+        const bool down = seq != nullptr && seq->increment < 0;
+        p.sequence_down.push_back(down);
+        p.sequence_max.push_back(Furthest(down));
       }
     }
-    for (auto& side_max : p.side_sequence_max) {
-      side_max.assign(p.sequence_cols.size(), std::numeric_limits<int64_t>::min());
-    }
+    for (auto& side_max : p.side_sequence_max) side_max = p.sequence_max;
     plan_of_[t.name.Display()] = static_cast<int>(plans_.size());
     if (p.prod != nullptr) {
       prod_plan_of_[p.prod->name.Display()] = static_cast<int>(plans_.size());
@@ -692,7 +757,7 @@ void Merger::JoinSides() {
     for (int64_t m : p.side_max_key) p.max_key = std::max(p.max_key, m);
     for (const auto& side_max : p.side_sequence_max) {
       for (size_t j = 0; j < side_max.size(); ++j) {
-        p.sequence_max[j] = std::max(p.sequence_max[j], side_max[j]);
+        p.sequence_max[j] = Further(p.sequence_down[j], p.sequence_max[j], side_max[j]);
       }
     }
   }
@@ -1085,7 +1150,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
                      : side == Side::kDev ? p.dev
                                           : p.base;
     size_t width = DataColumns(*t).size();
-    if (f.size() != width) {
+    if (!parser::RowFitsWidth(f.size(), f.empty() ? std::string_view() : f[0], width)) {
       return InputError(file, ev.line,
                         absl::StrCat("row for ", p.report.table, " has ",
                                      f.size(), " values, the table has ", width,
@@ -1130,7 +1195,7 @@ absl::Status Merger::IndexRow(Plan& p, Side side, LineHasher& hasher,
       int64_t v;
       if (ParseInt64(field(p.sequence_cols[j]), &v)) {
         int64_t& m = p.side_sequence_max[static_cast<int>(side)][j];
-        m = std::max(m, v);
+        m = Further(p.sequence_down[j], m, v);
       }
     }
   }
@@ -1367,7 +1432,10 @@ bool Merger::DecideTable(int t) {
   std::vector<int64_t> unify_target(n, 0);
   std::vector<uint8_t> unify_via(n, 0);
   absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;
-  int64_t h = std::numeric_limits<int64_t>::min();
+  // Keys of a descending sequence grow downwards: "above h" is below it.
+  const bool down = p.key_down;
+  int64_t h = Furthest(down);
+  auto at_or_before_h = [&](int64_t k) { return down ? k >= h : k <= h; };
   std::vector<int32_t> prod_row(n, -1);
   for (uint32_t i = 0; i < n; ++i) {
     load_fks(i);
@@ -1377,7 +1445,7 @@ bool Merger::DecideTable(int t) {
     if (prod.fingerprint(*pr) == dev.fingerprint(i) && !fk_changed()) {
       decision[i] = kBase;
       if (p.mode == Mode::kRemap && !three_way) {
-        h = std::max(h, static_cast<int64_t>(dev.key(i)));
+        h = Further(down, h, static_cast<int64_t>(dev.key(i)));
       }
     }
   }
@@ -1403,9 +1471,9 @@ bool Merger::DecideTable(int t) {
       }
     } else if (p.mode == Mode::kRemap) {
       if (prod_row[i] >= 0) {
-        decision[i] = k <= h ? kConflict : kCollision;
+        decision[i] = at_or_before_h(k) ? kConflict : kCollision;
       } else {
-        decision[i] = k <= h ? kDeleted : kDevOnly;
+        decision[i] = at_or_before_h(k) ? kDeleted : kDevOnly;
       }
     } else {
       decision[i] = prod_row[i] >= 0 ? kConflict : kDevOnly;
@@ -1493,37 +1561,79 @@ bool Merger::DecideTable(int t) {
       p.prod_replaced.insert(key);
     }
   }
-  p.report.base_high_water =
-      h == std::numeric_limits<int64_t>::min() ? 0 : h;
+  p.report.base_high_water = h == Furthest(down) ? 0 : h;
   return changed;
 }
 
-void Merger::AllocateFresh(int t) {
+absl::Status Merger::AllocateFresh(int t) {
   Plan& p = plans_[t];
-  if (p.mode != Mode::kRemap) return;
-  // Above every key in both dumps and both dumps' sequence values.
-  int64_t next = p.max_key;
-  const parser::Column& key_col =
-      p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])];
-  if (!key_col.sequence.empty()) {
-    for (const Catalog* c : {&prod_catalog_, &dev_catalog_}) {
-      std::string_view seq_name = key_col.sequence;
-      for (const parser::Sequence& s : c->sequences()) {
-        if (s.name.Display() == seq_name && s.has_setval) {
-          next = std::max(next, s.last_value);
-        }
-      }
-    }
+  if (p.mode != Mode::kRemap) return absl::OkStatus();
+  const int key = p.key_cols[0];
+  const parser::Column& key_col = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[key])];
+  const parser::Sequence* seq = SequenceOf(key_col);
+  keyspace::SequenceShape shape = ShapeOf(seq);
+  const bool down = shape.descending();
+  auto note_new = [&](int64_t k) {
+    p.new_key_far = p.new_key_far ? Further(down, *p.new_key_far, k) : k;
+  };
+  for (uint32_t i = 0; i < p.decision.size(); ++i) {
+    if (p.decision[i] == kDevOnly) note_new(static_cast<int64_t>(p.dev_index->key(i)));
   }
+  uint64_t needed = 0;
   std::vector<std::pair<int64_t, int64_t>> entries = p.remap.Sorted();
-  for (const auto& [from, to] : entries) {
-    if (to == kPendingFresh) p.remap.Set(from, ++next);
-  }
+  for (const auto& [from, to] : entries) needed += to == kPendingFresh;
+  if (needed == 0) return absl::OkStatus();
+  // Past every key in both dumps and both dumps' sequence positions, the
+  // way the sequence counts, inside the column's type and the sequence's
+  // bounds.
+  __int128 taken = down ? std::numeric_limits<int64_t>::max()
+                        : std::numeric_limits<int64_t>::min();
+  auto further = [&](__int128 v) { taken = down ? std::min(taken, v) : std::max(taken, v); };
+  if (!down) further(p.max_key);
   for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
-    if (p.sequence_cols[j] == p.key_cols[0]) {
-      p.sequence_max[j] = std::max(p.sequence_max[j], next);
+    if (p.sequence_cols[j] == key && p.sequence_max[j] != Furthest(down)) {
+      further(p.sequence_max[j]);
     }
   }
+  for (const Catalog* c : {&prod_catalog_, &dev_catalog_}) {
+    const parser::Sequence* s = seq == nullptr ? nullptr : c->FindSequence(seq->name);
+    if (s != nullptr && s->has_setval) {
+      further(keyspace::LastTaken(shape, {s->last_value, s->is_called}));
+    }
+  }
+  int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+  parser::IntegerTypeRange(key_col.type_name, &lo, &hi);
+  const int64_t type_lo = lo, type_hi = hi;
+  lo = std::max(lo, shape.min_value);
+  hi = std::min(hi, shape.max_value);
+  keyspace::FreshKeyPlan plan = keyspace::PlanFreshKeys(taken, down, lo, hi);
+  if (plan.room < needed) {
+    const bool type_bound = down ? lo == type_lo : hi == type_hi;
+    return absl::FailedPreconditionError(absl::StrCat(
+        dev_.name, ":", p.dev->line, ": ", p.report.table, ".", key_col.name,
+        " (", key_col.type, "): ", needed, " colliding development rows need fresh keys ",
+        down ? "below " : "above ", static_cast<int64_t>(std::clamp<__int128>(
+            taken, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max())),
+        ", and only ", plan.room, " are left before ", down ? lo : hi, " (",
+        type_bound ? absl::StrCat("the limit of ", key_col.type)
+                   : absl::StrCat(down ? "MINVALUE" : "MAXVALUE", " of sequence ",
+                                  seq->name.Display()),
+        "); nothing written"));
+  }
+  // In the sequence's order: the row drawn first gets the first fresh key.
+  if (down) std::reverse(entries.begin(), entries.end());
+  uint64_t i = 0;
+  for (const auto& [from, to] : entries) {
+    if (to == kPendingFresh) p.remap.Set(from, plan.At(i++));
+  }
+  const int64_t last = plan.At(needed - 1);
+  note_new(last);
+  for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+    if (p.sequence_cols[j] == key) {
+      p.sequence_max[j] = Further(down, p.sequence_max[j], last);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Merger::Decide() {
@@ -1540,7 +1650,7 @@ absl::Status Merger::Decide() {
       changed = false;
       for (int t : comp) changed |= DecideTable(t);
     }
-    for (int t : comp) AllocateFresh(t);
+    for (int t : comp) PGM_RETURN_IF_ERROR(AllocateFresh(t));
   }
   // Counts.
   for (Plan& p : plans_) {
@@ -1736,20 +1846,25 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
   r.prod.columns = p.prod_cols;
   absl::flat_hash_map<uint64_t, std::vector<uint64_t>> prod_conflict_rows;
   for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
-    if (p.sequence_max[j] == std::numeric_limits<int64_t>::min()) continue;
+    const bool down = p.sequence_down[j];
+    if (p.sequence_max[j] == Furthest(down)) continue;
     const std::string& seq =
         p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.sequence_cols[j]])].sequence;
     auto [it, inserted] = sequence_max_.try_emplace(seq, p.sequence_max[j]);
-    if (!inserted) it->second = std::max(it->second, p.sequence_max[j]);
+    if (!inserted) it->second = Further(down, it->second, p.sequence_max[j]);
+    if (p.new_key_far && p.sequence_cols[j] == p.key_cols[0]) {
+      auto [nit, added] = sequence_new_.try_emplace(seq, *p.new_key_far);
+      if (!added) nit->second = Further(down, nit->second, *p.new_key_far);
+    }
   }
 
   // Production's rows, every one, with its own key, in dev's shape.
   if (p.prod != nullptr && !p.prod_spans.empty()) {
     std::vector<int> prod_out_cols = p.shared;
     for (const auto& [col, value] : p.fills) prod_out_cols.push_back(col);
-    CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
+    CopyBlock block(out, absl::StrCat("COPY ", name_sql,
                                       ColumnListSql(p.dev_cols, prod_out_cols),
-                                      ") FROM stdin;\n"));
+                                      " FROM stdin;\n"));
     PGM_RETURN_IF_ERROR(ForEachRow(p, Side::kProd, [&](DumpReader& reader,
                                                        const DumpEvent& ev,
                                                        const Layout& layout) {
@@ -1815,9 +1930,9 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
                 static_cast<int64_t>(p.mode == Mode::kRemap ? 0 : 0);
 
   // Development's rows: the new ones, with keys and references rewritten.
-  CopyBlock block(out, absl::StrCat("COPY ", name_sql, " (",
+  CopyBlock block(out, absl::StrCat("COPY ", name_sql,
                                     ColumnListSql(p.dev_cols, all_dev),
-                                    ") FROM stdin;\n"));
+                                    " FROM stdin;\n"));
   std::vector<std::pair<int64_t, int64_t>> remaps;
   std::vector<int64_t> fk_values(p.fks.size());
   std::vector<std::string_view> values(p.dev_cols.size());
@@ -2032,49 +2147,40 @@ absl::Status Merger::EmitTable(int t, OutputBuffer* out) {
 }
 
 void Merger::EmitSequences(OutputBuffer* out) {
-  auto value_of = [](const Catalog& c, const TableName& name,
-                     int64_t* v) -> bool {
+  auto position_of = [](const Catalog& c, const TableName& name)
+      -> std::optional<keyspace::SequencePosition> {
     const parser::Sequence* s = c.FindSequence(name);
-    if (s == nullptr || !s->has_setval) return false;
-    *v = s->is_called ? s->last_value : s->last_value - 1;
-    return true;
+    if (s == nullptr || !s->has_setval) return std::nullopt;
+    return keyspace::SequencePosition{s->last_value, s->is_called};
   };
   bool any = false;
   for (const parser::Sequence& s : dev_catalog_.sequences()) {
     SequenceReport sr;
     sr.sequence = s.name.Display();
-    int64_t best = std::numeric_limits<int64_t>::min();
-    int64_t v;
-    if (value_of(prod_catalog_, s.name, &v)) {
-      sr.prod_value = v;
-      best = std::max(best, v);
-    }
-    if (value_of(dev_catalog_, s.name, &v)) {
-      sr.dev_value = v;
-      best = std::max(best, v);
-    }
+    const keyspace::SequenceShape shape = ShapeOf(&s);
+    // The sides' positions are carried as they are (is_called included);
+    // the merged one is the furthest along of them and of the keys.
+    std::optional<keyspace::SequencePosition> prod = position_of(prod_catalog_, s.name);
+    std::optional<keyspace::SequencePosition> dev = position_of(dev_catalog_, s.name);
+    if (prod) sr.prod_value = prod->last_value;
+    if (dev) sr.dev_value = dev->last_value;
+    std::optional<int64_t> furthest_key;
     auto it = sequence_max_.find(s.name.Display());
-    if (it != sequence_max_.end()) {
-      sr.max_key = it->second;
-      best = std::max(best, it->second);
-    }
-    int64_t min_value = s.min_value.value_or(s.increment > 0 ? 1 : best);
+    if (it != sequence_max_.end()) sr.max_key = it->second;
+    auto nit = sequence_new_.find(s.name.Display());
+    if (nit != sequence_new_.end()) furthest_key = nit->second;
+    keyspace::SequencePosition merged =
+        keyspace::MergedPosition(shape, prod, dev, furthest_key)
+            .value_or(keyspace::SequencePosition{s.start, false});
     if (!any) {
       out->Append("--\n-- Sequences: past every key in the merged data.\n--\n\n");
       any = true;
     }
-    std::string literal = SqlStringLiteral(s.name.Display());
-    if (best == std::numeric_limits<int64_t>::min() || best < min_value) {
-      // Nothing drawn yet: the next value is the start.
-      sr.value = s.start;
-      sr.is_called = false;
-      out->Append(absl::StrCat("SELECT pg_catalog.setval(", literal, ", ",
-                               s.start, ", false);\n"));
-    } else {
-      sr.value = best;
-      out->Append(absl::StrCat("SELECT pg_catalog.setval(", literal, ", ",
-                               best, ", true);\n"));
-    }
+    sr.value = merged.last_value;
+    sr.is_called = merged.is_called;
+    out->Append(absl::StrCat("SELECT pg_catalog.setval(", SqlStringLiteral(s.name.Display()),
+                             ", ", merged.last_value, ", ",
+                             merged.is_called ? "true" : "false", ");\n"));
     report_.sequences.push_back(std::move(sr));
   }
   if (any) out->Append("\n");

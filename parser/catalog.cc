@@ -425,11 +425,6 @@ void SequenceOptions(const Json& opts, Sequence* seq) {
                      : (seq->increment > 0 ? seq->MinValue() : seq->MaxValue());
 }
 
-// A COPY row of a table with no columns is an empty line, which splits
-// into one empty field.
-bool IsZeroWidthRow(const std::vector<std::string_view>& fields, size_t width) {
-  return width == 0 && fields.size() == 1 && fields[0].empty();
-}
 
 char ActionLetter(const Json& node, const char* key) {
   const Json& v = Field(node, key);
@@ -905,8 +900,9 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
 
 absl::Status CatalogBuilder::Row(const DumpEvent& ev) {
   PGM_RETURN_IF_ERROR(Block(ev));
-  if (ev.fields->size() != block_width_ &&
-      !IsZeroWidthRow(*ev.fields, block_width_)) {
+  if (!RowFitsWidth(ev.fields->size(),
+                    ev.fields->empty() ? std::string_view() : (*ev.fields)[0],
+                    block_width_)) {
     return InputError(file_, ev.line,
                       absl::StrCat("row for ", block_table_->name.Display(),
                                    " has ", ev.fields->size(),

@@ -209,6 +209,13 @@ class Catalog {
   std::vector<DumpObject> objects_;
 };
 
+// Whether a data row's fields fit a table of `width` data columns. A COPY
+// row of a table with no columns is an empty line, which splits into one
+// empty field.
+inline bool RowFitsWidth(size_t fields, std::string_view first, size_t width) {
+  return fields == width || (width == 0 && fields == 1 && first.empty());
+}
+
 // Reads the whole dump once and builds its catalog: every statement but
 // INSERT goes through libpg_query; rows are counted and checked against
 // their table's columns. REQUIRES: `input` is a plain-format dump.
