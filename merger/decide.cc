@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "keyspace/key_hash.h"
+#include "keyspace/sequence_space.h"
 #include "merger/infer.h"
 
 namespace pgmerge::merger::internal {
@@ -18,7 +19,13 @@ using keyspace::SideIndex;
 // of its keys (two-way evidence that the key existed at the fork).
 using BaseChildren = std::vector<absl::flat_hash_map<int64_t, int>>;
 
-// A two-way kRemap table's keys as infer.h sees them, sorted by key, with
+// A key as infer.h sees it: infer.h takes keys to ascend (the fork's rows
+// lowest, new rows the suffix), so a descending key is flipped. ~k, not -k:
+// it reverses the order over all of int64 (-INT64_MIN overflows) and is
+// its own inverse.
+int64_t Ordered(const TableKeys& t, int64_t k) { return t.key_down ? ~k : k; }
+
+// A two-way kRemap table's keys as infer.h sees them (Ordered), sorted, with
 // the dev row behind each (-1: production only). `identical(i)` says
 // whether dev row i is the prod row with its key, unchanged.
 struct KeyTable {
@@ -53,12 +60,13 @@ KeyTable GatherKeys(const TableKeys& t, const absl::flat_hash_map<int64_t, int>*
       auto it = children->find(f.key);
       if (it != children->end()) f.base_children = it->second;
     }
+    f.key = Ordered(t, f.key);
     rows.emplace_back(f, i);
   }
   for (uint32_t r = 0; r < prod.size(); ++r) {
     if (dev.Find(prod.key(r))) continue;
     KeyFacts f;
-    f.key = static_cast<int64_t>(prod.key(r));
+    f.key = Ordered(t, static_cast<int64_t>(prod.key(r)));
     f.state = KeyState::kProdOnly;
     rows.emplace_back(f, -1);
   }
@@ -92,7 +100,7 @@ BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables) {
     const int64_t point = InferKeys(keys.facts).change_point;
     for (size_t j = 0; j < keys.facts.size(); ++j) {
       const KeyFacts& f = keys.facts[j];
-      if (f.state != KeyState::kIdentical || f.key > point) continue;
+      if (f.state != KeyState::kIdentical || f.key > point) continue;  // Ordered.
       const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
       for (size_t s = 0; s < t.fk_parent.size(); ++s) {
         const int64_t v = t.dev->fk(i, s);
@@ -244,7 +252,7 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
   auto identical = [&](uint32_t i, uint32_t) { return d->decision[i] == kBase; };
   KeyTable keys = GatherKeys(t_, &children_, identical);
   Inference inf = InferKeys(keys.facts);
-  d->base_high_water = keys.facts.empty() ? 0 : inf.change_point;
+  d->base_high_water = keys.facts.empty() ? 0 : Ordered(t_, inf.change_point);
   inferred->assign(d->decision.size(), kDevOnly);
   evidence->assign(d->decision.size(), std::string());
   for (size_t j = 0; j < keys.facts.size(); ++j) {
@@ -252,7 +260,7 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
     const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
     const KeyVerdict& v = inf.verdicts[j];
     (*inferred)[i] = DecisionOf(v.verdict);
-    if (v.ambiguous) (*evidence)[i] = DescribeEvidence(keys.facts[j], inf, j);
+    if (v.ambiguous) (*evidence)[i] = DescribeEvidence(keys.facts[j], inf, j, t_.key_down);
   }
 }
 
@@ -388,14 +396,44 @@ bool RemapsChanged(const TableDecisions& before, const TableDecisions& after) {
   return false;
 }
 
-// Gives each pending remap a fresh key above the floor, in key order.
-void AllocateFresh(const TableKeys& t, TableDecisions* d) {
-  d->fresh_end = t.fresh_floor;
-  if (t.mode != Mode::kRemap) return;
-  if (t.headroom > 0) d->fresh_end = std::max(d->fresh_end, t.prod_top + t.headroom);
-  for (const auto& [from, to] : d->remap.Sorted()) {
-    if (to == kPendingFresh) d->remap.Set(from, ++d->fresh_end);
+// Gives each pending remap a fresh key past t.fresh_after, the way the
+// key's sequence counts, in that order (the row drawn first gets the first
+// fresh key); notes the furthest key development's rows add. Refused when
+// the keys do not fit before the type's or the sequence's bound.
+absl::Status AllocateFresh(const TableKeys& t, TableDecisions* d) {
+  if (t.mode != Mode::kRemap) return absl::OkStatus();
+  const bool down = t.key_down;
+  auto note_new = [&](int64_t k) {
+    d->new_key_far = !d->new_key_far ? k : down ? std::min(*d->new_key_far, k)
+                                                : std::max(*d->new_key_far, k);
+  };
+  for (uint32_t i = 0; i < d->decision.size(); ++i) {
+    if (d->decision[i] == kDevOnly) note_new(static_cast<int64_t>(t.dev->key(i)));
   }
+  std::vector<std::pair<int64_t, int64_t>> entries = d->remap.Sorted();
+  uint64_t needed = 0;
+  for (const auto& [from, to] : entries) needed += to == kPendingFresh;
+  if (needed == 0) return absl::OkStatus();
+  const keyspace::FreshKeyPlan plan =
+      keyspace::PlanFreshKeys(t.fresh_after, down, t.fresh_lo, t.fresh_hi);
+  if (plan.room < needed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        t.fresh_what, ": ", needed, " colliding development rows need fresh keys ",
+        down ? "below " : "above ",
+        static_cast<int64_t>(std::clamp<__int128>(t.fresh_after,
+                                                  std::numeric_limits<int64_t>::min(),
+                                                  std::numeric_limits<int64_t>::max())),
+        ", and only ", plan.room, " are left before ", down ? t.fresh_lo : t.fresh_hi,
+        " (", t.fresh_limit, "); nothing written"));
+  }
+  if (down) std::reverse(entries.begin(), entries.end());
+  uint64_t i = 0;
+  for (const auto& [from, to] : entries) {
+    if (to == kPendingFresh) d->remap.Set(from, plan.At(i++));
+  }
+  d->fresh_last = plan.At(needed - 1);
+  note_new(*d->fresh_last);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -460,7 +498,9 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
         decided[t] = std::move(next);
       }
     }
-    for (int t : comp) AllocateFresh(tables[t], &decided[t]);
+    for (int t : comp) {
+      if (absl::Status s = AllocateFresh(tables[t], &decided[t]); !s.ok()) return s;
+    }
   }
   return decided;
 }

@@ -74,13 +74,27 @@ struct TableKeys {
   // production's rows by the key's whole hash (-> prod key).
   std::vector<std::vector<int>> unique_fk_slots;
   const std::vector<absl::flat_hash_map<uint64_t, uint64_t>>* prod_unique = nullptr;
-  // Fresh keys are allocated above this: every key of both dumps and both
-  // dumps' values of the key's sequence (kRemap).
-  int64_t fresh_floor = 0;
-  // Key headroom (kRemap; 0 = off). Production keeps drawing keys from its
-  // sequence after its dump, until the swap: the keys (prod_top, prod_top +
-  // headroom] are left to it. A development row kept with its own key in
-  // that range is moved like a collision, and fresh keys start above it.
+  // kRemap: whether the key's sequence counts down. Its keys then grow
+  // downwards: the fork's rows are the highest keys, new rows lie below
+  // them, and fresh keys go below everything.
+  bool key_down = false;
+  // Fresh keys go one step past this, the way the sequence counts: the
+  // furthest of every key of both dumps and both dumps' positions of the
+  // key's sequence (kRemap). May lie one step outside int64.
+  __int128 fresh_after = 0;
+  // ... and stay inside [fresh_lo, fresh_hi]: the key type's range and the
+  // sequence's MINVALUE/MAXVALUE. For the refusal when they do not fit:
+  // "FILE:LINE: table.column (type)" and what the binding bound is ("the
+  // limit of integer", "MAXVALUE of sequence s").
+  int64_t fresh_lo = std::numeric_limits<int64_t>::min();
+  int64_t fresh_hi = std::numeric_limits<int64_t>::max();
+  std::string fresh_what;
+  std::string fresh_limit;
+  // Key headroom (kRemap, ascending; 0 = off). Production keeps drawing
+  // keys from its sequence after its dump, until the swap: the keys
+  // (prod_top, prod_top + headroom] are left to it. A development row kept
+  // with its own key in that range is moved like a collision, and fresh
+  // keys start above it.
   int64_t prod_top = 0;  // Production's largest key and sequence value.
   int64_t headroom = 0;
   // Two-way kRemap: the columns behind each row's signature
@@ -106,7 +120,10 @@ struct TableDecisions {
   int64_t inferred = 0;
   // Dev row -> its evidence (merger/infer.h DescribeEvidence).
   absl::flat_hash_map<uint32_t, std::string> ambiguous;
-  int64_t fresh_end = 0;        // The last fresh key allocated, or the floor.
+  std::optional<int64_t> fresh_last;  // The last fresh key allocated, if any.
+  // kRemap: the furthest key (in the sequence's direction) of development's
+  // rows written with their own key or a fresh one; unset if none.
+  std::optional<int64_t> new_key_far;
 
   // A foreign-key value pointing into this table, as the output holds it.
   int64_t Rewrite(int64_t v) const {
@@ -117,7 +134,8 @@ struct TableDecisions {
 // Decides every table, parents before children; the tables of a foreign-
 // key cycle (a self-reference included) are iterated to a fixed point.
 // `prefer_dev`: a row edited on both sides keeps dev's version.
-// Internal error when a cycle's decisions do not settle.
+// Internal error when a cycle's decisions do not settle; FailedPrecondition
+// when colliding rows' fresh keys do not fit the key's type or sequence.
 absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
                                                    bool prefer_dev);
 

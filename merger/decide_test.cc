@@ -137,13 +137,13 @@ TEST_F(DecideTest, DevOnlyRowKeepsItsFreeKey) {
 TEST_F(DecideTest, CollisionAboveHighWaterGetsAFreshKeyAboveEverything) {
   TestTable& t = Add(Mode::kRemap, {{1, 11}, {2, 12}, {3, 30}, {4, 40}},
                      {{1, 11}, {2, 12}, {4, 41}, {3, 31}});
-  t.keys.fresh_floor = 10;  // The largest key or sequence value of both dumps.
+  t.keys.fresh_after = 10;  // The largest key or sequence value of both dumps.
   TableDecisions d = Run()[0];
   EXPECT_EQ(d.base_high_water, 2);
   EXPECT_EQ(d.decision, Decisions({kBase, kBase, kCollision, kCollision}));
   EXPECT_EQ(d.Rewrite(3), 11);
   EXPECT_EQ(d.Rewrite(4), 12);
-  EXPECT_EQ(d.fresh_end, 12);
+  EXPECT_EQ(d.fresh_last, std::optional<int64_t>(12));
   EXPECT_EQ(d.Rewrite(kNoValue), kNoValue);
 }
 
@@ -333,7 +333,7 @@ TEST_F(DecideTest, ForeignKeysFollowRemapsAndDeletions) {
        {5, 55, {}, {}, kSig}},
       {{1, 11, {}, {}, kSig}, {2, 21, {}, {}, kSigEdited}, {3, 33, {}, {}, kSig},
        {4, 44, {}, {}, kSig}, {5, 55, {}, {}, kSig}});
-  parent.keys.fresh_floor = 5;
+  parent.keys.fresh_after = 5;
   // Child rows: key, fp, FK into the parent.
   Add(Mode::kRemap, {{10, 100}, {11, 110}, {12, 120}},
       {{10, 100, {1}}, {11, 110, {2}}, {12, 120, {4}}, {13, 130, {3}}}, {0});
@@ -347,12 +347,12 @@ TEST_F(DecideTest, ForeignKeysFollowRemapsAndDeletions) {
 
 TEST_F(DecideTest, ChildOfARemappedParentIsRewritten) {
   TestTable& parent = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{1, 11}, {2, 21}});
-  parent.keys.fresh_floor = 5;
+  parent.keys.fresh_after = 5;
   // Child 11 has prod's content but points at dev's parent 2, another row
   // than prod's 2: not a base row, so above h = 10 it is a collision.
   TestTable& child = Add(Mode::kRemap, {{10, 100}, {11, 110}},
                          {{10, 100, {1}}, {11, 110, {2}}, {12, 120, {2}}}, {0});
-  child.keys.fresh_floor = 12;
+  child.keys.fresh_after = 12;
   std::vector<TableDecisions> d = Run();
   EXPECT_EQ(d[0].decision, Decisions({kBase, kCollision}));
   EXPECT_EQ(d[0].Rewrite(2), 6);
@@ -366,7 +366,7 @@ TEST_F(DecideTest, ChildOfARemappedParentIsRewritten) {
 TEST_F(DecideTest, SelfReferenceFollowsItsOwnRemap) {
   TestTable& t = Add(Mode::kRemap, {{1, 11, {}}, {2, 20}},
                      {{1, 11, {kNoValue}}, {2, 21, {1}}, {3, 31, {2}}}, {0});
-  t.keys.fresh_floor = 10;
+  t.keys.fresh_after = 10;
   TableDecisions d = Run()[0];
   EXPECT_EQ(d.decision, Decisions({kBase, kCollision, kDevOnly}));
   EXPECT_EQ(d.Rewrite(2), 11);  // Row 3's reference, as written.
@@ -377,10 +377,10 @@ TEST_F(DecideTest, SelfReferenceFollowsItsOwnRemap) {
 // one group, to a fixed point.
 TEST_F(DecideTest, CycleBetweenTablesSettles) {
   TestTable& a = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{1, 11, {1}}, {2, 21, {2}}}, {1});
-  a.keys.fresh_floor = 2;
+  a.keys.fresh_after = 2;
   // b's row 2 is identical to prod's but points at a's re-created row 2.
   TestTable& b = Add(Mode::kRemap, {{1, 11}, {2, 22}}, {{1, 11, {1}}, {2, 22, {2}}}, {0});
-  b.keys.fresh_floor = 2;
+  b.keys.fresh_after = 2;
   std::vector<TableKeys> keys;
   for (const auto& t : tables_) keys.push_back(t->keys);
   EXPECT_EQ(ComponentsParentsFirst(keys), (std::vector<std::vector<int>>{{0, 1}}));
@@ -396,7 +396,7 @@ TEST_F(DecideTest, CycleBetweenTablesSettles) {
 // so dev's link to its re-created post is not production's link.
 TEST_F(DecideTest, CompositeKeyWithForeignKeyPartFollowsTheRemap) {
   TestTable& posts = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{1, 11}, {2, 21}});
-  posts.keys.fresh_floor = 2;
+  posts.keys.fresh_after = 2;
   const uint64_t plain = HashField("t", kHashSeed);  // The tag: plain part.
   auto full = [&](const char* post) { return HashField(post, plain); };
   TestTable& links = Add(Mode::kFixed, {{full("1"), 5}, {full("2"), 6}},

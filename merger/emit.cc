@@ -33,11 +33,14 @@ std::string QualifiedSql(const TableName& n) {
                       parser::QuoteIdentifier(n.name));
 }
 
+// " (a, b)" for a COPY header; nothing for a table with no columns,
+// whose COPY names none ("COPY t () FROM stdin" is a syntax error).
 std::string ColumnListSql(const std::vector<std::string>& cols,
                           const std::vector<int>& pick) {
+  if (pick.empty()) return "";
   std::vector<std::string> q;
   for (int i : pick) q.push_back(parser::QuoteIdentifier(cols[i]));
-  return absl::StrJoin(q, ", ");
+  return absl::StrCat(" (", absl::StrJoin(q, ", "), ")");
 }
 
 bool IsSetval(std::string_view sql) {
@@ -210,9 +213,9 @@ absl::Status TableWriter::EmitProdRows() {
   const Plan& p = p_;
   std::vector<int> prod_out_cols = p.shared;
   for (const auto& [col, value] : p.fills) prod_out_cols.push_back(col);
-  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_, " (",
+  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_,
                                      ColumnListSql(p.dev_cols, prod_out_cols),
-                                     ") FROM stdin;\n"));
+                                     " FROM stdin;\n"));
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
                                                           const DumpEvent& ev,
                                                           const Layout& layout) {
@@ -463,9 +466,9 @@ void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn
 }
 
 absl::Status TableWriter::EmitDevRows() {
-  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_, " (",
+  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_,
                                      ColumnListSql(p_.dev_cols, all_dev_),
-                                     ") FROM stdin;\n"));
+                                     " FROM stdin;\n"));
   uint32_t ordinal = 0;
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kDev, [&](DumpReader& reader,
                                                          const DumpEvent& ev,
@@ -506,20 +509,35 @@ absl::Status TableWriter::CheckAccounted() const {
   return absl::OkStatus();
 }
 
-// Notes the largest value of each sequence this table's rows hold.
-void NoteSequenceMax(const Plan& p, absl::flat_hash_map<std::string, int64_t>& sequence_max) {
+// Per sequence (by display name), what the merged rows hold, in the
+// sequence's direction.
+struct SequenceMarks {
+  // The furthest value of any row: reported.
+  absl::flat_hash_map<std::string, int64_t> furthest;
+  // The furthest key of the rows the merge adds to production's
+  // (development's new rows, fresh keys), which the merged sequence must
+  // pass. Keys a side already held past its own sequence stay as that side
+  // had them, so a dump merged with itself keeps its positions.
+  absl::flat_hash_map<std::string, int64_t> added;
+};
+
+void NoteSequenceMax(const Plan& p, SequenceMarks& marks) {
   for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
-    if (p.sequence_max[j] == std::numeric_limits<int64_t>::min()) continue;
+    const bool down = p.sequence_down[j];
+    if (p.sequence_max[j] == Furthest(down)) continue;
     const std::string& seq =
         p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.sequence_cols[j]])].sequence;
-    auto [it, inserted] = sequence_max.try_emplace(seq, p.sequence_max[j]);
-    if (!inserted) it->second = std::max(it->second, p.sequence_max[j]);
+    auto [it, inserted] = marks.furthest.try_emplace(seq, p.sequence_max[j]);
+    if (!inserted) it->second = Further(down, it->second, p.sequence_max[j]);
+    if (p.decided.new_key_far && p.sequence_cols[j] == p.key_cols[0]) {
+      auto [nit, added] = marks.added.try_emplace(seq, *p.decided.new_key_far);
+      if (!added) nit->second = Further(down, nit->second, *p.decided.new_key_far);
+    }
   }
 }
 
 absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& hasher,
-                       absl::flat_hash_map<std::string, int64_t>& sequence_max,
-                       OutputBuffer* out, Report& report) {
+                       SequenceMarks& sequence_max, OutputBuffer* out, Report& report) {
   Plan& p = plans.tables[t];
   NoteSequenceMax(p, sequence_max);
   PGM_RETURN_IF_ERROR(TableWriter(m, plans, p, hasher, out).Run());
@@ -527,52 +545,43 @@ absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& has
   return absl::OkStatus();
 }
 
-void EmitSequences(const MergeInputs& m,
-                   const absl::flat_hash_map<std::string, int64_t>& sequence_max,
-                   OutputBuffer* out, Report& report) {
-  auto value_of = [](const Catalog& c, const TableName& name,
-                     int64_t* v) -> bool {
+void EmitSequences(const MergeInputs& m, const SequenceMarks& marks, OutputBuffer* out,
+                   Report& report) {
+  auto position_of = [](const Catalog& c, const TableName& name)
+      -> std::optional<keyspace::SequencePosition> {
     const parser::Sequence* s = c.FindSequence(name);
-    if (s == nullptr || !s->has_setval) return false;
-    *v = s->is_called ? s->last_value : s->last_value - 1;
-    return true;
+    if (s == nullptr || !s->has_setval) return std::nullopt;
+    return keyspace::SequencePosition{s->last_value, s->is_called};
   };
   bool any = false;
   for (const parser::Sequence& s : m.dev_catalog.sequences()) {
     SequenceReport sr;
     sr.sequence = s.name.Display();
-    int64_t best = std::numeric_limits<int64_t>::min();
-    int64_t v;
-    if (value_of(m.prod_catalog, s.name, &v)) {
-      sr.prod_value = v;
-      best = std::max(best, v);
-    }
-    if (value_of(m.dev_catalog, s.name, &v)) {
-      sr.dev_value = v;
-      best = std::max(best, v);
-    }
-    auto it = sequence_max.find(s.name.Display());
-    if (it != sequence_max.end()) {
-      sr.max_key = it->second;
-      best = std::max(best, it->second);
-    }
-    int64_t min_value = s.min_value.value_or(s.increment > 0 ? 1 : best);
+    const keyspace::SequenceShape shape = ShapeOf(&s);
+    // The sides' positions are carried as they are (is_called included);
+    // the merged one is the furthest along of them and of the added keys.
+    std::optional<keyspace::SequencePosition> prod = position_of(m.prod_catalog, s.name);
+    std::optional<keyspace::SequencePosition> dev = position_of(m.dev_catalog, s.name);
+    if (prod) sr.prod_value = prod->last_value;
+    if (dev) sr.dev_value = dev->last_value;
+    auto it = marks.furthest.find(s.name.Display());
+    if (it != marks.furthest.end()) sr.max_key = it->second;
+    std::optional<int64_t> added;
+    auto nit = marks.added.find(s.name.Display());
+    if (nit != marks.added.end()) added = nit->second;
+    const keyspace::SequencePosition merged =
+        keyspace::MergedPosition(shape, prod, dev, added)
+            .value_or(keyspace::SequencePosition{s.start, false});
     if (!any) {
       out->Append("--\n-- Sequences: past every key in the merged data.\n--\n\n");
       any = true;
     }
-    std::string literal = SqlStringLiteral(s.name.Display());
-    if (best == std::numeric_limits<int64_t>::min() || best < min_value) {
-      // Nothing drawn yet: the next value is the start.
-      sr.value = s.start;
-      sr.is_called = false;
-      out->Append(absl::StrCat("SELECT pg_catalog.setval(", literal, ", ",
-                               s.start, ", false);\n"));
-    } else {
-      sr.value = best;
-      out->Append(absl::StrCat("SELECT pg_catalog.setval(", literal, ", ",
-                               best, ", true);\n"));
-    }
+    sr.value = merged.last_value;
+    sr.is_called = merged.is_called;
+    sr.kept = (prod && merged == *prod) || (dev && merged == *dev);
+    out->Append(absl::StrCat("SELECT pg_catalog.setval(", SqlStringLiteral(s.name.Display()),
+                             ", ", merged.last_value, ", ",
+                             merged.is_called ? "true" : "false", ");\n"));
     report.sequences.push_back(std::move(sr));
   }
   if (any) out->Append("\n");
@@ -584,8 +593,8 @@ absl::Status Emit(const MergeInputs& m,
                   const std::vector<const parser::DumpObject*>& prod_only_objects,
                   Plans& plans, OutputBuffer* out, Report& report) {
   RowHasher hasher;
-  // Per sequence: the largest value the merged rows hold.
-  absl::flat_hash_map<std::string, int64_t> sequence_max;
+  // Per sequence: the furthest values the merged rows hold.
+  SequenceMarks sequence_max;
   // Ours are the only meta-commands in the output (CVE-2025-8714): the
   // key, derived from the inputs, keeps the output deterministic.
   const std::string key =

@@ -160,7 +160,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
   if (ev.target->columns.empty()) {
     // An INSERT without a column list: one value per data column.
     size_t width = DataColumns(*p.table(side)).size();
-    if (f.size() != width) {
+    if (!parser::RowFitsWidth(f.size(), f.empty() ? std::string_view() : f[0], width)) {
       return InputError(file, ev.line,
                         absl::StrCat("row for ", p.report.table, " has ", f.size(),
                                      " values, the table has ", width, " columns"));
@@ -176,7 +176,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
       int64_t v;
       if (ParseInt64(field(p.sequence_cols[j]), &v)) {
         int64_t& top = p.side_sequence_max[static_cast<int>(side)][j];
-        top = std::max(top, v);
+        top = Further(p.sequence_down[j], top, v);
       }
     }
   }
@@ -299,7 +299,7 @@ void JoinSides(Plans& plans) {
     for (int64_t top : p.side_max_key) p.max_key = std::max(p.max_key, top);
     for (const auto& side_max : p.side_sequence_max) {
       for (size_t j = 0; j < side_max.size(); ++j) {
-        p.sequence_max[j] = std::max(p.sequence_max[j], side_max[j]);
+        p.sequence_max[j] = Further(p.sequence_down[j], p.sequence_max[j], side_max[j]);
       }
     }
   }

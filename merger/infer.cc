@@ -44,7 +44,9 @@ int64_t ChangePoint(const std::vector<KeyFacts>& facts) {
   long as_new = 0;
   for (const KeyFacts& f : facts) as_new += CostAsNew(f);
   long best = as_new;  // Every key new: the point below the lowest key.
-  int64_t point = facts.front().key - 1;
+  int64_t point = facts.front().key == std::numeric_limits<int64_t>::min()
+                      ? facts.front().key
+                      : facts.front().key - 1;
   long as_base = 0;
   for (const KeyFacts& f : facts) {
     as_base += CostAsBase(f);
@@ -115,8 +117,9 @@ Inference InferKeys(const std::vector<KeyFacts>& facts) {
 }
 
 std::string DescribeEvidence(const KeyFacts& f, const Inference& inference,
-                             size_t i) {
-  std::string s = absl::StrCat("key ", f.key, ": ");
+                             size_t i, bool descending) {
+  auto shown = [&](int64_t k) { return descending ? ~k : k; };
+  std::string s = absl::StrCat("key ", shown(f.key), ": ");
   switch (f.state) {
     case KeyState::kIdentical: absl::StrAppend(&s, "identical on both sides"); break;
     case KeyState::kDiffer:
@@ -130,9 +133,11 @@ std::string DescribeEvidence(const KeyFacts& f, const Inference& inference,
     absl::StrAppend(&s, ", ", f.base_children, " identical row",
                     f.base_children == 1 ? " points" : "s point", " at it");
   }
-  absl::StrAppend(&s, f.key <= inference.change_point ? ", at or below"
-                                                      : ", above",
-                  " the change point ", inference.change_point, ": ");
+  const bool fork_side = f.key <= inference.change_point;
+  absl::StrAppend(&s,
+                  fork_side ? (descending ? ", at or above" : ", at or below")
+                            : (descending ? ", below" : ", above"),
+                  " the change point ", shown(inference.change_point), ": ");
   const KeyVerdict& v = inference.verdicts[i];
   switch (v.verdict) {
     case Verdict::kSame:

@@ -68,8 +68,10 @@ bool MostlyEqual(const KeyFacts& f);
 
 // One line for the report: "key 2: differs, 4 of 5 columns equal, 1
 // identical row points at it, at or below the change point 10: ...".
+// `descending`: the facts' keys are a descending sequence's, flipped (~k)
+// to ascend; the line shows them as the dumps hold them.
 std::string DescribeEvidence(const KeyFacts& f, const Inference& inference,
-                             size_t i);
+                             size_t i, bool descending = false);
 
 }  // namespace pgmerge::merger
 

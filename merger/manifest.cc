@@ -21,6 +21,26 @@ nlohmann::ordered_json ManifestJson(const TableManifest& output, const TableMani
   return {{"output", OneSide(output)}, {"prod", OneSide(prod)}};
 }
 
+std::vector<ManifestSequence> ReadSequences(std::string_view report_json) {
+  using Json = nlohmann::json;
+  Json report = Json::parse(report_json, nullptr, false);
+  std::vector<ManifestSequence> out;
+  if (report.is_discarded() || !report.is_object() || !report.contains("sequences") ||
+      !report["sequences"].is_array()) {
+    return out;
+  }
+  for (const Json& s : report["sequences"]) {
+    if (!s.is_object() || !s.contains("sequence") || !s["sequence"].is_string()) continue;
+    ManifestSequence m;
+    m.sequence = s["sequence"].get<std::string>();
+    m.value = s.value("value", int64_t{0});
+    m.is_called = s.value("is_called", false);
+    m.kept = s.value("kept", false);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_json,
                                                         Side side) {
   using Json = nlohmann::json;

@@ -59,6 +59,19 @@ struct ManifestTable {
   std::string hash;  // HashText of the sum.
 };
 
+// A sequence as the merge set it (the report's "sequences"). `kept`: the
+// position is production's or development's own, the merge added no key
+// past it.
+struct ManifestSequence {
+  std::string sequence;  // Quoted and schema-qualified.
+  int64_t value = 0;
+  bool is_called = false;
+  bool kept = false;
+};
+
+// The report's sequences; empty for a report without them.
+std::vector<ManifestSequence> ReadSequences(std::string_view report_json);
+
 // The report's tables for one side, in the report's order; tables with no
 // column to measure are left out. InvalidArgument for a report that is not
 // a merge report, is of a refused merge, or has no manifest.

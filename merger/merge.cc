@@ -2,6 +2,7 @@
 #include "merger/merge.h"
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -9,12 +10,52 @@
 #include "base/status.h"
 #include "merger/decide.h"
 #include "merger/plan.h"
+#include "keyspace/sequence_space.h"
 #include "parser/dump_reader.h"
 
 namespace pgmerge::merger {
 namespace {
 
 using namespace internal;  // NOLINT: the passes (plan.h).
+
+// Where a kRemap table's fresh keys may go (decide.h): past every key in
+// both dumps and both dumps' sequence positions, the way the sequence
+// counts, inside the column's type and the sequence's bounds.
+void FillFreshRange(const MergeInputs& m, const Plan& p, TableKeys& k) {
+  const int key = p.key_cols[0];
+  const parser::Column& key_col = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[key])];
+  const parser::Sequence* seq = SequenceOf(m, key_col);
+  const keyspace::SequenceShape shape = ShapeOf(seq);
+  const bool down = shape.descending();
+  k.key_down = down;
+  __int128 taken = Furthest(down);
+  auto further = [&](__int128 v) { taken = down ? std::min(taken, v) : std::max(taken, v); };
+  if (!down) further(p.max_key);
+  for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+    if (p.sequence_cols[j] == key && p.sequence_max[j] != Furthest(p.sequence_down[j])) {
+      further(p.sequence_max[j]);
+    }
+  }
+  for (const Catalog* c : {&m.prod_catalog, &m.dev_catalog}) {
+    const parser::Sequence* s = seq == nullptr ? nullptr : c->FindSequence(seq->name);
+    if (s != nullptr && s->has_setval) {
+      further(keyspace::LastTaken(shape, {s->last_value, s->is_called}));
+    }
+  }
+  k.fresh_after = taken;
+  int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+  parser::IntegerTypeRange(key_col.type_name, &lo, &hi);
+  const int64_t type_lo = lo, type_hi = hi;
+  k.fresh_lo = std::max(lo, shape.min_value);
+  k.fresh_hi = std::min(hi, shape.max_value);
+  k.fresh_what = absl::StrCat(m.dev.name, ":", p.dev->line, ": ", p.report.table, ".",
+                              key_col.name, " (", key_col.type, ")");
+  const bool type_bound = down ? k.fresh_lo == type_lo : k.fresh_hi == type_hi;
+  k.fresh_limit = type_bound || seq == nullptr
+                      ? absl::StrCat("the limit of ", key_col.type)
+                      : absl::StrCat(down ? "MINVALUE" : "MAXVALUE", " of sequence ",
+                                     seq->name.Display());
+}
 
 // What the decide pass needs of a plan (decide.h).
 TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
@@ -36,22 +77,21 @@ TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
   }
   k.prod_unique = &p.prod_unique;
   if (SignsRows(p, m.base != nullptr)) k.signature_width = SignatureWidth(p);
-  // Above every key in both dumps and both dumps' sequence values.
-  k.fresh_floor = p.max_key;
   if (p.mode == Mode::kRemap) {
-    const parser::Column& key_col =
-        p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])];
-    for (const Catalog* c : {&m.prod_catalog, &m.dev_catalog}) {
-      if (key_col.sequence.empty()) break;
-      for (const parser::Sequence& s : c->sequences()) {
-        if (s.name.Display() == key_col.sequence && s.has_setval) {
-          k.fresh_floor = std::max(k.fresh_floor, s.last_value);
-          if (c == &m.prod_catalog) k.prod_top = std::max(k.prod_top, s.last_value);
-        }
+    FillFreshRange(m, p, k);
+    if (m.options.key_headroom > 0 && !k.key_down) {
+      const parser::Column& key_col =
+          p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])];
+      const parser::Sequence* seq = SequenceOf(m, key_col);
+      const parser::Sequence* prod_seq =
+          seq == nullptr ? nullptr : m.prod_catalog.FindSequence(seq->name);
+      k.prod_top = p.side_max_key[static_cast<int>(Side::kProd)];
+      if (prod_seq != nullptr && prod_seq->has_setval) {
+        k.prod_top = std::max(k.prod_top, prod_seq->last_value);
       }
+      k.headroom = m.options.key_headroom;
+      k.fresh_after = std::max<__int128>(k.fresh_after, __int128{k.prod_top} + k.headroom);
     }
-    k.prod_top = std::max(k.prod_top, p.side_max_key[static_cast<int>(Side::kProd)]);
-    k.headroom = m.options.key_headroom;
   }
   return k;
 }
@@ -71,9 +111,10 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
     }
     if (p.mode == Mode::kRemap) {
       // The key's sequence ends past the fresh keys.
-      for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
+      for (size_t j = 0; p.decided.fresh_last && j < p.sequence_cols.size(); ++j) {
         if (p.sequence_cols[j] == p.key_cols[0]) {
-          p.sequence_max[j] = std::max(p.sequence_max[j], p.decided.fresh_end);
+          p.sequence_max[j] =
+              Further(p.sequence_down[j], p.sequence_max[j], *p.decided.fresh_last);
         }
       }
     }

@@ -254,12 +254,22 @@ void MatchRenamedTable(const MergeInputs& m, const Table& t, Plan& p,
 absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
   const parser::UniqueKey* key = t.MergeKey();
   if (key == nullptr || key->columns.empty()) return absl::OkStatus();
+  // A generated key column is not in the data; the columns it is
+  // computed from stand in for it (equal inputs, equal value).
+  std::vector<std::string> key_columns;
   for (const std::string& c : key->columns) {
+    const parser::Column& col = t.columns[t.ColumnIndex(c)];
+    for (const std::string& k :
+         col.generated ? col.generated_from : std::vector<std::string>{c}) {
+      if (IndexOf(key_columns, k) < 0) key_columns.push_back(k);
+    }
+  }
+  for (const std::string& c : key_columns) {
     int i = IndexOf(p.dev_cols, c);
     if (i < 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return absl::InternalError(absl::StrCat(
           m.dev.name, ":", t.line, ": key column ", c, " of ",
-          t.name.Display(), " is a generated column"));
+          t.name.Display(), " is not in the data"));
     }
     if (p.prod != nullptr && p.prod_name[i].empty() &&
         p.prod->row_count > 0) {
@@ -276,7 +286,7 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
             kind == parser::KeyKind::kIdentity)
                ? Mode::kRemap
                : Mode::kFixed;
-  if (kind == parser::KeyKind::kComposite) {
+  if (kind == parser::KeyKind::kComposite && !key->has_generated) {
     // A composite key with one sequence-drawn integer column, as
     // payment(payment_date, payment_id): that column alone tells rows
     // apart, and two rows sharing its value collide; it is remapped.
@@ -296,6 +306,11 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
       p.mode = Mode::kRemap;
       p.key_cols = drawn;
     }
+  }
+  if (p.mode == Mode::kRemap) {
+    const parser::Sequence* seq =
+        SequenceOf(m, t.columns[t.ColumnIndex(p.dev_cols[p.key_cols[0]])]);
+    p.key_down = seq != nullptr && seq->increment < 0;
   }
   return absl::OkStatus();
 }
@@ -470,12 +485,13 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
       const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
       if (!c.sequence.empty() && IsIntegerType(c.type_name)) {
         p.sequence_cols.push_back(i);
-        p.sequence_max.push_back(std::numeric_limits<int64_t>::min());
+        const parser::Sequence* seq = SequenceOf(m, c);
+        const bool down = seq != nullptr && seq->increment < 0;
+        p.sequence_down.push_back(down);
+        p.sequence_max.push_back(Furthest(down));
       }
     }
-    for (auto& side_max : p.side_sequence_max) {
-      side_max.assign(p.sequence_cols.size(), std::numeric_limits<int64_t>::min());
-    }
+    for (auto& side_max : p.side_sequence_max) side_max = p.sequence_max;
     plans.plan_of[t.name.Display()] = static_cast<int>(plans.tables.size());
     if (p.prod != nullptr) {
       plans.prod_plan_of[p.prod->name.Display()] = static_cast<int>(plans.tables.size());

@@ -14,10 +14,12 @@
 #ifndef PGMERGE_MERGER_PLAN_H_
 #define PGMERGE_MERGER_PLAN_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "keyspace/key_hash.h"
 #include "keyspace/key_index.h"
+#include "keyspace/sequence_space.h"
 #include "merger/decide.h"
 #include "merger/merge.h"
 #include "merger/report.h"
@@ -143,7 +146,11 @@ struct Plan {
   std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
   std::vector<NaturalUnique> uniques;
   std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
-  std::vector<int64_t> sequence_max;   // Per sequence_cols: largest value.
+  // Per sequence_cols: whether its sequence counts down, and the furthest
+  // value in that direction (the largest, or the smallest counting down).
+  std::vector<bool> sequence_down;
+  std::vector<int64_t> sequence_max;
+  bool key_down = false;  // kRemap: the key's sequence counts down.
   std::unique_ptr<SideIndex> prod_index;
   std::unique_ptr<SideIndex> dev_index;
   std::unique_ptr<SideIndex> base_index;
@@ -217,6 +224,28 @@ inline bool IsIntegerType(std::string_view t) {
   return t == "int2" || t == "int4" || t == "int8";
 }
 
+// The start of a "furthest value" fold, and one step of it, for a sequence
+// counting up (largest) or down (smallest).
+inline int64_t Furthest(bool down) {
+  return down ? std::numeric_limits<int64_t>::max()
+              : std::numeric_limits<int64_t>::min();
+}
+inline int64_t Further(bool down, int64_t a, int64_t b) {
+  return down ? std::min(a, b) : std::max(a, b);
+}
+
+// A sequence's direction and bounds, PostgreSQL's defaults applied; an
+// ascending bigint sequence when the dump does not create it.
+inline keyspace::SequenceShape ShapeOf(const parser::Sequence* s) {
+  keyspace::SequenceShape shape;
+  if (s == nullptr) return shape;
+  shape.increment = s->increment;
+  shape.min_value = s->MinValue();
+  shape.max_value = s->MaxValue();
+  shape.cycle = s->cycle;
+  return shape;
+}
+
 // The dumps and options every pass reads; the catalogs are read first.
 struct MergeInputs {
   const DumpInput& prod;
@@ -231,6 +260,17 @@ struct MergeInputs {
     return s == Side::kProd ? prod : s == Side::kDev ? dev : *base;
   }
 };
+
+// The sequence feeding `col` (by its display name), in development's
+// catalog, else production's; null when neither dump creates it.
+inline const parser::Sequence* SequenceOf(const MergeInputs& m, const parser::Column& col) {
+  if (col.sequence.empty()) return nullptr;
+  std::string_view text = col.sequence;
+  TableName name;
+  if (!parser::ConsumeTableName(&text, &name)) return nullptr;
+  const parser::Sequence* s = m.dev_catalog.FindSequence(name);
+  return s != nullptr ? s : m.prod_catalog.FindSequence(name);
+}
 
 // Every table of dev's schema, in dev's order, with lookups by name.
 struct Plans {

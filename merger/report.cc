@@ -132,7 +132,8 @@ std::string ReportJson(const Report& report) {
                     {"is_called", s.is_called},
                     {"prod_value", s.prod_value},
                     {"dev_value", s.dev_value},
-                    {"max_key", s.max_key}});
+                    {"max_key", s.max_key},
+                    {"kept", s.kept}});
   }
   root["sequences"] = seqs;
   Json objects = Json::array();

@@ -103,6 +103,10 @@ struct SequenceReport {
   int64_t prod_value = 0;
   int64_t dev_value = 0;
   int64_t max_key = 0;
+  // The merged position is production's or development's own (the merge
+  // added no key past it): keys past it are ones that side already held
+  // past its own sequence.
+  bool kept = false;
 };
 
 struct ObjectRef {

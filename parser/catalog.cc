@@ -1,6 +1,7 @@
 #include "parser/catalog.h"
 
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -301,6 +302,130 @@ bool SimpleConditions(const Json& expr, std::vector<RowCondition>* out) {
   return true;
 }
 
+// Adds to *out the single-name column references anywhere in `expr`.
+void ColumnRefs(const Json& expr, std::vector<std::string>* out) {
+  if (expr.is_array()) {
+    for (const Json& e : expr) ColumnRefs(e, out);
+    return;
+  }
+  if (!expr.is_object()) return;
+  for (const auto& [key, value] : expr.items()) {
+    if (key == "ColumnRef") {
+      std::vector<std::string> f = StrList(Field(value, "fields"));
+      if (f.size() == 1 && !f[0].empty()) out->push_back(f[0]);
+    } else {
+      ColumnRefs(value, out);
+    }
+  }
+}
+
+// Reads a signed integer at the start of `text`, after any keywords
+// ("START WITH -5", "- 3"): what libpg_query's JSON leaves out.
+std::optional<int64_t> IntegerInText(std::string_view text) {
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  for (;;) {  // Keywords before the number.
+    skip_space();
+    size_t start = i;
+    while (i < text.size() && (absl::ascii_isalpha(static_cast<unsigned char>(text[i])) ||
+                               text[i] == '_')) {
+      ++i;
+    }
+    if (i == start) break;
+  }
+  skip_space();
+  if (i < text.size() && text[i] == '=') ++i;
+  skip_space();
+  bool negative = false;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) {
+    negative = text[i] == '-';
+    ++i;
+    skip_space();
+  }
+  size_t digits = i;
+  while (i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  int64_t v;
+  std::string number(negative ? "-" : "");
+  number.append(text.substr(digits, i - digits));
+  if (i == digits || !absl::SimpleAtoi(number, &v)) return std::nullopt;
+  return v;
+}
+
+// libpg_query 15-4.0.0's JSON writes a negative Integer as {}, as if it were
+// zero: setval(s, -1) would read as setval(s, 0), START -5 as START 0. Puts
+// the values back from the statement's text, where each such node (or the
+// option holding it) has its location. Returns whether anything changed.
+bool RepairNegativeIntegers(Json* node, std::string_view sql) {
+  bool changed = false;
+  auto at = [&sql](const Json& loc) -> std::optional<int64_t> {
+    if (!loc.is_number_integer()) return std::nullopt;
+    int64_t l = loc.get<int64_t>();
+    if (l < 0 || static_cast<size_t>(l) >= sql.size()) return std::nullopt;
+    return IntegerInText(sql.substr(l));
+  };
+  if (node->is_array()) {
+    for (Json& e : *node) changed |= RepairNegativeIntegers(&e, sql);
+    return changed;
+  }
+  if (!node->is_object()) return false;
+  if (auto c = node->find("A_Const"); c != node->end() && c->is_object()) {
+    auto iv = c->find("ival");
+    if (iv != c->end() && iv->is_object() && !iv->contains("ival")) {
+      if (std::optional<int64_t> v = at(Field(*c, "location")); v && *v != 0) {
+        (*iv)["ival"] = *v;
+        changed = true;
+      }
+    }
+  }
+  if (auto d = node->find("DefElem"); d != node->end() && d->is_object()) {
+    Json& arg = (*d)["arg"];
+    if (arg.is_object() && arg.contains("Integer") && arg["Integer"].is_object() &&
+        !arg["Integer"].contains("ival")) {
+      if (std::optional<int64_t> v = at(Field(*d, "location")); v && *v != 0) {
+        arg["Integer"]["ival"] = *v;
+        changed = true;
+      }
+    }
+  }
+  for (auto& [key, value] : node->items()) {
+    if (value.is_structured()) changed |= RepairNegativeIntegers(&value, sql);
+  }
+  return changed;
+}
+
+// A sequence's options, as CREATE SEQUENCE and identity columns give them.
+void SequenceOptions(const Json& opts, Sequence* seq) {
+  std::optional<int64_t> start;
+  for (const Json& o : opts.is_array() ? opts : Json::array()) {
+    const Json& d = Field(o, "DefElem");
+    std::string name = d.value("defname", "");
+    const Json& arg = Field(d, "arg");
+    if (name == "as") {
+      Column c;
+      FillType(Field(arg, "TypeName"), &c);
+      seq->type = c.type;
+    } else if (name == "start") {
+      start = IntValue(arg);
+    } else if (name == "increment") {
+      seq->increment = IntValue(arg).value_or(1);
+      if (seq->increment == 0) seq->increment = 1;  // PostgreSQL refuses 0.
+    } else if (name == "minvalue") {
+      seq->min_value = IntValue(arg);  // NO MINVALUE has no argument.
+    } else if (name == "maxvalue") {
+      seq->max_value = IntValue(arg);
+    } else if (name == "cycle") {
+      // CYCLE is {"boolval": true}; NO CYCLE an empty Boolean.
+      seq->cycle = Field(Field(arg, "Boolean"), "boolval").is_boolean() &&
+                   Field(Field(arg, "Boolean"), "boolval").get<bool>();
+    }
+  }
+  seq->start = start ? *start
+                     : (seq->increment > 0 ? seq->MinValue() : seq->MaxValue());
+}
+
+
 char ActionLetter(const Json& node, const char* key) {
   const Json& v = Field(node, key);
   return v.is_string() && !v.get<std::string>().empty()
@@ -326,6 +451,8 @@ class CatalogBuilder {
 
  private:
   absl::Status CreateTable(const Json& node, int64_t line);
+  void CompositeType(const Json& node);
+  absl::Status AddColumn(Table* table, Column col, int64_t line);
   absl::Status AlterTable(const Json& node, int64_t line);
   void AddConstraint(Table* table, const Json& con);
   void CreateIndex(const Json& node);
@@ -346,6 +473,8 @@ class CatalogBuilder {
   int64_t last_block_ = -1;
   Table* block_table_ = nullptr;
   size_t block_width_ = 0;
+  // Composite types by display name: typed tables take their columns.
+  absl::flat_hash_map<std::string, std::vector<Column>> composite_types_;
 };
 
 Column* CatalogBuilder::FindColumn(Table* table, std::string_view name) {
@@ -356,9 +485,19 @@ Column* CatalogBuilder::FindColumn(Table* table, std::string_view name) {
 absl::Status CatalogBuilder::Statement(std::string_view sql, int64_t line) {
   PGM_ASSIGN_OR_RETURN(ParsedStatement parsed,
                        ParsedStatement::Parse(sql, file_, line));
-  const Json& node = parsed.node();
+  Json repaired;
+  const Json* tree = &parsed.node();
+  if (sql.find('-') != std::string_view::npos) {
+    repaired = parsed.node();
+    if (RepairNegativeIntegers(&repaired, sql)) tree = &repaired;
+  }
+  const Json& node = *tree;
   std::string_view type = parsed.type();
   if (type == "CreateStmt") return CreateTable(node, line);
+  if (type == "CompositeTypeStmt") {
+    CompositeType(node);
+    return absl::OkStatus();
+  }
   if (type == "AlterTableStmt") return AlterTable(node, line);
   if (type == "IndexStmt") {
     CreateIndex(node);
@@ -400,7 +539,9 @@ absl::Status CatalogBuilder::CreateTable(const Json& node, int64_t line) {
       if (p == nullptr) return NoTable(parent, line);
       // Children list only their own columns; the parent's come first.
       for (const Column& c : p->columns) {
-        if (table.ColumnIndex(c.name) < 0) table.columns.push_back(c);
+        if (table.ColumnIndex(c.name) < 0) {
+          PGM_RETURN_IF_ERROR(AddColumn(&table, c, line));
+        }
       }
       if (is_partition) {
         table.partition_of = parent;
@@ -408,6 +549,27 @@ absl::Status CatalogBuilder::CreateTable(const Json& node, int64_t line) {
         table.inherits.push_back(parent);
       }
     }
+  }
+  const Json& of_type = Field(node, "ofTypename");
+  if (of_type.is_object() && !of_type.empty()) {
+    // CREATE TABLE t OF type: the type's attributes are the columns; the
+    // table's own list only adds constraints and defaults to them.
+    std::vector<std::string> names = StrList(Field(of_type, "names"));
+    TableName type_name;
+    type_name.name = names.empty() ? "" : names.back();
+    type_name.schema = names.size() >= 2 ? names[names.size() - 2] : "public";
+    auto it = composite_types_.find(type_name.Display());
+    if (it == composite_types_.end()) {
+      return InputError(file_, line,
+                        absl::StrCat("table ", table.name.Display(),
+                                     " is of type ", type_name.Display(),
+                                     ", which is not created earlier in the "
+                                     "dump as a composite type"));
+    }
+    for (const Column& c : it->second) {
+      PGM_RETURN_IF_ERROR(AddColumn(&table, c, line));
+    }
+    table.of_type = type_name;
   }
   std::vector<const Json*> table_constraints;
   const Json& elts = Field(node, "tableElts");
@@ -425,7 +587,7 @@ absl::Status CatalogBuilder::CreateTable(const Json& node, int64_t line) {
           target = &table.columns[existing];
           target->not_null |= col.not_null;
         } else {
-          table.columns.push_back(std::move(col));
+          PGM_RETURN_IF_ERROR(AddColumn(&table, std::move(col), line));
           target = &table.columns.back();
         }
         const Json& cons = Field(def, "constraints");
@@ -445,6 +607,34 @@ absl::Status CatalogBuilder::CreateTable(const Json& node, int64_t line) {
   return absl::OkStatus();
 }
 
+absl::Status CatalogBuilder::AddColumn(Table* table, Column col, int64_t line) {
+  if (table->columns.size() >= kMaxColumns) {
+    // Refused here, before anything per column grows with the width.
+    return InputError(file_, line,
+                      absl::StrCat("table ", table->name.Display(),
+                                   " has more than ", kMaxColumns,
+                                   " columns, PostgreSQL's limit"));
+  }
+  table->AddColumn(std::move(col));
+  return absl::OkStatus();
+}
+
+void CatalogBuilder::CompositeType(const Json& node) {
+  TableName name = RangeVarName(Field(node, "typevar"));
+  std::vector<Column> columns;
+  const Json& defs = Field(node, "coldeflist");
+  if (defs.is_array()) {
+    for (const Json& d : defs) {
+      const Json& def = Field(d, "ColumnDef");
+      Column col;
+      col.name = def.value("colname", "");
+      FillType(Field(def, "typeName"), &col);
+      columns.push_back(std::move(col));
+    }
+  }
+  composite_types_[name.Display()] = std::move(columns);
+}
+
 absl::Status CatalogBuilder::ColumnConstraint(Table* table, Column* col,
                                               const Json& con) {
   std::string type = con.value("contype", "");
@@ -461,6 +651,9 @@ absl::Status CatalogBuilder::ColumnConstraint(Table* table, Column* col,
     AddIdentity(table, col, con);
   } else if (type == "CONSTR_GENERATED") {
     col->generated = true;
+    std::vector<std::string> refs;
+    ColumnRefs(Field(con, "raw_expr"), &refs);
+    col->generated_from = std::move(refs);  // Resolved in Finish().
   } else if (type == "CONSTR_PRIMARY" || type == "CONSTR_UNIQUE") {
     col->not_null |= type == "CONSTR_PRIMARY";
     Json with_keys = con;
@@ -488,23 +681,17 @@ void CatalogBuilder::AddIdentity(Table* table, Column* col, const Json& con) {
   seq.name.name = absl::StrCat(table->name.name, "_", col->name, "_seq");
   seq.type = col->type;
   const Json& opts = Field(con, "options");
+  SequenceOptions(opts, &seq);
   if (opts.is_array()) {
     for (const Json& o : opts) {
       const Json& d = Field(o, "DefElem");
-      std::string name = d.value("defname", "");
-      const Json& arg = Field(d, "arg");
-      if (name == "sequence_name") {
-        std::vector<std::string> parts = StrList(Field(arg, "List").value(
-            "items", Json::array()));
-        if (parts.size() == 2) {
-          seq.name = TableName{parts[0], parts[1]};
-        } else if (parts.size() == 1) {
-          seq.name.name = parts[0];
-        }
-      } else if (name == "start") {
-        seq.start = IntValue(arg).value_or(1);
-      } else if (name == "increment") {
-        seq.increment = IntValue(arg).value_or(1);
+      if (d.value("defname", "") != "sequence_name") continue;
+      std::vector<std::string> parts = StrList(
+          Field(Field(d, "arg"), "List").value("items", Json::array()));
+      if (parts.size() == 2) {
+        seq.name = TableName{parts[0], parts[1]};
+      } else if (parts.size() == 1) {
+        seq.name.name = parts[0];
       }
     }
   }
@@ -626,27 +813,7 @@ void CatalogBuilder::CreateIndex(const Json& node) {
 void CatalogBuilder::CreateSequence(const Json& node) {
   Sequence seq;
   seq.name = RangeVarName(Field(node, "sequence"));
-  const Json& opts = Field(node, "options");
-  if (opts.is_array()) {
-    for (const Json& o : opts) {
-      const Json& d = Field(o, "DefElem");
-      std::string name = d.value("defname", "");
-      const Json& arg = Field(d, "arg");
-      if (name == "as") {
-        Column c;
-        FillType(Field(arg, "TypeName"), &c);
-        seq.type = c.type;
-      } else if (name == "start") {
-        seq.start = IntValue(arg).value_or(1);
-      } else if (name == "increment") {
-        seq.increment = IntValue(arg).value_or(1);
-      } else if (name == "minvalue") {
-        seq.min_value = IntValue(arg);
-      } else if (name == "maxvalue") {
-        seq.max_value = IntValue(arg);
-      }
-    }
-  }
+  SequenceOptions(Field(node, "options"), &seq);
   if (catalog_.FindSequence(seq.name) == nullptr) {
     catalog_.AddSequence(std::move(seq));
   }
@@ -733,7 +900,9 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
 
 absl::Status CatalogBuilder::Row(const DumpEvent& ev) {
   PGM_RETURN_IF_ERROR(Block(ev));
-  if (ev.fields->size() != block_width_) {
+  if (!RowFitsWidth(ev.fields->size(),
+                    ev.fields->empty() ? std::string_view() : (*ev.fields)[0],
+                    block_width_)) {
     return InputError(file_, ev.line,
                       absl::StrCat("row for ", block_table_->name.Display(),
                                    " has ", ev.fields->size(),
@@ -745,6 +914,30 @@ absl::Status CatalogBuilder::Row(const DumpEvent& ev) {
 }
 
 absl::Status CatalogBuilder::Finish() {
+  for (Table& t : catalog_.tables()) {
+    // A generated column's inputs, in table order; names that are not
+    // columns (tableoid) drop out: they are the same for every row.
+    for (Column& c : t.columns) {
+      if (!c.generated) continue;
+      std::vector<bool> read(t.columns.size(), false);
+      for (const std::string& r : c.generated_from) {
+        int i = t.ColumnIndex(r);
+        if (i >= 0 && !t.columns[i].generated) read[i] = true;
+      }
+      c.generated_from.clear();
+      for (size_t i = 0; i < read.size(); ++i) {
+        if (read[i]) c.generated_from.push_back(t.columns[i].name);
+      }
+    }
+    auto mark = [&t](UniqueKey& k) {
+      for (const std::string& name : k.columns) {
+        int i = t.ColumnIndex(name);
+        if (i >= 0 && t.columns[i].generated) k.has_generated = true;
+      }
+    };
+    if (t.primary_key) mark(*t.primary_key);
+    for (UniqueKey& k : t.unique_keys) mark(k);
+  }
   // OWNED BY ties a sequence to a column even where the default was set in
   // another form; identity sequences were tied when they were read.
   for (const Sequence& seq : catalog_.sequences()) {
@@ -760,12 +953,43 @@ absl::Status CatalogBuilder::Finish() {
 }
 
 bool IsIntegerType(std::string_view t) {
-  return t == "int2" || t == "int4" || t == "int8" || t == "smallint" ||
-         t == "integer" || t == "bigint" || t == "serial" ||
-         t == "bigserial" || t == "smallserial";
+  int64_t lo, hi;
+  return IntegerTypeRange(t, &lo, &hi);
 }
 
 }  // namespace
+
+bool IntegerTypeRange(std::string_view t, int64_t* min, int64_t* max) {
+  if (t == "int2" || t == "smallint" || t == "smallserial" || t == "serial2") {
+    *min = std::numeric_limits<int16_t>::min();
+    *max = std::numeric_limits<int16_t>::max();
+  } else if (t == "int4" || t == "integer" || t == "int" || t == "serial" ||
+             t == "serial4") {
+    *min = std::numeric_limits<int32_t>::min();
+    *max = std::numeric_limits<int32_t>::max();
+  } else if (t == "int8" || t == "bigint" || t == "bigserial" || t == "serial8") {
+    *min = std::numeric_limits<int64_t>::min();
+    *max = std::numeric_limits<int64_t>::max();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+int64_t Sequence::MinValue() const {
+  if (min_value) return *min_value;
+  int64_t lo, hi;
+  if (!IntegerTypeRange(type, &lo, &hi)) IntegerTypeRange("bigint", &lo, &hi);
+  return increment > 0 ? 1 : lo;
+}
+
+int64_t Sequence::MaxValue() const {
+  if (max_value) return *max_value;
+  int64_t lo, hi;
+  if (!IntegerTypeRange(type, &lo, &hi)) IntegerTypeRange("bigint", &lo, &hi);
+  return increment > 0 ? hi : -1;
+}
+
 
 std::string_view KeyKindName(KeyKind kind) {
   switch (kind) {
@@ -781,7 +1005,18 @@ std::string_view KeyKindName(KeyKind kind) {
   return "none";
 }
 
+Column& Table::AddColumn(Column column) {
+  column_index_.emplace(column.name, static_cast<int>(columns.size()));
+  columns.push_back(std::move(column));
+  return columns.back();
+}
+
 int Table::ColumnIndex(std::string_view column) const {
+  if (column_index_.size() == columns.size()) {
+    auto it = column_index_.find(AsAbsl(column));
+    return it == column_index_.end() ? -1 : it->second;
+  }
+  // Columns set directly (a hand-made Table): look them up one by one.
   for (size_t i = 0; i < columns.size(); ++i) {
     if (columns[i].name == column) return static_cast<int>(i);
   }
@@ -806,6 +1041,8 @@ KeyKind Table::key_kind() const {
   const UniqueKey* key = MergeKey();
   if (key == nullptr || key->columns.empty()) return KeyKind::kNone;
   if (key->columns.size() > 1) return KeyKind::kComposite;
+  // A generated key is derived from other columns: never remapped.
+  if (key->has_generated) return KeyKind::kOther;
   int i = ColumnIndex(key->columns[0]);
   if (i < 0) return KeyKind::kOther;
   const Column& c = columns[i];

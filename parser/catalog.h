@@ -30,8 +30,15 @@ struct Column {
   std::optional<std::string> default_constant;
   Identity identity = Identity::kNone;
   bool generated = false;  // GENERATED ALWAYS AS (...) STORED: never in data.
+  // A generated column's inputs: the columns its expression reads, in table
+  // order. Its value is a function of them (PostgreSQL requires the
+  // expression to be immutable), so they stand in for it in a key.
+  std::vector<std::string> generated_from;
   std::string sequence;    // Display name of the sequence that feeds it.
 };
+
+// PostgreSQL's limit on a table's columns (MaxHeapAttributeNumber).
+inline constexpr size_t kMaxColumns = 1600;
 
 // One condition of a partial index's WHERE clause that pgmerge can test
 // on a row's COPY text.
@@ -53,6 +60,9 @@ struct UniqueKey {
   bool simple_predicate = false;
   std::vector<RowCondition> predicate;
   bool has_expressions = false;
+  // Some of `columns` are stored generated columns: the key tells rows
+  // apart, but its values are not in the data and are never remapped.
+  bool has_generated = false;
 };
 
 struct ForeignKey {
@@ -96,6 +106,8 @@ std::string_view KeyKindName(KeyKind kind);
 
 struct Table {
   TableName name;
+  // In table order. Append only through AddColumn, which keeps the name
+  // index that makes ColumnIndex constant-time.
   std::vector<Column> columns;
   std::optional<UniqueKey> primary_key;
   std::vector<UniqueKey> unique_keys;  // Besides the primary key.
@@ -104,30 +116,51 @@ struct Table {
   bool partitioned = false;
   std::optional<TableName> partition_of;
   std::vector<TableName> inherits;
+  // CREATE TABLE ... OF type: the composite type its columns come from.
+  std::optional<TableName> of_type;
   int64_t row_count = 0;
   int64_t line = 0;  // Where CREATE TABLE stands.
 
+  // REQUIRES: no column of that name yet.
+  Column& AddColumn(Column column);
   int ColumnIndex(std::string_view column) const;  // -1 when absent.
   // The key rows are told apart by: the primary key, else a NOT NULL
   // single-column unique key drawn from a sequence (id serial UNIQUE).
   const UniqueKey* MergeKey() const;
   KeyKind key_kind() const;
+
+ private:
+  absl::flat_hash_map<std::string, int> column_index_;
 };
 
+// A sequence as CREATE SEQUENCE (or an identity column's options) defines
+// it, and where the dump's setval left it.
 struct Sequence {
   TableName name;
-  std::string type = "bigint";
-  int64_t start = 1;
-  int64_t increment = 1;
-  std::optional<int64_t> min_value;
+  std::string type = "bigint";  // smallint, integer or bigint.
+  int64_t start = 1;  // Without START: MinValue() ascending, else MaxValue().
+  int64_t increment = 1;         // Never 0; negative counts down.
+  std::optional<int64_t> min_value;  // Absent: NO MINVALUE (the default).
   std::optional<int64_t> max_value;
+  bool cycle = false;
   bool identity = false;
   std::optional<TableName> owned_by_table;
   std::string owned_by_column;
+  // setval(name, last_value, is_called): with is_called the next value is
+  // last_value + increment, without it last_value itself.
   bool has_setval = false;
   int64_t last_value = 0;
   bool is_called = false;
+
+  // The bounds and start PostgreSQL gives it, defaults applied: ascending
+  // 1 .. the type's maximum, descending the type's minimum .. -1.
+  int64_t MinValue() const;
+  int64_t MaxValue() const;
 };
+
+// The range of an integer type by any of its names (int4, integer,
+// serial...); false for other types.
+bool IntegerTypeRange(std::string_view type, int64_t* min, int64_t* max);
 
 // A schema object as pg_dump's table of contents names it
 // ("-- Name: users_email_idx; Type: INDEX; Schema: public; Owner: -").
@@ -175,6 +208,13 @@ class Catalog {
   absl::flat_hash_map<std::string, std::vector<std::string>> enums_;
   std::vector<DumpObject> objects_;
 };
+
+// Whether a data row's fields fit a table of `width` data columns. A COPY
+// row of a table with no columns is an empty line, which splits into one
+// empty field.
+inline bool RowFitsWidth(size_t fields, std::string_view first, size_t width) {
+  return fields == width || (width == 0 && fields == 1 && first.empty());
+}
 
 // Reads the whole dump once and builds its catalog: every statement but
 // INSERT goes through libpg_query; rows are counted and checked against

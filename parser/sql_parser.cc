@@ -75,8 +75,9 @@ struct ParseJob {
 
 void* RunParse(void* arg) {
   auto* job = static_cast<ParseJob*>(arg);
+  // This thread's parser memory is freed as it ends, by libpg_query's own
+  // thread-exit hook; pg_query_exit() here as well freed it twice.
   job->result = pg_query_parse(job->text);
-  pg_query_exit();  // This thread's memory context, freed as it ends.
   return nullptr;
 }
 

@@ -19,8 +19,10 @@ namespace pgmerge::swap::internal {
 
 // The manifest's reader is merger/manifest.h's, the one definition the
 // merge's writer shares.
+using manifest::ManifestSequence;
 using manifest::ManifestTable;
 using manifest::ReadManifest;
+using manifest::ReadSequences;
 using manifest::Side;
 
 // One table that is not as the manifest says. `rows` is -1 when the table
@@ -51,9 +53,12 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
 absl::StatusOr<std::vector<TableDifference>> TablesNotInManifest(
     PGconn* conn, const std::vector<ManifestTable>& manifest);
 
-// verify's checks on an open connection to the shadow.
-absl::StatusOr<VerifyResult> VerifyConnected(PGconn* conn,
-                                             const std::vector<ManifestTable>& manifest);
+// verify's checks on an open connection to the shadow. `sequences`: the
+// report's (ReadSequences); a sequence the merge kept at an input's own
+// position is checked against that position, not against its column.
+absl::StatusOr<VerifyResult> VerifyConnected(
+    PGconn* conn, const std::vector<ManifestTable>& manifest,
+    const std::vector<ManifestSequence>& sequences = {});
 
 }  // namespace pgmerge::swap::internal
 

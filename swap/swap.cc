@@ -341,7 +341,8 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     PGM_ASSIGN_OR_RETURN(Conn s, internal::Connect(shadow_full ? o.shadow : o.server,
                                                    shadow_full ? "" : names.shadow));
     Log(o.log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
-    PGM_ASSIGN_OR_RETURN(VerifyResult v, internal::VerifyConnected(s.get(), output));
+    PGM_ASSIGN_OR_RETURN(VerifyResult v, internal::VerifyConnected(s.get(), output,
+                                                                  internal::ReadSequences(report_json)));
     if (!v.ok()) {
       return refuse(absl::StrCat("the shadow ", names.shadow,
                                  " does not hold what the merge wrote: ",

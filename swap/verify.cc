@@ -31,7 +31,8 @@ absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
   PGM_ASSIGN_OR_RETURN(std::vector<internal::ManifestTable> manifest,
                        internal::ReadManifest(report_json, internal::Side::kOutput));
   PGM_ASSIGN_OR_RETURN(Conn conn, internal::Connect(conninfo));
-  return internal::VerifyConnected(conn.get(), manifest);
+  return internal::VerifyConnected(conn.get(), manifest,
+                                   internal::ReadSequences(report_json));
 }
 
 namespace {
@@ -45,6 +46,17 @@ namespace {
 // that takes the default collides with a key already there. Only integer
 // columns (or domains over them) are compared; a partition's column is
 // covered by its parent's.
+//
+// Not every sequence behind its column is the merge's doing: a dump may
+// hold keys inserted with explicit values past its own sequence
+// (PostgreSQL's regression database does), and the merge carries those
+// rows and that position as they were. The merge only promises its
+// sequences pass the keys it added (development's new rows, fresh keys);
+// when it added none past an input's position it keeps that position and
+// says so ("kept" in the report). Such a sequence, still at exactly that
+// position, is not blamed for the input's explicit keys; moved anywhere
+// else (a restore that lost or changed the setval), or set by the merge
+// past the inputs, it must pass its column like every other.
 constexpr char kSequenceFeeds[] = R"(
   WITH feeds AS (
     SELECT ad.adrelid AS rel, ad.adnum AS att, d.refobjid AS seq
@@ -72,7 +84,14 @@ constexpr char kSequenceFeeds[] = R"(
         IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
   ORDER BY 1, 2, 3)";
 
-absl::Status CheckSequences(PGconn* conn, std::vector<std::string>* problems) {
+absl::Status CheckSequences(PGconn* conn, const std::vector<internal::ManifestSequence>& kept,
+                            std::vector<std::string>* problems) {
+  auto kept_at = [&](const std::string& seq) -> const internal::ManifestSequence* {
+    for (const internal::ManifestSequence& s : kept) {
+      if (s.kept && s.sequence == seq) return &s;
+    }
+    return nullptr;
+  };
   PGM_ASSIGN_OR_RETURN(Result feeds, Exec(conn, kSequenceFeeds));
   for (int i = 0; i < PQntuples(feeds.get()); ++i) {
     const std::string table = PQgetvalue(feeds.get(), i, 0);
@@ -87,6 +106,10 @@ absl::Status CheckSequences(PGconn* conn, std::vector<std::string>* problems) {
     const int64_t edge = std::stoll(PQgetvalue(v.get(), 0, 0));
     const int64_t last = std::stoll(PQgetvalue(v.get(), 0, 1));
     const bool called = PQgetvalue(v.get(), 0, 2)[0] == 't';
+    if (const internal::ManifestSequence* k = kept_at(seq);
+        k != nullptr && last == k->value && called == k->is_called) {
+      continue;  // Where the input had it, past every key the merge added.
+    }
     // Not called: `last` is the next value handed out; called: the one
     // before it.
     const bool behind = descending ? (called ? last > edge : last >= edge)
@@ -104,13 +127,14 @@ absl::Status CheckSequences(PGconn* conn, std::vector<std::string>* problems) {
 }  // namespace
 
 absl::StatusOr<VerifyResult> internal::VerifyConnected(
-    PGconn* conn, const std::vector<ManifestTable>& manifest) {
+    PGconn* conn, const std::vector<ManifestTable>& manifest,
+    const std::vector<ManifestSequence>& sequences) {
   VerifyResult result;
   PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> differences,
                        CompareWithManifest(conn, manifest, &result.rows_checked));
   result.tables_checked = static_cast<int>(manifest.size());
   for (const TableDifference& d : differences) result.problems.push_back(d.Describe());
-  PGM_RETURN_IF_ERROR(CheckSequences(conn, &result.problems));
+  PGM_RETURN_IF_ERROR(CheckSequences(conn, sequences, &result.problems));
   absl::StatusOr<Result> invalid = Exec(conn, R"(
     SELECT 'constraint ' || conname || ' on ' || conrelid::regclass || ' is NOT VALID'
     FROM pg_constraint WHERE NOT convalidated

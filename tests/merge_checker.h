@@ -18,7 +18,8 @@ namespace pgmerge::testing {
 //   (so a remapped parent must be followed by its children), unless the
 //   report names it as a conflict, a deletion, a unification or a drop;
 // - each table holds exactly prod rows + the report's dev_only + remapped;
-// - every sequence is past the largest value of the column it feeds.
+// - every sequence is past the values of the column it feeds, in its
+//   direction, unless production's own sequence was already behind them.
 // Otherwise an error that names the first rows that differ.
 absl::Status CheckMerge(TestPostgres* pg, const std::string& prod_db,
                         const std::string& dev_db,
