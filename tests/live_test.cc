@@ -284,7 +284,7 @@ TEST_F(LiveTest, ABatchInterruptedAfterItsCommitIsNotAppliedTwice) {
   // The shadow committed a batch, the slot was not advanced (a crash in
   // between): the next run skips what the shadow's pgmerge.catchup holds.
   MakeDatabases();
-  ASSERT_EQ(DumpMain().exit_code, 0);
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
   ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('one');").ok());
   MergeAndRestore();
   std::string slot = Value("postgres", "SELECT slot_name FROM pg_replication_slots");
@@ -309,7 +309,7 @@ TEST_F(LiveTest, AKeyADevelopmentRowHoldsIsRefusedWithTheCure) {
   // Development's author 4 took a key that was free at the dump; production
   // hands out 4 right after.
   MakeDatabases("INSERT INTO authors (id, name) VALUES (4, 'dev at four');");
-  ASSERT_EQ(DumpMain().exit_code, 0);
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
   ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('fine'); "
                                "INSERT INTO authors (name) VALUES ('prod at four');").ok());
   MergeAndRestore();
@@ -330,7 +330,7 @@ TEST_F(LiveTest, KeyHeadroomKeepsProdsNextKeysFree) {
   // keys production hands out next.
   MakeDatabases("INSERT INTO authors (id, name) VALUES (4, 'dev four'), (5, 'dev five');"
                 "INSERT INTO posts (author_id, title, score) VALUES (4, 'on dev four', 9);");
-  ASSERT_EQ(DumpMain().exit_code, 0);
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
   ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO authors (name) VALUES ('prod four'), ('prod five');"
                                "INSERT INTO posts (author_id, title) VALUES (4, 'on prod four');")
                   .ok());
@@ -366,7 +366,7 @@ TEST_F(LiveTest, NaturalKeyClashIsRefusedAsSuch) {
                 "CREATE TABLE cats (id serial PRIMARY KEY, slug text NOT NULL UNIQUE);"
                 "INSERT INTO cats (slug) VALUES ('old');"
                 "SELECT setval('cats_id_seq', 100);");
-  ASSERT_EQ(DumpMain().exit_code, 0);
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
   ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO cats (slug) VALUES ('new');").ok());
   MergeAndRestore();
   CommandResult c = CatchUp();
@@ -379,7 +379,7 @@ TEST_F(LiveTest, NaturalKeyClashIsRefusedAsSuch) {
 
 TEST_F(LiveTest, UpdateWithoutReplicaIdentityAndDdlAreRefusedByName) {
   MakeDatabases();
-  ASSERT_EQ(DumpMain().exit_code, 0);
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
   ASSERT_TRUE(pg_->Exec(main_, "UPDATE events SET what = 'x';").ok());
   MergeAndRestore();
   CommandResult c = CatchUp();

@@ -49,10 +49,7 @@ std::vector<Case> Cases() {
   plain.edits = false;
   std::vector<Case> cases = {
       {"example", {example}, full, kAllForms, true},
-      {"example_prod_creates_nothing", {example}, prod_none, {{}, {"--inserts"}}},
-      {"example_dev_creates_nothing", {example}, dev_none, {{"--column-inserts"}, {}}},
-      {"example_nobody_creates", {example}, both_none, {{"--rows-per-insert=7"}, {}}},
-      {"example_no_edits", {example}, plain, {{}, {"--rows-per-insert=7"}}},
+            {"example_no_edits", {example}, plain, {{}, {"--rows-per-insert=7"}}},
       // The datasets: COPY and one INSERT form each, every form on several.
       {"chinook", {shared + "/chinook/chinook.dump.sql"}, full, {{}, {"--inserts"}}},
       {"chinook_serial", {shared + "/chinook/chinook_serial.dump.sql"}, full,
@@ -86,9 +83,6 @@ constexpr char kResurrect[] = "#12 case 5: base rows production deleted come bac
 const std::map<std::string, std::string> kKnownTwoWayFailures = {
     {"example", kCoincidence},
     {"example_no_edits", kCoincidence},
-    {"example_prod_creates_nothing", absl::StrCat(kTopEdit, "; ", kResurrect)},
-    {"example_dev_creates_nothing", absl::StrCat(kTopEdit, "; ", kResurrect)},
-    {"example_nobody_creates", absl::StrCat(kTopEdit, "; ", kResurrect)},
     {"chinook", kResurrect},
     {"chinook_serial", absl::StrCat(kCoincidence, "; ", kResurrect)},
     {"chinook_identity", absl::StrCat(kCoincidence, "; ", kResurrect)},

@@ -55,6 +55,10 @@ const std::vector<CommandSpec>& Commands() {
       {"rollback", "undo a swap", RollbackMain, RollbackHelp},
       {"mirror", "copy the objects production's store lacks", MirrorMain, MirrorHelp},
       {"inspect", "print a dump's catalog", InspectMain, InspectHelp},
+      {"dump", "pg_dump on a logical slot's snapshot, for catch-up (docs/live.md)",
+       swap::DumpCommand, DumpHelp},
+      {"catch-up", "apply what main got since its dump (y') to the shadow (docs/live.md)",
+       swap::CatchUpCommand, CatchUpHelp},
   };
   return kCommands;
 }
