@@ -25,6 +25,11 @@ echo "== restoring into a throwaway PostgreSQL 15 (database: shadow)"
 runas "$bin/initdb" -D "$out/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
 runas "$bin/pg_ctl" -D "$out/data" -w -l "$out/server.log" \
   -o "-k $out -c listen_addresses='' -p 54328 -c fsync=off" start >/dev/null
+# The live database first, as in production: the swap refuses schema
+# changes on it made after the shadow was restored.
+"$bin/createdb" -h "$out" -p 54328 -U postgres app
+"$bin/psql" -X -q -h "$out" -p 54328 -U postgres -d app -v ON_ERROR_STOP=1 \
+  --single-transaction -o /dev/null -f testdata/example/prod.sql
 "$bin/createdb" -h "$out" -p 54328 -U postgres shadow
 "$bin/psql" -X -q -h "$out" -p 54328 -U postgres -d shadow -v ON_ERROR_STOP=1 \
   --single-transaction -o /dev/null -f "$out/merged.sql"
@@ -38,9 +43,6 @@ echo "== report: $(grep -c '"table"' "$out/report.json") tables; totals:"
 python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals'])" "$out/report.json"
 
 echo "== pgmerge swap: the live database app (prod.sql) replaced by the shadow"
-"$bin/createdb" -h "$out" -p 54328 -U postgres app
-"$bin/psql" -X -q -h "$out" -p 54328 -U postgres -d app -v ON_ERROR_STOP=1 \
-  --single-transaction -o /dev/null -f testdata/example/prod.sql
 "$pgmerge" swap --server "host=$out port=54328 user=postgres" --main app --shadow shadow \
   --report "$out/report.json" --state "$out/swap-state.json" --grace 1
 "$bin/psql" -X -At -h "$out" -p 54328 -U postgres -d app -c \
