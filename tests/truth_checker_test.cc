@@ -158,7 +158,9 @@ TEST_F(TruthCheckerTest, AmbiguityReportedAndKeptIsAccepted) {
   ASSERT_TRUE(copies.ok());
   bool kept_copy = *copies == "1";
   bool merge_said_ambiguous = false;
-  for (const auto& t : nlohmann::json::parse(run.report)["tables"]) {
+  // Parsed into a name: a temporary's subscript would dangle in the loop.
+  const nlohmann::json as_merged = nlohmann::json::parse(run.report);
+  for (const auto& t : as_merged["tables"]) {
     if (t["table"] != "public.t") continue;
     for (const auto& a : t.value("ambiguous", nlohmann::json::array())) {
       merge_said_ambiguous |= a.is_object() && a.value("key", "") == "2";
