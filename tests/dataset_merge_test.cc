@@ -46,20 +46,7 @@ struct Table {
 absl::Status GenerateChanges(TestPostgres* pg, const std::string& db,
                              const std::string& tag) {
   // Leaf tables, parents before children (by foreign-key depth).
-  absl::StatusOr<Rows> tables = pg->Query(db, R"(
-    WITH RECURSIVE t AS (
-      SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')),
-    dep(oid, depth) AS (
-      SELECT oid, 0 FROM t
-      UNION ALL
-      SELECT co.conrelid, d.depth + 1 FROM dep d
-      JOIN pg_constraint co ON co.contype = 'f' AND co.confrelid = d.oid
-        AND co.conrelid <> co.confrelid
-      WHERE d.depth < 20)
-    SELECT t.oid, t.name, max(dep.depth) FROM t JOIN dep USING (oid)
-    GROUP BY 1, 2 ORDER BY 3, 2)");
+  absl::StatusOr<Rows> tables = pg->Query(db, kTablesParentsFirst);
   if (!tables.ok()) return tables.status();
   std::set<std::string> grown;  // Tables that got new rows on this side.
   for (const auto& t : *tables) {

@@ -262,19 +262,24 @@ absl::Status TestPostgres::Exec(std::string_view db, std::string_view sql) {
 
 absl::StatusOr<Rows> TestPostgres::Query(std::string_view db,
                                          std::string_view sql) {
-  std::string conninfo = ConnString(db);
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn);
-    PQfinish(conn);
-    return absl::UnavailableError(msg);
-  }
+  return Session(this, db).Query(sql);
+}
+
+Session::Session(const TestPostgres* pg, std::string_view db) {
+  conn_ = PQconnectdb(pg->ConnString(db).c_str());
+  if (PQstatus(conn_) != CONNECTION_OK) error_ = PQerrorMessage(conn_);
+}
+
+Session::~Session() { PQfinish(conn_); }
+
+absl::StatusOr<Rows> Session::Query(std::string_view sql) {
+  if (!error_.empty()) return absl::UnavailableError(error_);
   std::string text(sql);
-  PGresult* res = PQexec(conn, text.c_str());
-  if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-    std::string msg = absl::StrCat(PQresultErrorMessage(res), " in: ", text);
+  PGresult* res = PQexec(conn_, text.c_str());
+  ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    std::string msg = absl::StrCat(PQresultErrorMessage(res), " in: ", text.substr(0, 2000));
     PQclear(res);
-    PQfinish(conn);
     return absl::InternalError(msg);
   }
   Rows rows;
@@ -287,16 +292,29 @@ absl::StatusOr<Rows> TestPostgres::Query(std::string_view db,
       if (PQgetisnull(res, i, j)) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(PQgetvalue(res, i, j),
-                                     PQgetlength(res, i, j)));
+        row.emplace_back(std::string(PQgetvalue(res, i, j), PQgetlength(res, i, j)));
       }
     }
     rows.push_back(std::move(row));
   }
   PQclear(res);
-  PQfinish(conn);
   return rows;
 }
+
+const char kTablesParentsFirst[] = R"(
+    WITH RECURSIVE t AS (
+      SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')),
+    dep(oid, depth) AS (
+      SELECT oid, 0 FROM t
+      UNION ALL
+      SELECT co.conrelid, d.depth + 1 FROM dep d
+      JOIN pg_constraint co ON co.contype = 'f' AND co.confrelid = d.oid
+        AND co.conrelid <> co.confrelid
+      WHERE d.depth < 20)
+    SELECT t.oid, t.name, max(dep.depth) FROM t JOIN dep USING (oid)
+    GROUP BY 1, 2 ORDER BY 3, 2)";
 
 absl::StatusOr<std::string> TestPostgres::QueryValue(std::string_view db,
                                                      std::string_view sql) {

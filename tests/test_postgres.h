@@ -14,6 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+struct pg_conn;
+
 namespace pgmerge::testing {
 
 struct CommandResult {
@@ -74,6 +76,26 @@ class TestPostgres {
   int port_ = 0;
   bool running_ = false;
 };
+
+// One libpq connection kept open for many queries (TestPostgres::Query
+// connects per query, which dominates loading a database table by table).
+class Session {
+ public:
+  Session(const TestPostgres* pg, std::string_view db);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  // Every value as text, NULL as nullopt; SQL that returns no rows gives none.
+  absl::StatusOr<Rows> Query(std::string_view sql);
+
+ private:
+  pg_conn* conn_ = nullptr;
+  std::string error_;
+};
+
+// The user tables (oid, "schema.table" as format('%I.%I') spells it, depth),
+// parents before children by foreign-key depth, self-references aside.
+extern const char kTablesParentsFirst[];
 
 // One server per test binary, started on first use and stopped at exit.
 // Tests give their databases unique names.

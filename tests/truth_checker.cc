@@ -18,41 +18,6 @@
 
 namespace pgmerge::testing {
 
-Session::Session(TestPostgres* pg, const std::string& db) {
-  conn_ = PQconnectdb(pg->ConnString(db).c_str());
-  if (PQstatus(conn_) != CONNECTION_OK) error_ = PQerrorMessage(conn_);
-}
-
-Session::~Session() { PQfinish(conn_); }
-
-absl::StatusOr<Rows> Session::Query(const std::string& sql) {
-  if (!error_.empty()) return absl::UnavailableError(error_);
-  PGresult* res = PQexec(conn_, sql.c_str());
-  ExecStatusType st = PQresultStatus(res);
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    std::string msg = absl::StrCat(PQresultErrorMessage(res), " in: ", sql.substr(0, 2000));
-    PQclear(res);
-    return absl::InternalError(msg);
-  }
-  Rows rows;
-  int n = PQntuples(res), m = PQnfields(res);
-  rows.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    std::vector<Cell> row;
-    row.reserve(m);
-    for (int j = 0; j < m; ++j) {
-      if (PQgetisnull(res, i, j)) {
-        row.emplace_back(std::nullopt);
-      } else {
-        row.emplace_back(std::string(PQgetvalue(res, i, j), PQgetlength(res, i, j)));
-      }
-    }
-    rows.push_back(std::move(row));
-  }
-  PQclear(res);
-  return rows;
-}
-
 namespace {
 
 using Json = nlohmann::json;

@@ -49,25 +49,7 @@
 #include "absl/status/status.h"
 #include "tests/test_postgres.h"
 
-struct pg_conn;
-
 namespace pgmerge::testing {
-
-// One libpq connection kept open for many queries (TestPostgres::Query
-// connects per query, which dominates loading a database table by table).
-class Session {
- public:
-  Session(TestPostgres* pg, const std::string& db);
-  ~Session();
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-  // Every value as text, NULL as nullopt; SQL that returns no rows gives none.
-  absl::StatusOr<Rows> Query(const std::string& sql);
-
- private:
-  pg_conn* conn_ = nullptr;
-  std::string error_;
-};
 
 struct TruthOptions {
   bool three_way = false;   // The merge was given --base.

@@ -44,20 +44,7 @@ struct TableInfo {
 absl::StatusOr<std::vector<TableInfo>> Catalog(TestPostgres* server, const std::string& db) {
   Session session(server, db);
   Session* pg = &session;
-  absl::StatusOr<Rows> tables = pg->Query(R"(
-    WITH RECURSIVE t AS (
-      SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')),
-    dep(oid, depth) AS (
-      SELECT oid, 0 FROM t
-      UNION ALL
-      SELECT co.conrelid, d.depth + 1 FROM dep d
-      JOIN pg_constraint co ON co.contype = 'f' AND co.confrelid = d.oid
-        AND co.conrelid <> co.confrelid
-      WHERE d.depth < 20)
-    SELECT t.oid, t.name, max(dep.depth) FROM t JOIN dep USING (oid)
-    GROUP BY 1, 2 ORDER BY 3, 2)");
+  absl::StatusOr<Rows> tables = pg->Query(kTablesParentsFirst);
   if (!tables.ok()) return tables.status();
   std::vector<TableInfo> out;
   for (const auto& t : *tables) {
