@@ -1,5 +1,6 @@
 #include "parser/catalog.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <utility>
@@ -440,6 +441,7 @@ class CatalogBuilder {
   absl::Status Statement(std::string_view sql, int64_t line);
   // Checks a data block's table and columns when it starts.
   absl::Status Block(const DumpEvent& ev);
+  absl::Status CheckDefaults(const DumpEvent& ev);
   void AddSkippedRows(const DumpEvent& ev) {
     if (block_table_ != nullptr && ev.block == last_block_) {
       block_table_->row_count += ev.skipped_rows;
@@ -882,6 +884,7 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
     if (ev.target->columns.empty()) {
       block_width_ = 0;
       for (const Column& c : block_table_->columns) block_width_ += !c.generated;
+      if (ev.target->from_insert) PGM_RETURN_IF_ERROR(CheckDefaults(ev));
     } else {
       block_width_ = ev.target->columns.size();
       for (const std::string& c : ev.target->columns) {
@@ -893,6 +896,44 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
                                          " does not have"));
         }
       }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogBuilder::CheckDefaults(const DumpEvent& ev) {
+  // pg_dump --inserts writes every column in table order with DEFAULT for
+  // each stored generated column and for nothing else; a row of another
+  // shape would put its values into the wrong columns.
+  const std::vector<Column>& cols = block_table_->columns;
+  const std::vector<int>& defaults = ev.target->defaults;
+  const std::string table = block_table_->name.Display();
+  for (int p : defaults) {
+    if (p >= static_cast<int>(cols.size())) {
+      return InputError(file_, ev.line,
+                        absl::StrCat("INSERT into ", table, " has DEFAULT in value ",
+                                     p + 1, ", the table has ", cols.size(),
+                                     " columns"));
+    }
+    if (!cols[p].generated) {
+      return InputError(
+          file_, ev.line,
+          absl::StrCat("INSERT into ", table, " has DEFAULT for column ",
+                       QuoteIdentifier(cols[p].name),
+                       ", which is not a generated column (pg_dump writes "
+                       "DEFAULT only for stored generated columns)"));
+    }
+  }
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].generated &&
+        std::find(defaults.begin(), defaults.end(), static_cast<int>(i)) ==
+            defaults.end()) {
+      return InputError(
+          file_, ev.line,
+          absl::StrCat("INSERT into ", table, " without a column list has no "
+                       "DEFAULT for generated column ",
+                       QuoteIdentifier(cols[i].name),
+                       " (pg_dump --inserts writes DEFAULT there)"));
     }
   }
   return absl::OkStatus();
