@@ -168,9 +168,11 @@ void ListProdOnlyObjects(const MergeInputs& m, Report& report,
                          std::vector<const parser::DumpObject*>& prod_only_objects) {
   for (const parser::DumpObject& o : m.prod_catalog.objects()) {
     // Tables, their data and defaults are merged table by table.
+    // Large objects are carried by OID (large_objects.cc).
     static const char* kMerged[] = {"TABLE", "TABLE DATA", "SEQUENCE SET",
                                     "SEQUENCE OWNED BY", "DEFAULT", "COMMENT",
-                                    "ACL", "DATABASE"};
+                                    "ACL", "DATABASE", "BLOB", "BLOBS",
+                                    "BLOB METADATA", "LARGE OBJECTS"};
     if (std::find_if(std::begin(kMerged), std::end(kMerged),
                      [&](const char* t) { return o.type == t; }) !=
         std::end(kMerged)) {
@@ -203,6 +205,7 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   report.three_way = m.base != nullptr;
   report.dev_file = m.dev.name;
   ListProdOnlyObjects(m, report, prod_only_objects);
+  PGM_RETURN_IF_ERROR(PlanLargeObjects(m, plans, report));
   if (absl::Status built = BuildPlans(m, plans, problems, report); !built.ok()) {
     // Malformed input is reported before a schema that does not fit: check
     // the rows the catalogs only counted.

@@ -1160,6 +1160,7 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   options.skim_copy_data = !check_rows;
   reader.set_options(options);
   CatalogBuilder builder(file_name);
+  LargeObjectReader large_objects(input, file_name);
   std::vector<DumpObject> objects;
   reader.set_comment_hook([&objects](std::string_view c) {
     // "-- Name: X; Type: T; Schema: S; Owner: O"
@@ -1188,14 +1189,16 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
     if (!more) break;
     releaser.Advance(reader.position());
     switch (ev.kind) {
-      case EventKind::kStatement:
+      case EventKind::kStatement: {
         saw_sql = true;
-        PGM_RETURN_IF_ERROR(builder.Statement(ev.text, ev.line));
+        PGM_ASSIGN_OR_RETURN(bool large_object, large_objects.Take(ev));
+        if (!large_object) PGM_RETURN_IF_ERROR(builder.Statement(ev.text, ev.line));
         if (!objects.empty()) {
           objects.back().statements.emplace_back(ev.offset, ev.text.size());
           if (objects.back().line == 0) objects.back().line = ev.line;
         }
         break;
+      }
       case EventKind::kRow:
         saw_sql = true;
         PGM_RETURN_IF_ERROR(builder.Row(ev));
@@ -1217,7 +1220,9 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   }
   releaser.Finish(reader.position());
   PGM_RETURN_IF_ERROR(builder.Finish());
+  PGM_ASSIGN_OR_RETURN(std::vector<LargeObject> los, large_objects.Finish());
   Catalog catalog = builder.Take();
+  catalog.set_large_objects(std::move(los));
   for (DumpObject& o : objects) catalog.AddObject(std::move(o));
   return catalog;
 }

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "base/mapped_file.h"
+#include "parser/large_objects.h"
 #include "parser/names.h"
 
 namespace pgmerge::parser {
@@ -200,7 +201,12 @@ class Catalog {
 
   int64_t total_rows() const;
 
+  // The dump's large objects, by OID (parser/large_objects.h).
+  const std::vector<LargeObject>& large_objects() const { return large_objects_; }
+  void set_large_objects(std::vector<LargeObject> los) { large_objects_ = std::move(los); }
+
  private:
+  std::vector<LargeObject> large_objects_;
   std::vector<Table> tables_;
   std::vector<Sequence> sequences_;
   absl::flat_hash_map<std::string, size_t> table_index_;
