@@ -107,6 +107,7 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
     }
     ManifestTable table;
     table.table = t["table"].get<std::string>();
+    table.extension_config = t.value("extension_config", false);
     if (side == Side::kProd && t.contains("prod_table") && t["prod_table"].is_string() &&
         !t["prod_table"].get<std::string>().empty()) {
       table.table = t["prod_table"].get<std::string>();

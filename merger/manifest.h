@@ -55,6 +55,9 @@ enum class Side {
 
 struct ManifestTable {
   std::string table;  // Quoted and schema-qualified, as SQL takes it.
+  // An extension's configuration table (the report's "extension_config"):
+  // measured over the rows its pg_extension_config_dump condition selects.
+  bool extension_config = false;
   std::vector<std::string> columns;
   int64_t rows = 0;
   std::string hash;  // HashText of the sum.

@@ -159,6 +159,16 @@ absl::Status ReadCatalogs(MergeInputs& m) {
                          parser::ReadCatalog(m.base->data, m.base->name,
                                              m.base->file, /*check_rows=*/false));
   }
+  // An extension's configuration table whose user rows only production
+  // dumped: development's CREATE EXTENSION makes it too (no rows of its own).
+  if (!m.dev_catalog.extensions().empty()) {
+    for (const parser::Table& t : m.prod_catalog.tables()) {
+      if (!t.extension_config || m.dev_catalog.FindTable(t.name) != nullptr) continue;
+      parser::Table copy = t;
+      copy.row_count = 0;
+      m.dev_catalog.AddTable(std::move(copy));
+    }
+  }
   return absl::OkStatus();
 }
 

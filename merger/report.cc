@@ -55,6 +55,7 @@ std::string ReportJson(const Report& report) {
     j["table"] = t.table;
     j["prod_table"] = t.prod_table;
     j["key_kind"] = t.key_kind;
+    if (t.extension_config) j["extension_config"] = true;
     j["status"] = manifest::TableStatus(t.only_in_prod, t.only_in_dev);
     j["counts"] = {{"prod_rows", t.prod_rows},
                    {"dev_rows", t.dev_rows},

@@ -92,6 +92,7 @@ struct TableReport {
   std::vector<SchemaChange> schema_changes;
   bool only_in_prod = false;  // Dropped by dev (allowed by --allow-drop).
   bool only_in_dev = false;
+  bool extension_config = false;  // Rows of an extension's config table.
   TableManifest output;  // What the merge emitted.
   TableManifest prod;    // Production's rows as read.
 };

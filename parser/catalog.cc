@@ -449,7 +449,10 @@ class CatalogBuilder {
   }
   absl::Status Row(const DumpEvent& ev);
   absl::Status Finish();
-  Catalog Take() { return std::move(catalog_); }
+  Catalog Take() {
+    catalog_.set_extensions(extensions_);
+    return std::move(catalog_);
+  }
 
  private:
   absl::Status CreateTable(const Json& node, int64_t line);
@@ -475,6 +478,8 @@ class CatalogBuilder {
   int64_t last_block_ = -1;
   Table* block_table_ = nullptr;
   size_t block_width_ = 0;
+  std::vector<std::string> extensions_;  // CREATE EXTENSION seen, by name.
+  absl::StatusOr<Table*> ExtensionConfigTable(const DumpEvent& ev);
   // Composite types by display name: typed tables take their columns.
   absl::flat_hash_map<std::string, std::vector<Column>> composite_types_;
 };
@@ -501,6 +506,12 @@ absl::Status CatalogBuilder::Statement(std::string_view sql, int64_t line) {
     return absl::OkStatus();
   }
   if (type == "AlterTableStmt") return AlterTable(node, line);
+  if (type == "CreateExtensionStmt") {
+    extensions_.push_back(Field(node, "extname").is_string()
+                              ? Field(node, "extname").get<std::string>()
+                              : std::string());
+    return absl::OkStatus();
+  }
   if (type == "IndexStmt") {
     CreateIndex(node);
   } else if (type == "CreateSeqStmt") {
@@ -880,7 +891,9 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
   if (ev.block != last_block_) {
     last_block_ = ev.block;
     block_table_ = catalog_.FindTable(ev.target->table);
-    if (block_table_ == nullptr) return NoTable(ev.target->table, ev.line);
+    if (block_table_ == nullptr) {
+      PGM_ASSIGN_OR_RETURN(block_table_, ExtensionConfigTable(ev));
+    }
     if (ev.target->columns.empty()) {
       block_width_ = 0;
       for (const Column& c : block_table_->columns) block_width_ += !c.generated;
@@ -899,6 +912,44 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Table*> CatalogBuilder::ExtensionConfigTable(const DumpEvent& ev) {
+  // pg_dump writes the rows users added to an extension's configuration
+  // table (pg_extension_config_dump, as PostGIS's spatial_ref_sys) and no
+  // CREATE TABLE: CREATE EXTENSION makes it, so one must come first.
+  const TableName& name = ev.target->table;
+  if (extensions_.empty()) return NoTable(name, ev.line);
+  if (ev.target->columns.empty()) {
+    return InputError(
+        file_, ev.line,
+        absl::StrCat("rows of table ", name.Display(),
+                     ", which the dump does not create (an extension's configuration "
+                     "table?), without a column list: dump with COPY or --column-inserts"));
+  }
+  Table t;
+  t.name = name;
+  t.line = ev.line;
+  t.extension_config = true;
+  for (const std::string& c : ev.target->columns) {
+    if (t.ColumnIndex(c) >= 0) {
+      return InputError(file_, ev.line,
+                        absl::StrCat("data for ", name.Display(), " names column ",
+                                     QuoteIdentifier(c), " twice"));
+    }
+    Column col;
+    col.name = c;
+    t.AddColumn(std::move(col));
+  }
+  UniqueKey key;
+  key.name = "(its first column: the extension's key is not in the dump)";
+  key.columns = {ev.target->columns[0]};
+  key.primary = true;
+  t.primary_key = std::move(key);
+  last_block_ = -1;  // AddTable may move the tables.
+  Table* added = &catalog_.AddTable(std::move(t));
+  last_block_ = ev.block;
+  return added;
 }
 
 absl::Status CatalogBuilder::CheckDefaults(const DumpEvent& ev) {
