@@ -161,6 +161,39 @@ TEST_F(LargeObjectTest, TwoWayUnionVerifiedAndTamperingFound) {
   EXPECT_NE(all.find("large object 4242: not in the manifest"), std::string::npos) << all;
 }
 
+// swap: main must still hold exactly production's large objects as dumped;
+// the shadow carries them, so the swap goes through once main is back.
+TEST_F(LargeObjectTest, SwapComparesMainWithProductionsLargeObjects) {
+  const std::string main = MakeDb("main", {kBase, "SELECT lo_from_bytea(2001, 'prod');"});
+  const std::string dev = MakeDb("dev", {kBase, "SELECT lo_from_bytea(3001, 'dev');"});
+  MergeRun run = RunMerge(DumpDb(main, {}), DumpDb(dev, {}));
+  const std::string shadow = Restored(run);
+  const std::string report = run.sql_file + ".json";
+  auto swap = [&]() {
+    absl::StatusOr<CommandResult> r = RunCommand(
+        {PGMERGE_BINARY, "swap", "--server", pg_->ConnString("postgres"), "--main", main,
+         "--shadow", shadow, "--report", report, "--state",
+         absl::StrCat(pg_->tmp_dir(), "/", Name("state"), ".json"), "--grace", "0.5"});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : CommandResult{};
+  };
+  ASSERT_TRUE(pg_->Exec(main, "SELECT lo_unlink(1003);").ok());
+  CommandResult stopped = swap();
+  EXPECT_EQ(stopped.exit_code, 4) << stopped.err;
+  EXPECT_NE(stopped.err.find("large object 1003: in production's dump, gone from main "
+                             "(deleted since the dump)"),
+            std::string::npos)
+      << stopped.err;
+  // The same object again (empty): main is as dumped, the swap is made.
+  ASSERT_TRUE(pg_->Exec(main, "SELECT lo_from_bytea(1003, '');").ok());
+  CommandResult done = swap();
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  absl::StatusOr<std::string> oids = pg_->QueryValue(
+      main, "SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_largeobject_metadata");
+  ASSERT_TRUE(oids.ok()) << oids.status();
+  EXPECT_EQ(*oids, "1001,1002,1003,2001,3001");
+}
+
 TEST_F(LargeObjectTest, ForeignLargeObjectStatementsRefused) {
   const std::string db = MakeDb("db", {kBase});
   const std::string good = ReadFile(DumpDb(db, {}));
