@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "merger/plan.h"
 #include "parser/dump_reader.h"
+#include "parser/large_objects.h"
 #include "parser/segmenter.h"
 
 namespace pgmerge::merger::internal {
@@ -619,6 +620,7 @@ absl::Status Emit(const MergeInputs& m,
   auto emit_data = [&]() -> absl::Status {
     if (data_done) return absl::OkStatus();
     data_done = true;
+    EmitLargeObjects(m, plans, out);
     for (size_t t = 0; t < plans.tables.size(); ++t) {
       PGM_RETURN_IF_ERROR(
           EmitTable(m, plans, static_cast<int>(t), hasher, sequence_max, out, report));
@@ -659,6 +661,11 @@ absl::Status Emit(const MergeInputs& m,
         break;
       case EventKind::kStatement:
         if (IsSetval(ev.text)) break;  // Replaced by the merged values.
+        // Written by EmitLargeObjects, both sides' (the catalog read them).
+        if (parser::ClassifyLargeObjectStatement(ev.text) !=
+            parser::LargeObjectStatement::kNone) {
+          break;
+        }
         if (!data_done && LooksPostData(ev.text)) {
           PGM_RETURN_IF_ERROR(emit_data());
         }

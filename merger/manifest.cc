@@ -21,6 +21,44 @@ nlohmann::ordered_json ManifestJson(const TableManifest& output, const TableMani
   return {{"output", OneSide(output)}, {"prod", OneSide(prod)}};
 }
 
+namespace {
+nlohmann::ordered_json LargeObjectList(const std::vector<ManifestLargeObject>& los) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const ManifestLargeObject& lo : los) {
+    out.push_back({{"oid", lo.oid}, {"size", lo.size}, {"sha256", lo.sha256}});
+  }
+  return out;
+}
+}  // namespace
+
+nlohmann::ordered_json LargeObjectsManifestJson(const std::vector<ManifestLargeObject>& output,
+                                                const std::vector<ManifestLargeObject>& prod) {
+  return {{"output", LargeObjectList(output)}, {"prod", LargeObjectList(prod)}};
+}
+
+std::optional<std::vector<ManifestLargeObject>> ReadLargeObjects(std::string_view report_json,
+                                                                 Side side) {
+  using Json = nlohmann::json;
+  Json report = Json::parse(report_json, nullptr, false);
+  if (report.is_discarded() || !report.is_object() || !report.contains("large_objects") ||
+      !report["large_objects"].is_object()) {
+    return std::nullopt;
+  }
+  const Json& m = report["large_objects"].value("manifest", Json::object());
+  const char* key = side == Side::kOutput ? "output" : "prod";
+  if (!m.is_object() || !m.contains(key) || !m[key].is_array()) return std::nullopt;
+  std::vector<ManifestLargeObject> out;
+  for (const Json& lo : m[key]) {
+    if (!lo.is_object() || !lo.contains("oid") || !lo["oid"].is_number_unsigned()) continue;
+    ManifestLargeObject x;
+    x.oid = lo["oid"].get<uint32_t>();
+    x.size = lo.value("size", int64_t{0});
+    x.sha256 = lo.value("sha256", "");
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 std::vector<ManifestSequence> ReadSequences(std::string_view report_json) {
   using Json = nlohmann::json;
   Json report = Json::parse(report_json, nullptr, false);
@@ -69,6 +107,7 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
     }
     ManifestTable table;
     table.table = t["table"].get<std::string>();
+    table.extension_config = t.value("extension_config", false);
     if (side == Side::kProd && t.contains("prod_table") && t["prod_table"].is_string() &&
         !t["prod_table"].get<std::string>().empty()) {
       table.table = t["prod_table"].get<std::string>();

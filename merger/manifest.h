@@ -11,6 +11,7 @@
 #define PGMERGE_MERGER_MANIFEST_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ enum class Side {
 
 struct ManifestTable {
   std::string table;  // Quoted and schema-qualified, as SQL takes it.
+  // An extension's configuration table (the report's "extension_config"):
+  // measured over the rows its pg_extension_config_dump condition selects.
+  bool extension_config = false;
   std::vector<std::string> columns;
   int64_t rows = 0;
   std::string hash;  // HashText of the sum.
@@ -68,6 +72,25 @@ struct ManifestSequence {
   bool is_called = false;
   bool kept = false;
 };
+
+// A large object as the manifest lists it (the report's
+// "large_objects.manifest.output" / ".prod"): its OID, its size in bytes and
+// the SHA-256 of its content, 64 lower-case hex digits (on a live database:
+// encode(sha256(lo_get(oid)), 'hex')).
+struct ManifestLargeObject {
+  uint32_t oid = 0;
+  int64_t size = 0;
+  std::string sha256;
+};
+
+// The value of "large_objects.manifest": {"output": [...], "prod": [...]}.
+nlohmann::ordered_json LargeObjectsManifestJson(const std::vector<ManifestLargeObject>& output,
+                                                const std::vector<ManifestLargeObject>& prod);
+
+// The report's large objects on one side, by OID; nullopt for a report
+// written before pgmerge carried large objects (nothing to check against).
+std::optional<std::vector<ManifestLargeObject>> ReadLargeObjects(std::string_view report_json,
+                                                                 Side side);
 
 // The report's sequences; empty for a report without them.
 std::vector<ManifestSequence> ReadSequences(std::string_view report_json);

@@ -159,6 +159,16 @@ absl::Status ReadCatalogs(MergeInputs& m) {
                          parser::ReadCatalog(m.base->data, m.base->name,
                                              m.base->file, /*check_rows=*/false));
   }
+  // An extension's configuration table whose user rows only production
+  // dumped: development's CREATE EXTENSION makes it too (no rows of its own).
+  if (!m.dev_catalog.extensions().empty()) {
+    for (const parser::Table& t : m.prod_catalog.tables()) {
+      if (!t.extension_config || m.dev_catalog.FindTable(t.name) != nullptr) continue;
+      parser::Table copy = t;
+      copy.row_count = 0;
+      m.dev_catalog.AddTable(std::move(copy));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -168,9 +178,11 @@ void ListProdOnlyObjects(const MergeInputs& m, Report& report,
                          std::vector<const parser::DumpObject*>& prod_only_objects) {
   for (const parser::DumpObject& o : m.prod_catalog.objects()) {
     // Tables, their data and defaults are merged table by table.
+    // Large objects are carried by OID (large_objects.cc).
     static const char* kMerged[] = {"TABLE", "TABLE DATA", "SEQUENCE SET",
                                     "SEQUENCE OWNED BY", "DEFAULT", "COMMENT",
-                                    "ACL", "DATABASE"};
+                                    "ACL", "DATABASE", "BLOB", "BLOBS",
+                                    "BLOB METADATA", "LARGE OBJECTS"};
     if (std::find_if(std::begin(kMerged), std::end(kMerged),
                      [&](const char* t) { return o.type == t; }) !=
         std::end(kMerged)) {
@@ -203,6 +215,7 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   report.three_way = m.base != nullptr;
   report.dev_file = m.dev.name;
   ListProdOnlyObjects(m, report, prod_only_objects);
+  PGM_RETURN_IF_ERROR(PlanLargeObjects(m, plans, report));
   if (absl::Status built = BuildPlans(m, plans, problems, report); !built.ok()) {
     // Malformed input is reported before a schema that does not fit: check
     // the rows the catalogs only counted.

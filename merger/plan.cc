@@ -474,6 +474,7 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
     p.dev_cols = DataColumns(t);
     p.report.table = t.name.Display();
     p.report.key_kind = std::string(parser::KeyKindName(t.key_kind()));
+    p.report.extension_config = t.extension_config;
     if (p.prod == nullptr) MatchRenamedTable(m, t, p, problems);
     if (p.prod != nullptr) {
       FitColumns(m, p, problems);

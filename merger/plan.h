@@ -273,8 +273,18 @@ inline const parser::Sequence* SequenceOf(const MergeInputs& m, const parser::Co
 }
 
 // Every table of dev's schema, in dev's order, with lookups by name.
+// A large object the output holds: its content from one side's dump, its
+// owner, comment and ACL statements from `meta`'s (merger/large_objects.cc).
+struct LargeObjectChoice {
+  const parser::LargeObject* content = nullptr;
+  const parser::LargeObject* meta = nullptr;
+  Side content_side = Side::kProd;
+  Side meta_side = Side::kProd;
+};
+
 struct Plans {
   std::vector<Plan> tables;
+  std::vector<LargeObjectChoice> large_objects;  // By OID.
   absl::flat_hash_map<std::string, int> plan_of;  // Display name -> plan.
   // Prod's (and base's) table name -> plan: differs with --rename-table.
   absl::flat_hash_map<std::string, int> prod_plan_of;
@@ -313,6 +323,14 @@ void JoinSides(Plans& plans);
 // Production rows development's schema would refuse: FailedPrecondition,
 // every refusal in `report`.
 absl::Status RefuseMisfits(const MergeInputs& m, Plans& plans, Report& report);
+
+// large_objects.cc: which large objects the output holds (production's
+// all; development's new ones), counted in `report`; a development large
+// object whose OID production holds with other content is refused
+// (FailedPrecondition, before any output).
+absl::Status PlanLargeObjects(const MergeInputs& m, Plans& plans, Report& report);
+// Writes them (lo_create, lo_put, then their owner/comment/ACL statements).
+void EmitLargeObjects(const MergeInputs& m, const Plans& plans, OutputBuffer* out);
 
 // emit.cc: writes the merged SQL; fills each table's report and manifest.
 absl::Status Emit(const MergeInputs& m,

@@ -55,6 +55,7 @@ std::string ReportJson(const Report& report) {
     j["table"] = t.table;
     j["prod_table"] = t.prod_table;
     j["key_kind"] = t.key_kind;
+    if (t.extension_config) j["extension_config"] = true;
     j["status"] = manifest::TableStatus(t.only_in_prod, t.only_in_dev);
     j["counts"] = {{"prod_rows", t.prod_rows},
                    {"dev_rows", t.dev_rows},
@@ -141,6 +142,21 @@ std::string ReportJson(const Report& report) {
     objects.push_back({{"type", o.type}, {"schema", o.schema}, {"name", o.name}});
   }
   root["prod_only_objects"] = objects;
+  const LargeObjectReport& lo = report.large_objects;
+  root["large_objects"] = {
+      {"counts",
+       {{"prod", lo.prod},
+        {"dev", lo.dev},
+        {"same", lo.same},
+        {"dev_new", lo.dev_new},
+        {"taken_from_dev", lo.taken_from_dev},
+        {"prod_edited", lo.prod_edited},
+        {"deleted_in_prod", lo.deleted_in_prod},
+        {"output", lo.output.size()}}},
+      {"dev_new", lo.dev_new_oids},
+      {"taken_from_dev", lo.taken_from_dev_oids},
+      {"deleted_in_prod", lo.deleted_oids},
+      {"manifest", manifest::LargeObjectsManifestJson(lo.output, lo.prod_side)}};
   return root.dump(2) + "\n";
 }
 
@@ -193,6 +209,17 @@ std::string ReportSummary(const Report& report) {
     for (const ObjectRef& o : report.prod_only_objects) {
       absl::StrAppendFormat(&out, "  %s %s.%s\n", o.type, o.schema, o.name);
     }
+  }
+  if (const LargeObjectReport& lo = report.large_objects; lo.prod + lo.dev > 0) {
+    absl::StrAppendFormat(&out,
+                          "large objects: %d written: production's %d, development's %d "
+                          "(%d the same as production's, %d new%s)\n",
+                          lo.output.size(), lo.prod, lo.dev, lo.same, lo.dev_new,
+                          report.three_way
+                              ? absl::StrFormat(", %d edited in development, %d deleted in "
+                                                "production and not brought back",
+                                                lo.taken_from_dev, lo.deleted_in_prod)
+                              : std::string());
   }
   absl::StrAppendFormat(&out, "conflicts: %d\n", report.total_conflicts());
   if (report.three_way) {

@@ -92,6 +92,7 @@ struct TableReport {
   std::vector<SchemaChange> schema_changes;
   bool only_in_prod = false;  // Dropped by dev (allowed by --allow-drop).
   bool only_in_dev = false;
+  bool extension_config = false;  // Rows of an extension's config table.
   TableManifest output;  // What the merge emitted.
   TableManifest prod;    // Production's rows as read.
 };
@@ -107,6 +108,20 @@ struct SequenceReport {
   // added no key past it): keys past it are ones that side already held
   // past its own sequence.
   bool kept = false;
+};
+
+// Large objects of both dumps (merger/large_objects.cc).
+struct LargeObjectReport {
+  int64_t prod = 0;             // Read from production's dump: all written.
+  int64_t dev = 0;              // Read from development's.
+  int64_t same = 0;             // Dev's with a prod OID and its content: once.
+  int64_t dev_new = 0;          // Dev's OIDs production lacks: written.
+  int64_t taken_from_dev = 0;   // With --base: content only dev changed.
+  int64_t prod_edited = 0;      // With --base: content only prod changed.
+  int64_t deleted_in_prod = 0;  // With --base: prod deleted, dev unchanged.
+  std::vector<uint32_t> dev_new_oids, taken_from_dev_oids, deleted_oids;
+  // The manifest: what the output holds, and production's as dumped.
+  std::vector<manifest::ManifestLargeObject> output, prod_side;
 };
 
 struct ObjectRef {
@@ -126,6 +141,7 @@ struct Report {
   std::vector<std::string> refusals;
   std::vector<TableReport> tables;
   std::vector<SequenceReport> sequences;
+  LargeObjectReport large_objects;
   int64_t total_conflicts() const;
   int64_t total_inferred() const;
   int64_t total_ambiguous() const;

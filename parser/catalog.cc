@@ -1,5 +1,6 @@
 #include "parser/catalog.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <utility>
@@ -440,6 +441,7 @@ class CatalogBuilder {
   absl::Status Statement(std::string_view sql, int64_t line);
   // Checks a data block's table and columns when it starts.
   absl::Status Block(const DumpEvent& ev);
+  absl::Status CheckDefaults(const DumpEvent& ev);
   void AddSkippedRows(const DumpEvent& ev) {
     if (block_table_ != nullptr && ev.block == last_block_) {
       block_table_->row_count += ev.skipped_rows;
@@ -447,7 +449,10 @@ class CatalogBuilder {
   }
   absl::Status Row(const DumpEvent& ev);
   absl::Status Finish();
-  Catalog Take() { return std::move(catalog_); }
+  Catalog Take() {
+    catalog_.set_extensions(extensions_);
+    return std::move(catalog_);
+  }
 
  private:
   absl::Status CreateTable(const Json& node, int64_t line);
@@ -473,6 +478,8 @@ class CatalogBuilder {
   int64_t last_block_ = -1;
   Table* block_table_ = nullptr;
   size_t block_width_ = 0;
+  std::vector<std::string> extensions_;  // CREATE EXTENSION seen, by name.
+  absl::StatusOr<Table*> ExtensionConfigTable(const DumpEvent& ev);
   // Composite types by display name: typed tables take their columns.
   absl::flat_hash_map<std::string, std::vector<Column>> composite_types_;
 };
@@ -499,6 +506,12 @@ absl::Status CatalogBuilder::Statement(std::string_view sql, int64_t line) {
     return absl::OkStatus();
   }
   if (type == "AlterTableStmt") return AlterTable(node, line);
+  if (type == "CreateExtensionStmt") {
+    extensions_.push_back(Field(node, "extname").is_string()
+                              ? Field(node, "extname").get<std::string>()
+                              : std::string());
+    return absl::OkStatus();
+  }
   if (type == "IndexStmt") {
     CreateIndex(node);
   } else if (type == "CreateSeqStmt") {
@@ -878,10 +891,13 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
   if (ev.block != last_block_) {
     last_block_ = ev.block;
     block_table_ = catalog_.FindTable(ev.target->table);
-    if (block_table_ == nullptr) return NoTable(ev.target->table, ev.line);
+    if (block_table_ == nullptr) {
+      PGM_ASSIGN_OR_RETURN(block_table_, ExtensionConfigTable(ev));
+    }
     if (ev.target->columns.empty()) {
       block_width_ = 0;
       for (const Column& c : block_table_->columns) block_width_ += !c.generated;
+      if (ev.target->from_insert) PGM_RETURN_IF_ERROR(CheckDefaults(ev));
     } else {
       block_width_ = ev.target->columns.size();
       for (const std::string& c : ev.target->columns) {
@@ -893,6 +909,82 @@ absl::Status CatalogBuilder::Block(const DumpEvent& ev) {
                                          " does not have"));
         }
       }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Table*> CatalogBuilder::ExtensionConfigTable(const DumpEvent& ev) {
+  // pg_dump writes the rows users added to an extension's configuration
+  // table (pg_extension_config_dump, as PostGIS's spatial_ref_sys) and no
+  // CREATE TABLE: CREATE EXTENSION makes it, so one must come first.
+  const TableName& name = ev.target->table;
+  if (extensions_.empty()) return NoTable(name, ev.line);
+  if (ev.target->columns.empty()) {
+    return InputError(
+        file_, ev.line,
+        absl::StrCat("rows of table ", name.Display(),
+                     ", which the dump does not create (an extension's configuration "
+                     "table?), without a column list: dump with COPY or --column-inserts"));
+  }
+  Table t;
+  t.name = name;
+  t.line = ev.line;
+  t.extension_config = true;
+  for (const std::string& c : ev.target->columns) {
+    if (t.ColumnIndex(c) >= 0) {
+      return InputError(file_, ev.line,
+                        absl::StrCat("data for ", name.Display(), " names column ",
+                                     QuoteIdentifier(c), " twice"));
+    }
+    Column col;
+    col.name = c;
+    t.AddColumn(std::move(col));
+  }
+  UniqueKey key;
+  key.name = "(its first column: the extension's key is not in the dump)";
+  key.columns = {ev.target->columns[0]};
+  key.primary = true;
+  t.primary_key = std::move(key);
+  last_block_ = -1;  // AddTable may move the tables.
+  Table* added = &catalog_.AddTable(std::move(t));
+  last_block_ = ev.block;
+  return added;
+}
+
+absl::Status CatalogBuilder::CheckDefaults(const DumpEvent& ev) {
+  // pg_dump --inserts writes every column in table order with DEFAULT for
+  // each stored generated column and for nothing else; a row of another
+  // shape would put its values into the wrong columns.
+  const std::vector<Column>& cols = block_table_->columns;
+  const std::vector<int>& defaults = ev.target->defaults;
+  const std::string table = block_table_->name.Display();
+  for (int p : defaults) {
+    if (p >= static_cast<int>(cols.size())) {
+      return InputError(file_, ev.line,
+                        absl::StrCat("INSERT into ", table, " has DEFAULT in value ",
+                                     p + 1, ", the table has ", cols.size(),
+                                     " columns"));
+    }
+    if (!cols[p].generated) {
+      return InputError(
+          file_, ev.line,
+          absl::StrCat("INSERT into ", table, " has DEFAULT for column ",
+                       QuoteIdentifier(cols[p].name),
+                       ", which is not a generated column (pg_dump writes "
+                       "DEFAULT only for stored generated columns)"));
+    }
+  }
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].generated &&
+        std::find(defaults.begin(), defaults.end(), static_cast<int>(i)) ==
+            defaults.end()) {
+      return InputError(
+          file_, ev.line,
+          absl::StrCat("INSERT into ", table, " without a column list has no "
+                       "DEFAULT for generated column ",
+                       QuoteIdentifier(cols[i].name),
+                       " (pg_dump --inserts writes DEFAULT there)"));
     }
   }
   return absl::OkStatus();
@@ -1119,6 +1211,7 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   options.skim_copy_data = !check_rows;
   reader.set_options(options);
   CatalogBuilder builder(file_name);
+  LargeObjectReader large_objects(input, file_name);
   std::vector<DumpObject> objects;
   reader.set_comment_hook([&objects](std::string_view c) {
     // "-- Name: X; Type: T; Schema: S; Owner: O"
@@ -1147,14 +1240,16 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
     if (!more) break;
     releaser.Advance(reader.position());
     switch (ev.kind) {
-      case EventKind::kStatement:
+      case EventKind::kStatement: {
         saw_sql = true;
-        PGM_RETURN_IF_ERROR(builder.Statement(ev.text, ev.line));
+        PGM_ASSIGN_OR_RETURN(bool large_object, large_objects.Take(ev));
+        if (!large_object) PGM_RETURN_IF_ERROR(builder.Statement(ev.text, ev.line));
         if (!objects.empty()) {
           objects.back().statements.emplace_back(ev.offset, ev.text.size());
           if (objects.back().line == 0) objects.back().line = ev.line;
         }
         break;
+      }
       case EventKind::kRow:
         saw_sql = true;
         PGM_RETURN_IF_ERROR(builder.Row(ev));
@@ -1176,7 +1271,9 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   }
   releaser.Finish(reader.position());
   PGM_RETURN_IF_ERROR(builder.Finish());
+  PGM_ASSIGN_OR_RETURN(std::vector<LargeObject> los, large_objects.Finish());
   Catalog catalog = builder.Take();
+  catalog.set_large_objects(std::move(los));
   for (DumpObject& o : objects) catalog.AddObject(std::move(o));
   return catalog;
 }

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "base/mapped_file.h"
+#include "parser/large_objects.h"
 #include "parser/names.h"
 
 namespace pgmerge::parser {
@@ -120,6 +121,12 @@ struct Table {
   std::optional<TableName> of_type;
   int64_t row_count = 0;
   int64_t line = 0;  // Where CREATE TABLE stands.
+  // An extension's configuration table (pg_extension_config_dump): the dump
+  // has its user-added rows but no CREATE TABLE, which CREATE EXTENSION
+  // does. Its columns are the data's column list (types unknown, ""); its
+  // key the first of them, the extension's own key not being in the dump
+  // (spatial_ref_sys: srid). `line`: where its data starts.
+  bool extension_config = false;
 
   // REQUIRES: no column of that name yet.
   Column& AddColumn(Column column);
@@ -200,7 +207,17 @@ class Catalog {
 
   int64_t total_rows() const;
 
+  // The extensions the dump creates (CREATE EXTENSION), by name.
+  const std::vector<std::string>& extensions() const { return extensions_; }
+  void set_extensions(std::vector<std::string> e) { extensions_ = std::move(e); }
+
+  // The dump's large objects, by OID (parser/large_objects.h).
+  const std::vector<LargeObject>& large_objects() const { return large_objects_; }
+  void set_large_objects(std::vector<LargeObject> los) { large_objects_ = std::move(los); }
+
  private:
+  std::vector<LargeObject> large_objects_;
+  std::vector<std::string> extensions_;
   std::vector<Table> tables_;
   std::vector<Sequence> sequences_;
   absl::flat_hash_map<std::string, size_t> table_index_;

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "base/strings.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/status.h"
 #include "parser/copy_text.h"
 #include "parser/sql_parser.h"
@@ -358,6 +359,7 @@ absl::Status DumpReader::StartCopy(const Segment& seg) {
   }
   target_.from_insert = false;
   target_.overriding_system_value = false;
+  target_.defaults.clear();
   ++block_;
   in_copy_ = true;
   last_insert_prefix_.clear();
@@ -378,6 +380,8 @@ absl::Status DumpReader::StartInsert(const Segment& seg) {
     target_.columns = insert_header_.columns;
     target_.from_insert = true;
     target_.overriding_system_value = insert_header_.overriding_system_value;
+    target_.defaults.clear();
+    block_has_tuple_ = false;
     last_insert_prefix_.assign(prefix);
     ++block_;
   }
@@ -389,8 +393,18 @@ absl::Status DumpReader::StartInsert(const Segment& seg) {
   return absl::OkStatus();
 }
 
+namespace {
+std::string DescribePositions(const std::vector<int>& positions) {
+  if (positions.empty()) return "no value";
+  std::vector<std::string> n;
+  for (int p : positions) n.push_back(absl::StrCat(p + 1));
+  return absl::StrCat(positions.size() == 1 ? "value " : "values ",
+                      absl::StrJoin(n, ", "));
+}
+}  // namespace
+
 absl::StatusOr<bool> DumpReader::NextInsertTuple() {
-  int r = tuples_.Next(&fields_);
+  int r = tuples_.Next(&fields_, &row_defaults_);
   if (r == 0) {
     in_insert_ = false;
     return false;
@@ -398,6 +412,28 @@ absl::StatusOr<bool> DumpReader::NextInsertTuple() {
   if (r < 0) {
     in_insert_ = false;
     return InsertFallbackError(insert_sql_, insert_line_);
+  }
+  if (!row_defaults_.empty() && !target_.columns.empty()) {
+    return InputError(
+        file_name(), insert_line_,
+        absl::StrCat("INSERT into ", target_.table.Display(),
+                     " names its columns and has DEFAULT in value ",
+                     row_defaults_[0] + 1,
+                     ": pg_dump --column-inserts leaves a generated column out "
+                     "of the list instead"));
+  }
+  if (!block_has_tuple_) {
+    target_.defaults = row_defaults_;
+    block_has_tuple_ = true;
+  } else if (row_defaults_ != target_.defaults) {
+    // pg_dump writes DEFAULT for the same (generated) columns in every row.
+    return InputError(
+        file_name(), insert_line_,
+        absl::StrCat("INSERT into ", target_.table.Display(), " has DEFAULT in ",
+                     DescribePositions(row_defaults_), ", its earlier rows in ",
+                     DescribePositions(target_.defaults),
+                     ": pg_dump writes DEFAULT for the same generated columns "
+                     "in every row"));
   }
   if (!target_.columns.empty() && fields_.size() != target_.columns.size()) {
     return InputError(file_name(), insert_line_,

@@ -35,6 +35,12 @@ struct DataTarget {
   std::vector<std::string> columns;
   bool from_insert = false;
   bool overriding_system_value = false;
+  // INSERTs without a column list: the positions in each VALUES tuple that
+  // held DEFAULT (pg_dump --inserts writes it for a stored generated column),
+  // the same in every row of the block. Those values are not in the row's
+  // fields, so the fields are the table's data columns, as in a COPY row;
+  // the catalog checks that these are the table's generated columns.
+  std::vector<int> defaults;
 };
 
 struct DumpEvent {
@@ -148,6 +154,8 @@ class DumpReader {
   std::vector<std::string_view> fields_;
   InsertTupleReader tuples_;
   InsertHeader insert_header_;
+  std::vector<int> row_defaults_;      // The current tuple's DEFAULTs.
+  bool block_has_tuple_ = false;       // target_.defaults set for the block.
   std::string last_insert_prefix_;
   std::string_view insert_sql_;
   int64_t insert_line_ = 0;

@@ -139,18 +139,26 @@ void InsertTupleReader::SkipSpace() {
   while (pos_ < text_.size() && absl::ascii_isspace(text_[pos_])) ++pos_;
 }
 
-int InsertTupleReader::Next(std::vector<std::string_view>* fields) {
+int InsertTupleReader::Next(std::vector<std::string_view>* fields,
+                            std::vector<int>* defaults) {
   fields->clear();
+  if (defaults != nullptr) defaults->clear();
   if (done_) return 0;
   scratch_.clear();
   SkipSpace();
   if (pos_ >= text_.size() || text_[pos_] != '(') return -1;
   ++pos_;
-  for (;;) {
+  for (int position = 0;; ++position) {
     SkipSpace();
     std::string_view value;
-    if (!ReadValue(&value)) return -1;
-    fields->push_back(value);
+    bool is_default = false;
+    if (!ReadValue(&value, &is_default)) return -1;
+    if (is_default) {
+      if (defaults == nullptr) return -1;
+      defaults->push_back(position);
+    } else {
+      fields->push_back(value);
+    }
     SkipSpace();
     if (pos_ >= text_.size()) return -1;
     char c = text_[pos_++];
@@ -170,7 +178,7 @@ int InsertTupleReader::Next(std::vector<std::string_view>* fields) {
   return 1;
 }
 
-bool InsertTupleReader::ReadValue(std::string_view* out) {
+bool InsertTupleReader::ReadValue(std::string_view* out, bool* is_default) {
   std::string_view rest = text_.substr(pos_);
   if (rest.empty()) return false;
   char c = rest[0];
@@ -204,8 +212,16 @@ bool InsertTupleReader::ReadValue(std::string_view* out) {
     *out = "t";  // COPY's spelling, so both dump forms hash alike.
   } else if (ConsumeKeyword(&t, "false")) {
     *out = "f";
+  } else if (ConsumeKeyword(&t, "DEFAULT")) {
+    // Only a whole value: "DEFAULT" before ',' or ')'. The caller checks it
+    // stands where the table has a generated column.
+    std::string_view after = t;
+    SkipSpaces(&after);
+    if (after.empty() || (after[0] != ',' && after[0] != ')')) return false;
+    *is_default = true;
+    *out = {};
   } else {
-    return false;  // DEFAULT, casts, function calls: not pg_dump's shape.
+    return false;  // Casts, function calls: not pg_dump's shape.
   }
   pos_ += rest.size() - t.size();
   return true;

@@ -45,10 +45,15 @@ class InsertTupleReader {
   // Stores the next tuple's values (COPY-encoded, NULL as \N) in *fields.
   // Returns 1 for a tuple, 0 at the end of the statement, -1 when the text
   // is not of the shape this reader handles.
-  int Next(std::vector<std::string_view>* fields);
+  // A bare DEFAULT (pg_dump --inserts writes it for a stored generated
+  // column) is left out of *fields and its position in the tuple appended
+  // to *defaults; without `defaults` it makes the tuple unsupported (-1).
+  int Next(std::vector<std::string_view>* fields,
+           std::vector<int>* defaults = nullptr);
 
  private:
-  bool ReadValue(std::string_view* out);
+  // *is_default: the value is the keyword DEFAULT (nothing in *out).
+  bool ReadValue(std::string_view* out, bool* is_default);
   bool ReadString(bool escapes, std::string_view* out);
   void SkipSpace();
 

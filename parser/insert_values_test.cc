@@ -75,5 +75,36 @@ TEST(InsertValuesTest, OtherShapesAreLeftToTheFallback) {
   EXPECT_FALSE(ParseInsertHeader("INSERT INTO public.t SELECT 1;", &h));
 }
 
+TEST(InsertValuesTest, DefaultForGeneratedColumnsIsLeftOutAndPlaced) {
+  // pg_dump --inserts and --rows-per-insert: DEFAULT where the table has a
+  // stored generated column.
+  InsertHeader h;
+  ASSERT_TRUE(ParseInsertHeader(
+      "INSERT INTO public.t VALUES\n\t(1, DEFAULT, 'a', DEFAULT),\n\t(2, DEFAULT, NULL, "
+      "DEFAULT);",
+      &h));
+  InsertTupleReader reader;
+  reader.Reset(h.tuples, true);
+  std::vector<std::string_view> fields;
+  std::vector<int> defaults;
+  ASSERT_EQ(reader.Next(&fields, &defaults), 1);
+  EXPECT_EQ(std::vector<std::string>(fields.begin(), fields.end()),
+            (std::vector<std::string>{"1", "a"}));
+  EXPECT_EQ(defaults, (std::vector<int>{1, 3}));
+  ASSERT_EQ(reader.Next(&fields, &defaults), 1);
+  EXPECT_EQ(std::vector<std::string>(fields.begin(), fields.end()),
+            (std::vector<std::string>{"2", "\\N"}));
+  EXPECT_EQ(defaults, (std::vector<int>{1, 3}));
+  EXPECT_EQ(reader.Next(&fields, &defaults), 0);
+  // Only a whole value: DEFAULT in an expression is not pg_dump's.
+  for (const char* sql : {"INSERT INTO public.t VALUES (DEFAULT + 1);",
+                          "INSERT INTO public.t VALUES (DEFAULTS);",
+                          "INSERT INTO public.t VALUES (DEFAULT::int);"}) {
+    ASSERT_TRUE(ParseInsertHeader(sql, &h)) << sql;
+    reader.Reset(h.tuples, true);
+    EXPECT_EQ(reader.Next(&fields, &defaults), -1) << sql;
+  }
+}
+
 }  // namespace
 }  // namespace pgmerge::parser

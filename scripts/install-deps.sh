@@ -9,6 +9,8 @@ packages=(
   zlib1g-dev libzstd-dev liblz4-dev
   libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 util-linux time bc curl
   python3
+  # Extension configuration tables' rows (tests/extension_config_test.cc).
+  postgresql-15-postgis-3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -202,8 +202,20 @@ absl::StatusOr<std::vector<std::string>> WiderDrift(PGconn* main,
   PGM_RETURN_IF_ERROR(NewColumns(main, prod, &out));
   PGM_RETURN_IF_ERROR(MovedSequences(main, sequences, &out));
 
+  if (base.prod_large_objects) {
+    // Production's large objects are in the output (the shadow was
+    // verified to hold them): main must still hold exactly those.
+    PGM_ASSIGN_OR_RETURN(std::vector<ManifestLargeObject> live, LiveLargeObjects(main));
+    for (std::string& d : CompareLargeObjects(
+             live, *base.prod_large_objects,
+             "on main, not in production's dump (written since the dump)",
+             "in production's dump, gone from main (deleted since the dump)")) {
+      out.push_back(std::move(d));
+    }
+  }
   PGM_ASSIGN_OR_RETURN(LargeObjectMap los, LargeObjects(main));
   for (const auto& [oid, md5] : los) {
+    if (base.prod_large_objects) break;  // Compared exactly above.
     auto it = base.shadow_large_objects.find(oid);
     if (it == base.shadow_large_objects.end()) {
       out.push_back(absl::StrCat("large object ", oid,

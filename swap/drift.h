@@ -5,7 +5,10 @@
 //   - sequences that moved since the dump (nextval() without a row kept:
 //     the new main's sequence would hand those keys out again), against the
 //     report's `prod_value`;
-//   - large objects on main that the shadow lacks or holds otherwise;
+//   - large objects: main's against production's as the manifest lists
+//     them (OID, size, SHA-256), exactly: one written, changed or deleted
+//     since the dump is drift (reports from before the manifest listed
+//     them: main's that the shadow lacks or holds otherwise);
 //   - the schema: catalog rows (tables, columns, defaults, constraints,
 //     indexes, functions, triggers, types, rules, policies, comments,
 //     schemas, extensions, sequences' definitions) created or changed after
@@ -23,6 +26,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +51,8 @@ struct DriftBaseline {
   std::string restore_xid;  // The oldest xmin of the shadow's restored tables.
   std::map<std::string, std::string> shadow_large_objects;  // OID -> md5.
   std::string catalog_fingerprint;                          // main's.
+  // The manifest's production side; nullopt for a report without it.
+  std::optional<std::vector<ManifestLargeObject>> prod_large_objects;
 };
 
 // The shadow's part. `output`: the tables the merge wrote.

@@ -5,8 +5,10 @@
 #include <optional>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status.h"
 
 namespace pgmerge::swap::internal {
 
@@ -44,6 +46,22 @@ std::optional<TableDifference> Judge(const ManifestTable& t, const absl::StatusO
   return d;
 }
 
+// An extension's configuration table holds the extension's own rows too;
+// the manifest counts the rows pg_dump dumps of it, those its
+// pg_extension_config_dump condition selects ("" for all of them).
+absl::StatusOr<std::string> RowsMeasured(PGconn* conn, const ManifestTable& t) {
+  if (!t.extension_config) return std::string();
+  PGM_ASSIGN_OR_RETURN(
+      std::string cond,
+      QueryValue(conn, absl::StrCat("SELECT coalesce(e.extcondition[array_position(e.extconfig, "
+                                    "c.oid)], '') FROM pg_extension e JOIN pg_class c ON c.oid = "
+                                    "ANY(e.extconfig) WHERE c.oid = to_regclass(",
+                                    Literal(conn, t.table), ")")));
+  absl::string_view c = absl::StripLeadingAsciiWhitespace(cond);
+  if (c.size() >= 6 && absl::AsciiStrToUpper(c.substr(0, 6)) == "WHERE ") c.remove_prefix(6);
+  return c.empty() ? std::string() : absl::StrCat("(", c, ")");
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
@@ -52,7 +70,10 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
   if (!formats.ok()) return formats;
   std::vector<TableDifference> out;
   for (const ManifestTable& t : manifest) {
-    absl::StatusOr<TableHash> h = HashTable(conn, t.table, t.columns);
+    absl::StatusOr<std::string> where = RowsMeasured(conn, t);
+    absl::StatusOr<TableHash> h =
+        where.ok() ? HashTable(conn, t.table, t.columns, *where)
+                   : absl::StatusOr<TableHash>(where.status());
     if (std::optional<TableDifference> d = Judge(t, h, rows_checked)) out.push_back(std::move(*d));
     // A failed COPY leaves a transaction aborted: later tables would all
     // fail for that reason instead of their own.
@@ -90,8 +111,10 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     const int64_t blocks = pages.ok() && !pages->empty() ? std::stoll(*pages) : 0;
     const int64_t ranges = std::min<int64_t>(
         static_cast<int64_t>(sessions.size()) * 2, blocks / kBlocksPerRange);
-    if (ranges < 2) {
-      tasks.push_back({i, ""});
+    if (ranges < 2 || manifest[i].extension_config) {
+      absl::StatusOr<std::string> where = RowsMeasured(sessions.front(), manifest[i]);
+      if (!where.ok()) return where.status();
+      tasks.push_back({i, *where});
       continue;
     }
     const int64_t step = (blocks + ranges - 1) / ranges;

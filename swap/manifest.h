@@ -6,6 +6,7 @@
 #define PGMERGE_SWAP_MANIFEST_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,10 @@ namespace pgmerge::swap::internal {
 
 // The manifest's reader is merger/manifest.h's, the one definition the
 // merge's writer shares.
+using manifest::ManifestLargeObject;
 using manifest::ManifestSequence;
 using manifest::ManifestTable;
+using manifest::ReadLargeObjects;
 using manifest::ReadManifest;
 using manifest::ReadSequences;
 using manifest::Side;
@@ -53,12 +56,25 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
 absl::StatusOr<std::vector<TableDifference>> TablesNotInManifest(
     PGconn* conn, const std::vector<ManifestTable>& manifest);
 
+// The large objects of `conn`'s database, by OID, measured as the manifest
+// lists them (size and SHA-256 of the content).
+absl::StatusOr<std::vector<ManifestLargeObject>> LiveLargeObjects(PGconn* conn);
+// How `live` differs from `want` (both by OID), one line per large object:
+// in the manifest and not live (`missing`), live and not in the manifest
+// (`extra`), or with other content.
+std::vector<std::string> CompareLargeObjects(const std::vector<ManifestLargeObject>& live,
+                                             const std::vector<ManifestLargeObject>& want,
+                                             std::string_view extra, std::string_view missing);
+
 // verify's checks on an open connection to the shadow. `sequences`: the
 // report's (ReadSequences); a sequence the merge kept at an input's own
 // position is checked against that position, not against its column.
+// `large_objects`: the manifest's output side (ReadLargeObjects); the
+// shadow must hold exactly those. Not checked for a report without them.
 absl::StatusOr<VerifyResult> VerifyConnected(
     PGconn* conn, const std::vector<ManifestTable>& manifest,
-    const std::vector<ManifestSequence>& sequences = {});
+    const std::vector<ManifestSequence>& sequences = {},
+    const std::optional<std::vector<ManifestLargeObject>>& large_objects = std::nullopt);
 
 }  // namespace pgmerge::swap::internal
 

@@ -335,14 +335,17 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   PGM_ASSIGN_OR_RETURN(std::vector<internal::DumpedSequence> sequences,
                        internal::ReadDumpedSequences(report_json));
   internal::DriftBaseline baseline;
+  baseline.prod_large_objects = internal::ReadLargeObjects(report_json, internal::Side::kProd);
 
   // The shadow is what the merge wrote.
   {
     PGM_ASSIGN_OR_RETURN(Conn s, internal::Connect(shadow_full ? o.shadow : o.server,
                                                    shadow_full ? "" : names.shadow));
     Log(o.log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
-    PGM_ASSIGN_OR_RETURN(VerifyResult v, internal::VerifyConnected(s.get(), output,
-                                                                  internal::ReadSequences(report_json)));
+    PGM_ASSIGN_OR_RETURN(
+        VerifyResult v,
+        internal::VerifyConnected(s.get(), output, internal::ReadSequences(report_json),
+                                  internal::ReadLargeObjects(report_json, internal::Side::kOutput)));
     if (!v.ok()) {
       return refuse(absl::StrCat("the shadow ", names.shadow,
                                  " does not hold what the merge wrote: ",

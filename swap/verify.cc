@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "swap/manifest.h"
 #include "swap/pg.h"
 
@@ -32,7 +33,9 @@ absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
                        internal::ReadManifest(report_json, internal::Side::kOutput));
   PGM_ASSIGN_OR_RETURN(Conn conn, internal::Connect(conninfo));
   return internal::VerifyConnected(conn.get(), manifest,
-                                   internal::ReadSequences(report_json));
+                                   internal::ReadSequences(report_json),
+                                   internal::ReadLargeObjects(report_json,
+                                                              internal::Side::kOutput));
 }
 
 namespace {
@@ -126,9 +129,52 @@ absl::Status CheckSequences(PGconn* conn, const std::vector<internal::ManifestSe
 
 }  // namespace
 
+absl::StatusOr<std::vector<internal::ManifestLargeObject>> internal::LiveLargeObjects(
+    PGconn* conn) {
+  // lo_get reads a whole object into memory: up to 1 GB each, as pg_dump
+  // reads them too.
+  PGM_ASSIGN_OR_RETURN(
+      Result r, Exec(conn, "SELECT oid::text, pg_catalog.length(pg_catalog.lo_get(oid)), "
+                           "pg_catalog.encode(pg_catalog.sha256(pg_catalog.lo_get(oid)), 'hex') "
+                           "FROM pg_catalog.pg_largeobject_metadata ORDER BY oid"));
+  std::vector<ManifestLargeObject> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    out.push_back({static_cast<uint32_t>(std::stoul(PQgetvalue(r.get(), i, 0))),
+                   std::stoll(PQgetvalue(r.get(), i, 1)), PQgetvalue(r.get(), i, 2)});
+  }
+  return out;
+}
+
+std::vector<std::string> internal::CompareLargeObjects(
+    const std::vector<ManifestLargeObject>& live, const std::vector<ManifestLargeObject>& want,
+    std::string_view extra, std::string_view missing) {
+  std::vector<std::string> out;
+  size_t i = 0, j = 0;
+  while (i < live.size() || j < want.size()) {
+    if (j == want.size() || (i < live.size() && live[i].oid < want[j].oid)) {
+      out.push_back(absl::StrCat("large object ", live[i].oid, ": ", AsAbsl(extra)));
+      ++i;
+    } else if (i == live.size() || want[j].oid < live[i].oid) {
+      out.push_back(absl::StrCat("large object ", want[j].oid, ": ", AsAbsl(missing)));
+      ++j;
+    } else {
+      if (live[i].size != want[j].size || live[i].sha256 != want[j].sha256) {
+        out.push_back(absl::StrCat("large object ", live[i].oid, ": ", live[i].size,
+                                   " bytes, sha256 ", live[i].sha256.substr(0, 12),
+                                   ", the manifest has ", want[j].size, " bytes, sha256 ",
+                                   want[j].sha256.substr(0, 12)));
+      }
+      ++i;
+      ++j;
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<VerifyResult> internal::VerifyConnected(
     PGconn* conn, const std::vector<ManifestTable>& manifest,
-    const std::vector<ManifestSequence>& sequences) {
+    const std::vector<ManifestSequence>& sequences,
+    const std::optional<std::vector<ManifestLargeObject>>& large_objects) {
   VerifyResult result;
   PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> differences,
                        CompareWithManifest(conn, manifest, &result.rows_checked));
@@ -144,6 +190,14 @@ absl::StatusOr<VerifyResult> internal::VerifyConnected(
   if (!invalid.ok()) return invalid.status();
   for (int i = 0; i < PQntuples(invalid->get()); ++i) {
     result.problems.push_back(PQgetvalue(invalid->get(), i, 0));
+  }
+  if (large_objects) {
+    PGM_ASSIGN_OR_RETURN(std::vector<ManifestLargeObject> live, LiveLargeObjects(conn));
+    for (std::string& p : CompareLargeObjects(live, *large_objects,
+                                              "not in the manifest (not the merge's)",
+                                              "in the manifest, missing")) {
+      result.problems.push_back(std::move(p));
+    }
   }
   return result;
 }

@@ -732,7 +732,7 @@ TEST_F(SwapTest, DriftBeyondProductionsRows) {
       {"drift_sequence", "SELECT nextval('public.tags_id_seq')",
        {"sequence public.tags_id_seq: drawn up to 4 on main, 3 in the dump"}},
       {"drift_lo", "SELECT lo_from_bytea(0, 'a scanned contract')",
-       {": on main, not in the shadow"}},
+       {": on main, not in production's dump (written since the dump)"}},
       {"drift_schema",
        "CREATE FUNCTION public.later() RETURNS int LANGUAGE sql AS 'SELECT 1';"
        "CREATE INDEX tags_name_later ON public.tags (name);"
