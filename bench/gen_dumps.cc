@@ -2,13 +2,17 @@
 // same bytes for the same flags (a fixed PRNG, no locale, no clock).
 //
 //   pgmerge_gen --rows N --side prod|dev [--seed S] [--width-factor K]
-//               [--format copy|inserts] -o FILE
+//               [--format copy|inserts] [--schema app|narrow] -o FILE
 //
 // Both sides share a base: the first 90% of each table's keys, with
 // identical rows. Each side then adds its own rows; development's new keys
 // start inside production's new range so that 20% of them collide, and
 // new rows point at their own side's new parents. Development's schema has
 // one more column (users.locale, with a default).
+//
+// `--schema narrow` writes pgbench's shape instead: short rows keyed by plain
+// integer columns that no sequence feeds (pgbench_accounts.aid and its
+// kin), the keys a merge matches as fixed; each side edits 1% of the base.
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +29,7 @@ struct Options {
   int width = 1;
   bool inserts = false;
   bool dev = false;
+  bool narrow = false;
   std::string out;
 };
 
@@ -191,6 +196,61 @@ struct TableDef {
   double share;       // Of all rows.
 };
 
+// pgbench's tables (as `pgbench -i` makes them, history left out): keys are
+// plain integers, the filler blank-padded char(n).
+void NarrowDump(const Options& o, FILE* f) {
+  struct Def {
+    const char* name;
+    const char* ddl;
+    const char* cols;
+    const char* key;
+    int filler;
+    double share;
+  };
+  const Def defs[] = {
+      {"pgbench_branches", "bid integer NOT NULL, bbalance integer, filler character(88)",
+       "bid, bbalance, filler", "bid", 88, 0.0001},
+      {"pgbench_tellers", "tid integer NOT NULL, bid integer, tbalance integer, filler character(84)",
+       "tid, bid, tbalance, filler", "tid", 84, 0.001},
+      {"pgbench_accounts", "aid integer NOT NULL, bid integer, abalance integer, filler character(84)",
+       "aid, bid, abalance, filler", "aid", 84, 0.9989},
+  };
+  Out out(f);
+  Header(out);
+  for (const Def& d : defs) {
+    out << "--\n-- Name: " << d.name << "; Type: TABLE; Schema: public; Owner: -\n--\n\n"
+        << "CREATE TABLE public." << d.name << " (\n    " << d.ddl << "\n);\n\n";
+  }
+  Writer w(o, out);
+  const int64_t branches = Plan(static_cast<int64_t>(o.rows * defs[0].share), o.dev).last;
+  for (size_t ti = 0; ti < 3; ++ti) {
+    const Def& d = defs[ti];
+    const Keys k = Plan(static_cast<int64_t>(o.rows * d.share), o.dev);
+    const std::string filler(static_cast<size_t>(d.filler) * o.width, ' ');
+    w.Begin(d.name, d.cols);
+    auto row = [&](int64_t key, bool is_new) {
+      Rng r = RowRng(o, static_cast<int>(ti), key, is_new);
+      // 1% of the base rows edited on this side (a balance moved).
+      const bool edited = !is_new && Rng(Mix(key * 131 + (o.dev ? 5 : 9))).Range(0, 99) == 0;
+      w.Row();
+      w.Int(key); w.Sep();
+      if (ti > 0) { w.Int(r.Range(1, branches)); w.Sep(); }
+      w.Int(edited || is_new ? r.Range(-5000, 5000) : 0); w.Sep();
+      w.Value(filler);
+      w.EndRow();
+    };
+    for (int64_t key = 1; key <= k.base; ++key) row(key, false);
+    for (int64_t key = k.first_new; key <= k.last; ++key) row(key, true);
+    w.End();
+  }
+  for (const Def& d : defs) {
+    out << "ALTER TABLE ONLY public." << d.name << "\n    ADD CONSTRAINT " << d.name
+        << "_pkey PRIMARY KEY (" << d.key << ");\n\n";
+  }
+  out << "--\n-- PostgreSQL database dump complete\n--\n\n";
+  out.Flush();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -209,10 +269,12 @@ int main(int argc, char** argv) {
     else if (a == "--width-factor") o.width = std::atoi(next().c_str());
     else if (a == "--format") o.inserts = next() == "inserts";
     else if (a == "--side") o.dev = next() == "dev";
+    else if (a == "--schema") o.narrow = next() == "narrow";
     else if (a == "-o") o.out = next();
     else {
       std::fprintf(stderr, "usage: pgmerge_gen --rows N --side prod|dev [--seed S] "
-                           "[--width-factor K] [--format copy|inserts] -o FILE\n");
+                           "[--width-factor K] [--format copy|inserts] [--schema app|narrow] "
+                           "-o FILE\n");
       return 2;
     }
   }
@@ -220,6 +282,11 @@ int main(int argc, char** argv) {
   if (f == nullptr) {
     std::perror(o.out.c_str());
     return 1;
+  }
+  if (o.narrow) {
+    NarrowDump(o, f);
+    if (f != stdout) std::fclose(f);
+    return 0;
   }
   std::string users_ddl = "id integer NOT NULL, email text NOT NULL, name text, bio text, created_at timestamp with time zone";
   std::string users_cols = "id, email, name, bio, created_at";

@@ -47,8 +47,9 @@ bool ParseInt64(std::string_view field, int64_t* out) {
   return true;
 }
 
-void SideIndex::Reserve(size_t rows) {
+void SideIndex::Reserve(size_t rows, bool signatures) {
   sorted_.reserve(rows);
+  if (signatures) signatures_.reserve(rows);
   keys_.reserve(rows);
   fingerprints_.reserve(rows);
   fks_.reserve(rows * fk_width_);
@@ -102,6 +103,15 @@ std::optional<uint32_t> SideIndex::Find(uint64_t key) const {
       });
   if (it == sorted_.end() || it->first != key) return std::nullopt;
   return it->second;
+}
+
+std::vector<uint32_t> MatchRows(const SideIndex& a, const SideIndex& b) {
+  std::vector<uint32_t> out(a.size(), kNoRow);
+  if (b.by_key().empty()) return out;
+  JoinByKey(a, b, [&](uint32_t ra, uint32_t rb) {
+    if (ra != kNoRow) out[ra] = rb;
+  });
+  return out;
 }
 
 uint64_t SignatureNibble(std::string_view field, int j) {

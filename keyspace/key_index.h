@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -47,8 +48,9 @@ class SideIndex {
   // Adds a row and returns its ordinal. Callers then append exactly
   // fk_width() FK values and unique_width() unique hashes for it.
   uint32_t AddRow(uint64_t key, uint64_t fingerprint);
-  // Sizes the arrays for `rows` rows (the catalog knows the count).
-  void Reserve(size_t rows);
+  // Sizes the arrays for `rows` rows (the catalog knows the count), the
+  // column signatures too when the rows will carry them.
+  void Reserve(size_t rows, bool signatures = false);
   // Builds the lookup structure; call once, after the last AddRow and
   // before Find. Returns a key that occurs twice, if any (the dump then
   // contradicts its own constraint).
@@ -68,6 +70,9 @@ class SideIndex {
   uint64_t signature(uint32_t row) const { return signatures_[row]; }
 
   std::optional<uint32_t> Find(uint64_t key) const;
+  // (key, row) of every keyed row, ascending by key (as uint64).
+  // REQUIRES: Finalize() was called.
+  const std::vector<std::pair<uint64_t, uint32_t>>& by_key() const { return sorted_; }
   size_t size() const { return keys_.size(); }
   uint64_t key(uint32_t row) const { return keys_[row]; }
   uint64_t fingerprint(uint32_t row) const { return fingerprints_[row]; }
@@ -96,10 +101,41 @@ class SideIndex {
   bool dense_ = false;  // Keys are exactly first..first+n-1: index by value.
 };
 
+// Stands for "no row" in a join's result.
+inline constexpr uint32_t kNoRow = std::numeric_limits<uint32_t>::max();
+
+// Calls fn(a_row, b_row) once per key either index holds, ascending by key
+// (as uint64), kNoRow for the side without it. One walk of both sorted
+// arrays: matching two sides' rows costs O(a + b) sequential reads instead
+// of a binary search per row. Rows added unkeyed take no part.
+// REQUIRES: both finalized.
+template <typename Fn>
+void JoinByKey(const SideIndex& a, const SideIndex& b, Fn fn) {
+  const auto& x = a.by_key();
+  const auto& y = b.by_key();
+  size_t i = 0, j = 0;
+  while (i < x.size() && j < y.size()) {
+    if (x[i].first < y[j].first) {
+      fn(x[i++].second, kNoRow);
+    } else if (y[j].first < x[i].first) {
+      fn(kNoRow, y[j++].second);
+    } else {
+      fn(x[i++].second, y[j++].second);
+    }
+  }
+  for (; i < x.size(); ++i) fn(x[i].second, kNoRow);
+  for (; j < y.size(); ++j) fn(kNoRow, y[j].second);
+}
+
+// Per row of `a`, the row of `b` with the same key, or kNoRow (always for
+// a's unkeyed rows). REQUIRES: both finalized.
+std::vector<uint32_t> MatchRows(const SideIndex& a, const SideIndex& b);
+
 // A multiset of row fingerprints, for tables with no key at all.
 class RowMultiset {
  public:
   void Add(uint64_t fingerprint) { ++counts_[fingerprint]; }
+  void Reserve(size_t rows) { counts_.reserve(rows); }
   // Takes one copy of `fingerprint` out; false when none is left.
   bool Take(uint64_t fingerprint);
   size_t MemoryBytes() const;

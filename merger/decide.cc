@@ -38,22 +38,31 @@ KeyTable GatherKeys(const TableKeys& t, const absl::flat_hash_map<int64_t, int>*
                     IdenticalFn identical) {
   const SideIndex& dev = *t.dev;
   const SideIndex& prod = *t.prod;
-  std::vector<std::pair<KeyFacts, int64_t>> rows;
-  rows.reserve(dev.size() + prod.size());
-  for (uint32_t i = 0; i < dev.size(); ++i) {
+  KeyTable out;
+  out.facts.reserve(dev.size() + prod.size());
+  out.dev_row.reserve(dev.size() + prod.size());
+  // The two sides' sorted keys walked once, together (keyspace::JoinByKey):
+  // the facts come out in key order, with no search and no sort.
+  keyspace::JoinByKey(dev, prod, [&](uint32_t i, uint32_t pr) {
     KeyFacts f;
+    if (i == keyspace::kNoRow) {
+      f.key = Ordered(t, static_cast<int64_t>(prod.key(pr)));
+      f.state = KeyState::kProdOnly;
+      out.facts.push_back(f);
+      out.dev_row.push_back(-1);
+      return;
+    }
     f.key = static_cast<int64_t>(dev.key(i));
-    std::optional<uint32_t> pr = prod.Find(dev.key(i));
-    if (!pr) {
+    if (pr == keyspace::kNoRow) {
       f.state = KeyState::kDevOnly;
-    } else if (identical(i, *pr)) {
+    } else if (identical(i, pr)) {
       f.state = KeyState::kIdentical;
     } else {
       f.state = KeyState::kDiffer;
       if (dev.has_signatures() && prod.has_signatures()) {
         f.columns_compared = std::min(t.signature_width, 16);
         f.columns_equal = keyspace::SignatureAgreement(
-            dev.signature(i), prod.signature(*pr), t.signature_width);
+            dev.signature(i), prod.signature(pr), t.signature_width);
       }
     }
     if (children) {
@@ -61,23 +70,20 @@ KeyTable GatherKeys(const TableKeys& t, const absl::flat_hash_map<int64_t, int>*
       if (it != children->end()) f.base_children = it->second;
     }
     f.key = Ordered(t, f.key);
-    rows.emplace_back(f, i);
-  }
-  for (uint32_t r = 0; r < prod.size(); ++r) {
-    if (dev.Find(prod.key(r))) continue;
-    KeyFacts f;
-    f.key = Ordered(t, static_cast<int64_t>(prod.key(r)));
-    f.state = KeyState::kProdOnly;
-    rows.emplace_back(f, -1);
-  }
-  std::sort(rows.begin(), rows.end(),
-            [](const auto& a, const auto& b) { return a.first.key < b.first.key; });
-  KeyTable out;
-  out.facts.reserve(rows.size());
-  out.dev_row.reserve(rows.size());
-  for (const auto& [f, row] : rows) {
     out.facts.push_back(f);
-    out.dev_row.push_back(row);
+    out.dev_row.push_back(i);
+  });
+  // The walk is in uint64 order, where negative keys come last: rotate them
+  // to the front for int64 order; a descending key (~k) reverses it.
+  const auto negative = std::partition_point(
+      out.facts.begin(), out.facts.end(),
+      [&](const KeyFacts& f) { return Ordered(t, f.key) >= 0; });
+  const size_t mid = negative - out.facts.begin();
+  std::rotate(out.facts.begin(), out.facts.begin() + mid, out.facts.end());
+  std::rotate(out.dev_row.begin(), out.dev_row.begin() + mid, out.dev_row.end());
+  if (t.key_down) {
+    std::reverse(out.facts.begin(), out.facts.end());
+    std::reverse(out.dev_row.begin(), out.dev_row.end());
   }
   return out;
 }
@@ -123,15 +129,30 @@ uint8_t DecisionOf(Verdict v) {
   }
 }
 
+// Per dev row of one table, the prod (and base) row holding its key, or
+// kNoRow: one walk of the sorted keys (keyspace::MatchRows) for every
+// round, instead of a search per row and round.
+struct RowMatches {
+  std::vector<uint32_t> prod;
+  std::vector<uint32_t> base;
+};
+
+RowMatches MatchTable(const TableKeys& t) {
+  RowMatches m;
+  m.prod = keyspace::MatchRows(*t.dev, *t.prod);
+  if (t.base != nullptr) m.base = keyspace::MatchRows(*t.dev, *t.base);
+  return m;
+}
+
 // One table's view while it is decided: its evidence, the decisions of
 // every table so far (its parents' remaps), and one dev row's FK values.
 class TableDecider {
  public:
   TableDecider(const std::vector<TableKeys>& tables,
                const std::vector<TableDecisions>& decided,
-               const BaseChildren& children, int t)
+               const BaseChildren& children, const RowMatches& matches, int t)
       : t_(tables[t]), decided_tables_(tables), decided_(decided), children_(children[t]),
-        fkv_(t_.fk_parent.size()) {}
+        matches_(matches), fkv_(t_.fk_parent.size()) {}
 
   // Decides every dev row; returns them with the remaps they imply.
   TableDecisions Run(bool prefer_dev) const;
@@ -154,6 +175,10 @@ class TableDecider {
   bool PointsOnlyAtForkRows() const;
   // The row's key with its FK part rewritten (keyspace/key_hash.h).
   uint64_t EffectiveKey(uint32_t i) const;
+  // The row of `side` holding that key: matched once when the key was
+  // final at indexing, searched when its FK part was appended here.
+  std::optional<uint32_t> RowWithKey(const SideIndex& side,
+                                     const std::vector<uint32_t>& match, uint32_t i) const;
   // The prod key the row equals on a natural unique key; sets *clash
   // when two unique keys name different prod rows.
   std::optional<uint64_t> UniqueTarget(uint32_t i, uint8_t* via, bool* clash) const;
@@ -169,6 +194,7 @@ class TableDecider {
   const std::vector<TableKeys>& decided_tables_;
   const std::vector<TableDecisions>& decided_;
   const absl::flat_hash_map<int64_t, int>& children_;
+  const RowMatches& matches_;
   mutable std::vector<int64_t> fkv_;
 };
 
@@ -215,6 +241,14 @@ uint64_t TableDecider::EffectiveKey(uint32_t i) const {
         return text;
       },
       keyspace::KeyParts::kForeign, t_.dev->key(i));
+}
+
+std::optional<uint32_t> TableDecider::RowWithKey(const SideIndex& side,
+                                                 const std::vector<uint32_t>& match,
+                                                 uint32_t i) const {
+  if (t_.mode != Mode::kRemap && !t_.key_fk_slots.empty()) return side.Find(EffectiveKey(i));
+  if (match[i] == keyspace::kNoRow) return std::nullopt;
+  return match[i];
 }
 
 std::optional<uint64_t> TableDecider::UniqueTarget(uint32_t i, uint8_t* via,
@@ -269,7 +303,7 @@ uint8_t TableDecider::DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
   const SideIndex& prod = *t_.prod;
   if (t_.base != nullptr) {
     // With the dump both sides forked from, edits and deletions are exact.
-    std::optional<uint32_t> br = t_.base->Find(EffectiveKey(i));
+    std::optional<uint32_t> br = RowWithKey(*t_.base, matches_.base, i);
     if (prod_row && br) {
       const uint64_t bfp = t_.base->fingerprint(*br);
       if (bfp == prod.fingerprint(*prod_row)) return kTakeDev;  // Dev edited.
@@ -294,7 +328,7 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
   std::vector<std::optional<uint32_t>> prod_row(n);
   for (uint32_t i = 0; i < n; ++i) {
     LoadFks(i);
-    prod_row[i] = prod.Find(EffectiveKey(i));
+    prod_row[i] = RowWithKey(prod, matches_.prod, i);
     if (prod_row[i] && prod.fingerprint(*prod_row[i]) == dev.fingerprint(i) &&
         !FkChanged()) {
       d.decision[i] = kBase;
@@ -482,6 +516,10 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
   std::vector<TableDecisions> decided(tables.size());
   const BaseChildren children = CountBaseChildren(tables);
   for (const std::vector<int>& comp : ComponentsParentsFirst(tables)) {
+    std::vector<RowMatches> matches(tables.size());
+    for (int t : comp) {
+      if (tables[t].mode != Mode::kMultiset) matches[t] = MatchTable(tables[t]);
+    }
     // Remaps inside a cycle feed back into the rows that decide them; the
     // sets only grow, so iterating to a fixed point terminates.
     bool changed = true;
@@ -493,7 +531,7 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
       changed = false;
       for (int t : comp) {
         if (tables[t].mode == Mode::kMultiset) continue;  // Decided while written.
-        TableDecisions next = TableDecider(tables, decided, children, t).Run(prefer_dev);
+        TableDecisions next = TableDecider(tables, decided, children, matches[t], t).Run(prefer_dev);
         changed |= tables[t].mode == Mode::kRemap && RemapsChanged(decided[t], next);
         decided[t] = std::move(next);
       }

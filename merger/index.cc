@@ -104,7 +104,7 @@ void NoteProdRow(const MergeInputs& m, const Plans& plans, Plan& p,
     if (v == parser::kCopyNull) continue;
     const Plan& parent = plans.tables[nfk.parent];
     uint64_t k;
-    if (parent.mode == Mode::kRemap) {
+    if (parent.mode == Mode::kRemap || parent.int_key) {
       int64_t n;
       if (!ParseInt64(v, &n)) n = std::numeric_limits<int64_t>::min();
       k = static_cast<uint64_t>(n);
@@ -191,7 +191,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
     return absl::OkStatus();
   }
   uint64_t key;
-  if (p.mode == Mode::kRemap) {
+  if (p.mode == Mode::kRemap || p.int_key) {
     int64_t v;
     std::string_view kf = field(p.key_cols[0]);
     if (!ParseInt64(kf, &v)) {
@@ -202,7 +202,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
     }
     key = static_cast<uint64_t>(v);
     int64_t& top = p.side_max_key[static_cast<int>(side)];
-    top = std::max(top, v);
+    if (p.mode == Mode::kRemap) top = std::max(top, v);
   } else {
     key = KeyOf(p, field, prod_side);
   }
@@ -283,7 +283,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
   for (Plan& p : plans.tables) {
     SideIndex& index = p.index(side);
     if (std::optional<uint64_t> dup = index.Finalize()) {
-      std::string key = p.mode == Mode::kRemap
+      std::string key = p.mode == Mode::kRemap || p.int_key
                             ? absl::StrCat(static_cast<int64_t>(*dup))
                             : "(a composite or text key)";
       return absl::DataLossError(absl::StrCat(

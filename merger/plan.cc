@@ -315,6 +315,26 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
   return absl::OkStatus();
 }
 
+// Whether a kFixed key can be stored as its integer value (Plan::int_key):
+// one column, not a tracked foreign key (its FK part is appended in decide),
+// of an integer type in every dump, so every dump's values parse.
+bool IntegerFixedKey(const Plan& p) {
+  if (p.mode != Mode::kFixed || p.key_cols.size() != 1 || p.fk_slot[p.key_cols[0]] >= 0) {
+    return false;
+  }
+  const int key = p.key_cols[0];
+  auto integer = [](const Table* t, const std::string& col) {
+    const int i = col.empty() ? -1 : t->ColumnIndex(col);
+    return i >= 0 && IsIntegerType(t->columns[i].type_name);
+  };
+  if (!integer(p.dev, p.dev_cols[key])) return false;
+  const std::string& old_name = p.prod_name.empty() ? p.dev_cols[key] : p.prod_name[key];
+  for (const Table* t : {p.prod, p.base}) {
+    if (t != nullptr && !integer(t, old_name)) return false;
+  }
+  return true;
+}
+
 // Production tables development dropped: their rows would be lost.
 void ListDroppedTables(const MergeInputs& m, std::vector<std::string>& problems,
                        Report& report) {
@@ -505,13 +525,22 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
   for (Plan& p : plans.tables) {
     FindNaturalUniques(p);
     p.prod_unique.resize(p.uniques.size());
+    p.int_key = IntegerFixedKey(p);
     int fk_width = static_cast<int>(p.fks.size());
     int unique_width = static_cast<int>(p.uniques.size());
     p.prod_index = std::make_unique<SideIndex>(0, 0);
     p.dev_index = std::make_unique<SideIndex>(fk_width, unique_width);
     p.base_index = std::make_unique<SideIndex>(0, 0);
-    p.dev_index->Reserve(p.dev->row_count);
-    if (p.prod != nullptr) p.prod_index->Reserve(p.prod->row_count);
+    p.dev_index->Reserve(p.dev->row_count, SignsRows(p, m.base != nullptr));
+    if (p.prod != nullptr) {
+      p.prod_index->Reserve(p.prod->row_count, SignsRows(p, m.base != nullptr));
+      // Production's natural unique keys and keyless rows, sized up front
+      // too: growing a hash map rehashes it and faults in fresh pages.
+      for (size_t u = 0; u < p.uniques.size(); ++u) {
+        if (p.uniques[u].where.empty()) p.prod_unique[u].reserve(p.prod->row_count);
+      }
+      if (p.mode == Mode::kMultiset) p.prod_multiset.Reserve(p.prod->row_count);
+    }
     if (p.base != nullptr) p.base_index->Reserve(p.base->row_count);
   }
   FindNewForeignKeys(plans);

@@ -151,6 +151,10 @@ struct Plan {
   std::vector<bool> sequence_down;
   std::vector<int64_t> sequence_max;
   bool key_down = false;  // kRemap: the key's sequence counts down.
+  // kFixed: one integer column, not a foreign key, integer in every dump:
+  // the index stores its value, as for kRemap, instead of its hash (cheaper,
+  // exact, and in dump order already sorted).
+  bool int_key = false;
   std::unique_ptr<SideIndex> prod_index;
   std::unique_ptr<SideIndex> dev_index;
   std::unique_ptr<SideIndex> base_index;
@@ -290,11 +294,12 @@ struct Plans {
   absl::flat_hash_map<std::string, int> prod_plan_of;
 };
 
-// A row's key as the index stores it: the integer for kRemap; otherwise
-// its HashKey (keyspace/key_hash.h), the FK part only `with_fk`.
+// A row's key as the index stores it: the integer for kRemap and
+// int_key; otherwise its HashKey (keyspace/key_hash.h), the FK part only
+// `with_fk`.
 template <typename FieldFn>
 uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
-  if (p.mode == Mode::kRemap) {
+  if (p.mode == Mode::kRemap || p.int_key) {
     int64_t v = 0;
     ParseInt64(field(p.key_cols[0]), &v);
     return static_cast<uint64_t>(v);
