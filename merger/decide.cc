@@ -434,7 +434,9 @@ bool RemapsChanged(const TableDecisions& before, const TableDecisions& after) {
 // key's sequence counts, in that order (the row drawn first gets the first
 // fresh key); notes the furthest key development's rows add. Refused when
 // the keys do not fit before the type's or the sequence's bound.
-absl::Status AllocateFresh(const TableKeys& t, TableDecisions* d) {
+// `after`: where this table's fresh keys start (its own fresh_after, or
+// its sequence's shared position); moved past the keys allocated.
+absl::Status AllocateFresh(const TableKeys& t, TableDecisions* d, __int128* after) {
   if (t.mode != Mode::kRemap) return absl::OkStatus();
   const bool down = t.key_down;
   auto note_new = [&](int64_t k) {
@@ -449,12 +451,12 @@ absl::Status AllocateFresh(const TableKeys& t, TableDecisions* d) {
   for (const auto& [from, to] : entries) needed += to == kPendingFresh;
   if (needed == 0) return absl::OkStatus();
   const keyspace::FreshKeyPlan plan =
-      keyspace::PlanFreshKeys(t.fresh_after, down, t.fresh_lo, t.fresh_hi);
+      keyspace::PlanFreshKeys(*after, down, t.fresh_lo, t.fresh_hi);
   if (plan.room < needed) {
     return absl::FailedPreconditionError(absl::StrCat(
         t.fresh_what, ": ", needed, " colliding development rows need fresh keys ",
         down ? "below " : "above ",
-        static_cast<int64_t>(std::clamp<__int128>(t.fresh_after,
+        static_cast<int64_t>(std::clamp<__int128>(*after,
                                                   std::numeric_limits<int64_t>::min(),
                                                   std::numeric_limits<int64_t>::max())),
         ", and only ", plan.room, " are left before ", down ? t.fresh_lo : t.fresh_hi,
@@ -467,6 +469,7 @@ absl::Status AllocateFresh(const TableKeys& t, TableDecisions* d) {
   }
   d->fresh_last = plan.At(needed - 1);
   note_new(*d->fresh_last);
+  *after = *d->fresh_last;
   return absl::OkStatus();
 }
 
@@ -515,6 +518,17 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
                                                    bool prefer_dev) {
   std::vector<TableDecisions> decided(tables.size());
   const BaseChildren children = CountBaseChildren(tables);
+  // Per shared sequence: the furthest fresh_after of its tables, then the
+  // last key handed out (tables in decide order: deterministic).
+  absl::flat_hash_map<std::string, __int128> shared_after;
+  for (const TableKeys& t : tables) {
+    if (t.mode != Mode::kRemap || t.fresh_sequence.empty()) continue;
+    auto [it, fresh] = shared_after.try_emplace(t.fresh_sequence, t.fresh_after);
+    if (!fresh) {
+      it->second = t.key_down ? std::min(it->second, t.fresh_after)
+                              : std::max(it->second, t.fresh_after);
+    }
+  }
   for (const std::vector<int>& comp : ComponentsParentsFirst(tables)) {
     std::vector<RowMatches> matches(tables.size());
     for (int t : comp) {
@@ -537,7 +551,11 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
       }
     }
     for (int t : comp) {
-      if (absl::Status s = AllocateFresh(tables[t], &decided[t]); !s.ok()) return s;
+      __int128 own = tables[t].fresh_after;
+      __int128* after = tables[t].fresh_sequence.empty()
+                            ? &own
+                            : &shared_after[tables[t].fresh_sequence];
+      if (absl::Status s = AllocateFresh(tables[t], &decided[t], after); !s.ok()) return s;
     }
   }
   return decided;

@@ -86,6 +86,12 @@ struct TableKeys {
   // sequence's MINVALUE/MAXVALUE. For the refusal when they do not fit:
   // "FILE:LINE: table.column (type)" and what the binding bound is ("the
   // limit of integer", "MAXVALUE of sequence s").
+  // Tables drawing their keys from one sequence (a partitioned table's
+  // partitions, or any tables sharing it) share one fresh range: each
+  // table's fresh keys start past the group's furthest fresh_after and past
+  // the keys handed to the tables before it, so no two of them coincide.
+  // Empty: the table's own range.
+  std::string fresh_sequence;
   int64_t fresh_lo = std::numeric_limits<int64_t>::min();
   int64_t fresh_hi = std::numeric_limits<int64_t>::max();
   std::string fresh_what;

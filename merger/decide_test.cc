@@ -147,6 +147,45 @@ TEST_F(DecideTest, CollisionAboveHighWaterGetsAFreshKeyAboveEverything) {
   EXPECT_EQ(d.Rewrite(kNoValue), kNoValue);
 }
 
+// Partitions of one table (pagila's payment_p2022_*) draw their keys from
+// one sequence: their colliding rows' fresh keys come from one range, so
+// no two partitions hand out the same key.
+TEST_F(DecideTest, TablesSharingASequenceShareOneFreshRange) {
+  TestTable& a = Add(Mode::kRemap, {{1, 11}, {2, 12}, {3, 30}}, {{1, 11}, {2, 12}, {3, 31}});
+  TestTable& b = Add(Mode::kRemap, {{5, 51}, {6, 60}, {7, 70}}, {{5, 51}, {6, 61}, {7, 71}});
+  a.keys.fresh_after = 7;  // Each partition's own keys and the sequence's position.
+  b.keys.fresh_after = 10;
+  a.keys.fresh_sequence = b.keys.fresh_sequence = "public.payment_payment_id_seq";
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision, Decisions({kBase, kBase, kCollision}));
+  EXPECT_EQ(d[1].decision, Decisions({kBase, kCollision, kCollision}));
+  EXPECT_EQ(d[0].Rewrite(3), 11);  // Past the furthest of the group.
+  EXPECT_EQ(d[1].Rewrite(6), 12);  // Past the keys the first partition took.
+  EXPECT_EQ(d[1].Rewrite(7), 13);
+  EXPECT_EQ(d[1].fresh_last, std::optional<int64_t>(13));
+  // Without a shared sequence each table keeps its own range.
+  tables_[0]->keys.fresh_sequence.clear();
+  tables_[1]->keys.fresh_sequence.clear();
+  d = Run();
+  EXPECT_EQ(d[0].Rewrite(3), 8);
+  EXPECT_EQ(d[1].Rewrite(6), 11);
+}
+
+// A table of one column besides the key whose top-most base row production
+// edited (and development's child points at): the rows share nothing, so
+// both are kept, and the decision is reported as ambiguous.
+TEST_F(DecideTest, OneColumnEditOfTheTopBaseRowIsReportedAmbiguous) {
+  constexpr uint64_t kName = 0x1, kNameEdited = 0x2;
+  TestTable& t = Add(Mode::kRemap, {{1, 11, {}, {}, kName}, {2, 20, {}, {}, kNameEdited}},
+                     {{1, 11, {}, {}, kName}, {2, 12, {}, {}, kName}});
+  t.keys.signature_width = 1;
+  t.keys.fresh_after = 2;
+  TableDecisions d = Run()[0];
+  EXPECT_EQ(d.decision, Decisions({kBase, kCollision}));
+  ASSERT_TRUE(d.ambiguous.contains(1));
+  EXPECT_NE(d.ambiguous.at(1).find("key 2: differs, 0 of 1 columns equal"), std::string::npos);
+}
+
 // Same key, other content, inside the fork's rows and with most columns
 // equal: an edit of a base row; prod's version is kept and the conflict
 // reported (inferred).

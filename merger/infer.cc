@@ -65,6 +65,12 @@ bool MostlyEqual(const KeyFacts& f) {
   return f.columns_compared > 0 && 2 * f.columns_equal >= f.columns_compared;
 }
 
+bool EditLooksNew(const KeyFacts& f) {
+  // One column compared: an edit of it leaves nothing equal, so column
+  // agreement cannot tell an edited base row from two rows made apart.
+  return f.state == KeyState::kDiffer && f.columns_compared == 1;
+}
+
 Inference InferKeys(const std::vector<KeyFacts>& facts) {
   Inference out;
   out.change_point = ChangePoint(facts);
@@ -92,7 +98,7 @@ Inference InferKeys(const std::vector<KeyFacts>& facts) {
           v.verdict = Verdict::kEdited;
         } else {
           v.verdict = Verdict::kBothCreated;
-          v.ambiguous = mostly || proven || base_side;
+          v.ambiguous = mostly || proven || base_side || EditLooksNew(f);
         }
         break;
       }

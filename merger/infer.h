@@ -66,6 +66,11 @@ Inference InferKeys(const std::vector<KeyFacts>& facts);
 // Most columns equal: what an edit leaves of a row.
 bool MostlyEqual(const KeyFacts& f);
 
+// Too few columns compared for agreement to tell an edit from a new row
+// (a row of one column besides the key): a differing row is then always
+// reported as ambiguous, whatever is decided.
+bool EditLooksNew(const KeyFacts& f);
+
 // One line for the report: "key 2: differs, 4 of 5 columns equal, 1
 // identical row points at it, at or below the change point 10: ...".
 // `descending`: the facts' keys are a descending sequence's, flipped (~k)

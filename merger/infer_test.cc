@@ -15,7 +15,8 @@ using ::testing::HasSubstr;
 //   '=' identical, 'e' differs but mostly equal (an edit's look),
 //   'x' differs with little in common, 'p' production only,
 //   'd' development only, 'E' like 'e' with an identical child pointing at
-//   it, ' ' neither side has the key.
+//   it, 'o' differs in the only column compared, ' ' neither side has the
+//   key.
 std::vector<KeyFacts> Layout(const std::string& s) {
   std::vector<KeyFacts> facts;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -34,6 +35,11 @@ std::vector<KeyFacts> Layout(const std::string& s) {
         f.state = KeyState::kDiffer;
         f.columns_equal = 0;
         f.columns_compared = 5;
+        break;
+      case 'o':  // A row of one column besides the key, which differs.
+        f.state = KeyState::kDiffer;
+        f.columns_equal = 0;
+        f.columns_compared = 1;
         break;
       case 'p': f.state = KeyState::kProdOnly; break;
       case 'd': f.state = KeyState::kDevOnly; break;
@@ -116,6 +122,16 @@ TEST(InferTest, TopMostBaseRowEditedWithoutEvidenceKeepsBoth) {
   std::string v = Verdicts("=====exx");
   EXPECT_EQ(v.substr(0, 5), "SSSSS");
   EXPECT_EQ(v[5], 'b');
+}
+
+// A row of one column besides the key: an edit of it leaves nothing
+// equal, so an edited top-most base row looks like two rows made apart.
+// Both are kept, and that is reported, never decided silently.
+TEST(InferTest, OneColumnRowsDifferingAreAlwaysAmbiguous) {
+  EXPECT_EQ(Verdicts("=====o"), "SSSSSb");
+  EXPECT_EQ(Verdicts("=====ooo"), "SSSSSbbb");
+  // With more columns, a row with nothing in common is two rows.
+  EXPECT_EQ(Verdicts("=====xxx"), "SSSSSBBB");
 }
 
 // Production deleted the top-most base rows: development's copies may be

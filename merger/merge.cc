@@ -43,6 +43,7 @@ void FillFreshRange(const MergeInputs& m, const Plan& p, TableKeys& k) {
     }
   }
   k.fresh_after = taken;
+  if (seq != nullptr) k.fresh_sequence = seq->name.Display();
   int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
   parser::IntegerTypeRange(key_col.type_name, &lo, &hi);
   const int64_t type_lo = lo, type_hi = hi;

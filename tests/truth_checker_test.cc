@@ -167,12 +167,11 @@ TEST_F(TruthCheckerTest, AmbiguityReportedAndKeptIsAccepted) {
     }
   }
   if (kept_copy) {
-    // Development's copy kept: unreported, the checker names it; reported
-    // as ambiguous (by the merge itself or here), it is accepted.
-    // (A one-column row edited looks like a new one: the merge keeps both.
-    // The checker accepts that here; what it must not accept is the child
-    // left on production's row, below.)
-    (void)merge_said_ambiguous;
+    // Development's copy kept: the merge must say so (a one-column row
+    // edited looks like a new one, so it reports the decision as
+    // ambiguous), and the checker accepts it as the merge reported it.
+    EXPECT_TRUE(merge_said_ambiguous) << run.report;
+    EXPECT_TRUE(today->ok()) << today->Summary();
     EXPECT_TRUE(reported->ok()) << reported->Summary();
   } else {
     // A merge that already decides this right needs no ambiguity.
