@@ -45,6 +45,18 @@ std::string SwapResultJson(const SwapResult& r, int exit_code) {
              {"waiting", r.waiting_ms},
              {"drift_check", r.drift_check_ms},
              {"renames", r.rename_ms}};
+  // The live switch's figures (0 without --catch-up).
+  j["dark_ms"] = r.dark_window_ms;
+  j["tail_changes"] = r.tail_changes;
+  if (r.caught_up) {
+    j["catch_up"] = {{"slot", r.slot},
+                     {"rounds", r.catch_up_rounds},
+                     {"live_changes", r.live_changes},
+                     {"live_ms", r.live_ms},
+                     {"tail_changes", r.tail_changes},
+                     {"tail_ms", r.tail_ms},
+                     {"slot_dropped", r.slot_dropped}};
+  }
   return Dump(j);
 }
 
