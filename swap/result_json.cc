@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/str_cat.h"
-
 namespace pgmerge::swap {
 
 using Json = nlohmann::ordered_json;
@@ -15,7 +13,7 @@ std::string Dump(const Json& j) { return j.dump(2) + "\n"; }
 // The fields every result starts with, in this order.
 Json Head(std::string_view command, std::string_view outcome, int exit_code) {
   Json j;
-  j["format"] = absl::StrCat("pgmerge-", command, "-result");
+  j["format"] = "pgmerge-" + std::string(command) + "-result";
   j["version"] = 1;
   j["outcome"] = std::string(outcome);
   j["exit_code"] = exit_code;

@@ -31,7 +31,7 @@ namespace {
 // pg_stat_activity), filtered by `where` (which may use `$EXCEPT`).
 absl::StatusOr<std::vector<Session>> Backends(PGconn* conn, const std::string& db,
                                               const std::vector<int>& except,
-                                              std::string_view who, std::string_view where) {
+                                              const std::string& who, const std::string& where) {
   std::string pids = "0";
   for (int pid : except) absl::StrAppend(&pids, ", ", pid);
   PGM_ASSIGN_OR_RETURN(
