@@ -124,6 +124,11 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
           why.message(), "; and reopening ", names.main, " failed: ", a.message(),
           ". Run `pgmerge rollback --main ", names.main, "` to reopen it"));
     }
+    if (live->on && result.slot_dropped && !why.ok()) {
+      return absl::Status(why.code(), absl::StrCat(why.message(), "; slot ", live->slot,
+                                                   " dropped (the shadow cannot be caught up "
+                                                   "further: dump and merge again)"));
+    }
     return why;
   };
   absl::Status closed = q.Close({names.shadow});

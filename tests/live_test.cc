@@ -625,6 +625,37 @@ TEST_F(LiveTest, SwapCatchUpKilledMidWayIsRolledBackWithoutItsSlot) {
   EXPECT_TRUE(absl::StrContains(ReadFile(state), "\"aborted\"")) << ReadFile(state);
 }
 
+TEST_F(LiveTest, SwapCatchUpStoppedAfterClosingReopensMainAndDropsTheSlot) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+  MergeAndRestore();
+  // Ctrl-C once every session is gone: the swap stops after the tail.
+  bool stop = false;
+  swap::SwapOptions o;
+  o.server = Server();
+  o.main = main_;
+  o.shadow = shadow_;
+  o.report_json = ReadFile(dir_ + "/report.json");
+  o.state_path = dir_ + "/state.json";
+  o.grace_seconds = 0.2;
+  o.catch_up = true;
+  o.after_step = [&](std::string_view step) { stop = stop || step == "sessions_gone"; };
+  o.interrupted = [&] { return stop; };
+  absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsAborted(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "reopened")) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "dropped")) << r.status();
+  EXPECT_EQ(Slots(), "");
+  // Main and the shadow open again, nothing renamed.
+  EXPECT_EQ(Value("postgres", absl::StrCat("SELECT count(*) FILTER (WHERE NOT datallowconn) || ' ' "
+                                           "|| count(*) FROM pg_database WHERE datname IN ('",
+                                           main_, "', '", shadow_, "')")),
+            "0 2");
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('still live');").ok());
+}
+
 TEST(LiveWithoutLogicalWal, PlainDumpAndHowToTurnItOn) {
   setenv("PGMERGE_PG_DUMP", "/usr/lib/postgresql/15/bin/pg_dump", 1);
   TestPostgres* pg = SharedTestPostgres();  // wal_level=replica.
