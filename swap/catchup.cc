@@ -671,14 +671,35 @@ absl::StatusOr<int> AdvanceSequences(PGconn* main, PGconn* shadow,
 }  // namespace
 
 absl::StatusOr<CatchUpResult> CatchUp(const CatchUpOptions& o) {
-  CatchUpResult result;
-  PGM_ASSIGN_OR_RETURN(ReportMaps maps, ReadReport(o.report_json));
   PGM_ASSIGN_OR_RETURN(Conn main, internal::Connect(o.server, o.main));
   PGM_ASSIGN_OR_RETURN(Conn shadow, internal::Connect(o.server, o.shadow));
+  return internal::CatchUpConnected(main.get(), shadow.get(), o);
+}
+
+absl::StatusOr<bool> internal::DropSlotIfPresent(PGconn* conn, const std::string& slot) {
+  PGM_ASSIGN_OR_RETURN(
+      std::string dropped,
+      internal::QueryValue(conn, absl::StrCat("SELECT count(pg_drop_replication_slot(slot_name)) "
+                                              "FROM pg_replication_slots WHERE slot_name = ",
+                                              internal::Literal(conn, slot))));
+  return dropped != "0";
+}
+
+absl::StatusOr<CatchUpResult> internal::CatchUpConnected(PGconn* main_conn, PGconn* shadow_conn,
+                                                         const CatchUpOptions& o) {
+  // The body below names the sessions as CatchUp's own connections did.
+  struct Borrowed {
+    PGconn* c;
+    PGconn* get() const { return c; }
+  } main{main_conn}, shadow{shadow_conn};
+  CatchUpResult result;
+  PGM_ASSIGN_OR_RETURN(ReportMaps maps, ReadReport(o.report_json));
   // test_decoding prints values with the decoding session's output
   // settings; pg_dump's make them the dump's and the shadow's.
   PGM_RETURN_IF_ERROR(internal::SetDumpFormats(main.get()));
   PGM_RETURN_IF_ERROR(internal::SetDumpFormats(shadow.get()));
+  // A session may run several rounds: each prepares its statements anew.
+  PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow.get(), "DEALLOCATE ALL"));
   PGM_ASSIGN_OR_RETURN(result.slot, FindSlot(main.get(), o.slot));
   PGM_RETURN_IF_ERROR(CheckMainCatalog(main.get(), &maps));
   for (auto& [name, t] : maps.tables) {

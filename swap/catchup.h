@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "parser/names.h"
+#include "swap/pg.h"
 
 namespace pgmerge::swap {
 
@@ -62,6 +63,18 @@ absl::StatusOr<CatchUpResult> CatchUp(const CatchUpOptions& options);
 int CatchUpCommand(const std::vector<std::string>& args);
 
 namespace internal {
+
+// CatchUp on sessions the caller holds: `main` on main's database (any
+// session not inside a transaction), `shadow` on the shadow. swap
+// --catch-up runs its last round this way, on main closed to new
+// connections, after every other session is gone. `o.server`, `o.main`
+// and `o.shadow` are not used.
+absl::StatusOr<CatchUpResult> CatchUpConnected(PGconn* main, PGconn* shadow,
+                                               const CatchUpOptions& o);
+
+// Drops the replication slot `slot` if the server still has it (from any
+// database of the server); true when it was there.
+absl::StatusOr<bool> DropSlotIfPresent(PGconn* conn, const std::string& slot);
 
 // One line of test_decoding's output, parsed.
 struct DecodedValue {

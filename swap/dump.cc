@@ -30,27 +30,16 @@ using internal::Result;
 // libpq keywords for the connection the options name; `replication` adds
 // the walsender mode.
 absl::StatusOr<Conn> ConnectAs(const DumpOptions& o, bool replication) {
-  std::vector<const char*> keys, values;
   // dbname first: it is expanded as conninfo or URI, and the flags after it
   // override what it says, as psql and pg_dump do.
-  if (!o.dbname.empty()) keys.push_back("dbname"), values.push_back(o.dbname.c_str());
-  if (!o.host.empty()) keys.push_back("host"), values.push_back(o.host.c_str());
-  if (!o.port.empty()) keys.push_back("port"), values.push_back(o.port.c_str());
-  if (!o.user.empty()) keys.push_back("user"), values.push_back(o.user.c_str());
-  if (replication) keys.push_back("replication"), values.push_back("database");
-  keys.push_back("fallback_application_name");
-  values.push_back("pgmerge dump");
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  Conn conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    std::string message = PQerrorMessage(conn.get());
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-      message.pop_back();
-    }
-    return absl::UnavailableError(absl::StrCat("cannot connect: ", message));
-  }
-  return conn;
+  std::vector<std::pair<std::string, std::string>> params;
+  if (!o.dbname.empty()) params.emplace_back("dbname", o.dbname);
+  if (!o.host.empty()) params.emplace_back("host", o.host);
+  if (!o.port.empty()) params.emplace_back("port", o.port);
+  if (!o.user.empty()) params.emplace_back("user", o.user);
+  if (replication) params.emplace_back("replication", "database");
+  params.emplace_back("fallback_application_name", "pgmerge dump");
+  return internal::ConnectWith(params);
 }
 
 std::string SlotName() {

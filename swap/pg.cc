@@ -11,14 +11,19 @@ namespace pgmerge::swap::internal {
 absl::StatusOr<Conn> Connect(const std::string& conninfo, const std::string& dbname) {
   // The first dbname is expanded as a conninfo string or URI; a later one
   // overrides the database it names and keeps everything else.
-  std::vector<const char*> keys = {"dbname"};
-  std::vector<const char*> values = {conninfo.c_str()};
-  if (!dbname.empty()) {
-    keys.push_back("dbname");
-    values.push_back(dbname.c_str());
+  std::vector<std::pair<std::string, std::string>> params = {{"dbname", conninfo}};
+  if (!dbname.empty()) params.emplace_back("dbname", dbname);
+  params.emplace_back("fallback_application_name", "pgmerge");
+  return ConnectWith(params);
+}
+
+absl::StatusOr<Conn> ConnectWith(
+    const std::vector<std::pair<std::string, std::string>>& params) {
+  std::vector<const char*> keys, values;
+  for (const auto& [key, value] : params) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
   }
-  keys.push_back("fallback_application_name");
-  values.push_back("pgmerge");
   keys.push_back(nullptr);
   values.push_back(nullptr);
   Conn conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
@@ -29,8 +34,10 @@ absl::StatusOr<Conn> Connect(const std::string& conninfo, const std::string& dbn
     }
     // libpq quotes a malformed conninfo or URI in its message, password
     // included: every value we passed it is redacted, wherever it appears.
-    std::vector<std::string> secrets = PasswordsIn(conninfo);
-    for (std::string& p : PasswordsIn(dbname)) secrets.push_back(std::move(p));
+    std::vector<std::string> secrets;
+    for (const auto& [key, value] : params) {
+      for (std::string& p : PasswordsIn(value)) secrets.push_back(std::move(p));
+    }
     return absl::UnavailableError(
         absl::StrCat("cannot connect: ", RedactPasswords(message, secrets)));
   }

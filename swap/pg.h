@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -34,6 +35,11 @@ using Result = std::unique_ptr<PGresult, ResultCloser>;
 // redacted wherever it appears).
 absl::StatusOr<Conn> Connect(const std::string& conninfo,
                              const std::string& dbname = "");
+// The same with libpq keywords in order: a first "dbname" is expanded as a
+// conninfo string or URI, later keywords override what it says (as psql's
+// flags do). Passwords in any value are redacted from the message.
+absl::StatusOr<Conn> ConnectWith(
+    const std::vector<std::pair<std::string, std::string>>& params);
 
 // Runs `sql`; anything but `want` is an error carrying the server's message.
 absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql,

@@ -50,6 +50,9 @@ class Quiesce {
   // The session holding the locks, for checks beyond the manifest's
   // tables. Null after Release().
   PGconn* session() const { return session_.get(); }
+  // The first of the `extra` sessions (not in a transaction), or null:
+  // swap --catch-up reads the slot on it once main is closed.
+  PGconn* helper() const { return extra_.empty() ? nullptr : extra_[0].get(); }
 
   // Ends pgmerge's own sessions on the database and waits for their
   // backends to exit: a rename refuses while anyone, us included, is

@@ -24,6 +24,29 @@ TEST(ResultJson, SwapDriftAndTimings) {
   EXPECT_EQ(j["ms"]["dark_window"], 12);
 }
 
+TEST(ResultJson, SwapCatchUpFigures) {
+  SwapResult r;
+  r.dark_window_ms = 512;
+  nlohmann::json j = nlohmann::json::parse(SwapResultJson(r, 0));
+  EXPECT_EQ(j["dark_ms"], 512);
+  EXPECT_EQ(j["tail_changes"], 0);
+  EXPECT_FALSE(j.contains("catch_up"));
+  r.caught_up = true;
+  r.slot = "pgmerge_x";
+  r.catch_up_rounds = 2;
+  r.live_changes = 900;
+  r.tail_changes = 7;
+  r.tail_ms = 3;
+  r.slot_dropped = true;
+  j = nlohmann::json::parse(SwapResultJson(r, 0));
+  EXPECT_EQ(j["tail_changes"], 7);
+  EXPECT_EQ(j["catch_up"]["slot"], "pgmerge_x");
+  EXPECT_EQ(j["catch_up"]["rounds"], 2);
+  EXPECT_EQ(j["catch_up"]["live_changes"], 900);
+  EXPECT_EQ(j["catch_up"]["tail_ms"], 3);
+  EXPECT_EQ(j["catch_up"]["slot_dropped"], true);
+}
+
 TEST(ResultJson, VerifyRollbackAndErrors) {
   VerifyResult v;
   v.tables_checked = 3;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "swap/catchup.h"
 #include "swap/journal.h"
 #include "swap/manifest.h"
 #include "swap/pg.h"
@@ -31,6 +32,20 @@ using internal::StateOf;
 using internal::StateText;
 using internal::TableDifference;
 using Json = nlohmann::json;
+
+namespace {
+
+// A swap --catch-up journals its slot: undoing the swap must not leave it
+// holding main's WAL.
+absl::Status DropSwapSlot(PGconn* admin, const Json& state, const RollbackOptions& o) {
+  const std::string slot = state.is_object() ? state.value("slot", "") : "";
+  if (slot.empty()) return absl::OkStatus();
+  PGM_ASSIGN_OR_RETURN(bool dropped, internal::DropSlotIfPresent(admin, slot));
+  if (dropped) Log(o.log, absl::StrCat("rollback: slot ", slot, " dropped"));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<RollbackResult> Rollback(const RollbackOptions& o) {
   auto refuse = [](const std::string& why) { return absl::FailedPreconditionError(why); };
@@ -74,6 +89,7 @@ absl::StatusOr<RollbackResult> Rollback(const RollbackOptions& o) {
     if (!o.dry_run) {
       PGM_RETURN_IF_ERROR(SetAllowConnections(admin.get(), names.main, true));
       PGM_RETURN_IF_ERROR(SetAllowConnections(admin.get(), names.shadow, shadow_allowed));
+      PGM_RETURN_IF_ERROR(DropSwapSlot(admin.get(), journal.state, o));
       if (previous.ok()) PGM_RETURN_IF_ERROR(journal.Write("aborted"));
     }
     return result;
@@ -144,6 +160,7 @@ absl::StatusOr<RollbackResult> Rollback(const RollbackOptions& o) {
       {{names.main, true}, {names.shadow, shadow_allowed}});
   if (!renamed.ok()) return reopen(renamed);
   result.dark_window_ms = MillisSince(dark_start);
+  PGM_RETURN_IF_ERROR(DropSwapSlot(admin.get(), journal.state, o));
   if (o.after_step) o.after_step("rolled_back");
   if (previous.ok()) PGM_RETURN_IF_ERROR(journal.Write("rolled_back"));
   return result;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "base/status.h"
 
 namespace pgmerge::swap::internal {
@@ -24,19 +25,21 @@ absl::StatusOr<DatabaseInfo> Database(PGconn* conn, const std::string& name) {
   return info;
 }
 
-absl::StatusOr<std::vector<Session>> Sessions(PGconn* conn, const std::string& db,
-                                              const std::vector<int>& except) {
+namespace {
+
+// The backends on `db` but ours and `except`, described by `who` (SQL over
+// pg_stat_activity), filtered by `where` (which may use `$EXCEPT`).
+absl::StatusOr<std::vector<Session>> Backends(PGconn* conn, const std::string& db,
+                                              const std::vector<int>& except,
+                                              const std::string& who, const std::string& where) {
   std::string pids = "0";
   for (int pid : except) absl::StrAppend(&pids, ", ", pid);
   PGM_ASSIGN_OR_RETURN(
       Result r,
-      Exec(conn, absl::StrCat(
-                     "SELECT pid, format('pid %s (user %s, application %s%s)', pid, "
-                     "coalesce(usename, '?'), coalesce(nullif(application_name, ''), '-'), "
-                     "coalesce(', client ' || host(client_addr), '')) "
-                     "FROM pg_stat_activity WHERE datname = ",
-                     Literal(conn, db), " AND pid <> pg_backend_pid() AND pid NOT IN (", pids, ")",
-                     " AND backend_type IN ('client backend', 'walsender') ORDER BY pid")));
+      Exec(conn, absl::StrCat("SELECT pid, ", who, " FROM pg_stat_activity WHERE datname = ",
+                              Literal(conn, db), " AND pid <> pg_backend_pid() AND pid NOT IN (",
+                              pids, ") AND ",
+                              absl::StrReplaceAll(where, {{"$EXCEPT", pids}}), " ORDER BY pid")));
   std::vector<Session> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     out.push_back({std::atoi(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1)});
@@ -44,25 +47,24 @@ absl::StatusOr<std::vector<Session>> Sessions(PGconn* conn, const std::string& d
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<Session>> Sessions(PGconn* conn, const std::string& db,
+                                              const std::vector<int>& except) {
+  return Backends(conn, db, except,
+                  "format('pid %s (user %s, application %s%s)', pid, "
+                  "coalesce(usename, '?'), coalesce(nullif(application_name, ''), '-'), "
+                  "coalesce(', client ' || host(client_addr), ''))",
+                  "backend_type IN ('client backend', 'walsender')");
+}
+
 absl::StatusOr<std::vector<Session>> BackgroundSessions(PGconn* conn, const std::string& db,
                                                         const std::vector<int>& except) {
-  std::string pids = "0";
-  for (int pid : except) absl::StrAppend(&pids, ", ", pid);
-  PGM_ASSIGN_OR_RETURN(
-      Result r,
-      Exec(conn, absl::StrCat(
-                     "SELECT pid, format('pid %s (%s%s)', pid, backend_type, "
-                     "coalesce(', application ' || nullif(application_name, ''), '')) "
-                     "FROM pg_stat_activity WHERE datname = ",
-                     Literal(conn, db), " AND pid <> pg_backend_pid() AND pid NOT IN (", pids, ")",
-                     " AND backend_type NOT IN ('client backend', 'walsender', "
-                     "'autovacuum worker') AND (leader_pid IS NULL OR leader_pid NOT IN (", pids,
-                     ")) ORDER BY pid")));
-  std::vector<Session> out;
-  for (int i = 0; i < PQntuples(r.get()); ++i) {
-    out.push_back({std::atoi(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1)});
-  }
-  return out;
+  return Backends(conn, db, except,
+                  "format('pid %s (%s%s)', pid, backend_type, "
+                  "coalesce(', application ' || nullif(application_name, ''), ''))",
+                  "backend_type NOT IN ('client backend', 'walsender', 'autovacuum worker') "
+                  "AND (leader_pid IS NULL OR leader_pid NOT IN ($EXCEPT))");
 }
 
 std::string Describe(const std::vector<Session>& sessions) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status.h"
+#include "swap/catchup.h"
 #include "swap/drift.h"
 #include "swap/journal.h"
 #include "swap/manifest.h"
@@ -71,16 +72,38 @@ std::string OldNameFor(const std::string& main) {
 
 // ---- swap -------------------------------------------------------------------
 
+// --catch-up: what the live rounds leave to the tail.
+struct LiveCatchUp {
+  bool on = false;
+  std::string report_json;
+  std::string slot;  // Found by the first round.
+  Conn shadow;       // Opened while the shadow is open: it is closed too.
+};
+
+int64_t Changes(const CatchUpResult& r) { return r.inserts + r.updates + r.deletes; }
+
+// The slot holds main's WAL: a switch never leaves it behind.
+void DropSlot(PGconn* admin, const SwapOptions& o, const std::string& slot, SwapResult* r) {
+  if (slot.empty()) return;
+  absl::StatusOr<bool> dropped = internal::DropSlotIfPresent(admin, slot);
+  if (!dropped.ok()) {
+    Log(o.log, absl::StrCat("swap: warning: slot ", slot, " could not be dropped (",
+                            dropped.status().message(), "): drop it with SELECT "
+                            "pg_drop_replication_slot('", slot, "'), it keeps main's WAL"));
+    return;
+  }
+  if (r != nullptr) r->slot_dropped = *dropped;
+  if (*dropped) Log(o.log, absl::StrCat("swap: slot ", slot, " dropped"));
+}
+
 absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn main_conn,
                                    std::vector<Conn> extra, const Names& names, Journal* journal,
                                    const std::vector<ManifestTable>& prod,
                                    const std::vector<internal::DumpedSequence>& sequences,
                                    const internal::DriftBaseline& baseline,
-                                   bool shadow_allowed) {
-  SwapResult result;
-  result.main = names.main;
-  result.shadow = names.shadow;
-  result.old_name = names.old_name;
+                                   bool shadow_allowed, LiveCatchUp* live,
+                                   const SwapResult& before) {
+  SwapResult result = before;
 
   // Step 2: close. From here on, any failure reopens what was closed.
   const Clock::time_point dark_start = Clock::now();
@@ -90,11 +113,21 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
     q.Release().IgnoreError();
     absl::Status a = SetAllowConnections(admin, names.main, true);
     absl::Status b = SetAllowConnections(admin, names.shadow, shadow_allowed);
+    if (live->on) {
+      // Stopped once main was closed: the slot goes (see SwapOptions).
+      live->shadow.reset();
+      DropSlot(admin, o, live->slot, &result);
+    }
     if (a.ok() && b.ok()) journal->Write("aborted").IgnoreError();
     if (!a.ok()) {
       return absl::InternalError(absl::StrCat(
           why.message(), "; and reopening ", names.main, " failed: ", a.message(),
           ". Run `pgmerge rollback --main ", names.main, "` to reopen it"));
+    }
+    if (live->on && result.slot_dropped && !why.ok()) {
+      return absl::Status(why.code(), absl::StrCat(why.message(), "; slot ", live->slot,
+                                                   " dropped (the shadow cannot be caught up "
+                                                   "further: dump and merge again)"));
     }
     return why;
   };
@@ -118,10 +151,68 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   if (absl::Status w = journal->Write("sessions_gone"); !w.ok()) return reopen(w);
   AfterStep(o, "sessions_gone");
 
+  // Step 3, --catch-up: the tail, everything committed before the last
+  // session went, applied to the shadow; the slot's changes are the drift.
+  if (live->on) {
+    t = Clock::now();
+    CatchUpOptions co;
+    co.report_json = live->report_json;
+    co.slot = live->slot;
+    absl::StatusOr<CatchUpResult> tail =
+        internal::CatchUpConnected(q.helper(), live->shadow.get(), co);
+    if (!tail.ok()) {
+      return reopen(absl::AbortedError(absl::StrCat("swap stopped: the last catch-up failed: ",
+                                                    tail.status().message(), "; ", names.main,
+                                                    " reopened")));
+    }
+    result.tail_changes = Changes(*tail);
+    result.tail_ms = MillisSince(t);
+    // What a change stream does not carry: large objects, the schema.
+    absl::StatusOr<std::vector<std::string>> wider =
+        internal::WiderDrift(q.session(), {}, {}, baseline);
+    if (!wider.ok()) {
+      return reopen(absl::AbortedError(absl::StrCat("swap stopped: the drift check failed: ",
+                                                    wider.status().message(), "; ", names.main,
+                                                    " reopened")));
+    }
+    result.drift = *wider;
+    if (!result.drift.empty()) {
+      result.outcome = SwapResult::Outcome::kDrift;
+      absl::Status s = reopen(absl::OkStatus());
+      if (!s.ok()) return s;
+      result.dark_window_ms = MillisSince(dark_start);
+      return result;
+    }
+    // The bookkeeping goes with the slot; the shadow's session must be gone
+    // before its rename.
+    absl::Status cleaned =
+        internal::ExecCommand(live->shadow.get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE");
+    const int pid = PQbackendPID(live->shadow.get());
+    live->shadow.reset();
+    if (cleaned.ok()) {
+      absl::StatusOr<bool> gone =
+          WaitForExit(admin, {pid}, Clock::now() + std::chrono::seconds(10));
+      if (!gone.ok()) cleaned = gone.status();
+    }
+    if (!cleaned.ok()) {
+      return reopen(absl::AbortedError(absl::StrCat("swap stopped: ", cleaned.message(), "; ",
+                                                    names.main, " reopened")));
+    }
+    if (o.interrupted && o.interrupted()) {
+      return reopen(absl::AbortedError(absl::StrCat("swap interrupted; ", names.main, " reopened")));
+    }
+    if (absl::Status w = journal->Write("caught_up"); !w.ok()) return reopen(w);
+    Log(o.log, absl::StrCat("swap: step 3: the last ", result.tail_changes,
+                            " change(s) applied to ", names.shadow, " (", result.tail_ms,
+                            " ms, up to ", tail->applied_lsn, ")"));
+    AfterStep(o, "caught_up");
+  }
+
   // Step 3: the exact drift check, nobody else connected.
   t = Clock::now();
   absl::StatusOr<std::vector<TableDifference>> diff =
-      q.Check(prod, /*include_new_tables=*/true, &result.rows_checked);
+      live->on ? absl::StatusOr<std::vector<TableDifference>>(std::vector<TableDifference>())
+               : q.Check(prod, /*include_new_tables=*/true, &result.rows_checked);
   if (!diff.ok()) {
     return reopen(absl::AbortedError(absl::StrCat(
         "swap stopped: the drift check failed: ", diff.status().message(), "; ", names.main,
@@ -130,7 +221,8 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   // Beyond production's rows: new columns, sequences, large objects, the
   // schema; on the session holding the locks.
   absl::StatusOr<std::vector<std::string>> wider =
-      internal::WiderDrift(q.session(), prod, sequences, baseline);
+      live->on ? absl::StatusOr<std::vector<std::string>>(result.drift)
+               : internal::WiderDrift(q.session(), prod, sequences, baseline);
   if (!wider.ok()) {
     return reopen(absl::AbortedError(absl::StrCat("swap stopped: the drift check failed: ",
                                                   wider.status().message(), "; ", names.main,
@@ -149,11 +241,13 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   if (o.interrupted && o.interrupted()) {
     return reopen(absl::AbortedError(absl::StrCat("swap interrupted; ", names.main, " reopened")));
   }
-  if (absl::Status w = journal->Write("drift_checked"); !w.ok()) return reopen(w);
-  Log(o.log, absl::StrCat("swap: step 3: ", names.main, " unchanged since the dump (",
-                          result.rows_checked, " rows in ", prod.size(), " tables, ",
-                          result.drift_check_ms, " ms)"));
-  AfterStep(o, "drift_checked");
+  if (!live->on) {
+    if (absl::Status w = journal->Write("drift_checked"); !w.ok()) return reopen(w);
+    Log(o.log, absl::StrCat("swap: step 3: ", names.main, " unchanged since the dump (",
+                            result.rows_checked, " rows in ", prod.size(), " tables, ",
+                            result.drift_check_ms, " ms)"));
+    AfterStep(o, "drift_checked");
+  }
 
   // Step 4: both renames and the reopening in one transaction.
   absl::Status released = q.Release();
@@ -170,6 +264,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   result.rename_ms = MillisSince(t);
   result.dark_window_ms = MillisSince(dark_start);
   AfterStep(o, "renamed");
+  if (live->on) DropSlot(admin, o, live->slot, &result);
   journal->state["dark_window_ms"] = result.dark_window_ms;
   PGM_RETURN_IF_ERROR(journal->Write("done"));
   return result;
@@ -211,6 +306,9 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   journal.path = o.state_path.empty() ? DefaultStatePath(main_name) : o.state_path;
   Names names{main_name, shadow_name, o.old_name};
   bool shadow_allowed = true;
+  LiveCatchUp live_catch_up;
+  live_catch_up.on = o.catch_up;
+  live_catch_up.slot = o.slot;
   absl::StatusOr<Json> previous = ReadJournal(journal.path);
   if (o.resume) {
     if (absl::IsNotFound(previous.status())) {
@@ -222,6 +320,8 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     names.shadow = previous->value("shadow", "");
     names.old_name = previous->value("old", "");
     shadow_allowed = previous->value("shadow_allowed_connections", true);
+    live_catch_up.on = previous->value("catch_up", false);
+    live_catch_up.slot = previous->value("slot", "");
     if (names.main != main_name) {
       return refuse(absl::StrCat("--resume: ", journal.path, " is the swap of ", names.main,
                                  ", not of ", main_name));
@@ -240,17 +340,20 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     PGM_ASSIGN_OR_RETURN(ServerState state, StateOf(admin.get(), names));
     if (state == ServerState::kAfter) {
       // Crashed between the renames' commit and the journal: finish it.
+      SwapResult r;
       if (!o.dry_run) {
         PGM_RETURN_IF_ERROR(SetAllowConnections(admin.get(), names.main, true));
+        if (live_catch_up.on) DropSlot(admin.get(), o, live_catch_up.slot, &r);
         PGM_RETURN_IF_ERROR(journal.Write("done"));
       }
       Log(o.log, absl::StrCat("swap: --resume: the renames had been committed; ", names.main,
                               " is the merged database and open"));
-      SwapResult r;
       r.main = names.main;
       r.shadow = names.shadow;
       r.old_name = names.old_name;
       r.resumed_after_rename = true;
+      r.caught_up = live_catch_up.on;
+      r.slot = live_catch_up.slot;
       r.outcome = o.dry_run ? SwapResult::Outcome::kDryRun : SwapResult::Outcome::kSwapped;
       return r;
     }
@@ -341,11 +444,21 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   {
     PGM_ASSIGN_OR_RETURN(Conn s, internal::Connect(shadow_full ? o.shadow : o.server,
                                                    shadow_full ? "" : names.shadow));
-    Log(o.log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
-    PGM_ASSIGN_OR_RETURN(
-        VerifyResult v,
-        internal::VerifyConnected(s.get(), output, internal::ReadSequences(report_json),
-                                  internal::ReadLargeObjects(report_json, internal::Side::kOutput)));
+    // After a catch-up the shadow holds more than the merge wrote: it was
+    // verified before the first one (pgmerge verify), and what catch-up
+    // applied since is main's own rows.
+    PGM_ASSIGN_OR_RETURN(std::string caught_up,
+                         QueryValue(s.get(), "SELECT to_regclass('pgmerge.catchup') IS NOT NULL"));
+    VerifyResult v;
+    // (--resume: the journal is written after the live rounds.)
+    if (live_catch_up.on && (caught_up == "t" || o.resume)) {
+      Log(o.log, absl::StrCat("swap: step 1: ", names.shadow, " was caught up already: verified "
+                              "before that, not again"));
+    } else {
+      Log(o.log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
+      PGM_ASSIGN_OR_RETURN(v, internal::VerifyConnected(s.get(), output,
+                                                        internal::ReadSequences(report_json)));
+    }
     if (!v.ok()) {
       return refuse(absl::StrCat("the shadow ", names.shadow,
                                  " does not hold what the merge wrote: ",
@@ -378,13 +491,23 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   // Helpers for the drift checks, opened while main is open.
   std::vector<Conn> extra;
   std::vector<PGconn*> sessions = {main_conn.get()};
-  for (int i = 1; i < o.jobs; ++i) {
+  for (int i = 1; i < (live_catch_up.on ? 1 : o.jobs); ++i) {
     PGM_ASSIGN_OR_RETURN(Conn c, internal::Connect(main_full ? o.main : o.server,
                                                    main_full ? "" : names.main));
     sessions.push_back(c.get());
     extra.push_back(std::move(c));
   }
-  {
+  if (live_catch_up.on) {
+    // y' is the point: only what the stream does not carry is drift.
+    PGM_ASSIGN_OR_RETURN(live.drift, internal::WiderDrift(main_conn.get(), {}, {}, baseline));
+    if (!live.drift.empty()) {
+      live.outcome = SwapResult::Outcome::kDrift;
+      live.drift_seen_live = true;
+      return live;
+    }
+    PGM_ASSIGN_OR_RETURN(baseline.catalog_fingerprint,
+                         internal::CatalogFingerprint(main_conn.get()));
+  } else {
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> diff,
                          internal::CompareWithManifest(sessions, prod, &live.rows_checked));
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> extra,
@@ -413,11 +536,54 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     PGM_ASSIGN_OR_RETURN(baseline.catalog_fingerprint,
                          internal::CatalogFingerprint(main_conn.get()));
   }
-  Log(o.log, absl::StrCat("swap: step 1: preconditions hold; ", names.main,
-                          " matches production's dump (", live.rows_checked, " rows)"));
+  Log(o.log, live_catch_up.on
+                 ? absl::StrCat("swap: step 1: preconditions hold; ", names.main,
+                                "'s writes since the dump come from its slot")
+                 : absl::StrCat("swap: step 1: preconditions hold; ", names.main,
+                                " matches production's dump (", live.rows_checked, " rows)"));
   if (o.dry_run) {
     live.outcome = SwapResult::Outcome::kDryRun;
     return live;
+  }
+  if (live_catch_up.on) {
+    // Live rounds: each applies what main wrote during the one before,
+    // until a round is small; the tail then fits in the dark window. The
+    // sessions stay for the tail (the databases close to new ones).
+    live_catch_up.report_json = report_json;
+    PGM_ASSIGN_OR_RETURN(live_catch_up.shadow,
+                         internal::Connect(shadow_full ? o.shadow : o.server,
+                                           shadow_full ? "" : names.shadow));
+    PGM_ASSIGN_OR_RETURN(Conn helper, internal::Connect(main_full ? o.main : o.server,
+                                                        main_full ? "" : names.main));
+    CatchUpOptions co;
+    co.report_json = report_json;
+    co.slot = live_catch_up.slot;
+    const Clock::time_point t = Clock::now();
+    for (;;) {
+      const Clock::time_point round = Clock::now();
+      absl::StatusOr<CatchUpResult> r =
+          internal::CatchUpConnected(helper.get(), live_catch_up.shadow.get(), co);
+      if (!r.ok()) {
+        return absl::Status(r.status().code(),
+                            absl::StrCat("catch-up before closing ", names.main, ": ",
+                                         r.status().message(), " (nothing closed; the slot is "
+                                         "kept, so a run after the fix continues)"));
+      }
+      co.slot = live_catch_up.slot = live.slot = r->slot;
+      ++live.catch_up_rounds;
+      live.live_changes += Changes(*r);
+      Log(o.log, absl::StrCat("swap: catch-up round ", live.catch_up_rounds, ": ", Changes(*r),
+                              " change(s) in ", MillisSince(round), " ms, up to ",
+                              r->applied_lsn));
+      if (Changes(*r) < o.catch_up_lag || live.catch_up_rounds >= o.catch_up_rounds) break;
+      if (o.interrupted && o.interrupted()) {
+        return absl::AbortedError("swap interrupted while catching up; nothing closed");
+      }
+    }
+    live.live_ms = MillisSince(t);
+    live.caught_up = true;
+    extra.clear();
+    extra.push_back(std::move(helper));
   }
 
   journal.state = Json::object();
@@ -428,12 +594,15 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   journal.state["old"] = names.old_name;
   journal.state["report"] = report_path;
   journal.state["shadow_allowed_connections"] = shadow_allowed;
+  if (live_catch_up.on) {
+    journal.state["catch_up"] = true;
+    journal.state["slot"] = live_catch_up.slot;
+  }
   journal.state["started"] = UtcNow("%Y-%m-%dT%H:%M:%SZ");
   PGM_RETURN_IF_ERROR(journal.Write("preconditions_ok"));
   AfterStep(o, "preconditions_ok");
   return RunSwap(o, admin.get(), std::move(main_conn), std::move(extra), names, &journal, prod,
-                 sequences, baseline,
-                 shadow_allowed);
+                 sequences, baseline, shadow_allowed, &live_catch_up, live);
 }
 
 }  // namespace pgmerge::swap

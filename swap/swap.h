@@ -36,10 +36,24 @@ struct SwapOptions {
   int jobs = 2;  // Sessions the drift checks read main with.
   bool dry_run = false;  // Every precondition and the drift check; no change.
   bool resume = false;   // Finish or restart the swap the journal records.
+  // The live switch: the writes made on main since `pgmerge dump` (y') are
+  // applied to the shadow from the dump's logical slot instead of refused.
+  // Rounds of catch-up run while main is live until one applies fewer than
+  // `catch_up_lag` changes (or `catch_up_rounds` ran); then main is closed
+  // and drained as usual, the tail is applied up to the WAL position after
+  // every session is gone, and the renames follow. The slot's changes are
+  // the drift, so main is not re-hashed against production's dump. The
+  // slot is dropped after the renames, after a stop once main was closed,
+  // and by rollback; a refusal before closing keeps it (fix, run again).
+  bool catch_up = false;
+  std::string slot;  // "" = the only pgmerge slot of main's database.
+  int64_t catch_up_lag = 1000;
+  int catch_up_rounds = 20;
   std::function<void(std::string_view)> log;  // A line per step.
   std::function<bool()> interrupted;          // Polled while waiting.
   // Called after each journaled step ("preconditions_ok", "closed",
-  // "sessions_gone", "drift_checked", "renamed"): tests kill the process
+  // "sessions_gone", "drift_checked" or, with catch_up, "caught_up",
+  // "renamed"): tests kill the process
   // there to prove --resume and rollback recover from a crash at any step.
   std::function<void(std::string_view step)> after_step;
 };
@@ -60,6 +74,13 @@ struct SwapResult {
   int64_t dark_window_ms = 0, waiting_ms = 0, drift_check_ms = 0, rename_ms = 0;
   int64_t rows_checked = 0;
   bool resumed_after_rename = false;  // --resume found the renames done.
+  // --catch-up: changes applied live (before closing) and in the tail
+  // (inside the dark window), how long each took, the slot.
+  bool caught_up = false;
+  std::string slot;
+  int catch_up_rounds = 0;
+  int64_t live_changes = 0, live_ms = 0, tail_changes = 0, tail_ms = 0;
+  bool slot_dropped = false;
 };
 
 // Errors: FailedPrecondition for a refused precondition (nothing changed,

@@ -3,18 +3,29 @@
 // after it (y'), merge and restore, `pgmerge catch-up` into the shadow;
 // then the shadow holds every write, a re-run applies nothing twice, the
 // slot is dropped, and what cannot be applied is refused by name. Also the
-// test_decoding line parser, and a server without logical WAL.
+// test_decoding line parser, and a server without logical WAL. Then the
+// live switch: `pgmerge swap --catch-up` while a writer keeps writing, and
+// a switch killed mid-way, rolled back.
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "swap/catchup.h"
+#include "swap/pg.h"
+#include "swap/swap.h"
 #include "tests/test_postgres.h"
 
 namespace pgmerge::testing {
@@ -409,6 +420,240 @@ TEST_F(LiveTest, AFailedDumpLeavesNoSlotAndStaleSlotsAreListed) {
   EXPECT_TRUE(absl::StrContains(d.err, "warning: slot " + first)) << d.err;
   ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
                                     "FROM pg_replication_slots").ok());
+}
+
+// The application: one session that inserts parents with children, updates
+// and deletes, one autocommit statement each, and records what the server
+// acknowledged. A statement that failed may or may not have committed (the
+// connection died): its rows are left out of the comparison. After a
+// failure it reconnects, as an application's pool would.
+class Writer {
+ public:
+  explicit Writer(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Stop() {
+    stop_ = true;
+    thread_.join();
+  }
+  int64_t acknowledged() const { return acknowledged_; }
+  int64_t errors() const { return errors_; }
+  // After Stop().
+  const std::map<int64_t, std::string>& posts() const { return posts_; }
+  const std::map<int64_t, std::string>& authors() const { return authors_; }
+  const std::set<int64_t>& deleted() const { return deleted_; }
+  const std::set<int64_t>& uncertain() const { return uncertain_; }
+
+ private:
+  void Run() {
+    swap::internal::Conn conn;
+    for (int64_t i = 0; !stop_; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+        absl::StatusOr<swap::internal::Conn> c = swap::internal::Connect(conninfo_);
+        if (!c.ok()) {
+          ++errors_;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          continue;
+        }
+        conn = *std::move(c);
+      }
+      std::string sql;
+      int64_t target = 0;
+      const int op = i % 4;
+      if (op == 0 || posts_.size() < 10) {
+        sql = absl::StrCat(
+            "WITH a AS (INSERT INTO authors (name) VALUES ('w", i, "') RETURNING id) "
+            "INSERT INTO posts (author_id, title) SELECT id, 'w", i, "-' || n "
+            "FROM a, generate_series(1, 2) n RETURNING author_id, id");
+      } else if (op == 1 || op == 2) {
+        // Writer's rows and the dumped ones (posts 1..4).
+        auto it = posts_.begin();
+        std::advance(it, (i / 4) % posts_.size());
+        target = op == 1 ? it->first : 1 + (i / 4) % 4;
+        if (uncertain_.count(target) != 0) continue;
+        sql = absl::StrCat("UPDATE posts SET title = 'u", i, "' WHERE id = ", target);
+      } else {
+        target = posts_.rbegin()->first;
+        if (target <= 4 || uncertain_.count(target) != 0) continue;
+        sql = absl::StrCat("DELETE FROM posts WHERE id = ", target);
+      }
+      swap::internal::Result r(PQexec(conn.get(), sql.c_str()));
+      const ExecStatusType st = PQresultStatus(r.get());
+      if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        ++errors_;
+        if (target != 0) uncertain_.insert(target);
+        if (target != 0) posts_.erase(target);
+        conn.reset();
+        continue;
+      }
+      ++acknowledged_;
+      if (op == 0 || target == 0) {
+        for (int k = 0; k < PQntuples(r.get()); ++k) {
+          authors_[std::atoll(PQgetvalue(r.get(), k, 0))] = absl::StrCat("w", i);
+          posts_[std::atoll(PQgetvalue(r.get(), k, 1))] = absl::StrCat("w", i, "-", k + 1);
+        }
+      } else if (sql[0] == 'U') {
+        posts_[target] = absl::StrCat("u", i);
+      } else {
+        posts_.erase(target);
+        deleted_.insert(target);
+      }
+    }
+  }
+
+  std::string conninfo_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> acknowledged_{0}, errors_{0};
+  std::map<int64_t, std::string> posts_, authors_;
+  std::set<int64_t> deleted_, uncertain_;
+  std::thread thread_;
+};
+
+std::map<int64_t, std::string> Column(TestPostgres* pg, const std::string& db,
+                                      const std::string& sql) {
+  std::map<int64_t, std::string> out;
+  absl::StatusOr<swap::internal::Conn> c = swap::internal::Connect(pg->ConnString(db));
+  EXPECT_TRUE(c.ok()) << c.status();
+  if (!c.ok()) return out;
+  swap::internal::Result r(PQexec(c->get(), sql.c_str()));
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    out[std::atoll(PQgetvalue(r.get(), i, 0))] = PQgetvalue(r.get(), i, 1);
+  }
+  return out;
+}
+
+TEST_F(LiveTest, SwapCatchUpKeepsEveryAcknowledgedWrite) {
+  MakeDatabases();
+  // Posts 1..4 the writer updates are production's: authors 1..3 are
+  // referenced by development's posts, so the writer deletes only its own.
+  Writer writer(pg_->ConnString(main_));
+  writer.Start();
+  while (writer.acknowledged() < 20) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CommandResult d = DumpMain();
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  // Headroom: the writer's keys stay clear of development's rows.
+  MergeAndRestore({"--key-headroom", "100000"});
+  const int64_t before_swap = writer.acknowledged();
+  CommandResult s = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
+                             "--report", dir_ + "/report.json", "--state", dir_ + "/state.json",
+                             "--catch-up", "--grace", "0.5", "--json"});
+  // The application goes on against the new main.
+  const int64_t after_swap = writer.acknowledged();
+  while (writer.acknowledged() < after_swap + 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  writer.Stop();
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_GT(after_swap, before_swap);  // It wrote while the switch ran.
+  EXPECT_TRUE(absl::StrContains(s.out, "\"dark_ms\"")) << s.out;
+  EXPECT_TRUE(absl::StrContains(s.out, "\"tail_changes\"")) << s.out;
+  EXPECT_TRUE(absl::StrContains(s.err, "caught up from slot")) << s.err;
+  // Writes tried while main was closed failed (blocked, then cut off, or
+  // refused a connection): none was acknowledged into the old main.
+  EXPECT_GT(writer.errors(), 0);
+
+  const std::map<int64_t, std::string> posts =
+      Column(pg_, main_, "SELECT id, title FROM posts");
+  const std::map<int64_t, std::string> authors =
+      Column(pg_, main_, "SELECT id, name FROM authors");
+  int64_t checked = 0;
+  for (const auto& [id, title] : writer.posts()) {
+    auto it = posts.find(id);
+    ASSERT_TRUE(it != posts.end()) << "post " << id << " (" << title << ") lost";
+    EXPECT_EQ(it->second, title) << "post " << id;
+    ++checked;
+  }
+  for (int64_t id : writer.deleted()) EXPECT_EQ(posts.count(id), 0u) << "post " << id;
+  for (const auto& [id, name] : writer.authors()) {
+    auto it = authors.find(id);
+    ASSERT_TRUE(it != authors.end()) << "author " << id << " lost";
+    EXPECT_EQ(it->second, name);
+  }
+  EXPECT_GT(checked, 20);
+  EXPECT_FALSE(writer.deleted().empty());
+  // Development's rows.
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM authors WHERE name = 'dev'"), "1");
+  EXPECT_EQ(Text(main_, "SELECT p.title, a.name FROM posts p JOIN authors a ON a.id = p.author_id "
+                        "WHERE p.title IN ('dev post', 'on bob', 'on cy') ORDER BY 1"),
+            "(\"dev post\",dev)\n(\"on bob\",bob)\n(\"on cy\",cy)");
+  EXPECT_EQ(Value(main_, "SELECT locale FROM authors WHERE name = 'dev'"), "en");
+  // No slot, no bookkeeping left.
+  EXPECT_EQ(Slots(), "");
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgmerge'"), "0");
+}
+
+TEST_F(LiveTest, SwapCatchUpKilledMidWayIsRolledBackWithoutItsSlot) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+  MergeAndRestore();
+  const std::string before = Text(main_, "SELECT * FROM posts ORDER BY id");
+  const std::string state = dir_ + "/state.json";
+  // A crash (kill -9) right after the tail was applied, main closed.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    swap::SwapOptions o;
+    o.server = Server();
+    o.main = main_;
+    o.shadow = shadow_;
+    o.report_json = ReadFile(dir_ + "/report.json");
+    o.report_path = dir_ + "/report.json";
+    o.state_path = state;
+    o.grace_seconds = 0.2;
+    o.catch_up = true;
+    o.after_step = [](std::string_view step) {
+      if (step == "caught_up") raise(SIGKILL);
+    };
+    absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
+    _exit(r.ok() ? 3 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the swap did not reach caught_up: " << status;
+  EXPECT_TRUE(absl::StrContains(ReadFile(state), "\"caught_up\"")) << ReadFile(state);
+  EXPECT_EQ(Value("postgres", absl::StrCat("SELECT datallowconn FROM pg_database WHERE datname = '",
+                                           main_, "'")),
+            "f");
+  EXPECT_NE(Slots(), "");  // The crash left it: rollback's to drop.
+  CommandResult r = Pgmerge({"rollback", "--server", Server(), "--main", main_, "--state", state});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Slots(), "");
+  // main is live again, as it was, and takes writes.
+  EXPECT_EQ(Text(main_, "SELECT * FROM posts ORDER BY id"), before);
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('after rollback');").ok());
+  EXPECT_TRUE(absl::StrContains(ReadFile(state), "\"aborted\"")) << ReadFile(state);
+}
+
+TEST_F(LiveTest, SwapCatchUpStoppedAfterClosingReopensMainAndDropsTheSlot) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+  MergeAndRestore();
+  // Ctrl-C once every session is gone: the swap stops after the tail.
+  bool stop = false;
+  swap::SwapOptions o;
+  o.server = Server();
+  o.main = main_;
+  o.shadow = shadow_;
+  o.report_json = ReadFile(dir_ + "/report.json");
+  o.state_path = dir_ + "/state.json";
+  o.grace_seconds = 0.2;
+  o.catch_up = true;
+  o.after_step = [&](std::string_view step) { stop = stop || step == "sessions_gone"; };
+  o.interrupted = [&] { return stop; };
+  absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsAborted(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "reopened")) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "dropped")) << r.status();
+  EXPECT_EQ(Slots(), "");
+  // Main and the shadow open again, nothing renamed.
+  EXPECT_EQ(Value("postgres", absl::StrCat("SELECT count(*) FILTER (WHERE NOT datallowconn) || ' ' "
+                                           "|| count(*) FROM pg_database WHERE datname IN ('",
+                                           main_, "', '", shadow_, "')")),
+            "0 2");
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('still live');").ok());
 }
 
 TEST(LiveWithoutLogicalWal, PlainDumpAndHowToTurnItOn) {

@@ -21,6 +21,8 @@ struct SwapArgs {
   SwitchFlags f;
   std::string old_name, jobs = "2";
   bool resume = false;
+  bool catch_up = false;
+  std::string slot, catch_up_lag = "1000";
 };
 
 std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
@@ -45,6 +47,15 @@ std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
   app->add_option("--jobs", a->jobs, "sessions the drift check reads main with (default 2)")
       ->type_name("N");
   app->add_flag("--resume", a->resume, "finish or restart an interrupted swap");
+  app->add_flag("--catch-up", a->catch_up,
+                "the live switch: apply main's writes since `pgmerge dump` from its slot\n"
+                "(live rounds, then the tail with main closed) instead of refusing them");
+  app->add_option("--slot", a->slot, "with --catch-up: the dump's slot (default: main's only one)")
+      ->type_name("NAME");
+  app->add_option("--catch-up-lag", a->catch_up_lag,
+                  "with --catch-up: close main once a live round applies fewer changes\n"
+                  "(default 1000)")
+      ->type_name("N");
   return app;
 }
 
@@ -78,6 +89,11 @@ int SwapMain(const std::vector<std::string>& args) {
   o.old_name = a.old_name;
   o.dry_run = a.f.dry_run;
   o.resume = a.resume;
+  o.catch_up = a.catch_up;
+  o.slot = a.slot;
+  std::optional<long> lag = ParseCount(a.catch_up_lag, 1, 1000000000);
+  if (!lag) return Usage("swap", "--catch-up-lag takes a positive number");
+  o.catch_up_lag = *lag;
   if (!a.f.report.empty()) {
     std::optional<std::string> report = ReadWhole(a.f.report);
     if (!report) return Fail(Command::kSwap, absl::NotFoundError(absl::StrCat(a.f.report, ": cannot read")));
@@ -131,6 +147,14 @@ int SwapMain(const std::vector<std::string>& args) {
                static_cast<long long>(r->dark_window_ms), static_cast<long long>(r->waiting_ms),
                r->sessions_terminated, static_cast<long long>(r->drift_check_ms),
                static_cast<long long>(r->rows_checked), static_cast<long long>(r->rename_ms));
+  if (r->caught_up) {
+    std::fprintf(stderr,
+                 "swap: caught up from slot %s: %lld change(s) live in %d round(s) (%lld ms), "
+                 "%lld in the dark window (%lld ms)%s\n",
+                 r->slot.c_str(), static_cast<long long>(r->live_changes), r->catch_up_rounds,
+                 static_cast<long long>(r->live_ms), static_cast<long long>(r->tail_changes),
+                 static_cast<long long>(r->tail_ms), r->slot_dropped ? "; slot dropped" : "");
+  }
   return kExitDone;
 }
 
