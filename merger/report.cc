@@ -141,6 +141,8 @@ std::string ReportJson(const Report& report) {
     objects.push_back({{"type", o.type}, {"schema", o.schema}, {"name", o.name}});
   }
   root["prod_only_objects"] = objects;
+  root["left_out"] = {{"owner_statements", report.owner_statements_left_out},
+                      {"privilege_statements", report.privilege_statements_left_out}};
   return root.dump(2) + "\n";
 }
 
