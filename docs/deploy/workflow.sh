@@ -3,7 +3,7 @@
 # production's object store, production dumped on a logical slot, merged
 # with development's dump into a shadow database as the application role,
 # reviewed, verified, caught up with the writes since the dump, and swapped
-# in for the live database. Each step stops the script on failure; nothing
+# in for the live database. With REVIEW=1 it stops after a dry run's review. Each step stops the script on failure; nothing
 # on the live database changes before the swap, and the swap itself stops
 # (main reopened untouched) on any write it cannot account for.
 #
@@ -30,19 +30,23 @@ if [ -n "${DEV_MEDIA:-}" ] && [ -n "${PROD_MEDIA:-}" ]; then
   pgmerge mirror "$DEV_MEDIA" "$PROD_MEDIA" --report mirror.json
 fi
 
+base=()
+[ -n "${BASE_DUMP:-}" ] && base=(--base "$BASE_DUMP")
+if [ "${REVIEW:-0}" = 1 ]; then
+  # A plain dump: a review holds no logical slot (and its WAL) open.
+  say "2. review only: production's dump, the dry run, review.md"
+  pg_dump -d "$MAIN_DB" -f prod-review.sql
+  pgmerge prod-review.sql "$DEV_DUMP" "${base[@]}" --dry-run --report plan.json --review review.md
+  say "review.md is ready; run again without REVIEW=1 to restore and swap"
+  exit 0
+fi
+
 say "2. production's dump (on a logical slot when wal_level=logical)"
 pgmerge dump -d "$MAIN_DB" -f prod.sql
 
 say "3. merge into $SHADOW_DB as $APP_ROLE, with the review beside the report"
-base=()
-[ -n "${BASE_DUMP:-}" ] && base=(--base "$BASE_DUMP")
 dropdb --if-exists "$SHADOW_DB"
 createdb -O "$APP_ROLE" "$SHADOW_DB"
-pgmerge prod.sql "$DEV_DUMP" "${base[@]}" --dry-run --report plan.json --review review.md
-if [ "${REVIEW:-0}" = 1 ]; then
-  say "review.md is ready; run again without REVIEW=1 to restore and swap"
-  exit 0
-fi
 pgmerge prod.sql "$DEV_DUMP" "${base[@]}" --no-owner --no-privileges --role "$APP_ROLE" \
   --report report.json --review review.md \
   | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$SHADOW_DB" -o /dev/null
