@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/read_progress.h"
 #include "base/strings.h"
 
 namespace pgmerge {
@@ -105,9 +106,16 @@ MappedFile::~MappedFile() {
   if (data_ != nullptr && size_ > 0) munmap(const_cast<char*>(data_), size_);
 }
 
+namespace {
+ReadProgressHook progress_hook = nullptr;
+}  // namespace
+
+void SetReadProgressHook(ReadProgressHook hook) { progress_hook = hook; }
+
 void MappedFile::Release(size_t begin, size_t end) const {
   static const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   end = std::min(end, size_);
+  if (progress_hook != nullptr) progress_hook(*this, end);
   size_t first = (begin + kPage - 1) / kPage * kPage;
   size_t last = end / kPage * kPage;
   if (size_ == 0 || last <= first) return;

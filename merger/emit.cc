@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "parser/dump_reader.h"
 #include "parser/large_objects.h"
 #include "parser/segmenter.h"
+#include "parser/sql_parser.h"
 
 namespace pgmerge::merger::internal {
 namespace {
@@ -47,6 +49,51 @@ std::string ColumnListSql(const std::vector<std::string>& cols,
 bool IsSetval(std::string_view sql) {
   return StartsWithIgnoreCase(sql, "SELECT pg_catalog.setval(") ||
          StartsWithIgnoreCase(sql, "SELECT setval(");
+}
+
+// Whether `word` (a keyword) is the statement's first word.
+bool FirstWord(std::string_view sql, std::string_view word) {
+  return StartsWithIgnoreCase(sql, word) &&
+         (sql.size() == word.size() || !(std::isalnum(static_cast<unsigned char>(sql[word.size()])) ||
+                                         sql[word.size()] == '_'));
+}
+
+// An `ALTER ... OWNER TO` (any object kind) by its parse tree, so a name or
+// a value that reads "OWNER TO" does not count.
+bool IsOwnerChange(std::string_view sql) {
+  if (!FirstWord(sql, "ALTER") || !ContainsIgnoreCase(sql, "OWNER")) return false;
+  absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(sql, "", 0);
+  if (!p.ok()) return false;  // The catalog pass parsed it; not reached.
+  if (p->type() == "AlterOwnerStmt") return true;
+  if (p->type() != "AlterTableStmt" || !p->node().contains("cmds")) return false;
+  const auto& cmds = p->node()["cmds"];
+  if (cmds.empty()) return false;
+  for (const auto& c : cmds) {
+    if (!c.contains("AlterTableCmd") ||
+        c["AlterTableCmd"].value("subtype", "") != "AT_ChangeOwner") {
+      return false;  // pg_dump never mixes an owner change with others.
+    }
+  }
+  return true;
+}
+
+// What pg_restore's --no-owner (-O) and --no-privileges (-x) leave out;
+// counted in the report.
+bool LeftOutByRestoreOptions(const MergeOptions& o, std::string_view sql, Report& report) {
+  if (o.no_owner &&
+      (IsOwnerChange(sql) ||
+       (FirstWord(sql, "SET") && ContainsIgnoreCase(sql.substr(0, 40), "SESSION AUTHORIZATION")) ||
+       (FirstWord(sql, "RESET") && ContainsIgnoreCase(sql.substr(0, 40), "SESSION AUTHORIZATION")))) {
+    ++report.owner_statements_left_out;
+    return true;
+  }
+  if (o.no_privileges &&
+      (FirstWord(sql, "GRANT") || FirstWord(sql, "REVOKE") ||
+       StartsWithIgnoreCase(sql, "ALTER DEFAULT PRIVILEGES"))) {
+    ++report.privilege_statements_left_out;
+    return true;
+  }
+  return false;
 }
 
 // Statements pg_dump puts in post-data; used to place the data when the
@@ -199,6 +246,7 @@ absl::Status TableWriter::Run() {
   const std::vector<int>& manifest_cols = p_.prod ? p_.shared : all_dev_;
   for (int c : manifest_cols) r_.output.columns.push_back(p_.dev_cols[c]);
   r_.prod.columns = p_.prod_cols;
+  for (int c : p_.shown_key_cols) r_.key_columns.push_back(p_.dev_cols[c]);
   if (p_.prod != nullptr && !p_.prod_spans.empty()) {
     PGM_RETURN_IF_ERROR(EmitProdRows());
   }
@@ -607,6 +655,9 @@ absl::Status Emit(const MergeInputs& m,
   out->Append(
       "--\n-- Merged by pgmerge: production's rows with development's new "
       "rows,\n-- in development's schema.\n--\n\n");
+  if (!m.options.role.empty()) {  // As pg_restore --role writes it.
+    out->Append(absl::StrCat("SET ROLE ", parser::QuoteIdentifier(m.options.role), ";\n\n"));
+  }
   DumpReader reader(m.dev.data, m.dev.name);
   parser::ReaderOptions skim;
   skim.skim_copy_data = true;  // Rows come from the spans, table by table.
@@ -620,7 +671,10 @@ absl::Status Emit(const MergeInputs& m,
   auto emit_data = [&]() -> absl::Status {
     if (data_done) return absl::OkStatus();
     data_done = true;
-    EmitLargeObjects(m, plans, out);
+    EmitLargeObjects(
+        m, plans,
+        [&](std::string_view sql) { return LeftOutByRestoreOptions(m.options, sql, report); },
+        out);
     for (size_t t = 0; t < plans.tables.size(); ++t) {
       PGM_RETURN_IF_ERROR(
           EmitTable(m, plans, static_cast<int>(t), hasher, sequence_max, out, report));
@@ -637,6 +691,7 @@ absl::Status Emit(const MergeInputs& m,
           "--\n-- Schema objects only production had (--keep-prod-objects).\n--\n\n");
       for (const parser::DumpObject* o : prod_only_objects) {
         for (const auto& [offset, length] : o->statements) {
+          if (LeftOutByRestoreOptions(m.options, m.prod.data.substr(offset, length), report)) continue;
           out->Append(m.prod.data.substr(offset, length));
           out->Append("\n\n");
         }
@@ -666,6 +721,7 @@ absl::Status Emit(const MergeInputs& m,
             parser::LargeObjectStatement::kNone) {
           break;
         }
+        if (LeftOutByRestoreOptions(m.options, ev.text, report)) break;
         if (!data_done && LooksPostData(ev.text)) {
           PGM_RETURN_IF_ERROR(emit_data());
         }

@@ -108,7 +108,8 @@ absl::Status PlanLargeObjects(const MergeInputs& m, Plans& plans, Report& report
   return absl::OkStatus();
 }
 
-void EmitLargeObjects(const MergeInputs& m, const Plans& plans, OutputBuffer* out) {
+void EmitLargeObjects(const MergeInputs& m, const Plans& plans,
+                      absl::FunctionRef<bool(std::string_view)> left_out, OutputBuffer* out) {
   if (plans.large_objects.empty()) return;
   out->Append(
       "--\n-- Large objects: production's and development's new ones, by OID.\n--\n\n");
@@ -127,6 +128,7 @@ void EmitLargeObjects(const MergeInputs& m, const Plans& plans, OutputBuffer* ou
     }
     std::string_view meta = m.dump(c.meta_side).data;
     for (const LargeObject::Statement& s : c.meta->statements) {
+      if (left_out(meta.substr(s.offset, s.length))) continue;
       if (s.standard_strings_dependent) {
         out->Append(parser::StandardStringsPin(s.standard_strings));
       }

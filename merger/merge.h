@@ -72,6 +72,13 @@ struct MergeOptions {
   // writes production makes after its dump (caught up by `pgmerge
   // catch-up`); development's rows there are remapped above them.
   int64_t key_headroom = 0;
+  // pg_restore's --no-owner, --no-privileges and --role: no statement that
+  // gives an object to a dump's role (ALTER ... OWNER TO, SET SESSION
+  // AUTHORIZATION); no GRANT, REVOKE or ALTER DEFAULT PRIVILEGES; `SET
+  // ROLE role` first. For restoring as an application role.
+  bool no_owner = false;
+  bool no_privileges = false;
+  std::string role;
 };
 
 // Runs the merge and writes SQL to `out` (may be a discarding buffer).

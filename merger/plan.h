@@ -27,6 +27,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "keyspace/key_hash.h"
@@ -335,7 +336,9 @@ absl::Status RefuseMisfits(const MergeInputs& m, Plans& plans, Report& report);
 // (FailedPrecondition, before any output).
 absl::Status PlanLargeObjects(const MergeInputs& m, Plans& plans, Report& report);
 // Writes them (lo_create, lo_put, then their owner/comment/ACL statements).
-void EmitLargeObjects(const MergeInputs& m, const Plans& plans, OutputBuffer* out);
+// `left_out` says which owner/ACL statements --no-owner/--no-privileges drop.
+void EmitLargeObjects(const MergeInputs& m, const Plans& plans,
+                      absl::FunctionRef<bool(std::string_view)> left_out, OutputBuffer* out);
 
 // emit.cc: writes the merged SQL; fills each table's report and manifest.
 absl::Status Emit(const MergeInputs& m,

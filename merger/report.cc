@@ -157,6 +157,8 @@ std::string ReportJson(const Report& report) {
       {"taken_from_dev", lo.taken_from_dev_oids},
       {"deleted_in_prod", lo.deleted_oids},
       {"manifest", manifest::LargeObjectsManifestJson(lo.output, lo.prod_side)}};
+  root["left_out"] = {{"owner_statements", report.owner_statements_left_out},
+                      {"privilege_statements", report.privilege_statements_left_out}};
   return root.dump(2) + "\n";
 }
 

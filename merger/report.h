@@ -56,6 +56,8 @@ struct TableReport {
   std::string table;
   std::string prod_table;  // Production's table feeding it ("" if none).
   std::string key_kind;
+  // The columns (development's names) a key text joins with ",".
+  std::vector<std::string> key_columns;
   int64_t prod_rows = 0;
   int64_t dev_rows = 0;
   int64_t base = 0;            // In both with identical content: once.
@@ -142,6 +144,9 @@ struct Report {
   std::vector<TableReport> tables;
   std::vector<SequenceReport> sequences;
   LargeObjectReport large_objects;
+  // Statements --no-owner and --no-privileges left out of the output.
+  int64_t owner_statements_left_out = 0;
+  int64_t privilege_statements_left_out = 0;
   int64_t total_conflicts() const;
   int64_t total_inferred() const;
   int64_t total_ambiguous() const;

@@ -17,17 +17,20 @@
 #include "tools/exit_status.h"
 #include "tools/open_dump.h"
 #include "tools/output_files.h"
+#include "tools/progress.h"
+#include "tools/review.h"
 
 namespace pgmerge::tools {
 namespace {
 
 struct MergeArgs {
   std::vector<std::string> inputs;
-  std::string output, report, base, prefer = "prod", restrict_key;
+  std::string output, report, base, prefer = "prod", restrict_key, role, review;
   int64_t key_headroom = 0;
   std::vector<std::string> allow_drop, fills, renames, table_renames;
   bool fail_on_conflict = false, fail_on_ambiguous = false, keep_prod_objects = false,
        strict = false;
+  bool no_owner = false, no_privileges = false;
   bool dry_run = false, quiet = false, verbose = false;
 };
 
@@ -61,6 +64,10 @@ std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
                   "write the JSON report (remaps, unifications, conflicts, lost values, "
                   "manifest) to FILE")
       ->type_name("FILE");
+  app->add_option("--review", a->review,
+                  "write a Markdown review of the merge (mode, counts, every conflict and "
+                  "inferred decision with both rows side by side, remaps, losses, risks) to FILE")
+      ->type_name("FILE.md");
   app->add_flag("--fail-on-conflict", a->fail_on_conflict, "any conflict: exit 3, write no SQL");
   app->add_flag("--fail-on-ambiguous", a->fail_on_ambiguous,
                 "any two-way decision the evidence left open: exit 3, write no SQL");
@@ -103,6 +110,14 @@ std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
   app->add_flag("--keep-prod-objects", a->keep_prod_objects,
                 "also write the schema objects only production has (listed in the report "
                 "either way)");
+  // pg_restore's names and meanings, for restoring as an application role.
+  app->add_flag("-O,--no-owner", a->no_owner,
+                "no ALTER ... OWNER TO (nor SET SESSION AUTHORIZATION): objects belong to "
+                "the role that restores");
+  app->add_flag("-x,--no-privileges,--no-acl", a->no_privileges,
+                "no GRANT, REVOKE or ALTER DEFAULT PRIVILEGES");
+  app->add_option("--role", a->role, "SET ROLE ROLE at the start of the SQL")
+      ->type_name("ROLE");
   app->add_flag("--dry-run", a->dry_run, "check everything, write the report and summary, no SQL");
   app->add_flag("-q,--quiet", a->quiet, "no summary, no progress on stderr");
   app->add_flag("-v,--verbose", a->verbose, "each step on stderr with a timestamp");
@@ -127,6 +142,7 @@ class Verbose {
   explicit Verbose(bool on) : on_(on), start_(std::chrono::steady_clock::now()) {}
   void Say(const std::string& what) const {
     if (!on_) return;
+    ClearProgress();
     timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     tm t;
@@ -154,6 +170,9 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
   options.allow_drop = a.allow_drop;
   options.keep_prod_objects = a.keep_prod_objects;
   options.strict = a.strict;
+  options.no_owner = a.no_owner;
+  options.no_privileges = a.no_privileges;
+  options.role = a.role;
   if (a.prefer != "prod" && a.prefer != "dev") return Usage(cmd, "--prefer takes prod or dev");
   options.prefer_dev = a.prefer == "dev";
   for (const std::string& spec : a.fills) {
@@ -188,6 +207,7 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
                       "(| psql ...), or --dry-run");
   }
   Verbose verbose(a.verbose && !a.quiet);
+  StartProgress(a.quiet);
 
   verbose.Say(absl::StrCat("reading ", a.inputs[0]));
   absl::StatusOr<Dump> prod = OpenDump(a.inputs[0]);
@@ -214,6 +234,12 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
     if (!r.ok()) return Fail(Command::kMerge, r.status());
     report_file.emplace(std::move(*r));
   }
+  std::optional<AtomicFile> review_file;
+  if (!a.review.empty()) {
+    absl::StatusOr<AtomicFile> r = AtomicFile::Create(a.review);
+    if (!r.ok()) return Fail(Command::kMerge, r.status());
+    review_file.emplace(std::move(*r));
+  }
   absl::StatusOr<std::unique_ptr<SqlOutput>> sql = SqlOutput::Open(a.output, a.dry_run);
   if (!sql.ok()) return Fail(Command::kMerge, sql.status());
 
@@ -224,6 +250,7 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
     OutputBuffer out((*sql)->fd());
     report = merger::Merge(prod_in, dev_in, options, &out, &refusal);
   }
+  ClearProgress();
   if (!report.ok()) {
     (*sql)->Abandon();
     // A refused merge still leaves its report: which rows, which checks.
@@ -231,12 +258,28 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
         report_file->Write(merger::ReportJson(refusal)).ok()) {
       report_file->Commit().IgnoreError();
     }
+    if (review_file && !refusal.refusals.empty() &&
+        review_file->Write(RenderReview(refusal, ReviewRows())).ok()) {
+      review_file->Commit().IgnoreError();
+    }
     return Fail(Command::kMerge, report.status());
   }
   verbose.Say("merged; writing the report");
   if (report_file) {
     absl::Status s = report_file->Write(merger::ReportJson(*report));
     if (s.ok()) s = report_file->Commit();
+    if (!s.ok()) {
+      (*sql)->Abandon();
+      return Fail(Command::kMerge, s);
+    }
+  }
+  if (review_file) {
+    verbose.Say("writing the review");
+    absl::StatusOr<ReviewRows> rows =
+        CollectReviewRows(*report, prod->data(), prod->name, dev->data(), dev->name);
+    absl::Status s = rows.status();
+    if (s.ok()) s = review_file->Write(RenderReview(*report, *rows));
+    if (s.ok()) s = review_file->Commit();
     if (!s.ok()) {
       (*sql)->Abandon();
       return Fail(Command::kMerge, s);
