@@ -131,6 +131,17 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
     }
     return why;
   };
+  auto drift_check_failed = [&](const absl::Status& why) -> absl::Status {
+    return reopen(absl::AbortedError(absl::StrCat("swap stopped: the drift check failed: ",
+                                                  why.message(), "; ", names.main, " reopened")));
+  };
+  // Main written since the dump: reopened as it was, the drift reported.
+  auto stopped_by_drift = [&]() -> absl::StatusOr<SwapResult> {
+    result.outcome = SwapResult::Outcome::kDrift;
+    PGM_RETURN_IF_ERROR(reopen(absl::OkStatus()));
+    result.dark_window_ms = MillisSince(dark_start);
+    return result;
+  };
   absl::Status closed = q.Close({names.shadow});
   if (!closed.ok()) return reopen(closed);
   if (absl::Status w = journal->Write("closed"); !w.ok()) return reopen(w);
@@ -170,19 +181,9 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
     // What a change stream does not carry: large objects, the schema.
     absl::StatusOr<std::vector<std::string>> wider =
         internal::WiderDrift(q.session(), {}, {}, baseline);
-    if (!wider.ok()) {
-      return reopen(absl::AbortedError(absl::StrCat("swap stopped: the drift check failed: ",
-                                                    wider.status().message(), "; ", names.main,
-                                                    " reopened")));
-    }
+    if (!wider.ok()) return drift_check_failed(wider.status());
     result.drift = *wider;
-    if (!result.drift.empty()) {
-      result.outcome = SwapResult::Outcome::kDrift;
-      absl::Status s = reopen(absl::OkStatus());
-      if (!s.ok()) return s;
-      result.dark_window_ms = MillisSince(dark_start);
-      return result;
-    }
+    if (!result.drift.empty()) return stopped_by_drift();
     // The bookkeeping goes with the slot; the shadow's session must be gone
     // before its rename.
     absl::Status cleaned =
@@ -208,35 +209,22 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
     AfterStep(o, "caught_up");
   }
 
-  // Step 3: the exact drift check, nobody else connected.
-  t = Clock::now();
-  absl::StatusOr<std::vector<TableDifference>> diff =
-      live->on ? absl::StatusOr<std::vector<TableDifference>>(std::vector<TableDifference>())
-               : q.Check(prod, /*include_new_tables=*/true, &result.rows_checked);
-  if (!diff.ok()) {
-    return reopen(absl::AbortedError(absl::StrCat(
-        "swap stopped: the drift check failed: ", diff.status().message(), "; ", names.main,
-        " reopened")));
-  }
-  // Beyond production's rows: new columns, sequences, large objects, the
-  // schema; on the session holding the locks.
-  absl::StatusOr<std::vector<std::string>> wider =
-      live->on ? absl::StatusOr<std::vector<std::string>>(result.drift)
-               : internal::WiderDrift(q.session(), prod, sequences, baseline);
-  if (!wider.ok()) {
-    return reopen(absl::AbortedError(absl::StrCat("swap stopped: the drift check failed: ",
-                                                  wider.status().message(), "; ", names.main,
-                                                  " reopened")));
-  }
-  result.drift = Describe(*diff);
-  result.drift.insert(result.drift.end(), wider->begin(), wider->end());
-  result.drift_check_ms = MillisSince(t);
-  if (!result.drift.empty()) {
-    result.outcome = SwapResult::Outcome::kDrift;
-    absl::Status s = reopen(absl::OkStatus());
-    if (!s.ok()) return s;
-    result.dark_window_ms = MillisSince(dark_start);
-    return result;
+  // Step 3, without a slot: the exact drift check, nobody else connected.
+  // (With one, the tail above was the drift.)
+  if (!live->on) {
+    t = Clock::now();
+    absl::StatusOr<std::vector<TableDifference>> diff =
+        q.Check(prod, /*include_new_tables=*/true, &result.rows_checked);
+    if (!diff.ok()) return drift_check_failed(diff.status());
+    // Beyond production's rows: new columns, sequences, large objects, the
+    // schema; on the session holding the locks.
+    absl::StatusOr<std::vector<std::string>> wider =
+        internal::WiderDrift(q.session(), prod, sequences, baseline);
+    if (!wider.ok()) return drift_check_failed(wider.status());
+    result.drift = Describe(*diff);
+    result.drift.insert(result.drift.end(), wider->begin(), wider->end());
+    result.drift_check_ms = MillisSince(t);
+    if (!result.drift.empty()) return stopped_by_drift();
   }
   if (o.interrupted && o.interrupted()) {
     return reopen(absl::AbortedError(absl::StrCat("swap interrupted; ", names.main, " reopened")));
