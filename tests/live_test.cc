@@ -146,6 +146,19 @@ class LiveTest : public ::testing::Test {
     return absl::StrCat("host=", pg_->socket_dir(), " port=", pg_->port(), " user=postgres");
   }
 
+  // `pgmerge swap --catch-up` of shadow_ onto main_, as the library takes it.
+  swap::SwapOptions CatchUpSwap(const std::string& state_path) const {
+    swap::SwapOptions o;
+    o.server = Server();
+    o.main = main_;
+    o.shadow = shadow_;
+    o.report_json = ReadFile(dir_ + "/report.json");
+    o.state_path = state_path;
+    o.grace_seconds = 0.2;
+    o.catch_up = true;
+    return o;
+  }
+
   // main and dev built; dev dumped.
   void MakeDatabases(const std::string& dev_extra = "", const std::string& both_extra = "") {
     ASSERT_TRUE(pg_->CreateDatabase(main_).ok());
@@ -593,15 +606,8 @@ TEST_F(LiveTest, SwapCatchUpKilledMidWayIsRolledBackWithoutItsSlot) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    swap::SwapOptions o;
-    o.server = Server();
-    o.main = main_;
-    o.shadow = shadow_;
-    o.report_json = ReadFile(dir_ + "/report.json");
+    swap::SwapOptions o = CatchUpSwap(state);
     o.report_path = dir_ + "/report.json";
-    o.state_path = state;
-    o.grace_seconds = 0.2;
-    o.catch_up = true;
     o.after_step = [](std::string_view step) {
       if (step == "caught_up") raise(SIGKILL);
     };
@@ -632,14 +638,7 @@ TEST_F(LiveTest, SwapCatchUpStoppedAfterClosingReopensMainAndDropsTheSlot) {
   MergeAndRestore();
   // Ctrl-C once every session is gone: the swap stops after the tail.
   bool stop = false;
-  swap::SwapOptions o;
-  o.server = Server();
-  o.main = main_;
-  o.shadow = shadow_;
-  o.report_json = ReadFile(dir_ + "/report.json");
-  o.state_path = dir_ + "/state.json";
-  o.grace_seconds = 0.2;
-  o.catch_up = true;
+  swap::SwapOptions o = CatchUpSwap(dir_ + "/state.json");
   o.after_step = [&](std::string_view step) { stop = stop || step == "sessions_gone"; };
   o.interrupted = [&] { return stop; };
   absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
