@@ -16,8 +16,15 @@ using keyspace::kNoValue;
 using keyspace::SideIndex;
 
 // Per table: how many identical base rows of other tables point at each
-// of its keys (two-way evidence that the key existed at the fork).
-using BaseChildren = std::vector<absl::flat_hash_map<int64_t, int>>;
+// of its keys (two-way evidence that the key existed at the fork): rows of
+// tables keyed by a sequence or an integer, and join rows that passed
+// CountJoinChildren's test in numbers.
+struct ChildProof {
+  int rows = 0;
+  int links = 0;
+};
+using ChildProofs = absl::flat_hash_map<int64_t, ChildProof>;
+using BaseChildren = std::vector<ChildProofs>;
 
 // A key as infer.h sees it: infer.h takes keys to ascend (the fork's rows
 // lowest, new rows the suffix), so a descending key is flipped. ~k, not -k:
@@ -34,7 +41,7 @@ struct KeyTable {
 };
 
 template <typename IdenticalFn>
-KeyTable GatherKeys(const TableKeys& t, const absl::flat_hash_map<int64_t, int>* children,
+KeyTable GatherKeys(const TableKeys& t, const ChildProofs* children,
                     IdenticalFn identical) {
   const SideIndex& dev = *t.dev;
   const SideIndex& prod = *t.prod;
@@ -67,7 +74,10 @@ KeyTable GatherKeys(const TableKeys& t, const absl::flat_hash_map<int64_t, int>*
     }
     if (children) {
       auto it = children->find(f.key);
-      if (it != children->end()) f.base_children = it->second;
+      if (it != children->end()) {
+        f.base_children = it->second.rows + it->second.links;
+        f.base_links = it->second.links;
+      }
     }
     f.key = Ordered(t, f.key);
     out.facts.push_back(f);
@@ -88,34 +98,151 @@ KeyTable GatherKeys(const TableKeys& t, const absl::flat_hash_map<int64_t, int>*
   return out;
 }
 
-bool TwoWayRemap(const TableKeys& t) { return t.mode == Mode::kRemap && t.base == nullptr; }
+
+// Two-way tables whose fork's edge is inferred from the order of their keys:
+// a sequence's, or one integer column's.
+bool Inferred(const TableKeys& t) {
+  return t.base == nullptr &&
+         (t.mode == Mode::kRemap || (t.mode == Mode::kFixed && t.int_key));
+}
+
+// A kFixed dev row's whole key: its plain part (the index's) and its
+// foreign-key parts as `value(slot)` gives them (raw, or rewritten).
+template <typename ValueFn>
+uint64_t KeyWithFks(const TableKeys& t, uint32_t i, ValueFn value) {
+  std::string text;
+  return keyspace::HashKey(
+      t.key_fk_slots, [](int) { return true; },
+      [&](int slot) -> std::string_view {
+        const int64_t v = value(slot);
+        if (v == kNoValue) return "\\N";  // COPY's NULL.
+        text = absl::StrCat(v);
+        return text;
+      },
+      keyspace::KeyParts::kForeign, t.dev->key(i));
+}
+
+// Per dev row of a kFixed table, the prod row with the same raw key (as the
+// dumps hold it, before any remap), or kNoRow.
+std::vector<uint32_t> RawMatches(const TableKeys& t) {
+  if (t.key_fk_slots.empty()) return keyspace::MatchRows(*t.dev, *t.prod);
+  std::vector<uint32_t> out(t.dev->size(), keyspace::kNoRow);
+  for (uint32_t i = 0; i < t.dev->size(); ++i) {
+    std::optional<uint32_t> pr =
+        t.prod->Find(KeyWithFks(t, i, [&](int s) { return t.dev->fk(i, s); }));
+    if (pr) out[i] = *pr;
+  }
+  return out;
+}
+
+// Per table whose keys are inferred, its two change points (Ordered) on the
+// raw content, before anything is decided.
+struct RawEdges {
+  int64_t change = std::numeric_limits<int64_t>::max();
+  int64_t sure = std::numeric_limits<int64_t>::max();
+};
+
+std::vector<RawEdges> InferRawEdges(const std::vector<TableKeys>& tables) {
+  std::vector<RawEdges> out(tables.size());
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (!Inferred(tables[t])) continue;
+    auto same = [&](uint32_t i, uint32_t pr) {
+      return tables[t].prod->fingerprint(pr) == tables[t].dev->fingerprint(i);
+    };
+    const Inference inf = InferKeys(GatherKeys(tables[t], nullptr, same).facts);
+    out[t] = {inf.change_point, inf.sure_point};
+  }
+  return out;
+}
+
+// Whether dev row i's references other than slot `s` all name fork rows:
+// among their tables' sure fork rows, or rows at least two identical rows
+// point at (`first`: the counts without this test; null: no test). A row
+// identical on both sides that also points at a row both sides may have
+// made apart (a line of a new invoice, made alike on both sides) proves
+// nothing about slot s's parent.
+bool OthersSure(const std::vector<TableKeys>& tables, const std::vector<RawEdges>& edges,
+                const BaseChildren* first, const TableKeys& t, uint32_t i, size_t s) {
+  if (first == nullptr) return true;
+  for (size_t o = 0; o < t.fk_parent.size(); ++o) {
+    const int64_t v = t.dev->fk(i, o);
+    const int p = t.fk_parent[o];
+    if (o == s || v == kNoValue || !Inferred(tables[p])) continue;
+    if (Ordered(tables[p], v) <= edges[p].sure) continue;
+    auto it = (*first)[p].find(v);
+    if (it == (*first)[p].end() || it->second.rows + it->second.links < 2) return false;
+  }
+  return true;
+}
+
+// Join rows (kFixed children) identical on both sides prove their parent
+// existed at the fork only in numbers: two new parents at one key often
+// share a link or two (the same tag, the same track). So a parent key
+// counts as proven when at least two identical rows point at it and they
+// outnumber development's other rows pointing at it twice over.
+void CountJoinChildren(const std::vector<TableKeys>& tables, const std::vector<RawEdges>& edges,
+                       const BaseChildren* first, const TableKeys& t, BaseChildren& out) {
+  const std::vector<uint32_t> match = RawMatches(t);
+  // Per parent table: key -> (identical, other) development rows.
+  absl::flat_hash_map<int, absl::flat_hash_map<int64_t, std::pair<int, int>>> seen;
+  for (uint32_t i = 0; i < t.dev->size(); ++i) {
+    const bool same = match[i] != keyspace::kNoRow &&
+                      t.prod->fingerprint(match[i]) == t.dev->fingerprint(i);
+    for (size_t s = 0; s < t.fk_parent.size(); ++s) {
+      const int64_t v = t.dev->fk(i, s);
+      if (v == kNoValue || !Inferred(tables[t.fk_parent[s]])) continue;
+      auto& [identical, other] = seen[t.fk_parent[s]][v];
+      ++(same && OthersSure(tables, edges, first, t, i, s) ? identical : other);
+    }
+  }
+  for (const auto& [parent, keys] : seen) {
+    for (const auto& [v, counts] : keys) {
+      if (counts.first >= 2 && counts.first > 2 * counts.second) {
+        out[parent][v].links += counts.first;
+      }
+    }
+  }
+}
 
 // Identical rows at or below their own table's change point are the fork's
 // rows, and so are the parents they point at. Judged on the raw content
 // (before any remap), so every table's evidence is known before the first
-// is decided. Only sequence-keyed children count: identical join rows are
-// made alike on both sides too often to prove anything.
-BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables) {
+// is decided. Join rows count only in numbers (CountJoinChildren).
+BaseChildren CountChildren(const std::vector<TableKeys>& tables,
+                           const std::vector<RawEdges>& edges, const BaseChildren* first) {
   BaseChildren out(tables.size());
-  for (const TableKeys& t : tables) {
-    if (!TwoWayRemap(t) || t.fk_parent.empty()) continue;
+  for (size_t c = 0; c < tables.size(); ++c) {
+    const TableKeys& t = tables[c];
+    if (t.base != nullptr || t.fk_parent.empty()) continue;
+    if (t.mode == Mode::kFixed && !t.int_key) {
+      CountJoinChildren(tables, edges, first, t, out);
+      continue;
+    }
+    if (!Inferred(t)) continue;
     auto same = [&](uint32_t i, uint32_t pr) {
       return t.prod->fingerprint(pr) == t.dev->fingerprint(i);
     };
     KeyTable keys = GatherKeys(t, nullptr, same);
-    const int64_t point = InferKeys(keys.facts).change_point;
     for (size_t j = 0; j < keys.facts.size(); ++j) {
       const KeyFacts& f = keys.facts[j];
-      if (f.state != KeyState::kIdentical || f.key > point) continue;  // Ordered.
+      if (f.state != KeyState::kIdentical || f.key > edges[c].change) continue;  // Ordered.
       const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
       for (size_t s = 0; s < t.fk_parent.size(); ++s) {
         const int64_t v = t.dev->fk(i, s);
-        if (v == kNoValue || !TwoWayRemap(tables[t.fk_parent[s]])) continue;
-        ++out[t.fk_parent[s]][v];
+        if (v == kNoValue || !Inferred(tables[t.fk_parent[s]])) continue;
+        if (OthersSure(tables, edges, first, t, i, s)) ++out[t.fk_parent[s]][v].rows;
       }
     }
   }
   return out;
+}
+
+// Counted twice: the first count tells which parents many identical rows
+// point at, so the second can trust a row's other references to them.
+BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables) {
+  const std::vector<RawEdges> edges = InferRawEdges(tables);
+  const BaseChildren first = CountChildren(tables, edges, nullptr);
+  return CountChildren(tables, edges, &first);
 }
 
 // What the inferred verdict makes of a dev row that is not a base row.
@@ -169,10 +296,10 @@ class TableDecider {
   bool FkChanged() const;
   // Whether it points at a parent row that is not in the output.
   bool Orphan() const;
-  // Two-way: whether every row it points at is one of the fork's rows (at
-  // or below its table's change point, not moved): a row only development
-  // has may then be one production deleted.
-  bool PointsOnlyAtForkRows() const;
+  // Two-way: whether it points at a row development made since the fork (a
+  // remapped one, or one above its table's change point): then it is no
+  // base row production deleted.
+  bool PointsAtNewRow() const;
   // The row's key with its FK part rewritten (keyspace/key_hash.h).
   uint64_t EffectiveKey(uint32_t i) const;
   // The row of `side` holding that key: matched once when the key was
@@ -193,7 +320,7 @@ class TableDecider {
   const TableKeys& t_;
   const std::vector<TableKeys>& decided_tables_;
   const std::vector<TableDecisions>& decided_;
-  const absl::flat_hash_map<int64_t, int>& children_;
+  const ChildProofs& children_;
   const RowMatches& matches_;
   mutable std::vector<int64_t> fkv_;
 };
@@ -208,18 +335,17 @@ bool TableDecider::FkChanged() const {
   return false;
 }
 
-bool TableDecider::PointsOnlyAtForkRows() const {
-  bool any = false;
+bool TableDecider::PointsAtNewRow() const {
   for (size_t s = 0; s < fkv_.size(); ++s) {
-    if (fkv_[s] == kNoValue) continue;
+    if (fkv_[s] == kNoValue || !Inferred(decided_tables_[t_.fk_parent[s]])) continue;
     const TableDecisions& parent = Parent(s);
-    if (!TwoWayRemap(decided_tables_[t_.fk_parent[s]]) ||
-        fkv_[s] > parent.base_high_water || parent.remap.Contains(fkv_[s])) {
-      return false;
+    const TableKeys& pt = decided_tables_[t_.fk_parent[s]];
+    if (parent.remap.Contains(fkv_[s]) ||
+        Ordered(pt, fkv_[s]) > Ordered(pt, parent.base_high_water)) {
+      return true;
     }
-    any = true;
   }
-  return any;
+  return false;
 }
 
 bool TableDecider::Orphan() const {
@@ -231,16 +357,7 @@ bool TableDecider::Orphan() const {
 
 uint64_t TableDecider::EffectiveKey(uint32_t i) const {
   if (t_.mode == Mode::kRemap || t_.key_fk_slots.empty()) return t_.dev->key(i);
-  std::string text;
-  return keyspace::HashKey(
-      t_.key_fk_slots, [](int) { return true; },
-      [&](int slot) -> std::string_view {
-        int64_t v = Rewritten(slot);
-        if (v == kNoValue) return "\\N";  // COPY's NULL.
-        text = absl::StrCat(v);
-        return text;
-      },
-      keyspace::KeyParts::kForeign, t_.dev->key(i));
+  return KeyWithFks(t_, i, [&](int slot) { return Rewritten(slot); });
 }
 
 std::optional<uint32_t> TableDecider::RowWithKey(const SideIndex& side,
@@ -285,6 +402,12 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
                          std::vector<std::string>* evidence) const {
   auto identical = [&](uint32_t i, uint32_t) { return d->decision[i] == kBase; };
   KeyTable keys = GatherKeys(t_, &children_, identical);
+  for (size_t j = 0; j < keys.facts.size(); ++j) {
+    KeyFacts& f = keys.facts[j];
+    if (f.state != KeyState::kDiffer) continue;
+    const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
+    f.follows_parent = t_.prod->fingerprint(matches_.prod[i]) == t_.dev->fingerprint(i);
+  }
   Inference inf = InferKeys(keys.facts);
   d->base_high_water = keys.facts.empty() ? 0 : Ordered(t_, inf.change_point);
   inferred->assign(d->decision.size(), kDevOnly);
@@ -314,7 +437,10 @@ uint8_t TableDecider::DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
     return br ? kDeleted : kDevOnly;
   }
   if (t_.mode == Mode::kRemap) return inferred[i];  // Two-way: infer.h.
-  return prod_row ? kConflict : kDevOnly;  // Keys that never move.
+  // Keys that never move: the same key is the same row; a key only
+  // development has is inferred when the keys are ordered integers.
+  if (prod_row) return kConflict;
+  return inferred.empty() ? static_cast<uint8_t>(kDevOnly) : inferred[i];
 }
 
 TableDecisions TableDecider::Run(bool prefer_dev) const {
@@ -336,7 +462,7 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
   }
   std::vector<uint8_t> inferred;
   std::vector<std::string> evidence;
-  if (TwoWayRemap(t_)) Infer(&d, &inferred, &evidence);
+  if (Inferred(t_)) Infer(&d, &inferred, &evidence);
   for (uint32_t i = 0; i < n; ++i) {
     if (d.decision[i] == kBase) continue;
     LoadFks(i);
@@ -389,6 +515,14 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
       }
     }
   }
+  if (t_.mode == Mode::kFixed && Inferred(t_)) {
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint8_t dec = d.decision[i];
+      if (dec == kDeleted || dec == kDropUnique || dec == kDropOrphan) {
+        d.gone.insert(static_cast<int64_t>(dev.key(i)));
+      }
+    }
+  }
   for (const auto& [row, key] : d.conflict_of_row) {
     d.conflict_keys.insert(key);
     if (d.decision[row] == kTakeDev || (d.decision[row] == kConflict && prefer_dev)) {
@@ -403,14 +537,16 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
       d.ambiguous[i] = std::move(evidence[i]);
     }
   }
-  if (t_.base == nullptr && t_.mode == Mode::kFixed) {
+  if (t_.base == nullptr && t_.mode == Mode::kFixed && !Inferred(t_)) {
+    // Without ordered keys nothing tells a row development made from a
+    // base row production deleted, unless it points at a new row.
     for (uint32_t i = 0; i < n; ++i) {
       if (d.decision[i] != kDevOnly) continue;
       LoadFks(i);
-      if (PointsOnlyAtForkRows()) {
+      if (!PointsAtNewRow()) {
         d.ambiguous[i] =
-            "only in development, and every row it points at is one of the fork's: "
-            "may be a row production deleted; kept";
+            "only in development, and nothing it points at is new: may be a row "
+            "production deleted (no base to tell); kept";
       }
     }
   }

@@ -103,6 +103,11 @@ struct TableKeys {
   // keys start above it.
   int64_t prod_top = 0;  // Production's largest key and sequence value.
   int64_t headroom = 0;
+  // kFixed: the key is one integer column (keyspace stores it as its
+  // value). Two-way, its keys are then inferred like a sequence's: a
+  // development row alone at a key inside the fork's rows was deleted by
+  // production.
+  bool int_key = false;
   // Two-way kRemap: the columns behind each row's signature
   // (SideIndex::signature); 0 when the rows carry none.
   int signature_width = 0;

@@ -1,5 +1,6 @@
 #include "merger/infer.h"
 
+#include <algorithm>
 #include <cstddef>
 
 #include "absl/strings/str_cat.h"
@@ -9,13 +10,18 @@ namespace {
 
 // What it costs, in surprises, to take a key for a fork row (at or below
 // the change point) or for a new one (above it). Every surprise is a thing
-// users do (edit, delete, make two rows alike), so the weights are equal;
-// an edit that kept most of a row is no surprise at all.
-int CostAsBase(const KeyFacts& f) {
+// users do (edit, delete, make two rows alike), so the weights are equal.
+// `edit_cost`: what an edit that kept most of a row costs: nothing for the
+// generous point (the fork's edge as high as edits can explain), one
+// surprise for the sure one (as low as the identical rows can prove). The
+// sure point leaves out identical rows pointing at a key: new rows made on
+// both sides at the same keys point at each other's keys alike.
+int CostAsBase(const KeyFacts& f, int edit_cost) {
   switch (f.state) {
     case KeyState::kIdentical: return 0;
     case KeyState::kDiffer:
-      return f.base_children > 0 || MostlyEqual(f) ? 0 : 2;
+      if (f.base_children > 0 && edit_cost == 0) return 0;
+      return MostlyEqual(f) ? edit_cost : 2;
     case KeyState::kProdOnly:  // Development deleted a base row.
     case KeyState::kDevOnly:   // Production deleted a base row.
       return 2;
@@ -23,12 +29,12 @@ int CostAsBase(const KeyFacts& f) {
   return 0;
 }
 
-int CostAsNew(const KeyFacts& f) {
+int CostAsNew(const KeyFacts& f, int edit_cost) {
   switch (f.state) {
     case KeyState::kIdentical: return 2;  // Two rows made alike.
     case KeyState::kDiffer:
-      if (f.base_children > 0) return 2;
-      return MostlyEqual(f) ? 1 : 0;
+      if (f.base_children > 0 && edit_cost == 0) return 2;
+      return MostlyEqual(f) ? 1 - edit_cost : 0;
     case KeyState::kProdOnly:
     case KeyState::kDevOnly:
       return 0;
@@ -39,18 +45,18 @@ int CostAsNew(const KeyFacts& f) {
 // The change point with the fewest surprises; of equal ones the lowest,
 // since fewer keys then count as base rows and fewer development rows can
 // be taken for edits or deletions.
-int64_t ChangePoint(const std::vector<KeyFacts>& facts) {
+int64_t ChangePoint(const std::vector<KeyFacts>& facts, int edit_cost) {
   if (facts.empty()) return std::numeric_limits<int64_t>::min();
   long as_new = 0;
-  for (const KeyFacts& f : facts) as_new += CostAsNew(f);
+  for (const KeyFacts& f : facts) as_new += CostAsNew(f, edit_cost);
   long best = as_new;  // Every key new: the point below the lowest key.
   int64_t point = facts.front().key == std::numeric_limits<int64_t>::min()
                       ? facts.front().key
                       : facts.front().key - 1;
   long as_base = 0;
   for (const KeyFacts& f : facts) {
-    as_base += CostAsBase(f);
-    as_new -= CostAsNew(f);
+    as_base += CostAsBase(f, edit_cost);
+    as_new -= CostAsNew(f, edit_cost);
     if (as_base + as_new < best) {
       best = as_base + as_new;
       point = f.key;
@@ -65,6 +71,11 @@ bool MostlyEqual(const KeyFacts& f) {
   return f.columns_compared > 0 && 2 * f.columns_equal >= f.columns_compared;
 }
 
+bool FewColumnsEdited(const KeyFacts& f) {
+  return f.state == KeyState::kDiffer && f.columns_compared > 0 &&
+         f.columns_compared - f.columns_equal <= 2;
+}
+
 bool EditLooksNew(const KeyFacts& f) {
   // One column compared: an edit of it leaves nothing equal, so column
   // agreement cannot tell an edited base row from two rows made apart.
@@ -73,28 +84,39 @@ bool EditLooksNew(const KeyFacts& f) {
 
 Inference InferKeys(const std::vector<KeyFacts>& facts) {
   Inference out;
-  out.change_point = ChangePoint(facts);
+  out.change_point = ChangePoint(facts, 0);
+  out.sure_point = std::min(out.change_point, ChangePoint(facts, 1));
   out.verdicts.resize(facts.size());
-  const int64_t point = out.change_point;
-  // Scanning down: is there an identical row above this key, still at or
-  // below the change point (the key lies inside the fork's rows), and does
-  // production hold any key above it (its sequence went past this one)?
-  bool identical_above = false;
+  // Scanning down: does production hold any key above this one (its
+  // sequence went past it)?
   bool prod_above = false;
   for (size_t i = facts.size(); i-- > 0;) {
     const KeyFacts& f = facts[i];
     KeyVerdict& v = out.verdicts[i];
-    const bool base_side = f.key <= point;
-    const bool inside = base_side && identical_above;
+    const bool base_side = f.key <= out.change_point;
+    const bool sure = f.key <= out.sure_point;
     switch (f.state) {
       case KeyState::kIdentical:
         v.verdict = Verdict::kSame;
-        v.ambiguous = !base_side;
+        v.ambiguous = !sure;
         break;
       case KeyState::kDiffer: {
         const bool mostly = MostlyEqual(f);
         const bool proven = f.base_children > 0;
-        if (mostly && (proven || inside)) {
+        if (f.follows_parent) {
+          // Its parent row was kept apart: this row belongs to it.
+          v.verdict = Verdict::kBothCreated;
+          v.ambiguous = true;
+        } else if (sure && (mostly || proven)) {
+          // A base row edited: among the fork's rows, kept mostly, or
+          // with identical rows pointing at it (an edit may change every
+          // column: a value and the row's last_update).
+          v.verdict = Verdict::kEdited;
+        } else if ((proven && FewColumnsEdited(f)) || (f.base_links > 0 && mostly)) {
+          // Above the sure edge new rows made alike on both sides point at
+          // each other's keys alike, so one identical row pointing at the
+          // key proves it only for what an edit looks like (a value or two
+          // changed; new rows copied and marked differ in every text).
           v.verdict = Verdict::kEdited;
         } else {
           v.verdict = Verdict::kBothCreated;
@@ -103,7 +125,7 @@ Inference InferKeys(const std::vector<KeyFacts>& facts) {
         break;
       }
       case KeyState::kDevOnly:
-        if (inside) {
+        if (sure) {
           v.verdict = Verdict::kProdDeleted;
         } else {
           v.verdict = Verdict::kDevCreated;
@@ -116,7 +138,6 @@ Inference InferKeys(const std::vector<KeyFacts>& facts) {
         v.verdict = Verdict::kProdRow;
         break;
     }
-    if (f.state == KeyState::kIdentical && base_side) identical_above = true;
     if (f.state != KeyState::kDevOnly) prod_above = true;
   }
   return out;
@@ -129,8 +150,12 @@ std::string DescribeEvidence(const KeyFacts& f, const Inference& inference,
   switch (f.state) {
     case KeyState::kIdentical: absl::StrAppend(&s, "identical on both sides"); break;
     case KeyState::kDiffer:
-      absl::StrAppend(&s, "differs, ", f.columns_equal, " of ",
-                      f.columns_compared, " columns equal");
+      if (f.follows_parent) {
+        absl::StrAppend(&s, "same values on both sides, but a row it points at was kept apart");
+      } else {
+        absl::StrAppend(&s, "differs, ", f.columns_equal, " of ",
+                        f.columns_compared, " columns equal");
+      }
       break;
     case KeyState::kProdOnly: absl::StrAppend(&s, "only in production"); break;
     case KeyState::kDevOnly: absl::StrAppend(&s, "only in development"); break;
@@ -139,11 +164,24 @@ std::string DescribeEvidence(const KeyFacts& f, const Inference& inference,
     absl::StrAppend(&s, ", ", f.base_children, " identical row",
                     f.base_children == 1 ? " points" : "s point", " at it");
   }
-  const bool fork_side = f.key <= inference.change_point;
-  absl::StrAppend(&s,
-                  fork_side ? (descending ? ", at or above" : ", at or below")
-                            : (descending ? ", below" : ", above"),
-                  " the change point ", shown(inference.change_point), ": ");
+  // Where the key lies against the two change points, in the dumps' terms.
+  const char* below = descending ? "at or above" : "at or below";
+  const char* above = descending ? "below" : "above";
+  if (f.key <= inference.sure_point) {
+    absl::StrAppend(&s, ", ", below, " the fork's sure edge ", shown(inference.sure_point));
+  } else if (f.key <= inference.change_point) {
+    if (inference.sure_point == std::numeric_limits<int64_t>::min()) {
+      absl::StrAppend(&s, ", ", below, " the change point ", shown(inference.change_point),
+                      " with no run of identical rows to confirm the fork's edge");
+    } else {
+      absl::StrAppend(&s, ", between the fork's sure edge ", shown(inference.sure_point),
+                      " and the change point ", shown(inference.change_point),
+                      " (edits and copies look alike there)");
+    }
+  } else {
+    absl::StrAppend(&s, ", ", above, " the change point ", shown(inference.change_point));
+  }
+  absl::StrAppend(&s, ": ");
   const KeyVerdict& v = inference.verdicts[i];
   switch (v.verdict) {
     case Verdict::kSame:

@@ -37,6 +37,12 @@ struct KeyFacts {
   // Rows identical on both sides, at or below their own table's change
   // point, that point at this key: the key existed when the sides forked.
   int base_children = 0;
+  // Of them, join rows counted in numbers (many links, few others): they
+  // prove the key even where rows made alike on both sides point alike.
+  int base_links = 0;
+  // kDiffer: the two rows hold the same values, but a row this one points
+  // at was kept apart (remapped, unified elsewhere): then so is this one.
+  bool follows_parent = false;
 };
 
 enum class Verdict : uint8_t {
@@ -55,8 +61,16 @@ struct KeyVerdict {
 };
 
 struct Inference {
-  // Keys at or below it are taken for the fork's rows.
+  // Two change points bound the fork's edge. Keys above `change_point` are
+  // new on both sides (no edit or deletion explains them better, even
+  // counting an edit that kept most of a row as no surprise); keys at or
+  // below `sure_point` are the fork's (they stay so when every edit counts
+  // as a surprise). Between them lies the band where rows made by copying
+  // others and edits of the newest base rows look alike: there a verdict
+  // needs proof (identical rows pointing at the key), else it is the one
+  // that loses nothing, reported as ambiguous.
   int64_t change_point = std::numeric_limits<int64_t>::min();
+  int64_t sure_point = std::numeric_limits<int64_t>::min();
   std::vector<KeyVerdict> verdicts;  // Parallel to the facts.
 };
 
@@ -65,6 +79,10 @@ Inference InferKeys(const std::vector<KeyFacts>& facts);
 
 // Most columns equal: what an edit leaves of a row.
 bool MostlyEqual(const KeyFacts& f);
+
+// At most two columns differ: what an edit of a value (and the row's
+// last_update) leaves.
+bool FewColumnsEdited(const KeyFacts& f);
 
 // Too few columns compared for agreement to tell an edit from a new row
 // (a row of one column besides the key): a differing row is then always

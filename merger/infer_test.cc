@@ -148,7 +148,7 @@ TEST(InferTest, EvidenceLine) {
   std::string line = DescribeEvidence(facts[5], inf, 5);
   EXPECT_THAT(line, HasSubstr("key 6: differs, 4 of 5 columns equal"));
   EXPECT_THAT(line, HasSubstr("1 identical row points at it"));
-  EXPECT_THAT(line, HasSubstr("at or below the change point 6"));
+  EXPECT_THAT(line, HasSubstr("between the fork's sure edge 5 and the change point 6"));
   EXPECT_THAT(line, HasSubstr("production's version kept"));
 }
 

@@ -63,6 +63,7 @@ TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
   TableKeys k;
   k.name = p.report.table;
   k.mode = p.mode;
+  k.int_key = p.int_key;
   k.prod = p.prod_index.get();
   k.dev = p.dev_index.get();
   if (p.base != nullptr) k.base = p.base_index.get();

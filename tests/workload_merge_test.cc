@@ -62,28 +62,10 @@ std::vector<Case> Cases() {
   return cases;
 }
 
-// Two-way cases pgmerge gets wrong today, by case name, with what the truth
-// checker finds (issue #12; three-way is exact and never listed).
-constexpr char kCopiedRowsInside[] =
-    "#12: new rows copied from the top base rows with one column changed look "
-    "like edits once a coincident identical row lies above them; development's "
-    "are dropped as inferred conflicts";
-constexpr char kOneColumnParent[] =
-    "#12: a one-column parent edited at the bottom (playlist 'Music') is kept as "
-    "a copy and its identical join rows follow it";
-constexpr char kResurrect[] =
-    "#12: base rows production deleted, with fixed keys, come back from "
-    "development unreported";
-const std::map<std::string, std::string> kKnownTwoWayFailures = {
-    {"example", kCopiedRowsInside},
-    {"example_no_edits", kCopiedRowsInside},
-    {"chinook", kResurrect},
-    {"chinook_serial", absl::StrCat(kCopiedRowsInside, "; ", kOneColumnParent)},
-    {"chinook_identity", absl::StrCat(kCopiedRowsInside, "; ", kOneColumnParent)},
-    {"northwind", kResurrect},
-    {"iso3166", kResurrect},
-    {"pagila", absl::StrCat(kCopiedRowsInside, "; ", kResurrect)},
-};
+// Two-way cases pgmerge gets wrong, by case name, with what the truth
+// checker finds (three-way is exact and never listed). Empty: every case
+// matches the truth; a case added here must say why.
+const std::map<std::string, std::string> kKnownTwoWayFailures = {};
 
 struct Param {
   Case c;
