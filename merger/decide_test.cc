@@ -190,10 +190,13 @@ TEST_F(DecideTest, OneColumnEditOfTheTopBaseRowIsReportedAmbiguous) {
 // equal: an edit of a base row; prod's version is kept and the conflict
 // reported (inferred).
 TEST_F(DecideTest, EditInsideTheBaseIsAConflictProdWins) {
-  Add(Mode::kRemap, {{1, 11, {}, {}, kSig}, {2, 20, {}, {}, kSig}, {3, 13, {}, {}, kSig}},
-      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSigEdited}, {3, 13, {}, {}, kSig}});
+  Add(Mode::kRemap,
+      {{1, 11, {}, {}, kSig}, {2, 20, {}, {}, kSig}, {3, 13, {}, {}, kSig},
+       {4, 14, {}, {}, kSig}},
+      {{1, 11, {}, {}, kSig}, {2, 12, {}, {}, kSigEdited}, {3, 13, {}, {}, kSig},
+       {4, 14, {}, {}, kSig}});
   TableDecisions d = Run()[0];
-  EXPECT_EQ(d.decision, Decisions({kBase, kConflict, kBase}));
+  EXPECT_EQ(d.decision, Decisions({kBase, kConflict, kBase, kBase}));
   EXPECT_TRUE(d.conflict_keys.contains(2));
   EXPECT_TRUE(d.prod_replaced.empty());  // Prod's version stays.
   EXPECT_FALSE(d.remap.Contains(2));
@@ -259,6 +262,63 @@ TEST_F(DecideTest, CoincidenceAboveTheForkKeepsTheRowsBelowIt) {
   EXPECT_EQ(d.base_high_water, 2);  // The change point.
   ASSERT_EQ(d.ambiguous.size(), 1u);  // Key 4: maybe two rows made alike.
   EXPECT_TRUE(d.ambiguous.contains(3));
+}
+
+// Both sides made a new invoice 6 and a new track 6, and a line 6 naming
+// both: the lines coincide because the new keys do. The line proves
+// neither parent (its other reference is no sure fork row), so the track,
+// one column apart like an edit, is still kept apart, and the line, the
+// same values pointing at parents kept apart, follows them.
+TEST_F(DecideTest, ALineOfNewRowsMadeAlikeProvesNothing) {
+  std::vector<Row> base_rows;
+  for (uint64_t k = 1; k <= 5; ++k) base_rows.push_back({k, 10 + k, {}, {}, kSig});
+  std::vector<Row> prod_inv = base_rows, dev_inv = base_rows;
+  prod_inv.push_back({6, 60, {}, {}, kSig});
+  dev_inv.push_back({6, 61, {}, {}, kSigOther});
+  std::vector<Row> prod_track = base_rows, dev_track = base_rows;
+  prod_track.push_back({6, 60, {}, {}, kSig});
+  dev_track.push_back({6, 61, {}, {}, kSigEdited});
+  TestTable& inv = Add(Mode::kRemap, prod_inv, dev_inv);
+  TestTable& track = Add(Mode::kRemap, prod_track, dev_track);
+  inv.keys.fresh_after = track.keys.fresh_after = 6;
+  std::vector<Row> prod_line, dev_line;
+  for (uint64_t k = 1; k <= 6; ++k) {
+    prod_line.push_back({k, 100 + k});
+    dev_line.push_back({k, 100 + k, {static_cast<int64_t>(k), static_cast<int64_t>(k)}});
+  }
+  Add(Mode::kRemap, prod_line, dev_line, {0, 1}).keys.fresh_after = 6;
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision.back(), kCollision);
+  EXPECT_EQ(d[1].decision.back(), kCollision);
+  EXPECT_TRUE(d[1].ambiguous.contains(5));
+  EXPECT_EQ(d[2].decision.back(), kCollision);
+  EXPECT_TRUE(d[2].ambiguous.contains(5));
+  EXPECT_EQ(d[0].Rewrite(6), 7);
+  EXPECT_EQ(d[1].Rewrite(6), 7);
+}
+
+// Integer keys without a sequence (kFixed int_key), two-way: a row only
+// development has among the fork's identical rows was deleted by
+// production; at the top, where production's keys go past it, it is kept
+// and reported ambiguous. Text keys cannot tell: kept, ambiguous.
+TEST_F(DecideTest, FixedKeysOnlyDevelopmentHasAreInferredOrReported) {
+  std::vector<Row> prod, dev;
+  for (uint64_t k = 1; k <= 8; ++k) {
+    if (k != 3 && k != 7) prod.push_back({k, k});
+    if (k != 8) dev.push_back({k, k});
+  }
+  prod.push_back({9, 90});
+  TestTable& ints = Add(Mode::kFixed, prod, dev);
+  ints.keys.int_key = true;
+  auto k = [](const char* text) { return HashField(text, kHashSeed); };
+  Add(Mode::kFixed, {{k("a"), 1}}, {{k("a"), 1}, {k("yu"), 2}});
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision[2], kDeleted);  // Key 3, inside.
+  EXPECT_TRUE(d[0].gone.contains(3));
+  EXPECT_EQ(d[0].decision[6], kDevOnly);  // Key 7, at the top.
+  EXPECT_TRUE(d[0].ambiguous.contains(6));
+  EXPECT_EQ(d[1].decision[1], kDevOnly);
+  EXPECT_TRUE(d[1].ambiguous.contains(1));
 }
 
 // A dev row equal to a prod row on a natural unique key is unified with
@@ -369,18 +429,20 @@ TEST_F(DecideTest, ForeignKeysFollowRemapsAndDeletions) {
   TestTable& parent = Add(
       Mode::kRemap,
       {{1, 11, {}, {}, kSig}, {2, 20, {}, {}, kSig}, {4, 44, {}, {}, kSig},
-       {5, 55, {}, {}, kSig}},
+       {5, 55, {}, {}, kSig}, {6, 66, {}, {}, kSig}, {7, 77, {}, {}, kSig}},
       {{1, 11, {}, {}, kSig}, {2, 21, {}, {}, kSigEdited}, {3, 33, {}, {}, kSig},
-       {4, 44, {}, {}, kSig}, {5, 55, {}, {}, kSig}});
-  parent.keys.fresh_after = 5;
+       {4, 44, {}, {}, kSig}, {5, 55, {}, {}, kSig}, {6, 66, {}, {}, kSig},
+       {7, 77, {}, {}, kSig}});
+  parent.keys.fresh_after = 7;
   // Child rows: key, fp, FK into the parent.
   Add(Mode::kRemap, {{10, 100}, {11, 110}, {12, 120}},
       {{10, 100, {1}}, {11, 110, {2}}, {12, 120, {4}}, {13, 130, {3}}}, {0});
   std::vector<TableDecisions> d = Run();
-  // Parent: 4 and 5 are identical, so the fork's rows reach 5: 2 is an
-  // edit (prod's kept, key unchanged) and 3, missing in prod, was deleted
-  // there.
-  EXPECT_EQ(d[0].decision, Decisions({kBase, kConflict, kDeleted, kBase, kBase}));
+  // Parent: 4 to 7 are identical, so the fork's rows surely reach 7: 2 is
+  // an edit (prod's kept, key unchanged) and 3, missing in prod, was
+  // deleted there.
+  EXPECT_EQ(d[0].decision,
+            Decisions({kBase, kConflict, kDeleted, kBase, kBase, kBase, kBase}));
   EXPECT_EQ(d[1].decision, Decisions({kBase, kBase, kBase, kDropOrphan}));
 }
 

@@ -218,6 +218,10 @@ class TableWriter {
   // The conflict between dev row `i` and prod's version of it.
   template <typename FieldFn>
   Conflict ConflictOf(uint32_t i, uint8_t d, FieldFn field) const;
+  // Counts dev's values in the columns it added on a row whose production
+  // version is written instead (Plan::added).
+  template <typename FieldFn>
+  void CountNotCarried(FieldFn field);
   // Writes a dev row with its key and references rewritten.
   template <typename FieldFn>
   void WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field);
@@ -240,6 +244,7 @@ class TableWriter {
   std::vector<std::string_view> values_;
   std::vector<std::array<char, 24>> num_bufs_;
   int64_t in_both_ = 0;  // Dev rows whose key prod also has.
+  std::vector<ColumnLoss> not_carried_;  // Per Plan::added.
 };
 
 absl::Status TableWriter::Run() {
@@ -251,7 +256,13 @@ absl::Status TableWriter::Run() {
     PGM_RETURN_IF_ERROR(EmitProdRows());
   }
   r_.lost_columns = p_.losses;
+  not_carried_.resize(p_.added.size());
   PGM_RETURN_IF_ERROR(EmitDevRows());
+  for (size_t a = 0; a < p_.added.size(); ++a) {
+    if (not_carried_[a].non_default == 0) continue;
+    not_carried_[a].column = p_.dev_cols[p_.added[a].column];
+    r_.dev_values_not_carried.push_back(std::move(not_carried_[a]));
+  }
   r_.prod_only = r_.prod_rows - in_both_;
   r_.remaps = ToRanges(std::move(remaps_));
   r_.output_rows = r_.output.rows;
@@ -409,6 +420,17 @@ Conflict TableWriter::ConflictOf(uint32_t i, uint8_t d, FieldFn field) const {
 }
 
 template <typename FieldFn>
+void TableWriter::CountNotCarried(FieldFn field) {
+  for (size_t a = 0; a < p_.added.size(); ++a) {
+    const std::string_view v = field(p_.added[a].column);
+    if (v == parser::kCopyNull) continue;  // Nothing of dev's to carry.
+    ++not_carried_[a].values;
+    const std::optional<std::string>& written = p_.added[a].written;
+    if (!written || v != *written) ++not_carried_[a].non_default;
+  }
+}
+
+template <typename FieldFn>
 bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
                                FieldFn field) {
   const Plan& p = p_;
@@ -418,16 +440,19 @@ bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
   switch (d) {
     case kBase:
       ++in_both_;
+      CountNotCarried(field);
       return false;
     case kProdEdit:
       ++in_both_;
       r_.prod_edit_keys.push_back(KeyText(field));
+      CountNotCarried(field);
       return false;
     case kTakeDev:
     case kConflict: {
       ++in_both_;
       Conflict conflict = ConflictOf(i, d, field);
       const bool write_dev = conflict.kept == "dev";
+      if (!write_dev) CountNotCarried(field);
       if (d == kConflict) {
         r_.conflict_list.push_back(std::move(conflict));
       } else {
@@ -446,6 +471,7 @@ bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
       u.unique_key =
           p.uniques[p.mode == Mode::kMultiset ? unified_via : p.decided.unify_via[i]].name;
       r_.unifications.push_back(std::move(u));
+      CountNotCarried(field);
       if (p.mode == Mode::kRemap &&
           p.decided.unify_target[i] == static_cast<int64_t>(KeyOf(p, field, false))) {
         ++in_both_;
@@ -523,8 +549,11 @@ absl::Status TableWriter::EmitDevRows() {
                                                          const DumpEvent& ev,
                                                          const Layout& layout) {
     const uint32_t i = ordinal++;
-    if (p_.mode != Mode::kMultiset && p_.decided.decision[i] == kBase) {
-      ++in_both_;  // Most rows: prod's copy is written; nothing to split.
+    const bool base = p_.mode != Mode::kMultiset && p_.decided.decision[i] == kBase;
+    // Most rows: prod's copy is written; nothing to split unless dev added
+    // columns whose values it then does not carry.
+    if (base && p_.added.empty()) {
+      ++in_both_;
       return;
     }
     const std::vector<std::string_view>& f = reader.Fields(ev);
@@ -532,6 +561,11 @@ absl::Status TableWriter::EmitDevRows() {
       int k = layout.dev[c];
       return k >= 0 ? f[k] : parser::kCopyNull;
     };
+    if (base) {
+      ++in_both_;
+      CountNotCarried(field);
+      return;
+    }
     const bool orphan = LoadFks(field);
     uint8_t unified_via = 0;
     const uint8_t d = p_.mode == Mode::kMultiset ? DecideKeyless(field, orphan, &unified_via)

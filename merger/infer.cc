@@ -11,10 +11,12 @@ namespace {
 // What it costs, in surprises, to take a key for a fork row (at or below
 // the change point) or for a new one (above it). Every surprise is a thing
 // users do (edit, delete, make two rows alike), so the weights are equal.
-// `edit_cost`: what an edit that kept most of a row costs: nothing for the
-// generous point (the fork's edge as high as edits can explain), one
-// surprise for the sure one (as low as the identical rows can prove). The
-// sure point leaves out identical rows pointing at a key: new rows made on
+// `edit_cost`: what an edit that kept most of a row costs. For the
+// generous point nothing (the fork's edge as high as edits can explain);
+// for the sure one as much as any other surprise (as low as the identical
+// rows prove: a new row copied from another and marked in one column must
+// not pass for an edit because one identical row lies above it). The sure
+// point also leaves out identical rows pointing at a key: new rows made on
 // both sides at the same keys point at each other's keys alike.
 int CostAsBase(const KeyFacts& f, int edit_cost) {
   switch (f.state) {
@@ -34,7 +36,7 @@ int CostAsNew(const KeyFacts& f, int edit_cost) {
     case KeyState::kIdentical: return 2;  // Two rows made alike.
     case KeyState::kDiffer:
       if (f.base_children > 0 && edit_cost == 0) return 2;
-      return MostlyEqual(f) ? 1 - edit_cost : 0;
+      return MostlyEqual(f) && edit_cost == 0 ? 1 : 0;
     case KeyState::kProdOnly:
     case KeyState::kDevOnly:
       return 0;
@@ -85,7 +87,7 @@ bool EditLooksNew(const KeyFacts& f) {
 Inference InferKeys(const std::vector<KeyFacts>& facts) {
   Inference out;
   out.change_point = ChangePoint(facts, 0);
-  out.sure_point = std::min(out.change_point, ChangePoint(facts, 1));
+  out.sure_point = std::min(out.change_point, ChangePoint(facts, 2));
   out.verdicts.resize(facts.size());
   // Scanning down: does production hold any key above this one (its
   // sequence went past it)?

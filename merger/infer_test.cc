@@ -15,8 +15,11 @@ using ::testing::HasSubstr;
 //   '=' identical, 'e' differs but mostly equal (an edit's look),
 //   'x' differs with little in common, 'p' production only,
 //   'd' development only, 'E' like 'e' with an identical child pointing at
-//   it, 'o' differs in the only column compared, ' ' neither side has the
-//   key.
+//   it, 'o' differs in the only column compared, 'O' like 'o' with an
+//   identical child, 'c' copied and marked (2 of 5 columns equal) with an
+//   identical child, 'L' like 'e' with many identical join rows pointing at
+//   it, 'f' the same values but a parent kept apart, ' ' neither side has
+//   the key.
 std::vector<KeyFacts> Layout(const std::string& s) {
   std::vector<KeyFacts> facts;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -37,9 +40,28 @@ std::vector<KeyFacts> Layout(const std::string& s) {
         f.columns_compared = 5;
         break;
       case 'o':  // A row of one column besides the key, which differs.
+      case 'O':
         f.state = KeyState::kDiffer;
         f.columns_equal = 0;
         f.columns_compared = 1;
+        f.base_children = s[i] == 'O' ? 1 : 0;
+        break;
+      case 'c':
+        f.state = KeyState::kDiffer;
+        f.columns_equal = 2;
+        f.columns_compared = 5;
+        f.base_children = 1;
+        break;
+      case 'L':
+        f.state = KeyState::kDiffer;
+        f.columns_equal = 4;
+        f.columns_compared = 5;
+        f.base_children = f.base_links = 12;
+        break;
+      case 'f':
+        f.state = KeyState::kDiffer;
+        f.columns_equal = f.columns_compared = 5;
+        f.follows_parent = true;
         break;
       case 'p': f.state = KeyState::kProdOnly; break;
       case 'd': f.state = KeyState::kDevOnly; break;
@@ -140,6 +162,42 @@ TEST(InferTest, DeletionsAtTheTopAreAmbiguous) {
   EXPECT_EQ(Verdicts("=====ddxx"), "SSSSSddBB");
   // Above every production key they are development's own.
   EXPECT_EQ(Verdicts("=====xxdd"), "SSSSSBBDD");
+}
+
+// The example's posts: base rows 1..20 (the bottom and the top three
+// edited, two deleted one on each side), three new rows on each side copied
+// from the top and marked in one column, and an identical copy of the top
+// base row above them. The change point lies at the copy; the sure edge at
+// the last run of identical rows. The band's rows are kept apart.
+TEST(InferTest, CopiesBelowACoincidenceAreKeptApart) {
+  std::vector<KeyFacts> facts = Layout("e==============pdeeeeee=");
+  Inference inf = InferKeys(facts);
+  EXPECT_EQ(inf.change_point, 24);
+  EXPECT_EQ(inf.sure_point, 15);
+  std::string out;
+  for (const KeyVerdict& v : inf.verdicts) {
+    char c = "SEBDXP"[static_cast<int>(v.verdict)];
+    out += v.ambiguous ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  EXPECT_EQ(out, "ESSSSSSSSSSSSSSPdbbbbbbs");
+}
+
+// In the band an identical child proves an edit of a value or two, not a
+// copy marked in every text; many join rows prove any row mostly kept.
+TEST(InferTest, ProofInTheBand) {
+  EXPECT_EQ(Verdicts("=====eE="), "SSSSSbEs");
+  EXPECT_EQ(Verdicts("=====ec="), "SSSSSbbs");
+  EXPECT_EQ(Verdicts("=====eL="), "SSSSSbEs");
+  // Below the sure edge any proof makes an edit, also of a one-column row.
+  EXPECT_EQ(Verdicts("O========"), "ESSSSSSSS");
+  EXPECT_EQ(Verdicts("o========"), "bSSSSSSSS");
+}
+
+// A row whose values are production's but whose parent was kept apart
+// belongs to development's copy of the parent: kept apart too, reported.
+TEST(InferTest, RowsFollowTheirParentKeptApart) {
+  EXPECT_EQ(Verdicts("====f==="), "SSSSbSSS");
+  EXPECT_EQ(Verdicts("=====xxf"), "SSSSSBBb");
 }
 
 TEST(InferTest, EvidenceLine) {

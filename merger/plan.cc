@@ -72,6 +72,15 @@ void FitAddedColumn(const MergeInputs& m, Plan& p, size_t i,
       how = absl::StrCat("filled with '", f.value, "' (--fill)");
     }
   }
+  Plan::AddedColumn added{static_cast<int>(i), std::nullopt};
+  if (!p.fills.empty() && p.fills.back().first == static_cast<int>(i)) {
+    added.written = p.fills.back().second;
+  } else if (dc.default_constant) {
+    added.written = *dc.default_constant;
+  } else if (!dc.has_default && dc.identity == parser::Identity::kNone) {
+    added.written = std::string(parser::kCopyNull);
+  }
+  p.added.push_back(std::move(added));
   if (how.empty() && has_rows) {
     // Would fail the restore: say so now, with what resolves it.
     std::string hint = absl::StrCat("--fill ", table, ".", dc.name, "=VALUE");

@@ -128,6 +128,15 @@ struct Plan {
   std::vector<int> lost_cols;          // prod_cols dev no longer has.
   std::vector<std::string> prod_name;  // Per dev col: prod's column, or "".
   std::vector<std::pair<int, std::string>> fills;  // Dev col, COPY value.
+  // Columns development added, with what production's rows get there: the
+  // --fill or constant default as COPY text, NULL, or nothing known when a
+  // default is evaluated at restore. Development's own values in them, on
+  // rows whose production version is written, are not carried: counted.
+  struct AddedColumn {
+    int column;  // Dev col.
+    std::optional<std::string> written;
+  };
+  std::vector<AddedColumn> added;
   std::vector<ColumnLoss> losses;      // Per lost_cols, counted on index.
   std::vector<TypeCheck> checks;       // Prod values dev's schema may refuse.
   // Foreign keys development adds: prod's values must find a parent.

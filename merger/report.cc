@@ -31,6 +31,7 @@ int64_t Report::total_lost_values() const {
   int64_t n = 0;
   for (const TableReport& t : tables) {
     for (const ColumnLoss& l : t.lost_columns) n += l.non_default;
+    for (const ColumnLoss& l : t.dev_values_not_carried) n += l.non_default;
     n += t.conflicts + t.dropped;
     if (t.only_in_prod) n += t.prod_rows;
   }
@@ -117,6 +118,13 @@ std::string ReportJson(const Report& report) {
                       {"non_default", l.non_default}});
     }
     j["lost_columns"] = lost;
+    Json not_carried = Json::array();
+    for (const ColumnLoss& l : t.dev_values_not_carried) {
+      not_carried.push_back({{"column", l.column},
+                             {"values", l.values},
+                             {"differing", l.non_default}});
+    }
+    j["dev_values_not_carried"] = not_carried;
     Json changes = Json::array();
     for (const SchemaChange& c : t.schema_changes) {
       changes.push_back({{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}});
@@ -186,6 +194,13 @@ std::string ReportSummary(const Report& report) {
                             "%-*s   column %s dropped by development: %d "
                             "values lost (%d not the default)\n",
                             width, "", l.column, l.values, l.non_default);
+    }
+    for (const ColumnLoss& l : t.dev_values_not_carried) {
+      absl::StrAppendFormat(&out,
+                            "%-*s   column %s added by development: %d of its "
+                            "values not carried (production's version of those "
+                            "rows written, with what the schema gives)\n",
+                            width, "", l.column, l.non_default);
     }
     for (const SchemaChange& c : t.schema_changes) {
       if (c.kind == "added_column") continue;  // The common, harmless case.

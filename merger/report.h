@@ -91,6 +91,11 @@ struct TableReport {
   std::vector<std::string> prod_edit_keys;  // With --base: prod's edits.
   std::vector<DroppedRow> dropped_list;
   std::vector<ColumnLoss> lost_columns;
+  // Columns development added: development's values on rows whose
+  // production version is written (base rows, conflicts production won,
+  // unified rows), and of them those production's row does not get (the
+  // default or --fill differs, or is evaluated at restore).
+  std::vector<ColumnLoss> dev_values_not_carried;
   std::vector<SchemaChange> schema_changes;
   bool only_in_prod = false;  // Dropped by dev (allowed by --allow-drop).
   bool only_in_dev = false;

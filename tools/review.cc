@@ -253,6 +253,13 @@ std::string RenderReview(const Report& report, const ReviewRows& rows) {
                                   "default)\n",
                             t.table, l.column, l.values, l.non_default);
     }
+    for (const merger::ColumnLoss& l : t.dev_values_not_carried) {
+      ++n;
+      absl::StrAppendFormat(&out, "- %s.%s: added by development: %d of development's values "
+                                  "not carried (production's version of those rows written, "
+                                  "with the default or --fill)\n",
+                            t.table, l.column, l.non_default);
+    }
     for (const merger::DroppedRow& d : t.dropped_list) {
       ++n;
       absl::StrAppendFormat(&out, "- %s key %s: development's row not merged: %s\n", t.table,
