@@ -767,10 +767,20 @@ class Truth {
         f_.report.push_back(absl::StrCat(name, ": a three-way merge reports ambiguous keys"));
       }
       if (d.key.empty() || p == nullptr) continue;
-      // Development's version of a base row not written: a conflict.
+      // Development's version of a base row not written: a conflict. Its
+      // values in columns development added are not carried: counted.
+      std::map<std::string, int64_t> not_carried;
       for (size_t i = 0; i < d.rows.size(); ++i) {
         int n = dev_map_[name][i];
         std::string k = RowKey(d, static_cast<int>(i));
+        if (n >= 0 && !nodes_[n].dev_new && nodes_[n].side != kDev) {
+          for (size_t col = 0; col < d.columns.size(); ++col) {
+            if (d.generated[col] || p->Col(d.columns[col]) >= 0 || !d.rows[i][col]) continue;
+            if (d.rows[i][col] != AddedValue(d, static_cast<int>(col))) {
+              ++not_carried[d.columns[col]];
+            }
+          }
+        }
         if (n == kGone) {
           if (!deleted.count(k) && !amb.count(k)) {
             f_.report.push_back(absl::StrCat(name, ": base row ", k,
@@ -802,6 +812,20 @@ class Truth {
           f_.report.push_back(absl::StrCat(name, ": development's version of ", k,
                                            " is not written and not reported as a conflict"));
         }
+      }
+      std::map<std::string, int64_t> reported;
+      for (const Json& x : t.value("dev_values_not_carried", Json::array())) {
+        reported[x.value("column", "")] = x.value("differing", int64_t{0});
+      }
+      if (reported != not_carried) {
+        auto show = [](const std::map<std::string, int64_t>& m) {
+          std::string out;
+          for (const auto& [c, v] : m) absl::StrAppend(&out, out.empty() ? "" : ", ", c, "=", v);
+          return out.empty() ? std::string("none") : out;
+        };
+        f_.report.push_back(absl::StrCat(name, ": development values not carried reported ",
+                                         show(reported), ", the databases hold ",
+                                         show(not_carried)));
       }
     }
   }
