@@ -65,12 +65,10 @@ bool IsOwnerChange(std::string_view sql) {
   absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(sql, "", 0);
   if (!p.ok()) return false;  // The catalog pass parsed it; not reached.
   if (p->type() == "AlterOwnerStmt") return true;
-  if (p->type() != "AlterTableStmt" || !p->node().contains("cmds")) return false;
-  const auto& cmds = p->node()["cmds"];
-  if (cmds.empty()) return false;
-  for (const auto& c : cmds) {
-    if (!c.contains("AlterTableCmd") ||
-        c["AlterTableCmd"].value("subtype", "") != "AT_ChangeOwner") {
+  const parser::Node cmds = p->node()["cmds"];
+  if (p->type() != "AlterTableStmt" || cmds.empty()) return false;
+  for (parser::Node c : cmds) {
+    if (c["AlterTableCmd"].str("subtype") != "AT_ChangeOwner") {
       return false;  // pg_dump never mixes an owner change with others.
     }
   }

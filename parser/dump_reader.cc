@@ -337,21 +337,14 @@ absl::Status DumpReader::StartCopy(const Segment& seg) {
   PGM_ASSIGN_OR_RETURN(
       ParsedStatement parsed,
       ParsedStatement::Parse(seg.text, file_name(), seg.line));
-  const nlohmann::json& node = parsed.node();
-  if (parsed.type() != "CopyStmt" || !node.contains("relation")) {
+  const Node node = parsed.node();
+  if (parsed.type() != "CopyStmt" || !node.has("relation")) {
     return InputError(file_name(), seg.line,
                       "COPY FROM stdin without a table (COPY of a query?)");
   }
-  const nlohmann::json& rel = node["relation"];
-  target_.table.schema = rel.value("schemaname", "public");
-  target_.table.name = rel.value("relname", "");
-  target_.columns.clear();
-  if (node.contains("attlist")) {
-    for (const auto& a : node["attlist"]) {
-      target_.columns.push_back(a["String"].value("sval", ""));
-    }
-  }
-  if (node.contains("options")) {
+  target_.table = RangeVarName(node["relation"]);
+  target_.columns = node["attlist"].Strings();
+  if (node.has("options")) {
     // pg_dump writes text-format COPY with default delimiters only.
     return InputError(file_name(), seg.line,
                       "COPY with options (binary, CSV, DELIMITER) is not "
