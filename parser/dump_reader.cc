@@ -13,15 +13,6 @@
 #include "parser/sql_parser.h"
 
 namespace pgmerge::parser {
-namespace {
-
-bool StartsWithWord(std::string_view text, std::string_view word) {
-  return text.size() > word.size() &&
-         EqualsIgnoreCase(text.substr(0, word.size()), word) &&
-         absl::ascii_isspace(text[word.size()]);
-}
-
-}  // namespace
 
 bool IsValidRestrictKey(std::string_view key) {
   if (key.empty() || key.size() > 256) return false;
@@ -232,8 +223,7 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
       return true;
     }
     if (StartsWithWord(seg.text, "SET")) {
-      std::string_view t = seg.text.substr(4);
-      t = StripLeadingAsciiWhitespace(t);
+      std::string_view t = StripLeadingAsciiWhitespace(seg.text.substr(3));
       if (StartsWithIgnoreCase(t, "client_encoding")) {
         check_utf8_ = ContainsIgnoreCase(t, "UTF8") ||
                       ContainsIgnoreCase(t, "UTF-8");
