@@ -122,8 +122,7 @@ const Table* Catalog::FindTable(const TableName& name) const {
 }
 
 Table* Catalog::FindTable(const TableName& name) {
-  auto it = table_index_.find(name.Display());
-  return it == table_index_.end() ? nullptr : &tables_[it->second];
+  return const_cast<Table*>(std::as_const(*this).FindTable(name));
 }
 
 const Sequence* Catalog::FindSequence(const TableName& name) const {
@@ -132,8 +131,7 @@ const Sequence* Catalog::FindSequence(const TableName& name) const {
 }
 
 Sequence* Catalog::FindSequence(const TableName& name) {
-  auto it = sequence_index_.find(name.Display());
-  return it == sequence_index_.end() ? nullptr : &sequences_[it->second];
+  return const_cast<Sequence*>(std::as_const(*this).FindSequence(name));
 }
 
 Table& Catalog::AddTable(Table table) {

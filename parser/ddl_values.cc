@@ -88,6 +88,69 @@ const char* FlippedOperator(std::string_view op) {
   return nullptr;
 }
 
+// `leaf` on each conjunct of an AND tree (the expression itself when it is
+// no AND); false when another boolean operator is in the tree or `leaf`
+// refuses a conjunct.
+template <typename Leaf>
+bool EveryConjunct(Node expr, const Leaf& leaf) {
+  if (!expr.has("BoolExpr")) return leaf(expr);
+  Node b = expr["BoolExpr"];
+  if (b.str("boolop") != "AND_EXPR") return false;
+  for (Node arg : b["args"]) {
+    if (!EveryConjunct(arg, leaf)) return false;
+  }
+  return true;
+}
+
+// `column OP number` or `number OP column`, the column put on the left.
+bool Comparison(Node expr, std::vector<CheckConstraint::Comparison>* out) {
+  Node e = expr["A_Expr"];
+  if (e.empty() || e.str("kind") != "AEXPR_OP") return false;
+  std::vector<std::string> op = e["name"].Strings();
+  if (op.size() != 1) return false;
+  const char* flipped = FlippedOperator(op[0]);
+  if (flipped == nullptr) return false;
+  std::string left(ColumnRefName(e["lexpr"]));
+  std::string right(ColumnRefName(e["rexpr"]));
+  CheckConstraint::Comparison c;
+  if (!left.empty() && NumberValue(e["rexpr"])) {
+    c = {left, op[0], *NumberValue(e["rexpr"])};
+  } else if (!right.empty() && NumberValue(e["lexpr"])) {
+    c = {right, flipped, *NumberValue(e["lexpr"])};
+  } else {
+    return false;
+  }
+  out->push_back(std::move(c));
+  return true;
+}
+
+// `col IS [NOT] NULL`, a bare boolean column, or `col = constant`.
+bool Condition(Node expr, std::vector<RowCondition>* out) {
+  if (expr.has("NullTest")) {
+    Node t = expr["NullTest"];
+    std::string c(ColumnRefName(t["arg"]));
+    if (c.empty()) return false;
+    out->push_back({t.str("nulltesttype") == "IS_NULL" ? RowCondition::kIsNull
+                                                       : RowCondition::kIsNotNull,
+                    c, ""});
+    return true;
+  }
+  if (std::string c(ColumnRefName(expr)); !c.empty()) {
+    out->push_back({RowCondition::kIsTrue, c, ""});
+    return true;
+  }
+  Node e = expr["A_Expr"];
+  if (e.empty() || e.str("kind") != "AEXPR_OP" ||
+      e["name"].Strings() != std::vector<std::string>{"="}) {
+    return false;
+  }
+  std::string c(ColumnRefName(e["lexpr"]));
+  std::optional<std::string> v = ConstantDefault(e["rexpr"]);
+  if (c.empty() || !v || *v == kCopyNull) return false;
+  out->push_back({RowCondition::kEquals, c, *v});
+  return true;
+}
+
 }  // namespace
 
 void FillType(Node type_node, Column* col) {
@@ -171,66 +234,11 @@ std::optional<std::string> ConstantDefault(Node expr) {
 }
 
 bool SimpleComparisons(Node expr, std::vector<CheckConstraint::Comparison>* out) {
-  if (expr.has("BoolExpr")) {
-    Node b = expr["BoolExpr"];
-    if (b.str("boolop") != "AND_EXPR") return false;
-    for (Node arg : b["args"]) {
-      if (!SimpleComparisons(arg, out)) return false;
-    }
-    return true;
-  }
-  Node e = expr["A_Expr"];
-  if (e.empty() || e.str("kind") != "AEXPR_OP") return false;
-  std::vector<std::string> op = e["name"].Strings();
-  if (op.size() != 1) return false;
-  const char* flipped = FlippedOperator(op[0]);
-  if (flipped == nullptr) return false;
-  std::string left(ColumnRefName(e["lexpr"]));
-  std::string right(ColumnRefName(e["rexpr"]));
-  CheckConstraint::Comparison c;
-  if (!left.empty() && NumberValue(e["rexpr"])) {
-    c = {left, op[0], *NumberValue(e["rexpr"])};
-  } else if (!right.empty() && NumberValue(e["lexpr"])) {
-    c = {right, flipped, *NumberValue(e["lexpr"])};
-  } else {
-    return false;
-  }
-  out->push_back(std::move(c));
-  return true;
+  return EveryConjunct(expr, [out](Node e) { return Comparison(e, out); });
 }
 
 bool SimpleConditions(Node expr, std::vector<RowCondition>* out) {
-  if (expr.has("BoolExpr")) {
-    Node b = expr["BoolExpr"];
-    if (b.str("boolop") != "AND_EXPR") return false;
-    for (Node arg : b["args"]) {
-      if (!SimpleConditions(arg, out)) return false;
-    }
-    return true;
-  }
-  if (expr.has("NullTest")) {
-    Node t = expr["NullTest"];
-    std::string c(ColumnRefName(t["arg"]));
-    if (c.empty()) return false;
-    out->push_back({t.str("nulltesttype") == "IS_NULL" ? RowCondition::kIsNull
-                                                       : RowCondition::kIsNotNull,
-                    c, ""});
-    return true;
-  }
-  if (std::string c(ColumnRefName(expr)); !c.empty()) {
-    out->push_back({RowCondition::kIsTrue, c, ""});
-    return true;
-  }
-  Node e = expr["A_Expr"];
-  if (e.empty() || e.str("kind") != "AEXPR_OP" ||
-      e["name"].Strings() != std::vector<std::string>{"="}) {
-    return false;
-  }
-  std::string c(ColumnRefName(e["lexpr"]));
-  std::optional<std::string> v = ConstantDefault(e["rexpr"]);
-  if (c.empty() || !v || *v == kCopyNull) return false;
-  out->push_back({RowCondition::kEquals, c, *v});
-  return true;
+  return EveryConjunct(expr, [out](Node e) { return Condition(e, out); });
 }
 
 std::vector<std::string> ColumnRefs(Node expr) {
