@@ -146,43 +146,43 @@ std::optional<int64_t> IntegerInText(std::string_view text) {
 // libpg_query 15-4.0.0's JSON writes a negative Integer as {}, as if it were
 // zero: setval(s, -1) would read as setval(s, 0), START -5 as START 0. Puts
 // the values back from the statement's text, where each such node (or the
-// option holding it) has its location. Returns whether anything changed.
-bool RepairNegativeIntegers(Json* node, std::string_view sql) {
-  bool changed = false;
-  auto at = [&sql](const Json& loc) -> std::optional<int64_t> {
-    if (!loc.is_number_integer()) return std::nullopt;
-    int64_t l = loc.get<int64_t>();
+// option holding it) has its location.
+void RepairNegativeIntegers(Json* node, std::string_view sql) {
+  auto at = [&sql](const Json& holder) -> std::optional<int64_t> {
+    auto loc = holder.find("location");
+    if (loc == holder.end() || !loc->is_number_integer()) return std::nullopt;
+    int64_t l = loc->get<int64_t>();
     if (l < 0 || static_cast<size_t>(l) >= sql.size()) return std::nullopt;
-    return IntegerInText(sql.substr(l));
+    std::optional<int64_t> v = IntegerInText(sql.substr(l));
+    return v && *v != 0 ? v : std::nullopt;
+  };
+  // An object `holder[key]` that lacks `field`: where a zero was left out.
+  auto zero = [](Json& holder, const char* key, const char* field) -> Json* {
+    auto it = holder.find(key);
+    if (it == holder.end() || !it->is_object() || it->contains(field)) return nullptr;
+    return &*it;
   };
   if (node->is_array()) {
-    for (Json& e : *node) changed |= RepairNegativeIntegers(&e, sql);
-    return changed;
+    for (Json& e : *node) RepairNegativeIntegers(&e, sql);
+    return;
   }
-  if (!node->is_object()) return false;
+  if (!node->is_object()) return;
   if (auto c = node->find("A_Const"); c != node->end() && c->is_object()) {
-    auto iv = c->find("ival");
-    if (iv != c->end() && iv->is_object() && !iv->contains("ival")) {
-      if (std::optional<int64_t> v = at(c->value("location", Json())); v && *v != 0) {
-        (*iv)["ival"] = *v;
-        changed = true;
-      }
+    if (Json* iv = zero(*c, "ival", "ival")) {
+      if (std::optional<int64_t> v = at(*c)) (*iv)["ival"] = *v;
     }
   }
   if (auto d = node->find("DefElem"); d != node->end() && d->is_object()) {
-    Json& arg = (*d)["arg"];
-    if (arg.is_object() && arg.contains("Integer") && arg["Integer"].is_object() &&
-        !arg["Integer"].contains("ival")) {
-      if (std::optional<int64_t> v = at(d->value("location", Json())); v && *v != 0) {
-        arg["Integer"]["ival"] = *v;
-        changed = true;
+    auto arg = d->find("arg");
+    if (arg != d->end() && arg->is_object()) {
+      if (Json* i = zero(*arg, "Integer", "ival")) {
+        if (std::optional<int64_t> v = at(*d)) (*i)["ival"] = *v;
       }
     }
   }
   for (auto& [key, value] : node->items()) {
-    if (value.is_structured()) changed |= RepairNegativeIntegers(&value, sql);
+    if (value.is_structured()) RepairNegativeIntegers(&value, sql);
   }
-  return changed;
 }
 
 }  // namespace
