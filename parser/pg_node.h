@@ -57,8 +57,9 @@ class Node {
   // A list of String nodes (qualified names, column lists, operators).
   std::vector<std::string> Strings() const;
 
-  // Adds to *out every node of type `kind` anywhere below this one (this
-  // one included), in tree order, without looking inside those it adds.
+  // Adds to *out the contents of every wrapped node of type `kind` below
+  // this one ({"kind": X} gives X), in tree order, without looking inside
+  // the ones it adds.
   void FindAll(const char* kind, std::vector<Node>* out) const;
 
  private:
