@@ -34,6 +34,17 @@ inline bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
          EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
+// Whether `text` starts with the keyword `word`, in any case, as a whole
+// word: the end of the text or a byte other than an ASCII letter, digit or
+// underscore follows it ("SET x", "GRANT;", not "SETTINGS" or "SET_X").
+// pg_dump writes a space after every statement's first word.
+inline bool StartsWithWord(std::string_view text, std::string_view word) {
+  if (!StartsWithIgnoreCase(text, word)) return false;
+  if (text.size() == word.size()) return true;
+  const unsigned char next = static_cast<unsigned char>(text[word.size()]);
+  return !(absl::ascii_isalnum(next) || next == '_');
+}
+
 inline bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          EqualsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);

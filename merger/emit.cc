@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
@@ -51,26 +50,17 @@ bool IsSetval(std::string_view sql) {
          StartsWithIgnoreCase(sql, "SELECT setval(");
 }
 
-// Whether `word` (a keyword) is the statement's first word.
-bool FirstWord(std::string_view sql, std::string_view word) {
-  return StartsWithIgnoreCase(sql, word) &&
-         (sql.size() == word.size() || !(std::isalnum(static_cast<unsigned char>(sql[word.size()])) ||
-                                         sql[word.size()] == '_'));
-}
-
 // An `ALTER ... OWNER TO` (any object kind) by its parse tree, so a name or
 // a value that reads "OWNER TO" does not count.
 bool IsOwnerChange(std::string_view sql) {
-  if (!FirstWord(sql, "ALTER") || !ContainsIgnoreCase(sql, "OWNER")) return false;
+  if (!StartsWithWord(sql, "ALTER") || !ContainsIgnoreCase(sql, "OWNER")) return false;
   absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(sql, "", 0);
   if (!p.ok()) return false;  // The catalog pass parsed it; not reached.
   if (p->type() == "AlterOwnerStmt") return true;
-  if (p->type() != "AlterTableStmt" || !p->node().contains("cmds")) return false;
-  const auto& cmds = p->node()["cmds"];
-  if (cmds.empty()) return false;
-  for (const auto& c : cmds) {
-    if (!c.contains("AlterTableCmd") ||
-        c["AlterTableCmd"].value("subtype", "") != "AT_ChangeOwner") {
+  const parser::Node cmds = p->node()["cmds"];
+  if (p->type() != "AlterTableStmt" || cmds.empty()) return false;
+  for (parser::Node c : cmds) {
+    if (c["AlterTableCmd"].str("subtype") != "AT_ChangeOwner") {
       return false;  // pg_dump never mixes an owner change with others.
     }
   }
@@ -80,15 +70,15 @@ bool IsOwnerChange(std::string_view sql) {
 // What pg_restore's --no-owner (-O) and --no-privileges (-x) leave out;
 // counted in the report.
 bool LeftOutByRestoreOptions(const MergeOptions& o, std::string_view sql, Report& report) {
-  if (o.no_owner &&
-      (IsOwnerChange(sql) ||
-       (FirstWord(sql, "SET") && ContainsIgnoreCase(sql.substr(0, 40), "SESSION AUTHORIZATION")) ||
-       (FirstWord(sql, "RESET") && ContainsIgnoreCase(sql.substr(0, 40), "SESSION AUTHORIZATION")))) {
+  const bool session_authorization =
+      (StartsWithWord(sql, "SET") || StartsWithWord(sql, "RESET")) &&
+      ContainsIgnoreCase(sql.substr(0, 40), "SESSION AUTHORIZATION");
+  if (o.no_owner && (IsOwnerChange(sql) || session_authorization)) {
     ++report.owner_statements_left_out;
     return true;
   }
   if (o.no_privileges &&
-      (FirstWord(sql, "GRANT") || FirstWord(sql, "REVOKE") ||
+      (StartsWithWord(sql, "GRANT") || StartsWithWord(sql, "REVOKE") ||
        StartsWithIgnoreCase(sql, "ALTER DEFAULT PRIVILEGES"))) {
     ++report.privilege_statements_left_out;
     return true;

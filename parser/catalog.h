@@ -1,6 +1,8 @@
 // The schema catalog of one dump: tables, columns, keys, foreign keys,
 // sequences and row counts. Keys and foreign keys come after the data in a
 // dump, so the catalog is a pass of its own, made before any row is judged.
+// This header is the model and ReadCatalog, the pass's entry point; the
+// builder (catalog_builder.h) fills the model, catalog_pass.cc reads the dump.
 #ifndef PGMERGE_PARSER_CATALOG_H_
 #define PGMERGE_PARSER_CATALOG_H_
 
@@ -233,10 +235,10 @@ inline bool RowFitsWidth(size_t fields, std::string_view first, size_t width) {
   return fields == width || (width == 0 && fields == 1 && first.empty());
 }
 
-// Reads the whole dump once and builds its catalog: every statement but
-// INSERT goes through libpg_query; rows are counted and checked against
-// their table's columns. REQUIRES: `input` is a plain-format dump.
-// `file`, when given, is the mapping `input` views; its pages are released
+// Reads the whole dump once and builds its catalog (catalog_pass.cc): every
+// statement but INSERT goes through libpg_query; rows are counted and
+// checked against their table's columns. REQUIRES: `input` is a
+// plain-format dump. `file`, when given, is the mapping `input` views; its pages are released
 // behind the reader. With `check_rows` false, COPY data is only counted,
 // not split or checked: for callers whose next pass checks every row.
 absl::StatusOr<Catalog> ReadCatalog(std::string_view input,

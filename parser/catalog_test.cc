@@ -175,6 +175,15 @@ TEST(CatalogTest, BadInput) {
             "bad.sql:1: not a pg_dump file: it holds no SQL statement");
   EXPECT_EQ(error("SELECT pg_catalog.setval('public.nope', 1, true);\n"),
             "bad.sql:1: setval of sequence public.nope, which the dump does not create");
+  // An INSERT is data whatever follows its first word: one of a shape the
+  // fast reader does not know is refused, never kept as a schema statement.
+  for (const char* insert : {"INSERT /**/INTO public.t VALUES (1);\n",
+                             "INSERT/**/INTO public.t VALUES (1);\n"}) {
+    EXPECT_EQ(error(absl::StrCat("CREATE TABLE public.t (a int);\n", insert)),
+              "bad.sql:2: INSERT is not of the form pg_dump writes (--inserts, "
+              "--column-inserts, --rows-per-insert); rewrite it as COPY or plain "
+              "literal VALUES");
+  }
 }
 
 // Objects of PostgreSQL's regression database that a plain catalog missed.

@@ -13,15 +13,6 @@
 #include "parser/sql_parser.h"
 
 namespace pgmerge::parser {
-namespace {
-
-bool StartsWithWord(std::string_view text, std::string_view word) {
-  return text.size() > word.size() &&
-         EqualsIgnoreCase(text.substr(0, word.size()), word) &&
-         absl::ascii_isspace(text[word.size()]);
-}
-
-}  // namespace
 
 bool IsValidRestrictKey(std::string_view key) {
   if (key.empty() || key.size() > 256) return false;
@@ -232,8 +223,7 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
       return true;
     }
     if (StartsWithWord(seg.text, "SET")) {
-      std::string_view t = seg.text.substr(4);
-      t = StripLeadingAsciiWhitespace(t);
+      std::string_view t = StripLeadingAsciiWhitespace(seg.text.substr(3));
       if (StartsWithIgnoreCase(t, "client_encoding")) {
         check_utf8_ = ContainsIgnoreCase(t, "UTF8") ||
                       ContainsIgnoreCase(t, "UTF-8");
@@ -337,21 +327,14 @@ absl::Status DumpReader::StartCopy(const Segment& seg) {
   PGM_ASSIGN_OR_RETURN(
       ParsedStatement parsed,
       ParsedStatement::Parse(seg.text, file_name(), seg.line));
-  const nlohmann::json& node = parsed.node();
-  if (parsed.type() != "CopyStmt" || !node.contains("relation")) {
+  const Node node = parsed.node();
+  if (parsed.type() != "CopyStmt" || !node.has("relation")) {
     return InputError(file_name(), seg.line,
                       "COPY FROM stdin without a table (COPY of a query?)");
   }
-  const nlohmann::json& rel = node["relation"];
-  target_.table.schema = rel.value("schemaname", "public");
-  target_.table.name = rel.value("relname", "");
-  target_.columns.clear();
-  if (node.contains("attlist")) {
-    for (const auto& a : node["attlist"]) {
-      target_.columns.push_back(a["String"].value("sval", ""));
-    }
-  }
-  if (node.contains("options")) {
+  target_.table = RangeVarName(node["relation"]);
+  target_.columns = node["attlist"].Strings();
+  if (node.has("options")) {
     // pg_dump writes text-format COPY with default delimiters only.
     return InputError(file_name(), seg.line,
                       "COPY with options (binary, CSV, DELIMITER) is not "

@@ -134,12 +134,9 @@ Parsed Parse(std::string_view sql) {
       "START TRANSACTION",      "SAVEPOINT",          "RELEASE",
       "PREPARE TRANSACTION",    "COMMIT PREPARED",    "ROLLBACK PREPARED"};
   for (std::string_view r : kRefused) {
-    if (StartsWithIgnoreCase(sql, r)) {
-      // A statement keyword, not the start of a longer word.
-      if (sql.size() == r.size() || r.back() == '_' ||
-          !(absl::ascii_isalnum(sql[r.size()]) || sql[r.size()] == '_')) {
-        return {K::kOther};
-      }
+    // A statement keyword, not the start of a longer word; lo_ a prefix.
+    if (r.back() == '_' ? StartsWithIgnoreCase(sql, r) : StartsWithWord(sql, r)) {
+      return {K::kOther};
     }
   }
   return p;

@@ -4,16 +4,27 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "base/strings.h"
 
-#include <algorithm>
-
 namespace pgmerge::parser {
+
+struct ParsedStatement::Tree {
+  nlohmann::json root;
+};
+
 namespace {
+
+using Json = nlohmann::json;
 
 // Frees a parse result on every path out of Parse().
 struct ResultGuard {
@@ -98,7 +109,88 @@ PgQueryParseResult ParseOnLargeStack(const char* text, size_t size) {
   return job.result;
 }
 
+// Reads a signed integer at the start of `text`, after any keywords
+// ("START WITH -5", "- 3"): what libpg_query's JSON leaves out.
+std::optional<int64_t> IntegerInText(std::string_view text) {
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  for (;;) {  // Keywords before the number.
+    skip_space();
+    size_t start = i;
+    while (i < text.size() && (absl::ascii_isalpha(static_cast<unsigned char>(text[i])) ||
+                               text[i] == '_')) {
+      ++i;
+    }
+    if (i == start) break;
+  }
+  skip_space();
+  if (i < text.size() && text[i] == '=') ++i;
+  skip_space();
+  bool negative = false;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) {
+    negative = text[i] == '-';
+    ++i;
+    skip_space();
+  }
+  size_t digits = i;
+  while (i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  int64_t v;
+  std::string number(negative ? "-" : "");
+  number.append(text.substr(digits, i - digits));
+  if (i == digits || !absl::SimpleAtoi(number, &v)) return std::nullopt;
+  return v;
+}
+
+// libpg_query 15-4.0.0's JSON writes a negative Integer as {}, as if it were
+// zero: setval(s, -1) would read as setval(s, 0), START -5 as START 0. Puts
+// the values back from the statement's text, where each such node (or the
+// option holding it) has its location.
+void RepairNegativeIntegers(Json* node, std::string_view sql) {
+  auto at = [&sql](const Json& holder) -> std::optional<int64_t> {
+    auto loc = holder.find("location");
+    if (loc == holder.end() || !loc->is_number_integer()) return std::nullopt;
+    int64_t l = loc->get<int64_t>();
+    if (l < 0 || static_cast<size_t>(l) >= sql.size()) return std::nullopt;
+    std::optional<int64_t> v = IntegerInText(sql.substr(l));
+    return v && *v != 0 ? v : std::nullopt;
+  };
+  // An object `holder[key]` that lacks `field`: where a zero was left out.
+  auto zero = [](Json& holder, const char* key, const char* field) -> Json* {
+    auto it = holder.find(key);
+    if (it == holder.end() || !it->is_object() || it->contains(field)) return nullptr;
+    return &*it;
+  };
+  if (node->is_array()) {
+    for (Json& e : *node) RepairNegativeIntegers(&e, sql);
+    return;
+  }
+  if (!node->is_object()) return;
+  if (auto c = node->find("A_Const"); c != node->end() && c->is_object()) {
+    if (Json* iv = zero(*c, "ival", "ival")) {
+      if (std::optional<int64_t> v = at(*c)) (*iv)["ival"] = *v;
+    }
+  }
+  if (auto d = node->find("DefElem"); d != node->end() && d->is_object()) {
+    auto arg = d->find("arg");
+    if (arg != d->end() && arg->is_object()) {
+      if (Json* i = zero(*arg, "Integer", "ival")) {
+        if (std::optional<int64_t> v = at(*d)) (*i)["ival"] = *v;
+      }
+    }
+  }
+  for (auto& [key, value] : node->items()) {
+    if (value.is_structured()) RepairNegativeIntegers(&value, sql);
+  }
+}
+
 }  // namespace
+
+ParsedStatement::ParsedStatement() = default;
+ParsedStatement::ParsedStatement(ParsedStatement&&) noexcept = default;
+ParsedStatement& ParsedStatement::operator=(ParsedStatement&&) noexcept = default;
+ParsedStatement::~ParsedStatement() = default;
 
 absl::StatusOr<ParsedStatement> ParsedStatement::Parse(std::string_view sql,
                                                        std::string_view file,
@@ -128,25 +220,27 @@ absl::StatusOr<ParsedStatement> ParsedStatement::Parse(std::string_view sql,
                                    "refuses more than ",
                                    kMaxTreeDepth));
   }
-  nlohmann::json tree =
-      nlohmann::json::parse(guard.result.parse_tree, nullptr, false);
-  if (tree.is_discarded()) {
+  auto tree = std::make_unique<Tree>();
+  tree->root = Json::parse(guard.result.parse_tree, nullptr, false);
+  if (tree->root.is_discarded()) {
     return absl::InternalError(
         absl::StrCat(AsAbsl(file), ":", line, ": libpg_query returned invalid JSON"));
   }
-  const nlohmann::json& stmts = tree["stmts"];
+  Json& stmts = tree->root["stmts"];
   if (!stmts.is_array() || stmts.size() != 1) {
     return InputError(file, line,
                       absl::StrCat("expected one SQL statement, found ",
                                    stmts.is_array() ? stmts.size() : 0));
   }
-  const nlohmann::json& stmt = stmts[0]["stmt"];
+  Json& stmt = stmts[0]["stmt"];
   if (!stmt.is_object() || stmt.size() != 1) {
     return InputError(file, line, "empty SQL statement");
   }
+  if (sql.find('-') != std::string_view::npos) RepairNegativeIntegers(&stmt, sql);
   ParsedStatement parsed;
   parsed.type_ = stmt.begin().key();
-  parsed.node_ = stmt.begin().value();
+  parsed.node_ = Node(&stmt.begin().value());
+  parsed.tree_ = std::move(tree);
   return parsed;
 }
 

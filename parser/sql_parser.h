@@ -3,15 +3,15 @@
 #define PGMERGE_PARSER_SQL_PARSER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include <nlohmann/json.hpp>
+#include "parser/pg_node.h"
 
 namespace pgmerge::parser {
 
-// A parse tree of one SQL statement in libpg_query's JSON form
-// ({"CreateStmt": {...}} and so on; node shapes as in pg_query.proto).
+// The parse tree of one SQL statement, read through Node (parser/pg_node.h).
 // Owns its tree; move-only.
 class ParsedStatement {
  public:
@@ -24,24 +24,29 @@ class ParsedStatement {
 
   // Parses `sql`, which must hold exactly one statement. `file` and `line`
   // (where `sql` starts in its dump) only serve error messages, which read
-  // "FILE:LINE:COL: <libpg_query's message>".
+  // "FILE:LINE:COL: <libpg_query's message>". Negative integers that
+  // libpg_query's JSON loses are put back (see sql_parser.cc).
   static absl::StatusOr<ParsedStatement> Parse(std::string_view sql,
                                                std::string_view file,
                                                int64_t line);
 
-  ParsedStatement(ParsedStatement&&) = default;
-  ParsedStatement& operator=(ParsedStatement&&) = default;
+  ParsedStatement(ParsedStatement&&) noexcept;
+  ParsedStatement& operator=(ParsedStatement&&) noexcept;
   ParsedStatement(const ParsedStatement&) = delete;
   ParsedStatement& operator=(const ParsedStatement&) = delete;
+  ~ParsedStatement();
 
-  // The node's type name ("CreateStmt") and its fields.
+  // The statement's node type ("CreateStmt") and its fields, which stay
+  // valid while this object lives.
   std::string_view type() const { return type_; }
-  const nlohmann::json& node() const { return node_; }
+  Node node() const { return node_; }
 
  private:
-  ParsedStatement() = default;
-  std::string type_;
-  nlohmann::json node_;
+  struct Tree;
+  ParsedStatement();
+  std::unique_ptr<Tree> tree_;
+  std::string_view type_;  // Views into *tree_.
+  Node node_;
 };
 
 }  // namespace pgmerge::parser
