@@ -1,5 +1,6 @@
 #include "swap/restore.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -12,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "base/strings.h"
 #include "parser/sql_parser.h"
 #include "swap/pg.h"
@@ -39,9 +41,9 @@ absl::Status Run(PGconn* conn, std::string_view sql) {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
     message.pop_back();
   }
-  std::string_view shown = sql.substr(0, 200);
-  return absl::InternalError(absl::StrCat(message, " (in: ", AsAbsl(shown),
-                                          sql.size() > shown.size() ? "..." : "", ")"));
+  absl::string_view shown = absl::StripTrailingAsciiWhitespace(AsAbsl(sql.substr(0, 200)));
+  return absl::InternalError(absl::StrCat(message, " (in: ", shown,
+                                          sql.size() > 200 ? "..." : "", ")"));
 }
 
 // The statement without our "--" comment lines and blank lines before it.
@@ -138,7 +140,18 @@ struct Job {
   // COPY: the rows, as the merge wrote them, until `closed`.
   std::deque<std::string> rows;
   bool closed = false;
+  // The block before this one into the same table: this one starts after
+  // it is done, so the rows lie in the table in the stream's order (and
+  // pg_dump of the shadow reads as the pipe's).
+  std::shared_ptr<Job> after;
+  bool done = false;
 };
+
+// The table a COPY header names, as a key.
+std::string CopyTable(std::string_view header) {
+  header.remove_prefix(std::min<size_t>(5, header.size()));  // "COPY "
+  return std::string(header.substr(0, header.find_first_of(" (")));
+}
 
 class Restore final : public IntoRestore, public OutputSink {
  public:
@@ -181,6 +194,7 @@ class Restore final : public IntoRestore, public OutputSink {
   Build batch_ = Build::kParallel;  // What the jobs since the last barrier are.
   std::string pending_;
   std::shared_ptr<Job> copy_;  // The COPY the merge is writing.
+  std::map<std::string, std::shared_ptr<Job>> last_copy_;  // By table.
   Settings settings_;
   // What Wipe needs to create the database again.
   std::string db_name_, create_sql_;
@@ -345,6 +359,9 @@ void Restore::Mark(OutputMark mark) {
       job->copy = true;
       job->sql = std::move(pending_);
       pending_.clear();
+      std::shared_ptr<Job>& last = last_copy_[CopyTable(job->sql)];
+      job->after = last;
+      last = job;
       if (failed()) return;
       touched_ = true;
       CommitControl();  // The tables must be visible to the other sessions.
@@ -463,10 +480,17 @@ void Restore::Worker(int i) {
     std::shared_ptr<Job> job;
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      auto ready = queue_.end();
+      cv_.wait(l, [&] {
+        ready = std::find_if(queue_.begin(), queue_.end(), [](const std::shared_ptr<Job>& j) {
+          return j->after == nullptr || j->after->done;
+        });
+        return ready != queue_.end() || (stopping_ && queue_.empty());
+      });
+      if (ready == queue_.end()) return;
+      job = std::move(*ready);
+      queue_.erase(ready);
+      job->after.reset();
     }
     absl::Status s = failed() ? absl::OkStatus() : RunJob(conn, applied, *job);
     if (job->copy) {  // Drain what is left, so the merge never waits on us.
@@ -483,6 +507,7 @@ void Restore::Worker(int i) {
     std::lock_guard<std::mutex> l(mu_);
     if (!s.ok() && status_.ok()) status_ = s;
     for (const std::string& t : job->locks) locked_.erase(t);
+    job->done = true;
     --in_flight_;
     cv_.notify_all();
   }
@@ -530,7 +555,8 @@ absl::Status Restore::RunCopy(PGconn* conn, Job& job) {
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && s.ok()) {
       std::string message = PQresultErrorMessage(r.get());
       while (!message.empty() && message.back() == '\n') message.pop_back();
-      s = absl::InternalError(absl::StrCat(message, " (in: ", job.sql.substr(0, 200), ")"));
+      s = absl::InternalError(absl::StrCat(
+          message, " (in: ", absl::StripTrailingAsciiWhitespace(job.sql.substr(0, 200)), ")"));
     } else if (options_.verbose && whole) {
       std::string_view h = job.sql;
       h = h.substr(5, h.find_first_of(" (", 5) - 5);
