@@ -657,7 +657,15 @@ absl::Status Emit(const MergeInputs& m,
       !m.options.restrict_key.empty()
           ? m.options.restrict_key
           : parser::DeriveRestrictKey(
-                {m.prod.data, m.dev.data, m.base ? m.base->data : std::string_view()});
+                {m.prod.data, m.dev.data, m.base ? m.base->data : std::string_view()},
+                [&m, done = std::array<size_t, 3>{}](size_t i, size_t offset) mutable {
+                  // The hash reads every byte: its pages go back behind it.
+                  const MappedFile* f = i == 0   ? m.prod.file
+                                        : i == 1 ? m.dev.file
+                                                 : (m.base ? m.base->file : nullptr);
+                  if (f != nullptr) f->Release(done[i], offset);
+                  done[i] = offset;
+                });
   out->Append(absl::StrCat("\\restrict ", key, "\n"));
   out->Mark(OutputMark::kMeta);
   out->Append(
