@@ -1,6 +1,7 @@
 #include "swap/restore.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -27,6 +28,8 @@ using internal::Result;
 // COPY data queued for the sessions, at most: the merge runs this far ahead
 // of the slowest COPY, and no further.
 constexpr size_t kQueuedBytes = size_t{64} << 20;
+// How often a wait looks at IntoOptions::interrupted.
+constexpr std::chrono::milliseconds kPoll{100};
 
 // Runs `sql`; any result but an error is fine (a SELECT set_config, an
 // empty query after our comments).
@@ -177,6 +180,8 @@ class Restore final : public IntoRestore, public OutputSink {
   void Dispatch(std::shared_ptr<Job> job);
   void Barrier();
   void Fail(absl::Status s);
+  // Ctrl-C: fails the run once and cancels every session's statement.
+  void CheckInterrupt();
   bool failed() {
     std::lock_guard<std::mutex> l(mu_);
     return !status_.ok();
@@ -190,6 +195,7 @@ class Restore final : public IntoRestore, public OutputSink {
   Conn control_;
   bool in_tx_ = false;
   bool touched_ = false;
+  bool interrupted_ = false;
   Phase phase_ = Phase::kPre;
   Build batch_ = Build::kParallel;  // What the jobs since the last barrier are.
   std::string pending_;
@@ -209,8 +215,23 @@ class Restore final : public IntoRestore, public OutputSink {
   absl::Status status_;
   bool stopping_ = false;
   std::vector<Conn> conns_;
+  struct CancelFree {
+    void operator()(PGcancel* c) const { PQfreeCancel(c); }
+  };
+  using Cancel = std::unique_ptr<PGcancel, CancelFree>;
+  std::vector<Cancel> cancels_;  // Made before the sessions' threads start.
   std::vector<std::thread> workers_;
 };
+
+void Restore::CheckInterrupt() {
+  if (interrupted_ || !options_.interrupted || !options_.interrupted()) return;
+  interrupted_ = true;
+  Fail(absl::CancelledError("interrupted"));
+  for (const Cancel& c : cancels_) {
+    char err[256];
+    PQcancel(c.get(), err, sizeof err);  // Best effort: the run fails either way.
+  }
+}
 
 void Restore::Fail(absl::Status s) {
   std::lock_guard<std::mutex> l(mu_);
@@ -322,6 +343,7 @@ absl::Status Restore::Start() {
   for (int i = 0; i < options_.jobs; ++i) {
     absl::StatusOr<Conn> w = internal::Connect(options_.conninfo);
     if (!w.ok()) return w.status();
+    if (PGcancel* c = PQgetCancel(w->get())) cancels_.emplace_back(c);
     conns_.push_back(std::move(*w));
   }
   for (int i = 0; i < options_.jobs; ++i) workers_.emplace_back([this, i] { Worker(i); });
@@ -329,12 +351,17 @@ absl::Status Restore::Start() {
 }
 
 void Restore::Write(std::string_view bytes) {
+  CheckInterrupt();
   if (copy_ == nullptr) {
     pending_.append(bytes.data(), bytes.size());
     return;
   }
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return queued_bytes_ < kQueuedBytes || !status_.ok(); });
+  while (!cv_.wait_for(l, kPoll, [&] { return queued_bytes_ < kQueuedBytes || !status_.ok(); })) {
+    l.unlock();
+    CheckInterrupt();
+    l.lock();
+  }
   if (!status_.ok()) return;  // The COPY's session drains what it has.
   copy_->rows.emplace_back(bytes);
   queued_bytes_ += bytes.size();
@@ -342,6 +369,7 @@ void Restore::Write(std::string_view bytes) {
 }
 
 void Restore::Mark(OutputMark mark) {
+  CheckInterrupt();
   switch (mark) {
     case OutputMark::kMeta: {  // psql's \restrict: no meta-command reaches a server.
       std::string_view p = pending_;
@@ -470,7 +498,11 @@ void Restore::Dispatch(std::shared_ptr<Job> job) {
 
 void Restore::Barrier() {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return in_flight_ == 0; });
+  while (!cv_.wait_for(l, kPoll, [&] { return in_flight_ == 0; })) {
+    l.unlock();
+    CheckInterrupt();
+    l.lock();
+  }
 }
 
 void Restore::Worker(int i) {

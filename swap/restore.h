@@ -17,6 +17,7 @@
 #ifndef PGMERGE_SWAP_RESTORE_H_
 #define PGMERGE_SWAP_RESTORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,9 @@ struct IntoOptions {
   std::string conninfo;  // The shadow (conninfo string, URI or name).
   int jobs = 2;          // COPY and index sessions besides session 0.
   bool verbose = false;  // A line per table copied on stderr.
+  // Polled while the restore runs: true stops it (Ctrl-C), cancels what
+  // the sessions run, and Finish fails so the target is wiped.
+  std::function<bool()> interrupted;
 };
 
 class IntoRestore {

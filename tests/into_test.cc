@@ -148,6 +148,34 @@ TEST_F(IntoTest, KilledConnectionLeavesTargetEmpty) {
   ExpectFailsEmpty(file, 2, "server closed the connection");
 }
 
+// Ctrl-C during a slow index build: the build is cancelled, the target
+// wiped, the exit non-zero.
+TEST_F(IntoTest, InterruptLeavesTargetEmpty) {
+  std::string dev = DevWith("SET row_security = off;",
+                            "CREATE FUNCTION public.slow(bigint) RETURNS bigint LANGUAGE sql "
+                            "IMMUTABLE AS $$ SELECT $1 FROM pg_sleep(1) $$;");
+  std::string file = absl::StrCat(pg_->tmp_dir(), "/", Name("dev"), ".sql");
+  std::ofstream(file) << absl::StrReplaceAll(
+      ReadFile(dev),
+      {{"ALTER TABLE ONLY public.players\n    ADD CONSTRAINT players_pkey PRIMARY KEY (id);",
+        "ALTER TABLE ONLY public.players\n    ADD CONSTRAINT players_pkey PRIMARY KEY (id);"
+        "\n\nCREATE INDEX posts_slow ON public.posts USING btree (public.slow(id));"}});
+  std::string db = Name("target");
+  ASSERT_TRUE(pg_->CreateDatabase(db).ok());
+  // The index takes 24 s (a second a row); the interrupt comes after 3.
+  absl::StatusOr<CommandResult> r = RunCommand(
+      {"/bin/bash", "-c",
+       absl::StrCat("'", PGMERGE_BINARY, "' '", Example("prod.sql"), "' '", file,
+                    "' -q --jobs 2 --into '", pg_->ConnString(db),
+                    "' & pid=$!; sleep 3; kill -INT $pid; wait $pid; echo \"exit $?\"")});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->out.find("exit 2"), std::string::npos) << r->out << r->err;
+  EXPECT_NE(r->err.find("interrupted"), std::string::npos) << r->err;
+  EXPECT_NE(r->err.find("the target was dropped and created again empty"), std::string::npos)
+      << r->err;
+  EXPECT_EQ(Held(db), "0 0");
+}
+
 // Refused before anything is sent: the target is left as it was.
 TEST_F(IntoTest, ConflictRefusedTargetUntouched) {
   std::string db = Name("target");

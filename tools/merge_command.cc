@@ -258,9 +258,10 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
   if (!sql.ok()) return Fail(Command::kMerge, sql.status());
   std::unique_ptr<swap::IntoRestore> into;
   if (!a.into.empty()) {
+    CatchInterrupts();  // Ctrl-C wipes the target instead of leaving it half-restored.
     verbose.Say("connecting to the target");
     absl::StatusOr<std::unique_ptr<swap::IntoRestore>> r =
-        swap::IntoRestore::Open({a.into, a.jobs, a.verbose && !a.quiet});
+        swap::IntoRestore::Open({a.into, a.jobs, a.verbose && !a.quiet, Interrupted});
     if (!r.ok()) return Fail(Command::kMerge, r.status());
     into = std::move(*r);
   }
