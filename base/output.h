@@ -10,12 +10,35 @@
 
 namespace pgmerge {
 
+// What the bytes written since the previous mark were (pgmerge --into cuts
+// the stream by these instead of lexing it again). Marks add no bytes: the
+// stream is the same with or without a sink.
+enum class OutputMark {
+  kStatement,   // One SQL statement (or a few of ours), comments before it.
+  kMeta,        // A psql meta-command line (\restrict): not for a server.
+  kCopyHeader,  // "COPY ... FROM stdin;": rows follow until kCopyRows.
+  kCopyRows,    // The rows of the open COPY block (streamed as they come).
+  kCopyEnd,     // Its "\." line.
+  kDataBegin,   // Nothing written: the data section starts here...
+  kDataEnd,     // ...and ends here.
+};
+
+// Where an OutputBuffer drains to instead of a descriptor.
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  virtual void Write(std::string_view bytes) = 0;
+  // The bytes written since the previous mark were `mark`.
+  virtual void Mark(OutputMark mark) = 0;
+};
+
 // Appends into a large buffer and writes it out when full. A descriptor of
 // -1 discards everything (dry runs). The first write error sticks and is
 // returned by Flush(). Not thread-safe.
 class OutputBuffer {
  public:
   explicit OutputBuffer(int fd) : fd_(fd) { buf_.reserve(kCapacity); }
+  explicit OutputBuffer(OutputSink* sink) : fd_(-1), sink_(sink) { buf_.reserve(kCapacity); }
   OutputBuffer(const OutputBuffer&) = delete;
   OutputBuffer& operator=(const OutputBuffer&) = delete;
 
@@ -28,6 +51,12 @@ class OutputBuffer {
     buf_.push_back(c);
   }
   void AppendInt(int64_t v);
+  // Tells the sink, if any, what was written since the previous mark.
+  void Mark(OutputMark mark) {
+    if (sink_ == nullptr) return;
+    Drain();
+    sink_->Mark(mark);
+  }
   absl::Status Flush();
   uint64_t bytes_written() const { return written_ + buf_.size(); }
 
@@ -36,6 +65,7 @@ class OutputBuffer {
   void Drain();
 
   int fd_;
+  OutputSink* sink_ = nullptr;
   std::string buf_;
   uint64_t written_ = 0;
   absl::Status status_;

@@ -121,11 +121,16 @@ class CopyBlock {
   void BeginRow() {
     if (!open_) {
       out_->Append(header_);
+      out_->Mark(OutputMark::kCopyHeader);
       open_ = true;
     }
   }
   void Close() {
-    if (open_) out_->Append("\\.\n\n");
+    if (open_) {
+      out_->Mark(OutputMark::kCopyRows);
+      out_->Append("\\.\n\n");
+      out_->Mark(OutputMark::kCopyEnd);
+    }
     open_ = false;
   }
 
@@ -655,9 +660,11 @@ void EmitSequences(const MergeInputs& m, const SequenceMarks& marks, OutputBuffe
     out->Append(absl::StrCat("SELECT pg_catalog.setval(", SqlStringLiteral(s.name.Display()),
                              ", ", merged.last_value, ", ",
                              merged.is_called ? "true" : "false", ");\n"));
+    out->Mark(OutputMark::kStatement);
     report.sequences.push_back(std::move(sr));
   }
   if (any) out->Append("\n");
+  out->Mark(OutputMark::kStatement);
 }
 
 }  // namespace
@@ -674,13 +681,23 @@ absl::Status Emit(const MergeInputs& m,
       !m.options.restrict_key.empty()
           ? m.options.restrict_key
           : parser::DeriveRestrictKey(
-                {m.prod.data, m.dev.data, m.base ? m.base->data : std::string_view()});
+                {m.prod.data, m.dev.data, m.base ? m.base->data : std::string_view()},
+                [&m, done = std::array<size_t, 3>{}](size_t i, size_t offset) mutable {
+                  // The hash reads every byte: its pages go back behind it.
+                  const MappedFile* f = i == 0   ? m.prod.file
+                                        : i == 1 ? m.dev.file
+                                                 : (m.base ? m.base->file : nullptr);
+                  if (f != nullptr) f->Release(done[i], offset);
+                  done[i] = offset;
+                });
   out->Append(absl::StrCat("\\restrict ", key, "\n"));
+  out->Mark(OutputMark::kMeta);
   out->Append(
       "--\n-- Merged by pgmerge: production's rows with development's new "
       "rows,\n-- in development's schema.\n--\n\n");
   if (!m.options.role.empty()) {  // As pg_restore --role writes it.
     out->Append(absl::StrCat("SET ROLE ", parser::QuoteIdentifier(m.options.role), ";\n\n"));
+    out->Mark(OutputMark::kStatement);
   }
   DumpReader reader(m.dev.data, m.dev.name);
   parser::ReaderOptions skim;
@@ -695,6 +712,7 @@ absl::Status Emit(const MergeInputs& m,
   auto emit_data = [&]() -> absl::Status {
     if (data_done) return absl::OkStatus();
     data_done = true;
+    out->Mark(OutputMark::kDataBegin);
     EmitLargeObjects(
         m, plans,
         [&](std::string_view sql) { return LeftOutByRestoreOptions(m.options, sql, report); },
@@ -703,6 +721,7 @@ absl::Status Emit(const MergeInputs& m,
       PGM_RETURN_IF_ERROR(
           EmitTable(m, plans, static_cast<int>(t), hasher, sequence_max, out, report));
     }
+    out->Mark(OutputMark::kDataEnd);
     return absl::OkStatus();
   };
   // After dev's schema and the data: prod-only objects kept, then sequences.
@@ -718,6 +737,7 @@ absl::Status Emit(const MergeInputs& m,
           if (LeftOutByRestoreOptions(m.options, m.prod.data.substr(offset, length), report)) continue;
           out->Append(m.prod.data.substr(offset, length));
           out->Append("\n\n");
+          out->Mark(OutputMark::kStatement);
         }
       }
     }
@@ -751,14 +771,17 @@ absl::Status Emit(const MergeInputs& m,
         }
         if (ev.standard_strings_dependent) {
           out->Append(parser::StandardStringsPin(ev.standard_strings));
+          out->Mark(OutputMark::kStatement);
         }
         out->Append(ev.text);
         out->Append("\n\n");
+        out->Mark(OutputMark::kStatement);
         break;
     }
   }
   PGM_RETURN_IF_ERROR(finish());
   out->Append(absl::StrCat("\\unrestrict ", key, "\n"));
+  out->Mark(OutputMark::kMeta);
   return absl::OkStatus();
 }
 

@@ -116,6 +116,7 @@ void EmitLargeObjects(const MergeInputs& m, const Plans& plans,
   for (const LargeObjectChoice& c : plans.large_objects) {
     const uint32_t oid = c.content->oid;
     out->Append(absl::StrCat("SELECT pg_catalog.lo_create('", oid, "');\n"));
+    out->Mark(OutputMark::kStatement);
     // The content first: the owner statements below may give it away.
     // E'\\x...' reads alike whatever standard_conforming_strings is.
     std::string_view data = m.dump(c.content_side).data;
@@ -124,6 +125,7 @@ void EmitLargeObjects(const MergeInputs& m, const Plans& plans,
       out->Append(absl::StrCat("SELECT pg_catalog.lo_put('", oid, "', ", at, ", E'\\\\x"));
       out->Append(data.substr(offset, length));
       out->Append("');\n");
+      out->Mark(OutputMark::kStatement);
       at += static_cast<int64_t>(length / 2);
     }
     std::string_view meta = m.dump(c.meta_side).data;
@@ -131,9 +133,11 @@ void EmitLargeObjects(const MergeInputs& m, const Plans& plans,
       if (left_out(meta.substr(s.offset, s.length))) continue;
       if (s.standard_strings_dependent) {
         out->Append(parser::StandardStringsPin(s.standard_strings));
+        out->Mark(OutputMark::kStatement);
       }
       out->Append(meta.substr(s.offset, s.length));
       out->Append("\n");
+      out->Mark(OutputMark::kStatement);
     }
     out->Append("\n");
   }

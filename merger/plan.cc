@@ -324,26 +324,6 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
   return absl::OkStatus();
 }
 
-// Whether a kFixed key can be stored as its integer value (Plan::int_key):
-// one column, not a tracked foreign key (its FK part is appended in decide),
-// of an integer type in every dump, so every dump's values parse.
-bool IntegerFixedKey(const Plan& p) {
-  if (p.mode != Mode::kFixed || p.key_cols.size() != 1 || p.fk_slot[p.key_cols[0]] >= 0) {
-    return false;
-  }
-  const int key = p.key_cols[0];
-  auto integer = [](const Table* t, const std::string& col) {
-    const int i = col.empty() ? -1 : t->ColumnIndex(col);
-    return i >= 0 && IsIntegerType(t->columns[i].type_name);
-  };
-  if (!integer(p.dev, p.dev_cols[key])) return false;
-  const std::string& old_name = p.prod_name.empty() ? p.dev_cols[key] : p.prod_name[key];
-  for (const Table* t : {p.prod, p.base}) {
-    if (t != nullptr && !integer(t, old_name)) return false;
-  }
-  return true;
-}
-
 // Production tables development dropped: their rows would be lost.
 void ListDroppedTables(const MergeInputs& m, std::vector<std::string>& problems,
                        Report& report) {
@@ -492,6 +472,26 @@ void FindNewForeignKeys(Plans& plans) {
 }
 
 }  // namespace
+
+// Whether a kFixed key can be stored as its integer value (Plan::int_key):
+// one column, not a tracked foreign key (its FK part is appended in decide),
+// of an integer type in every dump, so every dump's values parse.
+bool IntegerFixedKey(const Plan& p) {
+  if (p.mode != Mode::kFixed || p.key_cols.size() != 1 || p.fk_slot[p.key_cols[0]] >= 0) {
+    return false;
+  }
+  const int key = p.key_cols[0];
+  auto integer = [](const Table* t, const std::string& col) {
+    const int i = col.empty() ? -1 : t->ColumnIndex(col);
+    return i >= 0 && IsIntegerType(t->columns[i].type_name);
+  };
+  if (!integer(p.dev, p.dev_cols[key])) return false;
+  const std::string& old_name = p.prod_name.empty() ? p.dev_cols[key] : p.prod_name[key];
+  for (const Table* t : {p.prod, p.base}) {
+    if (t != nullptr && !integer(t, old_name)) return false;
+  }
+  return true;
+}
 
 absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
                         std::vector<std::string>& problems, Report& report) {

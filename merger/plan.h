@@ -323,6 +323,10 @@ inline int64_t Rewrite(const Plans& plans, const Plan& p, int slot, int64_t v) {
   return plans.tables[p.fks[slot].parent].decided.Rewrite(v);
 }
 
+// Whether a kFixed key can be stored as its integer value (Plan::int_key):
+// one column, not a tracked foreign key, of an integer type in every dump.
+bool IntegerFixedKey(const Plan& p);
+
 // plan.cc: one plan per table of dev's schema. Misfits of the schemas are
 // added to `problems` (and fail the call); tables dev dropped go to `report`.
 absl::Status BuildPlans(const MergeInputs& m, Plans& plans,

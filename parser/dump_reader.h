@@ -6,6 +6,7 @@
 #define PGMERGE_PARSER_DUMP_READER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,8 +83,13 @@ struct ReaderOptions {
 
 // A \restrict key derived from the inputs (SHA-256 of all of them, in
 // order), alphanumeric like pg_dump's: the same inputs give the same key, and
-// no input can hold the key of a file that contains it.
-std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs);
+// no input can hold the key of a file that contains it. `behind`, when
+// given, is called with (input, offset) every 32 MiB the hash moves through
+// input `input`, so the caller can hand back the mapped pages behind it
+// (the hash reads every byte of every input).
+std::string DeriveRestrictKey(
+    const std::vector<std::string_view>& inputs,
+    const std::function<void(size_t, size_t)>& behind = nullptr);
 // True when `key` may follow \restrict: letters and digits only, as pg_dump
 // requires.
 bool IsValidRestrictKey(std::string_view key);

@@ -12,6 +12,7 @@
 #include "base/output.h"
 #include "merger/merge.h"
 #include "merger/report.h"
+#include "swap/restore.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/exit_status.h"
@@ -25,7 +26,8 @@ namespace {
 
 struct MergeArgs {
   std::vector<std::string> inputs;
-  std::string output, report, base, prefer = "prod", restrict_key, role, review;
+  std::string output, report, base, prefer = "prod", restrict_key, role, review, into;
+  int jobs = 2;
   int64_t key_headroom = 0;
   std::vector<std::string> allow_drop, fills, renames, table_renames;
   bool fail_on_conflict = false, fail_on_ambiguous = false, keep_prod_objects = false,
@@ -60,6 +62,14 @@ std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
   app->add_option("-o,--output", a->output,
                   "write the SQL to FILE (made whole by rename) instead of stdout")
       ->type_name("FILE");
+  app->add_option("--into", a->into,
+                  "restore the merge straight into this empty database over libpq instead "
+                  "of writing SQL (all or nothing: a failed run leaves it empty)")
+      ->type_name("CONNINFO");
+  app->add_option("-j,--jobs", a->jobs,
+                  "with --into: sessions that copy the tables and build the indexes and "
+                  "constraints in parallel (default 2)")
+      ->type_name("N")->check(CLI::Range(1, 64));
   app->add_option("--report", a->report,
                   "write the JSON report (remaps, unifications, conflicts, lost values, "
                   "manifest) to FILE")
@@ -202,7 +212,10 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
   }
   // pg_restore refuses to write an archive's SQL to a terminal; so does
   // pgmerge: it would scroll by and restore nothing.
-  if (!a.dry_run && a.output.empty() && isatty(STDOUT_FILENO)) {
+  if (!a.into.empty() && (a.dry_run || !a.output.empty())) {
+    return Usage(cmd, "--into restores into a database: it takes neither -o nor --dry-run");
+  }
+  if (!a.dry_run && a.output.empty() && a.into.empty() && isatty(STDOUT_FILENO)) {
     return Usage(cmd, "refusing to write SQL to a terminal: use -o FILE or a pipe "
                       "(| psql ...), or --dry-run");
   }
@@ -240,19 +253,53 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
     if (!r.ok()) return Fail(Command::kMerge, r.status());
     review_file.emplace(std::move(*r));
   }
-  absl::StatusOr<std::unique_ptr<SqlOutput>> sql = SqlOutput::Open(a.output, a.dry_run);
+  absl::StatusOr<std::unique_ptr<SqlOutput>> sql =
+      SqlOutput::Open(a.output, a.dry_run || !a.into.empty());
   if (!sql.ok()) return Fail(Command::kMerge, sql.status());
+  std::unique_ptr<swap::IntoRestore> into;
+  if (!a.into.empty()) {
+    CatchInterrupts();  // Ctrl-C wipes the target instead of leaving it half-restored.
+    verbose.Say("connecting to the target");
+    absl::StatusOr<std::unique_ptr<swap::IntoRestore>> r =
+        swap::IntoRestore::Open({a.into, a.jobs, a.verbose && !a.quiet, Interrupted});
+    if (!r.ok()) return Fail(Command::kMerge, r.status());
+    into = std::move(*r);
+  }
+  // A failed run: the SQL is abandoned, the target put back empty.
+  auto abandon = [&](absl::Status why) {
+    (*sql)->Abandon();
+    if (into == nullptr) return why;
+    const bool touched = into->touched();
+    if (absl::Status w = into->Wipe(); !w.ok()) {
+      return absl::Status(w.code(), absl::StrCat(why.message(), "; ", w.message()));
+    }
+    if (!touched) return why;
+    return absl::Status(why.code(), absl::StrCat(why.message(), " (the target was dropped "
+                                                 "and created again empty)"));
+  };
 
   verbose.Say("merging");
   merger::Report refusal;
   absl::StatusOr<merger::Report> report;
   {
-    OutputBuffer out((*sql)->fd());
-    report = merger::Merge(prod_in, dev_in, options, &out, &refusal);
+    std::optional<OutputBuffer> out;
+    if (into) {
+      out.emplace(into->sink());
+    } else {
+      out.emplace((*sql)->fd());
+    }
+    report = merger::Merge(prod_in, dev_in, options, &*out, &refusal);
   }
   ClearProgress();
+  if (report.ok() && into) {
+    verbose.Say("merged; waiting for the restore");
+    if (absl::Status s = into->Finish(); !s.ok()) {
+      return Fail(Command::kMerge, abandon(absl::InternalError(
+                                       absl::StrCat("the restore failed: ", s.message()))));
+    }
+  }
   if (!report.ok()) {
-    (*sql)->Abandon();
+    report = abandon(report.status());
     // A refused merge still leaves its report: which rows, which checks.
     if (report_file && !refusal.refusals.empty() &&
         report_file->Write(merger::ReportJson(refusal)).ok()) {
@@ -268,10 +315,7 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
   if (report_file) {
     absl::Status s = report_file->Write(merger::ReportJson(*report));
     if (s.ok()) s = report_file->Commit();
-    if (!s.ok()) {
-      (*sql)->Abandon();
-      return Fail(Command::kMerge, s);
-    }
+    if (!s.ok()) return Fail(Command::kMerge, abandon(s));
   }
   if (review_file) {
     verbose.Say("writing the review");
@@ -280,10 +324,7 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
     absl::Status s = rows.status();
     if (s.ok()) s = review_file->Write(RenderReview(*report, *rows));
     if (s.ok()) s = review_file->Commit();
-    if (!s.ok()) {
-      (*sql)->Abandon();
-      return Fail(Command::kMerge, s);
-    }
+    if (!s.ok()) return Fail(Command::kMerge, abandon(s));
   }
   if (absl::Status s = (*sql)->Commit(); !s.ok()) return Fail(Command::kMerge, s);
   verbose.Say("done");
