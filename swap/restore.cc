@@ -90,8 +90,8 @@ bool IsSetting(std::string_view body, std::string* key) {
 
 enum class Build { kOrdered, kParallel, kForeignKey };
 
-std::string TableOf(const nlohmann::json& range_var) {
-  return absl::StrCat(range_var.value("schemaname", ""), ".", range_var.value("relname", ""));
+std::string TableOf(parser::Node range_var) {
+  return absl::StrCat(AsAbsl(range_var.str("schemaname")), ".", AsAbsl(range_var.str("relname")));
 }
 
 // Post-data statements that can run beside each other: index builds and
@@ -105,23 +105,21 @@ Build Classify(std::string_view body, std::vector<std::string>* tables) {
   if (!index && !alter) return Build::kOrdered;
   absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(body, "", 0);
   if (!p.ok()) return Build::kOrdered;
-  const nlohmann::json& n = p->node();
+  const parser::Node n = p->node();
   if (p->type() == "IndexStmt") {
-    return n.value("concurrent", false) ? Build::kOrdered : Build::kParallel;
+    return n.boolean("concurrent") ? Build::kOrdered : Build::kParallel;
   }
-  if (p->type() != "AlterTableStmt" || !n.contains("cmds") || n["cmds"].size() != 1 ||
-      !n.contains("relation")) {
+  if (p->type() != "AlterTableStmt" || n["cmds"].size() != 1 || !n.has("relation")) {
     return Build::kOrdered;
   }
-  const nlohmann::json& cmd = n["cmds"][0].value("AlterTableCmd", nlohmann::json::object());
-  if (cmd.value("subtype", "") != "AT_AddConstraint" || !cmd.contains("def") ||
-      !cmd["def"].contains("Constraint")) {
+  const parser::Node cmd = n["cmds"].at(0)["AlterTableCmd"];
+  if (cmd.str("subtype") != "AT_AddConstraint" || !cmd["def"].has("Constraint")) {
     return Build::kOrdered;
   }
-  const nlohmann::json& c = cmd["def"]["Constraint"];
-  const std::string type = c.value("contype", "");
-  if (c.contains("indexname")) return Build::kOrdered;  // USING INDEX: needs the index.
-  if (type == "CONSTR_FOREIGN" && c.contains("pktable")) {
+  const parser::Node c = cmd["def"]["Constraint"];
+  const std::string_view type = c.str("contype");
+  if (c.has("indexname")) return Build::kOrdered;  // USING INDEX: needs the index.
+  if (type == "CONSTR_FOREIGN" && c.has("pktable")) {
     tables->push_back(TableOf(n["relation"]));
     tables->push_back(TableOf(c["pktable"]));
     return Build::kForeignKey;
