@@ -56,8 +56,7 @@ TEST_F(GeneratedInsertsTest, EveryDumpFormMergesTwoAndThreeWay) {
       SCOPED_TRACE(three_way ? "three-way" : "two-way");
       std::vector<std::string> extra;
       if (three_way) extra = {"--base", base_dump};
-      // (merge_checker does not know keys holding generated columns: the
-      // rows are checked below.)
+      // The rows are checked below (keys holding generated columns).
       MergeRun run = RunMerge(prod_dump, dev_dump, extra);
       ASSERT_EQ(run.exit_code, 0) << run.err;
       last_shadow_ = Name("shadow");

@@ -1,6 +1,7 @@
 // The x+y+z merge against a real PostgreSQL: build base, derive prod and
 // dev, pg_dump both, merge, restore with ON_ERROR_STOP in one transaction,
-// and check the shadow row by row (tests/merge_checker.h).
+// and check the shadow row by row against the truth decided from the base
+// (tests/truth_checker.h).
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -24,20 +25,22 @@ const std::vector<std::vector<std::string>> kDumpForms = {
     {}, {"--inserts"}, {"--column-inserts"}, {"--rows-per-insert=50"}};
 
 TEST_F(MergeTest, ExampleAppEveryDumpForm) {
+  std::string base = MakeDb("base", {Example("base-data.sql")});
   std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
   std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
   for (const auto& form : kDumpForms) {
     SCOPED_TRACE(form.empty() ? "COPY" : form[0]);
-    MergeAndCheck(prod, dev, DumpDb(prod, form), DumpDb(dev, form));
+    MergeAndCheckTruth(base, prod, dev, DumpDb(prod, form), DumpDb(dev, form));
   }
   // Mixed forms on the two sides.
-  MergeAndCheck(prod, dev, DumpDb(prod, {"--inserts"}), DumpDb(dev, {}));
+  MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {"--inserts"}), DumpDb(dev, {}));
 }
 
 TEST_F(MergeTest, ExampleAppRemapsFollowForeignKeys) {
+  std::string base = MakeDb("base", {Example("base-data.sql")});
   std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
   std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
-  MergeAndCheck(prod, dev, DumpDb(prod, {}), DumpDb(dev, {}));
+  MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {}), DumpDb(dev, {}));
   // Spot checks of what the checker proves in general.
   auto value = [&](const std::string& sql) {
     absl::StatusOr<std::string> v = pg_->QueryValue(last_shadow_, sql);
@@ -80,9 +83,7 @@ TEST_F(MergeTest, ExampleAppTwoWayIsTheTruth) {
   std::string base = MakeDb("base", {Example("base-data.sql")});
   std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
   std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
-  MergeAndCheck(prod, dev, DumpDb(prod, {}), DumpDb(dev, {}));
-  CheckAgainstTruth(base, prod, dev, {});
-  ExpectTruth();
+  MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {}), DumpDb(dev, {}));
 }
 
 TEST_F(MergeTest, ExampleAppThreeWayWithBase) {
@@ -93,11 +94,9 @@ TEST_F(MergeTest, ExampleAppThreeWayWithBase) {
   for (const auto& form : kDumpForms) {
     SCOPED_TRACE(form.empty() ? "COPY" : form[0]);
     std::vector<std::string> extra = {"--base", DumpDb(base, form)};
-    MergeAndCheck(prod, dev, DumpDb(prod, form), DumpDb(dev, form), extra);
-    CheckAgainstTruth(base, prod, dev, extra);
-    ExpectTruth();
+    MergeAndCheckTruth(base, prod, dev, DumpDb(prod, form), DumpDb(dev, form), extra);
   }
-  MergeAndCheck(prod, dev, DumpDb(prod, {}), DumpDb(dev, {}), {"--base", base_dump});
+  MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {}), DumpDb(dev, {}), {"--base", base_dump});
   auto value = [&](const std::string& sql) {
     absl::StatusOr<std::string> v = pg_->QueryValue(last_shadow_, sql);
     return v.ok() ? *v : v.status().ToString();
@@ -108,10 +107,8 @@ TEST_F(MergeTest, ExampleAppThreeWayWithBase) {
   // Edited on both sides: production's version by default...
   EXPECT_EQ(value("SELECT name FROM users WHERE id = 3"), "user 3 (renamed in prod)");
   // ...development's with --prefer dev.
-  MergeAndCheck(prod, dev, DumpDb(prod, {}), DumpDb(dev, {}),
+  MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {}), DumpDb(dev, {}),
                 {"--base", base_dump, "--prefer", "dev"});
-  CheckAgainstTruth(base, prod, dev, {"--base", base_dump, "--prefer", "dev"});
-  ExpectTruth();
   EXPECT_EQ(value("SELECT name FROM users WHERE id = 3"), "user 3 (renamed in dev)");
 }
 
@@ -152,8 +149,10 @@ TEST_F(MergeTest, VerifyShadowAgainstManifest) {
   EXPECT_NE(missing.err.find("cannot connect"), std::string::npos) << missing.err;
 }
 
-// The checker itself must catch what it is there to catch.
+// The checker itself must catch what it is there to catch, on the example
+// (tests/truth_checker_test.cc sabotages generated workloads).
 TEST_F(MergeTest, CheckerCatchesWrongReferenceAndMissingRow) {
+  std::string base = MakeDb("base", {Example("base-data.sql")});
   std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
   std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
   MergeRun run = RunMerge(DumpDb(prod, {}), DumpDb(dev, {}));
@@ -169,14 +168,21 @@ TEST_F(MergeTest, CheckerCatchesWrongReferenceAndMissingRow) {
       // A remapped parent's child left behind on the old key.
       "UPDATE comments SET parent_id = 12 WHERE body = 'dev reply'",
   };
+  auto truth = [&](const std::string& shadow) {
+    absl::StatusOr<TruthFindings> f =
+        CheckTruth(pg_, base, prod, dev, shadow, run.report, TruthOptions());
+    EXPECT_TRUE(f.ok()) << f.status();
+    return f.ok() ? *f : TruthFindings();
+  };
   for (const std::string& sql : sabotage) {
     SCOPED_TRACE(sql);
     std::string shadow = Name("shadow");
     ASSERT_TRUE(pg_->CreateDatabase(shadow).ok());
     ASSERT_TRUE(pg_->Restore(shadow, run.sql_file).ok());
-    ASSERT_TRUE(CheckMerge(pg_, prod, dev, shadow, run.report).ok());
+    TruthFindings before = truth(shadow);
+    ASSERT_TRUE(before.ok()) << before.Summary();
     ASSERT_TRUE(pg_->Exec(shadow, "SET session_replication_role = replica;\n" + sql).ok());
-    EXPECT_FALSE(CheckMerge(pg_, prod, dev, shadow, run.report).ok());
+    EXPECT_FALSE(truth(shadow).ok());
   }
 }
 
