@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "base/status.h"
 #include "nlohmann/json.hpp"
 #include "swap/pg.h"
+#include "swap/stream.h"
 
 namespace pgmerge::swap {
 // std::string_view's own tests (absl's string_view is another type here).
@@ -154,14 +156,7 @@ using internal::DecodedValue;
 using internal::Result;
 using Json = nlohmann::json;
 
-// "16/B374D848" as a number, to compare positions.
-uint64_t LsnValue(std::string_view lsn) {
-  size_t slash = lsn.find('/');
-  if (slash == std::string_view::npos) return 0;
-  uint64_t hi = std::strtoull(std::string(lsn.substr(0, slash)).c_str(), nullptr, 16);
-  uint64_t lo = std::strtoull(std::string(lsn.substr(slash + 1)).c_str(), nullptr, 16);
-  return hi << 32 | lo;
-}
+using internal::LsnValue;
 
 // How production's rows of one table land in the shadow, from the report.
 struct TableMap {
@@ -670,186 +665,225 @@ absl::StatusOr<int> AdvanceSequences(PGconn* main, PGconn* shadow,
 
 }  // namespace
 
+// What a run keeps across its rounds: the report's maps, main's catalog,
+// the slot, the shadow's prepared statements and main's change stream.
+struct internal::CatchUpRun::State {
+  PGconn* shadow = nullptr;
+  ReportMaps maps;
+  std::string slot;
+  std::unique_ptr<internal::ChangeStream> stream;
+  std::unique_ptr<Applier> applier;
+  CatchUpResult round;  // The round under way; the applier counts into it.
+  std::vector<internal::StreamLine> pending;  // Read, not applied: an open transaction.
+  uint64_t applied = 0;  // The last commit the shadow holds.
+  int batch_changes = 10000;
+  std::function<void(std::string_view)> log;
+  uint64_t token = 0;  // Tells this run's markers from an earlier run's.
+  int rounds = 0;
+};
+
+internal::CatchUpRun::CatchUpRun() : s_(std::make_unique<State>()) {}
+internal::CatchUpRun::~CatchUpRun() = default;
+const std::string& internal::CatchUpRun::slot() const { return s_->slot; }
+
+absl::StatusOr<std::unique_ptr<internal::CatchUpRun>> internal::CatchUpRun::Start(
+    PGconn* main, PGconn* replication, PGconn* shadow, const CatchUpOptions& o) {
+  std::unique_ptr<CatchUpRun> run(new CatchUpRun());
+  State& s = *run->s_;
+  s.shadow = shadow;
+  s.batch_changes = o.batch_changes;
+  s.log = o.log;
+  PGM_ASSIGN_OR_RETURN(s.maps, ReadReport(o.report_json));
+  // test_decoding prints values with the decoding session's output
+  // settings; pg_dump's make them the dump's and the shadow's.
+  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(replication));
+  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(shadow));
+  // A round's marker (see stream.h) must be on disk, where decoding reads,
+  // when it returns, whatever main's synchronous_commit says.
+  PGM_RETURN_IF_ERROR(internal::ExecCommand(main, "SET synchronous_commit = local"));
+  PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow, "DEALLOCATE ALL"));
+  PGM_ASSIGN_OR_RETURN(s.slot, FindSlot(main, o.slot));
+  PGM_RETURN_IF_ERROR(CheckMainCatalog(main, &s.maps));
+  for (auto& [name, t] : s.maps.tables) {
+    if (t.dropped_by_dev) continue;
+    PGM_ASSIGN_OR_RETURN(
+        t.shadow_pkey,
+        internal::QueryValue(shadow,
+                             absl::StrCat("SELECT conname FROM pg_constraint WHERE contype = 'p' "
+                                          "AND conrelid = ",
+                                          internal::Literal(shadow, t.shadow_table),
+                                          "::regclass")));
+  }
+  PGM_RETURN_IF_ERROR(internal::ExecCommand(
+      shadow,
+      "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS pgmerge; "
+      "CREATE TABLE IF NOT EXISTS pgmerge.catchup (slot text PRIMARY KEY, lsn pg_lsn NOT NULL, "
+      "transactions bigint NOT NULL, changes bigint NOT NULL)"));
+  PGM_ASSIGN_OR_RETURN(std::string confirmed,
+                       internal::QueryValue(main, absl::StrCat("SELECT confirmed_flush_lsn FROM "
+                                                               "pg_replication_slots WHERE slot_name = ",
+                                                               internal::Literal(main, s.slot))));
+  PGM_ASSIGN_OR_RETURN(std::string stored,
+                       internal::QueryValue(shadow,
+                                            absl::StrCat("SELECT lsn FROM pgmerge.catchup WHERE slot = ",
+                                                         internal::Literal(shadow, s.slot))));
+  if (!stored.empty() && LsnValue(stored) < LsnValue(confirmed)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "slot ", s.slot, " was read up to ", confirmed, " but the shadow holds changes only "
+        "up to ", stored, ": something else consumed the slot, and those writes are lost to "
+        "the shadow; dump and merge again"));
+  }
+  s.applied = stored.empty() ? LsnValue(confirmed) : LsnValue(stored);
+  s.applier = std::make_unique<Applier>(shadow, &s.maps, &s.round);
+  s.token = std::random_device()() ^ static_cast<uint64_t>(std::random_device()()) << 32;
+  s.stream = std::make_unique<internal::ChangeStream>(replication);
+  // From the slot's position: what the shadow already holds comes again
+  // and is skipped (counted), as a crash between the two commits leaves it.
+  PGM_RETURN_IF_ERROR(s.stream->Start(s.slot, LsnValue(confirmed)));
+  return run;
+}
+
+// Applies the whole transactions of `s->pending` in one shadow transaction
+// with the applied-LSN row; what follows the last COMMIT stays pending.
+absl::Status internal::CatchUpRun::ApplyPending(int64_t* changes_out) {
+  State* s = s_.get();
+  std::vector<internal::StreamLine>& lines = s->pending;
+  int last_commit = -1;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].data == "COMMIT" || SW(lines[i].data, "COMMIT ")) last_commit = static_cast<int>(i);
+  }
+  if (last_commit < 0) return absl::OkStatus();
+  CatchUpResult& result = s->round;
+  PGM_RETURN_IF_ERROR(internal::ExecCommand(s->shadow, "BEGIN"));
+  absl::Status status;
+  int64_t transactions = 0, changes = 0;
+  std::vector<DecodedChange> txn;
+  std::vector<std::string> txn_lsn;
+  uint64_t last_lsn = 0;
+  for (int i = 0; i <= last_commit && status.ok(); ++i) {
+    const std::string lsn = internal::LsnText(lines[i].lsn);
+    absl::StatusOr<DecodedChange> c = internal::ParseTestDecoding(lines[i].data);
+    if (!c.ok()) {
+      status = c.status();
+      break;
+    }
+    if (c->kind == DecodedChange::Kind::kBegin) {
+      txn.clear();
+      txn_lsn.clear();
+    } else if (c->kind == DecodedChange::Kind::kOther) {
+      // A message (our markers) or anything else test_decoding prints.
+    } else if (c->kind != DecodedChange::Kind::kCommit) {
+      txn.push_back(*std::move(c));
+      txn_lsn.push_back(lsn);
+    } else if (lines[i].lsn <= s->applied) {
+      if (!txn.empty()) ++result.skipped_transactions;  // An earlier run applied it.
+    } else {
+      for (size_t k = 0; k < txn.size() && status.ok(); ++k) {
+        status = s->applier->Apply(txn[k], txn_lsn[k]);
+      }
+      if (!txn.empty()) ++transactions;
+      changes += static_cast<int64_t>(txn.size());
+      last_lsn = lines[i].lsn;
+    }
+  }
+  if (status.ok() && last_lsn != 0) {
+    status = internal::ExecCommand(
+        s->shadow,
+        absl::StrCat("INSERT INTO pgmerge.catchup VALUES (", internal::Literal(s->shadow, s->slot),
+                     ", ", internal::Literal(s->shadow, internal::LsnText(last_lsn)), ", ",
+                     transactions, ", ", changes,
+                     ") ON CONFLICT (slot) DO UPDATE SET lsn = excluded.lsn, transactions = "
+                     "pgmerge.catchup.transactions + excluded.transactions, changes = "
+                     "pgmerge.catchup.changes + excluded.changes"));
+  }
+  if (status.ok()) status = internal::ExecCommand(s->shadow, "COMMIT");
+  if (!status.ok()) {
+    internal::ExecCommand(s->shadow, "ROLLBACK").IgnoreError();
+    return status;
+  }
+  lines.erase(lines.begin(), lines.begin() + last_commit + 1);
+  if (last_lsn != 0) {
+    s->applied = last_lsn;
+    result.applied_lsn = internal::LsnText(last_lsn);
+    result.transactions += transactions;
+  }
+  *changes_out += changes;
+  // The shadow holds it now; only then may the slot let it go.
+  return s->stream->Confirm(s->applied);
+}
+
+absl::StatusOr<CatchUpResult> internal::CatchUpRun::Round(PGconn* main, bool final) {
+  State& s = *s_;
+  s.round = CatchUpResult();
+  CatchUpResult& result = s.round;
+  result.slot = s.slot;
+  result.start_lsn = result.applied_lsn = internal::LsnText(s.applied);
+  // Everything committed before now: up to our marker's commit.
+  const std::string marker = absl::StrCat("round ", PQbackendPID(main), " ", s.token, " ",
+                                          ++s.rounds);
+  PGM_ASSIGN_OR_RETURN(
+      result.target_lsn,
+      internal::QueryValue(main, absl::StrCat("SELECT pg_logical_emit_message(true, 'pgmerge', ",
+                                              internal::Literal(main, marker), ")")));
+  for (;;) {
+    PGM_ASSIGN_OR_RETURN(
+        bool reached, s.stream->Read(marker, static_cast<size_t>(s.batch_changes), &s.pending));
+    int64_t changes = 0;
+    PGM_RETURN_IF_ERROR(ApplyPending(&changes));
+    if (s.log && changes > 0) {
+      s.log(absl::StrCat("applied up to ", result.applied_lsn, ": ", result.transactions,
+                         " transactions"));
+    }
+    if (reached) break;  // Else a full batch: read on.
+  }
+  if (final) {
+    PGM_ASSIGN_OR_RETURN(result.sequences_advanced,
+                         AdvanceSequences(main, s.shadow, s.maps.sequences));
+  }
+  PGM_ASSIGN_OR_RETURN(
+      std::string lag,
+      internal::QueryValue(main, absl::StrCat("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ",
+                                              internal::Literal(main, result.target_lsn), ")")));
+  absl::SimpleAtoi(lag, &result.lag_bytes);
+  return result;
+}
+
 absl::StatusOr<CatchUpResult> CatchUp(const CatchUpOptions& o) {
   PGM_ASSIGN_OR_RETURN(Conn main, internal::Connect(o.server, o.main));
+  PGM_ASSIGN_OR_RETURN(Conn replication, internal::ConnectReplication(o.server, o.main));
   PGM_ASSIGN_OR_RETURN(Conn shadow, internal::Connect(o.server, o.shadow));
-  return internal::CatchUpConnected(main.get(), shadow.get(), o);
+  PGM_ASSIGN_OR_RETURN(std::unique_ptr<internal::CatchUpRun> run,
+                       internal::CatchUpRun::Start(main.get(), replication.get(), shadow.get(), o));
+  PGM_ASSIGN_OR_RETURN(CatchUpResult result, run->Round(main.get(), /*final=*/true));
+  run.reset();
+  replication.reset();  // The slot is in use while its stream is open.
+  if (o.drop_slot) {
+    PGM_ASSIGN_OR_RETURN(result.slot_dropped, internal::DropSlotIfPresent(main.get(), result.slot));
+    PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow.get(), "DROP SCHEMA pgmerge CASCADE"));
+  }
+  return result;
 }
 
 absl::StatusOr<bool> internal::DropSlotIfPresent(PGconn* conn, const std::string& slot) {
+  const std::string literal = internal::Literal(conn, slot);
+  // A stream just closed holds the slot until its walsender has exited.
+  for (int waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
+    PGM_ASSIGN_OR_RETURN(std::string active,
+                         internal::QueryValue(conn, absl::StrCat("SELECT active FROM "
+                                                                 "pg_replication_slots WHERE "
+                                                                 "slot_name = ",
+                                                                 literal)));
+    if (active != "t") break;
+    usleep(10000);
+  }
   PGM_ASSIGN_OR_RETURN(
       std::string dropped,
       internal::QueryValue(conn, absl::StrCat("SELECT count(pg_drop_replication_slot(slot_name)) "
                                               "FROM pg_replication_slots WHERE slot_name = ",
-                                              internal::Literal(conn, slot))));
+                                              literal)));
   return dropped != "0";
 }
 
-absl::StatusOr<CatchUpResult> internal::CatchUpConnected(PGconn* main_conn, PGconn* shadow_conn,
-                                                         const CatchUpOptions& o) {
-  // The body below names the sessions as CatchUp's own connections did.
-  struct Borrowed {
-    PGconn* c;
-    PGconn* get() const { return c; }
-  } main{main_conn}, shadow{shadow_conn};
-  CatchUpResult result;
-  PGM_ASSIGN_OR_RETURN(ReportMaps maps, ReadReport(o.report_json));
-  // test_decoding prints values with the decoding session's output
-  // settings; pg_dump's make them the dump's and the shadow's.
-  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(main.get()));
-  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(shadow.get()));
-  // A session may run several rounds: each prepares its statements anew.
-  PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow.get(), "DEALLOCATE ALL"));
-  PGM_ASSIGN_OR_RETURN(result.slot, FindSlot(main.get(), o.slot));
-  PGM_RETURN_IF_ERROR(CheckMainCatalog(main.get(), &maps));
-  for (auto& [name, t] : maps.tables) {
-    if (t.dropped_by_dev) continue;
-    PGM_ASSIGN_OR_RETURN(
-        t.shadow_pkey,
-        internal::QueryValue(shadow.get(),
-                             absl::StrCat("SELECT conname FROM pg_constraint WHERE contype = 'p' "
-                                          "AND conrelid = ",
-                                          internal::Literal(shadow.get(), t.shadow_table),
-                                          "::regclass")));
-  }
-  PGM_RETURN_IF_ERROR(internal::ExecCommand(
-      shadow.get(),
-      "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS pgmerge; "
-      "CREATE TABLE IF NOT EXISTS pgmerge.catchup (slot text PRIMARY KEY, lsn pg_lsn NOT NULL, "
-      "transactions bigint NOT NULL, changes bigint NOT NULL)"));
-  const std::string slot_literal = internal::Literal(main.get(), result.slot);
-  PGM_ASSIGN_OR_RETURN(std::string confirmed,
-                       internal::QueryValue(main.get(),
-                                            absl::StrCat("SELECT confirmed_flush_lsn FROM "
-                                                         "pg_replication_slots WHERE slot_name = ",
-                                                         slot_literal)));
-  PGM_ASSIGN_OR_RETURN(std::string stored,
-                       internal::QueryValue(shadow.get(),
-                                            absl::StrCat("SELECT lsn FROM pgmerge.catchup WHERE slot = ",
-                                                         internal::Literal(shadow.get(), result.slot))));
-  if (!stored.empty() && LsnValue(stored) < LsnValue(confirmed)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "slot ", result.slot, " was read up to ", confirmed, " but the shadow holds changes only "
-        "up to ", stored, ": something else consumed the slot, and those writes are lost to "
-        "the shadow; dump and merge again"));
-  }
-  uint64_t applied = stored.empty() ? LsnValue(confirmed) : LsnValue(stored);
-  uint64_t slot_at = LsnValue(confirmed);
-  result.start_lsn = stored.empty() ? confirmed : stored;
-  result.applied_lsn = result.start_lsn;
-  // Everything committed before now: the insert position, once flushed
-  // (decoding reads flushed WAL only, and commits made with
-  // synchronous_commit=off reach the disk up to wal_writer_delay later).
-  PGM_ASSIGN_OR_RETURN(result.target_lsn,
-                       internal::QueryValue(main.get(), "SELECT pg_current_wal_insert_lsn()"));
-  for (int waited_ms = 0;; waited_ms += 20) {
-    PGM_ASSIGN_OR_RETURN(std::string flushed,
-                         internal::QueryValue(main.get(), "SELECT pg_current_wal_flush_lsn()"));
-    if (LsnValue(flushed) >= LsnValue(result.target_lsn)) break;
-    if (waited_ms >= 10000) {
-      result.target_lsn = flushed;  // The WAL writer is stuck: take what is on disk.
-      break;
-    }
-    usleep(20000);
-  }
-  Applier applier(shadow.get(), &maps, &result);
-  for (;;) {
-    PGM_ASSIGN_OR_RETURN(
-        Result batch,
-        internal::Exec(main.get(),
-                       absl::StrCat("SELECT lsn, data FROM pg_logical_slot_peek_changes(", slot_literal,
-                                    ", ", internal::Literal(main.get(), result.target_lsn), ", ",
-                                    o.batch_changes,
-                                    ", 'include-xids', '0', 'skip-empty-xacts', '1')")));
-    const int n = PQntuples(batch.get());
-    if (n == 0) break;
-    // Whole transactions only: a trailing one without its COMMIT waits.
-    int last_commit = -1;
-    for (int i = 0; i < n; ++i) {
-      if (std::string_view(PQgetvalue(batch.get(), i, 1)) == "COMMIT") last_commit = i;
-    }
-    if (last_commit < 0) break;
-    PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow.get(), "BEGIN"));
-    absl::Status status;
-    int64_t transactions = 0, changes = 0;
-    std::vector<DecodedChange> txn;
-    std::vector<std::string> txn_lsn;
-    std::string last_lsn;
-    for (int i = 0; i <= last_commit && status.ok(); ++i) {
-      std::string_view lsn = PQgetvalue(batch.get(), i, 0);
-      absl::StatusOr<DecodedChange> c = internal::ParseTestDecoding(PQgetvalue(batch.get(), i, 1));
-      if (!c.ok()) {
-        status = c.status();
-        break;
-      }
-      if (c->kind == DecodedChange::Kind::kBegin) {
-        txn.clear();
-        txn_lsn.clear();
-      } else if (c->kind != DecodedChange::Kind::kCommit) {
-        txn.push_back(*std::move(c));
-        txn_lsn.emplace_back(lsn);
-      } else if (LsnValue(lsn) <= applied) {
-        ++result.skipped_transactions;  // An earlier run applied it.
-      } else {
-        for (size_t k = 0; k < txn.size() && status.ok(); ++k) {
-          status = applier.Apply(txn[k], txn_lsn[k]);
-        }
-        ++transactions;
-        changes += static_cast<int64_t>(txn.size());
-        last_lsn = std::string(lsn);
-      }
-    }
-    if (status.ok() && !last_lsn.empty()) {
-      status = internal::ExecCommand(
-          shadow.get(),
-          absl::StrCat("INSERT INTO pgmerge.catchup VALUES (",
-                       internal::Literal(shadow.get(), result.slot), ", ",
-                       internal::Literal(shadow.get(), last_lsn), ", ", transactions, ", ", changes,
-                       ") ON CONFLICT (slot) DO UPDATE SET lsn = excluded.lsn, transactions = "
-                       "pgmerge.catchup.transactions + excluded.transactions, changes = "
-                       "pgmerge.catchup.changes + excluded.changes"));
-    }
-    if (status.ok()) status = internal::ExecCommand(shadow.get(), "COMMIT");
-    if (!status.ok()) {
-      internal::ExecCommand(shadow.get(), "ROLLBACK").IgnoreError();
-      return status;
-    }
-    if (!last_lsn.empty()) {
-      applied = LsnValue(last_lsn);
-      result.applied_lsn = last_lsn;
-      result.transactions += transactions;
-    }
-    // The shadow holds it now; only then may the slot let it go.
-    if (applied > slot_at) {
-      PGM_RETURN_IF_ERROR(internal::Exec(main.get(),
-                                         absl::StrCat("SELECT pg_replication_slot_advance(",
-                                                      slot_literal, ", ",
-                                                      internal::Literal(main.get(), result.applied_lsn),
-                                                      ")"))
-                              .status());
-      slot_at = applied;
-    }
-    if (o.log) {
-      o.log(absl::StrCat("applied up to ", result.applied_lsn, ": ", result.transactions,
-                         " transactions"));
-    }
-  }
-  PGM_ASSIGN_OR_RETURN(result.sequences_advanced,
-                       AdvanceSequences(main.get(), shadow.get(), maps.sequences));
-  PGM_ASSIGN_OR_RETURN(std::string lag,
-                       internal::QueryValue(main.get(), absl::StrCat("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ",
-                                                                     internal::Literal(main.get(), result.target_lsn),
-                                                                     ")")));
-  absl::SimpleAtoi(lag, &result.lag_bytes);
-  if (o.drop_slot) {
-    PGM_RETURN_IF_ERROR(internal::Exec(main.get(), absl::StrCat("SELECT pg_drop_replication_slot(",
-                                                                slot_literal, ")"))
-                            .status());
-    PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow.get(), "DROP SCHEMA pgmerge CASCADE"));
-    result.slot_dropped = true;
-  }
-  return result;
-}
 
 int CatchUpCommand(const std::vector<std::string>& args) {
   CatchUpOptions o;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,13 +65,33 @@ int CatchUpCommand(const std::vector<std::string>& args);
 
 namespace internal {
 
-// CatchUp on sessions the caller holds: `main` on main's database (any
-// session not inside a transaction), `shadow` on the shadow. swap
-// --catch-up runs its last round this way, on main closed to new
-// connections, after every other session is gone. `o.server`, `o.main`
-// and `o.shadow` are not used.
-absl::StatusOr<CatchUpResult> CatchUpConnected(PGconn* main, PGconn* shadow,
-                                               const CatchUpOptions& o);
+// A catch-up of several rounds on sessions the caller holds: the report,
+// main's catalog, the slot and the shadow's prepared statements are read
+// once, and main's changes come over one replication stream, so a round
+// costs what it applies (swap --catch-up runs its live rounds and the tail
+// on one). `o.server`, `o.main` and `o.shadow` are not used; `main`,
+// `replication` and `shadow` must outlive it.
+class CatchUpRun {
+ public:
+  // `main`: a session on main's database; `replication`: a replication
+  // connection to it (ConnectReplication); `shadow`: on the shadow.
+  static absl::StatusOr<std::unique_ptr<CatchUpRun>> Start(PGconn* main, PGconn* replication,
+                                                           PGconn* shadow,
+                                                           const CatchUpOptions& o);
+  ~CatchUpRun();
+  // Applies every commit main made before the call; `main` is any session
+  // on main's database not inside a transaction. With `final`, the shadow's
+  // sequences are advanced to main's too. The counts are this round's.
+  absl::StatusOr<CatchUpResult> Round(PGconn* main, bool final);
+  const std::string& slot() const;
+
+  struct State;
+
+ private:
+  CatchUpRun();
+  absl::Status ApplyPending(int64_t* changes);
+  std::unique_ptr<State> s_;
+};
 
 // Drops the replication slot `slot` if the server still has it (from any
 // database of the server); true when it was there.

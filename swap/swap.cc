@@ -1,6 +1,7 @@
 #include "swap/swap.h"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "swap/pg.h"
 #include "swap/quiesce.h"
 #include "swap/server.h"
+#include "swap/stream.h"
 #include "swap/verify.h"
 
 namespace pgmerge::swap {
@@ -78,6 +80,9 @@ struct LiveCatchUp {
   std::string report_json;
   std::string slot;  // Found by the first round.
   Conn shadow;       // Opened while the shadow is open: it is closed too.
+  // On the shadow session and two of main's (a helper and the stream),
+  // which the Quiesce holds after closing.
+  std::unique_ptr<internal::CatchUpRun> run;
 };
 
 int64_t Changes(const CatchUpResult& r) { return r.inserts + r.updates + r.deletes; }
@@ -110,6 +115,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   PGM_RETURN_IF_ERROR(journal->Write("closing"));
   Quiesce q(admin, std::move(main_conn), std::move(extra), names.main, o.log, o.interrupted);
   auto reopen = [&](const absl::Status& why) -> absl::Status {
+    live->run.reset();
     q.Release().IgnoreError();
     absl::Status a = SetAllowConnections(admin, names.main, true);
     absl::Status b = SetAllowConnections(admin, names.shadow, shadow_allowed);
@@ -166,11 +172,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   // session went, applied to the shadow; the slot's changes are the drift.
   if (live->on) {
     t = Clock::now();
-    CatchUpOptions co;
-    co.report_json = live->report_json;
-    co.slot = live->slot;
-    absl::StatusOr<CatchUpResult> tail =
-        internal::CatchUpConnected(q.helper(), live->shadow.get(), co);
+    absl::StatusOr<CatchUpResult> tail = live->run->Round(q.helper(), /*final=*/true);
     if (!tail.ok()) {
       return reopen(absl::AbortedError(absl::StrCat("swap stopped: the last catch-up failed: ",
                                                     tail.status().message(), "; ", names.main,
@@ -186,6 +188,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
     if (!result.drift.empty()) return stopped_by_drift();
     // The bookkeeping goes with the slot; the shadow's session must be gone
     // before its rename.
+    live->run.reset();
     absl::Status cleaned =
         internal::ExecCommand(live->shadow.get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE");
     const int pid = PQbackendPID(live->shadow.get());
@@ -488,13 +491,6 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   if (live_catch_up.on) {
     // y' is the point: only what the stream does not carry is drift.
     PGM_ASSIGN_OR_RETURN(live.drift, internal::WiderDrift(main_conn.get(), {}, {}, baseline));
-    if (!live.drift.empty()) {
-      live.outcome = SwapResult::Outcome::kDrift;
-      live.drift_seen_live = true;
-      return live;
-    }
-    PGM_ASSIGN_OR_RETURN(baseline.catalog_fingerprint,
-                         internal::CatalogFingerprint(main_conn.get()));
   } else {
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> diff,
                          internal::CompareWithManifest(sessions, prod, &live.rows_checked));
@@ -505,11 +501,13 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     PGM_ASSIGN_OR_RETURN(std::vector<std::string> wider,
                          internal::WiderDrift(main_conn.get(), prod, sequences, baseline));
     live.drift.insert(live.drift.end(), wider.begin(), wider.end());
-    if (!live.drift.empty()) {
-      live.outcome = SwapResult::Outcome::kDrift;
-      live.drift_seen_live = true;
-      return live;
-    }
+  }
+  if (!live.drift.empty()) {
+    live.outcome = SwapResult::Outcome::kDrift;
+    live.drift_seen_live = true;
+    return live;
+  }
+  if (!live_catch_up.on) {
     std::vector<int> own;
     for (PGconn* c : sessions) own.push_back(PQbackendPID(c));
     PGM_ASSIGN_OR_RETURN(std::vector<internal::Session> workers,
@@ -519,11 +517,11 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
                               names.main, ": ", internal::Describe(workers),
                               "; not clients: they get the grace period, then are terminated"));
     }
-        // What the schema is now: the check after closing names what was
-    // created, changed or dropped in between.
-    PGM_ASSIGN_OR_RETURN(baseline.catalog_fingerprint,
-                         internal::CatalogFingerprint(main_conn.get()));
   }
+  // What the schema is now: the check after closing names what was
+  // created, changed or dropped in between.
+  PGM_ASSIGN_OR_RETURN(baseline.catalog_fingerprint,
+                       internal::CatalogFingerprint(main_conn.get()));
   Log(o.log, live_catch_up.on
                  ? absl::StrCat("swap: step 1: preconditions hold; ", names.main,
                                 "'s writes since the dump come from its slot")
@@ -543,21 +541,26 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
                                            shadow_full ? "" : names.shadow));
     PGM_ASSIGN_OR_RETURN(Conn helper, internal::Connect(main_full ? o.main : o.server,
                                                         main_full ? "" : names.main));
+    PGM_ASSIGN_OR_RETURN(Conn stream, internal::ConnectReplication(main_full ? o.main : o.server,
+                                                                   main_full ? "" : names.main));
+    auto before_closing = [&](const absl::Status& why) {
+      return absl::Status(why.code(), absl::StrCat("catch-up before closing ", names.main, ": ",
+                                                   why.message(), " (nothing closed; the slot is "
+                                                   "kept, so a run after the fix continues)"));
+    };
     CatchUpOptions co;
     co.report_json = report_json;
     co.slot = live_catch_up.slot;
     const Clock::time_point t = Clock::now();
+    absl::StatusOr<std::unique_ptr<internal::CatchUpRun>> run = internal::CatchUpRun::Start(
+        helper.get(), stream.get(), live_catch_up.shadow.get(), co);
+    if (!run.ok()) return before_closing(run.status());
+    live_catch_up.run = *std::move(run);
     for (;;) {
       const Clock::time_point round = Clock::now();
-      absl::StatusOr<CatchUpResult> r =
-          internal::CatchUpConnected(helper.get(), live_catch_up.shadow.get(), co);
-      if (!r.ok()) {
-        return absl::Status(r.status().code(),
-                            absl::StrCat("catch-up before closing ", names.main, ": ",
-                                         r.status().message(), " (nothing closed; the slot is "
-                                         "kept, so a run after the fix continues)"));
-      }
-      co.slot = live_catch_up.slot = live.slot = r->slot;
+      absl::StatusOr<CatchUpResult> r = live_catch_up.run->Round(helper.get(), /*final=*/false);
+      if (!r.ok()) return before_closing(r.status());
+      live_catch_up.slot = live.slot = r->slot;
       ++live.catch_up_rounds;
       live.live_changes += Changes(*r);
       Log(o.log, absl::StrCat("swap: catch-up round ", live.catch_up_rounds, ": ", Changes(*r),
@@ -572,6 +575,7 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     live.caught_up = true;
     extra.clear();
     extra.push_back(std::move(helper));
+    extra.push_back(std::move(stream));
   }
 
   journal.state = Json::object();

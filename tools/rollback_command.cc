@@ -58,12 +58,8 @@ int RollbackMain(const std::vector<std::string>& args) {
   o.state_path = a.f.state;
   o.force = a.force;
   o.dry_run = a.f.dry_run;
-  if (!a.f.report.empty()) {
-    std::optional<std::string> report = ReadWhole(a.f.report);
-    if (!report) {
-      return Fail(Command::kRollback, absl::NotFoundError(absl::StrCat(a.f.report, ": cannot read")));
-    }
-    o.report_json = std::move(*report);
+  if (std::optional<int> bad = ReadReportFlag(Command::kRollback, a.f, &o.report_json)) {
+    return *bad;
   }
   o.log = LogLine;
   o.interrupted = Interrupted;

@@ -94,12 +94,8 @@ int SwapMain(const std::vector<std::string>& args) {
   std::optional<long> lag = ParseCount(a.catch_up_lag, 1, 1000000000);
   if (!lag) return Usage("swap", "--catch-up-lag takes a positive number");
   o.catch_up_lag = *lag;
-  if (!a.f.report.empty()) {
-    std::optional<std::string> report = ReadWhole(a.f.report);
-    if (!report) return Fail(Command::kSwap, absl::NotFoundError(absl::StrCat(a.f.report, ": cannot read")));
-    o.report_json = std::move(*report);
-    o.report_path = Absolute(a.f.report);
-  }
+  if (std::optional<int> bad = ReadReportFlag(Command::kSwap, a.f, &o.report_json)) return *bad;
+  if (!a.f.report.empty()) o.report_path = Absolute(a.f.report);
   o.log = LogLine;
   o.interrupted = Interrupted;
   CatchInterrupts();

@@ -40,4 +40,12 @@ std::optional<int> FinishSwitchFlags(const char* command, const SwitchFlags& f, 
   return std::nullopt;
 }
 
+std::optional<int> ReadReportFlag(Command command, const SwitchFlags& f, std::string* json) {
+  if (f.report.empty()) return std::nullopt;
+  std::optional<std::string> report = ReadWhole(f.report);
+  if (!report) return Fail(command, absl::NotFoundError(absl::StrCat(f.report, ": cannot read")));
+  *json = std::move(*report);
+  return std::nullopt;
+}
+
 }  // namespace pgmerge::tools

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tools/cli.h"
+#include "tools/exit_status.h"
 
 namespace pgmerge::tools {
 
@@ -24,6 +25,10 @@ void AddSwitchFlags(CLI::App& app, SwitchFlags* f);
 // printed, or nullopt. Applies the connection flags.
 std::optional<int> FinishSwitchFlags(const char* command, const SwitchFlags& f, double* grace,
                                      double* terminate_timeout);
+
+// --report, when given: its text into `*json`. Returns the exit status of
+// the failure it printed (the file cannot be read), or nullopt.
+std::optional<int> ReadReportFlag(Command command, const SwitchFlags& f, std::string* json);
 
 }  // namespace pgmerge::tools
 
