@@ -75,10 +75,12 @@ std::vector<KeyFacts> Layout(const std::string& s) {
 // The verdicts as a string: S same, E edited, B both created (dev's
 // remapped), D dev created, X prod deleted, P prod's row; lower case when
 // ambiguous.
-std::string Verdicts(const std::string& layout, int64_t* point = nullptr) {
+std::string Verdicts(const std::string& layout, int64_t* point = nullptr,
+                     int64_t* sure = nullptr) {
   std::vector<KeyFacts> facts = Layout(layout);
   Inference inf = InferKeys(facts);
   if (point) *point = inf.change_point;
+  if (sure) *sure = inf.sure_point;
   std::string out;
   for (const KeyVerdict& v : inf.verdicts) {
     char c = "SEBDXP"[static_cast<int>(v.verdict)];
@@ -170,16 +172,10 @@ TEST(InferTest, DeletionsAtTheTopAreAmbiguous) {
 // base row above them. The change point lies at the copy; the sure edge at
 // the last run of identical rows. The band's rows are kept apart.
 TEST(InferTest, CopiesBelowACoincidenceAreKeptApart) {
-  std::vector<KeyFacts> facts = Layout("e==============pdeeeeee=");
-  Inference inf = InferKeys(facts);
-  EXPECT_EQ(inf.change_point, 24);
-  EXPECT_EQ(inf.sure_point, 15);
-  std::string out;
-  for (const KeyVerdict& v : inf.verdicts) {
-    char c = "SEBDXP"[static_cast<int>(v.verdict)];
-    out += v.ambiguous ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  EXPECT_EQ(out, "ESSSSSSSSSSSSSSPdbbbbbbs");
+  int64_t point, sure;
+  EXPECT_EQ(Verdicts("e==============pdeeeeee=", &point, &sure), "ESSSSSSSSSSSSSSPdbbbbbbs");
+  EXPECT_EQ(point, 24);
+  EXPECT_EQ(sure, 15);
 }
 
 // In the band an identical child proves an edit of a value or two, not a

@@ -75,29 +75,18 @@ class MergeFixture : public ::testing::Test {
     return run;
   }
 
-  // Merges, restores into a new shadow and checks it against prod and dev.
   // Merges, restores into a fresh shadow and checks it against the truth
   // decided from base, production and development (tests/truth_checker.h;
   // the options follow the merge's flags); deterministic output too.
   void MergeAndCheckTruth(const std::string& base_db, const std::string& prod_db,
                           const std::string& dev_db, const std::string& prod_dump,
                           const std::string& dev_dump, std::vector<std::string> extra = {}) {
-    MergeRun run = RunMerge(prod_dump, dev_dump, extra);
-    ASSERT_EQ(run.exit_code, 0) << run.err;
-    std::string shadow = Name("shadow");
-    ASSERT_TRUE(pg_->CreateDatabase(shadow).ok());
-    absl::Status restored = pg_->Restore(shadow, run.sql_file);
-    ASSERT_TRUE(restored.ok()) << restored;
-    absl::StatusOr<TruthFindings> f =
-        CheckTruth(pg_, base_db, prod_db, dev_db, shadow, run.report, TruthOptionsOf(extra));
-    ASSERT_TRUE(f.ok()) << f.status();
-    EXPECT_TRUE(f->ok()) << f->Summary() << "\n" << run.err;
-    // Deterministic: the same inputs give the same bytes.
-    MergeRun again = RunMerge(prod_dump, dev_dump, extra);
-    EXPECT_EQ(ReadFile(run.sql_file), ReadFile(again.sql_file));
-    EXPECT_EQ(run.report, again.report);
-    last_report_ = run.report;
-    last_shadow_ = shadow;
+    MergeAndCheckWith(prod_dump, dev_dump, extra, [&](const MergeRun& run) {
+      absl::StatusOr<TruthFindings> f = CheckTruth(pg_, base_db, prod_db, dev_db, last_shadow_,
+                                                   run.report, TruthOptionsOf(extra));
+      ASSERT_TRUE(f.ok()) << f.status();
+      EXPECT_TRUE(f->ok()) << f->Summary() << "\n" << run.err;
+    });
   }
 
   // Without a base database: the older check against production,
@@ -107,19 +96,28 @@ class MergeFixture : public ::testing::Test {
   void MergeAndCheck(const std::string& prod_db, const std::string& dev_db,
                      const std::string& prod_dump, const std::string& dev_dump,
                      std::vector<std::string> extra = {}) {
+    MergeAndCheckWith(prod_dump, dev_dump, extra, [&](const MergeRun& run) {
+      absl::Status checked = CheckMerge(pg_, prod_db, dev_db, last_shadow_, run.report);
+      EXPECT_TRUE(checked.ok()) << checked << "\n" << run.err;
+    });
+  }
+
+  // Merges, restores into a fresh shadow (last_shadow_), runs `check`, and
+  // expects the same bytes from a second run.
+  template <typename CheckFn>
+  void MergeAndCheckWith(const std::string& prod_dump, const std::string& dev_dump,
+                         const std::vector<std::string>& extra, CheckFn check) {
     MergeRun run = RunMerge(prod_dump, dev_dump, extra);
     ASSERT_EQ(run.exit_code, 0) << run.err;
-    std::string shadow = Name("shadow");
-    ASSERT_TRUE(pg_->CreateDatabase(shadow).ok());
-    absl::Status restored = pg_->Restore(shadow, run.sql_file);
+    last_shadow_ = Name("shadow");
+    ASSERT_TRUE(pg_->CreateDatabase(last_shadow_).ok());
+    absl::Status restored = pg_->Restore(last_shadow_, run.sql_file);
     ASSERT_TRUE(restored.ok()) << restored;
-    absl::Status checked = CheckMerge(pg_, prod_db, dev_db, shadow, run.report);
-    EXPECT_TRUE(checked.ok()) << checked << "\n" << run.err;
+    last_report_ = run.report;
+    check(run);
     MergeRun again = RunMerge(prod_dump, dev_dump, extra);
     EXPECT_EQ(ReadFile(run.sql_file), ReadFile(again.sql_file));
     EXPECT_EQ(run.report, again.report);
-    last_report_ = run.report;
-    last_shadow_ = shadow;
   }
 
   static TruthOptions TruthOptionsOf(const std::vector<std::string>& extra) {
