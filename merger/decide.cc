@@ -135,6 +135,19 @@ std::vector<uint32_t> RawMatches(const TableKeys& t) {
   return out;
 }
 
+// Whether dev row i and prod row pr hold the same content as the dumps
+// hold it (before any remap).
+auto RawSame(const TableKeys& t) {
+  return [&t](uint32_t i, uint32_t pr) {
+    return t.prod->fingerprint(pr) == t.dev->fingerprint(i);
+  };
+}
+
+// Rows not in the output: references to them make their children orphans.
+bool Removed(uint8_t decision) {
+  return decision == kDeleted || decision == kDropUnique || decision == kDropOrphan;
+}
+
 // Per table whose keys are inferred, its two change points (Ordered) on the
 // raw content, before anything is decided.
 struct RawEdges {
@@ -146,10 +159,7 @@ std::vector<RawEdges> InferRawEdges(const std::vector<TableKeys>& tables) {
   std::vector<RawEdges> out(tables.size());
   for (size_t t = 0; t < tables.size(); ++t) {
     if (!Inferred(tables[t])) continue;
-    auto same = [&](uint32_t i, uint32_t pr) {
-      return tables[t].prod->fingerprint(pr) == tables[t].dev->fingerprint(i);
-    };
-    const Inference inf = InferKeys(GatherKeys(tables[t], nullptr, same).facts);
+    const Inference inf = InferKeys(GatherKeys(tables[t], nullptr, RawSame(tables[t])).facts);
     out[t] = {inf.change_point, inf.sure_point};
   }
   return out;
@@ -186,8 +196,7 @@ void CountJoinChildren(const std::vector<TableKeys>& tables, const std::vector<R
   // Per parent table: key -> (identical, other) development rows.
   absl::flat_hash_map<int, absl::flat_hash_map<int64_t, std::pair<int, int>>> seen;
   for (uint32_t i = 0; i < t.dev->size(); ++i) {
-    const bool same = match[i] != keyspace::kNoRow &&
-                      t.prod->fingerprint(match[i]) == t.dev->fingerprint(i);
+    const bool same = match[i] != keyspace::kNoRow && RawSame(t)(i, match[i]);
     for (size_t s = 0; s < t.fk_parent.size(); ++s) {
       const int64_t v = t.dev->fk(i, s);
       if (v == kNoValue || !Inferred(tables[t.fk_parent[s]])) continue;
@@ -219,10 +228,7 @@ BaseChildren CountChildren(const std::vector<TableKeys>& tables,
       continue;
     }
     if (!Inferred(t)) continue;
-    auto same = [&](uint32_t i, uint32_t pr) {
-      return t.prod->fingerprint(pr) == t.dev->fingerprint(i);
-    };
-    KeyTable keys = GatherKeys(t, nullptr, same);
+    KeyTable keys = GatherKeys(t, nullptr, RawSame(t));
     for (size_t j = 0; j < keys.facts.size(); ++j) {
       const KeyFacts& f = keys.facts[j];
       if (f.state != KeyState::kIdentical || f.key > edges[c].change) continue;  // Ordered.
@@ -337,9 +343,9 @@ bool TableDecider::FkChanged() const {
 
 bool TableDecider::PointsAtNewRow() const {
   for (size_t s = 0; s < fkv_.size(); ++s) {
-    if (fkv_[s] == kNoValue || !Inferred(decided_tables_[t_.fk_parent[s]])) continue;
-    const TableDecisions& parent = Parent(s);
     const TableKeys& pt = decided_tables_[t_.fk_parent[s]];
+    if (fkv_[s] == kNoValue || !Inferred(pt)) continue;
+    const TableDecisions& parent = Parent(s);
     if (parent.remap.Contains(fkv_[s]) ||
         Ordered(pt, fkv_[s]) > Ordered(pt, parent.base_high_water)) {
       return true;
@@ -406,7 +412,7 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
     KeyFacts& f = keys.facts[j];
     if (f.state != KeyState::kDiffer) continue;
     const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
-    f.follows_parent = t_.prod->fingerprint(matches_.prod[i]) == t_.dev->fingerprint(i);
+    f.follows_parent = RawSame(t_)(i, matches_.prod[i]);
   }
   Inference inf = InferKeys(keys.facts);
   d->base_high_water = keys.facts.empty() ? 0 : Ordered(t_, inf.change_point);
@@ -505,22 +511,15 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
         case kUnified:
           if (d.unify_target[i] != k) d.remap.Set(k, d.unify_target[i]);
           break;
-        case kDeleted:
-        case kDropUnique:
-        case kDropOrphan:
-          d.gone.insert(k);
-          break;
         default:
+          if (Removed(d.decision[i])) d.gone.insert(k);
           break;
       }
     }
   }
-  if (t_.mode == Mode::kFixed && Inferred(t_)) {
+  if (t_.mode == Mode::kFixed && Inferred(t_)) {  // Integer keys.
     for (uint32_t i = 0; i < n; ++i) {
-      const uint8_t dec = d.decision[i];
-      if (dec == kDeleted || dec == kDropUnique || dec == kDropOrphan) {
-        d.gone.insert(static_cast<int64_t>(dev.key(i)));
-      }
+      if (Removed(d.decision[i])) d.gone.insert(static_cast<int64_t>(dev.key(i)));
     }
   }
   for (const auto& [row, key] : d.conflict_of_row) {

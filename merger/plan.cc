@@ -64,20 +64,20 @@ void FitAddedColumn(const MergeInputs& m, Plan& p, size_t i,
   std::string how = dc.has_default || dc.identity != parser::Identity::kNone
                         ? "its default applies"
                         : dc.not_null ? "" : "NULL";
+  // What production's rows get in it (Plan::added).
+  Plan::AddedColumn added{static_cast<int>(i), std::nullopt};
   for (const MergeOptions::ColumnFill& f : m.options.fills) {
     if (Names(f.table, dev.name) && f.column == dc.name) {
       std::string value;
       parser::AppendCopyEscaped(f.value, &value);
       p.fills.emplace_back(static_cast<int>(i), value);
+      added.written = value;
       how = absl::StrCat("filled with '", f.value, "' (--fill)");
     }
   }
-  Plan::AddedColumn added{static_cast<int>(i), std::nullopt};
-  if (!p.fills.empty() && p.fills.back().first == static_cast<int>(i)) {
-    added.written = p.fills.back().second;
-  } else if (dc.default_constant) {
+  if (!added.written && dc.default_constant) {
     added.written = *dc.default_constant;
-  } else if (!dc.has_default && dc.identity == parser::Identity::kNone) {
+  } else if (!added.written && !dc.has_default && dc.identity == parser::Identity::kNone) {
     added.written = std::string(parser::kCopyNull);
   }
   p.added.push_back(std::move(added));
