@@ -267,7 +267,13 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
   // computed from stand in for it (equal inputs, equal value).
   std::vector<std::string> key_columns;
   for (const std::string& c : key->columns) {
-    const parser::Column& col = t.columns[t.ColumnIndex(c)];
+    const int ci = t.ColumnIndex(c);
+    if (ci < 0) {  // Not what pg_dump writes: a key over a column the table lacks.
+      return absl::InvalidArgumentError(absl::StrCat(
+          m.dev.name, ":", t.line, ": key ", key->name, " of table ", p.report.table,
+          " names column ", c, ", which the table does not have"));
+    }
+    const parser::Column& col = t.columns[ci];
     for (const std::string& k :
          col.generated ? col.generated_from : std::vector<std::string>{c}) {
       if (IndexOf(key_columns, k) < 0) key_columns.push_back(k);
