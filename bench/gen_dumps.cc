@@ -222,7 +222,8 @@ void NarrowDump(const Options& o, FILE* f) {
         << "CREATE TABLE public." << d.name << " (\n    " << d.ddl << "\n);\n\n";
   }
   Writer w(o, out);
-  const int64_t branches = Plan(static_cast<int64_t>(o.rows * defs[0].share), o.dev).last;
+  // Base rows point at base branches only: both sides write them alike.
+  const Keys branch_keys = Plan(static_cast<int64_t>(o.rows * defs[0].share), o.dev);
   for (size_t ti = 0; ti < 3; ++ti) {
     const Def& d = defs[ti];
     const Keys k = Plan(static_cast<int64_t>(o.rows * d.share), o.dev);
@@ -234,7 +235,10 @@ void NarrowDump(const Options& o, FILE* f) {
       const bool edited = !is_new && Rng(Mix(key * 131 + (o.dev ? 5 : 9))).Range(0, 99) == 0;
       w.Row();
       w.Int(key); w.Sep();
-      if (ti > 0) { w.Int(r.Range(1, branches)); w.Sep(); }
+      if (ti > 0) {
+        w.Int(r.Range(1, is_new ? branch_keys.last : branch_keys.base));
+        w.Sep();
+      }
       w.Int(edited || is_new ? r.Range(-5000, 5000) : 0); w.Sep();
       w.Value(filler);
       w.EndRow();

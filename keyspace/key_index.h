@@ -37,8 +37,9 @@ uint64_t SignatureNibble(std::string_view field, int j);
 int SignatureAgreement(uint64_t a, uint64_t b, int width);
 
 // The rows of one table in one dump, in dump order.
-// Not thread-safe.
-class SideIndex {
+// Not thread-safe. Aligned to a cache line: prod's and dev's indexes are
+// filled on two threads at once, and must not share one.
+class alignas(64) SideIndex {
  public:
   // `fk_width`: integer foreign-key values kept per row; `unique_width`:
   // natural unique-key hashes kept per row.

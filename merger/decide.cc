@@ -157,8 +157,13 @@ struct RawEdges {
 
 std::vector<RawEdges> InferRawEdges(const std::vector<TableKeys>& tables) {
   std::vector<RawEdges> out(tables.size());
+  // Only references read them: a table neither child nor parent is left out.
+  std::vector<bool> linked(tables.size());
   for (size_t t = 0; t < tables.size(); ++t) {
-    if (!Inferred(tables[t])) continue;
+    for (int parent : tables[t].fk_parent) linked[t] = linked[parent] = true;
+  }
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (!Inferred(tables[t]) || !linked[t]) continue;
     const Inference inf = InferKeys(GatherKeys(tables[t], nullptr, RawSame(tables[t])).facts);
     out[t] = {inf.change_point, inf.sure_point};
   }
@@ -321,7 +326,7 @@ class TableDecider {
   // Two-way kRemap: the inferred decision of every dev row that is not a
   // base row (into `inferred`), the change point and the open questions.
   void Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
-             std::vector<std::string>* evidence) const;
+             std::vector<std::pair<uint32_t, std::string>>* evidence) const;
 
   const TableKeys& t_;
   const std::vector<TableKeys>& decided_tables_;
@@ -405,7 +410,7 @@ std::optional<uint64_t> TableDecider::UniqueTarget(uint32_t i, uint8_t* via,
 }
 
 void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
-                         std::vector<std::string>* evidence) const {
+                         std::vector<std::pair<uint32_t, std::string>>* evidence) const {
   auto identical = [&](uint32_t i, uint32_t) { return d->decision[i] == kBase; };
   KeyTable keys = GatherKeys(t_, &children_, identical);
   for (size_t j = 0; j < keys.facts.size(); ++j) {
@@ -417,13 +422,15 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
   Inference inf = InferKeys(keys.facts);
   d->base_high_water = keys.facts.empty() ? 0 : Ordered(t_, inf.change_point);
   inferred->assign(d->decision.size(), kDevOnly);
-  evidence->assign(d->decision.size(), std::string());
+  evidence->clear();  // Few rows have any: kept sparse.
   for (size_t j = 0; j < keys.facts.size(); ++j) {
     if (keys.dev_row[j] < 0) continue;
     const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
     const KeyVerdict& v = inf.verdicts[j];
     (*inferred)[i] = DecisionOf(v.verdict);
-    if (v.ambiguous) (*evidence)[i] = DescribeEvidence(keys.facts[j], inf, j, t_.key_down);
+    if (v.ambiguous) {
+      evidence->emplace_back(i, DescribeEvidence(keys.facts[j], inf, j, t_.key_down));
+    }
   }
 }
 
@@ -467,7 +474,7 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
     }
   }
   std::vector<uint8_t> inferred;
-  std::vector<std::string> evidence;
+  std::vector<std::pair<uint32_t, std::string>> evidence;
   if (Inferred(t_)) Infer(&d, &inferred, &evidence);
   for (uint32_t i = 0; i < n; ++i) {
     if (d.decision[i] == kBase) continue;
@@ -530,11 +537,11 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
   }
   // What inference decided stays reported: its drops as inferred, its
   // open questions with their evidence (unless a natural key settled it).
-  for (uint32_t i = 0; i < evidence.size(); ++i) {
+  for (uint32_t i = 0; i < inferred.size(); ++i) {
     if (d.decision[i] == kConflict || d.decision[i] == kDeleted) ++d.inferred;
-    if (!evidence[i].empty() && d.decision[i] == inferred[i]) {
-      d.ambiguous[i] = std::move(evidence[i]);
-    }
+  }
+  for (auto& [i, text] : evidence) {
+    if (d.decision[i] == inferred[i]) d.ambiguous[i] = std::move(text);
   }
   if (t_.base == nullptr && t_.mode == Mode::kFixed && !Inferred(t_)) {
     // Without ordered keys nothing tells a row development made from a

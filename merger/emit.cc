@@ -677,19 +677,9 @@ absl::Status Emit(const MergeInputs& m,
   SequenceMarks sequence_max;
   // Ours are the only meta-commands in the output (CVE-2025-8714): the
   // key, derived from the inputs, keeps the output deterministic.
-  const std::string key =
-      !m.options.restrict_key.empty()
-          ? m.options.restrict_key
-          : parser::DeriveRestrictKey(
-                {m.prod.data, m.dev.data, m.base ? m.base->data : std::string_view()},
-                [&m, done = std::array<size_t, 3>{}](size_t i, size_t offset) mutable {
-                  // The hash reads every byte: its pages go back behind it.
-                  const MappedFile* f = i == 0   ? m.prod.file
-                                        : i == 1 ? m.dev.file
-                                                 : (m.base ? m.base->file : nullptr);
-                  if (f != nullptr) f->Release(done[i], offset);
-                  done[i] = offset;
-                });
+  const std::string key = !m.options.restrict_key.empty()
+                              ? m.options.restrict_key
+                              : parser::RestrictKeyOf(m.digests);
   out->Append(absl::StrCat("\\restrict ", key, "\n"));
   out->Mark(OutputMark::kMeta);
   out->Append(

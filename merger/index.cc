@@ -145,10 +145,20 @@ void AddProdUniques(const MergeInputs& m, Plan& p, FieldFn field,
   }
 }
 
+// What one side's pass counts of a table, kept apart from the plan while
+// the sides run: prod's and dev's counters in one plan would share cache
+// lines between the two threads.
+struct SideTally {
+  int64_t rows = 0;
+  int64_t max_key = 0;
+  std::vector<int64_t> sequence_max;
+};
+
 // Indexes one row of `side`: its fingerprint, key, FK values and unique
 // hashes; prod's rows are also checked against dev's schema.
 absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side side,
-                      RowHasher& hasher, const DumpEvent& ev, const Layout& layout) {
+                      RowHasher& hasher, const DumpEvent& ev, const Layout& layout,
+                      SideTally& tally) {
   const std::vector<std::string_view>& f = *ev.fields;
   // The base dump is indexed like production's: its rows are never written.
   const bool prod_side = side != Side::kDev;
@@ -175,13 +185,12 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
     for (size_t j = 0; j < p.sequence_cols.size(); ++j) {
       int64_t v;
       if (ParseInt64(field(p.sequence_cols[j]), &v)) {
-        int64_t& top = p.side_sequence_max[static_cast<int>(side)][j];
+        int64_t& top = tally.sequence_max[j];
         top = Further(p.sequence_down[j], top, v);
       }
     }
   }
-  if (side == Side::kProd) ++p.report.prod_rows;
-  if (side == Side::kDev) ++p.report.dev_rows;
+  ++tally.rows;
   if (p.mode == Mode::kMultiset) {
     if (side != Side::kProd) return absl::OkStatus();
     p.prod_multiset.Add(fp);
@@ -201,8 +210,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
                                      AsAbsl(kf.substr(0, 40))));
     }
     key = static_cast<uint64_t>(v);
-    int64_t& top = p.side_max_key[static_cast<int>(side)];
-    if (p.mode == Mode::kRemap) top = std::max(top, v);
+    if (p.mode == Mode::kRemap) tally.max_key = std::max(tally.max_key, v);
   } else {
     key = KeyOf(p, field, prod_side);
   }
@@ -248,6 +256,13 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
   Plan* plan = nullptr;
   Layout layout;
   Span* span = nullptr;
+  std::vector<SideTally> tallies(plans.tables.size());
+  for (size_t t = 0; t < plans.tables.size(); ++t) {
+    const Plan& p = plans.tables[t];
+    tallies[t].max_key = p.side_max_key[static_cast<int>(side)];
+    tallies[t].sequence_max = p.side_sequence_max[static_cast<int>(side)];
+  }
+  SideTally* tally = nullptr;
   for (;;) {
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
@@ -262,6 +277,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
       const auto& by_name = side == Side::kDev ? plans.plan_of : plans.prod_plan_of;
       auto it = by_name.find(name.Display());
       plan = it == by_name.end() ? nullptr : &plans.tables[it->second];
+      if (plan != nullptr) tally = &tallies[it->second];
       if (plan != nullptr && side == Side::kBase && plan->base == nullptr) {
         plan = nullptr;
       }
@@ -277,9 +293,16 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).
     span->end = reader.position();
     if (ev.kind != EventKind::kRow) continue;
-    PGM_RETURN_IF_ERROR(IndexRow(m, plans, *plan, side, hasher, ev, layout));
+    PGM_RETURN_IF_ERROR(IndexRow(m, plans, *plan, side, hasher, ev, layout, *tally));
   }
   releaser.Finish(reader.position());
+  for (size_t t = 0; t < plans.tables.size(); ++t) {
+    Plan& p = plans.tables[t];
+    if (side == Side::kProd) p.report.prod_rows += tallies[t].rows;
+    if (side == Side::kDev) p.report.dev_rows += tallies[t].rows;
+    p.side_max_key[static_cast<int>(side)] = tallies[t].max_key;
+    p.side_sequence_max[static_cast<int>(side)] = std::move(tallies[t].sequence_max);
+  }
   for (Plan& p : plans.tables) {
     SideIndex& index = p.index(side);
     if (std::optional<uint64_t> dup = index.Finalize()) {

@@ -1,6 +1,7 @@
 #include "merger/infer.h"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 
 #include "absl/strings/str_cat.h"
@@ -44,24 +45,32 @@ int CostAsNew(const KeyFacts& f, int edit_cost) {
   return 0;
 }
 
-// The change point with the fewest surprises; of equal ones the lowest,
-// since fewer keys then count as base rows and fewer development rows can
-// be taken for edits or deletions.
-int64_t ChangePoint(const std::vector<KeyFacts>& facts, int edit_cost) {
-  if (facts.empty()) return std::numeric_limits<int64_t>::min();
-  long as_new = 0;
-  for (const KeyFacts& f : facts) as_new += CostAsNew(f, edit_cost);
-  long best = as_new;  // Every key new: the point below the lowest key.
-  int64_t point = facts.front().key == std::numeric_limits<int64_t>::min()
-                      ? facts.front().key
-                      : facts.front().key - 1;
-  long as_base = 0;
+// The change points with the fewest surprises for each edit cost; of equal
+// ones the lowest, since fewer keys then count as base rows and fewer
+// development rows can be taken for edits or deletions. Both costs in one
+// walk: the facts are the largest array the merge holds.
+std::array<int64_t, 2> ChangePoints(const std::vector<KeyFacts>& facts,
+                                    std::array<int, 2> edit_cost) {
+  if (facts.empty()) {
+    return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min()};
+  }
+  std::array<long, 2> as_new{0, 0}, as_base{0, 0}, best;
   for (const KeyFacts& f : facts) {
-    as_base += CostAsBase(f, edit_cost);
-    as_new -= CostAsNew(f, edit_cost);
-    if (as_base + as_new < best) {
-      best = as_base + as_new;
-      point = f.key;
+    for (int c = 0; c < 2; ++c) as_new[c] += CostAsNew(f, edit_cost[c]);
+  }
+  best = as_new;  // Every key new: the point below the lowest key.
+  const int64_t below = facts.front().key == std::numeric_limits<int64_t>::min()
+                            ? facts.front().key
+                            : facts.front().key - 1;
+  std::array<int64_t, 2> point{below, below};
+  for (const KeyFacts& f : facts) {
+    for (int c = 0; c < 2; ++c) {
+      as_base[c] += CostAsBase(f, edit_cost[c]);
+      as_new[c] -= CostAsNew(f, edit_cost[c]);
+      if (as_base[c] + as_new[c] < best[c]) {
+        best[c] = as_base[c] + as_new[c];
+        point[c] = f.key;
+      }
     }
   }
   return point;
@@ -86,8 +95,9 @@ bool EditLooksNew(const KeyFacts& f) {
 
 Inference InferKeys(const std::vector<KeyFacts>& facts) {
   Inference out;
-  out.change_point = ChangePoint(facts, 0);
-  out.sure_point = std::min(out.change_point, ChangePoint(facts, 2));
+  const std::array<int64_t, 2> points = ChangePoints(facts, {0, 2});
+  out.change_point = points[0];
+  out.sure_point = std::min(out.change_point, points[1]);
   out.verdicts.resize(facts.size());
   // Scanning down: does production hold any key above this one (its
   // sequence went past it)?

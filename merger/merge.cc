@@ -141,17 +141,30 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
   return absl::OkStatus();
 }
 
-// Each dump's catalog, prod's and dev's at once. The catalogs only count
-// rows; the index pass checks every one of them.
+// A dump's digest for the \restrict key, with its pages handed back behind
+// the hash.
+parser::InputDigest Digest(const DumpInput& in) {
+  return parser::DigestInput(in.data, [&in, done = size_t{0}](size_t at) mutable {
+    if (in.file != nullptr) in.file->Release(done, at);
+    done = at;
+  });
+}
+
+// Each dump's catalog and digest, prod's and dev's at once. The catalogs
+// only count rows; the index pass checks every one of them.
 absl::Status ReadCatalogs(MergeInputs& m) {
+  const bool derive_key = m.options.restrict_key.empty();
+  if (derive_key) m.digests.resize(m.base != nullptr ? 3 : 2);
   {
     absl::StatusOr<Catalog> prod_catalog;
     std::thread prod_thread([&] {
       prod_catalog = parser::ReadCatalog(m.prod.data, m.prod.name, m.prod.file,
                                          /*check_rows=*/false);
+      if (derive_key && prod_catalog.ok()) m.digests[0] = Digest(m.prod);
     });
     absl::StatusOr<Catalog> dev_catalog = parser::ReadCatalog(
         m.dev.data, m.dev.name, m.dev.file, /*check_rows=*/false);
+    if (derive_key && dev_catalog.ok()) m.digests[1] = Digest(m.dev);
     prod_thread.join();
     PGM_ASSIGN_OR_RETURN(m.prod_catalog, std::move(prod_catalog));
     PGM_ASSIGN_OR_RETURN(m.dev_catalog, std::move(dev_catalog));
@@ -160,6 +173,7 @@ absl::Status ReadCatalogs(MergeInputs& m) {
     PGM_ASSIGN_OR_RETURN(m.base_catalog,
                          parser::ReadCatalog(m.base->data, m.base->name,
                                              m.base->file, /*check_rows=*/false));
+    if (derive_key) m.digests[2] = Digest(*m.base);
   }
   // An extension's configuration table whose user rows only production
   // dumped: development's CREATE EXTENSION makes it too (no rows of its own).

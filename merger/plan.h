@@ -269,6 +269,9 @@ struct MergeInputs {
   Catalog prod_catalog;
   Catalog dev_catalog;
   Catalog base_catalog;
+  // Each dump's digest, for the \restrict key (prod, dev, base), made
+  // beside its catalog; empty with --restrict-key.
+  std::vector<parser::InputDigest> digests;
 
   const DumpInput& dump(Side s) const {
     return s == Side::kProd ? prod : s == Side::kDev ? dev : *base;

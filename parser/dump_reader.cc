@@ -22,25 +22,34 @@ bool IsValidRestrictKey(std::string_view key) {
   return true;
 }
 
-std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs,
-                              const std::function<void(size_t, size_t)>& behind) {
-  // Each input's length goes in before it, so no two lists of inputs hash
-  // alike.
+InputDigest DigestInput(std::string_view in, const std::function<void(size_t)>& behind) {
+  InputDigest d;
+  d.size = in.size();
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  static constexpr char kDomain[] = "pgmerge restrict key v1";
+  // In steps, the same digest as in one call.
+  static constexpr size_t kStep = size_t{32} << 20;
+  for (size_t at = 0; at < in.size(); at += kStep) {
+    const size_t n = std::min(kStep, in.size() - at);
+    EVP_DigestUpdate(ctx, in.data() + at, n);
+    if (behind) behind(at + n);
+  }
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, d.sha256.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  return d;
+}
+
+std::string RestrictKeyOf(const std::vector<InputDigest>& inputs) {
+  // Each input's length goes in with its digest, so no two lists of inputs
+  // hash alike; a digest per input lets each be hashed on its own thread.
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  static constexpr char kDomain[] = "pgmerge restrict key v2";
   EVP_DigestUpdate(ctx, kDomain, sizeof kDomain);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    std::string_view in = inputs[i];
-    uint64_t size = in.size();
-    EVP_DigestUpdate(ctx, &size, sizeof size);
-    // In steps, the same digest as in one call.
-    static constexpr size_t kStep = size_t{32} << 20;
-    for (size_t at = 0; at < in.size(); at += kStep) {
-      const size_t n = std::min(kStep, in.size() - at);
-      EVP_DigestUpdate(ctx, in.data() + at, n);
-      if (behind) behind(i, at + n);
-    }
+  for (const InputDigest& in : inputs) {
+    EVP_DigestUpdate(ctx, &in.size, sizeof in.size);
+    EVP_DigestUpdate(ctx, in.sha256.data(), in.sha256.size());
   }
   unsigned char digest[32];
   unsigned int digest_len = 0;
@@ -61,6 +70,17 @@ std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs,
     key.push_back(kAlphabet[rem]);
   }
   return key;
+}
+
+std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs,
+                              const std::function<void(size_t, size_t)>& behind) {
+  std::vector<InputDigest> digests;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    digests.push_back(DigestInput(inputs[i], behind ? std::function<void(size_t)>(
+                                                          [&](size_t at) { behind(i, at); })
+                                                    : nullptr));
+  }
+  return RestrictKeyOf(digests);
 }
 
 absl::Status CheckDumpEnd(std::string_view data, std::string_view name) {

@@ -5,6 +5,7 @@
 #ifndef PGMERGE_PARSER_DUMP_READER_H_
 #define PGMERGE_PARSER_DUMP_READER_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -81,12 +82,22 @@ struct ReaderOptions {
   bool require_complete = false;
 };
 
-// A \restrict key derived from the inputs (SHA-256 of all of them, in
-// order), alphanumeric like pg_dump's: the same inputs give the same key, and
-// no input can hold the key of a file that contains it. `behind`, when
-// given, is called with (input, offset) every 32 MiB the hash moves through
-// input `input`, so the caller can hand back the mapped pages behind it
-// (the hash reads every byte of every input).
+// A \restrict key derived from the inputs, alphanumeric like pg_dump's: the
+// same inputs give the same key, and no input can hold the key of a file
+// that contains it. It is SHA-256 over each input's SHA-256 and length, in
+// order, so each input can be digested on its own thread (DigestInput) and
+// the key made from the digests (RestrictKeyOf). `behind`, when given, is
+// called every 32 MiB the hash moves through an input, so the caller can
+// hand back the mapped pages behind it (the hash reads every byte).
+struct InputDigest {
+  uint64_t size = 0;
+  std::array<unsigned char, 32> sha256{};
+};
+InputDigest DigestInput(std::string_view input,
+                        const std::function<void(size_t)>& behind = nullptr);
+std::string RestrictKeyOf(const std::vector<InputDigest>& inputs);
+// DigestInput of each input (behind gets the input's index), then
+// RestrictKeyOf.
 std::string DeriveRestrictKey(
     const std::vector<std::string_view>& inputs,
     const std::function<void(size_t, size_t)>& behind = nullptr);
