@@ -535,6 +535,8 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
       d.prod_replaced.insert(key);
     }
   }
+  d.conflict_keys.Finalize();
+  d.prod_replaced.Finalize();
   // What inference decided stays reported: its drops as inferred, its
   // open questions with their evidence (unless a natural key settled it).
   for (uint32_t i = 0; i < inferred.size(); ++i) {

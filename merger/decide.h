@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "keyspace/key_index.h"
+#include "keyspace/key_set.h"
 
 namespace pgmerge::merger::internal {
 
@@ -123,8 +124,9 @@ struct TableDecisions {
   absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;
   keyspace::RemapTable remap;         // Dev key -> output key (kRemap).
   absl::flat_hash_set<int64_t> gone;  // Dev keys absent from the output.
-  absl::flat_hash_set<uint64_t> conflict_keys;  // Prod keys contended.
-  absl::flat_hash_set<uint64_t> prod_replaced;  // Prod keys dev's rows replace.
+  // Asked for every production row written (keyspace/key_set.h).
+  keyspace::KeySet conflict_keys;  // Prod keys contended.
+  keyspace::KeySet prod_replaced;  // Prod keys dev's rows replace.
   int64_t base_high_water = 0;  // The change point (two-way kRemap), or 0.
   // Two-way: dev rows taken for edits or production's deletions by
   // inference, and the decisions the evidence left open.

@@ -271,19 +271,22 @@ absl::Status TableWriter::EmitProdRows() {
   CopyBlock block(out_, absl::StrCat("COPY ", name_sql_,
                                      ColumnListSql(p.dev_cols, prod_out_cols),
                                      " FROM stdin;\n"));
+  const bool int_key = p.mode == Mode::kRemap || p.int_key;
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
                                                           const DumpEvent& ev,
                                                           const Layout& layout) {
+    // The raw field holding an integer key, which needs no split to read.
+    const int key_field = int_key ? layout.dev[p.key_cols[0]] : -1;
     const bool raw = !ev.text.empty();
-    // Rows copied whole are never split.
-    const bool need_fields = !raw || !layout.shared_exact ||
-                             !layout.prod_exact || !p.decided.conflict_keys.empty();
+    const bool contended = !p.decided.conflict_keys.empty();
+    // Rows copied whole are never split; an integer key is read alone.
+    const bool need_fields = !raw || !layout.shared_exact || !layout.prod_exact ||
+                             (contended && key_field < 0);
     static const std::vector<std::string_view> kNone;
-    const std::vector<std::string_view>& f =
-        need_fields ? reader.Fields(ev) : kNone;
+    const std::vector<std::string_view>* f = need_fields ? &reader.Fields(ev) : &kNone;
     auto field = [&](int c) -> std::string_view {
       int k = layout.dev[c];
-      return k >= 0 ? f[k] : parser::kCopyNull;
+      return k >= 0 ? (*f)[k] : parser::kCopyNull;
     };
     uint64_t prod_hash;
     if (layout.prod_exact && raw) {
@@ -291,15 +294,23 @@ absl::Status TableWriter::EmitProdRows() {
     } else {
       auto prod_field = [&](int c) -> std::string_view {
         int k = layout.prod[c];
-        return k >= 0 ? f[k] : parser::kCopyNull;
+        return k >= 0 ? (*f)[k] : parser::kCopyNull;
       };
       prod_hash = hasher_.Hash(all_prod_, prod_field);
     }
     ++r_.prod.rows;
     r_.prod.hash += prod_hash;
-    if (!p.decided.conflict_keys.empty()) {
-      uint64_t key = KeyOf(p, field, /*with_fk=*/true);
+    if (contended) {
+      uint64_t key;
+      if (key_field >= 0 && !need_fields) {
+        int64_t v = 0;
+        ParseInt64(parser::NthCopyField(ev.text, key_field), &v);
+        key = static_cast<uint64_t>(v);
+      } else {
+        key = KeyOf(p, field, /*with_fk=*/true);
+      }
       if (p.decided.conflict_keys.contains(key)) {
+        f = &reader.Fields(ev);
         std::vector<uint64_t>& hashes = prod_conflict_rows_[key];
         for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
         // Dev's version of this row is written instead (--base).

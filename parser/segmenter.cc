@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <optional>
 #include <vector>
 
@@ -744,47 +747,61 @@ absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
            (after == n || s[after] == '\n' ||
             (s[after] == '\r' && (after + 1 == n || s[after + 1] == '\n')));
   };
-  // One pass, eight bytes at a time: count line ends, and look closer only
-  // where a line starts with a backslash.
-  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7FULL;
-  constexpr uint64_t k80 = 0x8080808080808080ULL;
-  auto bytes_equal = [](uint64_t w, uint64_t pattern) {  // Exact, per byte.
-    uint64_t t = w ^ pattern;
-    return ~(((t & k7f) + k7f) | t) & k80;
-  };
   constexpr size_t kProgressStep = size_t{16} << 20;
   size_t end = std::string_view::npos;  // Start of the "\." line.
   int64_t rows = 0;
   size_t i = pos_;
   size_t next_progress = pos_ + kProgressStep;
   if (is_terminator(i)) end = i;
-  while (end == std::string_view::npos && i + 8 <= n) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    uint64_t nl = bytes_equal(w, 0x0A0A0A0A0A0A0A0AULL);
-    if (nl != 0) {
-      uint64_t bs = bytes_equal(w, 0x5C5C5C5C5C5C5C5CULL);
-      bool edge = (nl >> 56) != 0 && i + 8 < n && s[i + 8] == '\\';
-      if (((nl << 8) & bs) != 0 || edge) {
-        for (size_t k = 0; k < 8; ++k) {
-          if (s[i + k] != '\n') continue;
-          ++rows;
-          if (is_terminator(i + k + 1)) {
-            end = i + k + 1;
-            break;
-          }
-        }
-        i += 8;
-        continue;
+  // Looks closer at a block where a line starts with a backslash: counts
+  // its line ends up to the terminator, if it holds one.
+  auto slow_block = [&](size_t width) {
+    for (size_t k = 0; k < width; ++k) {
+      if (s[i + k] != '\n') continue;
+      ++rows;
+      if (is_terminator(i + k + 1)) {
+        end = i + k + 1;
+        return;
       }
-      rows += __builtin_popcountll(nl);
     }
-    i += 8;
+  };
+#ifdef __SSE2__
+  // One pass, sixteen bytes at a time: line ends counted in byte lanes
+  // (at most 255 blocks between sums), and a closer look only where a line
+  // starts with a backslash.
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  while (end == std::string_view::npos && i + 16 <= n) {
+    __m128i lanes = _mm_setzero_si128();
+    bool closer = false;
+    for (int blocks = 0; blocks < 255 && i + 16 <= n; ++blocks) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+      const __m128i nl = _mm_cmpeq_epi8(v, newline);
+      const unsigned nl_mask = static_cast<unsigned>(_mm_movemask_epi8(nl));
+      if (nl_mask != 0) {
+        const unsigned bs_mask =
+            static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash)));
+        const bool edge = (nl_mask & 0x8000) != 0 && i + 16 < n && s[i + 16] == '\\';
+        if (((nl_mask << 1) & bs_mask) != 0 || edge) {
+          closer = true;
+          break;
+        }
+      }
+      lanes = _mm_sub_epi8(lanes, nl);  // A match is -1: one more a lane.
+      i += 16;
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+    rows += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums));
+    if (closer) {
+      slow_block(16);
+      i += 16;
+    }
     if (i >= next_progress) {
       if (progress_) progress_(i);
       next_progress = i + kProgressStep;
     }
   }
+#endif
   for (; end == std::string_view::npos && i < n; ++i) {
     if (s[i] != '\n') continue;
     ++rows;

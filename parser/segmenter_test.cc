@@ -151,7 +151,7 @@ namespace {
 // Skimming a COPY block counts exactly the rows cutting it would return,
 // whatever the data holds, and leaves the segmenter at the same place.
 TEST(SegmenterTest, SkipCopyBlockCountsRows) {
-  const std::vector<std::string> blocks = {
+  std::vector<std::string> blocks = {
       "\\.\n",
       "1\n\\.\n",
       "1\tx\n\\\\.\n2\n\\.x\n\\N\t\\.\n\\.\n",
@@ -159,6 +159,24 @@ TEST(SegmenterTest, SkipCopyBlockCountsRows) {
       std::string(100, 'x') + "\n\\\\\n\\N\n" + std::string(7, 'y') + "\n\\.\n",
       "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n\\.",
   };
+  // Long blocks dense in line ends and backslashes: the skim's 16-byte
+  // blocks, their lane sums every 255 blocks, and lines starting with a
+  // backslash at every offset.
+  uint64_t state = 7;
+  auto next = [&]() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  const char alphabet[] = {'a', '\\', '.', '\n', '\n', 'x', '\t', '\\'};
+  for (size_t size : {5u, 17u, 300u, 4100u, 9000u, 20000u}) {
+    std::string block(size, 'a');
+    for (char& c : block) c = alphabet[next() % sizeof alphabet];
+    // No line of it may be the terminator but the last.
+    for (size_t at = block.find("\\."); at != std::string::npos; at = block.find("\\.", at + 1)) {
+      if (at == 0 || block[at - 1] == '\n') block[at + 1] = 'x';
+    }
+    blocks.push_back(block + "\n\\.\n");
+  }
   for (const std::string& block : blocks) {
     const std::string dump = "COPY public.t (a) FROM stdin;\n" + block + "\nSELECT 1;\n";
     DumpSegmenter cut(dump, "t.sql"), skim(dump, "t.sql");
