@@ -150,21 +150,17 @@ parser::InputDigest Digest(const DumpInput& in) {
   });
 }
 
-// Each dump's catalog and digest, prod's and dev's at once. The catalogs
-// only count rows; the index pass checks every one of them.
+// Each dump's catalog, prod's and dev's at once. The catalogs only count
+// rows; the index pass checks every one of them.
 absl::Status ReadCatalogs(MergeInputs& m) {
-  const bool derive_key = m.options.restrict_key.empty();
-  if (derive_key) m.digests.resize(m.base != nullptr ? 3 : 2);
   {
     absl::StatusOr<Catalog> prod_catalog;
     std::thread prod_thread([&] {
       prod_catalog = parser::ReadCatalog(m.prod.data, m.prod.name, m.prod.file,
                                          /*check_rows=*/false);
-      if (derive_key && prod_catalog.ok()) m.digests[0] = Digest(m.prod);
     });
     absl::StatusOr<Catalog> dev_catalog = parser::ReadCatalog(
         m.dev.data, m.dev.name, m.dev.file, /*check_rows=*/false);
-    if (derive_key && dev_catalog.ok()) m.digests[1] = Digest(m.dev);
     prod_thread.join();
     PGM_ASSIGN_OR_RETURN(m.prod_catalog, std::move(prod_catalog));
     PGM_ASSIGN_OR_RETURN(m.dev_catalog, std::move(dev_catalog));
@@ -173,7 +169,6 @@ absl::Status ReadCatalogs(MergeInputs& m) {
     PGM_ASSIGN_OR_RETURN(m.base_catalog,
                          parser::ReadCatalog(m.base->data, m.base->name,
                                              m.base->file, /*check_rows=*/false));
-    if (derive_key) m.digests[2] = Digest(*m.base);
   }
   // An extension's configuration table whose user rows only production
   // dumped: development's CREATE EXTENSION makes it too (no rows of its own).
@@ -259,7 +254,22 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   if (m.base != nullptr) PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans));
   JoinSides(plans);
   PGM_RETURN_IF_ERROR(RefuseMisfits(m, plans, report));
-  PGM_RETURN_IF_ERROR(DecidePlans(m, plans));
+  {
+    // Decide runs on one core: the dumps' digests for the \restrict key
+    // (every byte read once more) run on the other meanwhile.
+    std::thread digests;
+    if (m.options.restrict_key.empty()) {
+      m.digests.resize(m.base != nullptr ? 3 : 2);
+      digests = std::thread([&m] {
+        m.digests[0] = Digest(m.prod);
+        m.digests[1] = Digest(m.dev);
+        if (m.base != nullptr) m.digests[2] = Digest(*m.base);
+      });
+    }
+    absl::Status decided = DecidePlans(m, plans);
+    if (digests.joinable()) digests.join();
+    PGM_RETURN_IF_ERROR(decided);
+  }
   int64_t conflicts = 0;
   for (const Plan& p : plans.tables) conflicts += p.report.conflicts;
   if (m.options.fail_on_conflict && conflicts > 0) {
