@@ -168,6 +168,30 @@ absl::Status DumpReader::CheckUtf8(std::string_view text, int64_t line) {
                     "invalid UTF-8 (or a NUL byte) in a UTF8 dump");
 }
 
+absl::Status DumpReader::CheckRowUtf8(std::string_view row, int64_t line) {
+  if (!check_utf8_) return absl::OkStatus();
+  const char* row_end = row.data() + row.size();
+  if (row_end <= utf8_valid_until_) return absl::OkStatus();
+  if (row_end > utf8_by_row_until_) {
+    // A line end never lies inside a UTF-8 sequence, so a stretch of whole
+    // lines is valid exactly when each line is: one call for many rows.
+    static constexpr size_t kStretch = size_t{256} << 10;
+    const std::string_view in = segmenter_.input();
+    const size_t from = row.data() - in.data();
+    const std::string_view ahead = in.substr(from, kStretch);
+    const size_t last_nl = ahead.rfind('\n');
+    if (last_nl != std::string_view::npos && last_nl >= row.size()) {
+      const std::string_view stretch = ahead.substr(0, last_nl);
+      if (IsValidUtf8(stretch)) {
+        utf8_valid_until_ = stretch.data() + stretch.size();
+        return absl::OkStatus();
+      }
+      utf8_by_row_until_ = stretch.data() + stretch.size();
+    }
+  }
+  return CheckUtf8(row, line);
+}
+
 absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
   if (in_insert_) {
     PGM_ASSIGN_OR_RETURN(bool more, NextInsertTuple());
@@ -219,7 +243,7 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
              /*with_target=*/true, nullptr);
         return true;
       case SegmentKind::kCopyRow: {
-        PGM_RETURN_IF_ERROR(CheckUtf8(seg.text, seg.line));
+        PGM_RETURN_IF_ERROR(CheckRowUtf8(seg.text, seg.line));
         if (!options_.split_copy_rows) {
           Fill(out, EventKind::kRow, seg.text, seg.line, seg.offset,
                /*with_target=*/true, nullptr);
@@ -343,6 +367,15 @@ void DumpReader::Fill(DumpEvent* out, EventKind kind, std::string_view text,
   out->target = with_target ? &target_ : nullptr;
   out->fields = fields;
   out->block = block_;
+}
+
+size_t DumpReader::NextCopyRows(std::vector<std::string_view>* rows, size_t max) {
+  rows->clear();
+  if (in_insert_ || pending_skipped_ >= 0 || options_.split_copy_rows || check_utf8_ ||
+      !segmenter_.in_copy()) {
+    return 0;
+  }
+  return segmenter_.NextCopyRows(rows, max);
 }
 
 const std::vector<std::string_view>& DumpReader::Fields(const DumpEvent& ev) {

@@ -140,6 +140,13 @@ class DumpReader {
   // "FILE:LINE: ..." (DataLoss for malformed input) and are final.
   absl::StatusOr<bool> Next(DumpEvent* out);
 
+  // After a COPY row, read without splitting or checking (ReaderOptions
+  // split_copy_rows and check_utf8 false): up to `max` more rows of the
+  // block as raw lines into *rows (cleared first), as Next would return
+  // them one by one; 0 when Next must take the next step (the block's end,
+  // or another kind of reader). For passes that copy rows whole.
+  size_t NextCopyRows(std::vector<std::string_view>* rows, size_t max);
+
   // The row's fields, split now if the reader did not split them.
   // REQUIRES: `ev` is the last kRow event this reader returned.
   const std::vector<std::string_view>& Fields(const DumpEvent& ev);
@@ -162,6 +169,7 @@ class DumpReader {
   absl::StatusOr<bool> NextInsertTuple();
   absl::Status InsertFallbackError(std::string_view sql, int64_t line);
   absl::Status CheckUtf8(std::string_view text, int64_t line);
+  absl::Status CheckRowUtf8(std::string_view row, int64_t line);
   // Consumes \restrict, \unrestrict and \connect; refuses anything else.
   absl::Status CheckMeta(const Segment& seg);
   absl::Status CheckComplete();
@@ -181,6 +189,11 @@ class DumpReader {
   bool in_copy_ = false;
   int64_t block_ = 0;
   bool check_utf8_ = true;
+  // COPY rows are checked for UTF-8 a stretch of whole lines at a time;
+  // rows ending before this are known valid. A stretch that fails is
+  // checked row by row up to its end, so the bad row is named.
+  const char* utf8_valid_until_ = nullptr;
+  const char* utf8_by_row_until_ = nullptr;
   ReaderOptions options_;
   int64_t pending_skipped_ = -1;  // Rows of a skimmed block, until kCopyEnd.
   std::string restrict_key_;       // Of the \restrict not yet closed.

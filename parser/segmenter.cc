@@ -735,6 +735,27 @@ absl::StatusOr<bool> DumpSegmenter::Next(Segment* out) {
   return true;
 }
 
+size_t DumpSegmenter::NextCopyRows(std::vector<std::string_view>* rows, size_t max) {
+  const std::string_view s = input_;
+  const size_t n = s.size();
+  LineAt(pos_);
+  size_t got = 0;
+  while (got < max && pos_ < n) {
+    const void* nl = std::memchr(s.data() + pos_, '\n', n - pos_);
+    if (nl == nullptr) break;  // Next reports the row cut short.
+    const size_t end = static_cast<const char*>(nl) - s.data();
+    std::string_view row = s.substr(pos_, end - pos_);
+    if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
+    if (row == "\\.") break;  // Next returns the block's end.
+    rows->push_back(row);
+    ++got;
+    pos_ = end + 1;
+    line_pos_ = pos_;
+    ++line_;
+  }
+  return got;
+}
+
 absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
   const std::string_view s = input_;
   const size_t n = s.size();

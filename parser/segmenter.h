@@ -64,6 +64,13 @@ class DumpSegmenter {
   // "\." line without cutting rows, and returns how many rows it held.
   // The rows are neither split nor checked: for passes that only count.
   absl::StatusOr<int64_t> SkipCopyBlock();
+  // With a COPY block open and a row next: up to `max` rows' raw lines
+  // appended to *rows (line ends and a CR before them cut off, as Next
+  // cuts them), stopping before the "\." line or anything Next must judge
+  // (a row cut short). For passes that copy rows an earlier pass checked.
+  size_t NextCopyRows(std::vector<std::string_view>* rows, size_t max);
+  bool in_copy() const { return in_copy_; }
+  std::string_view input() const { return input_; }
   // Called with a position every few MB that SkipCopyBlock moves past, so
   // a caller can release what lies behind it.
   void set_progress(std::function<void(size_t)> progress) {
