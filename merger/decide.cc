@@ -148,11 +148,15 @@ bool Removed(uint8_t decision) {
   return decision == kDeleted || decision == kDropUnique || decision == kDropOrphan;
 }
 
-// Per table whose keys are inferred, its two change points (Ordered) on the
-// raw content, before anything is decided.
+// Per table whose keys are inferred and that takes part in a reference,
+// its two change points (Ordered) on the raw content, before anything is
+// decided; for a child, its dev rows identical on both sides at or below
+// its change point (the rows that may prove their parents), so the
+// counting passes need not gather its keys again.
 struct RawEdges {
   int64_t change = std::numeric_limits<int64_t>::max();
   int64_t sure = std::numeric_limits<int64_t>::max();
+  std::vector<uint32_t> fork_rows;
 };
 
 std::vector<RawEdges> InferRawEdges(const std::vector<TableKeys>& tables) {
@@ -164,8 +168,17 @@ std::vector<RawEdges> InferRawEdges(const std::vector<TableKeys>& tables) {
   }
   for (size_t t = 0; t < tables.size(); ++t) {
     if (!Inferred(tables[t]) || !linked[t]) continue;
-    const Inference inf = InferKeys(GatherKeys(tables[t], nullptr, RawSame(tables[t])).facts);
-    out[t] = {inf.change_point, inf.sure_point};
+    const KeyTable keys = GatherKeys(tables[t], nullptr, RawSame(tables[t]));
+    const Inference inf = ForkEdges(keys.facts);
+    out[t].change = inf.change_point;
+    out[t].sure = inf.sure_point;
+    if (tables[t].fk_parent.empty()) continue;
+    for (size_t j = 0; j < keys.facts.size(); ++j) {
+      const KeyFacts& f = keys.facts[j];
+      if (f.state == KeyState::kIdentical && f.key <= inf.change_point) {  // Ordered.
+        out[t].fork_rows.push_back(static_cast<uint32_t>(keys.dev_row[j]));
+      }
+    }
   }
   return out;
 }
@@ -233,11 +246,7 @@ BaseChildren CountChildren(const std::vector<TableKeys>& tables,
       continue;
     }
     if (!Inferred(t)) continue;
-    KeyTable keys = GatherKeys(t, nullptr, RawSame(t));
-    for (size_t j = 0; j < keys.facts.size(); ++j) {
-      const KeyFacts& f = keys.facts[j];
-      if (f.state != KeyState::kIdentical || f.key > edges[c].change) continue;  // Ordered.
-      const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
+    for (const uint32_t i : edges[c].fork_rows) {
       for (size_t s = 0; s < t.fk_parent.size(); ++s) {
         const int64_t v = t.dev->fk(i, s);
         if (v == kNoValue || !Inferred(tables[t.fk_parent[s]])) continue;

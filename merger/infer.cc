@@ -93,11 +93,16 @@ bool EditLooksNew(const KeyFacts& f) {
   return f.state == KeyState::kDiffer && f.columns_compared == 1;
 }
 
-Inference InferKeys(const std::vector<KeyFacts>& facts) {
+Inference ForkEdges(const std::vector<KeyFacts>& facts) {
   Inference out;
   const std::array<int64_t, 2> points = ChangePoints(facts, {0, 2});
   out.change_point = points[0];
   out.sure_point = std::min(out.change_point, points[1]);
+  return out;
+}
+
+Inference InferKeys(const std::vector<KeyFacts>& facts) {
+  Inference out = ForkEdges(facts);
   out.verdicts.resize(facts.size());
   // Scanning down: does production hold any key above this one (its
   // sequence went past it)?

@@ -76,6 +76,8 @@ struct Inference {
 
 // `facts` sorted by key, one entry per key either side has.
 Inference InferKeys(const std::vector<KeyFacts>& facts);
+// InferKeys' two change points alone, without the verdicts.
+Inference ForkEdges(const std::vector<KeyFacts>& facts);
 
 // Most columns equal: what an edit leaves of a row.
 bool MostlyEqual(const KeyFacts& f);
