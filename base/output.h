@@ -30,6 +30,9 @@ class OutputSink {
   virtual void Write(std::string_view bytes) = 0;
   // The bytes written since the previous mark were `mark`.
   virtual void Mark(OutputMark mark) = 0;
+  // False for a sink that only passes bytes on: marks then neither reach
+  // it nor cut the buffer short.
+  virtual bool wants_marks() const { return true; }
 };
 
 // Appends into a large buffer and writes it out when full. A descriptor of
@@ -38,7 +41,10 @@ class OutputSink {
 class OutputBuffer {
  public:
   explicit OutputBuffer(int fd) : fd_(fd) { buf_.reserve(kCapacity); }
-  explicit OutputBuffer(OutputSink* sink) : fd_(-1), sink_(sink) { buf_.reserve(kCapacity); }
+  explicit OutputBuffer(OutputSink* sink)
+      : fd_(-1), sink_(sink), marks_(sink->wants_marks()) {
+    buf_.reserve(kCapacity);
+  }
   OutputBuffer(const OutputBuffer&) = delete;
   OutputBuffer& operator=(const OutputBuffer&) = delete;
 
@@ -53,7 +59,7 @@ class OutputBuffer {
   void AppendInt(int64_t v);
   // Tells the sink, if any, what was written since the previous mark.
   void Mark(OutputMark mark) {
-    if (sink_ == nullptr) return;
+    if (!marks_) return;
     Drain();
     sink_->Mark(mark);
   }
@@ -66,6 +72,7 @@ class OutputBuffer {
 
   int fd_;
   OutputSink* sink_ = nullptr;
+  bool marks_ = false;
   std::string buf_;
   uint64_t written_ = 0;
   absl::Status status_;

@@ -285,6 +285,8 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
     std::optional<OutputBuffer> out;
     if (into) {
       out.emplace(into->sink());
+    } else if ((*sql)->sink() != nullptr) {
+      out.emplace((*sql)->sink());
     } else {
       out.emplace((*sql)->fd());
     }

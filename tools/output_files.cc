@@ -131,24 +131,38 @@ absl::StatusOr<std::unique_ptr<SqlOutput>> SqlOutput::Open(const std::string& pa
       return out;
     }
   }
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Errno("create", "a pipe");
-  fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);  // Fewer wake-ups; best effort.
   out->kind_ = Kind::kStream;
-  out->read_fd_ = fds[0];
-  out->write_fd_ = fds[1];
   out->sink_fd_ = sink;
   SqlOutput* self = out.get();
   out->forwarder_ = std::thread([self] { self->Forward(); });
   return out;
 }
 
+void SqlOutput::Write(std::string_view bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // A few pieces ahead at most: memory stays bounded when the reader is slow.
+  changed_.wait(lock, [this] { return queue_.size() < 4; });
+  std::string piece;
+  if (!spare_.empty()) {
+    piece = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  piece.assign(bytes.data(), bytes.size());
+  queue_.push_back(std::move(piece));
+  changed_.notify_all();
+}
+
 void SqlOutput::Forward() {
-  std::string piece(size_t{1} << 20, '\0');
   for (;;) {
-    ssize_t n = read(read_fd_, piece.data(), piece.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    std::string piece;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [this] { return !queue_.empty() || closed_; });
+      if (queue_.empty()) break;  // Closed and drained.
+      piece = std::move(queue_.front());
+      queue_.pop_front();
+      changed_.notify_all();
+    }
     // Pass on the previous piece; hold this one back.
     if (!held_.empty() && forward_error_ == 0) {
       if (WriteFully(sink_fd_, held_.data(), held_.size())) {
@@ -157,7 +171,10 @@ void SqlOutput::Forward() {
         forward_error_ = errno ? errno : EIO;  // Keep draining: the merger must not block.
       }
     }
-    held_.assign(piece.data(), static_cast<size_t>(n));
+    std::swap(held_, piece);
+    piece.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    spare_.push_back(std::move(piece));
   }
 }
 
@@ -165,10 +182,12 @@ void SqlOutput::Finish() {
   if (finished_) return;
   finished_ = true;
   if (kind_ == Kind::kStream) {
-    close(write_fd_);  // The forwarder sees the end.
-    write_fd_ = -1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;  // The forwarder drains the queue and ends.
+    }
+    changed_.notify_all();
     forwarder_.join();
-    close(read_fd_);
   }
 }
 

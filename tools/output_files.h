@@ -17,10 +17,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/output.h"
 
 namespace pgmerge::tools {
 
@@ -51,7 +56,7 @@ class AtomicFile {
 absl::Status WriteFileAtomically(const std::string& path, std::string_view text);
 
 // The destination of the merge's SQL.
-class SqlOutput {
+class SqlOutput : public OutputSink {
  public:
   enum class Kind { kDiscard, kFile, kStream };
   // `path` "" is stdout; `dry_run` discards.
@@ -60,8 +65,14 @@ class SqlOutput {
   SqlOutput& operator=(const SqlOutput&) = delete;
   ~SqlOutput();
 
-  // What the merger writes into (-1 discards).
+  // What the merger writes into: a descriptor (-1 discards), or for a
+  // stream, this sink (then fd() is -1).
   int fd() const { return write_fd_; }
+  OutputSink* sink() { return kind_ == Kind::kStream ? this : nullptr; }
+  // OutputSink: pieces queue for the forwarder (a few, then Write waits).
+  void Write(std::string_view bytes) override;
+  void Mark(OutputMark) override {}
+  bool wants_marks() const override { return false; }
   // The merger is done and succeeded, and the report is durable: the SQL
   // becomes visible (rename, or the held-back tail is sent).
   absl::Status Commit();
@@ -90,7 +101,13 @@ class SqlOutput {
   Kind kind_ = Kind::kDiscard;
   int write_fd_ = -1;
   std::optional<AtomicFile> file_;
-  int read_fd_ = -1;  // Stream: the pipe's end the forwarder reads.
+  // Stream: pieces the merger wrote and the forwarder has not taken, and
+  // emptied pieces to reuse.
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::string> queue_;
+  std::vector<std::string> spare_;
+  bool closed_ = false;
   int sink_fd_ = -1;  // Stream: stdout or the FIFO.
   bool own_sink_ = false;
   std::thread forwarder_;
