@@ -46,6 +46,19 @@ inline void ForEachFieldTab(std::string_view row, OnTab on_tab) {
       mask &= mask - 1;
     }
   }
+  if (i < n && n >= 16) {
+    // The tail: the row's last 16 bytes, those already seen masked off.
+    const size_t at = n - 16;
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + at));
+    uint32_t mask = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, slash))));
+    mask &= ~uint32_t{0} << (i - at);
+    while (mask != 0) {
+      hit(at + static_cast<size_t>(__builtin_ctz(mask)));
+      mask &= mask - 1;
+    }
+    i = n;
+  }
 #endif
   for (; i < n; ++i) {
     if (base[i] == '\t' || base[i] == '\\') hit(i);
