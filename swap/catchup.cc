@@ -19,6 +19,7 @@
 #include "base/status.h"
 #include "nlohmann/json.hpp"
 #include "swap/pg.h"
+#include "swap/pipeline.h"
 #include "swap/stream.h"
 
 namespace pgmerge::swap {
@@ -153,6 +154,7 @@ using internal::Conn;
 using internal::DecodedChange;
 using internal::DecodedColumn;
 using internal::DecodedValue;
+using internal::ExecOutcome;
 using internal::Result;
 using Json = nlohmann::json;
 
@@ -339,58 +341,6 @@ absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted) {
       "): name the one its dump made with --slot (FILE.pgmerge.json says)"));
 }
 
-// Runs a statement with text parameters; the SQLSTATE comes back with the
-// error so collisions can be told from other failures.
-struct ExecOutcome {
-  absl::Status status;
-  std::string sqlstate;
-  std::string constraint;  // The violated constraint, when the error names one.
-  int64_t affected = 0;
-};
-ExecOutcome OutcomeOf(PGresult* r) {
-  ExecOutcome out;
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    out.sqlstate = state ? state : "";
-    const char* constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-    out.constraint = constraint ? constraint : "";
-    std::string message = PQresultErrorMessage(r);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
-    out.status = absl::InternalError(message);
-    return out;
-  }
-  absl::SimpleAtoi(PQcmdTuples(r), &out.affected);
-  return out;
-}
-
-// Each distinct statement is prepared once per run: a change stream repeats
-// a handful of shapes (per table: insert, update of these columns, delete),
-// and planning each of thousands of rows again costs more than running it.
-class Statements {
- public:
-  explicit Statements(PGconn* conn) : conn_(conn) {}
-  ExecOutcome Run(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
-    std::vector<const char*> values;
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    auto it = names_.find(sql);
-    if (it == names_.end()) {
-      std::string name = absl::StrCat("pgmerge_catchup_", names_.size());
-      Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(values.size()),
-                                nullptr));
-      ExecOutcome out = OutcomeOf(prepared.get());
-      if (!out.status.ok()) return out;
-      it = names_.emplace(sql, std::move(name)).first;
-    }
-    Result r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
-                            values.data(), nullptr, nullptr, 0));
-    return OutcomeOf(r.get());
-  }
-
- private:
-  PGconn* conn_;
-  std::map<std::string, std::string> names_;  // SQL -> prepared statement.
-};
-
 std::optional<std::string> ValueOf(const DecodedValue& v) {
   if (v.kind == DecodedValue::Kind::kNull) return std::nullopt;
   return v.text;
@@ -405,12 +355,35 @@ std::string KeyText(const std::vector<const DecodedColumn*>& key) {
   return absl::StrJoin(parts, ", ");
 }
 
+// What a refusal names: kept by value, as the statement's outcome comes
+// back after the change itself is gone.
+struct ChangeRef {
+  DecodedChange::Kind kind;
+  std::string table;  // Production's, for messages.
+  std::string lsn;
+};
+
+absl::Status Refuse(const ChangeRef& c, std::string_view why) {
+  const char* kind = c.kind == DecodedChange::Kind::kInsert   ? "INSERT"
+                     : c.kind == DecodedChange::Kind::kUpdate ? "UPDATE"
+                     : c.kind == DecodedChange::Kind::kDelete ? "DELETE"
+                                                              : "TRUNCATE";
+  return absl::FailedPreconditionError(absl::StrCat(kind, " on ", c.table, " at ", c.lsn,
+                                                    " cannot be applied: ", AsAbsl(why)));
+}
+
+// Applies changes inside the open shadow transaction through a pipeline:
+// a statement's outcome (a collision, no row found) is judged when it
+// comes back, which is at the latest at Finish().
 class Applier {
  public:
   Applier(PGconn* shadow, ReportMaps* maps, CatchUpResult* result)
-      : shadow_(shadow), maps_(maps), result_(result), statements_(shadow) {}
+      : shadow_(shadow), maps_(maps), result_(result), pipeline_(shadow) {}
 
-  // Applies one change inside the open shadow transaction.
+  absl::Status Begin() { return pipeline_.Begin(); }
+  // Every outcome judged; the first refusal or error.
+  absl::Status Finish() { return pipeline_.Finish(); }
+
   absl::Status Apply(const DecodedChange& c, std::string_view lsn) {
     if (c.kind == DecodedChange::Kind::kOther) return absl::OkStatus();
     auto it = maps_->tables.find(c.table);
@@ -444,21 +417,14 @@ class Applier {
   }
 
  private:
-  absl::Status Refuse(const DecodedChange& c, std::string_view lsn, std::string_view why) {
-    const char* kind = c.kind == DecodedChange::Kind::kInsert   ? "INSERT"
-                       : c.kind == DecodedChange::Kind::kUpdate ? "UPDATE"
-                       : c.kind == DecodedChange::Kind::kDelete ? "DELETE"
-                                                                : "TRUNCATE";
-    return absl::FailedPreconditionError(absl::StrCat(kind, " on ", c.table.Display(), " at ",
-                                                      AsAbsl(lsn), " cannot be applied: ",
-                                                      AsAbsl(why)));
+  static ChangeRef Ref(const DecodedChange& c, std::string_view lsn) {
+    return {c.kind, c.table.Display(), std::string(lsn)};
+  }
+  static absl::Status Refuse(const DecodedChange& c, std::string_view lsn, std::string_view why) {
+    return swap::Refuse(Ref(c, lsn), why);
   }
 
   std::string Ident(std::string_view name) { return internal::Ident(shadow_, name); }
-
-  static bool IsPrimaryKey(const TableMap& t, const std::string& constraint) {
-    return !constraint.empty() && constraint == t.shadow_pkey;
-  }
 
   // With key headroom, a y' key above the range the merge left free may
   // meet development's rows: refuse before trying.
@@ -498,24 +464,28 @@ class Applier {
     for (size_t i = 0; i < params.size(); ++i) absl::StrAppend(&sql, i ? ", " : "", "$", i + 1);
     sql += ")";
     if (cols.empty()) sql = absl::StrCat("INSERT INTO ", t.shadow_table, " DEFAULT VALUES");
-    ExecOutcome r = statements_.Run(sql, params);
-    if (r.sqlstate == "23505" && !IsPrimaryKey(t, r.constraint)) {
-      return Refuse(c, lsn, absl::StrCat(
-          "a development row in the shadow has the same value on unique constraint ",
-          r.constraint, " (", std::string(r.status.message()),
-          "); unifying a y' row with it, as the merge unifies, is not implemented yet"));
-    }
-    if (r.sqlstate == "23505") {
-      return Refuse(c, lsn, absl::StrCat(
-          "the shadow already holds a row with that key, a development row (", std::string(r.status.message()),
-          "). Production's sequence handed out, after the dump, a key the merge gave to a "
-          "development row; the cure is key headroom: development's rows placed above "
-          "production's sequence plus a margin, so y' never reaches them. Merge again from a "
-          "fresh dump"));
-    }
-    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
-    ++result_->inserts;
-    return absl::OkStatus();
+    return pipeline_.Send(sql, params, [this, ref = Ref(c, lsn), pkey = t.shadow_pkey](
+                                           const ExecOutcome& r) {
+      const bool on_pkey = !r.constraint.empty() && r.constraint == pkey;
+      if (r.sqlstate == "23505" && !on_pkey) {
+        return swap::Refuse(ref, absl::StrCat(
+            "a development row in the shadow has the same value on unique constraint ",
+            r.constraint, " (", std::string(r.status.message()),
+            "); unifying a y' row with it, as the merge unifies, is not implemented yet"));
+      }
+      if (r.sqlstate == "23505") {
+        return swap::Refuse(ref, absl::StrCat(
+            "the shadow already holds a row with that key, a development row (",
+            std::string(r.status.message()),
+            "). Production's sequence handed out, after the dump, a key the merge gave to a "
+            "development row; the cure is key headroom: development's rows placed above "
+            "production's sequence plus a margin, so y' never reaches them. Merge again from a "
+            "fresh dump"));
+      }
+      if (!r.status.ok()) return swap::Refuse(ref, std::string(r.status.message()));
+      ++result_->inserts;
+      return absl::OkStatus();
+    });
   }
 
   // The WHERE clause that finds the row the change's old values name.
@@ -596,43 +566,47 @@ class Applier {
       ++result_->updates;
       return absl::OkStatus();
     }
-    ExecOutcome r = statements_.Run(absl::StrCat("UPDATE ", t.shadow_table, " SET ",
-                                                     absl::StrJoin(sets, ", "), " WHERE ", where),
-                               params);
-    if (r.sqlstate == "23505") {
-      return Refuse(c, lsn, absl::StrCat("the new key is held by a development row in the shadow (",
-                                         std::string(r.status.message()), ")"));
-    }
-    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
-    if (r.affected == 0) {
-      return Refuse(c, lsn, absl::StrCat("the shadow has no row ", key_text_));
-    }
-    ++result_->updates;
-    return absl::OkStatus();
+    return pipeline_.Send(
+        absl::StrCat("UPDATE ", t.shadow_table, " SET ", absl::StrJoin(sets, ", "), " WHERE ",
+                     where),
+        params, [this, ref = Ref(c, lsn), key = key_text_](const ExecOutcome& r) {
+          if (r.sqlstate == "23505") {
+            return swap::Refuse(ref, absl::StrCat(
+                "the new key is held by a development row in the shadow (",
+                std::string(r.status.message()), ")"));
+          }
+          if (!r.status.ok()) return swap::Refuse(ref, std::string(r.status.message()));
+          if (r.affected == 0) return swap::Refuse(ref, absl::StrCat("the shadow has no row ", key));
+          ++result_->updates;
+          return absl::OkStatus();
+        });
   }
 
   absl::Status Delete(const DecodedChange& c, TableMap& t, std::string_view lsn) {
     std::vector<std::optional<std::string>> params;
     std::string where;
     PGM_RETURN_IF_ERROR(Where(c, t, lsn, &where, &params));
-    ExecOutcome r =
-        statements_.Run(absl::StrCat("DELETE FROM ", t.shadow_table, " WHERE ", where), params);
-    if (r.sqlstate == "23503") {
-      return Refuse(c, lsn, absl::StrCat("development rows in the shadow still reference row ",
-                                         key_text_, ", and the foreign key forbids the delete (",
-                                         std::string(r.status.message()), ")"));
-    }
-    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
-    if (r.affected == 0) ++result_->already_gone;
-    ++result_->deletes;
-    return absl::OkStatus();
+    return pipeline_.Send(
+        absl::StrCat("DELETE FROM ", t.shadow_table, " WHERE ", where), params,
+        [this, ref = Ref(c, lsn), key = key_text_](const ExecOutcome& r) {
+          if (r.sqlstate == "23503") {
+            return swap::Refuse(ref, absl::StrCat(
+                "development rows in the shadow still reference row ", key,
+                ", and the foreign key forbids the delete (", std::string(r.status.message()),
+                ")"));
+          }
+          if (!r.status.ok()) return swap::Refuse(ref, std::string(r.status.message()));
+          if (r.affected == 0) ++result_->already_gone;
+          ++result_->deletes;
+          return absl::OkStatus();
+        });
   }
 
   PGconn* shadow_;
   ReportMaps* maps_;
   CatchUpResult* result_;
-  Statements statements_;
-  std::string key_text_;
+  internal::Pipeline pipeline_;
+  std::string key_text_;  // The row Where() named last, for messages.
 };
 
 // Production kept drawing from its sequences: the shadow's must not hand
@@ -755,7 +729,7 @@ absl::Status internal::CatchUpRun::ApplyPending(int64_t* changes_out) {
   if (last_commit < 0) return absl::OkStatus();
   CatchUpResult& result = s->round;
   PGM_RETURN_IF_ERROR(internal::ExecCommand(s->shadow, "BEGIN"));
-  absl::Status status;
+  absl::Status status = s->applier->Begin();
   int64_t transactions = 0, changes = 0;
   std::vector<DecodedChange> txn;
   std::vector<std::string> txn_lsn;
@@ -786,6 +760,9 @@ absl::Status internal::CatchUpRun::ApplyPending(int64_t* changes_out) {
       last_lsn = lines[i].lsn;
     }
   }
+  // Every statement's outcome is in (and judged) before the LSN row: a
+  // refusal among them rolls the batch back with it.
+  if (absl::Status finished = s->applier->Finish(); status.ok()) status = finished;
   if (status.ok() && last_lsn != 0) {
     status = internal::ExecCommand(
         s->shadow,
