@@ -650,7 +650,7 @@ struct internal::CatchUpRun::State {
   CatchUpResult round;  // The round under way; the applier counts into it.
   std::vector<internal::StreamLine> pending;  // Read, not applied: an open transaction.
   uint64_t applied = 0;  // The last commit the shadow holds.
-  int batch_changes = 10000;
+  int batch_changes = 1000;
   std::function<void(std::string_view)> log;
   uint64_t token = 0;  // Tells this run's markers from an earlier run's.
   int rounds = 0;
