@@ -22,7 +22,7 @@ struct SwapArgs {
   std::string old_name, jobs = "2";
   bool resume = false;
   bool catch_up = false;
-  std::string slot, catch_up_lag = "1000";
+  std::string slot, catch_up_lag = "1000", catch_up_rounds = "20", catch_up_timeout = "300";
 };
 
 std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
@@ -54,8 +54,18 @@ std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
       ->type_name("NAME");
   app->add_option("--catch-up-lag", a->catch_up_lag,
                   "with --catch-up: close main once a live round applies fewer changes\n"
-                  "(default 1000)")
+                  "(default 1000); if none does, main is not closed (below)")
       ->type_name("N");
+  app->add_option("--catch-up-rounds", a->catch_up_rounds,
+                  "with --catch-up: stop, main never closed, exit 2, when this many live\n"
+                  "rounds ran without one under --catch-up-lag (default 20), or when the lag\n"
+                  "is not shrinking: 3 rounds in a row applied no fewer changes than the\n"
+                  "smallest before them. The slot is kept; run the swap again later")
+      ->type_name("N");
+  app->add_option("--catch-up-timeout", a->catch_up_timeout,
+                  "with --catch-up: the same stop after this many seconds of live rounds\n"
+                  "(default 300)")
+      ->type_name("SECONDS");
   return app;
 }
 
@@ -94,6 +104,12 @@ int SwapMain(const std::vector<std::string>& args) {
   std::optional<long> lag = ParseCount(a.catch_up_lag, 1, 1000000000);
   if (!lag) return Usage("swap", "--catch-up-lag takes a positive number");
   o.catch_up_lag = *lag;
+  std::optional<long> rounds = ParseCount(a.catch_up_rounds, 1, 1000000);
+  if (!rounds) return Usage("swap", "--catch-up-rounds takes a positive number");
+  o.catch_up_rounds = static_cast<int>(*rounds);
+  std::optional<long> timeout = ParseCount(a.catch_up_timeout, 1, 86400 * 7);
+  if (!timeout) return Usage("swap", "--catch-up-timeout takes a number of seconds");
+  o.catch_up_timeout_seconds = static_cast<double>(*timeout);
   if (std::optional<int> bad = ReadReportFlag(Command::kSwap, a.f, &o.report_json)) return *bad;
   if (!a.f.report.empty()) o.report_path = Absolute(a.f.report);
   o.log = LogLine;
