@@ -309,7 +309,9 @@ absl::Status CheckMainCatalog(PGconn* main, ReportMaps* maps) {
       absl::StrJoin(problems, "; ")));
 }
 
-absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted) {
+}  // namespace
+
+absl::StatusOr<std::string> internal::FindSlot(PGconn* main, const std::string& wanted) {
   PGM_ASSIGN_OR_RETURN(
       Result r, internal::Exec(main,
                                "SELECT slot_name, plugin, active FROM pg_replication_slots "
@@ -340,6 +342,8 @@ absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted) {
       "main's database has several pgmerge slots (", absl::StrJoin(names, ", "),
       "): name the one its dump made with --slot (FILE.pgmerge.json says)"));
 }
+
+namespace {
 
 std::optional<std::string> ValueOf(const DecodedValue& v) {
   if (v.kind == DecodedValue::Kind::kNull) return std::nullopt;
@@ -676,7 +680,7 @@ absl::StatusOr<std::unique_ptr<internal::CatchUpRun>> internal::CatchUpRun::Star
   // when it returns, whatever main's synchronous_commit says.
   PGM_RETURN_IF_ERROR(internal::ExecCommand(main, "SET synchronous_commit = local"));
   PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow, "DEALLOCATE ALL"));
-  PGM_ASSIGN_OR_RETURN(s.slot, FindSlot(main, o.slot));
+  PGM_ASSIGN_OR_RETURN(s.slot, internal::FindSlot(main, o.slot));
   PGM_RETURN_IF_ERROR(CheckMainCatalog(main, &s.maps));
   for (auto& [name, t] : s.maps.tables) {
     if (t.dropped_by_dev) continue;

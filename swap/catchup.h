@@ -97,6 +97,10 @@ class CatchUpRun {
   std::unique_ptr<State> s_;
 };
 
+// The pgmerge slot of main's database: `wanted`, or the only one there.
+// FailedPrecondition when there is none, several, or it is in use.
+absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted);
+
 // Drops the replication slot `slot` if the server still has it (from any
 // database of the server); true when it was there.
 absl::StatusOr<bool> DropSlotIfPresent(PGconn* conn, const std::string& slot);

@@ -8,17 +8,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status.h"
+#include "swap/server.h"
 
 namespace pgmerge::swap::internal {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-int64_t MillisSince(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
-}  // namespace
 
 int64_t Changes(const CatchUpResult& r) { return r.inserts + r.updates + r.deletes; }
 

@@ -729,6 +729,71 @@ TEST_F(LiveTest, SwapCatchUpRefusesToCloseMainWhileTheLagDoesNotFall) {
   EXPECT_EQ(Slots(), "");
 }
 
+// What a rehearsal must leave as it found: databases, slots and where the
+// real slot stands.
+std::string ServerPicture(TestPostgres* pg) {
+  absl::StatusOr<std::string> v = pg->QueryValue(
+      "postgres",
+      "SELECT (SELECT string_agg(datname || ':' || datallowconn, ' ' ORDER BY datname) FROM "
+      "pg_database) || ' | ' || coalesce((SELECT string_agg(slot_name || '@' || "
+      "confirmed_flush_lsn, ' ' ORDER BY slot_name) FROM pg_replication_slots), '')");
+  EXPECT_TRUE(v.ok()) << v.status();
+  return v.ok() ? *v : "";
+}
+
+TEST_F(LiveTest, RehearsalReportsTheDarkWindowAndChangesNothingLive) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+  MergeAndRestore();
+  const std::string picture = ServerPicture(pg_);
+  const std::string shadow_posts = Text(shadow_, "SELECT * FROM posts ORDER BY id");
+  const std::string main_posts = Text(main_, "SELECT * FROM posts ORDER BY id");
+  CommandResult r = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
+                             "--report", dir_ + "/report.json", "--state", dir_ + "/state.json",
+                             "--catch-up", "--rehearse", "--grace", "0.2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "the dark window would have been about")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "nothing live changed")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"dark_ms\"")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"changes_per_s\"")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "\"live_changes\": 0,")) << r.out;  // y' was applied.
+  // Untouched: the same databases, open; the same slot at the same place;
+  // the shadow not caught up; main as it was; no journal.
+  EXPECT_EQ(ServerPicture(pg_), picture);
+  EXPECT_EQ(Text(shadow_, "SELECT * FROM posts ORDER BY id"), shadow_posts);
+  EXPECT_EQ(Value(shadow_, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgmerge'"), "0");
+  EXPECT_EQ(Text(main_, "SELECT * FROM posts ORDER BY id"), main_posts);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/state.json"));
+  // The real switch then runs from the untouched slot.
+  CommandResult s = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
+                             "--report", dir_ + "/report.json", "--state", dir_ + "/state.json",
+                             "--catch-up", "--grace", "0.2"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM authors WHERE name IN ('dee', 'dev')"), "2");
+  EXPECT_EQ(Slots(), "");
+}
+
+TEST_F(LiveTest, AFailedRehearsalDropsItsCopiesToo) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  MergeAndRestore({"--key-headroom", "1000000"});
+  const std::string picture = ServerPicture(pg_);
+  BusyWriter writer(pg_->ConnString(main_));
+  writer.Start();
+  while (writer.written() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // The lag cannot get under 1 while the writer runs: the rehearsal says
+  // the real swap would stop.
+  CommandResult r = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
+                             "--report", dir_ + "/report.json", "--catch-up", "--rehearse",
+                             "--catch-up-lag", "1", "--catch-up-rounds", "4"});
+  writer.Stop();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "rehearsal: catch-up did not bring the lag under")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "its copies are dropped")) << r.err;
+  EXPECT_EQ(ServerPicture(pg_), picture);
+}
+
 TEST(LiveWithoutLogicalWal, PlainDumpAndHowToTurnItOn) {
   setenv("PGMERGE_PG_DUMP", "/usr/lib/postgresql/15/bin/pg_dump", 1);
   TestPostgres* pg = SharedTestPostgres();  // wal_level=replica.

@@ -1,5 +1,6 @@
 // `pgmerge swap --main NAME --shadow NAME --report report.json`: the
 // verified shadow replaces the live database.
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "swap/rehearse.h"
 #include "swap/swap.h"
 #include "swap/result_json.h"
 #include "tools/cli.h"
@@ -22,6 +25,7 @@ struct SwapArgs {
   std::string old_name, jobs = "2";
   bool resume = false;
   bool catch_up = false;
+  bool rehearse = false;
   std::string slot, catch_up_lag = "1000", catch_up_rounds = "20", catch_up_timeout = "300";
 };
 
@@ -50,6 +54,12 @@ std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
   app->add_flag("--catch-up", a->catch_up,
                 "the live switch: apply main's writes since `pgmerge dump` from its slot\n"
                 "(live rounds, then the tail with main closed) instead of refusing them");
+  app->add_flag("--rehearse", a->rehearse,
+                "the live switch (--catch-up) played against copies: a copy of the shadow\n"
+                "caught up from a copy of the slot, an empty stand-in renamed for main;\n"
+                "prints the catch-up rate and the dark window it would have had. Main is\n"
+                "only read, the shadow only copied, the real slot untouched; the copies are\n"
+                "dropped afterwards, on failure too (docs/live.md)");
   app->add_option("--slot", a->slot, "with --catch-up: the dump's slot (default: main's only one)")
       ->type_name("NAME");
   app->add_option("--catch-up-lag", a->catch_up_lag,
@@ -72,6 +82,41 @@ std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
 std::string Absolute(const std::string& path) {
   char buf[PATH_MAX];
   return realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+}
+
+int Rehearse(const swap::SwapOptions& o, bool json) {
+  if (o.resume || o.dry_run) return Usage("swap", "--rehearse takes neither --resume nor --dry-run");
+  absl::StatusOr<swap::RehearsalResult> r = swap::Rehearse(o);
+  if (!r.ok()) return Fail(Command::kSwap, r.status());
+  const int64_t changes = r->live_changes + r->tail_changes;
+  const int64_t rate = changes * 1000 / std::max<int64_t>(1, r->live_ms + r->tail_ms);
+  const int64_t tail_rate = r->tail_changes * 1000 / std::max<int64_t>(1, r->tail_ms);
+  if (json) {
+    std::fputs(absl::StrCat("{\"rehearsal\": true, \"slot\": \"", r->slot, "\", \"rounds\": ",
+                            r->rounds, ", \"live_changes\": ", r->live_changes,
+                            ", \"live_ms\": ", r->live_ms, ", \"tail_changes\": ",
+                            r->tail_changes, ", \"tail_ms\": ", r->tail_ms,
+                            ", \"grace_ms\": ", r->grace_ms, ", \"rename_ms\": ", r->rename_ms,
+                            ", \"dark_ms\": ", r->dark_window_ms, ", \"changes_per_s\": ", rate,
+                            ", \"sessions_on_main\": ", r->sessions_on_main, "}\n")
+                   .c_str(),
+               stdout);
+  }
+  std::fprintf(stderr,
+               "swap: --rehearse: catch-up applied %lld change(s) live in %d round(s) (%lld ms) "
+               "and a tail of %lld in %lld ms: %lld changes/s (tail %lld/s)\n"
+               "swap: --rehearse: the dark window would have been about %lld ms (grace %lld "
+               "ms, tail %lld ms, renames %lld ms); %d session(s) on %s now would get the "
+               "grace, then be terminated\n"
+               "swap: --rehearse: nothing live changed; dropped again: %s\n",
+               static_cast<long long>(r->live_changes), r->rounds,
+               static_cast<long long>(r->live_ms), static_cast<long long>(r->tail_changes),
+               static_cast<long long>(r->tail_ms), static_cast<long long>(rate),
+               static_cast<long long>(tail_rate), static_cast<long long>(r->dark_window_ms),
+               static_cast<long long>(r->grace_ms), static_cast<long long>(r->tail_ms),
+               static_cast<long long>(r->rename_ms), r->sessions_on_main, r->main.c_str(),
+               absl::StrJoin(r->temporaries, ", ").c_str());
+  return kExitDone;
 }
 
 }  // namespace
@@ -115,6 +160,7 @@ int SwapMain(const std::vector<std::string>& args) {
   o.log = LogLine;
   o.interrupted = Interrupted;
   CatchInterrupts();
+  if (a.rehearse) return Rehearse(o, a.f.json);
   absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
   if (!r.ok()) return Fail(Command::kSwap, r.status());
   using Outcome = swap::SwapResult::Outcome;
