@@ -25,17 +25,6 @@ using internal::Literal;
 using internal::Log;
 using internal::MillisSince;
 
-// `base` cut so that `base + suffix` fits NAMEDATALEN - 1 bytes, never in
-// the middle of a UTF-8 character.
-std::string TempName(const std::string& base, const std::string& suffix) {
-  std::string prefix = base.substr(0, std::min<size_t>(base.size(), 63 - suffix.size()));
-  while (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0x80) {
-    prefix.pop_back();
-  }
-  if (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0x80) != 0) prefix.pop_back();
-  return prefix + suffix;
-}
-
 // What the rehearsal made: dropped when it ends, however it ends. Declared
 // before the sessions it outlives.
 class Temporaries {
@@ -121,7 +110,7 @@ absl::Status DarkPart(PGconn* admin, const SwapOptions& o, internal::CatchUpRun*
   shadow_conn->reset();
   PGM_RETURN_IF_ERROR(
       internal::WaitForExit(admin, {pid}, Clock::now() + std::chrono::seconds(10)).status());
-  const std::string aside = TempName(o.main, absl::StrCat("_rehearse_", getpid(), "_old"));
+  const std::string aside = internal::FitName(o.main, absl::StrCat("_rehearse_", getpid(), "_old"));
   t = Clock::now();
   PGM_RETURN_IF_ERROR(internal::RenameAndReopen(admin, {{stand_in, aside}, {copy, stand_in}},
                                                 {{stand_in, true}}));
@@ -157,8 +146,8 @@ absl::StatusOr<RehearsalResult> Rehearse(const SwapOptions& o) {
   const std::string tag = absl::StrCat("_rehearse_", getpid());
   const std::string slot_copy = absl::StrCat("pgmerge", tag);
   // Distinct suffixes: cut to fit, the two names could meet otherwise.
-  const std::string copy = TempName(o.shadow, absl::StrCat(tag, "_copy")),
-                    stand_in = TempName(o.main, absl::StrCat(tag, "_main"));
+  const std::string copy = internal::FitName(o.shadow, absl::StrCat(tag, "_copy")),
+                    stand_in = internal::FitName(o.main, absl::StrCat(tag, "_main"));
   Temporaries temps(admin.get(), o);
   // The slot's copy starts where the real slot stands and holds main's
   // WAL from there like it; the real slot is never read.

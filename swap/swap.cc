@@ -61,16 +61,7 @@ void AfterStep(const SwapOptions& o, std::string_view step) {
 }
 
 std::string OldNameFor(const std::string& main) {
-  std::string suffix = UtcNow("_old_%Y%m%d_%H%M%S");
-  // NAMEDATALEN - 1 bytes; cut the main part, never the timestamp.
-  std::string prefix = main.substr(0, std::min<size_t>(main.size(), 63 - suffix.size()));
-  while (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0x80) {
-    prefix.pop_back();  // No half UTF-8 character.
-  }
-  if (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0xC0) {
-    prefix.pop_back();
-  }
-  return prefix + suffix;
+  return internal::FitName(main, UtcNow("_old_%Y%m%d_%H%M%S"));
 }
 
 // ---- swap -------------------------------------------------------------------
