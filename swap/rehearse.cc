@@ -187,8 +187,9 @@ absl::StatusOr<RehearsalResult> Rehearse(const SwapOptions& o) {
     r.rounds = rounds.rounds;
     r.live_changes = rounds.changes;
     r.live_ms = rounds.ms;
-    // The real swap now closes main and gives its sessions the grace
-    // period; they go on writing meanwhile, and so does main here.
+    // The real swap now closes main, blocks writes and gives sessions the
+    // grace period; main goes on writing here, so the tail is if anything
+    // larger than the real one.
     const Clock::time_point dark = Clock::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(o.grace_seconds));
     r.grace_ms = MillisSince(dark);
