@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "base/status.h"
 #include "nlohmann/json.hpp"
+#include "swap/apply.h"
 #include "swap/pg.h"
 #include "swap/stream.h"
 
@@ -153,30 +154,14 @@ using internal::Conn;
 using internal::DecodedChange;
 using internal::DecodedColumn;
 using internal::DecodedValue;
+using internal::Applier;
+using internal::ReportMaps;
+using internal::TableMap;
 using internal::Result;
 using Json = nlohmann::json;
 
 using internal::LsnValue;
 
-// How production's rows of one table land in the shadow, from the report.
-struct TableMap {
-  std::string shadow_table;  // Quoted, as SQL takes it.
-  std::string prod_display;  // For messages.
-  bool dropped_by_dev = false;
-  std::vector<std::string> prod_columns;
-  std::map<std::string, std::string> to_shadow;  // prod column -> shadow column.
-  std::vector<std::pair<std::string, std::string>> fills;  // shadow column, value.
-  // From main's catalog.
-  char replident = 'd';
-  std::vector<std::string> key_columns;  // Prod names; empty = no identity.
-  std::string shadow_pkey;  // The shadow table's primary key constraint.
-  int64_t reserved_to = 0;  // --key-headroom: the last key left to y' (0: none).
-};
-
-struct ReportMaps {
-  std::map<parser::TableName, TableMap> tables;
-  std::vector<std::string> sequences;
-};
 
 absl::StatusOr<parser::TableName> NameOf(const std::string& text) {
   std::string_view s = text;
@@ -307,7 +292,9 @@ absl::Status CheckMainCatalog(PGconn* main, ReportMaps* maps) {
       absl::StrJoin(problems, "; ")));
 }
 
-absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted) {
+}  // namespace
+
+absl::StatusOr<std::string> internal::FindSlot(PGconn* main, const std::string& wanted) {
   PGM_ASSIGN_OR_RETURN(
       Result r, internal::Exec(main,
                                "SELECT slot_name, plugin, active FROM pg_replication_slots "
@@ -339,301 +326,8 @@ absl::StatusOr<std::string> FindSlot(PGconn* main, const std::string& wanted) {
       "): name the one its dump made with --slot (FILE.pgmerge.json says)"));
 }
 
-// Runs a statement with text parameters; the SQLSTATE comes back with the
-// error so collisions can be told from other failures.
-struct ExecOutcome {
-  absl::Status status;
-  std::string sqlstate;
-  std::string constraint;  // The violated constraint, when the error names one.
-  int64_t affected = 0;
-};
-ExecOutcome OutcomeOf(PGresult* r) {
-  ExecOutcome out;
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    out.sqlstate = state ? state : "";
-    const char* constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-    out.constraint = constraint ? constraint : "";
-    std::string message = PQresultErrorMessage(r);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
-    out.status = absl::InternalError(message);
-    return out;
-  }
-  absl::SimpleAtoi(PQcmdTuples(r), &out.affected);
-  return out;
-}
+namespace {
 
-// Each distinct statement is prepared once per run: a change stream repeats
-// a handful of shapes (per table: insert, update of these columns, delete),
-// and planning each of thousands of rows again costs more than running it.
-class Statements {
- public:
-  explicit Statements(PGconn* conn) : conn_(conn) {}
-  ExecOutcome Run(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
-    std::vector<const char*> values;
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    auto it = names_.find(sql);
-    if (it == names_.end()) {
-      std::string name = absl::StrCat("pgmerge_catchup_", names_.size());
-      Result prepared(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(values.size()),
-                                nullptr));
-      ExecOutcome out = OutcomeOf(prepared.get());
-      if (!out.status.ok()) return out;
-      it = names_.emplace(sql, std::move(name)).first;
-    }
-    Result r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
-                            values.data(), nullptr, nullptr, 0));
-    return OutcomeOf(r.get());
-  }
-
- private:
-  PGconn* conn_;
-  std::map<std::string, std::string> names_;  // SQL -> prepared statement.
-};
-
-std::optional<std::string> ValueOf(const DecodedValue& v) {
-  if (v.kind == DecodedValue::Kind::kNull) return std::nullopt;
-  return v.text;
-}
-
-std::string KeyText(const std::vector<const DecodedColumn*>& key) {
-  std::vector<std::string> parts;
-  for (const DecodedColumn* c : key) {
-    parts.push_back(absl::StrCat(c->name, "=",
-                                 c->value.kind == DecodedValue::Kind::kNull ? "NULL" : c->value.text));
-  }
-  return absl::StrJoin(parts, ", ");
-}
-
-class Applier {
- public:
-  Applier(PGconn* shadow, ReportMaps* maps, CatchUpResult* result)
-      : shadow_(shadow), maps_(maps), result_(result), statements_(shadow) {}
-
-  // Applies one change inside the open shadow transaction.
-  absl::Status Apply(const DecodedChange& c, std::string_view lsn) {
-    if (c.kind == DecodedChange::Kind::kOther) return absl::OkStatus();
-    auto it = maps_->tables.find(c.table);
-    if (it == maps_->tables.end()) {
-      return Refuse(c, lsn, "the table is not in production's dump (created on main since)");
-    }
-    TableMap& t = it->second;
-    if (c.kind == DecodedChange::Kind::kTruncate) {
-      return Refuse(c, lsn, "TRUNCATE on main since the dump: the shadow's table also holds "
-                            "development's rows, so it cannot be applied as is");
-    }
-    if (t.dropped_by_dev) {
-      // Its production rows were given up with --allow-drop: so are these.
-      if (result_->dropped_tables.empty() || result_->dropped_tables.back() != t.prod_display) {
-        result_->dropped_tables.push_back(t.prod_display);
-      }
-      return absl::OkStatus();
-    }
-    for (const DecodedColumn& col : c.new_tuple) {
-      if (std::find(t.prod_columns.begin(), t.prod_columns.end(), col.name) == t.prod_columns.end()) {
-        return Refuse(c, lsn, absl::StrCat("column ", col.name,
-                                           " is not in production's dump: DDL on main since the dump"));
-      }
-    }
-    switch (c.kind) {
-      case DecodedChange::Kind::kInsert: return Insert(c, t, lsn);
-      case DecodedChange::Kind::kUpdate: return Update(c, t, lsn);
-      case DecodedChange::Kind::kDelete: return Delete(c, t, lsn);
-      default: return absl::OkStatus();
-    }
-  }
-
- private:
-  absl::Status Refuse(const DecodedChange& c, std::string_view lsn, std::string_view why) {
-    const char* kind = c.kind == DecodedChange::Kind::kInsert   ? "INSERT"
-                       : c.kind == DecodedChange::Kind::kUpdate ? "UPDATE"
-                       : c.kind == DecodedChange::Kind::kDelete ? "DELETE"
-                                                                : "TRUNCATE";
-    return absl::FailedPreconditionError(absl::StrCat(kind, " on ", c.table.Display(), " at ",
-                                                      AsAbsl(lsn), " cannot be applied: ",
-                                                      AsAbsl(why)));
-  }
-
-  std::string Ident(std::string_view name) { return internal::Ident(shadow_, name); }
-
-  static bool IsPrimaryKey(const TableMap& t, const std::string& constraint) {
-    return !constraint.empty() && constraint == t.shadow_pkey;
-  }
-
-  // With key headroom, a y' key above the range the merge left free may
-  // meet development's rows: refuse before trying.
-  absl::Status CheckHeadroom(const DecodedChange& c, const TableMap& t, std::string_view lsn) {
-    if (t.reserved_to <= 0 || t.key_columns.size() != 1) return absl::OkStatus();
-    for (const DecodedColumn& col : c.new_tuple) {
-      int64_t k;
-      if (col.name == t.key_columns[0] && absl::SimpleAtoi(col.value.text, &k) && k > t.reserved_to) {
-        return Refuse(c, lsn, absl::StrCat(
-            "y' outgrew the key headroom: key ", k, " is above ", t.reserved_to,
-            ", the last key the merge left free for production's writes since the dump "
-            "(report: key_headroom); merge again with a larger --key-headroom"));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Insert(const DecodedChange& c, TableMap& t, std::string_view lsn) {
-    PGM_RETURN_IF_ERROR(CheckHeadroom(c, t, lsn));
-    std::vector<std::string> cols;
-    std::vector<std::optional<std::string>> params;
-    for (const DecodedColumn& col : c.new_tuple) {
-      auto m = t.to_shadow.find(col.name);
-      if (m == t.to_shadow.end()) {
-        if (col.value.kind != DecodedValue::Kind::kNull) ++result_->lost_values;
-        continue;
-      }
-      cols.push_back(Ident(m->second));
-      params.push_back(ValueOf(col.value));
-    }
-    for (const auto& [column, value] : t.fills) {
-      cols.push_back(Ident(column));
-      params.push_back(value);
-    }
-    std::string sql = absl::StrCat("INSERT INTO ", t.shadow_table, " (", absl::StrJoin(cols, ", "),
-                                   ") VALUES (");
-    for (size_t i = 0; i < params.size(); ++i) absl::StrAppend(&sql, i ? ", " : "", "$", i + 1);
-    sql += ")";
-    if (cols.empty()) sql = absl::StrCat("INSERT INTO ", t.shadow_table, " DEFAULT VALUES");
-    ExecOutcome r = statements_.Run(sql, params);
-    if (r.sqlstate == "23505" && !IsPrimaryKey(t, r.constraint)) {
-      return Refuse(c, lsn, absl::StrCat(
-          "a development row in the shadow has the same value on unique constraint ",
-          r.constraint, " (", std::string(r.status.message()),
-          "); unifying a y' row with it, as the merge unifies, is not implemented yet"));
-    }
-    if (r.sqlstate == "23505") {
-      return Refuse(c, lsn, absl::StrCat(
-          "the shadow already holds a row with that key, a development row (", std::string(r.status.message()),
-          "). Production's sequence handed out, after the dump, a key the merge gave to a "
-          "development row; the cure is key headroom: development's rows placed above "
-          "production's sequence plus a margin, so y' never reaches them. Merge again from a "
-          "fresh dump"));
-    }
-    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
-    ++result_->inserts;
-    return absl::OkStatus();
-  }
-
-  // The WHERE clause that finds the row the change's old values name.
-  absl::Status Where(const DecodedChange& c, TableMap& t, std::string_view lsn, std::string* where,
-                     std::vector<std::optional<std::string>>* params) {
-    if (c.no_tuple_data || t.replident == 'n' ||
-        (t.replident != 'f' && t.key_columns.empty())) {
-      return Refuse(c, lsn, absl::StrCat(
-          "the table has no replica identity, so main's WAL does not say which row changed; "
-          "give it a primary key or ALTER TABLE ", c.table.Display(),
-          " REPLICA IDENTITY FULL before the dump"));
-    }
-    std::vector<std::string> conds;
-    std::vector<const DecodedColumn*> key;
-    auto find = [](const std::vector<DecodedColumn>& tuple, const std::string& name) {
-      const DecodedColumn* out = nullptr;
-      for (const DecodedColumn& col : tuple) {
-        if (col.name == name) out = &col;
-      }
-      return out;
-    };
-    if (t.replident == 'f') {
-      // The whole old row (NULLs left out by test_decoding) names it.
-      for (const std::string& pc : t.prod_columns) {
-        auto m = t.to_shadow.find(pc);
-        if (m == t.to_shadow.end()) continue;
-        const DecodedColumn* col = find(c.old_tuple, pc);
-        if (col != nullptr && col->value.kind == DecodedValue::Kind::kUnchangedToast) continue;
-        if (col == nullptr || col->value.kind == DecodedValue::Kind::kNull) {
-          conds.push_back(absl::StrCat(Ident(m->second), " IS NULL"));
-        } else {
-          params->push_back(col->value.text);
-          conds.push_back(absl::StrCat(Ident(m->second), "::text = $", params->size()));
-          key.push_back(col);
-        }
-      }
-      *where = absl::StrCat("ctid = (SELECT ctid FROM ", t.shadow_table, " WHERE ",
-                            conds.empty() ? "true" : absl::StrJoin(conds, " AND "), " LIMIT 1)");
-      key_text_ = KeyText(key);
-      return absl::OkStatus();
-    }
-    for (const std::string& kc : t.key_columns) {
-      const DecodedColumn* col = find(c.old_tuple, kc);
-      if (col == nullptr) col = find(c.new_tuple, kc);
-      auto m = t.to_shadow.find(kc);
-      if (col == nullptr || m == t.to_shadow.end()) {
-        return Refuse(c, lsn, absl::StrCat("its key column ", kc,
-                                           m == t.to_shadow.end() ? " was dropped by development"
-                                                                  : " is missing from the change"));
-      }
-      params->push_back(ValueOf(col->value));
-      conds.push_back(absl::StrCat(Ident(m->second), " = $", params->size()));
-      key.push_back(col);
-    }
-    *where = absl::StrJoin(conds, " AND ");
-    key_text_ = KeyText(key);
-    return absl::OkStatus();
-  }
-
-  absl::Status Update(const DecodedChange& c, TableMap& t, std::string_view lsn) {
-    std::vector<std::optional<std::string>> params;
-    std::vector<std::string> sets;
-    for (const DecodedColumn& col : c.new_tuple) {
-      auto m = t.to_shadow.find(col.name);
-      if (m == t.to_shadow.end()) {
-        if (col.value.kind != DecodedValue::Kind::kNull) ++result_->lost_values;
-        continue;
-      }
-      // A TOASTed value the update left alone is not in the WAL: keep it.
-      if (col.value.kind == DecodedValue::Kind::kUnchangedToast) continue;
-      params.push_back(ValueOf(col.value));
-      sets.push_back(absl::StrCat(Ident(m->second), " = $", params.size()));
-    }
-    PGM_RETURN_IF_ERROR(CheckHeadroom(c, t, lsn));
-    std::string where;
-    PGM_RETURN_IF_ERROR(Where(c, t, lsn, &where, &params));
-    if (sets.empty()) {
-      ++result_->updates;
-      return absl::OkStatus();
-    }
-    ExecOutcome r = statements_.Run(absl::StrCat("UPDATE ", t.shadow_table, " SET ",
-                                                     absl::StrJoin(sets, ", "), " WHERE ", where),
-                               params);
-    if (r.sqlstate == "23505") {
-      return Refuse(c, lsn, absl::StrCat("the new key is held by a development row in the shadow (",
-                                         std::string(r.status.message()), ")"));
-    }
-    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
-    if (r.affected == 0) {
-      return Refuse(c, lsn, absl::StrCat("the shadow has no row ", key_text_));
-    }
-    ++result_->updates;
-    return absl::OkStatus();
-  }
-
-  absl::Status Delete(const DecodedChange& c, TableMap& t, std::string_view lsn) {
-    std::vector<std::optional<std::string>> params;
-    std::string where;
-    PGM_RETURN_IF_ERROR(Where(c, t, lsn, &where, &params));
-    ExecOutcome r =
-        statements_.Run(absl::StrCat("DELETE FROM ", t.shadow_table, " WHERE ", where), params);
-    if (r.sqlstate == "23503") {
-      return Refuse(c, lsn, absl::StrCat("development rows in the shadow still reference row ",
-                                         key_text_, ", and the foreign key forbids the delete (",
-                                         std::string(r.status.message()), ")"));
-    }
-    if (!r.status.ok()) return Refuse(c, lsn, std::string(r.status.message()));
-    if (r.affected == 0) ++result_->already_gone;
-    ++result_->deletes;
-    return absl::OkStatus();
-  }
-
-  PGconn* shadow_;
-  ReportMaps* maps_;
-  CatchUpResult* result_;
-  Statements statements_;
-  std::string key_text_;
-};
 
 // Production kept drawing from its sequences: the shadow's must not hand
 // those values out again.
@@ -676,7 +370,7 @@ struct internal::CatchUpRun::State {
   CatchUpResult round;  // The round under way; the applier counts into it.
   std::vector<internal::StreamLine> pending;  // Read, not applied: an open transaction.
   uint64_t applied = 0;  // The last commit the shadow holds.
-  int batch_changes = 10000;
+  int batch_changes = 1000;
   std::function<void(std::string_view)> log;
   uint64_t token = 0;  // Tells this run's markers from an earlier run's.
   int rounds = 0;
@@ -702,7 +396,7 @@ absl::StatusOr<std::unique_ptr<internal::CatchUpRun>> internal::CatchUpRun::Star
   // when it returns, whatever main's synchronous_commit says.
   PGM_RETURN_IF_ERROR(internal::ExecCommand(main, "SET synchronous_commit = local"));
   PGM_RETURN_IF_ERROR(internal::ExecCommand(shadow, "DEALLOCATE ALL"));
-  PGM_ASSIGN_OR_RETURN(s.slot, FindSlot(main, o.slot));
+  PGM_ASSIGN_OR_RETURN(s.slot, internal::FindSlot(main, o.slot));
   PGM_RETURN_IF_ERROR(CheckMainCatalog(main, &s.maps));
   for (auto& [name, t] : s.maps.tables) {
     if (t.dropped_by_dev) continue;
@@ -755,7 +449,7 @@ absl::Status internal::CatchUpRun::ApplyPending(int64_t* changes_out) {
   if (last_commit < 0) return absl::OkStatus();
   CatchUpResult& result = s->round;
   PGM_RETURN_IF_ERROR(internal::ExecCommand(s->shadow, "BEGIN"));
-  absl::Status status;
+  absl::Status status = s->applier->Begin();
   int64_t transactions = 0, changes = 0;
   std::vector<DecodedChange> txn;
   std::vector<std::string> txn_lsn;
@@ -786,6 +480,9 @@ absl::Status internal::CatchUpRun::ApplyPending(int64_t* changes_out) {
       last_lsn = lines[i].lsn;
     }
   }
+  // Every statement's outcome is in (and judged) before the LSN row: a
+  // refusal among them rolls the batch back with it.
+  if (absl::Status finished = s->applier->Finish(); status.ok()) status = finished;
   if (status.ok() && last_lsn != 0) {
     status = internal::ExecCommand(
         s->shadow,

@@ -1,5 +1,6 @@
 #include "swap/server.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -151,6 +152,17 @@ std::string StateText(PGconn* admin, const Names& n) {
   };
   return absl::StrCat(n.main, " ", exists(n.main), ", ", n.shadow, " ", exists(n.shadow), ", ",
                       n.old_name, " ", exists(n.old_name));
+}
+
+std::string FitName(const std::string& base, const std::string& suffix) {
+  std::string prefix = base.substr(0, std::min<size_t>(base.size(), 63 - suffix.size()));
+  while (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0x80) {
+    prefix.pop_back();  // No half UTF-8 character.
+  }
+  if (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0xC0) {
+    prefix.pop_back();
+  }
+  return prefix + suffix;
 }
 
 }  // namespace pgmerge::swap::internal

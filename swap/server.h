@@ -80,6 +80,10 @@ absl::Status RenameAndReopen(PGconn* admin,
                              const std::vector<std::pair<std::string, std::string>>& renames,
                              const std::vector<std::pair<std::string, bool>>& allow);
 
+// `base + suffix` cut to a database name's NAMEDATALEN - 1 bytes: the
+// base is cut, never the suffix, and never inside a UTF-8 character.
+std::string FitName(const std::string& base, const std::string& suffix);
+
 struct Names {
   std::string main, shadow, old_name;
 };

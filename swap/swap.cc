@@ -13,6 +13,7 @@
 #include "swap/catchup.h"
 #include "swap/drift.h"
 #include "swap/journal.h"
+#include "swap/live_rounds.h"
 #include "swap/manifest.h"
 #include "swap/pg.h"
 #include "swap/quiesce.h"
@@ -60,16 +61,7 @@ void AfterStep(const SwapOptions& o, std::string_view step) {
 }
 
 std::string OldNameFor(const std::string& main) {
-  std::string suffix = UtcNow("_old_%Y%m%d_%H%M%S");
-  // NAMEDATALEN - 1 bytes; cut the main part, never the timestamp.
-  std::string prefix = main.substr(0, std::min<size_t>(main.size(), 63 - suffix.size()));
-  while (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0x80) {
-    prefix.pop_back();  // No half UTF-8 character.
-  }
-  if (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0xC0) {
-    prefix.pop_back();
-  }
-  return prefix + suffix;
+  return internal::FitName(main, UtcNow("_old_%Y%m%d_%H%M%S"));
 }
 
 // ---- swap -------------------------------------------------------------------
@@ -85,7 +77,7 @@ struct LiveCatchUp {
   std::unique_ptr<internal::CatchUpRun> run;
 };
 
-int64_t Changes(const CatchUpResult& r) { return r.inserts + r.updates + r.deletes; }
+using internal::Changes;
 
 // The slot holds main's WAL: a switch never leaves it behind.
 void DropSlot(PGconn* admin, const SwapOptions& o, const std::string& slot, SwapResult* r) {
@@ -556,21 +548,19 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
         helper.get(), stream.get(), live_catch_up.shadow.get(), co);
     if (!run.ok()) return before_closing(run.status());
     live_catch_up.run = *std::move(run);
-    for (;;) {
-      const Clock::time_point round = Clock::now();
-      absl::StatusOr<CatchUpResult> r = live_catch_up.run->Round(helper.get(), /*final=*/false);
-      if (!r.ok()) return before_closing(r.status());
-      live_catch_up.slot = live.slot = r->slot;
-      ++live.catch_up_rounds;
-      live.live_changes += Changes(*r);
-      Log(o.log, absl::StrCat("swap: catch-up round ", live.catch_up_rounds, ": ", Changes(*r),
-                              " change(s) in ", MillisSince(round), " ms, up to ",
-                              r->applied_lsn));
-      if (Changes(*r) < o.catch_up_lag || live.catch_up_rounds >= o.catch_up_rounds) break;
-      if (o.interrupted && o.interrupted()) {
-        return absl::AbortedError("swap interrupted while catching up; nothing closed");
-      }
+    internal::LiveRoundLimits limits;
+    limits.lag = o.catch_up_lag;
+    limits.max_rounds = o.catch_up_rounds;
+    limits.timeout_seconds = o.catch_up_timeout_seconds;
+    absl::StatusOr<internal::LiveRounds> rounds = internal::RunLiveRounds(
+        live_catch_up.run.get(), helper.get(), limits, o.log, o.interrupted);
+    if (!rounds.ok()) {
+      if (absl::IsAborted(rounds.status())) return rounds.status();
+      return before_closing(rounds.status());
     }
+    live_catch_up.slot = live.slot = rounds->slot;
+    live.catch_up_rounds = rounds->rounds;
+    live.live_changes = rounds->changes;
     live.live_ms = MillisSince(t);
     live.caught_up = true;
     extra.clear();

@@ -47,8 +47,15 @@ struct SwapOptions {
   // and by rollback; a refusal before closing keeps it (fix, run again).
   bool catch_up = false;
   std::string slot;  // "" = the only pgmerge slot of main's database.
+  // Main is closed only once a live round applied fewer than
+  // `catch_up_lag` changes. The swap stops before closing (FailedPrecondition,
+  // the slot kept, the shadow keeping what was applied) when that did not
+  // happen within `catch_up_rounds` rounds or `catch_up_timeout_seconds`, or
+  // when 3 rounds in a row applied no fewer changes than the smallest
+  // before them: the lag is not shrinking (swap/live_rounds.h).
   int64_t catch_up_lag = 1000;
   int catch_up_rounds = 20;
+  double catch_up_timeout_seconds = 300;
   std::function<void(std::string_view)> log;  // A line per step.
   std::function<bool()> interrupted;          // Polled while waiting.
   // Called after each journaled step ("preconditions_ok", "closed",

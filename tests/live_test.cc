@@ -655,6 +655,145 @@ TEST_F(LiveTest, SwapCatchUpStoppedAfterClosingReopensMainAndDropsTheSlot) {
   ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('still live');").ok());
 }
 
+// Inserts into tags back to back, with no pause: every catch-up round
+// finds changes to apply.
+class BusyWriter {
+ public:
+  explicit BusyWriter(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  void Start() {
+    thread_ = std::thread([this] {
+      absl::StatusOr<swap::internal::Conn> c = swap::internal::Connect(conninfo_);
+      if (!c.ok()) return;
+      while (!stop_) {
+        swap::internal::Result r(PQexec(c->get(), "INSERT INTO tags (label) VALUES ('busy')"));
+        if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) ++written_;
+      }
+    });
+  }
+  void Stop() {
+    stop_ = true;
+    thread_.join();
+  }
+  int64_t written() const { return written_; }
+
+ private:
+  std::string conninfo_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> written_{0};
+  std::thread thread_;
+};
+
+TEST_F(LiveTest, SwapCatchUpRefusesToCloseMainWhileTheLagDoesNotFall) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+  MergeAndRestore({"--key-headroom", "1000000"});
+  const std::string slot = Slots();
+  BusyWriter writer(pg_->ConnString(main_));
+  writer.Start();
+  while (writer.written() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // No round can apply fewer than 1 change while the writer runs.
+  const std::vector<std::string> swap = {"swap", "--server", Server(), "--main", main_,
+                                         "--shadow", shadow_, "--report",
+                                         dir_ + "/report.json", "--state", dir_ + "/state.json",
+                                         "--catch-up", "--grace", "0.2"};
+  std::vector<std::string> low = swap;
+  low.insert(low.end(), {"--catch-up-lag", "1", "--catch-up-rounds", "6"});
+  CommandResult s = Pgmerge(low);
+  const int64_t during = writer.written();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GT(writer.written(), during);  // Main was never closed: it still takes writes.
+  writer.Stop();
+  EXPECT_EQ(s.exit_code, 2) << s.err;
+  EXPECT_TRUE(absl::StrContains(s.err, "did not bring the lag under --catch-up-lag 1")) << s.err;
+  EXPECT_TRUE(absl::StrContains(s.err, "Main was not closed")) << s.err;
+  EXPECT_TRUE(absl::StrContains(s.err, "the slot is kept")) << s.err;
+  EXPECT_FALSE(absl::StrContains(s.err, "step 2")) << s.err;  // Never closing.
+  // Consistent: the slot is there, both databases open, nothing renamed,
+  // no swap recorded to resume.
+  EXPECT_EQ(Slots(), slot);
+  EXPECT_EQ(Value("postgres", absl::StrCat("SELECT count(*) FILTER (WHERE NOT datallowconn) || ' ' "
+                                           "|| count(*) FROM pg_database WHERE datname IN ('",
+                                           main_, "', '", shadow_, "')")),
+            "0 2");
+  std::vector<std::string> resume = {"swap", "--server", Server(), "--main", main_, "--state",
+                                     dir_ + "/state.json", "--resume"};
+  CommandResult r = Pgmerge(resume);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "nothing to resume")) << r.err;
+  // The writer gone, the same swap continues from what the rounds applied.
+  CommandResult again = Pgmerge(swap);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM tags WHERE label = 'busy'"),
+            std::to_string(writer.written()));
+  EXPECT_EQ(Slots(), "");
+}
+
+// What a rehearsal must leave as it found: databases, slots and where the
+// real slot stands.
+std::string ServerPicture(TestPostgres* pg) {
+  absl::StatusOr<std::string> v = pg->QueryValue(
+      "postgres",
+      "SELECT (SELECT string_agg(datname || ':' || datallowconn, ' ' ORDER BY datname) FROM "
+      "pg_database) || ' | ' || coalesce((SELECT string_agg(slot_name || '@' || "
+      "confirmed_flush_lsn, ' ' ORDER BY slot_name) FROM pg_replication_slots), '')");
+  EXPECT_TRUE(v.ok()) << v.status();
+  return v.ok() ? *v : "";
+}
+
+TEST_F(LiveTest, RehearsalReportsTheDarkWindowAndChangesNothingLive) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+  MergeAndRestore();
+  const std::string picture = ServerPicture(pg_);
+  const std::string shadow_posts = Text(shadow_, "SELECT * FROM posts ORDER BY id");
+  const std::string main_posts = Text(main_, "SELECT * FROM posts ORDER BY id");
+  CommandResult r = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
+                             "--report", dir_ + "/report.json", "--state", dir_ + "/state.json",
+                             "--catch-up", "--rehearse", "--grace", "0.2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "the dark window would have been about")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "nothing live changed")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"dark_ms\"")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"changes_per_s\"")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "\"live_changes\": 0,")) << r.out;  // y' was applied.
+  // Untouched: the same databases, open; the same slot at the same place;
+  // the shadow not caught up; main as it was; no journal.
+  EXPECT_EQ(ServerPicture(pg_), picture);
+  EXPECT_EQ(Text(shadow_, "SELECT * FROM posts ORDER BY id"), shadow_posts);
+  EXPECT_EQ(Value(shadow_, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgmerge'"), "0");
+  EXPECT_EQ(Text(main_, "SELECT * FROM posts ORDER BY id"), main_posts);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/state.json"));
+  // The real switch then runs from the untouched slot.
+  CommandResult s = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
+                             "--report", dir_ + "/report.json", "--state", dir_ + "/state.json",
+                             "--catch-up", "--grace", "0.2"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Value(main_, "SELECT count(*) FROM authors WHERE name IN ('dee', 'dev')"), "2");
+  EXPECT_EQ(Slots(), "");
+}
+
+TEST_F(LiveTest, AFailedRehearsalDropsItsCopiesToo) {
+  MakeDatabases();
+  { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+  MergeAndRestore({"--key-headroom", "1000000"});
+  const std::string picture = ServerPicture(pg_);
+  BusyWriter writer(pg_->ConnString(main_));
+  writer.Start();
+  while (writer.written() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // The lag cannot get under 1 while the writer runs: the rehearsal says
+  // the real swap would stop.
+  CommandResult r = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
+                             "--report", dir_ + "/report.json", "--catch-up", "--rehearse",
+                             "--catch-up-lag", "1", "--catch-up-rounds", "4"});
+  writer.Stop();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "rehearsal: catch-up did not bring the lag under")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "its copies are dropped")) << r.err;
+  EXPECT_EQ(ServerPicture(pg_), picture);
+}
+
 TEST(LiveWithoutLogicalWal, PlainDumpAndHowToTurnItOn) {
   setenv("PGMERGE_PG_DUMP", "/usr/lib/postgresql/15/bin/pg_dump", 1);
   TestPostgres* pg = SharedTestPostgres();  // wal_level=replica.

@@ -1,5 +1,6 @@
 // `pgmerge swap --main NAME --shadow NAME --report report.json`: the
 // verified shadow replaces the live database.
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "swap/rehearse.h"
 #include "swap/swap.h"
 #include "swap/result_json.h"
 #include "tools/cli.h"
@@ -22,7 +25,8 @@ struct SwapArgs {
   std::string old_name, jobs = "2";
   bool resume = false;
   bool catch_up = false;
-  std::string slot, catch_up_lag = "1000";
+  bool rehearse = false;
+  std::string slot, catch_up_lag = "1000", catch_up_rounds = "20", catch_up_timeout = "300";
 };
 
 std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
@@ -50,18 +54,69 @@ std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
   app->add_flag("--catch-up", a->catch_up,
                 "the live switch: apply main's writes since `pgmerge dump` from its slot\n"
                 "(live rounds, then the tail with main closed) instead of refusing them");
+  app->add_flag("--rehearse", a->rehearse,
+                "the live switch (--catch-up) played against copies: a copy of the shadow\n"
+                "caught up from a copy of the slot, an empty stand-in renamed for main;\n"
+                "prints the catch-up rate and the dark window it would have had. Main is\n"
+                "only read, the shadow only copied, the real slot untouched; the copies are\n"
+                "dropped afterwards, on failure too (docs/live.md)");
   app->add_option("--slot", a->slot, "with --catch-up: the dump's slot (default: main's only one)")
       ->type_name("NAME");
   app->add_option("--catch-up-lag", a->catch_up_lag,
                   "with --catch-up: close main once a live round applies fewer changes\n"
-                  "(default 1000)")
+                  "(default 1000); if none does, main is not closed (below)")
       ->type_name("N");
+  app->add_option("--catch-up-rounds", a->catch_up_rounds,
+                  "with --catch-up: stop, main never closed, exit 2, when this many live\n"
+                  "rounds ran without one under --catch-up-lag (default 20), or when the lag\n"
+                  "is not shrinking: 3 rounds in a row applied no fewer changes than the\n"
+                  "smallest before them. The slot is kept; run the swap again later")
+      ->type_name("N");
+  app->add_option("--catch-up-timeout", a->catch_up_timeout,
+                  "with --catch-up: the same stop after this many seconds of live rounds\n"
+                  "(default 300)")
+      ->type_name("SECONDS");
   return app;
 }
 
 std::string Absolute(const std::string& path) {
   char buf[PATH_MAX];
   return realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+}
+
+int Rehearse(const swap::SwapOptions& o, bool json) {
+  if (o.resume || o.dry_run) return Usage("swap", "--rehearse takes neither --resume nor --dry-run");
+  absl::StatusOr<swap::RehearsalResult> r = swap::Rehearse(o);
+  if (!r.ok()) return Fail(Command::kSwap, r.status());
+  const int64_t changes = r->live_changes + r->tail_changes;
+  const int64_t rate = changes * 1000 / std::max<int64_t>(1, r->live_ms + r->tail_ms);
+  const int64_t tail_rate = r->tail_changes * 1000 / std::max<int64_t>(1, r->tail_ms);
+  if (json) {
+    std::fputs(absl::StrCat("{\"rehearsal\": true, \"slot\": \"", r->slot, "\", \"rounds\": ",
+                            r->rounds, ", \"live_changes\": ", r->live_changes,
+                            ", \"live_ms\": ", r->live_ms, ", \"tail_changes\": ",
+                            r->tail_changes, ", \"tail_ms\": ", r->tail_ms,
+                            ", \"grace_ms\": ", r->grace_ms, ", \"rename_ms\": ", r->rename_ms,
+                            ", \"dark_ms\": ", r->dark_window_ms, ", \"changes_per_s\": ", rate,
+                            ", \"sessions_on_main\": ", r->sessions_on_main, "}\n")
+                   .c_str(),
+               stdout);
+  }
+  std::fprintf(stderr,
+               "swap: --rehearse: catch-up applied %lld change(s) live in %d round(s) (%lld ms) "
+               "and a tail of %lld in %lld ms: %lld changes/s (tail %lld/s)\n"
+               "swap: --rehearse: the dark window would have been about %lld ms (grace %lld "
+               "ms, tail %lld ms, renames %lld ms); %d session(s) on %s now would get the "
+               "grace, then be terminated\n"
+               "swap: --rehearse: nothing live changed; dropped again: %s\n",
+               static_cast<long long>(r->live_changes), r->rounds,
+               static_cast<long long>(r->live_ms), static_cast<long long>(r->tail_changes),
+               static_cast<long long>(r->tail_ms), static_cast<long long>(rate),
+               static_cast<long long>(tail_rate), static_cast<long long>(r->dark_window_ms),
+               static_cast<long long>(r->grace_ms), static_cast<long long>(r->tail_ms),
+               static_cast<long long>(r->rename_ms), r->sessions_on_main, r->main.c_str(),
+               absl::StrJoin(r->temporaries, ", ").c_str());
+  return kExitDone;
 }
 
 }  // namespace
@@ -94,11 +149,18 @@ int SwapMain(const std::vector<std::string>& args) {
   std::optional<long> lag = ParseCount(a.catch_up_lag, 1, 1000000000);
   if (!lag) return Usage("swap", "--catch-up-lag takes a positive number");
   o.catch_up_lag = *lag;
+  std::optional<long> rounds = ParseCount(a.catch_up_rounds, 1, 1000000);
+  if (!rounds) return Usage("swap", "--catch-up-rounds takes a positive number");
+  o.catch_up_rounds = static_cast<int>(*rounds);
+  std::optional<long> timeout = ParseCount(a.catch_up_timeout, 1, 86400 * 7);
+  if (!timeout) return Usage("swap", "--catch-up-timeout takes a number of seconds");
+  o.catch_up_timeout_seconds = static_cast<double>(*timeout);
   if (std::optional<int> bad = ReadReportFlag(Command::kSwap, a.f, &o.report_json)) return *bad;
   if (!a.f.report.empty()) o.report_path = Absolute(a.f.report);
   o.log = LogLine;
   o.interrupted = Interrupted;
   CatchInterrupts();
+  if (a.rehearse) return Rehearse(o, a.f.json);
   absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
   if (!r.ok()) return Fail(Command::kSwap, r.status());
   using Outcome = swap::SwapResult::Outcome;
