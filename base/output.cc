@@ -19,7 +19,14 @@ void OutputBuffer::AppendInt(int64_t v) {
 void OutputBuffer::Drain() {
   std::string_view rest = buf_;
   written_ += buf_.size();
-  if (sink_ != nullptr && !rest.empty()) sink_->Write(rest);
+  if (sink_ != nullptr && !rest.empty()) {
+    if (sink_->Adopt(&buf_)) {
+      buf_.clear();
+      buf_.reserve(kCapacity);
+      return;
+    }
+    sink_->Write(rest);
+  }
   while (fd_ >= 0 && status_.ok() && !rest.empty()) {
     ssize_t n = write(fd_, rest.data(), rest.size());
     if (n < 0) {

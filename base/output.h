@@ -33,6 +33,9 @@ class OutputSink {
   // False for a sink that only passes bytes on: marks then neither reach
   // it nor cut the buffer short.
   virtual bool wants_marks() const { return true; }
+  // May take the bytes by swapping *bytes with an empty buffer of its own
+  // (true), instead of a copy by Write.
+  virtual bool Adopt(std::string* bytes) { return false; }
 };
 
 // Appends into a large buffer and writes it out when full. A descriptor of

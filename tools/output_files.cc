@@ -152,6 +152,20 @@ void SqlOutput::Write(std::string_view bytes) {
   changed_.notify_all();
 }
 
+bool SqlOutput::Adopt(std::string* bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this] { return queue_.size() < 4; });
+  std::string spare;
+  if (!spare_.empty()) {
+    spare = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  std::swap(spare, *bytes);  // The caller writes on into an emptied piece.
+  queue_.push_back(std::move(spare));
+  changed_.notify_all();
+  return true;
+}
+
 void SqlOutput::Forward() {
   for (;;) {
     std::string piece;

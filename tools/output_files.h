@@ -71,6 +71,7 @@ class SqlOutput : public OutputSink {
   OutputSink* sink() { return kind_ == Kind::kStream ? this : nullptr; }
   // OutputSink: pieces queue for the forwarder (a few, then Write waits).
   void Write(std::string_view bytes) override;
+  bool Adopt(std::string* bytes) override;
   void Mark(OutputMark) override {}
   bool wants_marks() const override { return false; }
   // The merger is done and succeeded, and the report is durable: the SQL
