@@ -139,21 +139,13 @@ absl::StatusOr<std::unique_ptr<SqlOutput>> SqlOutput::Open(const std::string& pa
 }
 
 void SqlOutput::Write(std::string_view bytes) {
-  std::unique_lock<std::mutex> lock(mu_);
-  // A few pieces ahead at most: memory stays bounded when the reader is slow.
-  changed_.wait(lock, [this] { return queue_.size() < 4; });
-  std::string piece;
-  if (!spare_.empty()) {
-    piece = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  piece.assign(bytes.data(), bytes.size());
-  queue_.push_back(std::move(piece));
-  changed_.notify_all();
+  std::string piece(bytes);
+  Adopt(&piece);
 }
 
 bool SqlOutput::Adopt(std::string* bytes) {
   std::unique_lock<std::mutex> lock(mu_);
+  // A few pieces ahead at most: memory stays bounded when the reader is slow.
   changed_.wait(lock, [this] { return queue_.size() < 4; });
   std::string spare;
   if (!spare_.empty()) {
