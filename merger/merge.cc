@@ -270,15 +270,18 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
     if (digests.joinable()) digests.join();
     PGM_RETURN_IF_ERROR(decided);
   }
-  int64_t conflicts = 0;
-  for (const Plan& p : plans.tables) conflicts += p.report.conflicts;
+  auto total = [&](int64_t TableReport::*count) {
+    int64_t n = 0;
+    for (const Plan& p : plans.tables) n += p.report.*count;
+    return n;
+  };
+  const int64_t conflicts = total(&TableReport::conflicts);
   if (m.options.fail_on_conflict && conflicts > 0) {
     return absl::AbortedError(absl::StrCat(
         conflicts, " conflicts and --fail-on-conflict: nothing written "
                    "(run without it and see --report for the rows)"));
   }
-  int64_t ambiguous = 0;
-  for (const Plan& p : plans.tables) ambiguous += p.report.ambiguous;
+  const int64_t ambiguous = total(&TableReport::ambiguous);
   if (m.options.fail_on_ambiguous && ambiguous > 0) {
     return absl::AbortedError(absl::StrCat(
         ambiguous, " ambiguous decisions and --fail-on-ambiguous: nothing written "

@@ -9,23 +9,28 @@ namespace pgmerge::merger {
 
 using Json = nlohmann::ordered_json;
 
-int64_t Report::total_conflicts() const {
+namespace {
+
+// One count summed over the tables.
+int64_t Sum(const std::vector<TableReport>& tables, int64_t TableReport::*count) {
   int64_t n = 0;
-  for (const TableReport& t : tables) n += t.conflicts;
+  for (const TableReport& t : tables) n += t.*count;
   return n;
 }
 
-int64_t Report::total_inferred() const {
-  int64_t n = 0;
-  for (const TableReport& t : tables) n += t.inferred;
-  return n;
+// A JSON array of `items`, each as `to_json` writes it.
+template <typename T, typename F>
+Json List(const std::vector<T>& items, F to_json) {
+  Json a = Json::array();
+  for (const T& item : items) a.push_back(to_json(item));
+  return a;
 }
 
-int64_t Report::total_ambiguous() const {
-  int64_t n = 0;
-  for (const TableReport& t : tables) n += t.ambiguous;
-  return n;
-}
+}  // namespace
+
+int64_t Report::total_conflicts() const { return Sum(tables, &TableReport::conflicts); }
+int64_t Report::total_inferred() const { return Sum(tables, &TableReport::inferred); }
+int64_t Report::total_ambiguous() const { return Sum(tables, &TableReport::ambiguous); }
 
 int64_t Report::total_lost_values() const {
   int64_t n = 0;
@@ -73,83 +78,63 @@ std::string ReportJson(const Report& report) {
                    {"ambiguous", t.ambiguous},
                    {"output_rows", t.output_rows}};
     j["base_high_water"] = t.base_high_water;
-    Json ambiguous = Json::array();
-    for (const TableReport::Ambiguous& a : t.ambiguous_list) {
-      ambiguous.push_back({{"key", a.key}, {"evidence", a.evidence}});
-    }
-    j["ambiguous"] = ambiguous;
+    j["ambiguous"] = List(t.ambiguous_list, [](const TableReport::Ambiguous& a) -> Json {
+      return {{"key", a.key}, {"evidence", a.evidence}};
+    });
     if (t.key_headroom.second > 0) {
       j["key_headroom"] = {{"prod_top", t.key_headroom.first},
                            {"reserved_to", t.key_headroom.second}};
     }
-    Json remaps = Json::array();
-    for (const KeyRange& r : t.remaps) {
-      remaps.push_back({{"old", r.old_start}, {"new", r.new_start},
-                        {"count", r.count}});
-    }
-    j["remaps"] = remaps;
-    Json unified = Json::array();
-    for (const Unification& u : t.unifications) {
-      unified.push_back({{"dev_key", u.dev_key},
-                         {"prod_key", u.prod_key},
-                         {"unique_key", u.unique_key}});
-    }
-    j["unifications"] = unified;
-    Json conflicts = Json::array();
-    for (const Conflict& c : t.conflict_list) {
-      conflicts.push_back({{"key", c.key},
-                           {"columns", c.columns},
-                           {"kept", c.kept},
-                           {"edited", c.edited}});
-    }
-    j["conflicts"] = conflicts;
+    j["remaps"] = List(t.remaps, [](const KeyRange& r) -> Json {
+      return {{"old", r.old_start}, {"new", r.new_start},
+              {"count", r.count}};
+    });
+    j["unifications"] = List(t.unifications, [](const Unification& u) -> Json {
+      return {{"dev_key", u.dev_key},
+              {"prod_key", u.prod_key},
+              {"unique_key", u.unique_key}};
+    });
+    j["conflicts"] = List(t.conflict_list, [](const Conflict& c) -> Json {
+      return {{"key", c.key},
+              {"columns", c.columns},
+              {"kept", c.kept},
+              {"edited", c.edited}};
+    });
     j["deleted_in_prod"] = t.deleted_keys;
     j["dev_edits"] = t.dev_edit_keys;
     j["prod_edits"] = t.prod_edit_keys;
-    Json dropped = Json::array();
-    for (const DroppedRow& d : t.dropped_list) {
-      dropped.push_back({{"key", d.key}, {"reason", d.reason}});
-    }
-    j["dropped"] = dropped;
-    Json lost = Json::array();
-    for (const ColumnLoss& l : t.lost_columns) {
-      lost.push_back({{"column", l.column},
-                      {"values", l.values},
-                      {"non_default", l.non_default}});
-    }
-    j["lost_columns"] = lost;
-    Json not_carried = Json::array();
-    for (const ColumnLoss& l : t.dev_values_not_carried) {
-      not_carried.push_back({{"column", l.column},
-                             {"values", l.values},
-                             {"differing", l.non_default}});
-    }
-    j["dev_values_not_carried"] = not_carried;
-    Json changes = Json::array();
-    for (const SchemaChange& c : t.schema_changes) {
-      changes.push_back({{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}});
-    }
-    j["schema_changes"] = changes;
+    j["dropped"] = List(t.dropped_list, [](const DroppedRow& d) -> Json {
+      return {{"key", d.key}, {"reason", d.reason}};
+    });
+    j["lost_columns"] = List(t.lost_columns, [](const ColumnLoss& l) -> Json {
+      return {{"column", l.column},
+              {"values", l.values},
+              {"non_default", l.non_default}};
+    });
+    j["dev_values_not_carried"] = List(t.dev_values_not_carried, [](const ColumnLoss& l) -> Json {
+      return {{"column", l.column},
+              {"values", l.values},
+              {"differing", l.non_default}};
+    });
+    j["schema_changes"] = List(t.schema_changes, [](const SchemaChange& c) -> Json {
+      return {{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}};
+    });
     j["manifest"] = manifest::ManifestJson(t.output, t.prod);
     tables.push_back(std::move(j));
   }
   root["tables"] = tables;
-  Json seqs = Json::array();
-  for (const SequenceReport& s : report.sequences) {
-    seqs.push_back({{"sequence", s.sequence},
-                    {"value", s.value},
-                    {"is_called", s.is_called},
-                    {"prod_value", s.prod_value},
-                    {"dev_value", s.dev_value},
-                    {"max_key", s.max_key},
-                    {"kept", s.kept}});
-  }
-  root["sequences"] = seqs;
-  Json objects = Json::array();
-  for (const ObjectRef& o : report.prod_only_objects) {
-    objects.push_back({{"type", o.type}, {"schema", o.schema}, {"name", o.name}});
-  }
-  root["prod_only_objects"] = objects;
+  root["sequences"] = List(report.sequences, [](const SequenceReport& s) -> Json {
+    return {{"sequence", s.sequence},
+            {"value", s.value},
+            {"is_called", s.is_called},
+            {"prod_value", s.prod_value},
+            {"dev_value", s.dev_value},
+            {"max_key", s.max_key},
+            {"kept", s.kept}};
+  });
+  root["prod_only_objects"] = List(report.prod_only_objects, [](const ObjectRef& o) -> Json {
+    return {{"type", o.type}, {"schema", o.schema}, {"name", o.name}};
+  });
   const LargeObjectReport& lo = report.large_objects;
   root["large_objects"] = {
       {"counts",

@@ -11,125 +11,26 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "base/strings.h"
-#include "parser/sql_parser.h"
 #include "swap/pg.h"
+#include "swap/restore_sql.h"
+#include "swap/restore_target.h"
 
 namespace pgmerge::swap {
 namespace {
 
+using internal::Body;
+using internal::Build;
 using internal::Conn;
 using internal::Result;
+using internal::Run;
 
 // COPY data queued for the sessions, at most: the merge runs this far ahead
 // of the slowest COPY, and no further.
 constexpr size_t kQueuedBytes = size_t{64} << 20;
 // How often a wait looks at IntoOptions::interrupted.
 constexpr std::chrono::milliseconds kPoll{100};
-
-// Runs `sql`; any result but an error is fine (a SELECT set_config, an
-// empty query after our comments).
-absl::Status Run(PGconn* conn, std::string_view sql) {
-  Result r(PQexec(conn, std::string(sql).c_str()));
-  ExecStatusType st = PQresultStatus(r.get());
-  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
-    return absl::OkStatus();
-  }
-  std::string message = PQresultErrorMessage(r.get());
-  if (message.empty()) message = PQerrorMessage(conn);
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-    message.pop_back();
-  }
-  absl::string_view shown = absl::StripTrailingAsciiWhitespace(AsAbsl(sql.substr(0, 200)));
-  return absl::InternalError(absl::StrCat(message, " (in: ", shown,
-                                          sql.size() > 200 ? "..." : "", ")"));
-}
-
-// The statement without our "--" comment lines and blank lines before it.
-std::string_view Body(std::string_view sql) {
-  for (;;) {
-    size_t i = 0;
-    while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) ++i;
-    sql.remove_prefix(i);
-    if (!StartsWithIgnoreCase(sql, "--")) break;
-    size_t nl = sql.find('\n');
-    sql.remove_prefix(nl == std::string_view::npos ? sql.size() : nl + 1);
-  }
-  return sql;
-}
-
-// A session setting (SET, RESET, set_config): its name in *key, so the
-// latest value of each follows statements to every session.
-bool IsSetting(std::string_view body, std::string* key) {
-  std::string_view rest;
-  if (StartsWithIgnoreCase(body, "SET ")) {
-    rest = body.substr(4);
-  } else if (StartsWithIgnoreCase(body, "RESET ")) {
-    rest = body.substr(6);
-  } else if (StartsWithIgnoreCase(body, "SELECT pg_catalog.set_config('")) {
-    rest = body.substr(30);
-    size_t q = rest.find('\'');
-    *key = absl::AsciiStrToLower(AsAbsl(rest.substr(0, q)));
-    return true;
-  } else {
-    return false;
-  }
-  if (StartsWithIgnoreCase(rest, "SESSION AUTHORIZATION")) {
-    *key = "session authorization";
-    return true;
-  }
-  if (StartsWithIgnoreCase(rest, "SESSION ")) rest.remove_prefix(8);
-  size_t end = rest.find_first_of(" =;\n\t");
-  *key = absl::AsciiStrToLower(AsAbsl(rest.substr(0, end)));
-  return true;
-}
-
-enum class Build { kOrdered, kParallel, kForeignKey };
-
-std::string TableOf(parser::Node range_var) {
-  return absl::StrCat(AsAbsl(range_var.str("schemaname")), ".", AsAbsl(range_var.str("relname")));
-}
-
-// Post-data statements that can run beside each other: index builds and
-// constraints that lock one table; foreign keys (which lock two, named in
-// *tables). Everything else keeps its place in the stream.
-Build Classify(std::string_view body, std::vector<std::string>* tables) {
-  const bool index = StartsWithIgnoreCase(body, "CREATE INDEX ") ||
-                     StartsWithIgnoreCase(body, "CREATE UNIQUE INDEX ");
-  const bool alter = StartsWithIgnoreCase(body, "ALTER TABLE ") &&
-                     ContainsIgnoreCase(body, " ADD CONSTRAINT ");
-  if (!index && !alter) return Build::kOrdered;
-  absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(body, "", 0);
-  if (!p.ok()) return Build::kOrdered;
-  const parser::Node n = p->node();
-  if (p->type() == "IndexStmt") {
-    return n.boolean("concurrent") ? Build::kOrdered : Build::kParallel;
-  }
-  if (p->type() != "AlterTableStmt" || n["cmds"].size() != 1 || !n.has("relation")) {
-    return Build::kOrdered;
-  }
-  const parser::Node cmd = n["cmds"].at(0)["AlterTableCmd"];
-  if (cmd.str("subtype") != "AT_AddConstraint" || !cmd["def"].has("Constraint")) {
-    return Build::kOrdered;
-  }
-  const parser::Node c = cmd["def"]["Constraint"];
-  const std::string_view type = c.str("contype");
-  if (c.has("indexname")) return Build::kOrdered;  // USING INDEX: needs the index.
-  if (type == "CONSTR_FOREIGN" && c.has("pktable")) {
-    tables->push_back(TableOf(n["relation"]));
-    tables->push_back(TableOf(c["pktable"]));
-    return Build::kForeignKey;
-  }
-  if (type == "CONSTR_PRIMARY" || type == "CONSTR_UNIQUE" || type == "CONSTR_EXCLUSION" ||
-      type == "CONSTR_CHECK") {
-    return Build::kParallel;
-  }
-  return Build::kOrdered;
-}
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
@@ -148,12 +49,6 @@ struct Job {
   bool done = false;
 };
 
-// The table a COPY header names, as a key.
-std::string CopyTable(std::string_view header) {
-  header.remove_prefix(std::min<size_t>(5, header.size()));  // "COPY "
-  return std::string(header.substr(0, header.find_first_of(" (")));
-}
-
 class Restore final : public IntoRestore, public OutputSink {
  public:
   explicit Restore(IntoOptions options) : options_(std::move(options)) {}
@@ -171,7 +66,6 @@ class Restore final : public IntoRestore, public OutputSink {
 
  private:
   enum class Phase { kPre, kData, kPost };
-  absl::Status CheckTarget();
   void Statement(std::string_view sql);
   absl::Status Control(std::string_view sql);
   void CommitControl();
@@ -200,9 +94,7 @@ class Restore final : public IntoRestore, public OutputSink {
   std::shared_ptr<Job> copy_;  // The COPY the merge is writing.
   std::map<std::string, std::shared_ptr<Job>> last_copy_;  // By table.
   Settings settings_;
-  // What Wipe needs to create the database again.
-  std::string db_name_, create_sql_;
-  std::vector<std::string> after_create_;
+  internal::Target target_;  // What Wipe needs to create the database again.
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -237,107 +129,13 @@ void Restore::Fail(absl::Status s) {
   cv_.notify_all();
 }
 
-absl::Status Restore::CheckTarget() {
-  PGconn* c = control_.get();
-  // Whether a failed run can put the target back: drop it, create it.
-  absl::StatusOr<std::string> can = internal::QueryValue(
-      c,
-      "SELECT r.rolsuper OR (r.rolcreatedb AND pg_has_role(d.datdba, 'MEMBER')) "
-      "FROM pg_roles r, pg_database d WHERE r.rolname = current_user "
-      "AND d.datname = current_database()");
-  if (!can.ok()) return can.status();
-  absl::StatusOr<std::string> name = internal::QueryValue(c, "SELECT current_database()");
-  if (!name.ok()) return name.status();
-  db_name_ = *name;
-  if (*can != "t") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--into ", db_name_, ": the role must own the database and have CREATEDB (or be a "
-        "superuser), so that a failed run can drop it and create it again empty"));
-  }
-  absl::StatusOr<Result> there = internal::Exec(c, R"sql(
-    SELECT what FROM (
-      SELECT 'schema ' || quote_ident(nspname) AS what FROM pg_namespace
-        WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\_%'
-      UNION ALL SELECT 'relation ' || c.oid::regclass::text FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
-      UNION ALL SELECT 'function ' || p.oid::regprocedure::text FROM pg_proc p
-        JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
-      UNION ALL SELECT 'type ' || t.oid::regtype::text FROM pg_type t
-        JOIN pg_namespace n ON n.oid = t.typnamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
-          AND t.typtype IN ('b', 'd', 'e', 'r') AND t.typcategory <> 'A'
-      UNION ALL SELECT 'extension ' || quote_ident(extname) FROM pg_extension
-        WHERE extname <> 'plpgsql'
-      UNION ALL SELECT 'large object ' || oid FROM pg_largeobject_metadata
-    ) x ORDER BY 1 LIMIT 6)sql");
-  if (!there.ok()) return there.status();
-  if (PQntuples(there->get()) > 0) {
-    std::vector<std::string> what;
-    for (int i = 0; i < PQntuples(there->get()) && i < 5; ++i) {
-      what.push_back(PQgetvalue(there->get(), i, 0));
-    }
-    if (PQntuples(there->get()) > 5) what.push_back("...");
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--into ", db_name_, " is not empty (", absl::StrJoin(what, ", "),
-        "): pgmerge restores only into an empty database; nothing was changed"));
-  }
-  // The database as it is, to create it again the same after a failure.
-  const bool v15 = PQserverVersion(c) >= 150000;
-  absl::StatusOr<Result> d = internal::Exec(
-      c, absl::StrCat(
-             "SELECT pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, "
-             "d.datctype, d.datconnlimit, t.spcname, ",
-             v15 ? "d.datlocprovider::text, coalesce(d.daticulocale, '')" : "'c', ''",
-             " FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace "
-             "WHERE d.datname = current_database()"));
-  if (!d.ok()) return d.status();
-  auto v = [&](int col) { return std::string(PQgetvalue(d->get(), 0, col)); };
-  create_sql_ = absl::StrCat(
-      "CREATE DATABASE ", internal::Ident(c, db_name_), " OWNER ", internal::Ident(c, v(0)),
-      " TEMPLATE template0 ENCODING ", internal::Literal(c, v(1)), " LC_COLLATE ",
-      internal::Literal(c, v(2)), " LC_CTYPE ", internal::Literal(c, v(3)),
-      " CONNECTION LIMIT ", v(4), " TABLESPACE ", internal::Ident(c, v(5)));
-  if (v15) {
-    absl::StrAppend(&create_sql_, " LOCALE_PROVIDER ", v(6) == "i" ? "icu" : "libc");
-    if (v(6) == "i") absl::StrAppend(&create_sql_, " ICU_LOCALE ", internal::Literal(c, v(7)));
-  }
-  // Its privileges and settings, when not the defaults.
-  absl::StatusOr<Result> acl = internal::Exec(
-      c, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) "
-         "END, a.privilege_type, a.is_grantable FROM pg_database d, aclexplode(d.datacl) a "
-         "WHERE d.datname = current_database()");
-  if (!acl.ok()) return acl.status();
-  const std::string ident = internal::Ident(c, db_name_);
-  if (PQntuples(acl->get()) > 0) {
-    after_create_.push_back(absl::StrCat("REVOKE ALL ON DATABASE ", ident, " FROM PUBLIC"));
-    for (int i = 0; i < PQntuples(acl->get()); ++i) {
-      after_create_.push_back(absl::StrCat(
-          "GRANT ", PQgetvalue(acl->get(), i, 1), " ON DATABASE ", ident, " TO ",
-          PQgetvalue(acl->get(), i, 0),
-          std::string_view(PQgetvalue(acl->get(), i, 2)) == "t" ? " WITH GRANT OPTION" : ""));
-    }
-  }
-  absl::StatusOr<Result> set = internal::Exec(
-      c, "SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d ON "
-         "d.oid = s.setdatabase WHERE s.setrole = 0 AND d.datname = current_database()");
-  if (!set.ok()) return set.status();
-  for (int i = 0; i < PQntuples(set->get()); ++i) {
-    std::string_view kv = PQgetvalue(set->get(), i, 0);
-    size_t eq = kv.find('=');
-    after_create_.push_back(absl::StrCat("ALTER DATABASE ", ident, " SET ",
-                                         AsAbsl(kv.substr(0, eq)), " = ",
-                                         internal::Literal(c, kv.substr(eq + 1))));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Restore::Start() {
   absl::StatusOr<Conn> c = internal::Connect(options_.conninfo);
   if (!c.ok()) return c.status();
   control_ = std::move(*c);
-  if (absl::Status s = CheckTarget(); !s.ok()) return s;
+  absl::StatusOr<internal::Target> target = internal::InspectTarget(control_.get());
+  if (!target.ok()) return target.status();
+  target_ = std::move(*target);
   for (int i = 0; i < options_.jobs; ++i) {
     absl::StatusOr<Conn> w = internal::Connect(options_.conninfo);
     if (!w.ok()) return w.status();
@@ -385,7 +183,7 @@ void Restore::Mark(OutputMark mark) {
       job->copy = true;
       job->sql = std::move(pending_);
       pending_.clear();
-      std::shared_ptr<Job>& last = last_copy_[CopyTable(job->sql)];
+      std::shared_ptr<Job>& last = last_copy_[internal::CopyTable(job->sql)];
       job->after = last;
       last = job;
       if (failed()) return;
@@ -426,7 +224,7 @@ void Restore::Statement(std::string_view sql) {
   if (body.empty() || failed()) return;
   touched_ = true;
   std::string key;
-  if (IsSetting(body, &key)) {
+  if (internal::IsSetting(body, &key)) {
     if (absl::Status s = Control(body); !s.ok()) return Fail(s);
     bool found = false;
     for (auto& [k, v] : settings_) {
@@ -440,7 +238,7 @@ void Restore::Statement(std::string_view sql) {
   }
   if (phase_ == Phase::kPost) {
     std::vector<std::string> tables;
-    Build b = Classify(body, &tables);
+    Build b = internal::Classify(body, &tables);
     if (b != Build::kOrdered) {
       // Foreign keys need every unique index before them; indexes need
       // nothing from the keys before them, but keep their order.
@@ -626,23 +424,7 @@ absl::Status Restore::Wipe() {
   conns_.clear();
   control_.reset();
   if (!touched_) return absl::OkStatus();
-  absl::StatusOr<Conn> m = internal::Connect(options_.conninfo, "postgres");
-  if (!m.ok()) m = internal::Connect(options_.conninfo, "template1");
-  absl::Status s = m.status();
-  if (s.ok()) {
-    s = Run(m->get(), absl::StrCat("DROP DATABASE ", internal::Ident(m->get(), db_name_),
-                                   " WITH (FORCE)"));
-  }
-  if (s.ok()) s = Run(m->get(), create_sql_);
-  for (const std::string& sql : after_create_) {
-    if (s.ok()) s = Run(m->get(), sql);
-  }
-  if (!s.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "the restore into ", db_name_, " failed and it could not be dropped and created "
-        "again (", s.message(), "): it is half-restored; drop it before any use"));
-  }
-  return absl::OkStatus();
+  return internal::RecreateTarget(options_.conninfo, target_);
 }
 
 }  // namespace
@@ -652,5 +434,6 @@ absl::StatusOr<std::unique_ptr<IntoRestore>> IntoRestore::Open(const IntoOptions
   if (absl::Status s = r->Start(); !s.ok()) return s;
   return std::unique_ptr<IntoRestore>(std::move(r));
 }
+
 
 }  // namespace pgmerge::swap

@@ -58,6 +58,11 @@ std::unique_ptr<CLI::App> NewApp(const std::string& command, const std::string& 
   return app;
 }
 
+CLI::Option* Repeatable(CLI::Option* option) {
+  return option->expected(1)->allow_extra_args(false)->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeAll);
+}
+
 int Usage(std::string_view command, std::string_view message) {
   std::string see = command.empty() ? "pgmerge --help" : absl::StrCat("pgmerge ", AsAbsl(command), " --help");
   std::fprintf(stderr, "pgmerge: %s%s%.*s (see %s)\n", std::string(command).c_str(),

@@ -27,6 +27,10 @@ std::unique_ptr<CLI::App> NewApp(const std::string& command, const std::string& 
 // matched against the table ("did you mean --report?").
 std::optional<int> Parse(CLI::App& app, const std::vector<std::string>& args);
 
+// A flag that may be given again, each time with one value, all kept
+// (--fill, --rename, ...): `option`, made so.
+CLI::Option* Repeatable(CLI::Option* option);
+
 // "pgmerge: COMMAND: MESSAGE (see pgmerge COMMAND --help)" on one line; 2.
 int Usage(std::string_view command, std::string_view message);
 

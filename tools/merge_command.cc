@@ -89,11 +89,11 @@ std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
                   "leave the N keys above production's sequence to its writes after the dump "
                   "(pgmerge catch-up): development's rows there are remapped above (docs/live.md)")
       ->type_name("N")->check(CLI::NonNegativeNumber);
-  app->add_option("--allow-drop", a->allow_drop,
-                  "a table development dropped: lose its production rows instead of refusing "
-                  "(repeatable)")
-      ->type_name("TABLE")->expected(1)->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  Repeatable(app->add_option(
+      "--allow-drop", a->allow_drop,
+      "a table development dropped: lose its production rows instead of refusing "
+      "(repeatable)"))
+      ->type_name("TABLE");
   app->add_option("--base", a->base,
                   "the dump both sides forked from: a three-way merge (edits and deletions "
                   "exact)")
@@ -101,19 +101,19 @@ std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
   app->add_option("--prefer", a->prefer,
                   "whose version a row edited on both sides keeps (default prod)")
       ->type_name("prod|dev");
-  app->add_option("--fill", a->fills,
-                  "value production's rows get for a NOT NULL column development added "
-                  "without a default (repeatable)")
-      ->type_name("TABLE.COLUMN=VALUE")->expected(1)->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app->add_option("--rename", a->renames,
-                  "carry production's column OLD into development's NEW (repeatable)")
-      ->type_name("TABLE.OLD=NEW")->expected(1)->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app->add_option("--rename-table", a->table_renames,
-                  "production's table OLD is development's NEW (repeatable)")
-      ->type_name("OLD=NEW")->expected(1)->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  Repeatable(app->add_option(
+      "--fill", a->fills,
+      "value production's rows get for a NOT NULL column development added "
+      "without a default (repeatable)"))
+      ->type_name("TABLE.COLUMN=VALUE");
+  Repeatable(app->add_option(
+      "--rename", a->renames,
+      "carry production's column OLD into development's NEW (repeatable)"))
+      ->type_name("TABLE.OLD=NEW");
+  Repeatable(app->add_option(
+      "--rename-table", a->table_renames,
+      "production's table OLD is development's NEW (repeatable)"))
+      ->type_name("OLD=NEW");
   app->add_flag("--strict", a->strict,
                 "refuse to lose production values in columns development dropped (other "
                 "than defaults)");
@@ -146,6 +146,15 @@ bool SplitColumnSpec(const std::string& spec, std::string* table, std::string* c
   return true;
 }
 
+// --report / --review: the file's temporary made now when one is named.
+absl::Status CreateIfNamed(const std::string& path, std::optional<AtomicFile>* file) {
+  if (path.empty()) return absl::OkStatus();
+  absl::StatusOr<AtomicFile> f = AtomicFile::Create(path);
+  if (!f.ok()) return f.status();
+  file->emplace(std::move(*f));
+  return absl::OkStatus();
+}
+
 // -v: "HH:MM:SS.mmm pgmerge: what" on stderr.
 class Verbose {
  public:
@@ -160,6 +169,11 @@ class Verbose {
     double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::fprintf(stderr, "%02d:%02d:%02d.%03ldZ pgmerge: %s (+%.3fs)\n", t.tm_hour, t.tm_min,
                  t.tm_sec, ts.tv_nsec / 1000000, what.c_str(), since);
+  }
+  // A dump opened, said first.
+  absl::StatusOr<Dump> Open(const std::string& path) const {
+    Say(absl::StrCat("reading ", path));
+    return OpenDump(path);
   }
 
  private:
@@ -222,16 +236,13 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
   Verbose verbose(a.verbose && !a.quiet);
   StartProgress(a.quiet);
 
-  verbose.Say(absl::StrCat("reading ", a.inputs[0]));
-  absl::StatusOr<Dump> prod = OpenDump(a.inputs[0]);
+  absl::StatusOr<Dump> prod = verbose.Open(a.inputs[0]);
   if (!prod.ok()) return Fail(Command::kMerge, prod.status());
-  verbose.Say(absl::StrCat("reading ", a.inputs[1]));
-  absl::StatusOr<Dump> dev = OpenDump(a.inputs[1]);
+  absl::StatusOr<Dump> dev = verbose.Open(a.inputs[1]);
   if (!dev.ok()) return Fail(Command::kMerge, dev.status());
   std::optional<Dump> base;
   if (!a.base.empty()) {
-    verbose.Say(absl::StrCat("reading ", a.base));
-    absl::StatusOr<Dump> b = OpenDump(a.base);
+    absl::StatusOr<Dump> b = verbose.Open(a.base);
     if (!b.ok()) return Fail(Command::kMerge, b.status());
     base.emplace(std::move(*b));
     options.base = {base->data(), base->name, &base->file};
@@ -241,17 +252,12 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
 
   // The report's temporary file exists before the first byte of SQL: a
   // report that cannot be written stops the run while nothing is out.
-  std::optional<AtomicFile> report_file;
-  if (!a.report.empty()) {
-    absl::StatusOr<AtomicFile> r = AtomicFile::Create(a.report);
-    if (!r.ok()) return Fail(Command::kMerge, r.status());
-    report_file.emplace(std::move(*r));
+  std::optional<AtomicFile> report_file, review_file;
+  if (absl::Status s = CreateIfNamed(a.report, &report_file); !s.ok()) {
+    return Fail(Command::kMerge, s);
   }
-  std::optional<AtomicFile> review_file;
-  if (!a.review.empty()) {
-    absl::StatusOr<AtomicFile> r = AtomicFile::Create(a.review);
-    if (!r.ok()) return Fail(Command::kMerge, r.status());
-    review_file.emplace(std::move(*r));
+  if (absl::Status s = CreateIfNamed(a.review, &review_file); !s.ok()) {
+    return Fail(Command::kMerge, s);
   }
   absl::StatusOr<std::unique_ptr<SqlOutput>> sql =
       SqlOutput::Open(a.output, a.dry_run || !a.into.empty());

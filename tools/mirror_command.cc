@@ -58,11 +58,11 @@ std::unique_ptr<CLI::App> MirrorApp(MirrorArgs* a) {
   app->add_flag("--dry-run", a->dry_run, "list what would be copied; copy nothing");
   app->add_flag("-q,--quiet", a->quiet, "no progress or summary");
   app->add_flag("--allow-http", a->allow_http, "allow plain http to a non-local endpoint");
-  app->add_option("--object-column", a->object_columns,
-                  "a column naming objects; with --prod and --dev, list development's rows "
-                  "that name a differing object (repeatable)")
-      ->type_name("TABLE.COLUMN")->expected(1)->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  Repeatable(app->add_option(
+      "--object-column", a->object_columns,
+      "a column naming objects; with --prod and --dev, list development's rows "
+      "that name a differing object (repeatable)"))
+      ->type_name("TABLE.COLUMN");
   app->add_option("--prod", a->prod, "production's dump, for --object-column")->type_name("PROD");
   app->add_option("--dev", a->dev, "development's dump, for --object-column")->type_name("DEV");
   app->add_flag("--rename-conflicts", a->rename_conflicts,

@@ -1,0 +1,41 @@
+// The statements of --into's stream, told apart without state (internal to
+// swap/): our comments stripped, session settings named, post-data builds
+// sorted into those that may run beside each other and those that keep
+// their place. restore.cc routes by these.
+#ifndef PGMERGE_SWAP_RESTORE_SQL_H_
+#define PGMERGE_SWAP_RESTORE_SQL_H_
+
+#include <libpq-fe.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace pgmerge::swap::internal {
+
+// Runs `sql`; any result but an error is fine (a SELECT set_config, an
+// empty query after our comments).
+absl::Status Run(PGconn* conn, std::string_view sql);
+
+// The statement without our "--" comment lines and blank lines before it.
+std::string_view Body(std::string_view sql);
+
+// A session setting (SET, RESET, set_config): its name in *key, so the
+// latest value of each follows statements to every session.
+bool IsSetting(std::string_view body, std::string* key);
+
+enum class Build { kOrdered, kParallel, kForeignKey };
+
+// Post-data statements that can run beside each other: index builds and
+// constraints that lock one table; foreign keys (which lock two, named in
+// *tables). Everything else keeps its place in the stream.
+Build Classify(std::string_view body, std::vector<std::string>* tables);
+
+// The table a COPY header names, as a key.
+std::string CopyTable(std::string_view header);
+
+}  // namespace pgmerge::swap::internal
+
+#endif  // PGMERGE_SWAP_RESTORE_SQL_H_
