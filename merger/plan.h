@@ -8,7 +8,8 @@
 //              fingerprints, FK values, unique hashes, prod's values
 //              checked; RefuseMisfits lists what dev's schema refuses.
 //   decide.cc  Decide: pure; key arrays in, decisions out (decide.h).
-//   emit.cc    Emit: dev's schema with the merged rows and sequences.
+//   emit.cc    Emit: dev's schema with the merged rows (table_writer.h)
+//              and sequences (sequences.h).
 //   report.cc  the report as JSON and as a summary.
 // Views into the dumps (string_view) are valid while the dumps are mapped.
 #ifndef PGMERGE_MERGER_PLAN_H_

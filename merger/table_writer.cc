@@ -1,0 +1,556 @@
+// TableWriter: one table's rows in the merged output (production's, then
+// development's new ones, keys and references rewritten), its report and
+// manifest filled as it goes.
+#include "merger/table_writer.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/page_releaser.h"
+#include "base/row_hash.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "merger/plan.h"
+#include "parser/dump_reader.h"
+#include "parser/large_objects.h"
+#include "parser/segmenter.h"
+#include "parser/sql_parser.h"
+
+namespace pgmerge::merger::internal {
+namespace {
+
+std::string QualifiedSql(const TableName& n) {
+  return absl::StrCat(parser::QuoteIdentifier(n.schema), ".",
+                      parser::QuoteIdentifier(n.name));
+}
+
+// " (a, b)" for a COPY header; nothing for a table with no columns,
+// whose COPY names none ("COPY t () FROM stdin" is a syntax error).
+std::string ColumnListSql(const std::vector<std::string>& cols,
+                          const std::vector<int>& pick) {
+  if (pick.empty()) return "";
+  std::vector<std::string> q;
+  for (int i : pick) q.push_back(parser::QuoteIdentifier(cols[i]));
+  return absl::StrCat(" (", absl::StrJoin(q, ", "), ")");
+}
+
+std::vector<KeyRange> ToRanges(std::vector<std::pair<int64_t, int64_t>> pairs) {
+  std::sort(pairs.begin(), pairs.end());
+  std::vector<KeyRange> out;
+  for (const auto& [from, to] : pairs) {
+    if (!out.empty() && out.back().old_start + out.back().count == from &&
+        out.back().new_start + out.back().count == to) {
+      ++out.back().count;
+    } else {
+      out.push_back({from, to, 1});
+    }
+  }
+  return out;
+}
+
+// Writes a COPY header before the first row of a block, and "\." after it.
+class CopyBlock {
+ public:
+  CopyBlock(OutputBuffer* out, std::string header)
+      : out_(out), header_(std::move(header)) {}
+  void BeginRow() {
+    if (!open_) {
+      out_->Append(header_);
+      out_->Mark(OutputMark::kCopyHeader);
+      open_ = true;
+    }
+  }
+  void Close() {
+    if (open_) {
+      out_->Mark(OutputMark::kCopyRows);
+      out_->Append("\\.\n\n");
+      out_->Mark(OutputMark::kCopyEnd);
+    }
+    open_ = false;
+  }
+
+ private:
+  OutputBuffer* out_;
+  std::string header_;
+  bool open_ = false;
+};
+
+template <typename Fn>
+// Calls fn(reader, event, layout) for every row of the side's spans, in
+// order, with the pages behind the reader released. The pass only copies:
+// the index pass already checked every row.
+absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
+  const DumpInput& in = m.dump(side);
+  parser::ReaderOptions quick;
+  quick.check_utf8 = false;
+  quick.split_copy_rows = false;  // Split only rows that need it.
+  for (const Span& span : p.spans(side)) {
+    DumpReader reader(in.data.substr(span.begin, span.end - span.begin),
+                      in.name, span.line, span.standard_strings);
+    reader.set_options(quick);
+    PageReleaser releaser(in.file, span.begin);
+    DumpEvent ev;
+    int64_t current = -1;
+    Layout layout;
+    std::vector<std::string_view> batch;
+    for (;;) {
+      PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
+      if (!more) break;
+      releaser.Advance(span.begin + reader.position());
+      if (ev.kind != EventKind::kRow) continue;
+      if (ev.block != current) {
+        current = ev.block;
+        layout = MakeLayout(p, *ev.target, side);
+      }
+      fn(reader, ev, layout);
+      // The rest of a COPY block in batches of raw lines: the same events,
+      // without a reader step for each.
+      while (reader.NextCopyRows(&batch, 1024) > 0) {
+        for (std::string_view row : batch) {
+          ev.text = row;
+          fn(reader, ev, layout);
+        }
+        releaser.Advance(span.begin + reader.position());
+      }
+    }
+    releaser.Finish(span.end);
+  }
+  return absl::OkStatus();
+}
+
+// Prod's copies of rows a dev row contends with (conflict_keys): per key,
+// HashField of each shared column, to name the columns that differ.
+using ConflictRows = absl::flat_hash_map<uint64_t, std::vector<uint64_t>>;
+
+// Writes one table: production's rows, then development's new ones; fills
+// the table's report and manifest as it goes.
+class TableWriter {
+ public:
+  TableWriter(const MergeInputs& m, const Plans& plans, Plan& p, RowHasher& hasher,
+              OutputBuffer* out)
+      : m_(m), plans_(plans), p_(p), r_(p.report), hasher_(hasher), out_(out),
+        name_sql_(QualifiedSql(p.dev->name)),
+        fk_values_(p.fks.size()), values_(p.dev_cols.size()),
+        num_bufs_(p.dev_cols.size()) {
+    all_dev_.resize(p.dev_cols.size());
+    for (size_t i = 0; i < all_dev_.size(); ++i) all_dev_[i] = static_cast<int>(i);
+    all_prod_.resize(p.prod_cols.size());
+    for (size_t i = 0; i < all_prod_.size(); ++i) all_prod_[i] = static_cast<int>(i);
+  }
+
+  absl::Status Run();
+
+ private:
+  // Every production row, with its own key, in dev's shape.
+  absl::Status EmitProdRows();
+  // Development's rows: the new ones, with keys and references rewritten.
+  absl::Status EmitDevRows();
+  // Reads the row's tracked FK values; true when one points at a parent
+  // row that is not in the output.
+  template <typename FieldFn>
+  bool LoadFks(FieldFn field);
+  // A keyless row's decision (decided while written), counted.
+  template <typename FieldFn>
+  uint8_t DecideKeyless(FieldFn field, bool orphan, uint8_t* unified_via);
+  // Reports dev row `i` decided `d`; true when it is written.
+  template <typename FieldFn>
+  bool ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via, FieldFn field);
+  // The conflict between dev row `i` and prod's version of it.
+  template <typename FieldFn>
+  Conflict ConflictOf(uint32_t i, uint8_t d, FieldFn field) const;
+  // Counts dev's values in the columns it added on a row whose production
+  // version is written instead (Plan::added).
+  template <typename FieldFn>
+  void CountNotCarried(FieldFn field);
+  // Writes a dev row with its key and references rewritten.
+  template <typename FieldFn>
+  void WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field);
+  template <typename FieldFn>
+  std::string KeyText(FieldFn field) const;
+  // Every dev row is accounted for exactly once.
+  absl::Status CheckAccounted() const;
+
+  const MergeInputs& m_;
+  const Plans& plans_;
+  Plan& p_;
+  TableReport& r_;
+  RowHasher& hasher_;
+  OutputBuffer* out_;
+  const std::string name_sql_;
+  std::vector<int> all_dev_, all_prod_;
+  ConflictRows prod_conflict_rows_;
+  std::vector<std::pair<int64_t, int64_t>> remaps_;
+  std::vector<int64_t> fk_values_;
+  std::vector<std::string_view> values_;
+  std::vector<std::array<char, 24>> num_bufs_;
+  int64_t in_both_ = 0;  // Dev rows whose key prod also has.
+  std::vector<ColumnLoss> not_carried_;  // Per Plan::added.
+};
+
+absl::Status TableWriter::Run() {
+  const std::vector<int>& manifest_cols = p_.prod ? p_.shared : all_dev_;
+  for (int c : manifest_cols) r_.output.columns.push_back(p_.dev_cols[c]);
+  r_.prod.columns = p_.prod_cols;
+  for (int c : p_.shown_key_cols) r_.key_columns.push_back(p_.dev_cols[c]);
+  if (p_.prod != nullptr && !p_.prod_spans.empty()) {
+    PGM_RETURN_IF_ERROR(EmitProdRows());
+  }
+  r_.lost_columns = p_.losses;
+  not_carried_.resize(p_.added.size());
+  PGM_RETURN_IF_ERROR(EmitDevRows());
+  for (size_t a = 0; a < p_.added.size(); ++a) {
+    if (not_carried_[a].non_default == 0) continue;
+    not_carried_[a].column = p_.dev_cols[p_.added[a].column];
+    r_.dev_values_not_carried.push_back(std::move(not_carried_[a]));
+  }
+  r_.prod_only = r_.prod_rows - in_both_;
+  r_.remaps = ToRanges(std::move(remaps_));
+  r_.output_rows = r_.output.rows;
+  return CheckAccounted();
+}
+
+absl::Status TableWriter::EmitProdRows() {
+  const Plan& p = p_;
+  std::vector<int> prod_out_cols = p.shared;
+  for (const auto& [col, value] : p.fills) prod_out_cols.push_back(col);
+  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_,
+                                     ColumnListSql(p.dev_cols, prod_out_cols),
+                                     " FROM stdin;\n"));
+  const bool int_key = p.mode == Mode::kRemap || p.int_key;
+  PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
+                                                          const DumpEvent& ev,
+                                                          const Layout& layout) {
+    // The raw field holding an integer key, which needs no split to read.
+    const int key_field = int_key ? layout.dev[p.key_cols[0]] : -1;
+    const bool raw = !ev.text.empty();
+    const bool contended = !p.decided.conflict_keys.empty();
+    // Rows copied whole are never split; an integer key is read alone.
+    const bool need_fields = !raw || !layout.shared_exact || !layout.prod_exact ||
+                             (contended && key_field < 0);
+    static const std::vector<std::string_view> kNone;
+    const std::vector<std::string_view>* f = need_fields ? &reader.Fields(ev) : &kNone;
+    auto field = [&](int c) -> std::string_view {
+      int k = layout.dev[c];
+      return k >= 0 ? (*f)[k] : parser::kCopyNull;
+    };
+    uint64_t prod_hash;
+    if (layout.prod_exact && raw) {
+      prod_hash = RowHash(ev.text);
+    } else {
+      auto prod_field = [&](int c) -> std::string_view {
+        int k = layout.prod[c];
+        return k >= 0 ? (*f)[k] : parser::kCopyNull;
+      };
+      prod_hash = hasher_.Hash(all_prod_, prod_field);
+    }
+    ++r_.prod.rows;
+    r_.prod.hash += prod_hash;
+    if (contended) {
+      uint64_t key;
+      if (key_field >= 0 && !need_fields) {
+        int64_t v = 0;
+        ParseInt64(parser::NthCopyField(ev.text, key_field), &v);
+        key = static_cast<uint64_t>(v);
+      } else {
+        key = KeyOf(p, field, /*with_fk=*/true);
+      }
+      if (p.decided.conflict_keys.contains(key)) {
+        f = &reader.Fields(ev);
+        std::vector<uint64_t>& hashes = prod_conflict_rows_[key];
+        for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
+        // Dev's version of this row is written instead (--base).
+        if (p.decided.prod_replaced.contains(key)) return;
+      }
+    }
+    block.BeginRow();
+    uint64_t row_hash;
+    if (layout.shared_exact && raw) {
+      // The row as production wrote it is the row dev's shape wants.
+      out_->Append(ev.text);
+      row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
+    } else {
+      bool first = true;
+      for (int c : p.shared) {
+        if (!first) out_->Append('\t');
+        first = false;
+        out_->Append(field(c));
+      }
+      row_hash = hasher_.Hash(p.shared, field);
+    }
+    for (const auto& [col, value] : p.fills) {
+      out_->Append('\t');
+      out_->Append(value);
+    }
+    out_->Append('\n');
+    ++r_.output.rows;
+    r_.output.hash += row_hash;
+  }));
+  block.Close();
+  return absl::OkStatus();
+}
+
+template <typename FieldFn>
+bool TableWriter::LoadFks(FieldFn field) {
+  bool orphan = false;
+  for (size_t s = 0; s < p_.fks.size(); ++s) {
+    int64_t v;
+    fk_values_[s] = ParseInt64(field(p_.fks[s].column), &v) ? v : kNoValue;
+    if (fk_values_[s] != kNoValue &&
+        plans_.tables[p_.fks[s].parent].decided.gone.contains(fk_values_[s])) {
+      orphan = true;
+    }
+  }
+  return orphan;
+}
+
+template <typename FieldFn>
+std::string TableWriter::KeyText(FieldFn field) const {
+  std::vector<std::string> parts;
+  for (int c : p_.shown_key_cols) parts.emplace_back(field(c));
+  if (parts.empty()) {
+    for (int c : p_.shared) parts.emplace_back(field(c));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+template <typename FieldFn>
+uint8_t TableWriter::DecideKeyless(FieldFn field, bool orphan, uint8_t* unified_via) {
+  const Plan& p = p_;
+  // Compared after following remapped parents, as prod's rows point at
+  // prod's own.
+  char num[24];
+  auto rewritten = [&](int c) -> std::string_view {
+    int slot = p.fk_slot[c];
+    if (slot < 0 || fk_values_[slot] == kNoValue) return field(c);
+    auto [end, ec] = std::to_chars(num, num + sizeof num,
+                                   Rewrite(plans_, p, slot, fk_values_[slot]));
+    return std::string_view(num, end - num);
+  };
+  auto unique_match = [&]() {
+    for (size_t u = 0; u < p.uniques.size(); ++u) {
+      if (p.UniqueApplies(u, field) &&
+          p.prod_unique[u].contains(HashKey(p.uniques[u].columns, p.IsFk(),
+                                            rewritten, KeyParts::kAll))) {
+        *unified_via = static_cast<uint8_t>(u);
+        return true;
+      }
+    }
+    return false;
+  };
+  const uint8_t d = DecideKeylessRow(p_.prod_multiset,
+                                     orphan ? 0 : hasher_.Hash(p.shared, rewritten),
+                                     orphan, unique_match);
+  switch (d) {
+    case kBase: ++r_.base; break;
+    case kDevOnly: ++r_.dev_only; break;
+    case kUnified: ++r_.unified; break;
+    default: ++r_.dropped; break;
+  }
+  return d;
+}
+
+template <typename FieldFn>
+Conflict TableWriter::ConflictOf(uint32_t i, uint8_t d, FieldFn field) const {
+  const Plan& p = p_;
+  Conflict conflict;
+  conflict.key = KeyText(field);
+  conflict.kept = d == kTakeDev || m_.options.prefer_dev ? "dev" : "prod";
+  conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
+  auto row = p.decided.conflict_of_row.find(i);
+  auto it = prod_conflict_rows_.find(row == p.decided.conflict_of_row.end() ? 0 : row->second);
+  size_t j = 0;
+  for (int c : p.shared) {
+    const int slot = p.fk_slot[c];
+    if (it == prod_conflict_rows_.end() || it->second[j] != HashField(field(c), 0) ||
+        (slot >= 0 && Rewrite(plans_, p, slot, fk_values_[slot]) != fk_values_[slot])) {
+      conflict.columns.push_back(p.dev_cols[c]);
+    }
+    ++j;
+  }
+  return conflict;
+}
+
+template <typename FieldFn>
+void TableWriter::CountNotCarried(FieldFn field) {
+  for (size_t a = 0; a < p_.added.size(); ++a) {
+    const std::string_view v = field(p_.added[a].column);
+    if (v == parser::kCopyNull) continue;  // Nothing of dev's to carry.
+    ++not_carried_[a].values;
+    const std::optional<std::string>& written = p_.added[a].written;
+    if (!written || v != *written) ++not_carried_[a].non_default;
+  }
+}
+
+template <typename FieldFn>
+bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
+                               FieldFn field) {
+  const Plan& p = p_;
+  if (auto a = p.decided.ambiguous.find(i); a != p.decided.ambiguous.end()) {
+    r_.ambiguous_list.push_back({KeyText(field), a->second});
+  }
+  switch (d) {
+    case kBase:
+      ++in_both_;
+      CountNotCarried(field);
+      return false;
+    case kProdEdit:
+      ++in_both_;
+      r_.prod_edit_keys.push_back(KeyText(field));
+      CountNotCarried(field);
+      return false;
+    case kTakeDev:
+    case kConflict: {
+      ++in_both_;
+      Conflict conflict = ConflictOf(i, d, field);
+      const bool write_dev = conflict.kept == "dev";
+      if (!write_dev) CountNotCarried(field);
+      if (d == kConflict) {
+        r_.conflict_list.push_back(std::move(conflict));
+      } else {
+        r_.dev_edit_keys.push_back(std::move(conflict.key));
+      }
+      return write_dev;
+    }
+    case kDeleted:
+      r_.deleted_keys.push_back(KeyText(field));
+      return false;
+    case kUnified: {
+      Unification u;
+      u.dev_key = KeyText(field);
+      u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.decided.unify_target[i])
+                                          : u.dev_key;
+      u.unique_key =
+          p.uniques[p.mode == Mode::kMultiset ? unified_via : p.decided.unify_via[i]].name;
+      r_.unifications.push_back(std::move(u));
+      CountNotCarried(field);
+      if (p.mode == Mode::kRemap &&
+          p.decided.unify_target[i] == static_cast<int64_t>(KeyOf(p, field, false))) {
+        ++in_both_;
+      }
+      return false;
+    }
+    case kDropUnique:
+      r_.dropped_list.push_back(
+          {KeyText(field), "its natural unique keys match different production rows"});
+      return false;
+    case kDropOrphan:
+      r_.dropped_list.push_back({KeyText(field), "references a row that production deleted"});
+      return false;
+    case kCollision:
+      ++in_both_;
+      return true;
+    default:  // kDevOnly.
+      return true;
+  }
+}
+
+template <typename FieldFn>
+void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field) {
+  const Plan& p = p_;
+  const std::vector<int>& manifest_cols = p.prod ? p.shared : all_dev_;
+  bool any_rewritten = false;
+  for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+    std::string_view v = field(c);
+    int slot = p.fk_slot[c];
+    int64_t nv = 0;
+    bool rewritten = false;
+    if (p.mode == Mode::kRemap && static_cast<int>(c) == p.key_cols[0]) {
+      int64_t k;
+      ParseInt64(v, &k);
+      nv = p.decided.remap.Apply(k);
+      rewritten = nv != k;
+      if (rewritten) remaps_.emplace_back(k, nv);
+    } else if (slot >= 0 && fk_values_[slot] != kNoValue) {
+      nv = Rewrite(plans_, p, slot, fk_values_[slot]);
+      rewritten = nv != fk_values_[slot];
+    }
+    if (rewritten) {
+      char* buf = num_bufs_[c].data();
+      auto [end, ec] = std::to_chars(buf, buf + num_bufs_[c].size(), nv);
+      v = std::string_view(buf, end - buf);
+      any_rewritten = true;
+    }
+    values_[c] = v;
+  }
+  auto value = [&](int c) { return values_[c]; };
+  uint64_t row_hash;
+  if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
+    out_->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
+    row_hash = manifest_cols.size() == p.dev_cols.size()
+                   ? RowHash(ev.text)
+                   : hasher_.Hash(manifest_cols, value);
+  } else {
+    for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+      if (c > 0) out_->Append('\t');
+      out_->Append(values_[c]);
+    }
+    row_hash = hasher_.Hash(manifest_cols, value);
+  }
+  out_->Append('\n');
+  ++r_.output.rows;
+  r_.output.hash += row_hash;
+}
+
+absl::Status TableWriter::EmitDevRows() {
+  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_,
+                                     ColumnListSql(p_.dev_cols, all_dev_),
+                                     " FROM stdin;\n"));
+  uint32_t ordinal = 0;
+  PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kDev, [&](DumpReader& reader,
+                                                         const DumpEvent& ev,
+                                                         const Layout& layout) {
+    const uint32_t i = ordinal++;
+    const bool base = p_.mode != Mode::kMultiset && p_.decided.decision[i] == kBase;
+    // Most rows: prod's copy is written; nothing to split unless dev added
+    // columns whose values it then does not carry.
+    if (base && p_.added.empty()) {
+      ++in_both_;
+      return;
+    }
+    const std::vector<std::string_view>& f = reader.Fields(ev);
+    auto field = [&](int c) -> std::string_view {
+      int k = layout.dev[c];
+      return k >= 0 ? f[k] : parser::kCopyNull;
+    };
+    if (base) {
+      ++in_both_;
+      CountNotCarried(field);
+      return;
+    }
+    const bool orphan = LoadFks(field);
+    uint8_t unified_via = 0;
+    const uint8_t d = p_.mode == Mode::kMultiset ? DecideKeyless(field, orphan, &unified_via)
+                                                 : p_.decided.decision[i];
+    // Written: kDevOnly, kCollision, or a dev version that replaces prod's.
+    if (!ReportDevRow(i, d, unified_via, field)) return;
+    block.BeginRow();
+    WriteDevRow(ev, layout, field);
+  }));
+  block.Close();
+  return absl::OkStatus();
+}
+
+absl::Status TableWriter::CheckAccounted() const {
+  const TableReport& r = r_;
+  int64_t accounted = r.base + r.dev_only + r.remapped + r.unified +
+                      r.conflicts + r.deleted_in_prod + r.dropped +
+                      r.taken_from_dev;
+  if (accounted != r.dev_rows) {
+    return absl::InternalError(absl::StrCat(
+        r.table, ": ", r.dev_rows, " development rows read but ", accounted,
+        " accounted for"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteTable(const MergeInputs& m, const Plans& plans, Plan& p, RowHasher& hasher,
+                        OutputBuffer* out) {
+  return TableWriter(m, plans, p, hasher, out).Run();
+}
+
+}  // namespace pgmerge::merger::internal
