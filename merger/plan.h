@@ -7,7 +7,8 @@
 //   index.cc   IndexSide: every row of one dump read once: keys,
 //              fingerprints, FK values, unique hashes, prod's values
 //              checked; RefuseMisfits lists what dev's schema refuses.
-//   decide.cc  Decide: pure; key arrays in, decisions out (decide.h).
+//   decide.cc  Decide: pure; key arrays in, decisions out (decide.h);
+//              the two-way evidence of the fork in fork_evidence.h.
 //   emit.cc    Emit: dev's schema with the merged rows (table_writer.h)
 //              and sequences (sequences.h).
 //   report.cc  the report as JSON and as a summary.
