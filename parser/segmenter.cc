@@ -2,28 +2,23 @@
 
 #include <algorithm>
 #include <cstring>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "base/strings.h"
 #include "absl/strings/str_cat.h"
-
 #include "base/status.h"
+#include "base/strings.h"
 #include "parser/copy_text.h"
+#include "parser/lex_chars.h"
 
 namespace pgmerge::parser {
 namespace {
 
-bool IsIdentChar(unsigned char c) {
-  return absl::ascii_isalnum(c) || c == '_' || c == '$' || c >= 0x80;
-}
-bool IsIdentStart(unsigned char c) {
-  return absl::ascii_isalpha(c) || c == '_' || c >= 0x80;
-}
+using internal::IsHorizSpace;
+using internal::IsIdentChar;
+using internal::IsIdentStart;
+using internal::IsLexSpace;
 
 // ---- psql's lexer, modelled (see psql's src/fe_utils/psqlscan.l) ----
 //
@@ -45,8 +40,6 @@ enum class LexState {
   kIdent,         // xd, xui: "..." and U&"...".
 };
 
-bool IsHorizSpace(char c) { return c == ' ' || c == '\t' || c == '\f'; }
-bool IsLexSpace(char c) { return IsHorizSpace(c) || c == '\n' || c == '\r'; }
 bool IsVarChar(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '_' || c >= 0x80;
 }
@@ -491,168 +484,6 @@ absl::Status DumpSegmenter::Lex(LexResult* r) {
   return absl::OkStatus();
 }
 
-namespace {
-
-// The words of a short statement (SET ..., RESET ..., SELECT set_config(...)):
-// identifiers lower-cased, literals with their quotes, punctuation alone.
-std::vector<std::string> Words(std::string_view s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    char c = s[i];
-    if (IsLexSpace(c)) {
-      ++i;
-    } else if (c == '\'' || c == '"') {
-      size_t j = i + 1;
-      std::string w(1, c);
-      while (j < s.size()) {
-        if (s[j] == c) {
-          if (j + 1 < s.size() && s[j + 1] == c) {
-            w.push_back(c);
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        w.push_back(s[j++]);
-      }
-      w.push_back(c);
-      out.push_back(std::move(w));
-      i = j + 1;
-    } else if (IsIdentChar(static_cast<unsigned char>(c))) {
-      size_t j = i;
-      while (j < s.size() && IsIdentChar(static_cast<unsigned char>(s[j]))) ++j;
-      out.push_back(absl::AsciiStrToLower(AsAbsl(s.substr(i, j - i))));
-      i = j;
-    } else {
-      out.push_back(std::string(1, c));
-      ++i;
-    }
-  }
-  return out;
-}
-
-// PostgreSQL's parse_bool: any case, unique prefixes of true/false/yes/no,
-// "on", "off" (at least "of"), "1", "0".
-std::optional<bool> ParseBool(std::string v) {
-  v = absl::AsciiStrToLower(v);
-  if (v.empty()) return std::nullopt;
-  auto prefix_of = [&v](std::string_view word, size_t min) {
-    return v.size() >= min && v.size() <= word.size() &&
-           word.substr(0, v.size()) == v;
-  };
-  if (prefix_of("true", 1) || prefix_of("yes", 1) || v == "on" || v == "1") {
-    return true;
-  }
-  if (prefix_of("false", 1) || prefix_of("no", 1) || prefix_of("off", 2) ||
-      v == "0") {
-    return false;
-  }
-  return std::nullopt;
-}
-
-// A value word of SET: an identifier, a number or a '...' literal.
-std::optional<bool> BoolWord(const std::string& w) {
-  if (w.size() >= 2 && w.front() == '\'' && w.back() == '\'') {
-    return ParseBool(w.substr(1, w.size() - 2));
-  }
-  if (!w.empty() && w.front() == '"') return std::nullopt;
-  return ParseBool(w);
-}
-
-constexpr std::string_view kScs = "standard_conforming_strings";
-
-}  // namespace
-
-// What the server would report for standard_conforming_strings after
-// `stmt` (pg_dump writes "SET standard_conforming_strings = on;"). Statements
-// that name the setting in a way this cannot follow are refused: psql would
-// lex the rest of the dump by a value pgmerge does not know.
-absl::Status DumpSegmenter::FollowStandardStrings(std::string_view stmt,
-                                                  size_t end) {
-  if (!ContainsIgnoreCase(stmt, "standard_conforming_strings") &&
-      !StartsWithIgnoreCase(stmt, "RESET") &&
-      !StartsWithIgnoreCase(stmt, "DISCARD")) {
-    return absl::OkStatus();
-  }
-  std::vector<std::string> w = Words(stmt);
-  if (!w.empty() && w.back() == ";") w.pop_back();
-  if (w.empty()) return absl::OkStatus();
-  std::optional<bool> value;
-  bool understood = false;
-  bool applies = false;
-  if (w[0] == "set") {
-    size_t k = 1;
-    if (k < w.size() && (w[k] == "session" || w[k] == "local")) ++k;
-    if (k < w.size() && w[k] == kScs) {
-      applies = true;
-      ++k;
-      if (k + 1 < w.size() && (w[k] == "to" || w[k] == "=") &&
-          k + 2 == w.size()) {
-        value = w[k + 1] == "default" ? std::optional<bool>(true)
-                                      : BoolWord(w[k + 1]);
-        understood = value.has_value();
-      }
-    } else {
-      // SET of another setting (SET search_path = ..., SET SESSION
-      // AUTHORIZATION ...): the name of ours may only appear in a value.
-      return absl::OkStatus();
-    }
-  } else if (w[0] == "reset") {
-    if (w.size() == 2 && (w[1] == kScs || w[1] == "all")) {
-      applies = understood = true;
-      value = true;
-    } else {
-      return absl::OkStatus();
-    }
-  } else if (w[0] == "discard") {
-    if (w.size() == 2 && w[1] == "all") {
-      applies = understood = true;
-      value = true;
-    } else {
-      return absl::OkStatus();
-    }
-  } else if (w[0] == "select") {
-    // SELECT [pg_catalog.]set_config('standard_conforming_strings', 'V', B)
-    std::vector<std::string> want_tail = {"(", "'standard_conforming_strings'", ","};
-    size_t k = 1;
-    if (k + 1 < w.size() && w[k] == "pg_catalog" && w[k + 1] == ".") k += 2;
-    if (k < w.size() && w[k] == "set_config") {
-      applies = true;
-      ++k;
-      bool shape = k + 7 == w.size();
-      for (size_t t = 0; shape && t < want_tail.size(); ++t) {
-        shape = absl::AsciiStrToLower(w[k + t]) == want_tail[t];
-      }
-      if (shape && w[k + 4] == "," && w[k + 6] == ")" &&
-          (w[k + 5] == "true" || w[k + 5] == "false") &&
-          w[k + 3].front() == '\'') {
-        value = BoolWord(w[k + 3]);
-        understood = value.has_value();
-      }
-    } else {
-      applies = true;  // Our setting named in some other query.
-    }
-  } else {
-    // ALTER DATABASE/ROLE ... SET, CREATE FUNCTION ... SET, COMMENT ...:
-    // none of these changes this session's value.
-    return absl::OkStatus();
-  }
-  if (!applies) return absl::OkStatus();
-  if (!understood) {
-    return ErrorAt(end, absl::StrCat(
-                            "cannot tell what this statement sets "
-                            "standard_conforming_strings to; psql lexes the "
-                            "rest of the dump by it, refusing"));
-  }
-  // The server reports the new value when the statement has run, which psql
-  // reads before it lexes the next line.
-  const size_t nl = input_.find('\n', end);
-  previous_standard_strings_ = StandardStringsAt(end);
-  standard_strings_ = *value;
-  scs_switch_pos_ = nl == std::string_view::npos ? input_.size() : nl;
-  return absl::OkStatus();
-}
 
 void DumpSegmenter::SeeComment(std::string_view comment) {
   if (comment_hook_) comment_hook_(comment);
@@ -735,155 +566,5 @@ absl::StatusOr<bool> DumpSegmenter::Next(Segment* out) {
   return true;
 }
 
-size_t DumpSegmenter::NextCopyRows(std::vector<std::string_view>* rows, size_t max) {
-  const std::string_view s = input_;
-  const size_t n = s.size();
-  LineAt(pos_);
-  size_t got = 0;
-  while (got < max && pos_ < n) {
-    const void* nl = std::memchr(s.data() + pos_, '\n', n - pos_);
-    if (nl == nullptr) break;  // Next reports the row cut short.
-    const size_t end = static_cast<const char*>(nl) - s.data();
-    std::string_view row = s.substr(pos_, end - pos_);
-    if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
-    if (row == "\\.") break;  // Next returns the block's end.
-    rows->push_back(row);
-    ++got;
-    pos_ = end + 1;
-    line_pos_ = pos_;
-    ++line_;
-  }
-  return got;
-}
-
-absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
-  const std::string_view s = input_;
-  const size_t n = s.size();
-  LineAt(pos_);  // Lines up to the first data row.
-  // The terminator is a line holding exactly "\." (an escaped "\." in
-  // data is "\\.").
-  auto is_terminator = [&](size_t at) {
-    size_t after = at + 2;
-    return s.substr(at, 2) == "\\." &&
-           (after == n || s[after] == '\n' ||
-            (s[after] == '\r' && (after + 1 == n || s[after + 1] == '\n')));
-  };
-  constexpr size_t kProgressStep = size_t{16} << 20;
-  size_t end = std::string_view::npos;  // Start of the "\." line.
-  int64_t rows = 0;
-  size_t i = pos_;
-  size_t next_progress = pos_ + kProgressStep;
-  if (is_terminator(i)) end = i;
-  // Looks closer at a block where a line starts with a backslash: counts
-  // its line ends up to the terminator, if it holds one.
-  auto slow_block = [&](size_t width) {
-    for (size_t k = 0; k < width; ++k) {
-      if (s[i + k] != '\n') continue;
-      ++rows;
-      if (is_terminator(i + k + 1)) {
-        end = i + k + 1;
-        return;
-      }
-    }
-  };
-#ifdef __SSE2__
-  // One pass, sixteen bytes at a time: line ends counted in byte lanes
-  // (at most 255 blocks between sums), and a closer look only where a line
-  // starts with a backslash.
-  const __m128i newline = _mm_set1_epi8('\n');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  while (end == std::string_view::npos && i + 16 <= n) {
-    __m128i lanes = _mm_setzero_si128();
-    bool closer = false;
-    for (int blocks = 0; blocks < 255 && i + 16 <= n; ++blocks) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-      const __m128i nl = _mm_cmpeq_epi8(v, newline);
-      const unsigned nl_mask = static_cast<unsigned>(_mm_movemask_epi8(nl));
-      if (nl_mask != 0) {
-        const unsigned bs_mask =
-            static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash)));
-        const bool edge = (nl_mask & 0x8000) != 0 && i + 16 < n && s[i + 16] == '\\';
-        if (((nl_mask << 1) & bs_mask) != 0 || edge) {
-          closer = true;
-          break;
-        }
-      }
-      lanes = _mm_sub_epi8(lanes, nl);  // A match is -1: one more a lane.
-      i += 16;
-    }
-    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
-    rows += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums));
-    if (closer) {
-      slow_block(16);
-      i += 16;
-    }
-    if (i >= next_progress) {
-      if (progress_) progress_(i);
-      next_progress = i + kProgressStep;
-    }
-  }
-#endif
-  for (; end == std::string_view::npos && i < n; ++i) {
-    if (s[i] != '\n') continue;
-    ++rows;
-    if (is_terminator(i + 1)) end = i + 1;
-  }
-  if (end == std::string_view::npos) {
-    return InputError(file_name_, copy_start_line_,
-                      "COPY data block has no terminating \\. line (file "
-                      "truncated?)");
-  }
-  line_ += rows;
-  line_pos_ = end;
-  // Past the "\." line and its line end.
-  const void* nl = std::memchr(s.data() + end, '\n', n - end);
-  pos_ = nl ? static_cast<const char*>(nl) - s.data() + 1 : n;
-  if (nl) {
-    ++line_;
-    line_pos_ = pos_;
-  }
-  in_copy_ = false;
-  return rows;
-}
-
-absl::StatusOr<bool> DumpSegmenter::NextCopyRow(Segment* out) {
-  const std::string_view s = input_;
-  const size_t n = s.size();
-  if (pos_ >= n) {
-    return InputError(file_name_, copy_start_line_,
-                      "COPY data block has no terminating \\. line (file "
-                      "truncated?)");
-  }
-  LineAt(pos_);
-  const void* nl = std::memchr(s.data() + pos_, '\n', n - pos_);
-  size_t end = nl ? static_cast<const char*>(nl) - s.data() : n;
-  std::string_view row = s.substr(pos_, end - pos_);
-  // A CRLF file: PostgreSQL itself writes a raw CR inside data as "\r", so a
-  // CR just before the LF can only be part of the line end.
-  if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
-  out->offset = pos_;
-  out->line = line_;
-  out->text = row;
-  if (row == "\\.") {
-    out->kind = SegmentKind::kCopyEnd;
-    in_copy_ = false;
-  } else {
-    out->kind = SegmentKind::kCopyRow;
-    if (nl == nullptr) {
-      return InputError(file_name_, line_,
-                        "COPY data ends mid-row without a terminating \\. "
-                        "line (file truncated?)");
-    }
-  }
-  if (nl != nullptr) {
-    pos_ = end + 1;
-    line_pos_ = pos_;
-    ++line_;
-  } else {
-    pos_ = n;
-    line_pos_ = n;
-  }
-  return true;
-}
 
 }  // namespace pgmerge::parser
