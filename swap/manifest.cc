@@ -87,7 +87,7 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
 
 absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     const std::vector<PGconn*>& sessions, const std::vector<ManifestTable>& manifest,
-    int64_t* rows_checked) {
+    int64_t* rows_checked, int64_t range_blocks) {
   if (sessions.size() <= 1) return CompareWithManifest(sessions.front(), manifest, rows_checked);
   for (PGconn* c : sessions) {
     absl::Status s = SetDumpFormats(c);
@@ -100,9 +100,6 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     absl::StatusOr<TableHash> hash = TableHash();
   };
   std::vector<Task> tasks;
-  int64_t kBlocksPerRange = 1024;  // 8 MB of heap.
-  // Test hook: small tables split too, so tests cover the ranges.
-  if (const char* b = std::getenv("PGMERGE_TEST_RANGE_BLOCKS")) kBlocksPerRange = std::atoi(b);
   for (size_t i = 0; i < manifest.size(); ++i) {
     absl::StatusOr<std::string> pages = QueryValue(
         sessions.front(),
@@ -110,7 +107,7 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
                      Literal(sessions.front(), manifest[i].table), ")"));
     const int64_t blocks = pages.ok() && !pages->empty() ? std::stoll(*pages) : 0;
     const int64_t ranges = std::min<int64_t>(
-        static_cast<int64_t>(sessions.size()) * 2, blocks / kBlocksPerRange);
+        static_cast<int64_t>(sessions.size()) * 2, blocks / std::max<int64_t>(1, range_blocks));
     if (ranges < 2 || manifest[i].extension_config) {
       absl::StatusOr<std::string> where = RowsMeasured(sessions.front(), manifest[i]);
       if (!where.ok()) return where.status();

@@ -44,12 +44,15 @@ struct TableDifference {
 // returns the ones that differ. `rows_checked` counts what was read.
 absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     PGconn* conn, const std::vector<ManifestTable>& manifest, int64_t* rows_checked);
+// Heap blocks per ctid range of the several-session check: 8 MB.
+inline constexpr int64_t kRangeBlocks = 1024;
 // The same on several sessions of one database at once, one thread each:
-// tables larger than a few MB are cut into ctid ranges (TID range scans),
-// so one big table is read by every session. Exact: the hash is a sum.
+// tables larger than `range_blocks` are cut into ctid ranges (TID range
+// scans), so one big table is read by every session. Exact: the hash is a
+// sum.
 absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     const std::vector<PGconn*>& sessions, const std::vector<ManifestTable>& manifest,
-    int64_t* rows_checked);
+    int64_t* rows_checked, int64_t range_blocks = kRangeBlocks);
 
 // User tables of the database the manifest does not list, with their rows:
 // created after the dump, so the shadow lacks them.

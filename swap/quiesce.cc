@@ -164,11 +164,11 @@ absl::StatusOr<int> Quiesce::TerminateClients(double terminate_timeout_seconds) 
 
 absl::StatusOr<std::vector<TableDifference>> Quiesce::Check(
     const std::vector<ManifestTable>& manifest, bool include_new_tables,
-    int64_t* rows_checked) {
+    int64_t* rows_checked, int64_t range_blocks) {
   std::vector<PGconn*> sessions = {session_.get()};
   for (const Conn& c : extra_) sessions.push_back(c.get());
   PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> diff,
-                       CompareWithManifest(sessions, manifest, rows_checked));
+                       CompareWithManifest(sessions, manifest, rows_checked, range_blocks));
   if (include_new_tables) {
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> extra,
                          TablesNotInManifest(session_.get(), manifest));

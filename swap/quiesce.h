@@ -45,7 +45,8 @@ class Quiesce {
   // statement sees every committed write: the comparison is exact.
   absl::StatusOr<std::vector<TableDifference>> Check(const std::vector<ManifestTable>& manifest,
                                                      bool include_new_tables,
-                                                     int64_t* rows_checked);
+                                                     int64_t* rows_checked,
+                                                     int64_t range_blocks = kRangeBlocks);
 
   // The session holding the locks, for checks beyond the manifest's
   // tables. Null after Release().

@@ -209,7 +209,8 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   if (!live->on) {
     t = Clock::now();
     absl::StatusOr<std::vector<TableDifference>> diff =
-        q.Check(prod, /*include_new_tables=*/true, &result.rows_checked);
+        q.Check(prod, /*include_new_tables=*/true, &result.rows_checked,
+                o.check_range_blocks);
     if (!diff.ok()) return drift_check_failed(diff.status());
     // Beyond production's rows: new columns, sequences, large objects, the
     // schema; on the session holding the locks.
@@ -485,7 +486,8 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
     PGM_ASSIGN_OR_RETURN(live.drift, internal::WiderDrift(main_conn.get(), {}, {}, baseline));
   } else {
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> diff,
-                         internal::CompareWithManifest(sessions, prod, &live.rows_checked));
+                         internal::CompareWithManifest(sessions, prod, &live.rows_checked,
+                                                       o.check_range_blocks));
     PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> extra,
                          internal::TablesNotInManifest(main_conn.get(), prod));
     diff.insert(diff.end(), extra.begin(), extra.end());

@@ -34,6 +34,9 @@ struct SwapOptions {
   double grace_seconds = 5;  // Sessions on main get this long to finish.
   double terminate_timeout_seconds = 10;
   int jobs = 2;  // Sessions the drift checks read main with.
+  // Heap blocks per ctid range when those sessions share a table (8 MB);
+  // tests make it small so that small tables are read in ranges too.
+  int64_t check_range_blocks = 1024;
   bool dry_run = false;  // Every precondition and the drift check; no change.
   bool resume = false;   // Finish or restart the swap the journal records.
   // The live switch: the writes made on main since `pgmerge dump` (y') are

@@ -273,7 +273,7 @@ TEST_F(SwapTest, DriftCheckInBlockRangesOnSeveralSessions) {
   };
   auto run = [&](const std::string& jobs) {
     absl::StatusOr<CommandResult> r = RunCommand(
-        {"/usr/bin/env", "PGMERGE_TEST_RANGE_BLOCKS=16", PGMERGE_BINARY, "swap", "--server",
+        {PGMERGE_SWAP_CRASH_DRIVER, "none", "--check-range-blocks", "16", "--server",
          pg_->ConnString("postgres"), "--main", main_, "--shadow", shadow_, "--report", report,
          "--state", state_, "--grace", "0.2", "--jobs", jobs});
     EXPECT_TRUE(r.ok());
