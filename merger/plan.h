@@ -2,8 +2,9 @@
 // merger/). merge.cc orders the passes; each is a free function in its own
 // file:
 //   plan.cc    BuildPlans: dev's tables matched to prod's, columns fitted
-//              (renames, fills, type checks), keys, foreign keys, natural
-//              unique keys; MakeLayout maps a data block onto a plan.
+//              (plan_columns.cc: renames, fills, type checks), keys, foreign
+//              keys, natural unique keys; MakeLayout maps a data block onto
+//              a plan.
 //   index.cc   IndexSide: every row of one dump read once: keys,
 //              fingerprints, FK values, unique hashes, prod's values
 //              checked; RefuseMisfits lists what dev's schema refuses.
@@ -336,6 +337,10 @@ bool IntegerFixedKey(const Plan& p);
 // added to `problems` (and fail the call); tables dev dropped go to `report`.
 absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
                         std::vector<std::string>& problems, Report& report);
+// plan_columns.cc: maps dev's columns to prod's (renames included) and
+// adds to `problems` every way prod's rows will not fit dev's columns that
+// the catalogs can tell.
+void FitColumns(const MergeInputs& m, Plan& p, std::vector<std::string>& problems);
 // Maps a data block's fields to the plan's columns.
 Layout MakeLayout(const Plan& p, const parser::DataTarget& target, Side side);
 
