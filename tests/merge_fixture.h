@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/strings.h"
+#include "parser/names.h"
 #include "gtest/gtest.h"
 #include "tests/merge_checker.h"
 #include "tests/test_postgres.h"
@@ -124,13 +125,28 @@ class MergeFixture : public ::testing::Test {
     TruthOptions options;
     for (size_t i = 0; i < extra.size(); ++i) {
       if (extra[i] == "--base") options.three_way = true;
-      if (extra[i] == "--prefer" && i + 1 < extra.size()) options.prefer_dev = extra[i + 1] == "dev";
-      if (extra[i] == "--fill" && i + 1 < extra.size()) {
-        size_t eq = extra[i + 1].find('=');
-        options.fill[extra[i + 1].substr(0, eq)] = extra[i + 1].substr(eq + 1);
+      if (extra[i] == "--keep-prod-objects") options.keep_prod_objects = true;
+      if (i + 1 >= extra.size()) continue;
+      const std::string& arg = extra[i + 1];
+      size_t eq = arg.find('=');
+      if (extra[i] == "--prefer") options.prefer_dev = arg == "dev";
+      if (extra[i] == "--fill") options.fill[arg.substr(0, eq)] = arg.substr(eq + 1);
+      if (extra[i] == "--rename-table") {
+        options.renamed_tables[TableOf(arg.substr(0, eq))] = TableOf(arg.substr(eq + 1));
+      }
+      if (extra[i] == "--rename") {  // TABLE.OLD=NEW
+        size_t dot = arg.rfind('.', eq);
+        options.renamed_columns[absl::StrCat(TableOf(arg.substr(0, dot)), ".",
+                                             arg.substr(dot + 1, eq - dot - 1))] =
+            arg.substr(eq + 1);
       }
     }
     return options;
+  }
+  // "table" or "schema.table" as the report spells it.
+  static std::string TableOf(std::string_view flag) {
+    parser::TableName name;
+    return parser::ConsumeTableName(&flag, &name) ? name.Display() : std::string(flag);
   }
 
   TestPostgres* pg_ = nullptr;
