@@ -122,6 +122,7 @@ TEST_F(LargeObjectTest, BothSidesCarriedTwoWayAndThreeWay) {
 }
 
 TEST_F(LargeObjectTest, TwoWayUnionVerifiedAndTamperingFound) {
+  const std::string base = MakeDb("base", {kBase});
   const std::string prod = MakeDb("prod", {kBase, R"(
       SELECT lo_from_bytea(2001, 'production''s new');
       INSERT INTO docs (name, body) VALUES ('prod', 2001);)"});
@@ -130,7 +131,7 @@ TEST_F(LargeObjectTest, TwoWayUnionVerifiedAndTamperingFound) {
       INSERT INTO docs (name, body) VALUES ('dev', 3001);)"});
   const std::string prod_dump = DumpDb(prod, {});
   const std::string dev_dump = DumpDb(dev, {});
-  MergeAndCheck(prod, dev, prod_dump, dev_dump);
+  MergeAndCheckTruth(base, prod, dev, prod_dump, dev_dump);
   const std::string shadow = last_shadow_;
   // Every large object of both: 1001-1003 once, 2001 and 3001.
   std::string prod_los = Contents(prod), dev_los = Contents(dev);

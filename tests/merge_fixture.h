@@ -12,7 +12,6 @@
 #include "base/strings.h"
 #include "parser/names.h"
 #include "gtest/gtest.h"
-#include "tests/merge_checker.h"
 #include "tests/test_postgres.h"
 #include "tests/truth_checker.h"
 
@@ -87,19 +86,6 @@ class MergeFixture : public ::testing::Test {
                                                    run.report, TruthOptionsOf(extra));
       ASSERT_TRUE(f.ok()) << f.status();
       EXPECT_TRUE(f->ok()) << f->Summary() << "\n" << run.err;
-    });
-  }
-
-  // Without a base database: the older check against production,
-  // development and the report (tests/merge_checker.h), for the schema
-  // tests whose flags (--rename, --rename-table) the truth checker does not
-  // model yet.
-  void MergeAndCheck(const std::string& prod_db, const std::string& dev_db,
-                     const std::string& prod_dump, const std::string& dev_dump,
-                     std::vector<std::string> extra = {}) {
-    MergeAndCheckWith(prod_dump, dev_dump, extra, [&](const MergeRun& run) {
-      absl::Status checked = CheckMerge(pg_, prod_db, dev_db, last_shadow_, run.report);
-      EXPECT_TRUE(checked.ok()) << checked << "\n" << run.err;
     });
   }
 
