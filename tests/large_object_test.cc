@@ -107,6 +107,10 @@ TEST_F(LargeObjectTest, BothSidesCarriedTwoWayAndThreeWay) {
         << counts.dump();
     CommandResult v = Verify(shadow, run.report);
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+    absl::StatusOr<TruthFindings> truth = CheckTruth(
+        pg_, base, prod, dev, shadow, run.report, TruthOptionsOf({"--base", base_dump}));
+    ASSERT_TRUE(truth.ok()) << truth.status();
+    EXPECT_TRUE(truth->ok()) << truth->Summary();
 
     // Two-way: 1001 differs on the two sides with nothing to tell which
     // changed: refused before any output, naming both.
