@@ -14,14 +14,16 @@ namespace {
 
 class FreshKeyTest : public MergeFixture {
  protected:
-  // Production and development forked from `base`, then each ran its own
-  // statements; both dumped with COPY.
+  // Production and development forked from `base` (kept as a database for
+  // the truth checker), then each ran its own statements; both dumped with
+  // COPY.
   struct Sides {
-    std::string prod, dev, prod_dump, dev_dump;
+    std::string base, prod, dev, prod_dump, dev_dump;
   };
   Sides Fork(const std::string& base, const std::string& prod_sql,
              const std::string& dev_sql) {
     Sides s;
+    s.base = MakeDb("base", {base});
     s.prod = MakeDb("prod", {base, prod_sql});
     s.dev = MakeDb("dev", {base, dev_sql});
     s.prod_dump = DumpDb(s.prod, {});
@@ -80,7 +82,7 @@ TEST_F(FreshKeyTest, IntegerAndSmallintLimits) {
       CREATE TABLE t (id serial PRIMARY KEY, v text);
       SELECT setval('t_id_seq', 2147483644);)",
                     "INSERT INTO t (v) VALUES ('p1');", "INSERT INTO t (v) VALUES ('d1'), ('d2');");
-  MergeAndCheck(fits.prod, fits.dev, fits.prod_dump, fits.dev_dump);
+  MergeAndCheckTruth(fits.base, fits.prod, fits.dev, fits.prod_dump, fits.dev_dump);
   absl::StatusOr<std::string> v = pg_->QueryValue(
       last_shadow_, "SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM t WHERE id > 10");
   ASSERT_TRUE(v.ok()) << v.status();
@@ -113,7 +115,7 @@ TEST_F(FreshKeyTest, DescendingSequencesGoDownToMinvalue) {
   Sides ok = Fork(base, "INSERT INTO t (v) VALUES ('p1'), ('p2');",
                   "INSERT INTO t (v) VALUES ('d1'), ('d2');"
                   "INSERT INTO c (t_id, w) SELECT id, 'on ' || v FROM t WHERE v LIKE 'd%';");
-  MergeAndCheck(ok.prod, ok.dev, ok.prod_dump, ok.dev_dump);
+  MergeAndCheckTruth(ok.base, ok.prod, ok.dev, ok.prod_dump, ok.dev_dump);
   auto value = [&](const std::string& sql) {
     absl::StatusOr<std::string> v = pg_->QueryValue(last_shadow_, sql);
     EXPECT_TRUE(v.ok()) << v.status();

@@ -107,6 +107,10 @@ TEST_F(LargeObjectTest, BothSidesCarriedTwoWayAndThreeWay) {
         << counts.dump();
     CommandResult v = Verify(shadow, run.report);
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+    absl::StatusOr<TruthFindings> truth = CheckTruth(
+        pg_, base, prod, dev, shadow, run.report, TruthOptionsOf({"--base", base_dump}));
+    ASSERT_TRUE(truth.ok()) << truth.status();
+    EXPECT_TRUE(truth->ok()) << truth->Summary();
 
     // Two-way: 1001 differs on the two sides with nothing to tell which
     // changed: refused before any output, naming both.
@@ -122,6 +126,7 @@ TEST_F(LargeObjectTest, BothSidesCarriedTwoWayAndThreeWay) {
 }
 
 TEST_F(LargeObjectTest, TwoWayUnionVerifiedAndTamperingFound) {
+  const std::string base = MakeDb("base", {kBase});
   const std::string prod = MakeDb("prod", {kBase, R"(
       SELECT lo_from_bytea(2001, 'production''s new');
       INSERT INTO docs (name, body) VALUES ('prod', 2001);)"});
@@ -130,7 +135,7 @@ TEST_F(LargeObjectTest, TwoWayUnionVerifiedAndTamperingFound) {
       INSERT INTO docs (name, body) VALUES ('dev', 3001);)"});
   const std::string prod_dump = DumpDb(prod, {});
   const std::string dev_dump = DumpDb(dev, {});
-  MergeAndCheck(prod, dev, prod_dump, dev_dump);
+  MergeAndCheckTruth(base, prod, dev, prod_dump, dev_dump);
   const std::string shadow = last_shadow_;
   // Every large object of both: 1001-1003 once, 2001 and 3001.
   std::string prod_los = Contents(prod), dev_los = Contents(dev);

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/strings.h"
+#include "parser/names.h"
 #include "gtest/gtest.h"
-#include "tests/merge_checker.h"
 #include "tests/test_postgres.h"
 #include "tests/truth_checker.h"
 
@@ -89,19 +89,6 @@ class MergeFixture : public ::testing::Test {
     });
   }
 
-  // Without a base database: the older check against production,
-  // development and the report (tests/merge_checker.h), for the schema
-  // tests whose flags (--rename, --rename-table) the truth checker does not
-  // model yet.
-  void MergeAndCheck(const std::string& prod_db, const std::string& dev_db,
-                     const std::string& prod_dump, const std::string& dev_dump,
-                     std::vector<std::string> extra = {}) {
-    MergeAndCheckWith(prod_dump, dev_dump, extra, [&](const MergeRun& run) {
-      absl::Status checked = CheckMerge(pg_, prod_db, dev_db, last_shadow_, run.report);
-      EXPECT_TRUE(checked.ok()) << checked << "\n" << run.err;
-    });
-  }
-
   // Merges, restores into a fresh shadow (last_shadow_), runs `check`, and
   // expects the same bytes from a second run.
   template <typename CheckFn>
@@ -124,13 +111,28 @@ class MergeFixture : public ::testing::Test {
     TruthOptions options;
     for (size_t i = 0; i < extra.size(); ++i) {
       if (extra[i] == "--base") options.three_way = true;
-      if (extra[i] == "--prefer" && i + 1 < extra.size()) options.prefer_dev = extra[i + 1] == "dev";
-      if (extra[i] == "--fill" && i + 1 < extra.size()) {
-        size_t eq = extra[i + 1].find('=');
-        options.fill[extra[i + 1].substr(0, eq)] = extra[i + 1].substr(eq + 1);
+      if (extra[i] == "--keep-prod-objects") options.keep_prod_objects = true;
+      if (i + 1 >= extra.size()) continue;
+      const std::string& arg = extra[i + 1];
+      size_t eq = arg.find('=');
+      if (extra[i] == "--prefer") options.prefer_dev = arg == "dev";
+      if (extra[i] == "--fill") options.fill[arg.substr(0, eq)] = arg.substr(eq + 1);
+      if (extra[i] == "--rename-table") {
+        options.renamed_tables[TableOf(arg.substr(0, eq))] = TableOf(arg.substr(eq + 1));
+      }
+      if (extra[i] == "--rename") {  // TABLE.OLD=NEW
+        size_t dot = arg.rfind('.', eq);
+        options.renamed_columns[absl::StrCat(TableOf(arg.substr(0, dot)), ".",
+                                             arg.substr(dot + 1, eq - dot - 1))] =
+            arg.substr(eq + 1);
       }
     }
     return options;
+  }
+  // "table" or "schema.table" as the report spells it.
+  static std::string TableOf(std::string_view flag) {
+    parser::TableName name;
+    return parser::ConsumeTableName(&flag, &name) ? name.Display() : std::string(flag);
   }
 
   TestPostgres* pg_ = nullptr;

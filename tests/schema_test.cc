@@ -15,9 +15,11 @@ namespace {
 
 class SchemaTest : public MergeFixture {
  protected:
-  // prod = base + prod_sql; dev = base + dev_sql. Returns the dumps.
+  // base_db_ = base (what both sides forked from, for the truth checker);
+  // prod = base + prod_sql; dev = base + dev_sql; both dumped.
   void Build(const std::string& base, const std::string& prod_sql,
              const std::string& dev_sql) {
+    base_db_ = MakeDb("base", {base});
     prod_db_ = MakeDb("prod", {base, prod_sql});
     dev_db_ = MakeDb("dev", {base, dev_sql});
     prod_dump_ = DumpDb(prod_db_, {});
@@ -41,7 +43,7 @@ class SchemaTest : public MergeFixture {
     return v.ok() ? *v : v.status().ToString();
   }
 
-  std::string prod_db_, dev_db_, prod_dump_, dev_dump_;
+  std::string base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_;
 };
 
 constexpr char kBase[] = R"SQL(
@@ -57,7 +59,7 @@ TEST_F(SchemaTest, AddedColumnsTakeDefaultNullOrFill) {
         "ALTER TABLE people ADD COLUMN country text DEFAULT 'NL';"
         "ALTER TABLE people ADD COLUMN nickname text;"
         "ALTER TABLE people ADD COLUMN tier int NOT NULL DEFAULT 0;");
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   EXPECT_EQ(Value("SELECT country FROM people WHERE name = 'pam'"), "NL");
   EXPECT_EQ(Value("SELECT nickname IS NULL FROM people WHERE name = 'pam'"), "t");
   EXPECT_EQ(Value("SELECT tier FROM people WHERE name = 'pam'"), "0");
@@ -70,7 +72,7 @@ TEST_F(SchemaTest, NotNullWithoutDefaultNeedsFill) {
   ExpectRefused({"column public.people.email is new in development, NOT NULL without a "
                  "default, and production has 2 rows",
                  "hint: --fill public.people.email=VALUE"});
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_,
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_,
                 {"--fill", "people.email=unknown@example.org"});
   EXPECT_EQ(Value("SELECT count(*) FROM people WHERE email = 'unknown@example.org'"), "2");
 }
@@ -78,7 +80,7 @@ TEST_F(SchemaTest, NotNullWithoutDefaultNeedsFill) {
 TEST_F(SchemaTest, DroppedColumnCountedAndStrictRefuses) {
   Build(kBase, "INSERT INTO people (name, note) VALUES ('pam', 'gold');",
         "ALTER TABLE people DROP COLUMN note;");
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   // note: 3 prod values lost, 2 of them not the default 'none'.
   EXPECT_NE(last_report_.find(R"("column": "note",)"), std::string::npos) << last_report_;
   EXPECT_NE(last_report_.find(R"("non_default": 2)"), std::string::npos) << last_report_;
@@ -92,11 +94,11 @@ TEST_F(SchemaTest, RenamedColumnCarriedWithRename) {
         "ALTER TABLE people RENAME COLUMN name TO full_name;");
   // Without --rename the values would be lost: the report says which
   // rename looks likely, and --strict refuses.
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   EXPECT_NE(last_report_.find("--rename public.people.name=full_name"), std::string::npos)
       << last_report_;
   ExpectRefused({"losing 3 production values"}, {"--strict"});
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_,
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_,
                 {"--rename", "people.name=full_name", "--strict"});
   EXPECT_EQ(Value("SELECT count(*) FROM people WHERE full_name IN ('ann', 'bob', 'pam')"), "3");
 }
@@ -123,7 +125,7 @@ TEST_F(SchemaTest, WidenedTypesPass) {
   Build(kBase, "INSERT INTO people (name, age) VALUES ('pam', 50);",
         "ALTER TABLE people ALTER COLUMN age TYPE bigint;"
         "ALTER TABLE people ALTER COLUMN code TYPE varchar(40);");
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   EXPECT_NE(last_report_.find("integer -> bigint: every value checked"), std::string::npos);
 }
 
@@ -152,7 +154,7 @@ TEST_F(SchemaTest, DroppedAndRenamedTables) {
   Build(base, "INSERT INTO logs VALUES ('y');", "ALTER TABLE logs RENAME TO events;");
   ExpectRefused({"table public.logs has 2 rows in production but development's schema drops it",
                  "--rename-table public.logs=NEW", "--allow-drop public.logs"});
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_, {"--rename-table", "logs=events"});
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_, {"--rename-table", "logs=events"});
   EXPECT_EQ(Value("SELECT count(*) FROM events"), "2");  // x once, and y.
 }
 
@@ -178,7 +180,7 @@ TEST_F(SchemaTest, NewCheckConstraintProdBreaks) {
   // A CHECK pgmerge cannot evaluate is named as a restore risk.
   std::string prod2 = MakeDb("prod2", {kBase});
   prod_dump_ = DumpDb(prod2, {});
-  MergeAndCheck(prod2, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod2, dev_db_, prod_dump_, dev_dump_);
   EXPECT_NE(last_report_.find("CHECK people_name_check: pgmerge cannot evaluate it"),
             std::string::npos);
 }
@@ -191,7 +193,7 @@ TEST_F(SchemaTest, PartialUniqueIndexChecksOnlyCoveredRows) {
       "CREATE UNIQUE INDEX accounts_live_email ON accounts (email) WHERE deleted_at IS NULL;";
   // Two rows share an email, but one is deleted: the index allows it.
   Build(base, "INSERT INTO accounts (email) VALUES ('b@x');", dev);
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   // Two live rows share one: refused before output.
   Build(base, "INSERT INTO accounts (email) VALUES ('a@x');", dev);
   ExpectRefused({"public.accounts has two rows with the same values for development's "
@@ -201,7 +203,7 @@ TEST_F(SchemaTest, PartialUniqueIndexChecksOnlyCoveredRows) {
 TEST_F(SchemaTest, DomainChangeIsARestoreRisk) {
   Build(kBase, "", "CREATE DOMAIN positive AS int CHECK (VALUE > 0);"
                    "ALTER TABLE people ALTER COLUMN age TYPE positive;");
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   EXPECT_NE(last_report_.find("integer -> public.positive: pgmerge cannot check the values"),
             std::string::npos)
       << last_report_;
@@ -225,13 +227,13 @@ TEST_F(SchemaTest, ProdOnlyObjectsAreListed) {
         "CREATE INDEX people_age_idx ON people (age);"
         "CREATE FUNCTION hotfix() RETURNS int LANGUAGE sql AS 'SELECT 1';",
         "INSERT INTO people (name) VALUES ('dan');");
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   EXPECT_NE(last_report_.find(R"("name": "people_age_idx")"), std::string::npos);
   EXPECT_NE(last_report_.find(R"x("name": "hotfix()")x"), std::string::npos);
   MergeRun run = RunMerge(prod_dump_, dev_dump_);
   EXPECT_NE(run.err.find("INDEX public.people_age_idx"), std::string::npos) << run.err;
   // --keep-prod-objects brings them along.
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_, {"--keep-prod-objects"});
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_, {"--keep-prod-objects"});
   EXPECT_EQ(Value("SELECT count(*) FROM pg_indexes WHERE indexname = 'people_age_idx'"), "1");
   EXPECT_EQ(Value("SELECT hotfix()"), "1");
 }
@@ -258,7 +260,7 @@ TEST_F(SchemaTest, NamesSchemasGeneratedIdentityInheritance) {
         R"SQL(INSERT INTO "Sales"."Order Line" ("Qty") VALUES (40), (41);
               INSERT INTO public.notes (line_id, body) VALUES (3, 'dev note'), (4, 'dev note 2');
               INSERT INTO public.animals (name) VALUES ('dev cat');)SQL");
-  MergeAndCheck(prod_db_, dev_db_, prod_dump_, dev_dump_);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_);
   EXPECT_EQ(Value(R"(SELECT "Total" FROM "Sales"."Order Line" l JOIN notes n ON n.line_id = l."Id"
                      WHERE n.body = 'dev note')"),
             "80");

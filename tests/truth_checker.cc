@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <regex>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "parser/copy_text.h"
 #include "parser/names.h"
+#include "tests/truth_schema.h"
 
 namespace pgmerge::testing {
 
@@ -169,6 +171,41 @@ absl::StatusOr<Snapshot> Load(TestPostgres* server, const std::string& db) {
   return snap;
 }
 
+// The base's or production's tables and columns under development's names
+// (--rename-table, --rename), references included.
+void UnderDevNames(const TruthOptions& opt, Snapshot* snap) {
+  for (const auto& [from, to] : opt.renamed_tables) {
+    auto it = snap->find(from);
+    if (it == snap->end() || snap->count(to)) continue;
+    Table t = std::move(it->second);
+    snap->erase(it);
+    t.name = to;
+    (*snap)[to] = std::move(t);
+  }
+  for (auto& [name, t] : *snap) {
+    for (Fk& fk : t.fks) {
+      auto r = opt.renamed_tables.find(fk.ref_table);
+      if (r != opt.renamed_tables.end()) fk.ref_table = r->second;
+    }
+  }
+  for (const auto& [from, to] : opt.renamed_columns) {
+    size_t dot = from.rfind('.');
+    std::string table = from.substr(0, dot), column = from.substr(dot + 1);
+    auto it = snap->find(table);
+    if (it == snap->end() || it->second.Col(to) >= 0) continue;
+    int c = it->second.Col(column);
+    if (c >= 0) it->second.columns[c] = to;
+    for (auto& [name, t] : *snap) {
+      for (Fk& fk : t.fks) {
+        if (fk.ref_table != table) continue;
+        for (std::string& rc : fk.ref_cols) {
+          if (rc == column) rc = to;
+        }
+      }
+    }
+  }
+}
+
 const Table* FindTable(const Snapshot& s, const std::string& name) {
   auto it = s.find(name);
   return it == s.end() ? nullptr : &it->second;
@@ -213,10 +250,10 @@ struct Node {
 class Truth {
  public:
   Truth(Snapshot base, Snapshot prod, Snapshot dev, Snapshot shadow, Json report,
-        const TruthOptions& options, TestPostgres* pg, std::string dev_db)
+        const TruthOptions& options, TestPostgres* pg, std::string prod_db, std::string dev_db)
       : base_(std::move(base)), prod_(std::move(prod)), dev_(std::move(dev)),
         shadow_(std::move(shadow)), report_(std::move(report)), opt_(options),
-        pg_(pg), dev_db_(std::move(dev_db)) {}
+        pg_(pg), prod_db_(std::move(prod_db)), dev_db_(std::move(dev_db)) {}
 
   TruthFindings Run() {
     ReadReport();
@@ -300,8 +337,8 @@ class Truth {
           int di = DevRowByKey(name, n.key);
           if (bi >= 0) {
             n.origin = absl::StrCat("base row ", n.key);
-            bool prod_edited = Content(*b, bi, *p, i) != Content(*b, bi, *b, bi);
-            bool dev_edited = di >= 0 && Content(*b, bi, d, di) != Content(*b, bi, *b, bi);
+            bool prod_edited = Content(d, *b, *p, i) != Content(d, *b, *b, bi);
+            bool dev_edited = di >= 0 && Content(d, *b, d, di) != Content(d, *b, *b, bi);
             if (opt_.three_way && dev_edited && (!prod_edited || opt_.prefer_dev)) {
               n.side = kDev;
               n.row = di;
@@ -314,11 +351,12 @@ class Truth {
     }
   }
 
-  // `t`'s row in the columns of base table `b` (where it has them).
-  static std::string Content(const Table& b, int /*bi*/, const Table& t, size_t ti) {
+  // `t`'s row in the columns base table `b` shares with development's
+  // `schema` (an edit of a column development dropped is not in the output).
+  static std::string Content(const Table& schema, const Table& b, const Table& t, size_t ti) {
     std::vector<std::string> parts;
     for (size_t c = 0; c < b.columns.size(); ++c) {
-      if (b.generated[c]) continue;
+      if (b.generated[c] || schema.Col(b.columns[c]) < 0) continue;
       int tc = t.Col(b.columns[c]);
       parts.push_back(tc < 0 ? "?" : Text(t.rows[ti][tc]));
     }
@@ -329,7 +367,8 @@ class Truth {
   bool DevEdited(const std::string& table, const std::string& key, int di) {
     int bi = BaseRow(table, key);
     const Table* b = FindTable(base_, table);
-    return bi >= 0 && Content(*b, bi, dev_.at(table), di) != Content(*b, bi, *b, bi);
+    const Table& d = dev_.at(table);
+    return bi >= 0 && Content(d, *b, d, di) != Content(d, *b, *b, bi);
   }
 
   int BaseRow(const std::string& table, const std::string& key) {
@@ -421,10 +460,10 @@ class Truth {
         // A multiset: development's rows beyond the base's are new.
         std::map<std::string, int> in_base;
         if (b != nullptr) {
-          for (size_t i = 0; i < b->rows.size(); ++i) in_base[Content(*b, 0, *b, i)]++;
+          for (size_t i = 0; i < b->rows.size(); ++i) in_base[Content(d, *b, *b, i)]++;
         }
         for (size_t i = 0; i < d.rows.size(); ++i) {
-          std::string c = b == nullptr ? "" : Content(*b, 0, d, i);
+          std::string c = b == nullptr ? "" : Content(d, *b, d, i);
           if (b != nullptr && in_base[c] > 0) {
             in_base[c]--;
             m[i] = kGone;
@@ -735,10 +774,64 @@ class Truth {
     }
   }
 
+  // Production's values in columns development dropped: all counted, and
+  // those other than the column's constant default.
+  void CheckLostColumns(const std::string& name, const Json& t, const Table& d, const Table& p) {
+    std::map<std::string, std::pair<int64_t, int64_t>> lost, reported;
+    for (size_t c = 0; c < p.columns.size(); ++c) {
+      if (p.generated[c] || d.Col(p.columns[c]) >= 0) continue;
+      Cell def = ConstantDefault(p.default_expr[c]);
+      int64_t non_default = 0;
+      for (const auto& row : p.rows) non_default += row[c] != def;
+      lost[p.columns[c]] = {static_cast<int64_t>(p.rows.size()), non_default};
+    }
+    for (const Json& x : t.value("lost_columns", Json::array())) {
+      reported[x.value("column", "")] = {x.value("values", int64_t{-1}),
+                                         x.value("non_default", int64_t{-1})};
+    }
+    if (lost == reported) return;
+    auto show = [](const std::map<std::string, std::pair<int64_t, int64_t>>& m) {
+      std::string out;
+      for (const auto& [c, v] : m) {
+        absl::StrAppend(&out, out.empty() ? "" : ", ", c, "=", v.first, "/", v.second);
+      }
+      return out.empty() ? std::string("none") : out;
+    };
+    f_.report.push_back(absl::StrCat(name, ": lost columns (values/non-default) reported ",
+                                     show(reported), ", the databases hold ", show(lost)));
+  }
+
+  // A default that is a literal (as 'none'::text or 0), as text; else none:
+  // an expression's value is not known before the restore.
+  Cell ConstantDefault(const std::optional<std::string>& expr) {
+    static const std::regex kLiteral(
+        R"(^\(*('([^']|'')*'|-?[0-9]+(\.[0-9]+)?|true|false)\)*(::[a-z ]+(\([0-9, ]+\))?(\[\])?)*$)");
+    if (!expr || !std::regex_match(*expr, kLiteral)) return std::nullopt;
+    absl::StatusOr<Rows> r = pg_->Query(prod_db_, absl::StrCat("SELECT (", *expr, ")::text"));
+    return r.ok() && !r->empty() ? (*r)[0][0] : std::nullopt;
+  }
+
+  // A production table development's schema lacks: its rows are lost, which
+  // the merge may only do as a drop it reports.
+  void CheckDroppedTables(const std::map<std::string, const Json*>& rt) {
+    for (const auto& [name, p] : prod_) {
+      if (dev_.count(name) || p.rows.empty()) continue;
+      auto it = rt.find(name);
+      if (it == rt.end() || it->second->value("status", "") != "dropped_by_dev" ||
+          (*it->second)["counts"].value("prod_rows", int64_t{-1}) !=
+              static_cast<int64_t>(p.rows.size())) {
+        f_.report.push_back(absl::StrCat("production's ", name, " (", p.rows.size(),
+                                         " rows) is not in development's schema and not "
+                                         "reported dropped_by_dev with its rows"));
+      }
+    }
+  }
+
   void CheckReport() {
     if (!report_.is_object() || !report_.contains("tables")) return;
     std::map<std::string, const Json*> rt;
     for (const Json& t : report_["tables"]) rt[t.value("table", "")] = &t;
+    CheckDroppedTables(rt);
     for (const auto& [name, d] : dev_) {
       auto it = rt.find(name);
       if (it == rt.end()) {
@@ -766,6 +859,7 @@ class Truth {
       if (opt_.three_way && !amb.empty()) {
         f_.report.push_back(absl::StrCat(name, ": a three-way merge reports ambiguous keys"));
       }
+      if (p != nullptr) CheckLostColumns(name, t, d, *p);
       if (d.key.empty() || p == nullptr) continue;
       // Development's version of a base row not written: a conflict. Its
       // values in columns development added are not carried: counted.
@@ -834,7 +928,7 @@ class Truth {
   Json report_;
   TruthOptions opt_;
   TestPostgres* pg_;
-  std::string dev_db_;
+  std::string prod_db_, dev_db_;
   TruthFindings f_;
   std::vector<Node> nodes_;
   std::vector<uint64_t> color_, base_color_;
@@ -846,92 +940,6 @@ class Truth {
   std::map<std::string, RowIndex> indexes_;
   std::map<std::string, Cell> added_;
 };
-
-// pg_dump --schema-only without comments, \restrict lines and blank lines.
-absl::StatusOr<std::vector<std::string>> SchemaLines(TestPostgres* pg, const std::string& db) {
-  std::string file = absl::StrCat(pg->tmp_dir(), "/", db, ".schema.sql");
-  if (absl::Status s = pg->Dump(db, {"--schema-only"}, file); !s.ok()) return s;
-  absl::StatusOr<CommandResult> r = RunCommand({"cat", file});
-  if (!r.ok()) return r.status();
-  std::vector<std::string> out;
-  for (absl::string_view line : absl::StrSplit(r->out, '\n')) {
-    if (line.empty() || absl::StartsWith(line, "--") || absl::StartsWith(line, "\\restrict") ||
-        absl::StartsWith(line, "\\unrestrict")) {
-      continue;
-    }
-    out.emplace_back(line);
-  }
-  return out;
-}
-
-void CheckSchemaAndSequences(TestPostgres* pg, const std::string& dev_db,
-                             const std::string& shadow_db, bool schema, TruthFindings* f) {
-  if (schema) {
-    // Development's schema does not change while a test merges it many
-    // times: dumped once per database (its oid tells a re-created one).
-    static std::map<std::string, std::vector<std::string>>* dev_schemas =
-        new std::map<std::string, std::vector<std::string>>();
-    absl::StatusOr<std::string> oid = pg->QueryValue(
-        "postgres", absl::StrCat("SELECT oid FROM pg_database WHERE datname = ",
-                                 "'", dev_db, "'"));
-    std::string id = absl::StrCat(pg->ConnString(dev_db), "|", oid.ok() ? *oid : "");
-    absl::StatusOr<std::vector<std::string>> d;
-    auto cached = dev_schemas->find(id);
-    if (oid.ok() && cached != dev_schemas->end()) {
-      d = cached->second;
-    } else {
-      d = SchemaLines(pg, dev_db);
-      if (d.ok() && oid.ok()) (*dev_schemas)[id] = *d;
-    }
-    absl::StatusOr<std::vector<std::string>> s = SchemaLines(pg, shadow_db);
-    if (!d.ok() || !s.ok()) {
-      f->schema.push_back(absl::StrCat("pg_dump --schema-only failed: ",
-                                       (!d.ok() ? d.status() : s.status()).ToString()));
-    } else if (*d != *s) {
-      std::multiset<std::string> dm(d->begin(), d->end()), sm(s->begin(), s->end());
-      for (const std::string& l : dm) {
-        if (!sm.count(l)) f->schema.push_back("shadow's schema lacks: " + l);
-      }
-      for (const std::string& l : sm) {
-        if (!dm.count(l)) f->schema.push_back("shadow's schema adds: " + l);
-      }
-      if (f->schema.empty()) f->schema.push_back("shadow's schema has development's lines in another order");
-    }
-  }
-  // Every sequence a column draws from, owned or through a default alone.
-  Session session(pg, shadow_db);
-  absl::StatusOr<Rows> cols = session.Query(R"(
-    SELECT format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
-           coalesce(pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname),
-                    substring(pg_get_expr(d.adbin, d.adrelid) from $$nextval\('(.*)'::regclass\)$$))
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema'))");
-  if (!cols.ok()) {
-    f->schema.push_back(cols.status().ToString());
-    return;
-  }
-  for (const auto& c : *cols) {
-    if (!c[2]) continue;
-    absl::StatusOr<Rows> v = session.Query(absl::StrCat(
-        "SELECT (SELECT max(", *c[1], ")::bigint FROM ONLY ", *c[0],
-        "), last_value, is_called FROM ", *c[2]));
-    if (!v.ok()) {
-      f->schema.push_back(v.status().ToString());
-      continue;
-    }
-    const auto& row = v->front();
-    if (!row[0]) continue;
-    int64_t max = std::stoll(*row[0]), last = std::stoll(*row[1]);
-    bool called = *row[2] == "t";
-    if (called ? last < max : last <= max) {
-      f->schema.push_back(absl::StrCat("sequence ", *c[2], " is at ", last, ", behind ",
-                                       *c[0], ".", *c[1], " = ", max));
-    }
-  }
-}
 
 }  // namespace
 
@@ -961,6 +969,8 @@ absl::StatusOr<TruthFindings> CheckTruth(TestPostgres* pg, const std::string& ba
   if (!base.ok()) return base.status();
   absl::StatusOr<Snapshot> prod = Load(pg, prod_db);
   if (!prod.ok()) return prod.status();
+  UnderDevNames(options, &*base);
+  UnderDevNames(options, &*prod);
   absl::StatusOr<Snapshot> dev = Load(pg, dev_db);
   if (!dev.ok()) return dev.status();
   absl::StatusOr<Snapshot> shadow = Load(pg, shadow_db);
@@ -975,9 +985,14 @@ absl::StatusOr<TruthFindings> CheckTruth(TestPostgres* pg, const std::string& ba
   }
   if (!f.schema.empty()) return f;
   Truth truth(std::move(*base), std::move(*prod), std::move(*dev), std::move(*shadow),
-              std::move(report), options, pg, dev_db);
+              std::move(report), options, pg, prod_db, dev_db);
   f = truth.Run();
-  CheckSchemaAndSequences(pg, dev_db, shadow_db, options.check_schema, &f);
+  if (options.check_schema) {
+    truth::CheckSchema(pg, prod_db, dev_db, shadow_db, options.keep_prod_objects, &f);
+  }
+  truth::CheckSequences(pg, shadow_db, &f);
+  truth::CheckLargeObjects(pg, base_db, prod_db, dev_db, shadow_db, report_json,
+                           options.three_way, &f);
   return f;
 }
 

@@ -32,12 +32,27 @@
 //   kept in addition, as a development row of its own (remapped), with
 //   development's references following it. Nothing may be lost, and no
 //   reference may name a row of other content.
+// Development's schema may rename and drop what production has: with the
+// merge's --rename-table and --rename (renamed_tables, renamed_columns) the
+// base's and production's tables and columns are read under development's
+// names; a production column development's table lacks is lost (its values
+// counted in the report's lost_columns), and so is a production table
+// development lacks (no rows in the shadow; with rows, the report must call
+// it dropped_by_dev). Content is compared, and edits told, only in the
+// columns the base shares with development's schema.
+// Large objects are compared by OID and content (SHA-256): production's
+// all (development's content where, three-way, only development changed
+// it), development's OIDs production lacks (three-way: unless the base had
+// them as development still has them: production deleted them).
 // The report must agree with the truth: per-table row counts, every base
 // row whose development version is not written listed as a conflict, every
 // production deletion development still had listed as deleted_in_prod (or
 // ambiguous), every unification on a natural key listed, no ambiguity in a
-// three-way merge. The shadow's schema must be development's (pg_dump
-// --schema-only, normalised), and every sequence a column draws from
+// three-way merge, the lost columns, the large objects' counts. The
+// shadow's schema must be development's (pg_dump --schema-only,
+// normalised; with keep_prod_objects also every pg_dump entry of
+// production's whose type, schema and name development lacks, tables and
+// what hangs on them aside), and every sequence a column draws from
 // (nextval default, serial, identity) past that column's values.
 #ifndef PGMERGE_TESTS_TRUTH_CHECKER_H_
 #define PGMERGE_TESTS_TRUTH_CHECKER_H_
@@ -57,6 +72,13 @@ struct TruthOptions {
   // --fill values, keyed "schema.table.column" as pgmerge's flag spells it
   // (an unqualified "table.column" means schema public).
   std::map<std::string, std::string> fill;
+  // --rename-table OLD=NEW: production's (and the base's) table OLD is
+  // development's NEW. Both "schema.table" (an unqualified name means public).
+  std::map<std::string, std::string> renamed_tables;
+  // --rename TABLE.OLD=NEW: production's column OLD is development's NEW,
+  // keyed "schema.table.OLD" with development's table name.
+  std::map<std::string, std::string> renamed_columns;
+  bool keep_prod_objects = false;  // --keep-prod-objects.
   bool check_schema = true;
 };
 

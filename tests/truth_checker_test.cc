@@ -1,7 +1,9 @@
 // The truth checker must catch each way a merge can be wrong: a correct
-// three-way merge of the bundled example is restored, checked clean, then
-// tampered with one fault at a time (each in a copy of the shadow) and
-// checked again; each fault must land in its class.
+// merge (the bundled example three-way; a schema development renamed and
+// dropped parts of, with large objects, two-way) is restored, checked
+// clean, then tampered with one fault at a time (each in a copy of the
+// shadow, or in the report) and checked again; each fault must land in its
+// class.
 #include <string>
 #include <vector>
 
@@ -20,9 +22,13 @@ std::string Example(const std::string& file) {
   return ReadFile(absl::StrCat(SourceDir(), "/testdata/example/", file));
 }
 
-class TruthCheckerTest : public MergeFixture {};
-
 enum Class { kLost, kInvented, kRepointed, kChanged, kReport, kSchema };
+
+struct Sabotage {
+  std::string what, sql;
+  Class expect;
+  std::string fallback = "";  // Run instead when `sql` fails.
+};
 
 const std::vector<std::string>& Of(const TruthFindings& f, Class c) {
   switch (c) {
@@ -35,6 +41,44 @@ const std::vector<std::string>& Of(const TruthFindings& f, Class c) {
   }
   return f.setup;
 }
+
+class TruthCheckerTest : public MergeFixture {
+ protected:
+  // Each case tampers with its own copy of `shadow`; the fault must land in
+  // its class.
+  void ExpectCaught(const std::string& base, const std::string& prod, const std::string& dev,
+                    const std::string& shadow, const std::string& report,
+                    const TruthOptions& options, const std::vector<Sabotage>& cases) {
+    int n = 0;
+    for (const Sabotage& s : cases) {
+      SCOPED_TRACE(s.what);
+      std::string copy = absl::StrCat(shadow, "_s", n++);
+      ASSERT_TRUE(pg_->Exec("postgres", absl::StrCat("CREATE DATABASE \"", copy,
+                                                     "\" TEMPLATE \"", shadow, "\""))
+                      .ok());
+      absl::Status st = pg_->Exec(copy, "SET session_replication_role = replica;\n" + s.sql);
+      if (!st.ok() && !s.fallback.empty()) st = pg_->Exec(copy, s.fallback);
+      ASSERT_TRUE(st.ok()) << st;
+      absl::StatusOr<TruthFindings> f = CheckTruth(pg_, base, prod, dev, copy, report, options);
+      ASSERT_TRUE(f.ok()) << f.status();
+      EXPECT_FALSE(f->ok());
+      EXPECT_FALSE(Of(*f, s.expect).empty()) << f->Summary();
+      ASSERT_TRUE(pg_->DropDatabase(copy).ok());
+    }
+  }
+
+  // Merges with `extra`, restores into a fresh shadow; its name.
+  std::string MergedShadow(const std::string& prod, const std::string& dev,
+                           const std::vector<std::string>& extra, MergeRun* run) {
+    *run = RunMerge(DumpDb(prod, {}), DumpDb(dev, {}), extra);
+    EXPECT_EQ(run->exit_code, 0) << run->err;
+    std::string shadow = Name("shadow");
+    EXPECT_TRUE(pg_->CreateDatabase(shadow).ok());
+    absl::Status restored = pg_->Restore(shadow, run->sql_file);
+    EXPECT_TRUE(restored.ok()) << restored;
+    return shadow;
+  }
+};
 
 TEST_F(TruthCheckerTest, CatchesEverySabotage) {
   std::string base = MakeDb("base", {Example("base-data.sql")});
@@ -51,10 +95,6 @@ TEST_F(TruthCheckerTest, CatchesEverySabotage) {
   ASSERT_TRUE(clean.ok()) << clean.status();
   ASSERT_TRUE(clean->ok()) << clean->Summary();
 
-  struct Sabotage {
-    std::string what, sql;
-    Class expect;
-  };
   const std::vector<Sabotage> cases = {
       {"a development row dropped", "DELETE FROM documents WHERE title = 'dev design doc'", kLost},
       {"a dev post re-pointed at prod's user with dev's old key (Pam)",
@@ -78,28 +118,12 @@ TEST_F(TruthCheckerTest, CatchesEverySabotage) {
        "UPDATE categories SET id = 99 WHERE slug = 'general'", kChanged},
       {"a development-only edit not taken (three-way)",
        "UPDATE settings SET value = 'en' WHERE key = 'lang'", kChanged},
-      {"an index development has, missing", "DROP INDEX tags_name_key", kSchema},
+      // A unique constraint's index: dropped with the constraint.
+      {"an index development has, missing", "DROP INDEX tags_name_key", kSchema,
+       "ALTER TABLE tags DROP CONSTRAINT tags_name_key"},
       {"a sequence behind its keys", "SELECT setval('users_id_seq', 3)", kSchema},
   };
-  int n = 0;
-  for (const Sabotage& s : cases) {
-    SCOPED_TRACE(s.what);
-    std::string copy = absl::StrCat(shadow, "_s", n++);
-    ASSERT_TRUE(pg_->Exec("postgres", absl::StrCat("CREATE DATABASE \"", copy, "\" TEMPLATE \"",
-                                                   shadow, "\""))
-                    .ok());
-    absl::Status st = pg_->Exec(copy, "SET session_replication_role = replica;\n" + s.sql);
-    if (!st.ok() && s.expect == kSchema) {
-      // A unique constraint's index: drop the constraint instead.
-      st = pg_->Exec(copy, "ALTER TABLE tags DROP CONSTRAINT tags_name_key");
-    }
-    ASSERT_TRUE(st.ok()) << st;
-    absl::StatusOr<TruthFindings> f = CheckTruth(pg_, base, prod, dev, copy, run.report, three_way);
-    ASSERT_TRUE(f.ok()) << f.status();
-    EXPECT_FALSE(f->ok());
-    EXPECT_FALSE(Of(*f, s.expect).empty()) << f->Summary();
-    ASSERT_TRUE(pg_->DropDatabase(copy).ok());
-  }
+  ExpectCaught(base, prod, dev, shadow, run.report, three_way, cases);
 
   // The report is checked against the truth, not used as it.
   nlohmann::json report = nlohmann::json::parse(run.report);
@@ -185,6 +209,94 @@ TEST_F(TruthCheckerTest, AmbiguityReportedAndKeptIsAccepted) {
   if (kept_copy) {
     EXPECT_FALSE(moved->repointed.empty()) << moved->Summary();
   }
+}
+
+// What development's schema renames and drops, production's own objects
+// (--keep-prod-objects) and large objects: a correct two-way merge checked
+// clean, then each fault, in the shadow or in the report, caught.
+TEST_F(TruthCheckerTest, CatchesRenamesDropsProdObjectsAndLargeObjects) {
+  const std::string schema = R"(
+      CREATE TABLE people (id serial PRIMARY KEY, name text, note text DEFAULT 'none', body oid);
+      CREATE TABLE pets (id serial PRIMARY KEY, owner_id int REFERENCES people, name text);
+      CREATE TABLE logs (at text);
+      CREATE TABLE scratch (v text);
+      SELECT lo_from_bytea(1001, 'one');
+      INSERT INTO people (name, note, body) VALUES ('ann', 'none', 1001), ('bob', 'vip', NULL);
+      INSERT INTO pets (owner_id, name) VALUES (1, 'rex');
+      INSERT INTO logs VALUES ('x');
+      INSERT INTO scratch VALUES ('s');)";
+  std::string base = MakeDb("base", {schema});
+  std::string prod = MakeDb("prod", {schema, R"(
+      SELECT lo_from_bytea(2001, 'production''s');
+      INSERT INTO people (name, note, body) VALUES ('pam', 'gold', 2001);
+      INSERT INTO pets (owner_id, name) VALUES (3, 'tom');
+      INSERT INTO logs VALUES ('y');
+      CREATE INDEX people_body_idx ON people (body);)"});
+  std::string dev = MakeDb("dev", {schema, R"(
+      ALTER TABLE people RENAME COLUMN name TO full_name;
+      ALTER TABLE people DROP COLUMN note;
+      ALTER TABLE logs RENAME TO events;
+      DROP TABLE scratch;
+      SELECT lo_from_bytea(3001, 'development''s');
+      INSERT INTO people (full_name, body) VALUES ('dan', 3001);
+      INSERT INTO pets (owner_id, name) VALUES (3, 'fido');)"});
+  const std::vector<std::string> extra = {"--rename",      "people.name=full_name",
+                                          "--rename-table", "logs=events",
+                                          "--allow-drop",  "public.scratch",
+                                          "--keep-prod-objects"};
+  MergeRun run;
+  std::string shadow = MergedShadow(prod, dev, extra, &run);
+  const TruthOptions options = TruthOptionsOf(extra);
+  absl::StatusOr<TruthFindings> clean = CheckTruth(pg_, base, prod, dev, shadow, run.report, options);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  ASSERT_TRUE(clean->ok()) << clean->Summary();
+
+  ExpectCaught(base, prod, dev, shadow, run.report, options, {
+      {"a renamed column's production value lost",
+       "UPDATE people SET full_name = NULL WHERE full_name = 'pam'", kChanged},
+      {"a renamed column's value given to another row",
+       "UPDATE people SET full_name = 'ann' WHERE full_name = 'bob'", kChanged},
+      {"a production row of a renamed table lost", "DELETE FROM events WHERE at = 'y'", kLost},
+      {"a production row of a renamed table twice", "INSERT INTO events VALUES ('x')",
+       kInvented},
+      {"a production-only index left out", "DROP INDEX people_body_idx", kSchema},
+      {"a large object's content changed", "SELECT lo_put(2001, 0, 'P')", kChanged},
+      {"a development large object lost", "SELECT lo_unlink(3001)", kLost},
+      {"a large object nobody wrote", "SELECT lo_from_bytea(4242, 'stray')", kInvented},
+  });
+
+  // Not told of the renames, the checker finds production's values gone
+  // from development's column and the renamed table unaccounted for.
+  TruthOptions untold = options;
+  untold.renamed_columns.clear();
+  untold.renamed_tables.clear();
+  absl::StatusOr<TruthFindings> f = CheckTruth(pg_, base, prod, dev, shadow, run.report, untold);
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->changed.empty()) << f->Summary();
+  EXPECT_FALSE(f->ok());
+  // Without --keep-prod-objects in its options, the index is one too many.
+  TruthOptions no_keep = options;
+  no_keep.keep_prod_objects = false;
+  f = CheckTruth(pg_, base, prod, dev, shadow, run.report, no_keep);
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->schema.empty()) << f->Summary();
+
+  // The report's lost columns, dropped table and large objects are checked
+  // against the databases.
+  nlohmann::json report = nlohmann::json::parse(run.report);
+  for (auto& t : report["tables"]) {
+    if (t["table"] == "public.people") t["lost_columns"] = nlohmann::json::array();
+    if (t["table"] == "public.scratch") t["status"] = "merged";
+  }
+  report["large_objects"]["counts"]["output"] = 2;
+  report["large_objects"]["dev_new"] = nlohmann::json::array();
+  f = CheckTruth(pg_, base, prod, dev, shadow, report.dump(), options);
+  ASSERT_TRUE(f.ok());
+  std::string all = absl::StrJoin(f->report, "\n");
+  EXPECT_NE(all.find("public.people: lost columns"), std::string::npos) << all;
+  EXPECT_NE(all.find("production's public.scratch"), std::string::npos) << all;
+  EXPECT_NE(all.find("large objects: counts"), std::string::npos) << all;
+  EXPECT_NE(all.find("large objects: dev_new"), std::string::npos) << all;
 }
 
 }  // namespace
