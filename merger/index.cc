@@ -150,6 +150,10 @@ void AddProdUniques(const MergeInputs& m, Plan& p, FieldFn field,
 // lines between the two threads.
 struct SideTally {
   int64_t rows = 0;
+  // Production's rows emit copies whole (ExactProdRow): how many, and the
+  // sum of their RowHash, which is both manifests' hash of them.
+  int64_t exact_rows = 0;
+  uint64_t exact_hash = 0;
   int64_t max_key = 0;
   std::vector<int64_t> sequence_max;
 };
@@ -178,7 +182,13 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
   }
   const uint64_t fp = layout.shared_exact && !ev.text.empty() ? RowHash(ev.text)
                                                               : hasher.Hash(p.shared, field);
-  if (side == Side::kProd) NoteProdRow(m, plans, p, f, layout, field, ev.line);
+  if (side == Side::kProd) {
+    NoteProdRow(m, plans, p, f, layout, field, ev.line);
+    if (ExactProdRow(layout, ev.text)) {
+      ++tally.exact_rows;
+      tally.exact_hash += fp;
+    }
+  }
   if (side != Side::kBase) {
     // Sequences end past every value either dump holds (an upper bound for
     // dev rows that end up not written is harmless).
@@ -298,7 +308,11 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
   releaser.Finish(reader.position());
   for (size_t t = 0; t < plans.tables.size(); ++t) {
     Plan& p = plans.tables[t];
-    if (side == Side::kProd) p.report.prod_rows += tallies[t].rows;
+    if (side == Side::kProd) {
+      p.report.prod_rows += tallies[t].rows;
+      p.prod_exact_rows = tallies[t].exact_rows;
+      p.prod_exact_hash = tallies[t].exact_hash;
+    }
     if (side == Side::kDev) p.report.dev_rows += tallies[t].rows;
     p.side_max_key[static_cast<int>(side)] = tallies[t].max_key;
     p.side_sequence_max[static_cast<int>(side)] = std::move(tallies[t].sequence_max);

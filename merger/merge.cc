@@ -12,6 +12,8 @@
 #include "merger/plan.h"
 #include "keyspace/sequence_space.h"
 #include "parser/dump_reader.h"
+#include "parser/pg_node.h"
+#include "parser/sql_parser.h"
 
 namespace pgmerge::merger {
 namespace {
@@ -183,6 +185,47 @@ absl::Status ReadCatalogs(MergeInputs& m) {
   return absl::OkStatus();
 }
 
+// What in production-only object `o` names a table --rename-table renamed
+// or a column --rename renamed, under the old name ("" when nothing): its
+// SQL, as production wrote it, would fail the restore or, worse, bind to
+// another object that now has the old name, and pgmerge writes no SQL of
+// its own making in its place. Read from the parse trees: table names in
+// RangeVars, column names in String nodes and index columns of statements
+// on that table. Function bodies are opaque strings, bound at call time:
+// not looked into.
+std::string NamesRenamed(const MergeInputs& m, const parser::DumpObject& o) {
+  for (const auto& [offset, length] : o.statements) {
+    absl::StatusOr<parser::ParsedStatement> p =
+        parser::ParsedStatement::Parse(m.prod.data.substr(offset, length), "", 0);
+    if (!p.ok()) continue;  // The catalog pass parsed it; not reached.
+    // RangeVars: wrapped in lists and expressions, bare in typed fields
+    // (IndexStmt's, CreateTrigStmt's, RuleStmt's relation, a policy's table).
+    std::vector<parser::Node> relations;
+    for (const char* key : {"RangeVar", "relation", "table"}) p->node().FindAll(key, &relations);
+    for (parser::Node rv : relations) {
+      if (rv.str("relname").empty()) continue;
+      const TableName t = parser::RangeVarName(rv);
+      for (const MergeOptions::TableRename& r : m.options.table_renames) {
+        if (Names(r.from, t)) return absl::StrCat("names table ", r.from, ", renamed ", r.to);
+      }
+      for (const MergeOptions::ColumnRename& r : m.options.column_renames) {
+        if (!Names(r.table, t)) continue;
+        std::vector<parser::Node> names, index_columns;
+        p->node().FindAll("String", &names);
+        p->node().FindAll("IndexElem", &index_columns);
+        auto old_name = [&](std::string_view s) { return s == r.from; };
+        if (std::any_of(names.begin(), names.end(),
+                        [&](parser::Node n) { return old_name(n.str("sval")); }) ||
+            std::any_of(index_columns.begin(), index_columns.end(),
+                        [&](parser::Node n) { return old_name(n.str("name")); })) {
+          return absl::StrCat("names column ", r.table, ".", r.from, ", renamed ", r.to);
+        }
+      }
+    }
+  }
+  return "";
+}
+
 // Objects production's schema has and development's lacks (a hotfix index,
 // function, trigger): listed, and written only with --keep-prod-objects.
 void ListProdOnlyObjects(const MergeInputs& m, Report& report,
@@ -201,8 +244,13 @@ void ListProdOnlyObjects(const MergeInputs& m, Report& report,
     }
     const auto& dev_objects = m.dev_catalog.objects();
     if (std::find(dev_objects.begin(), dev_objects.end(), o) == dev_objects.end()) {
-      report.prod_only_objects.push_back({o.type, o.schema, o.name});
-      prod_only_objects.push_back(&o);
+      ObjectRef ref{o.type, o.schema, o.name};
+      if (m.options.keep_prod_objects) {
+        ref.left_out = NamesRenamed(m, o);
+        ref.kept = ref.left_out.empty();
+        if (ref.kept) prod_only_objects.push_back(&o);
+      }
+      report.prod_only_objects.push_back(std::move(ref));
     }
   }
 }

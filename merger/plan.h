@@ -181,6 +181,10 @@ struct Plan {
   int64_t max_key = 0;                 // Over both dumps and sequences.
   // Per side (prod, dev, base) while the sides are indexed in parallel.
   std::array<int64_t, 3> side_max_key{0, 0, 0};
+  // Production's rows copied whole (ExactProdRow), counted and their
+  // RowHash summed by the index pass so emit need not hash them again.
+  int64_t prod_exact_rows = 0;
+  uint64_t prod_exact_hash = 0;
   std::array<std::vector<int64_t>, 3> side_sequence_max;
   TableReport report;
 
@@ -343,6 +347,12 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
 void FitColumns(const MergeInputs& m, Plan& p, std::vector<std::string>& problems);
 // Maps a data block's fields to the plan's columns.
 Layout MakeLayout(const Plan& p, const parser::DataTarget& target, Side side);
+// A production row whose raw COPY line is, as it is, both production's row
+// and the row development's shape wants: the index pass hashes it, emit
+// copies it (and sums the same hash).
+inline bool ExactProdRow(const Layout& layout, std::string_view raw) {
+  return layout.shared_exact && layout.prod_exact && !raw.empty();
+}
 
 // index.cc: reads one dump's rows into the plans' per-side state. The
 // prod and dev sides may run at once, on their own threads.

@@ -133,7 +133,9 @@ std::string ReportJson(const Report& report) {
             {"kept", s.kept}};
   });
   root["prod_only_objects"] = List(report.prod_only_objects, [](const ObjectRef& o) -> Json {
-    return {{"type", o.type}, {"schema", o.schema}, {"name", o.name}};
+    Json j = {{"type", o.type}, {"schema", o.schema}, {"name", o.name}, {"kept", o.kept}};
+    if (!o.left_out.empty()) j["left_out"] = o.left_out;
+    return j;
   });
   const LargeObjectReport& lo = report.large_objects;
   root["large_objects"] = {
@@ -204,12 +206,17 @@ std::string ReportSummary(const Report& report) {
     }
   }
   if (!report.prod_only_objects.empty()) {
+    const size_t kept = std::count_if(report.prod_only_objects.begin(),
+                                      report.prod_only_objects.end(),
+                                      [](const ObjectRef& o) { return o.kept; });
     absl::StrAppendFormat(&out,
-                          "production-only schema objects (not in the output, "
-                          "recreate them if they still apply): %d\n",
-                          report.prod_only_objects.size());
+                          "production-only schema objects: %d (kept in the output: %d; "
+                          "the rest are not: recreate them if they still apply)\n",
+                          report.prod_only_objects.size(), kept);
     for (const ObjectRef& o : report.prod_only_objects) {
-      absl::StrAppendFormat(&out, "  %s %s.%s\n", o.type, o.schema, o.name);
+      absl::StrAppendFormat(&out, "  %s %s.%s%s%s\n", o.type, o.schema, o.name,
+                            o.kept ? " (kept)" : "",
+                            o.left_out.empty() ? "" : absl::StrCat(" (left out: ", o.left_out, ")"));
     }
   }
   if (const LargeObjectReport& lo = report.large_objects; lo.prod + lo.dev > 0) {

@@ -133,6 +133,9 @@ struct LargeObjectReport {
 
 struct ObjectRef {
   std::string type, schema, name;
+  bool kept = false;  // Written to the output (--keep-prod-objects).
+  // Why --keep-prod-objects still left it out ("" when kept or not asked).
+  std::string left_out;
 };
 
 struct Report {

@@ -78,11 +78,13 @@ class CopyBlock {
   bool open_ = false;
 };
 
-template <typename Fn>
 // Calls fn(reader, event, layout) for every row of the side's spans, in
-// order, with the pages behind the reader released. The pass only copies:
-// the index pass already checked every row.
-absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
+// order, with the pages behind the reader released; `before_release()` runs
+// before each release, so fn may hold views of rows until then. The pass
+// only copies: the index pass already checked every row.
+template <typename Fn, typename BeforeRelease>
+absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
+                        BeforeRelease before_release) {
   const DumpInput& in = m.dump(side);
   parser::ReaderOptions quick;
   quick.check_utf8 = false;
@@ -99,6 +101,7 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
     for (;;) {
       PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
       if (!more) break;
+      before_release();
       releaser.Advance(span.begin + reader.position());
       if (ev.kind != EventKind::kRow) continue;
       if (ev.block != current) {
@@ -113,12 +116,19 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
           ev.text = row;
           fn(reader, ev, layout);
         }
+        before_release();
         releaser.Advance(span.begin + reader.position());
       }
     }
+    before_release();
     releaser.Finish(span.end);
   }
   return absl::OkStatus();
+}
+
+template <typename Fn>
+absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
+  return ForEachRow(m, p, side, fn, [] {});
 }
 
 // Prod's copies of rows a dev row contends with (conflict_keys): per key,
@@ -220,6 +230,20 @@ absl::Status TableWriter::EmitProdRows() {
                                      ColumnListSql(p.dev_cols, prod_out_cols),
                                      " FROM stdin;\n"));
   const bool int_key = p.mode == Mode::kRemap || p.int_key;
+  // Rows copied whole go out as runs of the input's own bytes (each row
+  // with its newline, row after row): one Append per run, not two a row.
+  // A run ends before the reader hands back the pages behind it.
+  const std::string_view input = m_.dump(Side::kProd).data;
+  const char* const input_end = input.data() + input.size();
+  const char* run_begin = nullptr;
+  const char* run_end = nullptr;
+  auto flush = [&]() {
+    if (run_begin != run_end) out_->Append(std::string_view(run_begin, run_end - run_begin));
+    run_begin = run_end = nullptr;
+  };
+  constexpr ptrdiff_t kMaxRun = 256 << 10;
+  int64_t exact_rows = 0;  // Hashed by the index pass (ExactProdRow).
+  uint64_t exact_not_written = 0;  // Their hashes, of rows dev's replace.
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
                                                           const DumpEvent& ev,
                                                           const Layout& layout) {
@@ -236,8 +260,11 @@ absl::Status TableWriter::EmitProdRows() {
       int k = layout.dev[c];
       return k >= 0 ? (*f)[k] : parser::kCopyNull;
     };
-    uint64_t prod_hash;
-    if (layout.prod_exact && raw) {
+    const bool exact = ExactProdRow(layout, ev.text);
+    uint64_t prod_hash = 0;
+    if (exact) {
+      ++exact_rows;  // Its hash is in p.prod_exact_hash.
+    } else if (layout.prod_exact && raw) {
       prod_hash = RowHash(ev.text);
     } else {
       auto prod_field = [&](int c) -> std::string_view {
@@ -262,12 +289,32 @@ absl::Status TableWriter::EmitProdRows() {
         std::vector<uint64_t>& hashes = prod_conflict_rows_[key];
         for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
         // Dev's version of this row is written instead (--base).
-        if (p.decided.prod_replaced.contains(key)) return;
+        if (p.decided.prod_replaced.contains(key)) {
+          if (exact) exact_not_written += RowHash(ev.text);
+          return;
+        }
       }
     }
     block.BeginRow();
-    uint64_t row_hash;
-    if (layout.shared_exact && raw) {
+    ++r_.output.rows;
+    if (exact && p.fills.empty()) {
+      const char* b = ev.text.data();
+      const char* e = b + ev.text.size();
+      if (e < input_end && *e == '\n') {  // Not a CRLF line: its bytes are the row.
+        if (b != run_end) {
+          flush();
+          run_begin = b;
+        }
+        run_end = e + 1;
+        if (run_end - run_begin >= kMaxRun) flush();
+        return;
+      }
+    }
+    flush();
+    uint64_t row_hash = 0;
+    if (exact) {
+      out_->Append(ev.text);  // Hashed by the index pass.
+    } else if (layout.shared_exact && raw) {
       // The row as production wrote it is the row dev's shape wants.
       out_->Append(ev.text);
       row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
@@ -285,10 +332,17 @@ absl::Status TableWriter::EmitProdRows() {
       out_->Append(value);
     }
     out_->Append('\n');
-    ++r_.output.rows;
     r_.output.hash += row_hash;
-  }));
+  }, flush));
+  flush();
   block.Close();
+  if (exact_rows != p.prod_exact_rows) {
+    return absl::InternalError(absl::StrCat(p.report.table, ": ", exact_rows,
+                                            " production rows copied whole, the index hashed ",
+                                            p.prod_exact_rows));
+  }
+  r_.prod.hash += p.prod_exact_hash;
+  r_.output.hash += p.prod_exact_hash - exact_not_written;
   return absl::OkStatus();
 }
 

@@ -238,6 +238,39 @@ TEST_F(SchemaTest, ProdOnlyObjectsAreListed) {
   EXPECT_EQ(Value("SELECT hotfix()"), "1");
 }
 
+// --keep-prod-objects with renames: a production-only object naming a
+// renamed table or column under its old name would fail the restore (or bind
+// to whatever now has the old name), so it is left out and reported; the
+// others are kept, and the rows are still the truth.
+TEST_F(SchemaTest, KeptProdObjectsNamingRenamedTablesOrColumnsAreLeftOut) {
+  std::string base = std::string(kBase) + "CREATE TABLE logs (at text); INSERT INTO logs VALUES ('x');";
+  Build(base,
+        "CREATE INDEX people_age_idx ON people (age);"
+        "CREATE INDEX people_name_idx ON people (name);"
+        "CREATE INDEX logs_at_idx ON logs (at);",
+        "ALTER TABLE people RENAME COLUMN name TO full_name; ALTER TABLE logs RENAME TO events;");
+  const std::vector<std::string> flags = {"--keep-prod-objects", "--rename", "people.name=full_name",
+                                          "--rename-table", "logs=events"};
+  MergeAndCheckWith(prod_dump_, dev_dump_, flags, [&](const MergeRun& run) {
+    absl::StatusOr<TruthFindings> f = CheckTruth(pg_, base_db_, prod_db_, dev_db_, last_shadow_,
+                                                 run.report, TruthOptionsOf(flags));
+    ASSERT_TRUE(f.ok()) << f.status();
+    // The rows are the truth; only the two left-out indexes differ from
+    // "development's schema plus production's objects".
+    EXPECT_TRUE(f->lost.empty() && f->invented.empty() && f->repointed.empty() &&
+                f->changed.empty() && f->report.empty())
+        << f->Summary();
+    EXPECT_NE(run.report.find(R"("left_out": "names column people.name, renamed full_name")"),
+              std::string::npos) << run.report;
+    EXPECT_NE(run.report.find(R"("left_out": "names table logs, renamed events")"),
+              std::string::npos) << run.report;
+    EXPECT_NE(run.err.find("people_name_idx (left out: names column"), std::string::npos) << run.err;
+  });
+  EXPECT_EQ(Value("SELECT count(*) FROM pg_indexes WHERE indexname = 'people_age_idx'"), "1");
+  EXPECT_EQ(Value("SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                  "('people_name_idx', 'logs_at_idx')"), "0");
+}
+
 // Quoted mixed-case names, several schemas, generated and identity columns,
 // inherited tables: all merged and checked row by row.
 TEST_F(SchemaTest, NamesSchemasGeneratedIdentityInheritance) {

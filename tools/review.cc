@@ -281,9 +281,18 @@ std::string RenderReview(const Report& report, const ReviewRows& rows) {
   }
   for (const merger::ObjectRef& o : report.prod_only_objects) {
     ++n;
-    absl::StrAppendFormat(&out, "- only production has %s %s.%s: not in the output unless "
-                                "--keep-prod-objects; recreate it if it still applies\n",
-                          o.type, o.schema, o.name);
+    if (o.kept) {
+      absl::StrAppendFormat(&out, "- only production has %s %s.%s: kept (--keep-prod-objects)\n",
+                            o.type, o.schema, o.name);
+    } else if (!o.left_out.empty()) {
+      absl::StrAppendFormat(&out, "- only production has %s %s.%s: **left out** although "
+                                  "--keep-prod-objects: %s; recreate it under the new names\n",
+                            o.type, o.schema, o.name, o.left_out);
+    } else {
+      absl::StrAppendFormat(&out, "- only production has %s %s.%s: not in the output unless "
+                                  "--keep-prod-objects; recreate it if it still applies\n",
+                            o.type, o.schema, o.name);
+    }
   }
   absl::StrAppend(&out, n == 0 ? "None.\n" : "");
   return out;
