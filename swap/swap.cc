@@ -1,8 +1,10 @@
 #include "swap/swap.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -106,6 +108,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   const Clock::time_point dark_start = Clock::now();
   PGM_RETURN_IF_ERROR(journal->Write("closing"));
   Quiesce q(admin, std::move(main_conn), std::move(extra), names.main, o.log, o.interrupted);
+  std::vector<int> closing;  // --catch-up: our sessions' backends, ended before the renames.
   auto reopen = [&](const absl::Status& why) -> absl::Status {
     live->run.reset();
     q.Release().IgnoreError();
@@ -149,7 +152,26 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   AfterStep(o, "closed");
 
   Clock::time_point t = Clock::now();
-  absl::StatusOr<int> terminated = q.Drain(o.grace_seconds, o.terminate_timeout_seconds);
+  // --catch-up: the grace period is spent applying what main committed
+  // before its writes were blocked, so what is left for after the sessions
+  // are gone is what they committed in between (nothing, with the locks).
+  int64_t grace_ms = 0;
+  std::function<absl::Status()> during_grace;
+  if (live->on) {
+    during_grace = [&]() -> absl::Status {
+      const Clock::time_point g = Clock::now();
+      absl::StatusOr<CatchUpResult> r = live->run->Round(q.helper(), /*final=*/false);
+      if (!r.ok()) {
+        return absl::Status(r.status().code(), absl::StrCat("catch-up during the grace period: ",
+                                                            r.status().message()));
+      }
+      result.tail_changes = Changes(*r);
+      grace_ms = MillisSince(g);
+      return absl::OkStatus();
+    };
+  }
+  absl::StatusOr<int> terminated =
+      q.Drain(o.grace_seconds, o.terminate_timeout_seconds, during_grace);
   if (!terminated.ok()) {
     return reopen(absl::AbortedError(absl::StrCat(
         "swap stopped: ", terminated.status().message(), "; ", names.main, " reopened")));
@@ -157,7 +179,19 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   result.sessions_terminated = *terminated;
   result.background_workers_terminated = q.background_terminated();
   result.waiting_ms = MillisSince(t);
-  if (absl::Status w = journal->Write("sessions_gone"); !w.ok()) return reopen(w);
+  // --catch-up: what a change stream does not carry (large objects, the
+  // schema) is checked on the session holding the locks while the journal
+  // is written and the last round runs on the other sessions.
+  absl::StatusOr<std::vector<std::string>> unstreamed;
+  std::thread drift;
+  if (live->on) {
+    drift = std::thread(
+        [&]() { unstreamed = internal::WiderDrift(q.session(), {}, {}, baseline); });
+  }
+  if (absl::Status w = journal->Write("sessions_gone"); !w.ok()) {
+    if (drift.joinable()) drift.join();
+    return reopen(w);
+  }
   AfterStep(o, "sessions_gone");
 
   // Step 3, --catch-up: the tail, everything committed before the last
@@ -165,31 +199,26 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   if (live->on) {
     t = Clock::now();
     absl::StatusOr<CatchUpResult> tail = live->run->Round(q.helper(), /*final=*/true);
+    drift.join();
     if (!tail.ok()) {
       return reopen(absl::AbortedError(absl::StrCat("swap stopped: the last catch-up failed: ",
                                                     tail.status().message(), "; ", names.main,
                                                     " reopened")));
     }
-    result.tail_changes = Changes(*tail);
-    result.tail_ms = MillisSince(t);
-    // What a change stream does not carry: large objects, the schema.
-    absl::StatusOr<std::vector<std::string>> wider =
-        internal::WiderDrift(q.session(), {}, {}, baseline);
-    if (!wider.ok()) return drift_check_failed(wider.status());
-    result.drift = *wider;
+    result.tail_changes += Changes(*tail);
+    result.tail_ms = grace_ms + MillisSince(t);
+    if (!unstreamed.ok()) return drift_check_failed(unstreamed.status());
+    result.drift = *unstreamed;
     if (!result.drift.empty()) return stopped_by_drift();
-    // The bookkeeping goes with the slot; the shadow's session must be gone
-    // before its rename.
+    // Main's sessions and the shadow's end now; the renames wait for their
+    // backends (step 4), which exit meanwhile. The bookkeeping goes with
+    // the slot.
     live->run.reset();
+    closing = q.Disconnect();
     absl::Status cleaned =
         internal::ExecCommand(live->shadow.get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE");
-    const int pid = PQbackendPID(live->shadow.get());
+    closing.push_back(PQbackendPID(live->shadow.get()));
     live->shadow.reset();
-    if (cleaned.ok()) {
-      absl::StatusOr<bool> gone =
-          WaitForExit(admin, {pid}, Clock::now() + std::chrono::seconds(10));
-      if (!gone.ok()) cleaned = gone.status();
-    }
     if (!cleaned.ok()) {
       return reopen(absl::AbortedError(absl::StrCat("swap stopped: ", cleaned.message(), "; ",
                                                     names.main, " reopened")));
@@ -200,7 +229,8 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
     if (absl::Status w = journal->Write("caught_up"); !w.ok()) return reopen(w);
     Log(o.log, absl::StrCat("swap: step 3: the last ", result.tail_changes,
                             " change(s) applied to ", names.shadow, " (", result.tail_ms,
-                            " ms, up to ", tail->applied_lsn, ")"));
+                            " ms, ", grace_ms, " ms of it in the grace period; up to ",
+                            tail->applied_lsn, ")"));
     AfterStep(o, "caught_up");
   }
 
@@ -234,6 +264,15 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
 
   // Step 4: both renames and the reopening in one transaction.
   absl::Status released = q.Release();
+  if (released.ok() && !closing.empty()) {
+    absl::StatusOr<bool> gone =
+        WaitForExit(admin, closing, Clock::now() + std::chrono::seconds(10));
+    if (!gone.ok()) {
+      released = gone.status();
+    } else if (!*gone) {
+      released = absl::AbortedError("pgmerge's own sessions on main and the shadow did not end");
+    }
+  }
   if (!released.ok()) return reopen(released);
   t = Clock::now();
   absl::Status renamed = RenameAndReopen(
