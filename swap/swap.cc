@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -188,45 +189,57 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
     drift = std::thread(
         [&]() { unstreamed = internal::WiderDrift(q.session(), {}, {}, baseline); });
   }
-  if (absl::Status w = journal->Write("sessions_gone"); !w.ok()) {
-    if (drift.joinable()) drift.join();
-    return reopen(w);
+  // (With --catch-up the journal is written beside the last round too.)
+  std::future<absl::Status> journaled =
+      std::async(live->on ? std::launch::async : std::launch::deferred,
+                 [&]() { return journal->Write("sessions_gone"); });
+  auto sessions_gone = [&]() -> absl::Status {
+    PGM_RETURN_IF_ERROR(journaled.get());
+    AfterStep(o, "sessions_gone");
+    return absl::OkStatus();
+  };
+  if (!live->on) {
+    if (absl::Status w = sessions_gone(); !w.ok()) return reopen(w);
   }
-  AfterStep(o, "sessions_gone");
 
   // Step 3, --catch-up: the tail, everything committed before the last
   // session went, applied to the shadow; the slot's changes are the drift.
   if (live->on) {
     t = Clock::now();
     absl::StatusOr<CatchUpResult> tail = live->run->Round(q.helper(), /*final=*/true);
+    result.tail_ms = grace_ms + MillisSince(t);
+    const absl::Status gone = sessions_gone();
     drift.join();
+    if (!gone.ok()) return reopen(gone);
     if (!tail.ok()) {
       return reopen(absl::AbortedError(absl::StrCat("swap stopped: the last catch-up failed: ",
                                                     tail.status().message(), "; ", names.main,
                                                     " reopened")));
     }
     result.tail_changes += Changes(*tail);
-    result.tail_ms = grace_ms + MillisSince(t);
     if (!unstreamed.ok()) return drift_check_failed(unstreamed.status());
     result.drift = *unstreamed;
     if (!result.drift.empty()) return stopped_by_drift();
     // Main's sessions and the shadow's end now; the renames wait for their
     // backends (step 4), which exit meanwhile. The bookkeeping goes with
-    // the slot.
+    // the slot, dropped while the journal is written.
     live->run.reset();
     closing = q.Disconnect();
-    absl::Status cleaned =
-        internal::ExecCommand(live->shadow.get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE");
+    std::future<absl::Status> dropped = std::async(std::launch::async, [&]() {
+      return internal::ExecCommand(live->shadow.get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE");
+    });
+    const absl::Status journaled_caught_up = journal->Write("caught_up");
+    const absl::Status cleaned = dropped.get();
     closing.push_back(PQbackendPID(live->shadow.get()));
     live->shadow.reset();
     if (!cleaned.ok()) {
       return reopen(absl::AbortedError(absl::StrCat("swap stopped: ", cleaned.message(), "; ",
                                                     names.main, " reopened")));
     }
+    if (!journaled_caught_up.ok()) return reopen(journaled_caught_up);
     if (o.interrupted && o.interrupted()) {
       return reopen(absl::AbortedError(absl::StrCat("swap interrupted; ", names.main, " reopened")));
     }
-    if (absl::Status w = journal->Write("caught_up"); !w.ok()) return reopen(w);
     Log(o.log, absl::StrCat("swap: step 3: the last ", result.tail_changes,
                             " change(s) applied to ", names.shadow, " (", result.tail_ms,
                             " ms, ", grace_ms, " ms of it in the grace period; up to ",
