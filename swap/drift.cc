@@ -14,6 +14,10 @@ namespace {
 // Every catalog row that defines a user object, named for people, with the
 // xmin of its current version: CREATE, ALTER, COMMENT, GRANT make a new
 // version; ANALYZE and VACUUM update pg_class in place and leave xmin alone.
+// OFFSET 0 keeps `what IS NOT NULL` out of the branches: pushed into them,
+// pg_describe_object ran on each of pg_proc's ~3,200 built-in rows before
+// the namespace filter, 270 ms of a swap's dark window (MATERIALIZED would
+// do the same from PostgreSQL 12 on only).
 constexpr char kCatalogRows[] = R"(
   WITH ns AS (SELECT oid FROM pg_namespace
               WHERE nspname NOT IN ('pg_catalog', 'information_schema')
@@ -58,7 +62,7 @@ constexpr char kCatalogRows[] = R"(
     UNION ALL SELECT 'comment on ' || coalesce(pg_describe_object(classoid, objoid, objsubid),
                                                objoid::text), xmin
       FROM pg_description WHERE objoid >= 16384)
-  SELECT what, x::text, age(x) < age(NULLIF(%s, '')::xid) FROM objs
+  SELECT what, x::text, age(x) < age(NULLIF(%s, '')::xid) FROM (SELECT * FROM objs OFFSET 0) o
   WHERE what IS NOT NULL ORDER BY 1, 2)";
 
 struct CatalogRow {

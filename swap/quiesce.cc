@@ -88,10 +88,12 @@ absl::Status Quiesce::BlockWrites(double grace_seconds) {
   return ExecCommand(s, "BEGIN");
 }
 
-absl::StatusOr<int> Quiesce::Drain(double grace_seconds, double terminate_timeout_seconds) {
+absl::StatusOr<int> Quiesce::Drain(double grace_seconds, double terminate_timeout_seconds,
+                                   const std::function<absl::Status()>& during_grace) {
   const Clock::time_point deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace_seconds * 1000));
   PGM_RETURN_IF_ERROR(BlockWrites(grace_seconds));
+  if (during_grace) PGM_RETURN_IF_ERROR(during_grace());
   const std::vector<int> own = OwnPids();
   PGM_ASSIGN_OR_RETURN(bool empty, WaitForNoSessions(admin_, db_, own, deadline, interrupted_));
   int terminated = 0;
@@ -144,14 +146,19 @@ absl::StatusOr<int> Quiesce::TerminateClients(double terminate_timeout_seconds) 
   PGM_ASSIGN_OR_RETURN(std::vector<Session> left, Sessions(admin_, db_, own));
   Log(log_, absl::StrCat("swap: grace period over, terminating ", left.size(),
                          " session(s) on ", db_, ": ", Describe(left)));
+  std::vector<int> pids;
   for (const Session& session : left) {
     absl::StatusOr<std::string> r =
         QueryValue(admin_, absl::StrCat("SELECT pg_terminate_backend(", session.pid, ")"));
     if (!r.ok()) return r.status();
+    pids.push_back(session.pid);
   }
   const Clock::time_point gone_by =
       Clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(terminate_timeout_seconds * 1000));
+  // They end within milliseconds: watched by pid, more often than sessions
+  // are looked for, since the whole wait is in the dark window.
+  PGM_RETURN_IF_ERROR(WaitForExit(admin_, pids, gone_by).status());
   PGM_ASSIGN_OR_RETURN(bool empty, WaitForNoSessions(admin_, db_, own, gone_by, interrupted_));
   if (!empty) {
     PGM_ASSIGN_OR_RETURN(std::vector<Session> still, Sessions(admin_, db_, own));
@@ -177,11 +184,16 @@ absl::StatusOr<std::vector<TableDifference>> Quiesce::Check(
   return diff;
 }
 
-absl::Status Quiesce::Release() {
-  const std::vector<int> pids = OwnPids();
-  if (pids.empty()) return absl::OkStatus();
+std::vector<int> Quiesce::Disconnect() {
+  std::vector<int> pids = OwnPids();
   session_.reset();
   extra_.clear();
+  return pids;
+}
+
+absl::Status Quiesce::Release() {
+  const std::vector<int> pids = Disconnect();
+  if (pids.empty()) return absl::OkStatus();
   PGM_ASSIGN_OR_RETURN(bool gone,
                        WaitForExit(admin_, pids, Clock::now() + std::chrono::seconds(10)));
   if (!gone) return absl::AbortedError("pgmerge's own sessions on main did not end");

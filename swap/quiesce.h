@@ -39,7 +39,10 @@ class Quiesce {
   // the rest and waits until they are gone. Returns how many client
   // sessions were terminated; background workers still on the database
   // then are terminated too and listed by background_terminated().
-  absl::StatusOr<int> Drain(double grace_seconds, double terminate_timeout_seconds);
+  // `during_grace`, if set, runs once the writes are blocked (or could not
+  // be), inside the grace period; its error stops the drain.
+  absl::StatusOr<int> Drain(double grace_seconds, double terminate_timeout_seconds,
+                            const std::function<absl::Status()>& during_grace = nullptr);
 
   // REQUIRES: Drain() succeeded. With every other session gone, each
   // statement sees every committed write: the comparison is exact.
@@ -59,6 +62,10 @@ class Quiesce {
   // backends to exit: a rename refuses while anyone, us included, is
   // connected.
   absl::Status Release();
+  // Ends them without waiting; returns their backends' pids, which the
+  // caller waits for (WaitForExit) before the renames. Release() after it
+  // has nothing left to do.
+  std::vector<int> Disconnect();
 
   bool writes_blocked() const { return writes_blocked_; }
   const std::vector<std::string>& background_terminated() const { return background_; }

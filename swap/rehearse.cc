@@ -95,15 +95,15 @@ absl::Status CopyShadow(PGconn* admin, const SwapOptions& o, const std::string& 
 }
 
 // The dark window's part after the sessions' wait, on the copies: the
-// tail, the bookkeeping dropped, the renames (main's stand-in aside, the
+// tail's last round, the bookkeeping dropped, the renames (main's stand-in aside, the
 // shadow's copy in its place).
 absl::Status DarkPart(PGconn* admin, const SwapOptions& o, internal::CatchUpRun* run,
                       PGconn* helper, Conn* shadow_conn, const std::string& stand_in,
                       const std::string& copy, Temporaries* temps, RehearsalResult* r) {
   Clock::time_point t = Clock::now();
   PGM_ASSIGN_OR_RETURN(CatchUpResult tail, run->Round(helper, /*final=*/true));
-  r->tail_changes = internal::Changes(tail);
-  r->tail_ms = MillisSince(t);
+  r->tail_changes += internal::Changes(tail);
+  r->tail_ms += MillisSince(t);
   PGM_RETURN_IF_ERROR(
       internal::ExecCommand(shadow_conn->get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE"));
   const int pid = PQbackendPID(shadow_conn->get());
@@ -188,10 +188,14 @@ absl::StatusOr<RehearsalResult> Rehearse(const SwapOptions& o) {
     r.live_changes = rounds.changes;
     r.live_ms = rounds.ms;
     // The real swap now closes main, blocks writes and gives sessions the
-    // grace period; main goes on writing here, so the tail is if anything
-    // larger than the real one.
+    // grace period, applying a round in it; main goes on writing here, so
+    // the tail is if anything larger than the real one.
     const Clock::time_point dark = Clock::now();
-    std::this_thread::sleep_for(std::chrono::duration<double>(o.grace_seconds));
+    PGM_ASSIGN_OR_RETURN(CatchUpResult in_grace, run->Round(helper.get(), /*final=*/false));
+    r.tail_changes = internal::Changes(in_grace);
+    r.tail_ms = MillisSince(dark);
+    std::this_thread::sleep_until(
+        dark + std::chrono::milliseconds(static_cast<int64_t>(o.grace_seconds * 1000)));
     r.grace_ms = MillisSince(dark);
     PGM_RETURN_IF_ERROR(DarkPart(admin.get(), o, run.get(), helper.get(), &shadow_conn, stand_in,
                                  copy, &temps, &r));

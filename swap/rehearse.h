@@ -22,7 +22,9 @@ struct RehearsalResult {
   int rounds = 0;
   int64_t live_changes = 0, live_ms = 0;  // Live rounds: bounded by main's write rate.
   int64_t grace_ms = 0;                   // What sessions would be given.
-  int64_t tail_changes = 0, tail_ms = 0;  // Applied as the dark window would.
+  // Applied as the dark window would: a round in the grace period, the
+  // last after it.
+  int64_t tail_changes = 0, tail_ms = 0;
   int64_t rename_ms = 0;
   // grace + tail + the shadow's bookkeeping dropped + the renames.
   int64_t dark_window_ms = 0;

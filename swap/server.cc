@@ -96,9 +96,12 @@ absl::StatusOr<bool> WaitForNoSessions(PGconn* conn, const std::string& db,
   for (;;) {
     PGM_ASSIGN_OR_RETURN(std::vector<Session> s, Sessions(conn, db, except));
     if (s.empty()) return true;
-    if (Clock::now() >= deadline) return false;
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) return false;
     if (interrupted && interrupted()) return absl::AbortedError("interrupted");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Not past the deadline: the grace period ends when it says.
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(std::chrono::milliseconds(20), deadline - now));
   }
 }
 

@@ -1,8 +1,11 @@
 #include "swap/swap.h"
 
 #include <chrono>
+#include <functional>
+#include <future>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -106,6 +109,7 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   const Clock::time_point dark_start = Clock::now();
   PGM_RETURN_IF_ERROR(journal->Write("closing"));
   Quiesce q(admin, std::move(main_conn), std::move(extra), names.main, o.log, o.interrupted);
+  std::vector<int> closing;  // --catch-up: our sessions' backends, ended before the renames.
   auto reopen = [&](const absl::Status& why) -> absl::Status {
     live->run.reset();
     q.Release().IgnoreError();
@@ -149,7 +153,26 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   AfterStep(o, "closed");
 
   Clock::time_point t = Clock::now();
-  absl::StatusOr<int> terminated = q.Drain(o.grace_seconds, o.terminate_timeout_seconds);
+  // --catch-up: the grace period is spent applying what main committed
+  // before its writes were blocked, so what is left for after the sessions
+  // are gone is what they committed in between (nothing, with the locks).
+  int64_t grace_ms = 0;
+  std::function<absl::Status()> during_grace;
+  if (live->on) {
+    during_grace = [&]() -> absl::Status {
+      const Clock::time_point g = Clock::now();
+      absl::StatusOr<CatchUpResult> r = live->run->Round(q.helper(), /*final=*/false);
+      if (!r.ok()) {
+        return absl::Status(r.status().code(), absl::StrCat("catch-up during the grace period: ",
+                                                            r.status().message()));
+      }
+      result.tail_changes = Changes(*r);
+      grace_ms = MillisSince(g);
+      return absl::OkStatus();
+    };
+  }
+  absl::StatusOr<int> terminated =
+      q.Drain(o.grace_seconds, o.terminate_timeout_seconds, during_grace);
   if (!terminated.ok()) {
     return reopen(absl::AbortedError(absl::StrCat(
         "swap stopped: ", terminated.status().message(), "; ", names.main, " reopened")));
@@ -157,50 +180,70 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   result.sessions_terminated = *terminated;
   result.background_workers_terminated = q.background_terminated();
   result.waiting_ms = MillisSince(t);
-  if (absl::Status w = journal->Write("sessions_gone"); !w.ok()) return reopen(w);
-  AfterStep(o, "sessions_gone");
+  // --catch-up: what a change stream does not carry (large objects, the
+  // schema) is checked on the session holding the locks while the journal
+  // is written and the last round runs on the other sessions.
+  absl::StatusOr<std::vector<std::string>> unstreamed;
+  std::thread drift;
+  if (live->on) {
+    drift = std::thread(
+        [&]() { unstreamed = internal::WiderDrift(q.session(), {}, {}, baseline); });
+  }
+  // (With --catch-up the journal is written beside the last round too.)
+  std::future<absl::Status> journaled =
+      std::async(live->on ? std::launch::async : std::launch::deferred,
+                 [&]() { return journal->Write("sessions_gone"); });
+  auto sessions_gone = [&]() -> absl::Status {
+    PGM_RETURN_IF_ERROR(journaled.get());
+    AfterStep(o, "sessions_gone");
+    return absl::OkStatus();
+  };
+  if (!live->on) {
+    if (absl::Status w = sessions_gone(); !w.ok()) return reopen(w);
+  }
 
   // Step 3, --catch-up: the tail, everything committed before the last
   // session went, applied to the shadow; the slot's changes are the drift.
   if (live->on) {
     t = Clock::now();
     absl::StatusOr<CatchUpResult> tail = live->run->Round(q.helper(), /*final=*/true);
+    result.tail_ms = grace_ms + MillisSince(t);
+    const absl::Status gone = sessions_gone();
+    drift.join();
+    if (!gone.ok()) return reopen(gone);
     if (!tail.ok()) {
       return reopen(absl::AbortedError(absl::StrCat("swap stopped: the last catch-up failed: ",
                                                     tail.status().message(), "; ", names.main,
                                                     " reopened")));
     }
-    result.tail_changes = Changes(*tail);
-    result.tail_ms = MillisSince(t);
-    // What a change stream does not carry: large objects, the schema.
-    absl::StatusOr<std::vector<std::string>> wider =
-        internal::WiderDrift(q.session(), {}, {}, baseline);
-    if (!wider.ok()) return drift_check_failed(wider.status());
-    result.drift = *wider;
+    result.tail_changes += Changes(*tail);
+    if (!unstreamed.ok()) return drift_check_failed(unstreamed.status());
+    result.drift = *unstreamed;
     if (!result.drift.empty()) return stopped_by_drift();
-    // The bookkeeping goes with the slot; the shadow's session must be gone
-    // before its rename.
+    // Main's sessions and the shadow's end now; the renames wait for their
+    // backends (step 4), which exit meanwhile. The bookkeeping goes with
+    // the slot, dropped while the journal is written.
     live->run.reset();
-    absl::Status cleaned =
-        internal::ExecCommand(live->shadow.get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE");
-    const int pid = PQbackendPID(live->shadow.get());
+    closing = q.Disconnect();
+    std::future<absl::Status> dropped = std::async(std::launch::async, [&]() {
+      return internal::ExecCommand(live->shadow.get(), "DROP SCHEMA IF EXISTS pgmerge CASCADE");
+    });
+    const absl::Status journaled_caught_up = journal->Write("caught_up");
+    const absl::Status cleaned = dropped.get();
+    closing.push_back(PQbackendPID(live->shadow.get()));
     live->shadow.reset();
-    if (cleaned.ok()) {
-      absl::StatusOr<bool> gone =
-          WaitForExit(admin, {pid}, Clock::now() + std::chrono::seconds(10));
-      if (!gone.ok()) cleaned = gone.status();
-    }
     if (!cleaned.ok()) {
       return reopen(absl::AbortedError(absl::StrCat("swap stopped: ", cleaned.message(), "; ",
                                                     names.main, " reopened")));
     }
+    if (!journaled_caught_up.ok()) return reopen(journaled_caught_up);
     if (o.interrupted && o.interrupted()) {
       return reopen(absl::AbortedError(absl::StrCat("swap interrupted; ", names.main, " reopened")));
     }
-    if (absl::Status w = journal->Write("caught_up"); !w.ok()) return reopen(w);
     Log(o.log, absl::StrCat("swap: step 3: the last ", result.tail_changes,
                             " change(s) applied to ", names.shadow, " (", result.tail_ms,
-                            " ms, up to ", tail->applied_lsn, ")"));
+                            " ms, ", grace_ms, " ms of it in the grace period; up to ",
+                            tail->applied_lsn, ")"));
     AfterStep(o, "caught_up");
   }
 
@@ -235,6 +278,15 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
 
   // Step 4: both renames and the reopening in one transaction.
   absl::Status released = q.Release();
+  if (released.ok() && !closing.empty()) {
+    absl::StatusOr<bool> gone =
+        WaitForExit(admin, closing, Clock::now() + std::chrono::seconds(10));
+    if (!gone.ok()) {
+      released = gone.status();
+    } else if (!*gone) {
+      released = absl::AbortedError("pgmerge's own sessions on main and the shadow did not end");
+    }
+  }
   if (!released.ok()) return reopen(released);
   t = Clock::now();
   absl::Status renamed = RenameAndReopen(
