@@ -9,12 +9,14 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "nlohmann/json.hpp"
 #include "swap/pg.h"
+#include "swap/secrets.h"
 
 namespace pgmerge::swap {
 namespace {
@@ -68,31 +70,45 @@ absl::StatusOr<std::vector<StaleSlot>> PgmergeSlots(PGconn* conn) {
   return out;
 }
 
-// The child pid pg_dump runs as, for the signal handler: SIGTERM to us is
-// passed on, so pg_dump stops and we still drop the slot.
-volatile sig_atomic_t g_child = 0;
+// The pg_dump children, for the signal handler: SIGTERM to us is passed on,
+// so pg_dump stops and we still drop the slot.
+volatile sig_atomic_t g_children[2] = {0, 0};
 void ForwardTerm(int) {
-  if (g_child > 0) kill(g_child, SIGTERM);
+  for (sig_atomic_t pid : g_children) {
+    if (pid > 0) kill(pid, SIGTERM);
+  }
 }
 
-// Runs pg_dump; SIGINT (the terminal's Ctrl-C reaches pg_dump too) and
-// SIGTERM do not kill us before we have cleaned up.
-absl::Status RunPgDump(const DumpOptions& o, const std::string& snapshot) {
+// pg_dump's command line for one database ("" snapshot: none).
+std::vector<std::string> PgDumpArgv(const DumpOptions& o, bool dev, const std::string& snapshot) {
   std::vector<std::string> argv = {o.pg_dump};
-  if (!o.dbname.empty()) argv.push_back("--dbname=" + o.dbname);
-  if (!o.host.empty()) argv.push_back("--host=" + o.host);
-  if (!o.port.empty()) argv.push_back("--port=" + o.port);
-  if (!o.user.empty()) argv.push_back("--username=" + o.user);
-  argv.push_back("--file=" + o.file);
+  // Development given by name is on production's server; a conninfo string
+  // or URI names its own.
+  const bool own_server = dev && (absl::StrContains(o.dev, "=") || absl::StrContains(o.dev, "://"));
+  const std::string& dbname = dev ? o.dev : o.dbname;
+  if (!dbname.empty()) argv.push_back("--dbname=" + dbname);
+  if (!own_server) {
+    if (!o.host.empty()) argv.push_back("--host=" + o.host);
+    if (!o.port.empty()) argv.push_back("--port=" + o.port);
+    if (!o.user.empty()) argv.push_back("--username=" + o.user);
+  }
+  argv.push_back("--file=" + (dev ? o.dev_file : o.file));
   if (!snapshot.empty()) argv.push_back("--snapshot=" + snapshot);
   argv.insert(argv.end(), o.pg_dump_args.begin(), o.pg_dump_args.end());
+  return argv;
+}
+
+// One pg_dump process: started, then reaped with its stderr.
+struct PgDumpRun {
+  std::string what;  // "" for production, "development's " for --dev.
+  pid_t pid = -1;
+  int err_fd = -1;
+  absl::Status status;
+};
+
+absl::Status Spawn(std::vector<std::string> argv, int slot, PgDumpRun* run) {
   int err_pipe[2];
   if (pipe(err_pipe) != 0) return absl::InternalError("pipe failed");
-  struct sigaction ignore = {}, old_int = {}, term = {}, old_term = {};
-  ignore.sa_handler = SIG_IGN;
-  term.sa_handler = ForwardTerm;
-  sigaction(SIGINT, &ignore, &old_int);
-  sigaction(SIGTERM, &term, &old_term);
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -107,33 +123,70 @@ absl::Status RunPgDump(const DumpOptions& o, const std::string& snapshot) {
     std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
     _exit(127);
   }
-  g_child = pid;
+  g_children[slot] = pid;
   close(err_pipe[1]);
+  run->pid = pid;
+  run->err_fd = err_pipe[0];
+  return absl::OkStatus();
+}
+
+// Reads the child's stderr to its end (echoed as it comes when logging),
+// then waits for it.
+void Reap(const DumpOptions& o, int slot, PgDumpRun* run) {
   std::string err;
   char buf[4096];
   for (;;) {
-    ssize_t n = read(err_pipe[0], buf, sizeof buf);
+    ssize_t n = read(run->err_fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     err.append(buf, n);
-    if (o.log) {
-      // pg_dump's own warnings, as they come.
-      std::fwrite(buf, 1, n, stderr);
-    }
+    if (o.log) std::fwrite(buf, 1, n, stderr);  // pg_dump's own warnings.
   }
-  close(err_pipe[0]);
+  close(run->err_fd);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR) {
   }
-  g_child = 0;
+  g_children[slot] = 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  run->status = absl::InternalError(absl::StrCat(
+      run->what, o.pg_dump,
+      WIFEXITED(status) ? absl::StrCat(" exited ", WEXITSTATUS(status))
+                        : absl::StrCat(" killed by signal ", WTERMSIG(status)),
+      err.empty() ? "" : ": ", err));
+}
+
+// Runs pg_dump, and development's beside it when asked; SIGINT (the
+// terminal's Ctrl-C reaches pg_dump too) and SIGTERM do not kill us before
+// we have cleaned up. The first failure, production's first.
+absl::Status RunPgDumps(const DumpOptions& o, const std::string& snapshot) {
+  struct sigaction ignore = {}, old_int = {}, term = {}, old_term = {};
+  ignore.sa_handler = SIG_IGN;
+  term.sa_handler = ForwardTerm;
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGTERM, &term, &old_term);
+  PgDumpRun runs[2];
+  runs[1].what = "development's ";
+  const int count = o.dev_file.empty() ? 1 : 2;
+  absl::Status started = absl::OkStatus();
+  int spawned = 0;
+  for (; spawned < count && started.ok(); ++spawned) {
+    started = Spawn(PgDumpArgv(o, spawned == 1, spawned == 1 ? "" : snapshot), spawned,
+                    &runs[spawned]);
+    if (!started.ok()) break;
+  }
+  if (!started.ok() && spawned == 1) kill(runs[0].pid, SIGTERM);
+  // Each child's stderr is read on its own thread: one that fills its pipe
+  // must not wait for the other to end.
+  std::thread dev;
+  if (spawned == 2) dev = std::thread([&] { Reap(o, 1, &runs[1]); });
+  if (spawned >= 1) Reap(o, 0, &runs[0]);
+  if (dev.joinable()) dev.join();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
-  while (!err.empty() && err.back() == '\n') err.pop_back();
-  return absl::InternalError(absl::StrCat(
-      o.pg_dump, WIFEXITED(status) ? absl::StrCat(" exited ", WEXITSTATUS(status))
-                                   : absl::StrCat(" killed by signal ", WTERMSIG(status)),
-      err.empty() ? "" : ": ", err));
+  PGM_RETURN_IF_ERROR(started);
+  PGM_RETURN_IF_ERROR(runs[0].status);
+  return runs[1].status;
 }
 
 // Drops the slot this run created: over the replication connection when it
@@ -178,7 +231,8 @@ absl::StatusOr<DumpResult> Dump(const DumpOptions& o) {
                            "then restart the server")
             : "max_replication_slots is 0: dumped without a change stream. To turn it "
               "on: ALTER SYSTEM SET max_replication_slots = 10; then restart the server";
-    PGM_RETURN_IF_ERROR(RunPgDump(o, ""));
+    PGM_RETURN_IF_ERROR(RunPgDumps(o, ""));
+    result.dev_dumped = !o.dev_file.empty();
     return result;
   }
   conn.reset();
@@ -202,7 +256,7 @@ absl::StatusOr<DumpResult> Dump(const DumpOptions& o) {
     o.log(absl::StrCat("slot ", result.slot, " created at ", result.consistent_lsn,
                        "; dumping on snapshot ", result.snapshot));
   }
-  absl::Status dumped = RunPgDump(o, result.snapshot);
+  absl::Status dumped = RunPgDumps(o, result.snapshot);
   if (dumped.ok()) {
     nlohmann::ordered_json j;
     j["format"] = "pgmerge-dump";
@@ -230,7 +284,19 @@ absl::StatusOr<DumpResult> Dump(const DumpOptions& o) {
   }
   result.sidecar = sidecar;
   result.logical = true;
+  result.dev_dumped = !o.dev_file.empty();
   return result;
+}
+
+std::string DumpUsage() {
+  return "Usage: pgmerge dump -d DB -f FILE [--dev DEV_DB --dev-file DEV_FILE] [pg_dump options]\n"
+         "  With wal_level=logical: a logical slot with an exported snapshot, pg_dump\n"
+         "  --snapshot on it, and FILE.pgmerge.json naming the slot and its LSN, so\n"
+         "  `pgmerge catch-up` can later apply what main got since. Without it: a\n"
+         "  plain pg_dump and how to turn it on. Connection: -d/-h/-p/-U as pg_dump.\n"
+         "  --dev: development's database dumped at the same time (a plain pg_dump,\n"
+         "  the same options; a name alone is on the same server, a conninfo string\n"
+         "  or URI names its own); both dumps succeed or the slot is dropped.\n";
 }
 
 int DumpCommand(const std::vector<std::string>& args) {
@@ -244,16 +310,12 @@ int DumpCommand(const std::vector<std::string>& args) {
   };
   const Flag flags[] = {{"-d", "--dbname", &o.dbname}, {"-h", "--host", &o.host},
                         {"-p", "--port", &o.port},     {"-U", "--username", &o.user},
-                        {"-f", "--file", &o.file}};
+                        {"-f", "--file", &o.file},     {nullptr, "--dev", &o.dev},
+                        {nullptr, "--dev-file", &o.dev_file}};
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help") {
-      std::fputs(
-          "usage: pgmerge dump -d DB -f FILE [pg_dump options]\n"
-          "  pg_dump on a logical replication slot's snapshot, so `pgmerge catch-up`\n"
-          "  can apply the writes made after it; the slot is recorded in\n"
-          "  FILE.pgmerge.json. Without wal_level=logical: a plain pg_dump.\n",
-          stdout);
+      std::fputs(DumpUsage().c_str(), stdout);
       return 0;
     }
     if (SW(a, "--snapshot")) {
@@ -263,7 +325,7 @@ int DumpCommand(const std::vector<std::string>& args) {
     bool matched = false;
     for (const Flag& f : flags) {
       std::string longeq = std::string(f.longf) + "=";
-      if (a == f.shortf || a == f.longf) {
+      if ((f.shortf != nullptr && a == f.shortf) || a == f.longf) {
         if (i + 1 >= args.size()) {
           std::fprintf(stderr, "pgmerge dump: %s needs a value\n", a.c_str());
           return 2;
@@ -273,7 +335,7 @@ int DumpCommand(const std::vector<std::string>& args) {
       } else if (SW(a, longeq)) {
         *f.to = a.substr(longeq.size());
         matched = true;
-      } else if (a.size() > 2 && SW(a, f.shortf)) {
+      } else if (f.shortf != nullptr && a.size() > 2 && SW(a, f.shortf)) {
         *f.to = a.substr(2);
         matched = true;
       }
@@ -283,6 +345,14 @@ int DumpCommand(const std::vector<std::string>& args) {
   }
   if (o.file.empty()) {
     std::fprintf(stderr, "pgmerge dump: -f FILE is required (the slot is recorded beside it)\n");
+    return 2;
+  }
+  if (o.dev.empty() != o.dev_file.empty()) {
+    std::fprintf(stderr, "pgmerge dump: --dev and --dev-file go together\n");
+    return 2;
+  }
+  if (!o.dev_file.empty() && o.dev_file == o.file) {
+    std::fprintf(stderr, "pgmerge dump: --dev-file must differ from -f\n");
     return 2;
   }
   o.log = [](std::string_view line) {
@@ -300,6 +370,10 @@ int DumpCommand(const std::vector<std::string>& args) {
                  "SELECT pg_drop_replication_slot('%s')\n",
                  s.name.c_str(), s.database.c_str(), s.active ? ", in use" : "",
                  s.retained.c_str(), s.name.c_str());
+  }
+  if (r->dev_dumped) {
+    std::fprintf(stderr, "pgmerge dump: development's %s dumped to %s, at the same time\n",
+                 RedactPasswords(o.dev).c_str(), o.dev_file.c_str());
   }
   if (!r->logical) {
     std::fprintf(stderr, "pgmerge dump: %s\n", r->why_plain.c_str());

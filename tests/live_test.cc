@@ -22,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "swap/catchup.h"
 #include "swap/pg.h"
@@ -433,6 +434,47 @@ TEST_F(LiveTest, AFailedDumpLeavesNoSlotAndStaleSlotsAreListed) {
   EXPECT_TRUE(absl::StrContains(d.err, "warning: slot " + first)) << d.err;
   ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
                                     "FROM pg_replication_slots").ok());
+}
+
+// Both sides dumped at once: production on its slot, development by a plain
+// pg_dump beside it; the merge of the two restores. A development dump that
+// fails drops production's slot and sidecar too.
+TEST_F(LiveTest, DumpsDevelopmentAtTheSameTime) {
+  MakeDatabases();
+  CommandResult d = Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/prod.sql",
+                             "--dev", pg_->ConnString(dev_), "--dev-file", dir_ + "/dev2.sql",
+                             "--no-owner"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(absl::StrContains(d.err, "dumped to " + dir_ + "/dev2.sql, at the same time")) << d.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/prod.sql.pgmerge.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/dev2.sql.pgmerge.json"));  // No slot for dev.
+  EXPECT_NE(Slots(), "");
+  // Development's dump is pg_dump's (its \restrict key aside).
+  ASSERT_TRUE(pg_->Dump(dev_, {"--no-owner"}, dir_ + "/dev-ref.sql").ok());
+  auto unkeyed = [](const std::string& text) {
+    std::string out;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (!absl::StartsWith(line, "\\restrict") && !absl::StartsWith(line, "\\unrestrict")) {
+        absl::StrAppend(&out, line, "\n");
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(unkeyed(ReadFile(dir_ + "/dev2.sql")), unkeyed(ReadFile(dir_ + "/dev-ref.sql")));
+  CommandResult m = Pgmerge({dir_ + "/prod.sql", dir_ + "/dev2.sql", "--fill",
+                             "public.posts.score=0", "-o", dir_ + "/merged.sql", "--quiet"});
+  EXPECT_EQ(m.exit_code, 0) << m.err;
+  ASSERT_TRUE(pg_->Exec("postgres", "SELECT pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_replication_slots").ok());
+
+  d = Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/p2.sql", "--dev",
+               pg_->ConnString("no_such_database"), "--dev-file", dir_ + "/d2.sql"});
+  EXPECT_EQ(d.exit_code, 1) << d.err;
+  EXPECT_TRUE(absl::StrContains(d.err, "development's ")) << d.err;
+  EXPECT_EQ(Slots(), "");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/p2.sql.pgmerge.json"));
+  EXPECT_EQ(Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/p3.sql", "--dev",
+                     pg_->ConnString(dev_)}).exit_code, 2);  // --dev without --dev-file.
 }
 
 // The application: one session that inserts parents with children, updates

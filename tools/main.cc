@@ -28,13 +28,7 @@
 
 namespace pgmerge::tools {
 
-std::string DumpHelp() {
-  return "Usage: pgmerge dump -d DB -f FILE [pg_dump options]\n"
-         "  With wal_level=logical: a logical slot with an exported snapshot, pg_dump\n"
-         "  --snapshot on it, and FILE.pgmerge.json naming the slot and its LSN, so\n"
-         "  `pgmerge catch-up` can later apply what main got since. Without it: a\n"
-         "  plain pg_dump and how to turn it on. Connection: -d/-h/-p/-U as pg_dump.\n";
-}
+std::string DumpHelp() { return swap::DumpUsage(); }
 
 std::string CatchUpHelp() {
   return "Usage: pgmerge catch-up --main DB --shadow DB --report report.json\n"
