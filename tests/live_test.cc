@@ -673,6 +673,59 @@ TEST_F(LiveTest, SwapCatchUpKilledMidWayIsRolledBackWithoutItsSlot) {
   EXPECT_TRUE(absl::StrContains(ReadFile(state), "\"aborted\"")) << ReadFile(state);
 }
 
+// A kill -9 after each journaled step of the live switch: before the
+// renames, rollback brings main back as it was (writable, every write kept)
+// and drops the slot; after them, --resume finishes the switch and drops it.
+TEST_F(LiveTest, SwapCatchUpKilledAtEachStepIsRecovered) {
+  const std::string base = name_;
+  for (const std::string step : {"preconditions_ok", "closed", "sessions_gone", "caught_up",
+                                 "renamed"}) {
+    SCOPED_TRACE(step);
+    name_ = base + "_" + step;
+    main_ = name_ + "_main";
+    dev_ = name_ + "_dev";
+    shadow_ = name_ + "_shadow";
+    dir_ = pg_->tmp_dir() + "/" + name_;
+    std::filesystem::create_directories(dir_);
+    MakeDatabases();
+    { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
+    ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
+    MergeAndRestore();
+    const std::string before = Text(main_, "SELECT * FROM posts ORDER BY id");
+    const std::string state = dir_ + "/state.json";
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      swap::SwapOptions o = CatchUpSwap(state);
+      o.report_path = dir_ + "/report.json";
+      o.after_step = [&step](std::string_view at) {
+        if (at == step) raise(SIGKILL);
+      };
+      absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
+      _exit(r.ok() ? 3 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the swap did not reach " << step << ": " << status;
+    if (step == "renamed") {
+      CommandResult r = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow",
+                                 shadow_, "--report", dir_ + "/report.json", "--state", state,
+                                 "--catch-up", "--resume"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(Slots(), "");
+      // main is the shadow now: development's rows and production's writes.
+      EXPECT_EQ(Value(main_, "SELECT count(*) FROM authors WHERE name = 'dev'"), "1");
+      ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('after resume');").ok());
+      continue;
+    }
+    CommandResult r = Pgmerge({"rollback", "--server", Server(), "--main", main_, "--state", state});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Slots(), "");
+    EXPECT_EQ(Text(main_, "SELECT * FROM posts ORDER BY id"), before);
+    ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('after rollback');").ok());
+  }
+}
+
 TEST_F(LiveTest, SwapCatchUpStoppedAfterClosingReopensMainAndDropsTheSlot) {
   MakeDatabases();
   { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
