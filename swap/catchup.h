@@ -63,10 +63,6 @@ struct CatchUpResult {
 // for a report that is not pgmerge's.
 absl::StatusOr<CatchUpResult> CatchUp(const CatchUpOptions& options);
 
-// `pgmerge catch-up ARGS...`: flags, the run, a summary on stderr; returns
-// the exit status (0; 2 usage or a refusal; 1 anything else).
-int CatchUpCommand(const std::vector<std::string>& args);
-
 namespace internal {
 
 // A catch-up of several rounds on sessions the caller holds: the report,

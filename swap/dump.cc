@@ -16,7 +16,6 @@
 #include "base/status.h"
 #include "nlohmann/json.hpp"
 #include "swap/pg.h"
-#include "swap/secrets.h"
 
 namespace pgmerge::swap {
 namespace {
@@ -286,106 +285,6 @@ absl::StatusOr<DumpResult> Dump(const DumpOptions& o) {
   result.logical = true;
   result.dev_dumped = !o.dev_file.empty();
   return result;
-}
-
-std::string DumpUsage() {
-  return "Usage: pgmerge dump -d DB -f FILE [--dev DEV_DB --dev-file DEV_FILE] [pg_dump options]\n"
-         "  With wal_level=logical: a logical slot with an exported snapshot, pg_dump\n"
-         "  --snapshot on it, and FILE.pgmerge.json naming the slot and its LSN, so\n"
-         "  `pgmerge catch-up` can later apply what main got since. Without it: a\n"
-         "  plain pg_dump and how to turn it on. Connection: -d/-h/-p/-U as pg_dump.\n"
-         "  --dev: development's database dumped at the same time (a plain pg_dump,\n"
-         "  the same options; a name alone is on the same server, a conninfo string\n"
-         "  or URI names its own); both dumps succeed or the slot is dropped.\n";
-}
-
-int DumpCommand(const std::vector<std::string>& args) {
-  DumpOptions o;
-  if (const char* p = std::getenv("PGMERGE_PG_DUMP"); p != nullptr && *p) o.pg_dump = p;
-  // psql's connection flags and -f are ours to read; the rest is pg_dump's.
-  struct Flag {
-    const char* shortf;
-    const char* longf;
-    std::string* to;
-  };
-  const Flag flags[] = {{"-d", "--dbname", &o.dbname}, {"-h", "--host", &o.host},
-                        {"-p", "--port", &o.port},     {"-U", "--username", &o.user},
-                        {"-f", "--file", &o.file},     {nullptr, "--dev", &o.dev},
-                        {nullptr, "--dev-file", &o.dev_file}};
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help") {
-      std::fputs(DumpUsage().c_str(), stdout);
-      return 0;
-    }
-    if (SW(a, "--snapshot")) {
-      std::fprintf(stderr, "pgmerge dump: --snapshot is pgmerge's to set\n");
-      return 2;
-    }
-    bool matched = false;
-    for (const Flag& f : flags) {
-      std::string longeq = std::string(f.longf) + "=";
-      if ((f.shortf != nullptr && a == f.shortf) || a == f.longf) {
-        if (i + 1 >= args.size()) {
-          std::fprintf(stderr, "pgmerge dump: %s needs a value\n", a.c_str());
-          return 2;
-        }
-        *f.to = args[++i];
-        matched = true;
-      } else if (SW(a, longeq)) {
-        *f.to = a.substr(longeq.size());
-        matched = true;
-      } else if (f.shortf != nullptr && a.size() > 2 && SW(a, f.shortf)) {
-        *f.to = a.substr(2);
-        matched = true;
-      }
-      if (matched) break;
-    }
-    if (!matched) o.pg_dump_args.push_back(a);
-  }
-  if (o.file.empty()) {
-    std::fprintf(stderr, "pgmerge dump: -f FILE is required (the slot is recorded beside it)\n");
-    return 2;
-  }
-  if (o.dev.empty() != o.dev_file.empty()) {
-    std::fprintf(stderr, "pgmerge dump: --dev and --dev-file go together\n");
-    return 2;
-  }
-  if (!o.dev_file.empty() && o.dev_file == o.file) {
-    std::fprintf(stderr, "pgmerge dump: --dev-file must differ from -f\n");
-    return 2;
-  }
-  o.log = [](std::string_view line) {
-    std::fprintf(stderr, "pgmerge dump: %.*s\n", static_cast<int>(line.size()), line.data());
-  };
-  absl::StatusOr<DumpResult> r = Dump(o);
-  if (!r.ok()) {
-    std::fprintf(stderr, "pgmerge dump: %s\n", std::string(r.status().message()).c_str());
-    return absl::IsInternal(r.status()) ? 1 : 2;
-  }
-  for (const StaleSlot& s : r->stale_slots) {
-    std::fprintf(stderr,
-                 "pgmerge dump: warning: slot %s (database %s%s) from an earlier "
-                 "pgmerge dump holds %s of WAL; drop it when no catch-up needs it: "
-                 "SELECT pg_drop_replication_slot('%s')\n",
-                 s.name.c_str(), s.database.c_str(), s.active ? ", in use" : "",
-                 s.retained.c_str(), s.name.c_str());
-  }
-  if (r->dev_dumped) {
-    std::fprintf(stderr, "pgmerge dump: development's %s dumped to %s, at the same time\n",
-                 RedactPasswords(o.dev).c_str(), o.dev_file.c_str());
-  }
-  if (!r->logical) {
-    std::fprintf(stderr, "pgmerge dump: %s\n", r->why_plain.c_str());
-    return 0;
-  }
-  std::fprintf(stderr,
-               "pgmerge dump: %s dumped at %s; slot %s streams every write after it "
-               "(recorded in %s). It keeps WAL until `pgmerge catch-up --drop-slot` "
-               "or a swap drops it.\n",
-               r->database.c_str(), r->consistent_lsn.c_str(), r->slot.c_str(),
-               r->sidecar.c_str());
-  return 0;
 }
 
 }  // namespace pgmerge::swap

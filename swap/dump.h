@@ -63,13 +63,6 @@ absl::StatusOr<DumpResult> Dump(const DumpOptions& options);
 // The sidecar's path for a dump file.
 std::string SidecarPath(std::string_view dump_file);
 
-// `pgmerge dump --help`.
-std::string DumpUsage();
-
-// `pgmerge dump ARGS...`: parses the connection flags and -f, passes every
-// other argument to pg_dump, prints what happened on stderr. Returns the
-// exit status (0, 2 for usage and refusals, 1 when pg_dump failed).
-int DumpCommand(const std::vector<std::string>& args);
 
 }  // namespace pgmerge::swap
 

@@ -443,14 +443,15 @@ TEST_F(LiveTest, DumpsDevelopmentAtTheSameTime) {
   MakeDatabases();
   CommandResult d = Pgmerge({"dump", "-d", pg_->ConnString(main_), "-f", dir_ + "/prod.sql",
                              "--dev", pg_->ConnString(dev_), "--dev-file", dir_ + "/dev2.sql",
-                             "--no-owner"});
+                             "-n", "public", "-Fp", "--no-owner"});
   ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_TRUE(absl::StrContains(d.err, "dumped to " + dir_ + "/dev2.sql, at the same time")) << d.err;
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/prod.sql.pgmerge.json"));
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/dev2.sql.pgmerge.json"));  // No slot for dev.
   EXPECT_NE(Slots(), "");
-  // Development's dump is pg_dump's (its \restrict key aside).
-  ASSERT_TRUE(pg_->Dump(dev_, {"--no-owner"}, dir_ + "/dev-ref.sql").ok());
+  // Development's dump is pg_dump's with the same options, in order (its
+  // \restrict key aside).
+  ASSERT_TRUE(pg_->Dump(dev_, {"-n", "public", "-Fp", "--no-owner"}, dir_ + "/dev-ref.sql").ok());
   auto unkeyed = [](const std::string& text) {
     std::string out;
     for (absl::string_view line : absl::StrSplit(text, '\n')) {

@@ -34,6 +34,10 @@ int RollbackMain(const std::vector<std::string>& args);
 std::string RollbackHelp();
 int MirrorMain(const std::vector<std::string>& args);
 std::string MirrorHelp();
+int DumpMain(const std::vector<std::string>& args);
+std::string DumpHelp();
+int CatchUpMain(const std::vector<std::string>& args);
+std::string CatchUpHelp();
 
 }  // namespace pgmerge::tools
 

@@ -7,6 +7,20 @@ namespace pgmerge::tools {
 
 int ExitFor(Command command, const absl::Status& status) {
   const bool switches = command == Command::kSwap || command == Command::kRollback;
+  // dump and catch-up: 2 when refused before doing anything (usage, a
+  // refusal, a bad report); 1 when the run itself failed (pg_dump, a
+  // server unreachable or erring), as docs/live.md says.
+  if ((command == Command::kDump || command == Command::kCatchUp) && !status.ok()) {
+    switch (status.code()) {
+      case absl::StatusCode::kFailedPrecondition:
+      case absl::StatusCode::kInvalidArgument:
+      case absl::StatusCode::kDataLoss:
+      case absl::StatusCode::kNotFound:
+        return kExitUsage;
+      default:
+        return kExitDifferences;
+    }
+  }
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return kExitDone;

@@ -19,7 +19,7 @@ enum ExitStatus : int {
   kExitWritesSince = 4,   // Writes since the dump (swap) or the swap (rollback).
 };
 
-enum class Command { kMerge, kInspect, kVerify, kSwap, kRollback, kMirror };
+enum class Command { kMerge, kInspect, kVerify, kSwap, kRollback, kMirror, kDump, kCatchUp };
 
 // What a failed stage of `command` exits with. Every absl code is mapped
 // explicitly (a new one does not compile silently into a wrong status).

@@ -14,8 +14,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "swap/catchup.h"
-#include "swap/dump.h"
 #include "swap/secrets.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -28,17 +26,7 @@
 
 namespace pgmerge::tools {
 
-std::string DumpHelp() { return swap::DumpUsage(); }
 
-std::string CatchUpHelp() {
-  return "Usage: pgmerge catch-up --main DB --shadow DB --report report.json\n"
-         "         [--server CONNINFO] [--slot NAME] [--batch N] [--drop-slot]\n"
-         "  Reads the writes main got since `pgmerge dump` from its slot and applies\n"
-         "  them to the shadow with the merge's column mapping, exactly once (the\n"
-         "  applied LSN is kept in the shadow). Refuses, naming it, what it cannot\n"
-         "  apply: DDL since the dump, updates without a replica identity, a key a\n"
-         "  development row holds (merge with --key-headroom N).\n";
-}
 
 const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {
@@ -50,9 +38,9 @@ const std::vector<CommandSpec>& Commands() {
       {"mirror", "copy the objects production's store lacks", MirrorMain, MirrorHelp},
       {"inspect", "print a dump's catalog", InspectMain, InspectHelp},
       {"dump", "pg_dump on a logical slot's snapshot, for catch-up (docs/live.md)",
-       swap::DumpCommand, DumpHelp},
+       DumpMain, DumpHelp},
       {"catch-up", "apply what main got since its dump (y') to the shadow (docs/live.md)",
-       swap::CatchUpCommand, CatchUpHelp},
+       CatchUpMain, CatchUpHelp},
   };
   return kCommands;
 }
