@@ -107,7 +107,7 @@ std::optional<int> MirrorOptionsFrom(const MirrorArgs& a, storage::MirrorOptions
   return std::nullopt;
 }
 
-// The environment as a map, and where mc keeps its aliases.
+// The environment as a map.
 std::map<std::string, std::string> Environment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -118,9 +118,10 @@ std::map<std::string, std::string> Environment() {
   return env;
 }
 
-std::string McConfigPath(std::map<std::string, std::string>& env) {
-  if (env.count("MC_CONFIG_DIR")) return env["MC_CONFIG_DIR"] + "/config.json";
-  if (env.count("HOME")) return env["HOME"] + "/.mc/config.json";
+// Where mc keeps its aliases ("" when neither variable is set).
+std::string McConfigPath(const std::map<std::string, std::string>& env) {
+  if (env.count("MC_CONFIG_DIR")) return env.at("MC_CONFIG_DIR") + "/config.json";
+  if (env.count("HOME")) return env.at("HOME") + "/.mc/config.json";
   return "";
 }
 
