@@ -26,6 +26,114 @@ Json List(const std::vector<T>& items, F to_json) {
   return a;
 }
 
+Json TableCountsJson(const TableReport& t) {
+  return {{"prod_rows", t.prod_rows},
+          {"dev_rows", t.dev_rows},
+          {"base", t.base},
+          {"prod_only", t.prod_only},
+          {"dev_only", t.dev_only},
+          {"remapped", t.remapped},
+          {"unified", t.unified},
+          {"conflicts", t.conflicts},
+          {"deleted_in_prod", t.deleted_in_prod},
+          {"dropped", t.dropped},
+          {"taken_from_dev", t.taken_from_dev},
+          {"inferred", t.inferred},
+          {"ambiguous", t.ambiguous},
+          {"output_rows", t.output_rows}};
+}
+
+// The rows and columns a table's merge lost or did not carry.
+void AddLossesJson(const TableReport& t, Json* j) {
+  (*j)["dropped"] = List(t.dropped_list, [](const DroppedRow& d) -> Json {
+    return {{"key", d.key}, {"reason", d.reason}};
+  });
+  (*j)["lost_columns"] = List(t.lost_columns, [](const ColumnLoss& l) -> Json {
+    return {{"column", l.column},
+            {"values", l.values},
+            {"non_default", l.non_default}};
+  });
+  (*j)["dev_values_not_carried"] = List(t.dev_values_not_carried, [](const ColumnLoss& l) -> Json {
+    return {{"column", l.column},
+            {"values", l.values},
+            {"differing", l.non_default}};
+  });
+}
+
+Json TableJson(const TableReport& t) {
+  Json j;
+  j["table"] = t.table;
+  j["prod_table"] = t.prod_table;
+  j["key_kind"] = t.key_kind;
+  if (t.extension_config) j["extension_config"] = true;
+  j["status"] = manifest::TableStatus(t.only_in_prod, t.only_in_dev);
+  j["counts"] = TableCountsJson(t);
+  j["base_high_water"] = t.base_high_water;
+  j["ambiguous"] = List(t.ambiguous_list, [](const TableReport::Ambiguous& a) -> Json {
+    return {{"key", a.key}, {"evidence", a.evidence}};
+  });
+  if (t.key_headroom.second > 0) {
+    j["key_headroom"] = {{"prod_top", t.key_headroom.first},
+                         {"reserved_to", t.key_headroom.second}};
+  }
+  j["remaps"] = List(t.remaps, [](const KeyRange& r) -> Json {
+    return {{"old", r.old_start}, {"new", r.new_start},
+            {"count", r.count}};
+  });
+  j["unifications"] = List(t.unifications, [](const Unification& u) -> Json {
+    return {{"dev_key", u.dev_key},
+            {"prod_key", u.prod_key},
+            {"unique_key", u.unique_key}};
+  });
+  j["conflicts"] = List(t.conflict_list, [](const Conflict& c) -> Json {
+    return {{"key", c.key},
+            {"columns", c.columns},
+            {"kept", c.kept},
+            {"edited", c.edited}};
+  });
+  j["deleted_in_prod"] = t.deleted_keys;
+  j["dev_edits"] = t.dev_edit_keys;
+  j["prod_edits"] = t.prod_edit_keys;
+  AddLossesJson(t, &j);
+  j["schema_changes"] = List(t.schema_changes, [](const SchemaChange& c) -> Json {
+    return {{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}};
+  });
+  j["manifest"] = manifest::ManifestJson(t.output, t.prod);
+  return j;
+}
+
+Json SequenceJson(const SequenceReport& s) {
+  return {{"sequence", s.sequence},
+          {"value", s.value},
+          {"is_called", s.is_called},
+          {"prod_value", s.prod_value},
+          {"dev_value", s.dev_value},
+          {"max_key", s.max_key},
+          {"kept", s.kept}};
+}
+
+Json ProdOnlyObjectJson(const ObjectRef& o) {
+  Json j = {{"type", o.type}, {"schema", o.schema}, {"name", o.name}, {"kept", o.kept}};
+  if (!o.left_out.empty()) j["left_out"] = o.left_out;
+  return j;
+}
+
+Json LargeObjectsJson(const LargeObjectReport& lo) {
+  return {{"counts",
+           {{"prod", lo.prod},
+            {"dev", lo.dev},
+            {"same", lo.same},
+            {"dev_new", lo.dev_new},
+            {"taken_from_dev", lo.taken_from_dev},
+            {"prod_edited", lo.prod_edited},
+            {"deleted_in_prod", lo.deleted_in_prod},
+            {"output", lo.output.size()}}},
+          {"dev_new", lo.dev_new_oids},
+          {"taken_from_dev", lo.taken_from_dev_oids},
+          {"deleted_in_prod", lo.deleted_oids},
+          {"manifest", manifest::LargeObjectsManifestJson(lo.output, lo.prod_side)}};
+}
+
 }  // namespace
 
 int64_t Report::total_conflicts() const { return Sum(tables, &TableReport::conflicts); }
@@ -55,103 +163,10 @@ std::string ReportJson(const Report& report) {
   root["mode"] = report.three_way ? "three-way" : "two-way";
   root["refused"] = !report.refusals.empty();
   root["refusals"] = report.refusals;
-  Json tables = Json::array();
-  for (const TableReport& t : report.tables) {
-    Json j;
-    j["table"] = t.table;
-    j["prod_table"] = t.prod_table;
-    j["key_kind"] = t.key_kind;
-    if (t.extension_config) j["extension_config"] = true;
-    j["status"] = manifest::TableStatus(t.only_in_prod, t.only_in_dev);
-    j["counts"] = {{"prod_rows", t.prod_rows},
-                   {"dev_rows", t.dev_rows},
-                   {"base", t.base},
-                   {"prod_only", t.prod_only},
-                   {"dev_only", t.dev_only},
-                   {"remapped", t.remapped},
-                   {"unified", t.unified},
-                   {"conflicts", t.conflicts},
-                   {"deleted_in_prod", t.deleted_in_prod},
-                   {"dropped", t.dropped},
-                   {"taken_from_dev", t.taken_from_dev},
-                   {"inferred", t.inferred},
-                   {"ambiguous", t.ambiguous},
-                   {"output_rows", t.output_rows}};
-    j["base_high_water"] = t.base_high_water;
-    j["ambiguous"] = List(t.ambiguous_list, [](const TableReport::Ambiguous& a) -> Json {
-      return {{"key", a.key}, {"evidence", a.evidence}};
-    });
-    if (t.key_headroom.second > 0) {
-      j["key_headroom"] = {{"prod_top", t.key_headroom.first},
-                           {"reserved_to", t.key_headroom.second}};
-    }
-    j["remaps"] = List(t.remaps, [](const KeyRange& r) -> Json {
-      return {{"old", r.old_start}, {"new", r.new_start},
-              {"count", r.count}};
-    });
-    j["unifications"] = List(t.unifications, [](const Unification& u) -> Json {
-      return {{"dev_key", u.dev_key},
-              {"prod_key", u.prod_key},
-              {"unique_key", u.unique_key}};
-    });
-    j["conflicts"] = List(t.conflict_list, [](const Conflict& c) -> Json {
-      return {{"key", c.key},
-              {"columns", c.columns},
-              {"kept", c.kept},
-              {"edited", c.edited}};
-    });
-    j["deleted_in_prod"] = t.deleted_keys;
-    j["dev_edits"] = t.dev_edit_keys;
-    j["prod_edits"] = t.prod_edit_keys;
-    j["dropped"] = List(t.dropped_list, [](const DroppedRow& d) -> Json {
-      return {{"key", d.key}, {"reason", d.reason}};
-    });
-    j["lost_columns"] = List(t.lost_columns, [](const ColumnLoss& l) -> Json {
-      return {{"column", l.column},
-              {"values", l.values},
-              {"non_default", l.non_default}};
-    });
-    j["dev_values_not_carried"] = List(t.dev_values_not_carried, [](const ColumnLoss& l) -> Json {
-      return {{"column", l.column},
-              {"values", l.values},
-              {"differing", l.non_default}};
-    });
-    j["schema_changes"] = List(t.schema_changes, [](const SchemaChange& c) -> Json {
-      return {{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}};
-    });
-    j["manifest"] = manifest::ManifestJson(t.output, t.prod);
-    tables.push_back(std::move(j));
-  }
-  root["tables"] = tables;
-  root["sequences"] = List(report.sequences, [](const SequenceReport& s) -> Json {
-    return {{"sequence", s.sequence},
-            {"value", s.value},
-            {"is_called", s.is_called},
-            {"prod_value", s.prod_value},
-            {"dev_value", s.dev_value},
-            {"max_key", s.max_key},
-            {"kept", s.kept}};
-  });
-  root["prod_only_objects"] = List(report.prod_only_objects, [](const ObjectRef& o) -> Json {
-    Json j = {{"type", o.type}, {"schema", o.schema}, {"name", o.name}, {"kept", o.kept}};
-    if (!o.left_out.empty()) j["left_out"] = o.left_out;
-    return j;
-  });
-  const LargeObjectReport& lo = report.large_objects;
-  root["large_objects"] = {
-      {"counts",
-       {{"prod", lo.prod},
-        {"dev", lo.dev},
-        {"same", lo.same},
-        {"dev_new", lo.dev_new},
-        {"taken_from_dev", lo.taken_from_dev},
-        {"prod_edited", lo.prod_edited},
-        {"deleted_in_prod", lo.deleted_in_prod},
-        {"output", lo.output.size()}}},
-      {"dev_new", lo.dev_new_oids},
-      {"taken_from_dev", lo.taken_from_dev_oids},
-      {"deleted_in_prod", lo.deleted_oids},
-      {"manifest", manifest::LargeObjectsManifestJson(lo.output, lo.prod_side)}};
+  root["tables"] = List(report.tables, TableJson);
+  root["sequences"] = List(report.sequences, SequenceJson);
+  root["prod_only_objects"] = List(report.prod_only_objects, ProdOnlyObjectJson);
+  root["large_objects"] = LargeObjectsJson(report.large_objects);
   root["left_out"] = {{"owner_statements", report.owner_statements_left_out},
                       {"privilege_statements", report.privilege_statements_left_out}};
   return root.dump(2) + "\n";

@@ -55,6 +55,134 @@ int Hex(char c) {
   return -1;
 }
 
+// The closing quote of a literal with no backslash escapes, searched from
+// `i`, in *end; false when there is none. A doubled quote makes *plain false.
+bool FindClosingQuote(std::string_view text, size_t i, size_t* end, bool* plain) {
+  const char* base = text.data();
+  for (;;) {
+    const void* q = i < text.size() ? std::memchr(base + i, '\'', text.size() - i) : nullptr;
+    if (q == nullptr) return false;
+    i = static_cast<const char*>(q) - base;
+    if (i + 1 < text.size() && text[i + 1] == '\'') {
+      *plain = false;
+      i += 2;
+      continue;
+    }
+    *end = i;
+    return true;
+  }
+}
+
+// The same for an E'' literal: a backslash escapes the next byte, and a
+// backslash or a control character COPY escapes makes *plain false.
+bool FindClosingQuoteEscaped(std::string_view text, size_t i, size_t* end, bool* plain) {
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\'') {
+      if (i + 1 < text.size() && text[i + 1] == '\'') {
+        *plain = false;
+        ++i;
+        continue;
+      }
+      break;
+    }
+    if (c == '\\') {
+      *plain = false;
+      ++i;
+    } else if (c == '\t' || c == '\n' || c == '\r' || c == '\b' ||
+               c == '\f' || c == '\v') {
+      *plain = false;
+    }
+  }
+  if (i >= text.size()) return false;
+  *end = i;
+  return true;
+}
+
+// The body of a standard literal (between its quotes) COPY-encoded onto
+// *out with its doubled quotes undone, a run between quotes at a time.
+void AppendUndoubled(std::string_view body, std::string* out) {
+  size_t k = 0;
+  while (k < body.size()) {
+    size_t q = body.find('\'', k);
+    if (q == std::string_view::npos) q = body.size();
+    AppendCopyEscaped(body.substr(k, q - k), out);
+    if (q < body.size()) out->push_back('\'');
+    k = q + 2;  // Past the doubled quote.
+  }
+}
+
+// One backslash escape of an E'' literal's body: body[*k] is the byte after
+// the backslash; *k is left on the escape's last byte. False for a \u or
+// \U that is not a code point.
+bool DecodeEscape(std::string_view body, size_t* k, std::string* decoded) {
+  const size_t end = body.size();
+  char e = body[*k];
+  switch (e) {
+    case 'b': decoded->push_back('\b'); break;
+    case 'f': decoded->push_back('\f'); break;
+    case 'n': decoded->push_back('\n'); break;
+    case 'r': decoded->push_back('\r'); break;
+    case 't': decoded->push_back('\t'); break;
+    case 'x': {
+      int v = 0, digits = 0;
+      while (digits < 2 && *k + 1 < end && Hex(body[*k + 1]) >= 0) {
+        v = v * 16 + Hex(body[++*k]);
+        ++digits;
+      }
+      if (digits == 0) {
+        decoded->push_back('x');
+      } else {
+        decoded->push_back(static_cast<char>(v));
+      }
+      break;
+    }
+    case 'u':
+    case 'U': {
+      int want = e == 'u' ? 4 : 8;
+      uint32_t cp = 0;
+      for (int d = 0; d < want; ++d) {
+        if (*k + 1 >= end || Hex(body[*k + 1]) < 0) return false;
+        cp = cp * 16 + Hex(body[++*k]);
+      }
+      if (cp > 0x10FFFF) return false;
+      AppendUtf8(cp, decoded);
+      break;
+    }
+    default:
+      if (e >= '0' && e <= '7') {
+        int v = e - '0';
+        for (int d = 0; d < 2 && *k + 1 < end && body[*k + 1] >= '0' && body[*k + 1] <= '7';
+             ++d) {
+          v = v * 8 + (body[++*k] - '0');
+        }
+        decoded->push_back(static_cast<char>(v & 0xff));
+      } else {
+        decoded->push_back(e);
+      }
+  }
+  return true;
+}
+
+// An E'' literal's body decoded into *decoded (appended).
+bool DecodeEscapedBody(std::string_view body, std::string* decoded) {
+  for (size_t k = 0; k < body.size(); ++k) {
+    char c = body[k];
+    if (c == '\'') {
+      decoded->push_back('\'');
+      ++k;  // The second quote of a doubled pair.
+      continue;
+    }
+    if (c != '\\' || k + 1 >= body.size()) {
+      decoded->push_back(c);
+      continue;
+    }
+    ++k;
+    if (!DecodeEscape(body, &k, decoded)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool SplitInsertPrefix(std::string_view sql, std::string_view* prefix,
@@ -231,133 +359,36 @@ bool InsertTupleReader::ReadString(bool escapes, std::string_view* out) {
   const size_t start = pos_;
   // Find the closing quote; the value is "plain" (a zero-copy view) when it
   // holds no doubled quote and nothing COPY must escape.
-  size_t i = start;
+  size_t end = 0;  // The closing quote.
   bool plain = true;
-  const char* base = text_.data();
   if (!escapes) {
-    for (;;) {
-      const void* q = i < text_.size()
-                          ? std::memchr(base + i, '\'', text_.size() - i)
-                          : nullptr;
-      if (q == nullptr) return false;
-      i = static_cast<const char*>(q) - base;
-      if (i + 1 < text_.size() && text_[i + 1] == '\'') {
-        plain = false;
-        i += 2;
-        continue;
-      }
-      break;
-    }
-    if (plain && FindCopySpecial(base + start, base + i) != base + i) {
+    if (!FindClosingQuote(text_, start, &end, &plain)) return false;
+    const char* base = text_.data();
+    if (plain && FindCopySpecial(base + start, base + end) != base + end) {
       plain = false;
     }
-  } else {
-    for (; i < text_.size(); ++i) {
-      char c = text_[i];
-      if (c == '\'') {
-        if (i + 1 < text_.size() && text_[i + 1] == '\'') {
-          plain = false;
-          ++i;
-          continue;
-        }
-        break;
-      }
-      if (c == '\\') {
-        plain = false;
-        ++i;
-      } else if (c == '\t' || c == '\n' || c == '\r' || c == '\b' ||
-                 c == '\f' || c == '\v') {
-        plain = false;
-      }
-    }
-    if (i >= text_.size()) return false;
+  } else if (!FindClosingQuoteEscaped(text_, start, &end, &plain)) {
+    return false;
   }
-  const size_t end = i;  // The closing quote.
   pos_ = end + 1;
   if (pos_ + 1 < text_.size() && text_[pos_] == ':' && text_[pos_ + 1] == ':') {
     return false;  // A cast: not pg_dump's shape.
   }
+  const std::string_view body = text_.substr(start, end - start);
   if (plain) {
-    *out = text_.substr(start, end - start);
+    *out = body;
     return true;
-  }
-  if (!escapes) {
-    // Only doubled quotes to undo: COPY-encode straight into scratch_, a
-    // run between quotes at a time.
-    const size_t at = scratch_.size();
-    size_t k = start;
-    while (k < end) {
-      size_t q = text_.find('\'', k);
-      if (q == std::string_view::npos || q > end) q = end;
-      AppendCopyEscaped(text_.substr(k, q - k), &scratch_);
-      if (q < end) scratch_.push_back('\'');
-      k = q + 2;  // Past the doubled quote.
-    }
-    *out = std::string_view(scratch_).substr(at);
-    return true;
-  }
-  // Decode the literal, then COPY-encode it into scratch_.
-  std::string& decoded = decoded_;
-  decoded.clear();
-  for (size_t k = start; k < end; ++k) {
-    char c = text_[k];
-    if (c == '\'') {
-      decoded.push_back('\'');
-      ++k;  // The second quote of a doubled pair.
-      continue;
-    }
-    if (c != '\\' || !escapes || k + 1 >= end) {
-      decoded.push_back(c);
-      continue;
-    }
-    char e = text_[++k];
-    switch (e) {
-      case 'b': decoded.push_back('\b'); break;
-      case 'f': decoded.push_back('\f'); break;
-      case 'n': decoded.push_back('\n'); break;
-      case 'r': decoded.push_back('\r'); break;
-      case 't': decoded.push_back('\t'); break;
-      case 'x': {
-        int v = 0, digits = 0;
-        while (digits < 2 && k + 1 < end && Hex(text_[k + 1]) >= 0) {
-          v = v * 16 + Hex(text_[++k]);
-          ++digits;
-        }
-        if (digits == 0) {
-          decoded.push_back('x');
-        } else {
-          decoded.push_back(static_cast<char>(v));
-        }
-        break;
-      }
-      case 'u':
-      case 'U': {
-        int want = e == 'u' ? 4 : 8;
-        uint32_t cp = 0;
-        for (int d = 0; d < want; ++d) {
-          if (k + 1 >= end || Hex(text_[k + 1]) < 0) return false;
-          cp = cp * 16 + Hex(text_[++k]);
-        }
-        if (cp > 0x10FFFF) return false;
-        AppendUtf8(cp, &decoded);
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          int v = e - '0';
-          for (int d = 0; d < 2 && k + 1 < end && text_[k + 1] >= '0' &&
-                          text_[k + 1] <= '7';
-               ++d) {
-            v = v * 8 + (text_[++k] - '0');
-          }
-          decoded.push_back(static_cast<char>(v & 0xff));
-        } else {
-          decoded.push_back(e);
-        }
-    }
   }
   const size_t at = scratch_.size();
-  AppendCopyEscaped(decoded, &scratch_);
+  if (!escapes) {
+    // Only doubled quotes to undo: COPY-encode straight into scratch_.
+    AppendUndoubled(body, &scratch_);
+  } else {
+    // Decode the literal, then COPY-encode it into scratch_.
+    decoded_.clear();
+    if (!DecodeEscapedBody(body, &decoded_)) return false;
+    AppendCopyEscaped(decoded_, &scratch_);
+  }
   *out = std::string_view(scratch_).substr(at);
   return true;
 }

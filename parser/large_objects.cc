@@ -222,33 +222,8 @@ absl::StatusOr<bool> LargeObjectReader::Take(const DumpEvent& ev) {
                          "LARGE OBJECT, and the BEGIN/COMMIT around the large objects' "
                          "data are read)");
     case K::kCreate:
-    case K::kMeta: {
-      if (begin_line_ != 0) {
-        return Error(line, absl::StrCat("large object ", p.oid, ": created or altered inside "
-                                        "the large objects' data section (BEGIN at line ",
-                                        begin_line_, ")"));
-      }
-      LargeObject* lo = Find(p.oid);
-      if (p.kind == K::kCreate) {
-        if (lo != nullptr) {
-          return Error(line, absl::StrCat("large object ", p.oid, " is created twice (line ",
-                                          lo->line, ")"));
-        }
-        position_[p.oid] = objects_.size();
-        objects_.push_back({});
-        objects_.back().oid = p.oid;
-        objects_.back().line = line;
-        has_data_.push_back(false);
-        return true;
-      }
-      if (lo == nullptr) {
-        return Error(line, absl::StrCat("large object ", p.oid,
-                                        " is altered before the dump creates it"));
-      }
-      lo->statements.push_back({ev.offset, ev.text.size(), ev.standard_strings,
-                                ev.standard_strings_dependent});
-      return true;
-    }
+    case K::kMeta:
+      return TakeDefinition(p.kind == K::kCreate, p.oid, ev);
     case K::kBegin:
       if (begin_line_ != 0) {
         return Error(line, absl::StrCat("BEGIN while line ", begin_line_, "'s is still open"));
@@ -256,37 +231,9 @@ absl::StatusOr<bool> LargeObjectReader::Take(const DumpEvent& ev) {
       begin_line_ = line;
       return true;
     case K::kCommit:
-      if (begin_line_ == 0) {
-        return Error(line, "COMMIT without the BEGIN of pg_dump's large objects' data");
-      }
-      if (open_ != nullptr) {
-        return Error(line, absl::StrCat("COMMIT while large object ", open_->oid,
-                                        " (lo_open at line ", open_line_, ") is open"));
-      }
-      begin_line_ = 0;
-      return true;
-    case K::kOpen: {
-      if (begin_line_ == 0) {
-        return Error(line, "lo_open outside pg_dump's BEGIN/COMMIT of the large objects' data");
-      }
-      if (open_ != nullptr) {
-        return Error(line, absl::StrCat("lo_open while large object ", open_->oid,
-                                        " (line ", open_line_, ") is still open"));
-      }
-      LargeObject* lo = Find(p.oid);
-      if (lo == nullptr) {
-        return Error(line, absl::StrCat("large object ", p.oid,
-                                        ": data for a large object the dump does not create"));
-      }
-      const size_t at = position_[p.oid];
-      if (has_data_[at]) {
-        return Error(line, absl::StrCat("large object ", p.oid, ": its data comes twice"));
-      }
-      has_data_[at] = true;
-      open_ = lo;
-      open_line_ = line;
-      return true;
-    }
+      return TakeCommit(line);
+    case K::kOpen:
+      return TakeOpen(p.oid, line);
     case K::kWrite: {
       if (open_ == nullptr) {
         return Error(line, "lowrite with no large object open");
@@ -301,6 +248,71 @@ absl::StatusOr<bool> LargeObjectReader::Take(const DumpEvent& ev) {
       return true;
   }
   return false;
+}
+
+absl::StatusOr<bool> LargeObjectReader::TakeDefinition(bool create, uint32_t oid,
+                                                       const DumpEvent& ev) {
+  const int64_t line = ev.line;
+  if (begin_line_ != 0) {
+    return Error(line, absl::StrCat("large object ", oid, ": created or altered inside "
+                                    "the large objects' data section (BEGIN at line ",
+                                    begin_line_, ")"));
+  }
+  LargeObject* lo = Find(oid);
+  if (create) {
+    if (lo != nullptr) {
+      return Error(line, absl::StrCat("large object ", oid, " is created twice (line ",
+                                      lo->line, ")"));
+    }
+    position_[oid] = objects_.size();
+    objects_.push_back({});
+    objects_.back().oid = oid;
+    objects_.back().line = line;
+    has_data_.push_back(false);
+    return true;
+  }
+  if (lo == nullptr) {
+    return Error(line, absl::StrCat("large object ", oid,
+                                    " is altered before the dump creates it"));
+  }
+  lo->statements.push_back({ev.offset, ev.text.size(), ev.standard_strings,
+                            ev.standard_strings_dependent});
+  return true;
+}
+
+absl::StatusOr<bool> LargeObjectReader::TakeCommit(int64_t line) {
+  if (begin_line_ == 0) {
+    return Error(line, "COMMIT without the BEGIN of pg_dump's large objects' data");
+  }
+  if (open_ != nullptr) {
+    return Error(line, absl::StrCat("COMMIT while large object ", open_->oid,
+                                    " (lo_open at line ", open_line_, ") is open"));
+  }
+  begin_line_ = 0;
+  return true;
+}
+
+absl::StatusOr<bool> LargeObjectReader::TakeOpen(uint32_t oid, int64_t line) {
+  if (begin_line_ == 0) {
+    return Error(line, "lo_open outside pg_dump's BEGIN/COMMIT of the large objects' data");
+  }
+  if (open_ != nullptr) {
+    return Error(line, absl::StrCat("lo_open while large object ", open_->oid,
+                                    " (line ", open_line_, ") is still open"));
+  }
+  LargeObject* lo = Find(oid);
+  if (lo == nullptr) {
+    return Error(line, absl::StrCat("large object ", oid,
+                                    ": data for a large object the dump does not create"));
+  }
+  const size_t at = position_[oid];
+  if (has_data_[at]) {
+    return Error(line, absl::StrCat("large object ", oid, ": its data comes twice"));
+  }
+  has_data_[at] = true;
+  open_ = lo;
+  open_line_ = line;
+  return true;
 }
 
 absl::StatusOr<std::vector<LargeObject>> LargeObjectReader::Finish() {

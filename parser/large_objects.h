@@ -78,6 +78,11 @@ class LargeObjectReader {
  private:
   absl::Status Error(int64_t line, std::string_view what) const;
   LargeObject* Find(uint32_t oid);
+  // Take()'s cases: an lo_create (`create`) or another pre-data statement
+  // about `oid`; the BLOBS section's COMMIT; an lo_open.
+  absl::StatusOr<bool> TakeDefinition(bool create, uint32_t oid, const DumpEvent& ev);
+  absl::StatusOr<bool> TakeCommit(int64_t line);
+  absl::StatusOr<bool> TakeOpen(uint32_t oid, int64_t line);
 
   std::string_view input_;
   std::string file_;

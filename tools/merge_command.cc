@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/output.h"
+#include "base/status.h"
 #include "merger/merge.h"
 #include "merger/report.h"
 #include "swap/restore.h"
@@ -181,43 +182,47 @@ class Verbose {
   std::chrono::steady_clock::time_point start_;
 };
 
-int RunMerge(const std::vector<std::string>& args, const std::string& name) {
-  MergeArgs a;
-  std::unique_ptr<CLI::App> app = MergeApp(&a, name);
-  if (std::optional<int> done = Parse(*app, args)) return *done;
-  const std::string cmd = name == "pgmerge" ? "" : name;  // As the user typed it.
-  merger::MergeOptions options;
-  options.fail_on_conflict = a.fail_on_conflict;
-  options.fail_on_ambiguous = a.fail_on_ambiguous;
-  options.restrict_key = a.restrict_key;
-  options.key_headroom = a.key_headroom;
-  options.allow_drop = a.allow_drop;
-  options.keep_prod_objects = a.keep_prod_objects;
-  options.strict = a.strict;
-  options.no_owner = a.no_owner;
-  options.no_privileges = a.no_privileges;
-  options.role = a.role;
+// The flags as the merger's options, and the checks on them in the order
+// the user reads them; an exit status when one fails. `cmd`: the command
+// as the user typed it.
+std::optional<int> MergeOptionsFrom(const MergeArgs& a, const std::string& cmd,
+                                    merger::MergeOptions* options) {
+  options->fail_on_conflict = a.fail_on_conflict;
+  options->fail_on_ambiguous = a.fail_on_ambiguous;
+  options->restrict_key = a.restrict_key;
+  options->key_headroom = a.key_headroom;
+  options->allow_drop = a.allow_drop;
+  options->keep_prod_objects = a.keep_prod_objects;
+  options->strict = a.strict;
+  options->no_owner = a.no_owner;
+  options->no_privileges = a.no_privileges;
+  options->role = a.role;
   if (a.prefer != "prod" && a.prefer != "dev") return Usage(cmd, "--prefer takes prod or dev");
-  options.prefer_dev = a.prefer == "dev";
+  options->prefer_dev = a.prefer == "dev";
   for (const std::string& spec : a.fills) {
     merger::MergeOptions::ColumnFill f;
     if (!SplitColumnSpec(spec, &f.table, &f.column, &f.value)) {
       return Usage(cmd, absl::StrCat("--fill takes TABLE.COLUMN=VALUE, not ", spec));
     }
-    options.fills.push_back(f);
+    options->fills.push_back(f);
   }
   for (const std::string& spec : a.renames) {
     merger::MergeOptions::ColumnRename r;
     if (!SplitColumnSpec(spec, &r.table, &r.from, &r.to)) {
       return Usage(cmd, absl::StrCat("--rename takes TABLE.COLUMN=NEW, not ", spec));
     }
-    options.column_renames.push_back(r);
+    options->column_renames.push_back(r);
   }
   for (const std::string& spec : a.table_renames) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos) return Usage(cmd, "--rename-table takes OLD=NEW");
-    options.table_renames.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    options->table_renames.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
   }
+  return std::nullopt;
+}
+
+// The inputs and where the SQL goes; an exit status when they cannot be.
+std::optional<int> CheckInputsAndTarget(const MergeArgs& a, const std::string& cmd) {
   if (a.inputs.size() != 2) return Usage(cmd, "a merge takes two dumps: PROD DEV");
   int from_stdin = (a.inputs[0] == "-") + (a.inputs[1] == "-") + (a.base == "-");
   if (from_stdin > 1) {
@@ -233,47 +238,40 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
     return Usage(cmd, "refusing to write SQL to a terminal: use -o FILE or a pipe "
                       "(| psql ...), or --dry-run");
   }
-  Verbose verbose(a.verbose && !a.quiet);
-  StartProgress(a.quiet);
+  return std::nullopt;
+}
 
+// The dumps, opened in place: the merger's inputs point into them, so they
+// are never moved once opened.
+struct MergeDumps {
+  std::optional<Dump> prod, dev, base;
+};
+
+absl::Status OpenDumps(const MergeArgs& a, const Verbose& verbose, MergeDumps* dumps) {
   absl::StatusOr<Dump> prod = verbose.Open(a.inputs[0]);
-  if (!prod.ok()) return Fail(Command::kMerge, prod.status());
+  if (!prod.ok()) return prod.status();
+  dumps->prod.emplace(std::move(*prod));
   absl::StatusOr<Dump> dev = verbose.Open(a.inputs[1]);
-  if (!dev.ok()) return Fail(Command::kMerge, dev.status());
-  std::optional<Dump> base;
+  if (!dev.ok()) return dev.status();
+  dumps->dev.emplace(std::move(*dev));
   if (!a.base.empty()) {
     absl::StatusOr<Dump> b = verbose.Open(a.base);
-    if (!b.ok()) return Fail(Command::kMerge, b.status());
-    base.emplace(std::move(*b));
-    options.base = {base->data(), base->name, &base->file};
+    if (!b.ok()) return b.status();
+    dumps->base.emplace(std::move(*b));
   }
-  merger::DumpInput prod_in{prod->data(), prod->name, &prod->file};
-  merger::DumpInput dev_in{dev->data(), dev->name, &dev->file};
+  return absl::OkStatus();
+}
 
-  // The report's temporary file exists before the first byte of SQL: a
-  // report that cannot be written stops the run while nothing is out.
+// Where the run writes: the report's and the review's temporaries, the SQL
+// (a file, stdout or nothing) and, with --into, the restore.
+struct MergeOutputs {
   std::optional<AtomicFile> report_file, review_file;
-  if (absl::Status s = CreateIfNamed(a.report, &report_file); !s.ok()) {
-    return Fail(Command::kMerge, s);
-  }
-  if (absl::Status s = CreateIfNamed(a.review, &review_file); !s.ok()) {
-    return Fail(Command::kMerge, s);
-  }
-  absl::StatusOr<std::unique_ptr<SqlOutput>> sql =
-      SqlOutput::Open(a.output, a.dry_run || !a.into.empty());
-  if (!sql.ok()) return Fail(Command::kMerge, sql.status());
+  std::unique_ptr<SqlOutput> sql;
   std::unique_ptr<swap::IntoRestore> into;
-  if (!a.into.empty()) {
-    CatchInterrupts();  // Ctrl-C wipes the target instead of leaving it half-restored.
-    verbose.Say("connecting to the target");
-    absl::StatusOr<std::unique_ptr<swap::IntoRestore>> r =
-        swap::IntoRestore::Open({a.into, a.jobs, a.verbose && !a.quiet, Interrupted});
-    if (!r.ok()) return Fail(Command::kMerge, r.status());
-    into = std::move(*r);
-  }
+
   // A failed run: the SQL is abandoned, the target put back empty.
-  auto abandon = [&](absl::Status why) {
-    (*sql)->Abandon();
+  absl::Status Abandon(absl::Status why) {
+    sql->Abandon();
     if (into == nullptr) return why;
     const bool touched = into->touched();
     if (absl::Status w = into->Wipe(); !w.ok()) {
@@ -282,59 +280,109 @@ int RunMerge(const std::vector<std::string>& args, const std::string& name) {
     if (!touched) return why;
     return absl::Status(why.code(), absl::StrCat(why.message(), " (the target was dropped "
                                                  "and created again empty)"));
-  };
+  }
+};
+
+absl::Status OpenOutputs(const MergeArgs& a, const Verbose& verbose, MergeOutputs* out) {
+  // The report's temporary file exists before the first byte of SQL: a
+  // report that cannot be written stops the run while nothing is out.
+  PGM_RETURN_IF_ERROR(CreateIfNamed(a.report, &out->report_file));
+  PGM_RETURN_IF_ERROR(CreateIfNamed(a.review, &out->review_file));
+  PGM_ASSIGN_OR_RETURN(out->sql, SqlOutput::Open(a.output, a.dry_run || !a.into.empty()));
+  if (!a.into.empty()) {
+    CatchInterrupts();  // Ctrl-C wipes the target instead of leaving it half-restored.
+    verbose.Say("connecting to the target");
+    PGM_ASSIGN_OR_RETURN(out->into, swap::IntoRestore::Open({a.into, a.jobs,
+                                                             a.verbose && !a.quiet, Interrupted}));
+  }
+  return absl::OkStatus();
+}
+
+// The merge itself, into the restore, the SQL stream or the SQL file.
+absl::StatusOr<merger::Report> MergeTo(const merger::DumpInput& prod, const merger::DumpInput& dev,
+                                       const merger::MergeOptions& options, MergeOutputs& to,
+                                       merger::Report* refusal) {
+  std::optional<OutputBuffer> out;
+  if (to.into) {
+    out.emplace(to.into->sink());
+  } else if (to.sql->sink() != nullptr) {
+    out.emplace(to.sql->sink());
+  } else {
+    out.emplace(to.sql->fd());
+  }
+  return merger::Merge(prod, dev, options, &*out, refusal);
+}
+
+// A refused merge still leaves its report: which rows, which checks.
+void WriteRefusal(const merger::Report& refusal, MergeOutputs& to) {
+  if (to.report_file && !refusal.refusals.empty() &&
+      to.report_file->Write(merger::ReportJson(refusal)).ok()) {
+    to.report_file->Commit().IgnoreError();
+  }
+  if (to.review_file && !refusal.refusals.empty() &&
+      to.review_file->Write(RenderReview(refusal, ReviewRows())).ok()) {
+    to.review_file->Commit().IgnoreError();
+  }
+}
+
+// The report, then the review (which reads both dumps again for its rows).
+absl::Status WriteReportAndReview(const merger::Report& report, const MergeDumps& dumps,
+                                  const Verbose& verbose, MergeOutputs& to) {
+  if (to.report_file) {
+    PGM_RETURN_IF_ERROR(to.report_file->Write(merger::ReportJson(report)));
+    PGM_RETURN_IF_ERROR(to.report_file->Commit());
+  }
+  if (to.review_file) {
+    verbose.Say("writing the review");
+    PGM_ASSIGN_OR_RETURN(ReviewRows rows,
+                         CollectReviewRows(report, dumps.prod->data(), dumps.prod->name,
+                                           dumps.dev->data(), dumps.dev->name));
+    PGM_RETURN_IF_ERROR(to.review_file->Write(RenderReview(report, rows)));
+    PGM_RETURN_IF_ERROR(to.review_file->Commit());
+  }
+  return absl::OkStatus();
+}
+
+int RunMerge(const std::vector<std::string>& args, const std::string& name) {
+  MergeArgs a;
+  std::unique_ptr<CLI::App> app = MergeApp(&a, name);
+  if (std::optional<int> done = Parse(*app, args)) return *done;
+  const std::string cmd = name == "pgmerge" ? "" : name;  // As the user typed it.
+  merger::MergeOptions options;
+  if (std::optional<int> usage = MergeOptionsFrom(a, cmd, &options)) return *usage;
+  if (std::optional<int> usage = CheckInputsAndTarget(a, cmd)) return *usage;
+  Verbose verbose(a.verbose && !a.quiet);
+  StartProgress(a.quiet);
+
+  MergeDumps dumps;
+  if (absl::Status s = OpenDumps(a, verbose, &dumps); !s.ok()) return Fail(Command::kMerge, s);
+  if (dumps.base) options.base = {dumps.base->data(), dumps.base->name, &dumps.base->file};
+  merger::DumpInput prod_in{dumps.prod->data(), dumps.prod->name, &dumps.prod->file};
+  merger::DumpInput dev_in{dumps.dev->data(), dumps.dev->name, &dumps.dev->file};
+  MergeOutputs to;
+  if (absl::Status s = OpenOutputs(a, verbose, &to); !s.ok()) return Fail(Command::kMerge, s);
 
   verbose.Say("merging");
   merger::Report refusal;
-  absl::StatusOr<merger::Report> report;
-  {
-    std::optional<OutputBuffer> out;
-    if (into) {
-      out.emplace(into->sink());
-    } else if ((*sql)->sink() != nullptr) {
-      out.emplace((*sql)->sink());
-    } else {
-      out.emplace((*sql)->fd());
-    }
-    report = merger::Merge(prod_in, dev_in, options, &*out, &refusal);
-  }
+  absl::StatusOr<merger::Report> report = MergeTo(prod_in, dev_in, options, to, &refusal);
   ClearProgress();
-  if (report.ok() && into) {
+  if (report.ok() && to.into) {
     verbose.Say("merged; waiting for the restore");
-    if (absl::Status s = into->Finish(); !s.ok()) {
-      return Fail(Command::kMerge, abandon(absl::InternalError(
+    if (absl::Status s = to.into->Finish(); !s.ok()) {
+      return Fail(Command::kMerge, to.Abandon(absl::InternalError(
                                        absl::StrCat("the restore failed: ", s.message()))));
     }
   }
   if (!report.ok()) {
-    report = abandon(report.status());
-    // A refused merge still leaves its report: which rows, which checks.
-    if (report_file && !refusal.refusals.empty() &&
-        report_file->Write(merger::ReportJson(refusal)).ok()) {
-      report_file->Commit().IgnoreError();
-    }
-    if (review_file && !refusal.refusals.empty() &&
-        review_file->Write(RenderReview(refusal, ReviewRows())).ok()) {
-      review_file->Commit().IgnoreError();
-    }
+    report = to.Abandon(report.status());
+    WriteRefusal(refusal, to);
     return Fail(Command::kMerge, report.status());
   }
   verbose.Say("merged; writing the report");
-  if (report_file) {
-    absl::Status s = report_file->Write(merger::ReportJson(*report));
-    if (s.ok()) s = report_file->Commit();
-    if (!s.ok()) return Fail(Command::kMerge, abandon(s));
+  if (absl::Status s = WriteReportAndReview(*report, dumps, verbose, to); !s.ok()) {
+    return Fail(Command::kMerge, to.Abandon(s));
   }
-  if (review_file) {
-    verbose.Say("writing the review");
-    absl::StatusOr<ReviewRows> rows =
-        CollectReviewRows(*report, prod->data(), prod->name, dev->data(), dev->name);
-    absl::Status s = rows.status();
-    if (s.ok()) s = review_file->Write(RenderReview(*report, *rows));
-    if (s.ok()) s = review_file->Commit();
-    if (!s.ok()) return Fail(Command::kMerge, abandon(s));
-  }
-  if (absl::Status s = (*sql)->Commit(); !s.ok()) return Fail(Command::kMerge, s);
+  if (absl::Status s = to.sql->Commit(); !s.ok()) return Fail(Command::kMerge, s);
   verbose.Say("done");
   if (!a.quiet) std::fputs(merger::ReportSummary(*report).c_str(), stderr);
   return kExitDone;

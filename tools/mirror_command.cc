@@ -86,6 +86,202 @@ absl::Status WriteStdout(std::string_view text) {
   return absl::OkStatus();
 }
 
+// The flags' checks, in the order the user reads them; an exit status when
+// one fails.
+std::optional<int> MirrorOptionsFrom(const MirrorArgs& a, storage::MirrorOptions* options) {
+  std::optional<long> jobs = ParseCount(a.jobs, 1, 1024);
+  if (!jobs) return Usage("mirror", "--jobs takes a number from 1 to 1024");
+  options->jobs = static_cast<int>(*jobs);
+  std::optional<long> part = ParseCount(a.part_size, 1, 1024);
+  if (!part) return Usage("mirror", "--part-size takes a number from 1 to 1024");
+  if (*part < 5) return Usage("mirror", "--part-size is at least 5 (MB, S3's minimum part)");
+  options->part_size = static_cast<int64_t>(*part) << 20;
+  options->dry_run = a.dry_run;
+  if (a.places.size() != 2) return Usage("mirror", "mirror takes SRC DST");
+  if (!a.object_columns.empty() && (a.prod.empty() || a.dev.empty())) {
+    return Usage("mirror", "--object-column needs --prod PROD.sql and --dev DEV.sql");
+  }
+  if (a.rename_conflicts && a.object_columns.empty()) {
+    return Usage("mirror", "--rename-conflicts needs --object-column");
+  }
+  return std::nullopt;
+}
+
+// The environment as a map.
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+// Where mc keeps its aliases ("" when neither variable is set).
+std::string McConfigPath(const std::map<std::string, std::string>& env) {
+  if (env.count("MC_CONFIG_DIR")) return env.at("MC_CONFIG_DIR") + "/config.json";
+  if (env.count("HOME")) return env.at("HOME") + "/.mc/config.json";
+  return "";
+}
+
+// SRC and DST opened; plain http refused unless allowed.
+absl::Status OpenStores(const std::vector<std::string>& places, bool allow_http,
+                        std::unique_ptr<storage::ObjectStore> stores[2]) {
+  std::map<std::string, std::string> env = Environment();
+  const std::string mc_config = McConfigPath(env);
+  for (int k = 0; k < 2; ++k) {
+    absl::StatusOr<storage::Location> loc = storage::ParseLocation(places[k], env, mc_config);
+    if (!loc.ok()) return Prefixed(loc.status());
+    // TLS unless the endpoint is on this machine or the local network.
+    if (!loc->local && absl::StartsWith(loc->endpoint, "http://") && !loc->local_network &&
+        !allow_http) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mirror: alias \"", loc->alias, "\" is plain http to ", loc->endpoint,
+          ", which is not a local address: data would cross the network unencrypted; use "
+          "https, or --allow-http"));
+    }
+    absl::StatusOr<std::unique_ptr<storage::ObjectStore>> store = storage::OpenStore(*loc);
+    if (!store.ok()) return store.status();
+    stores[k] = std::move(*store);
+  }
+  return absl::OkStatus();
+}
+
+// The progress line on a terminal, at most five times a second.
+class ProgressLine {
+ public:
+  ProgressLine() : start_(std::chrono::steady_clock::now()), last_(start_) {}
+  void Show(const storage::MirrorProgress& p) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200) && p.objects_done != p.objects_total) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    std::fprintf(stderr, "\rmirror: %lld/%lld objects, %.1f/%.1f MB, %.1f MB/s   ",
+                 static_cast<long long>(p.objects_done), static_cast<long long>(p.objects_total),
+                 p.bytes_done / 1048576.0, p.bytes_total / 1048576.0,
+                 secs > 0 ? p.bytes_done / 1048576.0 / secs : 0.0);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+// --rename-conflicts: dev's version of each differing object copied under
+// a key of its own, into *renamed (object -> new key); the failures counted.
+int CopyDevVersions(const std::vector<storage::Reference>& refs,
+                    std::map<std::string, storage::ObjectInfo>& differing,
+                    storage::ObjectStore& source, storage::ObjectStore& destination,
+                    int64_t part_size, std::map<std::string, std::string>* renamed) {
+  int failures = 0;
+  for (const storage::Reference& ref : refs) {
+    if (renamed->count(ref.object)) continue;
+    const storage::ObjectInfo& info = differing[ref.object];
+    std::string to = storage::DevKeyFor(info.key, info.etag);
+    bool server_side = false;
+    absl::Status c = storage::CopyObject(source, destination, info, to, part_size, &server_side,
+                                         [](int64_t) {});
+    // The new key carries the content's hash: present means copied by
+    // an earlier run.
+    if (c.ok() || absl::IsAlreadyExists(c)) {
+      (*renamed)[ref.object] = to;
+    } else {
+      ++failures;
+      std::fprintf(stderr, "mirror: FAILED to copy %s as %s: %s\n", ref.object.c_str(),
+                   to.c_str(), std::string(c.message()).c_str());
+    }
+  }
+  return failures;
+}
+
+// What --object-column, --prod and --dev ask for after the copy.
+struct ReferenceCheck {
+  const MirrorArgs& args;
+  const Dump& prod;
+  const Dump& dev;
+  storage::ObjectStore& source;
+  storage::ObjectStore& destination;
+  const storage::MirrorOptions& options;
+};
+
+// Development's rows that name a differing object would show production's
+// file: they go into r->references; with --rename-conflicts dev's object
+// is copied under a new key and *sql points those rows at it.
+absl::Status CheckReferences(const ReferenceCheck& check, storage::MirrorResult* r,
+                             std::string* sql, int* rename_failures) {
+  absl::flat_hash_set<std::string> keys;
+  std::map<std::string, storage::ObjectInfo> differing;
+  for (const storage::ObjectOutcome& o : r->differing) {
+    keys.insert(o.key);
+    differing[o.key] = {o.key, o.size, o.etag};
+  }
+  absl::StatusOr<std::vector<storage::Reference>> refs = storage::DevReferences(
+      {check.prod.data(), check.prod.name}, {check.dev.data(), check.dev.name},
+      check.args.object_columns, keys, check.source.location().prefix);
+  if (!refs.ok()) return refs.status();
+  std::map<std::string, std::string> renamed;
+  if (check.args.rename_conflicts && !check.options.dry_run) {
+    *rename_failures = CopyDevVersions(*refs, differing, check.source, check.destination,
+                                       check.options.part_size, &renamed);
+    *sql = storage::RenameSql(*refs, renamed);
+  }
+  for (const storage::Reference& ref : *refs) {
+    std::string row;
+    for (const auto& [c, v] : ref.row_key) {
+      absl::StrAppend(&row, row.empty() ? "" : ", ", c, "=", v);
+    }
+    auto it = renamed.find(ref.object);
+    r->references.push_back({ref.object, ref.table, ref.column, row,
+                             it == renamed.end() ? "" : it->second});
+  }
+  return absl::OkStatus();
+}
+
+// Without -q: every object left alone or failed, what a dry run would
+// copy, the rows naming a differing object, and the summary line.
+void PrintOutcome(const storage::MirrorResult& r) {
+  for (const storage::ObjectOutcome& o : r.differing) {
+    std::fprintf(stderr, "mirror: differs, left alone: %s (%s)\n", o.key.c_str(),
+                 o.detail.c_str());
+  }
+  for (const storage::ObjectOutcome& o : r.failed) {
+    std::fprintf(stderr, "mirror: FAILED %s: %s\n", o.key.c_str(), o.detail.c_str());
+  }
+  if (r.dry_run) {
+    for (const storage::ObjectOutcome& o : r.copied) {
+      std::fprintf(stderr, "mirror: would copy %s (%lld bytes)\n", o.key.c_str(),
+                   static_cast<long long>(o.size));
+    }
+  }
+  for (const storage::ReferencedDifference& d : r.references) {
+    std::fprintf(stderr, "mirror: dev row %s (%s) names %s, which differs: %s\n",
+                 d.table.c_str(), d.row.c_str(), d.object.c_str(),
+                 d.renamed_to.empty() ? "it would show production's file"
+                                      : ("dev's file copied as " + d.renamed_to).c_str());
+  }
+  std::fprintf(stderr,
+               "mirror: %s -> %s: %s %zu objects (%.1f MB, %.1f MB/s, %lld server-side), "
+               "%zu already there, %zu differing (left alone), %zu failed\n",
+               r.source.c_str(), r.destination.c_str(),
+               r.dry_run ? "would copy" : "copied", r.copied.size(),
+               r.bytes_copied / 1048576.0,
+               r.seconds > 0 ? r.bytes_copied / 1048576.0 / r.seconds : 0.0,
+               static_cast<long long>(r.server_side_copies), r.same.size(),
+               r.differing.size(), r.failed.size());
+}
+
+// The UPDATEs --rename-conflicts made, to --sql FILE or stdout.
+absl::Status WriteRenameSql(const std::string& sql, const std::string& sql_path, bool quiet) {
+  absl::Status s = sql_path.empty() ? WriteStdout(sql) : WriteFileAtomically(sql_path, sql);
+  if (!s.ok()) return s;
+  if (!quiet) {
+    std::fprintf(stderr, "mirror: run the SQL%s%s on development's database, then dump it "
+                         "and merge\n",
+                 sql_path.empty() ? "" : " in ", sql_path.c_str());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int MirrorMain(const std::vector<std::string>& args) {
@@ -93,177 +289,48 @@ int MirrorMain(const std::vector<std::string>& args) {
   std::unique_ptr<CLI::App> app = MirrorApp(&a);
   if (std::optional<int> done = Parse(*app, args)) return *done;
   storage::MirrorOptions options;
-  std::optional<long> jobs = ParseCount(a.jobs, 1, 1024);
-  if (!jobs) return Usage("mirror", "--jobs takes a number from 1 to 1024");
-  options.jobs = static_cast<int>(*jobs);
-  std::optional<long> part = ParseCount(a.part_size, 1, 1024);
-  if (!part) return Usage("mirror", "--part-size takes a number from 1 to 1024");
-  if (*part < 5) return Usage("mirror", "--part-size is at least 5 (MB, S3's minimum part)");
-  options.part_size = static_cast<int64_t>(*part) << 20;
-  options.dry_run = a.dry_run;
-  const std::vector<std::string>& places = a.places;
-  const std::vector<std::string>& object_columns = a.object_columns;
-  const std::string& prod_dump = a.prod;
-  const std::string& dev_dump = a.dev;
-  const std::string& report_path = a.report;
-  const std::string& sql_path = a.sql;
-  const bool quiet = a.quiet, rename_conflicts = a.rename_conflicts, allow_http = a.allow_http;
-  if (places.size() != 2) return Usage("mirror", "mirror takes SRC DST");
-  if (!object_columns.empty() && (prod_dump.empty() || dev_dump.empty())) {
-    return Usage("mirror", "--object-column needs --prod PROD.sql and --dev DEV.sql");
-  }
-  if (rename_conflicts && object_columns.empty()) {
-    return Usage("mirror", "--rename-conflicts needs --object-column");
-  }
+  if (std::optional<int> usage = MirrorOptionsFrom(a, &options)) return *usage;
   // The dumps are read before anything is copied: a bad one stops here.
   std::optional<Dump> prod_file, dev_file;
-  if (!object_columns.empty()) {
-    absl::StatusOr<Dump> p = OpenDump(prod_dump);
+  if (!a.object_columns.empty()) {
+    absl::StatusOr<Dump> p = OpenDump(a.prod);
     if (!p.ok()) return Fail(Command::kMirror, p.status());
-    absl::StatusOr<Dump> d = OpenDump(dev_dump);
+    absl::StatusOr<Dump> d = OpenDump(a.dev);
     if (!d.ok()) return Fail(Command::kMirror, d.status());
     prod_file.emplace(std::move(*p));
     dev_file.emplace(std::move(*d));
   }
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv = *e;
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  std::string mc_config;
-  if (env.count("MC_CONFIG_DIR")) {
-    mc_config = env["MC_CONFIG_DIR"] + "/config.json";
-  } else if (env.count("HOME")) {
-    mc_config = env["HOME"] + "/.mc/config.json";
-  }
   std::unique_ptr<storage::ObjectStore> stores[2];
-  for (int k = 0; k < 2; ++k) {
-    absl::StatusOr<storage::Location> loc = storage::ParseLocation(places[k], env, mc_config);
-    if (!loc.ok()) return Fail(Command::kMirror, Prefixed(loc.status()));
-    // TLS unless the endpoint is on this machine or the local network.
-    if (!loc->local && absl::StartsWith(loc->endpoint, "http://") && !loc->local_network &&
-        !allow_http) {
-      return Fail(Command::kMirror, absl::InvalidArgumentError(absl::StrCat(
-          "mirror: alias \"", loc->alias, "\" is plain http to ", loc->endpoint,
-          ", which is not a local address: data would cross the network unencrypted; use "
-          "https, or --allow-http")));
-    }
-    absl::StatusOr<std::unique_ptr<storage::ObjectStore>> store = storage::OpenStore(*loc);
-    if (!store.ok()) return Fail(Command::kMirror, store.status());
-    stores[k] = std::move(*store);
+  if (absl::Status s = OpenStores(a.places, a.allow_http, stores); !s.ok()) {
+    return Fail(Command::kMirror, s);
   }
   // Ctrl-C: transfers stop cleanly (no partial file, no open multipart
   // upload); a re-run copies the rest.
   options.interrupted = Interrupted;
   CatchInterrupts();
-  const bool tty = !quiet && isatty(STDERR_FILENO);
-  const auto start = std::chrono::steady_clock::now();
-  auto last = start;
-  if (tty) {
-    options.progress = [&](const storage::MirrorProgress& p) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last < std::chrono::milliseconds(200) && p.objects_done != p.objects_total) return;
-      last = now;
-      double secs = std::chrono::duration<double>(now - start).count();
-      std::fprintf(stderr, "\rmirror: %lld/%lld objects, %.1f/%.1f MB, %.1f MB/s   ",
-                   static_cast<long long>(p.objects_done), static_cast<long long>(p.objects_total),
-                   p.bytes_done / 1048576.0, p.bytes_total / 1048576.0,
-                   secs > 0 ? p.bytes_done / 1048576.0 / secs : 0.0);
-    };
-  }
+  const bool tty = !a.quiet && isatty(STDERR_FILENO);
+  ProgressLine line;
+  if (tty) options.progress = [&line](const storage::MirrorProgress& p) { line.Show(p); };
   absl::StatusOr<storage::MirrorResult> r = storage::Mirror(*stores[0], *stores[1], options);
   if (tty) std::fputs("\n", stderr);
   if (!r.ok()) return Fail(Command::kMirror, Prefixed(r.status()));
-  // Development's rows that name a differing object would show
-  // production's file: list them; with --rename-conflicts copy dev's object
-  // under a new key and write the SQL that points those rows at it.
   std::string sql;
   int rename_failures = 0;
-  if (!object_columns.empty() && !r->differing.empty()) {
-    absl::flat_hash_set<std::string> keys;
-    std::map<std::string, storage::ObjectInfo> differing;
-    for (const storage::ObjectOutcome& o : r->differing) {
-      keys.insert(o.key);
-      differing[o.key] = {o.key, o.size, o.etag};
-    }
-    absl::StatusOr<std::vector<storage::Reference>> refs = storage::DevReferences(
-        {prod_file->data(), prod_file->name}, {dev_file->data(), dev_file->name},
-        object_columns, keys, stores[0]->location().prefix);
-    if (!refs.ok()) return Fail(Command::kMirror, refs.status());
-    std::map<std::string, std::string> renamed;
-    if (rename_conflicts && !options.dry_run) {
-      for (const storage::Reference& ref : *refs) {
-        if (renamed.count(ref.object)) continue;
-        const storage::ObjectInfo& info = differing[ref.object];
-        std::string to = storage::DevKeyFor(info.key, info.etag);
-        bool server_side = false;
-        absl::Status c = storage::CopyObject(*stores[0], *stores[1], info, to, options.part_size,
-                                             &server_side, [](int64_t) {});
-        // The new key carries the content's hash: present means copied by
-        // an earlier run.
-        if (c.ok() || absl::IsAlreadyExists(c)) {
-          renamed[ref.object] = to;
-        } else {
-          ++rename_failures;
-          std::fprintf(stderr, "mirror: FAILED to copy %s as %s: %s\n", ref.object.c_str(),
-                       to.c_str(), std::string(c.message()).c_str());
-        }
-      }
-      sql = storage::RenameSql(*refs, renamed);
-    }
-    for (const storage::Reference& ref : *refs) {
-      std::string row;
-      for (const auto& [c, v] : ref.row_key) {
-        absl::StrAppend(&row, row.empty() ? "" : ", ", c, "=", v);
-      }
-      auto it = renamed.find(ref.object);
-      r->references.push_back({ref.object, ref.table, ref.column, row,
-                               it == renamed.end() ? "" : it->second});
-    }
-  }
-  if (!report_path.empty()) {
-    if (absl::Status s = WriteFileAtomically(report_path, storage::MirrorReportJson(*r)); !s.ok()) {
+  if (!a.object_columns.empty() && !r->differing.empty()) {
+    ReferenceCheck check{a, *prod_file, *dev_file, *stores[0], *stores[1], options};
+    if (absl::Status s = CheckReferences(check, &*r, &sql, &rename_failures); !s.ok()) {
       return Fail(Command::kMirror, s);
     }
   }
-  if (!quiet) {
-    for (const storage::ObjectOutcome& o : r->differing) {
-      std::fprintf(stderr, "mirror: differs, left alone: %s (%s)\n", o.key.c_str(),
-                   o.detail.c_str());
+  if (!a.report.empty()) {
+    if (absl::Status s = WriteFileAtomically(a.report, storage::MirrorReportJson(*r)); !s.ok()) {
+      return Fail(Command::kMirror, s);
     }
-    for (const storage::ObjectOutcome& o : r->failed) {
-      std::fprintf(stderr, "mirror: FAILED %s: %s\n", o.key.c_str(), o.detail.c_str());
-    }
-    if (r->dry_run) {
-      for (const storage::ObjectOutcome& o : r->copied) {
-        std::fprintf(stderr, "mirror: would copy %s (%lld bytes)\n", o.key.c_str(),
-                     static_cast<long long>(o.size));
-      }
-    }
-    for (const storage::ReferencedDifference& d : r->references) {
-      std::fprintf(stderr, "mirror: dev row %s (%s) names %s, which differs: %s\n",
-                   d.table.c_str(), d.row.c_str(), d.object.c_str(),
-                   d.renamed_to.empty() ? "it would show production's file"
-                                        : ("dev's file copied as " + d.renamed_to).c_str());
-    }
-    std::fprintf(stderr,
-                 "mirror: %s -> %s: %s %zu objects (%.1f MB, %.1f MB/s, %lld server-side), "
-                 "%zu already there, %zu differing (left alone), %zu failed\n",
-                 r->source.c_str(), r->destination.c_str(),
-                 r->dry_run ? "would copy" : "copied", r->copied.size(),
-                 r->bytes_copied / 1048576.0,
-                 r->seconds > 0 ? r->bytes_copied / 1048576.0 / r->seconds : 0.0,
-                 static_cast<long long>(r->server_side_copies), r->same.size(),
-                 r->differing.size(), r->failed.size());
   }
+  if (!a.quiet) PrintOutcome(*r);
   if (!sql.empty()) {
-    absl::Status s = sql_path.empty() ? WriteStdout(sql) : WriteFileAtomically(sql_path, sql);
-    if (!s.ok()) return Fail(Command::kMirror, s);
-    if (!quiet) {
-      std::fprintf(stderr, "mirror: run the SQL%s%s on development's database, then dump it "
-                           "and merge\n",
-                   sql_path.empty() ? "" : " in ", sql_path.c_str());
+    if (absl::Status s = WriteRenameSql(sql, a.sql, a.quiet); !s.ok()) {
+      return Fail(Command::kMirror, s);
     }
   }
   return r->failed.empty() && rename_failures == 0 ? kExitDone : kExitDifferences;

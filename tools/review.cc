@@ -121,6 +121,174 @@ std::string SideName(const std::string& s) {
   return s == "prod" ? "production" : s == "dev" ? "development" : s;
 }
 
+// The title, the mode (first: it says how far the decisions below can be
+// trusted), the totals and, for a refused merge, why.
+void RenderHeader(const Report& report, std::string* out) {
+  absl::StrAppend(out, "# pgmerge review: ", report.prod_file, " + ", report.dev_file, "\n\n");
+  if (report.three_way) {
+    absl::StrAppend(out, "**Mode: three-way (--base), exact.** Edits and deletions were read "
+                         "from the fork's own rows.\n\n");
+  } else {
+    absl::StrAppendFormat(out,
+                          "**Mode: two-way, inferred: %d decisions inferred, %d ambiguous.** "
+                          "To make them exact, merge again with `--base FORK.sql` (the dump "
+                          "development was seeded from).\n\n",
+                          report.total_inferred(), report.total_ambiguous());
+  }
+  absl::StrAppendFormat(out, "- conflicts: %d\n- values at risk: %d\n",
+                        report.total_conflicts(), report.total_lost_values());
+  if (report.owner_statements_left_out + report.privilege_statements_left_out > 0) {
+    absl::StrAppendFormat(out,
+                          "- left out: %d ownership statements (--no-owner), %d privilege "
+                          "statements (--no-privileges)\n",
+                          report.owner_statements_left_out, report.privilege_statements_left_out);
+  }
+  absl::StrAppend(out, "\n");
+  if (!report.refusals.empty()) {
+    absl::StrAppend(out, "## Refused\n\nNo SQL was written:\n\n");
+    for (const std::string& r : report.refusals) absl::StrAppend(out, "- ", r, "\n");
+    absl::StrAppend(out, "\n");
+  }
+}
+
+void RenderTables(const Report& report, std::string* out) {
+  absl::StrAppend(out, "## Tables\n\n| table | key | prod | dev | base | dev-new | remapped | "
+                       "unified | conflicts | deleted | inferred | ambiguous | output |\n"
+                       "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+  for (const TableReport& t : report.tables) {
+    absl::StrAppendFormat(out, "| %s%s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | "
+                               "%d |\n",
+                          t.table, t.only_in_prod ? " (dropped by development)" : "", t.key_kind,
+                          t.prod_rows, t.dev_rows, t.base, t.dev_only, t.remapped, t.unified,
+                          t.conflicts, t.deleted_in_prod, t.inferred, t.ambiguous, t.output_rows);
+  }
+  absl::StrAppend(out, "\n");
+}
+
+void RenderConflicts(const Report& report, const ReviewRows& rows, std::string* out) {
+  absl::StrAppend(out, "## Conflicts\n\n");
+  int64_t n = 0;
+  for (const TableReport& t : report.tables) {
+    for (const merger::Conflict& c : t.conflict_list) {
+      ++n;
+      absl::StrAppendFormat(out, "### %s key %s\n\n%s's version kept; edited: %s; columns "
+                                 "that differ: %s\n\n",
+                            t.table, c.key, SideName(c.kept), SideName(c.edited),
+                            c.columns.empty() ? "none" : absl::StrJoin(c.columns, ", "));
+      SideBySide(rows, t.table, c.key, out);
+    }
+  }
+  if (n == 0) absl::StrAppend(out, "None.\n\n");
+}
+
+// Two-way: what was inferred or left ambiguous; three-way: the deletions.
+void RenderDecisions(const Report& report, const ReviewRows& rows, std::string* out) {
+  absl::StrAppend(out, report.three_way ? "## Deletions\n\n"
+                                        : "## Inferred and ambiguous decisions\n\n");
+  int64_t n = 0;
+  for (const TableReport& t : report.tables) {
+    for (const TableReport::Ambiguous& a : t.ambiguous_list) {
+      ++n;
+      absl::StrAppendFormat(out, "### %s key %s: ambiguous\n\n%s\n\n", t.table, a.key,
+                            a.evidence);
+      SideBySide(rows, t.table, a.key, out);
+    }
+    for (const std::string& k : t.deleted_keys) {
+      ++n;
+      absl::StrAppendFormat(out,
+                            "### %s key %s: deleted in production%s\n\nDevelopment's row is not "
+                            "brought back.\n\n",
+                            t.table, k, report.three_way ? "" : " (inferred)");
+      SideBySide(rows, t.table, k, out);
+    }
+  }
+  if (n == 0) absl::StrAppend(out, "None.\n\n");
+}
+
+void RenderRemaps(const Report& report, std::string* out) {
+  absl::StrAppend(out, "## Remapped keys\n\n");
+  int64_t n = 0;
+  for (const TableReport& t : report.tables) {
+    for (const merger::KeyRange& r : t.remaps) {
+      ++n;
+      if (r.count == 1) {
+        absl::StrAppendFormat(out, "- %s: %d → %d\n", t.table, r.old_start, r.new_start);
+      } else {
+        absl::StrAppendFormat(out, "- %s: %d..%d → %d..%d\n", t.table, r.old_start,
+                              r.old_start + r.count - 1, r.new_start, r.new_start + r.count - 1);
+      }
+    }
+    for (const merger::Unification& u : t.unifications) {
+      ++n;
+      absl::StrAppendFormat(out, "- %s: development's %s is production's %s (same %s)\n",
+                            t.table, u.dev_key, u.prod_key, u.unique_key);
+    }
+  }
+  absl::StrAppend(out, n == 0 ? "None.\n\n" : "\n");
+}
+
+void RenderLosses(const Report& report, std::string* out) {
+  absl::StrAppend(out, "## Lost values\n\n");
+  int64_t n = 0;
+  for (const TableReport& t : report.tables) {
+    if (t.only_in_prod) {
+      ++n;
+      absl::StrAppendFormat(out, "- %s: dropped by development (--allow-drop): %d rows lost\n",
+                            t.table, t.prod_rows);
+    }
+    for (const merger::ColumnLoss& l : t.lost_columns) {
+      ++n;
+      absl::StrAppendFormat(out, "- %s.%s: dropped by development: %d values lost (%d not the "
+                                 "default)\n",
+                            t.table, l.column, l.values, l.non_default);
+    }
+    for (const merger::ColumnLoss& l : t.dev_values_not_carried) {
+      ++n;
+      absl::StrAppendFormat(out, "- %s.%s: added by development: %d of development's values "
+                                 "not carried (production's version of those rows written, "
+                                 "with the default or --fill)\n",
+                            t.table, l.column, l.non_default);
+    }
+    for (const merger::DroppedRow& d : t.dropped_list) {
+      ++n;
+      absl::StrAppendFormat(out, "- %s key %s: development's row not merged: %s\n", t.table,
+                            d.key, d.reason);
+    }
+  }
+  absl::StrAppend(out, n == 0 ? "None.\n\n" : "\n");
+}
+
+// Schema changes other than added columns, and production-only objects.
+void RenderRisks(const Report& report, std::string* out) {
+  absl::StrAppend(out, "## Restore risks and schema changes\n\n");
+  int64_t n = 0;
+  for (const TableReport& t : report.tables) {
+    for (const merger::SchemaChange& c : t.schema_changes) {
+      if (c.kind == "added_column") continue;  // The common, harmless case.
+      ++n;
+      absl::StrAppendFormat(out, "- %s%s%s: %s%s: %s\n", t.table, c.column.empty() ? "" : ".",
+                            c.column, c.kind == "restore_risk" ? "**restore risk**" : c.kind,
+                            "", c.detail);
+    }
+  }
+  for (const merger::ObjectRef& o : report.prod_only_objects) {
+    ++n;
+    if (o.kept) {
+      absl::StrAppendFormat(out, "- only production has %s %s.%s: kept (--keep-prod-objects)\n",
+                            o.type, o.schema, o.name);
+    } else if (!o.left_out.empty()) {
+      absl::StrAppendFormat(out, "- only production has %s %s.%s: **left out** although "
+                                 "--keep-prod-objects: %s; recreate it under the new names\n",
+                            o.type, o.schema, o.name, o.left_out);
+    } else {
+      absl::StrAppendFormat(out, "- only production has %s %s.%s: not in the output unless "
+                                 "--keep-prod-objects; recreate it if it still applies\n",
+                            o.type, o.schema, o.name);
+    }
+  }
+  absl::StrAppend(out, n == 0 ? "None.\n" : "");
+}
+
 }  // namespace
 
 absl::StatusOr<ReviewRows> CollectReviewRows(const Report& report, std::string_view prod,
@@ -144,157 +312,14 @@ absl::StatusOr<ReviewRows> CollectReviewRows(const Report& report, std::string_v
 }
 
 std::string RenderReview(const Report& report, const ReviewRows& rows) {
-  std::string out = absl::StrCat("# pgmerge review: ", report.prod_file, " + ", report.dev_file,
-                                 "\n\n");
-  // The mode first: it says how far the decisions below can be trusted.
-  if (report.three_way) {
-    absl::StrAppend(&out, "**Mode: three-way (--base), exact.** Edits and deletions were read "
-                          "from the fork's own rows.\n\n");
-  } else {
-    absl::StrAppendFormat(&out,
-                          "**Mode: two-way, inferred: %d decisions inferred, %d ambiguous.** "
-                          "To make them exact, merge again with `--base FORK.sql` (the dump "
-                          "development was seeded from).\n\n",
-                          report.total_inferred(), report.total_ambiguous());
-  }
-  absl::StrAppendFormat(&out, "- conflicts: %d\n- values at risk: %d\n",
-                        report.total_conflicts(), report.total_lost_values());
-  if (report.owner_statements_left_out + report.privilege_statements_left_out > 0) {
-    absl::StrAppendFormat(&out,
-                          "- left out: %d ownership statements (--no-owner), %d privilege "
-                          "statements (--no-privileges)\n",
-                          report.owner_statements_left_out, report.privilege_statements_left_out);
-  }
-  absl::StrAppend(&out, "\n");
-  if (!report.refusals.empty()) {
-    absl::StrAppend(&out, "## Refused\n\nNo SQL was written:\n\n");
-    for (const std::string& r : report.refusals) absl::StrAppend(&out, "- ", r, "\n");
-    absl::StrAppend(&out, "\n");
-  }
-
-  absl::StrAppend(&out, "## Tables\n\n| table | key | prod | dev | base | dev-new | remapped | "
-                        "unified | conflicts | deleted | inferred | ambiguous | output |\n"
-                        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
-  for (const TableReport& t : report.tables) {
-    absl::StrAppendFormat(&out, "| %s%s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | "
-                                "%d |\n",
-                          t.table, t.only_in_prod ? " (dropped by development)" : "", t.key_kind,
-                          t.prod_rows, t.dev_rows, t.base, t.dev_only, t.remapped, t.unified,
-                          t.conflicts, t.deleted_in_prod, t.inferred, t.ambiguous, t.output_rows);
-  }
-  absl::StrAppend(&out, "\n");
-
-  absl::StrAppend(&out, "## Conflicts\n\n");
-  int64_t n = 0;
-  for (const TableReport& t : report.tables) {
-    for (const merger::Conflict& c : t.conflict_list) {
-      ++n;
-      absl::StrAppendFormat(&out, "### %s key %s\n\n%s's version kept; edited: %s; columns "
-                                  "that differ: %s\n\n",
-                            t.table, c.key, SideName(c.kept), SideName(c.edited),
-                            c.columns.empty() ? "none" : absl::StrJoin(c.columns, ", "));
-      SideBySide(rows, t.table, c.key, &out);
-    }
-  }
-  if (n == 0) absl::StrAppend(&out, "None.\n\n");
-
-  absl::StrAppend(&out, report.three_way ? "## Deletions\n\n"
-                                         : "## Inferred and ambiguous decisions\n\n");
-  n = 0;
-  for (const TableReport& t : report.tables) {
-    for (const TableReport::Ambiguous& a : t.ambiguous_list) {
-      ++n;
-      absl::StrAppendFormat(&out, "### %s key %s: ambiguous\n\n%s\n\n", t.table, a.key,
-                            a.evidence);
-      SideBySide(rows, t.table, a.key, &out);
-    }
-    for (const std::string& k : t.deleted_keys) {
-      ++n;
-      absl::StrAppendFormat(&out,
-                            "### %s key %s: deleted in production%s\n\nDevelopment's row is not "
-                            "brought back.\n\n",
-                            t.table, k, report.three_way ? "" : " (inferred)");
-      SideBySide(rows, t.table, k, &out);
-    }
-  }
-  if (n == 0) absl::StrAppend(&out, "None.\n\n");
-
-  absl::StrAppend(&out, "## Remapped keys\n\n");
-  n = 0;
-  for (const TableReport& t : report.tables) {
-    for (const merger::KeyRange& r : t.remaps) {
-      ++n;
-      if (r.count == 1) {
-        absl::StrAppendFormat(&out, "- %s: %d → %d\n", t.table, r.old_start, r.new_start);
-      } else {
-        absl::StrAppendFormat(&out, "- %s: %d..%d → %d..%d\n", t.table, r.old_start,
-                              r.old_start + r.count - 1, r.new_start, r.new_start + r.count - 1);
-      }
-    }
-    for (const merger::Unification& u : t.unifications) {
-      ++n;
-      absl::StrAppendFormat(&out, "- %s: development's %s is production's %s (same %s)\n",
-                            t.table, u.dev_key, u.prod_key, u.unique_key);
-    }
-  }
-  absl::StrAppend(&out, n == 0 ? "None.\n\n" : "\n");
-
-  absl::StrAppend(&out, "## Lost values\n\n");
-  n = 0;
-  for (const TableReport& t : report.tables) {
-    if (t.only_in_prod) {
-      ++n;
-      absl::StrAppendFormat(&out, "- %s: dropped by development (--allow-drop): %d rows lost\n",
-                            t.table, t.prod_rows);
-    }
-    for (const merger::ColumnLoss& l : t.lost_columns) {
-      ++n;
-      absl::StrAppendFormat(&out, "- %s.%s: dropped by development: %d values lost (%d not the "
-                                  "default)\n",
-                            t.table, l.column, l.values, l.non_default);
-    }
-    for (const merger::ColumnLoss& l : t.dev_values_not_carried) {
-      ++n;
-      absl::StrAppendFormat(&out, "- %s.%s: added by development: %d of development's values "
-                                  "not carried (production's version of those rows written, "
-                                  "with the default or --fill)\n",
-                            t.table, l.column, l.non_default);
-    }
-    for (const merger::DroppedRow& d : t.dropped_list) {
-      ++n;
-      absl::StrAppendFormat(&out, "- %s key %s: development's row not merged: %s\n", t.table,
-                            d.key, d.reason);
-    }
-  }
-  absl::StrAppend(&out, n == 0 ? "None.\n\n" : "\n");
-
-  absl::StrAppend(&out, "## Restore risks and schema changes\n\n");
-  n = 0;
-  for (const TableReport& t : report.tables) {
-    for (const merger::SchemaChange& c : t.schema_changes) {
-      if (c.kind == "added_column") continue;  // The common, harmless case.
-      ++n;
-      absl::StrAppendFormat(&out, "- %s%s%s: %s%s: %s\n", t.table, c.column.empty() ? "" : ".",
-                            c.column, c.kind == "restore_risk" ? "**restore risk**" : c.kind,
-                            "", c.detail);
-    }
-  }
-  for (const merger::ObjectRef& o : report.prod_only_objects) {
-    ++n;
-    if (o.kept) {
-      absl::StrAppendFormat(&out, "- only production has %s %s.%s: kept (--keep-prod-objects)\n",
-                            o.type, o.schema, o.name);
-    } else if (!o.left_out.empty()) {
-      absl::StrAppendFormat(&out, "- only production has %s %s.%s: **left out** although "
-                                  "--keep-prod-objects: %s; recreate it under the new names\n",
-                            o.type, o.schema, o.name, o.left_out);
-    } else {
-      absl::StrAppendFormat(&out, "- only production has %s %s.%s: not in the output unless "
-                                  "--keep-prod-objects; recreate it if it still applies\n",
-                            o.type, o.schema, o.name);
-    }
-  }
-  absl::StrAppend(&out, n == 0 ? "None.\n" : "");
+  std::string out;
+  RenderHeader(report, &out);
+  RenderTables(report, &out);
+  RenderConflicts(report, rows, &out);
+  RenderDecisions(report, rows, &out);
+  RenderRemaps(report, &out);
+  RenderLosses(report, &out);
+  RenderRisks(report, &out);
   return out;
 }
 
