@@ -194,14 +194,23 @@ absl::Status ReadCatalogs(MergeInputs& m) {
 // on that table. Function bodies are opaque strings, bound at call time:
 // not looked into.
 std::string NamesRenamed(const MergeInputs& m, const parser::DumpObject& o) {
+  if (m.options.table_renames.empty() && m.options.column_renames.empty()) return "";
   for (const auto& [offset, length] : o.statements) {
     absl::StatusOr<parser::ParsedStatement> p =
         parser::ParsedStatement::Parse(m.prod.data.substr(offset, length), "", 0);
     if (!p.ok()) continue;  // The catalog pass parsed it; not reached.
     // RangeVars: wrapped in lists and expressions, bare in typed fields
     // (IndexStmt's, CreateTrigStmt's, RuleStmt's relation, a policy's table).
-    std::vector<parser::Node> relations;
+    std::vector<parser::Node> relations, names, index_columns;
     for (const char* key : {"RangeVar", "relation", "table"}) p->node().FindAll(key, &relations);
+    p->node().FindAll("String", &names);
+    p->node().FindAll("IndexElem", &index_columns);
+    auto names_column = [&](std::string_view column) {
+      return std::any_of(names.begin(), names.end(),
+                         [&](parser::Node n) { return n.str("sval") == column; }) ||
+             std::any_of(index_columns.begin(), index_columns.end(),
+                         [&](parser::Node n) { return n.str("name") == column; });
+    };
     for (parser::Node rv : relations) {
       if (rv.str("relname").empty()) continue;
       const TableName t = parser::RangeVarName(rv);
@@ -209,15 +218,7 @@ std::string NamesRenamed(const MergeInputs& m, const parser::DumpObject& o) {
         if (Names(r.from, t)) return absl::StrCat("names table ", r.from, ", renamed ", r.to);
       }
       for (const MergeOptions::ColumnRename& r : m.options.column_renames) {
-        if (!Names(r.table, t)) continue;
-        std::vector<parser::Node> names, index_columns;
-        p->node().FindAll("String", &names);
-        p->node().FindAll("IndexElem", &index_columns);
-        auto old_name = [&](std::string_view s) { return s == r.from; };
-        if (std::any_of(names.begin(), names.end(),
-                        [&](parser::Node n) { return old_name(n.str("sval")); }) ||
-            std::any_of(index_columns.begin(), index_columns.end(),
-                        [&](parser::Node n) { return old_name(n.str("name")); })) {
+        if (Names(r.table, t) && names_column(r.from)) {
           return absl::StrCat("names column ", r.table, ".", r.from, ", renamed ", r.to);
         }
       }
@@ -244,7 +245,10 @@ void ListProdOnlyObjects(const MergeInputs& m, Report& report,
     }
     const auto& dev_objects = m.dev_catalog.objects();
     if (std::find(dev_objects.begin(), dev_objects.end(), o) == dev_objects.end()) {
-      ObjectRef ref{o.type, o.schema, o.name};
+      ObjectRef ref;
+      ref.type = o.type;
+      ref.schema = o.schema;
+      ref.name = o.name;
       if (m.options.keep_prod_objects) {
         ref.left_out = NamesRenamed(m, o);
         ref.kept = ref.left_out.empty();

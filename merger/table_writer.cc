@@ -312,10 +312,9 @@ absl::Status TableWriter::EmitProdRows() {
     }
     flush();
     uint64_t row_hash = 0;
-    if (exact) {
-      out_->Append(ev.text);  // Hashed by the index pass.
-    } else if (layout.shared_exact && raw) {
-      // The row as production wrote it is the row dev's shape wants.
+    if (layout.shared_exact && raw) {
+      // The row as production wrote it is the row dev's shape wants. An
+      // exact row's prod_hash is 0: its hash is in p.prod_exact_hash.
       out_->Append(ev.text);
       row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
     } else {

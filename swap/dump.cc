@@ -20,9 +20,6 @@
 namespace pgmerge::swap {
 namespace {
 
-// std::string_view's own tests (absl's string_view is another type here).
-inline bool SW(std::string_view s, std::string_view p) { return s.starts_with(p); }
-inline bool EW(std::string_view s, std::string_view p) { return s.ends_with(p); }
 
 
 using internal::Conn;
@@ -169,10 +166,11 @@ absl::Status RunPgDumps(const DumpOptions& o, const std::string& snapshot) {
   const int count = o.dev_file.empty() ? 1 : 2;
   absl::Status started = absl::OkStatus();
   int spawned = 0;
-  for (; spawned < count && started.ok(); ++spawned) {
-    started = Spawn(PgDumpArgv(o, spawned == 1, spawned == 1 ? "" : snapshot), spawned,
-                    &runs[spawned]);
+  while (spawned < count) {
+    const bool dev = spawned == 1;
+    started = Spawn(PgDumpArgv(o, dev, dev ? "" : snapshot), spawned, &runs[spawned]);
     if (!started.ok()) break;
+    ++spawned;
   }
   if (!started.ok() && spawned == 1) kill(runs[0].pid, SIGTERM);
   // Each child's stderr is read on its own thread: one that fills its pipe

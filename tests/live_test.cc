@@ -134,13 +134,37 @@ class LiveTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    name_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : name_) c = std::tolower(static_cast<unsigned char>(c));
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) c = std::tolower(static_cast<unsigned char>(c));
+    UseNames(name);
+  }
+
+  // The databases and the directory a case works in, named after `name`.
+  void UseNames(const std::string& name) {
+    name_ = name;
     main_ = name_ + "_main";
     dev_ = name_ + "_dev";
     shadow_ = name_ + "_shadow";
     dir_ = pg_->tmp_dir() + "/" + name_;
     std::filesystem::create_directories(dir_);
+  }
+
+  // Runs the catch-up swap in a child killed (SIGKILL, as kill -9) right
+  // after journal step `step`; true when it died there.
+  bool SwapKilledAfter(const std::string& step, const std::string& state) {
+    pid_t child = fork();
+    if (child < 0) return false;
+    if (child == 0) {
+      swap::SwapOptions o = CatchUpSwap(state);
+      o.report_path = dir_ + "/report.json";
+      o.after_step = [&step](std::string_view at) {
+        if (at == step) raise(SIGKILL);
+      };
+      absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
+      _exit(r.ok() ? 3 : 1);
+    }
+    int status = 0;
+    return waitpid(child, &status, 0) == child && WIFSIGNALED(status);
   }
 
   std::string Server() const {
@@ -646,20 +670,7 @@ TEST_F(LiveTest, SwapCatchUpKilledMidWayIsRolledBackWithoutItsSlot) {
   const std::string before = Text(main_, "SELECT * FROM posts ORDER BY id");
   const std::string state = dir_ + "/state.json";
   // A crash (kill -9) right after the tail was applied, main closed.
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    swap::SwapOptions o = CatchUpSwap(state);
-    o.report_path = dir_ + "/report.json";
-    o.after_step = [](std::string_view step) {
-      if (step == "caught_up") raise(SIGKILL);
-    };
-    absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
-    _exit(r.ok() ? 3 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the swap did not reach caught_up: " << status;
+  ASSERT_TRUE(SwapKilledAfter("caught_up", state)) << "the swap did not reach caught_up";
   EXPECT_TRUE(absl::StrContains(ReadFile(state), "\"caught_up\"")) << ReadFile(state);
   EXPECT_EQ(Value("postgres", absl::StrCat("SELECT datallowconn FROM pg_database WHERE datname = '",
                                            main_, "'")),
@@ -682,32 +693,14 @@ TEST_F(LiveTest, SwapCatchUpKilledAtEachStepIsRecovered) {
   for (const std::string step : {"preconditions_ok", "closed", "sessions_gone", "caught_up",
                                  "renamed"}) {
     SCOPED_TRACE(step);
-    name_ = base + "_" + step;
-    main_ = name_ + "_main";
-    dev_ = name_ + "_dev";
-    shadow_ = name_ + "_shadow";
-    dir_ = pg_->tmp_dir() + "/" + name_;
-    std::filesystem::create_directories(dir_);
+    UseNames(base + "_" + step);
     MakeDatabases();
     { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
     ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
     MergeAndRestore();
     const std::string before = Text(main_, "SELECT * FROM posts ORDER BY id");
     const std::string state = dir_ + "/state.json";
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      swap::SwapOptions o = CatchUpSwap(state);
-      o.report_path = dir_ + "/report.json";
-      o.after_step = [&step](std::string_view at) {
-        if (at == step) raise(SIGKILL);
-      };
-      absl::StatusOr<swap::SwapResult> r = swap::Swap(o);
-      _exit(r.ok() ? 3 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the swap did not reach " << step << ": " << status;
+    ASSERT_TRUE(SwapKilledAfter(step, state)) << "the swap did not reach " << step;
     if (step == "renamed") {
       CommandResult r = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow",
                                  shadow_, "--report", dir_ + "/report.json", "--state", state,
