@@ -17,12 +17,14 @@ int64_t Changes(const CatchUpResult& r) { return r.inserts + r.updates + r.delet
 absl::StatusOr<LiveRounds> RunLiveRounds(CatchUpRun* run, PGconn* main,
                                          const LiveRoundLimits& limits,
                                          const std::function<void(std::string_view)>& log,
-                                         const std::function<bool()>& interrupted) {
+                                         const std::function<bool()>& interrupted,
+                                         const std::function<void()>& before_round) {
   LiveRounds out;
   const Clock::time_point start = Clock::now();
   int64_t smallest = std::numeric_limits<int64_t>::max();
   int not_smaller = 0;  // Rounds in a row that did not beat `smallest`.
   for (;;) {
+    if (before_round) before_round();
     const Clock::time_point round = Clock::now();
     PGM_ASSIGN_OR_RETURN(CatchUpResult r, run->Round(main, /*final=*/false));
     const int64_t changes = Changes(r);

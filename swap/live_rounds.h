@@ -39,12 +39,14 @@ int64_t Changes(const CatchUpResult& r);
 // Runs rounds of `run` with `main` (a session on main, not in a
 // transaction). FailedPrecondition, main never closed, when a limit was
 // reached with the lag not under `limits.lag`: the message says which and
-// what the rounds applied. The shadow keeps what the rounds applied
+// what the rounds applied. `before_round`, when set, runs before each
+// round (a test hook). The shadow keeps what the rounds applied
 // (exactly once, as any catch-up) and the slot is untouched by this.
 absl::StatusOr<LiveRounds> RunLiveRounds(CatchUpRun* run, PGconn* main,
                                          const LiveRoundLimits& limits,
                                          const std::function<void(std::string_view)>& log,
-                                         const std::function<bool()>& interrupted);
+                                         const std::function<bool()>& interrupted,
+                                         const std::function<void()>& before_round = nullptr);
 
 }  // namespace pgmerge::swap::internal
 

@@ -183,7 +183,7 @@ absl::StatusOr<RehearsalResult> Rehearse(const SwapOptions& o) {
     limits.timeout_seconds = o.catch_up_timeout_seconds;
     PGM_ASSIGN_OR_RETURN(internal::LiveRounds rounds,
                          internal::RunLiveRounds(run.get(), helper.get(), limits, o.log,
-                                                 o.interrupted));
+                                                 o.interrupted, o.before_live_round));
     r.rounds = rounds.rounds;
     r.live_changes = rounds.changes;
     r.live_ms = rounds.ms;

@@ -540,7 +540,8 @@ absl::Status RunLiveCatchUp(const SwapOptions& o, SwapState* s, SwapResult* live
   limits.max_rounds = o.catch_up_rounds;
   limits.timeout_seconds = o.catch_up_timeout_seconds;
   absl::StatusOr<internal::LiveRounds> rounds =
-      internal::RunLiveRounds(c.run.get(), helper.get(), limits, o.log, o.interrupted);
+      internal::RunLiveRounds(c.run.get(), helper.get(), limits, o.log, o.interrupted,
+                             o.before_live_round);
   if (!rounds.ok()) {
     if (absl::IsAborted(rounds.status())) return rounds.status();
     return before_closing(rounds.status());

@@ -66,6 +66,10 @@ struct SwapOptions {
   // "renamed"): tests kill the process
   // there to prove --resume and rollback recover from a crash at any step.
   std::function<void(std::string_view step)> after_step;
+  // Called before each live catch-up round (swap and rehearsal): tests
+  // write to main there, so that every round has a change to apply, which a
+  // writer thread on a loaded machine cannot promise.
+  std::function<void()> before_live_round;
 };
 
 struct SwapResult {

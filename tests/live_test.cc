@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "swap/catchup.h"
 #include "swap/pg.h"
+#include "swap/rehearse.h"
 #include "swap/swap.h"
 #include "tests/test_postgres.h"
 
@@ -746,67 +747,59 @@ TEST_F(LiveTest, SwapCatchUpStoppedAfterClosingReopensMainAndDropsTheSlot) {
 
 // Inserts into tags back to back, with no pause: every catch-up round
 // finds changes to apply.
-class BusyWriter {
+// A write on main before each live round, from the swap's own hook: every
+// round then has a change to apply, so the lag (with --catch-up-lag 1) can
+// never fall under 1. A writer thread cannot promise that: a round is over
+// in under a millisecond, and a descheduled writer leaves it empty.
+class WriteBeforeEachRound {
  public:
-  explicit BusyWriter(std::string conninfo) : conninfo_(std::move(conninfo)) {}
-  void Start() {
-    thread_ = std::thread([this] {
-      absl::StatusOr<swap::internal::Conn> c = swap::internal::Connect(conninfo_);
-      if (!c.ok()) return;
-      while (!stop_) {
-        swap::internal::Result r(PQexec(c->get(), "INSERT INTO tags (label) VALUES ('busy')"));
-        if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) ++written_;
-      }
-    });
+  explicit WriteBeforeEachRound(const std::string& conninfo) {
+    absl::StatusOr<swap::internal::Conn> c = swap::internal::Connect(conninfo);
+    EXPECT_TRUE(c.ok()) << c.status();
+    if (c.ok()) conn_ = *std::move(c);
   }
-  void Stop() {
-    stop_ = true;
-    thread_.join();
+  std::function<void()> Hook() {
+    return [this] {
+      swap::internal::Result r(
+          PQexec(conn_.get(), "INSERT INTO tags (label) VALUES ('busy')"));
+      EXPECT_EQ(PQresultStatus(r.get()), PGRES_COMMAND_OK) << PQerrorMessage(conn_.get());
+      ++written_;
+    };
   }
   int64_t written() const { return written_; }
 
  private:
-  std::string conninfo_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int64_t> written_{0};
-  std::thread thread_;
+  swap::internal::Conn conn_;
+  int64_t written_ = 0;
 };
 
 TEST_F(LiveTest, SwapCatchUpRefusesToCloseMainWhileTheLagDoesNotFall) {
   MakeDatabases();
   { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
   ASSERT_TRUE(pg_->Exec(main_, kWritesAfterDump).ok());
-  // Room for every key the two writers take, however long the rounds run
-  // (under the sanitizers they wrote over a million rows).
-  MergeAndRestore({"--key-headroom", "100000000"});
+  MergeAndRestore();
   const std::string slot = Slots();
-  BusyWriter writer(pg_->ConnString(main_));
-  writer.Start();
-  // A second writer: a round is over in under a millisecond, so one writer
-  // descheduled on a loaded machine can leave a round with nothing to apply.
-  BusyWriter second(pg_->ConnString(main_));
-  second.Start();
-  while (writer.written() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  // No round can apply fewer than 1 change while the writers run.
-  const std::vector<std::string> swap = {"swap", "--server", Server(), "--main", main_,
-                                         "--shadow", shadow_, "--report",
-                                         dir_ + "/report.json", "--state", dir_ + "/state.json",
-                                         "--catch-up", "--grace", "0.2"};
-  std::vector<std::string> low = swap;
-  low.insert(low.end(), {"--catch-up-lag", "1", "--catch-up-rounds", "6"});
-  CommandResult s = Pgmerge(low);
-  const int64_t during = writer.written();
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_GT(writer.written(), during);  // Main was never closed: it still takes writes.
-  writer.Stop();
-  second.Stop();
-  EXPECT_EQ(s.exit_code, 2) << s.err;
-  EXPECT_TRUE(absl::StrContains(s.err, "did not bring the lag under --catch-up-lag 1")) << s.err;
-  EXPECT_TRUE(absl::StrContains(s.err, "Main was not closed")) << s.err;
-  EXPECT_TRUE(absl::StrContains(s.err, "the slot is kept")) << s.err;
-  EXPECT_FALSE(absl::StrContains(s.err, "step 2")) << s.err;  // Never closing.
-  // Consistent: the slot is there, both databases open, nothing renamed,
-  // no swap recorded to resume.
+  WriteBeforeEachRound writer(pg_->ConnString(main_));
+  swap::SwapOptions o = CatchUpSwap(dir_ + "/state.json");
+  o.catch_up_lag = 1;
+  o.catch_up_rounds = 6;
+  o.before_live_round = writer.Hook();
+  std::string log;
+  o.log = [&log](std::string_view line) { log.append(line).append("\n"); };
+  absl::StatusOr<swap::SwapResult> s = swap::Swap(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();  // Exit 2.
+  const std::string why(s.status().message());
+  EXPECT_TRUE(absl::StrContains(why, "did not bring the lag under --catch-up-lag 1")) << why;
+  // Rounds 3, 4 and 5 applied 1 change each, no fewer than round 2.
+  EXPECT_TRUE(absl::StrContains(why, "the lag is not shrinking: 3 rounds in a row")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "Main was not closed")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "the slot is kept")) << why;
+  EXPECT_EQ(writer.written(), 5);
+  EXPECT_FALSE(absl::StrContains(log, "step 2")) << log;  // Never closing.
+  // Consistent: main open and taking writes, the slot there, both
+  // databases open, nothing renamed, no swap recorded to resume.
+  ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('busy')").ok());
   EXPECT_EQ(Slots(), slot);
   EXPECT_EQ(Value("postgres", absl::StrCat("SELECT count(*) FILTER (WHERE NOT datallowconn) || ' ' "
                                            "|| count(*) FROM pg_database WHERE datname IN ('",
@@ -817,11 +810,14 @@ TEST_F(LiveTest, SwapCatchUpRefusesToCloseMainWhileTheLagDoesNotFall) {
   CommandResult r = Pgmerge(resume);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "nothing to resume")) << r.err;
-  // The writer gone, the same swap continues from what the rounds applied.
-  CommandResult again = Pgmerge(swap);
+  // Main writing less, the same swap continues from what the rounds applied.
+  CommandResult again =
+      Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_, "--report",
+               dir_ + "/report.json", "--state", dir_ + "/state.json", "--catch-up", "--grace",
+               "0.2"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(Value(main_, "SELECT count(*) FROM tags WHERE label = 'busy'"),
-            std::to_string(writer.written() + second.written()));
+            std::to_string(writer.written() + 1));
   EXPECT_EQ(Slots(), "");
 }
 
@@ -873,20 +869,21 @@ TEST_F(LiveTest, RehearsalReportsTheDarkWindowAndChangesNothingLive) {
 TEST_F(LiveTest, AFailedRehearsalDropsItsCopiesToo) {
   MakeDatabases();
   { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }
-  MergeAndRestore({"--key-headroom", "1000000"});
+  MergeAndRestore();
   const std::string picture = ServerPicture(pg_);
-  BusyWriter writer(pg_->ConnString(main_));
-  writer.Start();
-  while (writer.written() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  // The lag cannot get under 1 while the writer runs: the rehearsal says
-  // the real swap would stop.
-  CommandResult r = Pgmerge({"swap", "--server", Server(), "--main", main_, "--shadow", shadow_,
-                             "--report", dir_ + "/report.json", "--catch-up", "--rehearse",
-                             "--catch-up-lag", "1", "--catch-up-rounds", "4"});
-  writer.Stop();
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.err, "rehearsal: catch-up did not bring the lag under")) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.err, "its copies are dropped")) << r.err;
+  // The lag cannot get under 1 while main writes before every round: the
+  // rehearsal says the real swap would stop.
+  WriteBeforeEachRound writer(pg_->ConnString(main_));
+  swap::SwapOptions o = CatchUpSwap("");
+  o.catch_up_lag = 1;
+  o.catch_up_rounds = 4;
+  o.before_live_round = writer.Hook();
+  absl::StatusOr<swap::RehearsalResult> r = swap::Rehearse(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();  // Exit 2.
+  const std::string why(r.status().message());
+  EXPECT_TRUE(absl::StrContains(why, "rehearsal: catch-up did not bring the lag under")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "its copies are dropped")) << why;
   EXPECT_EQ(ServerPicture(pg_), picture);
 }
 
