@@ -133,8 +133,13 @@ absl::Status DumpSegmenter::ErrorAt(size_t pos, std::string_view message) {
 }
 
 
-// The state psql's lexer keeps while it gathers one statement.
+// The state psql's lexer keeps while it gathers one statement, and its
+// rules for every state but the initial one's comments, backslashes and
+// statement ends (Lex, which needs the segmenter, keeps those).
 struct DumpSegmenter::Lexer {
+  // What a step returns when its token never closes.
+  static constexpr size_t kUnterminated = std::string_view::npos;
+
   LexState state = LexState::kInitial;
   LexState before_stop = LexState::kInitial;
   int comment_depth = 0;
@@ -174,6 +179,262 @@ struct DumpSegmenter::Lexer {
       }
     }
   }
+
+  // What the open token is called in "unterminated ..." messages.
+  std::string OpenToken() const {
+    switch (state) {
+      case LexState::kComment:
+        return "/* comment";
+      case LexState::kDollar:
+        return absl::StrCat("dollar-quoted string ", AsAbsl(dollar_tag));
+      case LexState::kIdent:
+        return "quoted identifier";
+      default:
+        return "quoted string";
+    }
+  }
+
+  // A token starting at s[i] in the initial state, other than a comment,
+  // a backslash, ';' or ':': where the next step starts. `standard_strings`
+  // is the setting a plain '...' is lexed under.
+  size_t Token(std::string_view s, size_t i, bool standard_strings) {
+    const size_t n = s.size();
+    const char c = s[i];
+    const char next = i + 1 < n ? s[i + 1] : '\0';
+    if (c == '\'') {
+      state = standard_strings ? LexState::kQuote : LexState::kExtQuote;
+      before_stop = LexState::kInitial;
+      scs_literal = true;
+      return i + 1;
+    }
+    if (c == '"') {
+      state = LexState::kIdent;
+      return i + 1;
+    }
+    if (c == '$') return DollarStart(s, i);
+    if (absl::ascii_isdigit(c) || (c == '.' && absl::ascii_isdigit(next))) {
+      return Number(s, i);
+    }
+    if (IsIdentStart(static_cast<unsigned char>(c))) return Word(s, i);
+    if (c == '(') {
+      ++paren_depth;
+    } else if (c == ')') {
+      if (paren_depth > 0) --paren_depth;
+    }
+    return i + 1;
+  }
+
+  // One step in any state but the initial one, from s[i]: where the next
+  // step starts, or kUnterminated. Sets *scs_dependent when a literal's
+  // meaning depends on standard_conforming_strings.
+  size_t Step(std::string_view s, size_t i, bool* scs_dependent) {
+    switch (state) {
+      case LexState::kInitial:
+        break;
+      case LexState::kComment:
+        return CommentStep(s, i);
+      case LexState::kQuote:
+      case LexState::kUnicodeQuote:
+      case LexState::kBitQuote:
+        return QuoteStep(s, i, scs_dependent);
+      case LexState::kExtQuote:
+        return ExtQuoteStep(s, i, scs_dependent);
+      case LexState::kQuoteStop:
+        return QuoteStopStep(s, i);
+      case LexState::kDollar:
+        return DollarStep(s, i);
+      case LexState::kIdent:
+        return IdentStep(s, i);
+    }
+    return i;
+  }
+
+ private:
+  // '$' at s[i]: a parameter ($1), a dollar quote's tag, or the '$' alone.
+  size_t DollarStart(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    size_t j = i + 1;
+    if (j < n && absl::ascii_isdigit(s[j])) {  // $1: a parameter.
+      while (j < n && absl::ascii_isdigit(s[j])) ++j;
+      return j;
+    }
+    if (j < n && s[j] == '$') {
+      dollar_tag = s.substr(i, 2);
+      state = LexState::kDollar;
+      return i + 2;
+    }
+    if (j < n && IsDolqStart(static_cast<unsigned char>(s[j]))) {
+      while (j < n && IsDolqCont(static_cast<unsigned char>(s[j]))) ++j;
+      if (j < n && s[j] == '$') {
+        dollar_tag = s.substr(i, j + 1 - i);
+        state = LexState::kDollar;
+        return j + 1;
+      }
+    }
+    return i + 1;  // Only the '$'; a word after it is lexed anew.
+  }
+
+  static size_t Number(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    size_t j = i;
+    while (j < n && absl::ascii_isdigit(s[j])) ++j;
+    if (j < n && s[j] == '.' && !(j + 1 < n && s[j + 1] == '.')) {
+      ++j;
+      while (j < n && absl::ascii_isdigit(s[j])) ++j;
+    }
+    if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+      size_t k = j + 1;
+      if (k < n && (s[k] == '+' || s[k] == '-')) ++k;
+      if (k < n && absl::ascii_isdigit(s[k])) {
+        while (k < n && absl::ascii_isdigit(s[k])) ++k;
+        j = k;
+      }
+    }
+    return j;
+  }
+
+  // A word, or one of the quotes a letter opens: B'', X'', N'', E'', U&.
+  size_t Word(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    const char lower = absl::ascii_tolower(s[i]);
+    const char next = i + 1 < n ? s[i + 1] : '\0';
+    if ((lower == 'b' || lower == 'x') && next == '\'') {
+      state = LexState::kBitQuote;
+      before_stop = LexState::kInitial;
+      return i + 2;
+    }
+    if (lower == 'n' && next == '\'') return i + 1;  // N'...': a plain literal from its quote.
+    if (lower == 'e' && next == '\'') {
+      state = LexState::kExtQuote;
+      before_stop = LexState::kInitial;
+      scs_literal = false;
+      return i + 2;
+    }
+    if (lower == 'u' && next == '&') {
+      const char third = i + 2 < n ? s[i + 2] : '\0';
+      if (third == '\'') {
+        state = LexState::kUnicodeQuote;
+        return i + 3;
+      }
+      if (third == '"') {
+        state = LexState::kIdent;
+        return i + 3;
+      }
+      return i + 1;  // "U&" without a quote: only the U, not an identifier.
+    }
+    size_t j = i + 1;
+    while (j < n && IsIdentChar(static_cast<unsigned char>(s[j]))) ++j;
+    Identifier(s.substr(i, j - i));
+    return j;
+  }
+
+  size_t CommentStep(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+      ++comment_depth;
+      return i + 2;
+    }
+    if (s[i] == '*' && i + 1 < n && s[i + 1] == '/') {
+      if (comment_depth <= 0) {
+        state = LexState::kInitial;
+      } else {
+        --comment_depth;
+      }
+      return i + 2;
+    }
+    return i + 1;
+  }
+
+  size_t QuoteStep(std::string_view s, size_t i, bool* scs_dependent) {
+    const size_t n = s.size();
+    const void* q = std::memchr(s.data() + i, '\'', n - i);
+    if (q == nullptr) return kUnterminated;
+    size_t j = static_cast<const char*>(q) - s.data();
+    if (state == LexState::kQuote && scs_literal &&
+        std::memchr(s.data() + i, '\\', j - i) != nullptr) {
+      *scs_dependent = true;
+    }
+    if (state != LexState::kBitQuote && j + 1 < n && s[j + 1] == '\'') {
+      return j + 2;  // A doubled quote.
+    }
+    before_stop = state;
+    state = LexState::kQuoteStop;
+    return j + 1;
+  }
+
+  size_t ExtQuoteStep(std::string_view s, size_t i, bool* scs_dependent) {
+    const size_t n = s.size();
+    if (s[i] == '\\') {
+      if (scs_literal) *scs_dependent = true;
+      // A backslash just before the line end escapes nothing: psql never
+      // sees that line end.
+      return (i + 1 < n && s[i + 1] != '\n') ? i + 2 : i + 1;
+    }
+    if (s[i] == '\'') {
+      if (i + 1 < n && s[i + 1] == '\'') return i + 2;
+      before_stop = state;
+      state = LexState::kQuoteStop;
+    }
+    return i + 1;
+  }
+
+  size_t QuoteStopStep(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    if (s[i] == '\n') return i + 1;  // The quote ended its line: look on the next one.
+    // {whitespace_with_newline}{quote} within this line, where the only
+    // newline psql can see is '\r'.
+    size_t j = i;
+    while (j < n && s[j] != '\n') {
+      if (IsHorizSpace(s[j])) {
+        ++j;
+      } else if (s[j] == '-' && j + 1 < n && s[j + 1] == '-') {
+        while (j < n && s[j] != '\n' && s[j] != '\r') ++j;
+      } else {
+        break;
+      }
+    }
+    if (j < n && s[j] == '\r') {
+      ++j;
+      for (;;) {
+        if (j < n && (IsHorizSpace(s[j]) || s[j] == '\r')) {
+          ++j;
+        } else if (j + 1 < n && s[j] == '-' && s[j + 1] == '-') {
+          size_t k = j;
+          while (k < n && s[k] != '\n' && s[k] != '\r') ++k;
+          if (k < n && s[k] == '\r') {
+            j = k + 1;
+          } else {
+            break;
+          }
+        } else {
+          break;
+        }
+      }
+      if (j < n && s[j] == '\'') {  // Continued.
+        state = before_stop;
+        return j + 1;
+      }
+    }
+    state = LexState::kInitial;
+    return i;
+  }
+
+  size_t DollarStep(std::string_view s, size_t i) {
+    size_t close = s.find(dollar_tag, i);
+    if (close == std::string_view::npos) return kUnterminated;
+    state = LexState::kInitial;
+    return close + dollar_tag.size();
+  }
+
+  size_t IdentStep(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    const void* q = std::memchr(s.data() + i, '"', n - i);
+    if (q == nullptr) return kUnterminated;
+    size_t j = static_cast<const char*>(q) - s.data();
+    if (j + 1 < n && s[j + 1] == '"') return j + 2;
+    state = LexState::kInitial;
+    return j + 1;
+  }
 };
 
 bool DumpSegmenter::StandardStringsAt(size_t pos) const {
@@ -189,298 +450,73 @@ absl::Status DumpSegmenter::Lex(LexResult* r) {
   size_t first = std::string_view::npos;  // First token other than a comment.
   r->scs_dependent = false;
   r->standard_strings = StandardStringsAt(i);
-  auto unterminated = [&](std::string_view what) {
-    return ErrorAt(lx.token_start, absl::StrCat("unterminated ", AsAbsl(what)));
-  };
-  auto begin_token = [&](size_t at) {
+  while (i < n) {
+    if (lx.state != LexState::kInitial) {
+      i = lx.Step(s, i, &r->scs_dependent);
+      if (i == Lexer::kUnterminated) {
+        return ErrorAt(lx.token_start, absl::StrCat("unterminated ", lx.OpenToken()));
+      }
+      continue;
+    }
+    const char c = s[i];
+    if (IsLexSpace(c)) {
+      ++i;
+      continue;
+    }
+    if (c == '-' && i + 1 < n && s[i + 1] == '-') {
+      size_t e = i;
+      while (e < n && s[e] != '\n' && s[e] != '\r') ++e;
+      if (!in_buffer) SeeComment(s.substr(i, e - i));
+      i = e;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+      lx.token_start = i;
+      in_buffer = true;
+      lx.state = LexState::kComment;
+      lx.comment_depth = 0;
+      i += 2;
+      continue;
+    }
+    if (c == '\\') {
+      r->backslash = i;
+      r->start = first == std::string_view::npos ? i : first;
+      r->what = first == std::string_view::npos ? LexResult::kMeta : LexResult::kBackslash;
+      return absl::OkStatus();
+    }
     if (first == std::string_view::npos) {
-      first = at;
-      r->standard_strings = StandardStringsAt(at);
+      first = i;
+      r->standard_strings = StandardStringsAt(i);
     }
     in_buffer = true;
-    lx.token_start = at;
-  };
-  while (i < n) {
-    const char c = s[i];
-    switch (lx.state) {
-      case LexState::kInitial: {
-        if (IsLexSpace(c)) {
-          ++i;
-          continue;
-        }
-        if (c == '-' && i + 1 < n && s[i + 1] == '-') {
-          size_t e = i;
-          while (e < n && s[e] != '\n' && s[e] != '\r') ++e;
-          if (!in_buffer) SeeComment(s.substr(i, e - i));
-          i = e;
-          continue;
-        }
-        if (c == '/' && i + 1 < n && s[i + 1] == '*') {
-          lx.token_start = i;
-          in_buffer = true;
-          lx.state = LexState::kComment;
-          lx.comment_depth = 0;
-          i += 2;
-          continue;
-        }
-        if (c == '\\') {
-          r->backslash = i;
-          r->start = first == std::string_view::npos ? i : first;
-          r->what = first == std::string_view::npos ? LexResult::kMeta
-                                                    : LexResult::kBackslash;
-          return absl::OkStatus();
-        }
-        begin_token(i);
-        const unsigned char u = static_cast<unsigned char>(c);
-        const char next = i + 1 < n ? s[i + 1] : '\0';
-        if (c == '\'') {
-          lx.state = StandardStringsAt(i) ? LexState::kQuote
-                                          : LexState::kExtQuote;
-          lx.before_stop = LexState::kInitial;
-          lx.scs_literal = true;
-          ++i;
-        } else if (c == '"') {
-          lx.state = LexState::kIdent;
-          ++i;
-        } else if (c == '$') {
-          size_t j = i + 1;
-          if (j < n && absl::ascii_isdigit(s[j])) {  // $1: a parameter.
-            while (j < n && absl::ascii_isdigit(s[j])) ++j;
-            i = j;
-          } else if (j < n && s[j] == '$') {
-            lx.dollar_tag = s.substr(i, 2);
-            lx.state = LexState::kDollar;
-            i += 2;
-          } else if (j < n && IsDolqStart(static_cast<unsigned char>(s[j]))) {
-            while (j < n && IsDolqCont(static_cast<unsigned char>(s[j]))) ++j;
-            if (j < n && s[j] == '$') {
-              lx.dollar_tag = s.substr(i, j + 1 - i);
-              lx.state = LexState::kDollar;
-              i = j + 1;
-            } else {
-              ++i;  // Only the '$'; the word after it is lexed anew.
-            }
-          } else {
-            ++i;
-          }
-        } else if (absl::ascii_isdigit(c) ||
-                   (c == '.' && absl::ascii_isdigit(next))) {
-          size_t j = i;
-          while (j < n && absl::ascii_isdigit(s[j])) ++j;
-          if (j < n && s[j] == '.' && !(j + 1 < n && s[j + 1] == '.')) {
-            ++j;
-            while (j < n && absl::ascii_isdigit(s[j])) ++j;
-          }
-          if (j < n && (s[j] == 'e' || s[j] == 'E')) {
-            size_t k = j + 1;
-            if (k < n && (s[k] == '+' || s[k] == '-')) ++k;
-            if (k < n && absl::ascii_isdigit(s[k])) {
-              while (k < n && absl::ascii_isdigit(s[k])) ++k;
-              j = k;
-            }
-          }
-          i = j;
-        } else if (IsIdentStart(u)) {
-          const char lower = absl::ascii_tolower(c);
-          if ((lower == 'b' || lower == 'x') && next == '\'') {
-            lx.state = LexState::kBitQuote;
-            lx.before_stop = LexState::kInitial;
-            i += 2;
-          } else if (lower == 'n' && next == '\'') {
-            ++i;  // N'...' is lexed as a plain literal from its quote.
-          } else if (lower == 'e' && next == '\'') {
-            lx.state = LexState::kExtQuote;
-            lx.before_stop = LexState::kInitial;
-            lx.scs_literal = false;
-            i += 2;
-          } else if (lower == 'u' && next == '&') {
-            const char third = i + 2 < n ? s[i + 2] : '\0';
-            if (third == '\'') {
-              lx.state = LexState::kUnicodeQuote;
-              i += 3;
-            } else if (third == '"') {
-              lx.state = LexState::kIdent;
-              i += 3;
-            } else {
-              ++i;  // "U&" without a quote: only the U, not an identifier.
-            }
-          } else {
-            size_t j = i + 1;
-            while (j < n && IsIdentChar(static_cast<unsigned char>(s[j]))) ++j;
-            lx.Identifier(s.substr(i, j - i));
-            i = j;
-          }
-        } else if (c == '(') {
-          ++lx.paren_depth;
-          ++i;
-        } else if (c == ')') {
-          if (lx.paren_depth > 0) --lx.paren_depth;
-          ++i;
-        } else if (c == ';') {
-          ++i;
-          if (lx.paren_depth == 0 && lx.begin_depth == 0) {
-            r->what = LexResult::kStatement;
-            r->start = first;
-            r->end = i;
-            return absl::OkStatus();
-          }
-        } else if (c == ':') {
-          std::string_view name;
-          size_t len = next == ':' ? 2 : VariableReference(s, i, &name);
-          if (len > 0 && !name.empty() && IsPsqlPresetVariable(name)) {
-            return ErrorAt(i, absl::StrCat(
-                                  "psql would replace the variable reference ",
-                                  AsAbsl(s.substr(i, len)),
-                                  " with its own value; pg_dump never writes "
-                                  "one, refusing"));
-          }
-          i += len > 0 ? len : 1;
-        } else {
-          ++i;
-        }
-        continue;
+    lx.token_start = i;
+    if (c == ';') {
+      ++i;
+      if (lx.paren_depth == 0 && lx.begin_depth == 0) {
+        r->what = LexResult::kStatement;
+        r->start = first;
+        r->end = i;
+        return absl::OkStatus();
       }
-      case LexState::kComment: {
-        if (c == '/' && i + 1 < n && s[i + 1] == '*') {
-          ++lx.comment_depth;
-          i += 2;
-        } else if (c == '*' && i + 1 < n && s[i + 1] == '/') {
-          if (lx.comment_depth <= 0) {
-            lx.state = LexState::kInitial;
-          } else {
-            --lx.comment_depth;
-          }
-          i += 2;
-        } else {
-          ++i;
-        }
-        continue;
+    } else if (c == ':') {
+      std::string_view name;
+      size_t len = i + 1 < n && s[i + 1] == ':' ? 2 : VariableReference(s, i, &name);
+      if (len > 0 && !name.empty() && IsPsqlPresetVariable(name)) {
+        return ErrorAt(i, absl::StrCat("psql would replace the variable reference ",
+                                       AsAbsl(s.substr(i, len)),
+                                       " with its own value; pg_dump never writes one, refusing"));
       }
-      case LexState::kQuote:
-      case LexState::kUnicodeQuote:
-      case LexState::kBitQuote: {
-        const void* q = std::memchr(s.data() + i, '\'', n - i);
-        if (q == nullptr) return unterminated("quoted string");
-        size_t j = static_cast<const char*>(q) - s.data();
-        if (lx.state == LexState::kQuote && lx.scs_literal &&
-            std::memchr(s.data() + i, '\\', j - i) != nullptr) {
-          r->scs_dependent = true;
-        }
-        if (lx.state != LexState::kBitQuote && j + 1 < n && s[j + 1] == '\'') {
-          i = j + 2;  // A doubled quote.
-          continue;
-        }
-        lx.before_stop = lx.state;
-        lx.state = LexState::kQuoteStop;
-        i = j + 1;
-        continue;
-      }
-      case LexState::kExtQuote: {
-        if (c == '\\') {
-          if (lx.scs_literal) r->scs_dependent = true;
-          // A backslash just before the line end escapes nothing: psql
-          // never sees that line end.
-          i += (i + 1 < n && s[i + 1] != '\n') ? 2 : 1;
-        } else if (c == '\'') {
-          if (i + 1 < n && s[i + 1] == '\'') {
-            i += 2;
-          } else {
-            lx.before_stop = lx.state;
-            lx.state = LexState::kQuoteStop;
-            ++i;
-          }
-        } else {
-          ++i;
-        }
-        continue;
-      }
-      case LexState::kQuoteStop: {
-        if (c == '\n') {  // The quote ended its line: look on the next one.
-          ++i;
-          continue;
-        }
-        // {whitespace_with_newline}{quote} within this line, where the only
-        // newline psql can see is '\r'.
-        size_t j = i;
-        while (j < n && s[j] != '\n') {
-          if (IsHorizSpace(s[j])) {
-            ++j;
-          } else if (s[j] == '-' && j + 1 < n && s[j + 1] == '-') {
-            while (j < n && s[j] != '\n' && s[j] != '\r') ++j;
-          } else {
-            break;
-          }
-        }
-        bool continued = false;
-        if (j < n && s[j] == '\r') {
-          ++j;
-          for (;;) {
-            if (j < n && (IsHorizSpace(s[j]) || s[j] == '\r')) {
-              ++j;
-            } else if (j + 1 < n && s[j] == '-' && s[j + 1] == '-') {
-              size_t k = j;
-              while (k < n && s[k] != '\n' && s[k] != '\r') ++k;
-              if (k < n && s[k] == '\r') {
-                j = k + 1;
-              } else {
-                break;
-              }
-            } else {
-              break;
-            }
-          }
-          continued = j < n && s[j] == '\'';
-        }
-        if (continued) {
-          lx.state = lx.before_stop;
-          i = j + 1;
-        } else {
-          lx.state = LexState::kInitial;
-        }
-        continue;
-      }
-      case LexState::kDollar: {
-        size_t close = s.find(lx.dollar_tag, i);
-        if (close == std::string_view::npos) {
-          return unterminated(
-              absl::StrCat("dollar-quoted string ", AsAbsl(lx.dollar_tag)));
-        }
-        i = close + lx.dollar_tag.size();
-        lx.state = LexState::kInitial;
-        continue;
-      }
-      case LexState::kIdent: {
-        const void* q = std::memchr(s.data() + i, '"', n - i);
-        if (q == nullptr) return unterminated("quoted identifier");
-        size_t j = static_cast<const char*>(q) - s.data();
-        if (j + 1 < n && s[j + 1] == '"') {
-          i = j + 2;
-        } else {
-          lx.state = LexState::kInitial;
-          i = j + 1;
-        }
-        continue;
-      }
+      i += len > 0 ? len : 1;
+    } else {
+      i = lx.Token(s, i, StandardStringsAt(i));
     }
   }
-  switch (lx.state) {
-    case LexState::kInitial:
-    case LexState::kQuoteStop:
-      break;
-    case LexState::kComment:
-      return unterminated("/* comment");
-    case LexState::kDollar:
-      return unterminated(
-          absl::StrCat("dollar-quoted string ", AsAbsl(lx.dollar_tag)));
-    case LexState::kIdent:
-      return unterminated("quoted identifier");
-    default:
-      return unterminated("quoted string");
+  if (lx.state != LexState::kInitial && lx.state != LexState::kQuoteStop) {
+    return ErrorAt(lx.token_start, absl::StrCat("unterminated ", lx.OpenToken()));
   }
   r->start = first;
   r->end = n;
-  r->what = first == std::string_view::npos ? LexResult::kEof
-                                            : LexResult::kIncomplete;
+  r->what = first == std::string_view::npos ? LexResult::kEof : LexResult::kIncomplete;
   return absl::OkStatus();
 }
 
