@@ -141,6 +141,37 @@ TEST(CliTest, OutputToAPipe) {
   EXPECT_NE(text.find("ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey"), std::string::npos);
 }
 
+// --report and --review onto a FIFO or a device write into it: a rename
+// there would replace the device (as root, /dev/null itself: a run with
+// --report /dev/null once left a regular file in its place).
+TEST(CliTest, ReportsOntoAFifoOrADevice) {
+  std::string prod = Write("prod.sql", kGood);
+  std::string fifo = absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-report.fifo");
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] {
+    std::ifstream in(fifo, std::ios::binary);
+    got.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  });
+  absl::StatusOr<CommandResult> r =
+      RunCommand({PGMERGE_BINARY, prod, prod, "-o", "/dev/null", "-q", "--report", fifo});
+  reader.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  EXPECT_TRUE(absl::StrContains(got, "\"pgmerge-report\"")) << got;
+  struct stat st;
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  unlink(fifo.c_str());
+  r = RunCommand({PGMERGE_BINARY, prod, prod, "-q", "-o", "/dev/null", "--report", "/dev/null",
+                  "--review", "/dev/null"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode)) << "/dev/null was replaced";
+}
+
 TEST(CliTest, StdinInput) {
   std::string prod = Write("prod.sql", kGood);
   absl::StatusOr<CommandResult> r = RunCommand({PGMERGE_BINARY, prod, "-"}, kGood);

@@ -48,6 +48,13 @@ void RememberUmask() {
 
 absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& path) {
   struct stat st;
+  // A FIFO or a device (--report /dev/null, /dev/stdout) is written as it
+  // is, links to one included: a rename would replace the device itself.
+  if (stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+    int fd = open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return Errno("write", path);
+    return AtomicFile(path, /*tmp=*/"", fd);
+  }
   if (lstat(path.c_str(), &st) == 0) {
     if (S_ISLNK(st.st_mode)) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -56,6 +63,10 @@ absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& path) {
     }
     if (S_ISDIR(st.st_mode)) {
       return absl::FailedPreconditionError(absl::StrCat(path, " is a directory"));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is neither a regular file, a FIFO nor a character device"));
     }
   }
   std::string dir = DirOf(path);
@@ -85,6 +96,12 @@ absl::Status AtomicFile::Write(std::string_view text) {
 }
 
 absl::Status AtomicFile::Commit() {
+  if (tmp_.empty()) {  // Written in place (a FIFO or a device): nothing to rename.
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) return Errno("write", path_);
+    return absl::OkStatus();
+  }
   if (fsync(fd_) != 0) return Errno("write", path_);
   if (fchmod(fd_, 0666 & ~g_umask) != 0) return Errno("set the mode of", path_);
   if (close(fd_) != 0) {

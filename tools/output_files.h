@@ -1,9 +1,11 @@
 // Where the merge's SQL and the reports go, written so that a failed or
 // interrupted run never leaves something restorable behind:
-// - a file (-o FILE, --report FILE) is written to a temporary file made
-//   with mkstemp (O_EXCL, mode 0600) in the target's directory, fsynced,
-//   given the mode a new file would get (0666 & ~umask) and renamed into
-//   place, then the directory is fsynced;
+// - a file (-o FILE, --report FILE, --review FILE) is written to a
+//   temporary file made with mkstemp (O_EXCL, mode 0600) in the target's
+//   directory, fsynced, given the mode a new file would get (0666 & ~umask)
+//   and renamed into place, then the directory is fsynced;
+// - a report onto a FIFO or a device (--report /dev/null) is written to it
+//   in place, once the run is done; a device is never renamed over;
 // - a stream (stdout, or -o onto a FIFO or a device) gets the SQL as it is
 //   made, except its last piece, which is held back until the run has
 //   succeeded (the report is on disk): a run that fails after the first
@@ -33,8 +35,10 @@ namespace pgmerge::tools {
 // destroying it uncommitted removes the temporary file.
 class AtomicFile {
  public:
-  // Refuses a `path` that is a symbolic link (a rename would replace the
-  // link, a write would follow it) or a directory.
+  // A FIFO or a character device (links to one included) is written in
+  // place, never replaced. Refuses any other `path` that is not a regular
+  // file: a symbolic link (a rename would replace the link, a write would
+  // follow it), a directory, a block device, a socket.
   static absl::StatusOr<AtomicFile> Create(const std::string& path);
   AtomicFile(AtomicFile&& other) noexcept;
   AtomicFile& operator=(AtomicFile&&) = delete;
