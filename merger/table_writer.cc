@@ -78,6 +78,40 @@ class CopyBlock {
   bool open_ = false;
 };
 
+// Rows copied whole go out as runs of the input's own bytes (each row with
+// its newline, row after row): one Append per run, not two a row. A run
+// ends before the reader hands back the pages behind it (Flush).
+class RawRuns {
+ public:
+  RawRuns(OutputBuffer* out, std::string_view input)
+      : out_(out), input_end_(input.data() + input.size()) {}
+  // Adds `row` (a view into the input) when its newline follows it; false
+  // for a CRLF line or the input's last line, which the caller writes.
+  bool Add(std::string_view row) {
+    const char* b = row.data();
+    const char* e = b + row.size();
+    if (e >= input_end_ || *e != '\n') return false;
+    if (b != end_) {
+      Flush();
+      begin_ = b;
+    }
+    end_ = e + 1;
+    if (end_ - begin_ >= kMaxRun) Flush();
+    return true;
+  }
+  void Flush() {
+    if (begin_ != end_) out_->Append(std::string_view(begin_, end_ - begin_));
+    begin_ = end_ = nullptr;
+  }
+
+ private:
+  static constexpr ptrdiff_t kMaxRun = 256 << 10;
+  OutputBuffer* out_;
+  const char* const input_end_;
+  const char* begin_ = nullptr;
+  const char* end_ = nullptr;
+};
+
 // Calls fn(reader, event, layout) for every row of the side's spans, in
 // order, with the pages behind the reader released; `before_release()` runs
 // before each release, so fn may hold views of rows until then. The pass
@@ -156,6 +190,10 @@ class TableWriter {
  private:
   // Every production row, with its own key, in dev's shape.
   absl::Status EmitProdRows();
+  // Writes a production row in dev's shape: as written when `as_written`,
+  // else field by field; then the fills.
+  template <typename FieldFn>
+  void WriteProdRow(const DumpEvent& ev, bool as_written, FieldFn field);
   // Development's rows: the new ones, with keys and references rewritten.
   absl::Status EmitDevRows();
   // Reads the row's tracked FK values; true when one points at a parent
@@ -230,18 +268,7 @@ absl::Status TableWriter::EmitProdRows() {
                                      ColumnListSql(p.dev_cols, prod_out_cols),
                                      " FROM stdin;\n"));
   const bool int_key = p.mode == Mode::kRemap || p.int_key;
-  // Rows copied whole go out as runs of the input's own bytes (each row
-  // with its newline, row after row): one Append per run, not two a row.
-  // A run ends before the reader hands back the pages behind it.
-  const std::string_view input = m_.dump(Side::kProd).data;
-  const char* const input_end = input.data() + input.size();
-  const char* run_begin = nullptr;
-  const char* run_end = nullptr;
-  auto flush = [&]() {
-    if (run_begin != run_end) out_->Append(std::string_view(run_begin, run_end - run_begin));
-    run_begin = run_end = nullptr;
-  };
-  constexpr ptrdiff_t kMaxRun = 256 << 10;
+  RawRuns runs(out_, m_.dump(Side::kProd).data);
   int64_t exact_rows = 0;  // Hashed by the index pass (ExactProdRow).
   uint64_t exact_not_written = 0;  // Their hashes, of rows dev's replace.
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
@@ -297,43 +324,16 @@ absl::Status TableWriter::EmitProdRows() {
     }
     block.BeginRow();
     ++r_.output.rows;
-    if (exact && p.fills.empty()) {
-      const char* b = ev.text.data();
-      const char* e = b + ev.text.size();
-      if (e < input_end && *e == '\n') {  // Not a CRLF line: its bytes are the row.
-        if (b != run_end) {
-          flush();
-          run_begin = b;
-        }
-        run_end = e + 1;
-        if (run_end - run_begin >= kMaxRun) flush();
-        return;
-      }
-    }
-    flush();
-    uint64_t row_hash = 0;
-    if (layout.shared_exact && raw) {
-      // The row as production wrote it is the row dev's shape wants. An
-      // exact row's prod_hash is 0: its hash is in p.prod_exact_hash.
-      out_->Append(ev.text);
-      row_hash = layout.prod_exact ? prod_hash : RowHash(ev.text);
-    } else {
-      bool first = true;
-      for (int c : p.shared) {
-        if (!first) out_->Append('\t');
-        first = false;
-        out_->Append(field(c));
-      }
-      row_hash = hasher_.Hash(p.shared, field);
-    }
-    for (const auto& [col, value] : p.fills) {
-      out_->Append('\t');
-      out_->Append(value);
-    }
-    out_->Append('\n');
-    r_.output.hash += row_hash;
-  }, flush));
-  flush();
+    if (exact && p.fills.empty() && runs.Add(ev.text)) return;
+    runs.Flush();
+    const bool as_written = layout.shared_exact && raw;
+    WriteProdRow(ev, as_written, field);
+    // An exact row's prod_hash is 0: its hash is in p.prod_exact_hash.
+    r_.output.hash += !as_written         ? hasher_.Hash(p.shared, field)
+                      : layout.prod_exact ? prod_hash
+                                          : RowHash(ev.text);
+  }, [&runs] { runs.Flush(); }));
+  runs.Flush();
   block.Close();
   if (exact_rows != p.prod_exact_rows) {
     return absl::InternalError(absl::StrCat(p.report.table, ": ", exact_rows,
@@ -343,6 +343,25 @@ absl::Status TableWriter::EmitProdRows() {
   r_.prod.hash += p.prod_exact_hash;
   r_.output.hash += p.prod_exact_hash - exact_not_written;
   return absl::OkStatus();
+}
+
+template <typename FieldFn>
+void TableWriter::WriteProdRow(const DumpEvent& ev, bool as_written, FieldFn field) {
+  if (as_written) {  // The row as production wrote it is the row dev's shape wants.
+    out_->Append(ev.text);
+  } else {
+    bool first = true;
+    for (int c : p_.shared) {
+      if (!first) out_->Append('\t');
+      first = false;
+      out_->Append(field(c));
+    }
+  }
+  for (const auto& [col, value] : p_.fills) {
+    out_->Append('\t');
+    out_->Append(value);
+  }
+  out_->Append('\n');
 }
 
 template <typename FieldFn>
