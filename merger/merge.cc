@@ -350,7 +350,7 @@ absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
                              const MergeOptions& options, OutputBuffer* out,
                              Report* refusal) {
   const bool three_way = !options.base.data.empty() || !options.base.name.empty();
-  MergeInputs m{prod, dev, three_way ? &options.base : nullptr, options, {}, {}, {}};
+  MergeInputs m{prod, dev, three_way ? &options.base : nullptr, options, {}, {}, {}, {}};
   Report report;
   if (absl::Status s = Run(m, out, report); !s.ok()) {
     if (refusal != nullptr) *refusal = std::move(report);

@@ -276,8 +276,8 @@ struct MergeInputs {
   Catalog prod_catalog;
   Catalog dev_catalog;
   Catalog base_catalog;
-  // Each dump's digest, for the \restrict key (prod, dev, base), made
-  // beside its catalog; empty with --restrict-key.
+  // Each dump's digest, for the \restrict key (prod, dev, base), taken on
+  // a second thread while decide runs; empty with --restrict-key.
   std::vector<parser::InputDigest> digests;
 
   const DumpInput& dump(Side s) const {
