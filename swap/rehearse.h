@@ -23,7 +23,8 @@ struct RehearsalResult {
   int64_t live_changes = 0, live_ms = 0;  // Live rounds: bounded by main's write rate.
   int64_t grace_ms = 0;                   // What sessions would be given.
   // Applied as the dark window would: a round in the grace period, the
-  // last after it.
+  // last after it. (Main is not closed here: rounds go on through the
+  // grace, counted as live, so the last one holds one round's writes.)
   int64_t tail_changes = 0, tail_ms = 0;
   int64_t rename_ms = 0;
   // grace + tail + the shadow's bookkeeping dropped + the renames.
