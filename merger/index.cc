@@ -12,6 +12,10 @@
 namespace pgmerge::merger::internal {
 namespace {
 
+// How far the reader gets ahead of the \restrict key's digest: a stretch
+// the index just read is still in the core's cache.
+constexpr size_t kDigestStep = size_t{256} << 10;
+
 // Number of characters (UTF-8 code points) of a decoded value.
 size_t CharLength(std::string_view v) {
   size_t n = 0;
@@ -253,7 +257,8 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
 }
 }  // namespace
 
-absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
+absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
+                       parser::InputDigest* digest) {
   RowHasher hasher;  // One per side: the sides run on their own threads.
   const DumpInput& in = m.dump(side);
   DumpReader reader(in.data, in.name);
@@ -261,6 +266,16 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
   whole.require_complete = true;  // Truncation refused before any output.
   reader.set_options(whole);
   PageReleaser releaser(in.file, 0);
+  // The \restrict key's digest takes each stretch the reader went through
+  // while it is still in the cache, and only then are its pages handed
+  // back: one read of the input for both, not a second pass of its own.
+  std::optional<parser::InputDigester> digester;
+  if (digest != nullptr) digester.emplace(in.data);
+  auto advance = [&](size_t at) {
+    if (!digester) return releaser.Advance(at);
+    if (at >= digester->done() + kDigestStep) digester->Through(at);
+    releaser.Advance(digester->done());
+  };
   DumpEvent ev;
   int64_t block = -1;
   Plan* plan = nullptr;
@@ -277,7 +292,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
     if (!more) break;
-    releaser.Advance(reader.position());
+    advance(reader.position());
     if (ev.kind == EventKind::kStatement || ev.kind == EventKind::kMeta) {
       continue;
     }
@@ -305,7 +320,8 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans) {
     if (ev.kind != EventKind::kRow) continue;
     PGM_RETURN_IF_ERROR(IndexRow(m, plans, *plan, side, hasher, ev, layout, *tally));
   }
-  releaser.Finish(reader.position());
+  if (digester) *digest = digester->Finish();
+  releaser.Finish(digester ? in.data.size() : reader.position());
   for (size_t t = 0; t < plans.tables.size(); ++t) {
     Plan& p = plans.tables[t];
     if (side == Side::kProd) {

@@ -143,15 +143,6 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
   return absl::OkStatus();
 }
 
-// A dump's digest for the \restrict key, with its pages handed back behind
-// the hash.
-parser::InputDigest Digest(const DumpInput& in) {
-  return parser::DigestInput(in.data, [&in, done = size_t{0}](size_t at) mutable {
-    if (in.file != nullptr) in.file->Release(done, at);
-    done = at;
-  });
-}
-
 // Each dump's catalog, prod's and dev's at once. The catalogs only count
 // rows; the index pass checks every one of them.
 absl::Status ReadCatalogs(MergeInputs& m) {
@@ -291,37 +282,25 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
     report.refusals = problems;
     return built;
   }
+  // The \restrict key's digests, taken by the index pass (prod, dev, base).
+  if (m.options.restrict_key.empty()) m.digests.resize(m.base != nullptr ? 3 : 2);
+  auto digest = [&m](size_t i) { return i < m.digests.size() ? &m.digests[i] : nullptr; };
   {
     // The two sides are independent until decisions: one core each.
     // (libpg_query frees a thread's parser memory when the thread exits.)
     absl::Status prod_status;
     std::thread prod_thread([&] {
-      prod_status = IndexSide(m, Side::kProd, plans);
+      prod_status = IndexSide(m, Side::kProd, plans, digest(0));
     });
-    absl::Status dev_status = IndexSide(m, Side::kDev, plans);
+    absl::Status dev_status = IndexSide(m, Side::kDev, plans, digest(1));
     prod_thread.join();
     PGM_RETURN_IF_ERROR(prod_status);
     PGM_RETURN_IF_ERROR(dev_status);
   }
-  if (m.base != nullptr) PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans));
+  if (m.base != nullptr) PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2)));
   JoinSides(plans);
   PGM_RETURN_IF_ERROR(RefuseMisfits(m, plans, report));
-  {
-    // Decide runs on one core: the dumps' digests for the \restrict key
-    // (every byte read once more) run on the other meanwhile.
-    std::thread digests;
-    if (m.options.restrict_key.empty()) {
-      m.digests.resize(m.base != nullptr ? 3 : 2);
-      digests = std::thread([&m] {
-        m.digests[0] = Digest(m.prod);
-        m.digests[1] = Digest(m.dev);
-        if (m.base != nullptr) m.digests[2] = Digest(*m.base);
-      });
-    }
-    absl::Status decided = DecidePlans(m, plans);
-    if (digests.joinable()) digests.join();
-    PGM_RETURN_IF_ERROR(decided);
-  }
+  PGM_RETURN_IF_ERROR(DecidePlans(m, plans));
   auto total = [&](int64_t TableReport::*count) {
     int64_t n = 0;
     for (const Plan& p : plans.tables) n += p.report.*count;

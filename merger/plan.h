@@ -276,8 +276,8 @@ struct MergeInputs {
   Catalog prod_catalog;
   Catalog dev_catalog;
   Catalog base_catalog;
-  // Each dump's digest, for the \restrict key (prod, dev, base), taken on
-  // a second thread while decide runs; empty with --restrict-key.
+  // Each dump's digest, for the \restrict key (prod, dev, base), taken by
+  // the index pass as it reads the dump; empty with --restrict-key.
   std::vector<parser::InputDigest> digests;
 
   const DumpInput& dump(Side s) const {
@@ -355,8 +355,10 @@ inline bool ExactProdRow(const Layout& layout, std::string_view raw) {
 }
 
 // index.cc: reads one dump's rows into the plans' per-side state. The
-// prod and dev sides may run at once, on their own threads.
-absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans);
+// prod and dev sides may run at once, on their own threads. `digest`, when
+// given, gets the dump's digest for the \restrict key, taken as it is read.
+absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
+                       parser::InputDigest* digest);
 // Folds what the sides' index passes found per side into the plans.
 void JoinSides(Plans& plans);
 // Production rows development's schema would refuse: FailedPrecondition,

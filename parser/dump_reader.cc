@@ -22,21 +22,26 @@ bool IsValidRestrictKey(std::string_view key) {
   return true;
 }
 
-InputDigest DigestInput(std::string_view in, const std::function<void(size_t)>& behind) {
+InputDigester::InputDigester(std::string_view input)
+    : input_(input), ctx_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+}
+
+InputDigester::~InputDigester() { EVP_MD_CTX_free(ctx_); }
+
+void InputDigester::Through(size_t end) {
+  end = std::min(end, input_.size());
+  if (end <= done_) return;
+  EVP_DigestUpdate(ctx_, input_.data() + done_, end - done_);
+  done_ = end;
+}
+
+InputDigest InputDigester::Finish() {
+  Through(input_.size());
   InputDigest d;
-  d.size = in.size();
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  // In steps, the same digest as in one call.
-  static constexpr size_t kStep = size_t{32} << 20;
-  for (size_t at = 0; at < in.size(); at += kStep) {
-    const size_t n = std::min(kStep, in.size() - at);
-    EVP_DigestUpdate(ctx, in.data() + at, n);
-    if (behind) behind(at + n);
-  }
+  d.size = input_.size();
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, d.sha256.data(), &len);
-  EVP_MD_CTX_free(ctx);
+  EVP_DigestFinal_ex(ctx_, d.sha256.data(), &len);
   return d;
 }
 
@@ -72,14 +77,9 @@ std::string RestrictKeyOf(const std::vector<InputDigest>& inputs) {
   return key;
 }
 
-std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs,
-                              const std::function<void(size_t, size_t)>& behind) {
+std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs) {
   std::vector<InputDigest> digests;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    digests.push_back(DigestInput(inputs[i], behind ? std::function<void(size_t)>(
-                                                          [&](size_t at) { behind(i, at); })
-                                                    : nullptr));
-  }
+  for (std::string_view in : inputs) digests.push_back(InputDigester(in).Finish());
   return RestrictKeyOf(digests);
 }
 

@@ -5,6 +5,8 @@
 #ifndef PGMERGE_PARSER_DUMP_READER_H_
 #define PGMERGE_PARSER_DUMP_READER_H_
 
+#include <openssl/types.h>
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -85,22 +87,35 @@ struct ReaderOptions {
 // A \restrict key derived from the inputs, alphanumeric like pg_dump's: the
 // same inputs give the same key, and no input can hold the key of a file
 // that contains it. It is SHA-256 over each input's SHA-256 and length, in
-// order, so each input can be digested on its own thread (DigestInput) and
-// the key made from the digests (RestrictKeyOf). `behind`, when given, is
-// called every 32 MiB the hash moves through an input, so the caller can
-// hand back the mapped pages behind it (the hash reads every byte).
+// order, so each input can be digested on its own thread (InputDigester)
+// and the key made from the digests (RestrictKeyOf).
 struct InputDigest {
   uint64_t size = 0;
   std::array<unsigned char, 32> sha256{};
 };
-InputDigest DigestInput(std::string_view input,
-                        const std::function<void(size_t)>& behind = nullptr);
+// An input's digest taken in steps, as a reader moves through it: the
+// index pass hashes each stretch it read while it is still in the cache,
+// so the input is read once for both.
+class InputDigester {
+ public:
+  explicit InputDigester(std::string_view input);
+  ~InputDigester();
+  InputDigester(const InputDigester&) = delete;
+  InputDigester& operator=(const InputDigester&) = delete;
+  // Hashes the input from done() up to `end` (no further than its size).
+  void Through(size_t end);
+  size_t done() const { return done_; }
+  // Hashes the rest; the digest of the whole input.
+  InputDigest Finish();
+
+ private:
+  std::string_view input_;
+  size_t done_ = 0;
+  EVP_MD_CTX* ctx_;
+};
 std::string RestrictKeyOf(const std::vector<InputDigest>& inputs);
-// DigestInput of each input (behind gets the input's index), then
-// RestrictKeyOf.
-std::string DeriveRestrictKey(
-    const std::vector<std::string_view>& inputs,
-    const std::function<void(size_t, size_t)>& behind = nullptr);
+// Each input digested whole, then RestrictKeyOf.
+std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs);
 // True when `key` may follow \restrict: letters and digits only, as pg_dump
 // requires.
 bool IsValidRestrictKey(std::string_view key);

@@ -36,7 +36,7 @@ TEST(DumpReaderTest, BadUtf8NamedAtItsRow) {
   // Line 1 is the COPY header: row r is on line r + 1. Rows far past the
   // first stretch (256 KiB) too.
   for (int bad_row : {1, 2, 3000, 19999, 20000}) {
-    for (const std::string bad : {std::string("\xff"), std::string(1, '\0'), std::string("\xc3")}) {
+    for (const std::string& bad : {std::string("\xff"), std::string(1, '\0'), std::string("\xc3")}) {
       auto [rows, status] = ReadAll(Block(20000, bad_row, bad));
       EXPECT_EQ(rows, bad_row - 1);
       EXPECT_EQ(status.message(),

@@ -1,5 +1,6 @@
-// DeriveRestrictKey: hashed in steps (with pages handed back behind it), the
-// key is the one of a single pass, and it tells inputs apart.
+// The \restrict key: an input digested in steps (as the index pass reads
+// it) gives the digest of one pass, and the key tells inputs apart.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,19 +11,28 @@
 namespace pgmerge::parser {
 namespace {
 
-TEST(DeriveRestrictKeyTest, StepsCallBehindAndKeepTheKey) {
-  // Larger than one 32 MiB step, so the hash goes in several.
-  std::string big(size_t{70} << 20, 'x');
+TEST(InputDigesterTest, StepsKeepTheKey) {
+  std::string big(size_t{3} << 20, 'x');
   big[12345] = 'y';
   const std::string small = "SELECT 1;\n";
-  std::vector<std::pair<size_t, size_t>> calls;
-  std::string stepped = DeriveRestrictKey(
-      {big, small}, [&](size_t i, size_t offset) { calls.emplace_back(i, offset); });
-  EXPECT_EQ(stepped, DeriveRestrictKey({big, small}));
-  EXPECT_EQ(stepped.size(), 43u);
-  std::vector<std::pair<size_t, size_t>> want = {
-      {0, size_t{32} << 20}, {0, size_t{64} << 20}, {0, big.size()}, {1, small.size()}};
-  EXPECT_EQ(calls, want);
+  InputDigester stepped(big);
+  // Uneven steps, one going back (ignored) and one past the end (cut).
+  size_t want = 0;
+  for (size_t at : {size_t{1}, size_t{4096}, size_t{100}, size_t{1} << 20, size_t{5} << 20}) {
+    want = std::min(std::max(at, want), big.size());
+    stepped.Through(at);
+    EXPECT_EQ(stepped.done(), want) << at;
+  }
+  InputDigester half(big);
+  half.Through(big.size() / 2);  // Finish hashes the rest.
+  const InputDigest a = stepped.Finish(), b = half.Finish(), c = InputDigester(big).Finish();
+  EXPECT_EQ(a.sha256, c.sha256);
+  EXPECT_EQ(b.sha256, c.sha256);
+  EXPECT_EQ(a.size, big.size());
+  const std::string key = RestrictKeyOf({c, InputDigester(small).Finish()});
+  EXPECT_EQ(key, DeriveRestrictKey({big, small}));
+  EXPECT_EQ(key.size(), 43u);
+  EXPECT_TRUE(IsValidRestrictKey(key));
   // The lengths go in: moving a byte from one input to the next changes it.
   EXPECT_NE(DeriveRestrictKey({"ab", "c"}), DeriveRestrictKey({"a", "bc"}));
 }
