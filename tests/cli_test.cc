@@ -1,5 +1,6 @@
 // Bad input gets one clear "FILE:LINE: what" message, exit status 2 and
 // nothing on stdout; conflicts refused by --fail-on-conflict exit 3.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,26 +113,62 @@ TEST(CliTest, FailOnConflictWritesNothing) {
   EXPECT_EQ(r->out.find("2\tB\n"), std::string::npos);
 }
 
+// A FIFO in the test's directory, read whole on a thread while a command
+// writes into it.
+class FifoReader {
+ public:
+  explicit FifoReader(const std::string& name)
+      : path_(absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-", name)) {
+    unlink(path_.c_str());
+    made_ = mkfifo(path_.c_str(), 0600) == 0;
+    if (made_) {
+      reader_ = std::thread([this] {
+        std::ifstream in(path_, std::ios::binary);
+        got_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      });
+    }
+  }
+  ~FifoReader() {
+    if (reader_.joinable()) {  // Not taken (a failed assertion): open and close it, for the reader.
+      int fd = open(path_.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) close(fd);
+      reader_.join();
+    }
+    unlink(path_.c_str());
+  }
+  bool made() const { return made_; }
+  const std::string& path() const { return path_; }
+  // What came through, once the writer closed it.
+  std::string Take() {
+    reader_.join();
+    return got_;
+  }
+  // Still a FIFO, not replaced by a file.
+  bool StillAFifo() const {
+    struct stat st;
+    return stat(path_.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+  }
+
+ private:
+  std::string path_;
+  bool made_ = false;
+  std::string got_;
+  std::thread reader_;
+};
+
 // -o onto something that is not a regular file (a FIFO here, /dev/null in
 // use) writes into it; only regular files are replaced atomically.
 TEST(CliTest, OutputToAPipe) {
   std::string prod = Write("prod.sql", kGood);
-  std::string fifo = absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-out.fifo");
-  unlink(fifo.c_str());
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  std::string got;
-  std::thread reader([&] {
-    std::ifstream in(fifo, std::ios::binary);
-    got.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  });
-  absl::StatusOr<CommandResult> r = RunCommand({PGMERGE_BINARY, prod, prod, "-o", fifo, "-q"});
-  reader.join();
+  FifoReader fifo("out.fifo");
+  ASSERT_TRUE(fifo.made());
+  absl::StatusOr<CommandResult> r =
+      RunCommand({PGMERGE_BINARY, prod, prod, "-o", fifo.path(), "-q"});
+  const std::string got = fifo.Take();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 0) << r->err;
   EXPECT_NE(got.find("COPY public.t (id, v) FROM stdin;"), std::string::npos);
-  struct stat st;
-  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
-  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_TRUE(fifo.StillAFifo());
   // A regular file is written whole, by rename.
   std::string file = absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-out.sql");
   r = RunCommand({PGMERGE_BINARY, prod, prod, "-o", file, "-q"});
@@ -146,28 +183,22 @@ TEST(CliTest, OutputToAPipe) {
 // --report /dev/null once left a regular file in its place).
 TEST(CliTest, ReportsOntoAFifoOrADevice) {
   std::string prod = Write("prod.sql", kGood);
-  std::string fifo = absl::StrCat(::testing::TempDir(), "/pgmerge-", getpid(), "-report.fifo");
-  unlink(fifo.c_str());
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  std::string got;
-  std::thread reader([&] {
-    std::ifstream in(fifo, std::ios::binary);
-    got.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  });
-  absl::StatusOr<CommandResult> r =
-      RunCommand({PGMERGE_BINARY, prod, prod, "-o", "/dev/null", "-q", "--report", fifo});
-  reader.join();
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->exit_code, 0) << r->err;
-  EXPECT_TRUE(absl::StrContains(got, "\"pgmerge-report\"")) << got;
-  struct stat st;
-  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
-  EXPECT_TRUE(S_ISFIFO(st.st_mode));
-  unlink(fifo.c_str());
+  absl::StatusOr<CommandResult> r;
+  {
+    FifoReader fifo("report.fifo");
+    ASSERT_TRUE(fifo.made());
+    r = RunCommand({PGMERGE_BINARY, prod, prod, "-o", "/dev/null", "-q", "--report", fifo.path()});
+    const std::string got = fifo.Take();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->exit_code, 0) << r->err;
+    EXPECT_TRUE(absl::StrContains(got, "\"pgmerge-report\"")) << got;
+    EXPECT_TRUE(fifo.StillAFifo());
+  }
   r = RunCommand({PGMERGE_BINARY, prod, prod, "-q", "-o", "/dev/null", "--report", "/dev/null",
                   "--review", "/dev/null"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 0) << r->err;
+  struct stat st;
   ASSERT_EQ(stat("/dev/null", &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode)) << "/dev/null was replaced";
 }
