@@ -267,20 +267,24 @@ absl::Status TableWriter::EmitProdRows() {
   CopyBlock block(out_, absl::StrCat("COPY ", name_sql_,
                                      ColumnListSql(p.dev_cols, prod_out_cols),
                                      " FROM stdin;\n"));
-  const bool int_key = p.mode == Mode::kRemap || p.int_key;
+  // The rows come in the order the index pass added them (the same spans,
+  // every row keyed): a row's key is the index's, never read again.
+  const bool contended = !p.decided.conflict_keys.empty();
+  if (contended && p.mode == Mode::kMultiset) {
+    return absl::InternalError(absl::StrCat(p.report.table, ": contended keys without a key"));
+  }
+  const keyspace::SideIndex& prod_index = p.index(Side::kProd);
+  uint32_t row = 0;
   RawRuns runs(out_, m_.dump(Side::kProd).data);
   int64_t exact_rows = 0;  // Hashed by the index pass (ExactProdRow).
   uint64_t exact_not_written = 0;  // Their hashes, of rows dev's replace.
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
                                                           const DumpEvent& ev,
                                                           const Layout& layout) {
-    // The raw field holding an integer key, which needs no split to read.
-    const int key_field = int_key ? layout.dev[p.key_cols[0]] : -1;
+    const uint32_t this_row = row++;
     const bool raw = !ev.text.empty();
-    const bool contended = !p.decided.conflict_keys.empty();
-    // Rows copied whole are never split; an integer key is read alone.
-    const bool need_fields = !raw || !layout.shared_exact || !layout.prod_exact ||
-                             (contended && key_field < 0);
+    // Rows copied whole are never split.
+    const bool need_fields = !raw || !layout.shared_exact || !layout.prod_exact;
     static const std::vector<std::string_view> kNone;
     const std::vector<std::string_view>* f = need_fields ? &reader.Fields(ev) : &kNone;
     auto field = [&](int c) -> std::string_view {
@@ -302,15 +306,8 @@ absl::Status TableWriter::EmitProdRows() {
     }
     ++r_.prod.rows;
     r_.prod.hash += prod_hash;
-    if (contended) {
-      uint64_t key;
-      if (key_field >= 0 && !need_fields) {
-        int64_t v = 0;
-        ParseInt64(parser::NthCopyField(ev.text, key_field), &v);
-        key = static_cast<uint64_t>(v);
-      } else {
-        key = KeyOf(p, field, /*with_fk=*/true);
-      }
+    if (contended && this_row < prod_index.size()) {
+      const uint64_t key = prod_index.key(this_row);
       if (p.decided.conflict_keys.contains(key)) {
         f = &reader.Fields(ev);
         std::vector<uint64_t>& hashes = prod_conflict_rows_[key];
@@ -335,6 +332,11 @@ absl::Status TableWriter::EmitProdRows() {
   }, [&runs] { runs.Flush(); }));
   runs.Flush();
   block.Close();
+  if (contended && row != prod_index.size()) {
+    return absl::InternalError(absl::StrCat(p.report.table, ": ", row,
+                                            " production rows written, the index holds ",
+                                            prod_index.size()));
+  }
   if (exact_rows != p.prod_exact_rows) {
     return absl::InternalError(absl::StrCat(p.report.table, ": ", exact_rows,
                                             " production rows copied whole, the index hashed ",
