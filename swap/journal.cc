@@ -57,9 +57,19 @@ absl::Status Journal::Write(const std::string& step) {
   state["step"] = step;
   state["updated"] = UtcNow("%Y-%m-%dT%H:%M:%SZ");
   PGM_RETURN_IF_ERROR(MakeParentDirectories(path));
+  // The rename below would replace whatever is there: a device (as root,
+  // --state /dev/null would replace /dev/null itself), a FIFO, a link.
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the state file ", path, " is not a regular file"));
+  }
   std::string text = state.dump(2) + "\n";
   std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A new file, never one planted there (O_EXCL does not follow a link);
+  // a crash's leftover is removed first.
+  unlink(tmp.c_str());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return absl::FailedPreconditionError(absl::StrCat("cannot write the state file ", path));
   bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ok = fsync(fd) == 0 && ok;

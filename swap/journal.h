@@ -19,7 +19,8 @@ struct Journal {
   nlohmann::json state;
 
   // Records `step` (and the time) and replaces the file: a crash leaves the
-  // old journal or the new one, never half of either.
+  // old journal or the new one, never half of either. Refuses a `path`
+  // that is there and is not a regular file (a device, a FIFO, a link).
   absl::Status Write(const std::string& step);
 };
 
