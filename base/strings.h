@@ -51,9 +51,16 @@ inline bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
 }
 
 inline bool ContainsIgnoreCase(std::string_view s, std::string_view needle) {
+  if (needle.empty()) return true;
   if (needle.size() > s.size()) return false;
+  // The whole needle is compared only where its first byte matches.
+  const char first = absl::ascii_tolower(static_cast<unsigned char>(needle[0]));
+  const std::string_view rest = needle.substr(1);
   for (size_t i = 0; i + needle.size() <= s.size(); ++i) {
-    if (EqualsIgnoreCase(s.substr(i, needle.size()), needle)) return true;
+    if (absl::ascii_tolower(static_cast<unsigned char>(s[i])) == first &&
+        EqualsIgnoreCase(s.substr(i + 1, rest.size()), rest)) {
+      return true;
+    }
   }
   return false;
 }

@@ -1,6 +1,7 @@
 #include "parser/copy_text.h"
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,27 @@ TEST(CopyTextTest, SplitMatchesAByteLoop) {
       ASSERT_EQ(NthCopyField(row, n), n < fields.size() ? fields[n] : std::string_view())
           << row << " field " << n;
     }
+  }
+}
+
+// CountNewlines agrees with a byte loop at every length and offset,
+// including runs of newlines long enough to fill its byte lanes.
+TEST(CopyTextTest, CountNewlinesMatchesAByteLoop) {
+  std::mt19937 rng(7);
+  std::string text(16 * 700 + 37, '\n');  // All newlines: every lane at its limit.
+  auto loop = [](const char* p, const char* end) {
+    int64_t n = 0;
+    for (; p < end; ++p) n += *p == '\n';
+    return n;
+  };
+  EXPECT_EQ(CountNewlines(text.data(), text.data() + text.size()),
+            static_cast<int64_t>(text.size()));
+  for (char& c : text) c = "\nab\n\t\x0a\xff"[rng() % 7];
+  for (int trial = 0; trial < 2000; ++trial) {
+    const size_t begin = rng() % 40;
+    const size_t len = rng() % (text.size() - begin);
+    const char* p = text.data() + begin;
+    ASSERT_EQ(CountNewlines(p, p + len), loop(p, p + len)) << begin << " " << len;
   }
 }
 

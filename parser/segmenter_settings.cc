@@ -94,6 +94,13 @@ constexpr std::string_view kScs = "standard_conforming_strings";
 // lex the rest of the dump by a value pgmerge does not know.
 absl::Status DumpSegmenter::FollowStandardStrings(std::string_view stmt,
                                                   size_t end) {
+  // Only these four can change this session's value (see below): any other
+  // statement, such as each INSERT of an --inserts dump, is passed over at
+  // its first word rather than searched.
+  if (!StartsWithWord(stmt, "SET") && !StartsWithWord(stmt, "RESET") &&
+      !StartsWithWord(stmt, "DISCARD") && !StartsWithWord(stmt, "SELECT")) {
+    return absl::OkStatus();
+  }
   if (!ContainsIgnoreCase(stmt, "standard_conforming_strings") &&
       !StartsWithIgnoreCase(stmt, "RESET") &&
       !StartsWithIgnoreCase(stmt, "DISCARD")) {
