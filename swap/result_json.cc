@@ -55,8 +55,12 @@ std::string SwapResultJson(const SwapResult& r, int exit_code) {
   j["resumed_after_rename"] = r.resumed_after_rename;
   j["rows_checked"] = r.rows_checked;
   j["ms"] = {{"dark_window", r.dark_window_ms},
+             {"closing", r.closing_ms},
              {"waiting", r.waiting_ms},
              {"drift_check", r.drift_check_ms},
+             {"last_round", r.last_round_ms},
+             {"cleanup", r.cleanup_ms},
+             {"exit_wait", r.exit_wait_ms},
              {"renames", r.rename_ms}};
   // The live switch's figures (0 without --catch-up).
   j["dark_ms"] = r.dark_window_ms;

@@ -38,7 +38,18 @@ TEST(ResultJson, SwapCatchUpFigures) {
   r.tail_changes = 7;
   r.tail_ms = 3;
   r.slot_dropped = true;
+  r.closing_ms = 1;
+  r.waiting_ms = 500;
+  r.last_round_ms = 6;
+  r.cleanup_ms = 4;
+  r.exit_wait_ms = 2;
   j = nlohmann::json::parse(SwapResultJson(r, 0));
+  // The dark window's parts, each under its name.
+  EXPECT_EQ(j["ms"]["closing"], 1);
+  EXPECT_EQ(j["ms"]["waiting"], 500);
+  EXPECT_EQ(j["ms"]["last_round"], 6);
+  EXPECT_EQ(j["ms"]["cleanup"], 4);
+  EXPECT_EQ(j["ms"]["exit_wait"], 2);
   EXPECT_EQ(j["tail_changes"], 7);
   EXPECT_EQ(j["catch_up"]["slot"], "pgmerge_x");
   EXPECT_EQ(j["catch_up"]["rounds"], 2);

@@ -303,6 +303,7 @@ absl::Status CheckDriftClosed(DarkWindow* w) {
 absl::Status RenameBoth(DarkWindow* w, const std::vector<int>& closing) {
   const Names& names = w->s->names;
   SwapResult* result = w->result;
+  const Clock::time_point exit_start = Clock::now();
   absl::Status released = w->q->Release();
   if (released.ok() && !closing.empty()) {
     absl::StatusOr<bool> gone =
@@ -314,6 +315,7 @@ absl::Status RenameBoth(DarkWindow* w, const std::vector<int>& closing) {
     }
   }
   if (!released.ok()) return w->Reopen(released);
+  result->exit_wait_ms = MillisSince(exit_start);
   const Clock::time_point t = Clock::now();
   absl::Status renamed = RenameAndReopen(
       w->admin, {{names.main, names.old_name}, {names.shadow, names.main}},
@@ -344,14 +346,19 @@ absl::StatusOr<SwapResult> RunSwap(const SwapOptions& o, PGconn* admin, Conn mai
   Quiesce q(admin, std::move(main_conn), std::move(extra), s->names.main, o.log, o.interrupted);
   DarkWindow w{o, admin, s, &q, &result, dark_start};
   PGM_RETURN_IF_ERROR(CloseMain(&w));
+  result.closing_ms = MillisSince(dark_start);
   PGM_ASSIGN_OR_RETURN(const int64_t grace_ms, DrainMain(&w));
 
   // Step 3: the drift check.
   std::vector<int> closing;  // --catch-up: our sessions' backends, ended before the renames.
   if (s->live.on) {
+    Clock::time_point t = Clock::now();
     PGM_ASSIGN_OR_RETURN(const CatchUpResult tail, ApplyTail(&w, grace_ms));
+    result.last_round_ms = MillisSince(t);
     if (!result.drift.empty()) return w.StoppedByDrift();
+    t = Clock::now();
     PGM_ASSIGN_OR_RETURN(closing, EndCatchUp(&w, tail, grace_ms));
+    result.cleanup_ms = MillisSince(t);
   } else {
     if (absl::Status j = s->journal.Write("sessions_gone"); !j.ok()) return w.Reopen(j);
     AfterStep(o, "sessions_gone");

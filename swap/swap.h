@@ -84,8 +84,12 @@ struct SwapResult {
   // and autovacuum) found on main after the grace period and terminated.
   std::vector<std::string> background_workers_terminated;
   // Step 2 start (main closed) to step 4 end (renamed, reopened), and its
-  // parts.
+  // parts: closing (journal, locks), waiting (grace, terminations), the
+  // drift check (exact, without a slot), with --catch-up the last round
+  // (tail, journal, the checks beside it) and its cleanup (bookkeeping
+  // dropped, journal), our own sessions' exit, the renames.
   int64_t dark_window_ms = 0, waiting_ms = 0, drift_check_ms = 0, rename_ms = 0;
+  int64_t closing_ms = 0, last_round_ms = 0, cleanup_ms = 0, exit_wait_ms = 0;
   int64_t rows_checked = 0;
   bool resumed_after_rename = false;  // --resume found the renames done.
   // --catch-up: changes applied live (before closing) and in the tail

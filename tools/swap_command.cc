@@ -199,12 +199,15 @@ int SwapMain(const std::vector<std::string>& args) {
   std::fprintf(stderr,
                "swap: done: %s is the merged database (was %s); the old one is %s, closed to "
                "connections (pgmerge rollback --main %s undoes the swap)\n"
-               "swap: dark window %lld ms (sessions %lld ms, %d terminated; drift check %lld "
-               "ms over %lld rows; renames %lld ms)\n",
+               "swap: dark window %lld ms (closing %lld ms; sessions %lld ms, %d terminated; "
+               "drift check %lld ms over %lld rows; last round %lld ms; cleanup %lld ms; our "
+               "sessions' exit %lld ms; renames %lld ms)\n",
                r->main.c_str(), r->shadow.c_str(), r->old_name.c_str(), r->main.c_str(),
-               static_cast<long long>(r->dark_window_ms), static_cast<long long>(r->waiting_ms),
-               r->sessions_terminated, static_cast<long long>(r->drift_check_ms),
-               static_cast<long long>(r->rows_checked), static_cast<long long>(r->rename_ms));
+               static_cast<long long>(r->dark_window_ms), static_cast<long long>(r->closing_ms),
+               static_cast<long long>(r->waiting_ms), r->sessions_terminated,
+               static_cast<long long>(r->drift_check_ms), static_cast<long long>(r->rows_checked),
+               static_cast<long long>(r->last_round_ms), static_cast<long long>(r->cleanup_ms),
+               static_cast<long long>(r->exit_wait_ms), static_cast<long long>(r->rename_ms));
   if (r->caught_up) {
     std::fprintf(stderr,
                  "swap: caught up from slot %s: %lld change(s) live in %d round(s) (%lld ms), "
