@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "swap/rehearse.h"
 #include "swap/swap.h"
@@ -196,17 +197,21 @@ int SwapMain(const std::vector<std::string>& args) {
                  r->main.c_str(), r->old_name.c_str());
     return kExitDone;
   }
+  // The dark window's parts: a --catch-up swap's last round and cleanup
+  // where a plain one has its exact drift check.
+  const std::string checked =
+      r->caught_up
+          ? absl::StrFormat("last round %d ms; cleanup %d ms", r->last_round_ms, r->cleanup_ms)
+          : absl::StrFormat("drift check %d ms over %d rows", r->drift_check_ms,
+                            r->rows_checked);
   std::fprintf(stderr,
                "swap: done: %s is the merged database (was %s); the old one is %s, closed to "
                "connections (pgmerge rollback --main %s undoes the swap)\n"
                "swap: dark window %lld ms (closing %lld ms; sessions %lld ms, %d terminated; "
-               "drift check %lld ms over %lld rows; last round %lld ms; cleanup %lld ms; our "
-               "sessions' exit %lld ms; renames %lld ms)\n",
+               "%s; our sessions' exit %lld ms; renames %lld ms)\n",
                r->main.c_str(), r->shadow.c_str(), r->old_name.c_str(), r->main.c_str(),
                static_cast<long long>(r->dark_window_ms), static_cast<long long>(r->closing_ms),
-               static_cast<long long>(r->waiting_ms), r->sessions_terminated,
-               static_cast<long long>(r->drift_check_ms), static_cast<long long>(r->rows_checked),
-               static_cast<long long>(r->last_round_ms), static_cast<long long>(r->cleanup_ms),
+               static_cast<long long>(r->waiting_ms), r->sessions_terminated, checked.c_str(),
                static_cast<long long>(r->exit_wait_ms), static_cast<long long>(r->rename_ms));
   if (r->caught_up) {
     std::fprintf(stderr,
