@@ -77,23 +77,6 @@ void SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields) {
   fields->emplace_back(row.data() + start, row.size() - start);
 }
 
-std::string_view NthCopyField(std::string_view row, size_t n) {
-  size_t start = 0, i = 0;
-  for (size_t seen = 0; seen < n; ++seen) {
-    // The next unescaped tab: a backslash hides the character after it.
-    for (; i < row.size() && row[i] != '\t'; ++i) {
-      if (row[i] == '\\') ++i;
-    }
-    if (i >= row.size()) return std::string_view();
-    start = ++i;
-  }
-  size_t end = start;
-  for (; end < row.size() && row[end] != '\t'; ++end) {
-    if (row[end] == '\\') ++end;
-  }
-  return row.substr(start, std::min(end, row.size()) - start);
-}
-
 size_t CountCopyFields(std::string_view row) {
   size_t count = 1;
   ForEachFieldTab(row, [&](size_t) { ++count; });

@@ -21,10 +21,6 @@ inline constexpr std::string_view kCopyNull = "\\N";
 // from `row`. A backslash escapes the character after it, tabs included.
 void SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields);
 
-// Field `n` (from 0) of SplitCopyRow's split, found without splitting the
-// rest: the fields after it are not scanned. Empty past the last field.
-std::string_view NthCopyField(std::string_view row, size_t n);
-
 // Number of fields SplitCopyRow would produce, without storing them.
 size_t CountCopyFields(std::string_view row);
 
