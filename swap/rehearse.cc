@@ -99,7 +99,7 @@ absl::Status CopyShadow(PGconn* admin, const SwapOptions& o, const std::string& 
 // writes: rounds go on until the grace ends, so that the last round after
 // it holds one round's writes, as the real one holds none, rather than the
 // whole grace's (which made the rehearsal over-estimate the dark window by
-// 150-600 ms). What they apply is counted as live.
+// 120-620 ms). What they apply is counted as live.
 absl::Status RoundsThroughGrace(internal::CatchUpRun* run, PGconn* helper,
                                 Clock::time_point grace_end, RehearsalResult* r) {
   while (Clock::now() < grace_end) {

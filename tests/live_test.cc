@@ -745,8 +745,6 @@ TEST_F(LiveTest, SwapCatchUpStoppedAfterClosingReopensMainAndDropsTheSlot) {
   ASSERT_TRUE(pg_->Exec(main_, "INSERT INTO tags (label) VALUES ('still live');").ok());
 }
 
-// Inserts into tags back to back, with no pause: every catch-up round
-// finds changes to apply.
 // A write on main before each live round, from the swap's own hook: every
 // round then has a change to apply, so the lag (with --catch-up-lag 1) can
 // never fall under 1. A writer thread cannot promise that: a round is over
@@ -758,13 +756,18 @@ class WriteBeforeEachRound {
     EXPECT_TRUE(c.ok()) << c.status();
     if (c.ok()) conn_ = *std::move(c);
   }
-  std::function<void()> Hook() {
-    return [this] {
+  // `o` with --catch-up-lag 1 and `rounds` rounds at most, this writing
+  // before each: the lag never falls under 1.
+  swap::SwapOptions KeepLagAtOne(swap::SwapOptions o, int rounds) {
+    o.catch_up_lag = 1;
+    o.catch_up_rounds = rounds;
+    o.before_live_round = [this] {
       swap::internal::Result r(
           PQexec(conn_.get(), "INSERT INTO tags (label) VALUES ('busy')"));
       EXPECT_EQ(PQresultStatus(r.get()), PGRES_COMMAND_OK) << PQerrorMessage(conn_.get());
       ++written_;
     };
+    return o;
   }
   int64_t written() const { return written_; }
 
@@ -780,10 +783,7 @@ TEST_F(LiveTest, SwapCatchUpRefusesToCloseMainWhileTheLagDoesNotFall) {
   MergeAndRestore();
   const std::string slot = Slots();
   WriteBeforeEachRound writer(pg_->ConnString(main_));
-  swap::SwapOptions o = CatchUpSwap(dir_ + "/state.json");
-  o.catch_up_lag = 1;
-  o.catch_up_rounds = 6;
-  o.before_live_round = writer.Hook();
+  swap::SwapOptions o = writer.KeepLagAtOne(CatchUpSwap(dir_ + "/state.json"), 6);
   std::string log;
   o.log = [&log](std::string_view line) { log.append(line).append("\n"); };
   absl::StatusOr<swap::SwapResult> s = swap::Swap(o);
@@ -874,11 +874,8 @@ TEST_F(LiveTest, AFailedRehearsalDropsItsCopiesToo) {
   // The lag cannot get under 1 while main writes before every round: the
   // rehearsal says the real swap would stop.
   WriteBeforeEachRound writer(pg_->ConnString(main_));
-  swap::SwapOptions o = CatchUpSwap("");
-  o.catch_up_lag = 1;
-  o.catch_up_rounds = 4;
-  o.before_live_round = writer.Hook();
-  absl::StatusOr<swap::RehearsalResult> r = swap::Rehearse(o);
+  absl::StatusOr<swap::RehearsalResult> r =
+      swap::Rehearse(writer.KeepLagAtOne(CatchUpSwap(""), 4));
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();  // Exit 2.
   const std::string why(r.status().message());
