@@ -45,4 +45,66 @@ absl::Status OutputBuffer::Flush() {
   return status_;
 }
 
+bool DeferredSink::Hold(std::unique_lock<std::mutex>& lock, size_t more) {
+  if (!released_ && held_bytes_ + more > cap_) {
+    released_cv_.wait(lock, [this] { return released_; });
+  }
+  if (!released_) {
+    held_bytes_ += more;
+    return true;
+  }
+  Replay();
+  return false;
+}
+
+void DeferredSink::Replay() {
+  for (Held& h : held_) {
+    if (discard_) break;
+    if (h.is_mark) {
+      out_->Mark(h.mark);
+    } else {
+      out_->Append(h.bytes);
+    }
+  }
+  held_.clear();
+  held_bytes_ = 0;
+}
+
+void DeferredSink::Write(std::string_view bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (Hold(lock, bytes.size())) {
+    held_.push_back({std::string(bytes)});
+  } else if (!discard_) {
+    out_->Append(bytes);
+  }
+}
+
+bool DeferredSink::Adopt(std::string* bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!Hold(lock, bytes->size())) return false;  // Written through by Write.
+  held_.push_back({std::move(*bytes)});
+  return true;
+}
+
+void DeferredSink::Mark(OutputMark mark) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (Hold(lock, 0)) {
+    held_.push_back({"", true, mark});
+  } else if (!discard_) {
+    out_->Mark(mark);
+  }
+}
+
+void DeferredSink::Release(bool discard) {
+  std::lock_guard<std::mutex> lock(mu_);
+  released_ = true;
+  discard_ = discard;
+  released_cv_.notify_all();
+}
+
+void DeferredSink::Finish() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Replay();
+}
+
 }  // namespace pgmerge

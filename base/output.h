@@ -2,9 +2,12 @@
 #ifndef PGMERGE_BASE_OUTPUT_H_
 #define PGMERGE_BASE_OUTPUT_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -68,6 +71,8 @@ class OutputBuffer {
   }
   absl::Status Flush();
   uint64_t bytes_written() const { return written_ + buf_.size(); }
+  // Whether marks reach a sink (for an OutputBuffer that feeds this one).
+  bool wants_marks() const { return marks_; }
 
  private:
   static constexpr size_t kCapacity = size_t{1} << 20;
@@ -79,6 +84,48 @@ class OutputBuffer {
   std::string buf_;
   uint64_t written_ = 0;
   absl::Status status_;
+};
+
+// Output written on a second thread while the first still writes to `out`:
+// held (whole buffers, and the marks between them) until Release(), at
+// most `cap` bytes, past which the writer waits for Release(). After it,
+// what was held goes to `out` first, then everything straight through, so
+// `out` receives the same stream as one thread writing both in turn. Only
+// one thread may write to `out` at a time: the first until Release(), this
+// sink's writer after it; Finish() hands over what is still held once the
+// writer is done.
+class DeferredSink : public OutputSink {
+ public:
+  DeferredSink(OutputBuffer* out, size_t cap) : out_(out), cap_(cap) {}
+  void Write(std::string_view bytes) override;
+  void Mark(OutputMark mark) override;
+  bool wants_marks() const override { return out_->wants_marks(); }
+  bool Adopt(std::string* bytes) override;
+  // The first thread is done with `out`; `discard`: drop everything (the
+  // stream failed).
+  void Release(bool discard = false);
+  // On the first thread, after the writer has finished: what is held.
+  void Finish();
+
+ private:
+  struct Held {
+    std::string bytes;
+    bool is_mark = false;
+    OutputMark mark = OutputMark::kStatement;
+  };
+  // Waits for Release() when `more` bytes would pass the cap; true when
+  // they are to be held.
+  bool Hold(std::unique_lock<std::mutex>& lock, size_t more);
+  void Replay();  // Hands what is held to `out` (released, locked).
+
+  OutputBuffer* const out_;
+  const size_t cap_;
+  std::mutex mu_;
+  std::condition_variable released_cv_;
+  bool released_ = false;
+  bool discard_ = false;
+  size_t held_bytes_ = 0;
+  std::vector<Held> held_;
 };
 
 }  // namespace pgmerge

@@ -30,7 +30,7 @@ class PageReleaser {
   }
 
  private:
-  static constexpr size_t kStep = size_t{32} << 20;
+  static constexpr size_t kStep = size_t{8} << 20;
   const MappedFile* file_;
   size_t released_;
 };

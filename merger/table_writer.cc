@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -169,6 +171,16 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
 // HashField of each shared column, to name the columns that differ.
 using ConflictRows = absl::flat_hash_map<uint64_t, std::vector<uint64_t>>;
 
+// A development row in conflict, as it was read: per shared column, its
+// HashField and whether a reference in it was rewritten (which then differs
+// from production's).
+struct DevConflict {
+  size_t list_index;   // In TableReport::conflict_list.
+  std::optional<uint64_t> prod_key;
+  std::vector<uint64_t> hashes;
+  std::vector<bool> rewritten;
+};
+
 // Writes one table: production's rows, then development's new ones; fills
 // the table's report and manifest as it goes.
 class TableWriter {
@@ -194,8 +206,11 @@ class TableWriter {
   // else field by field; then the fills.
   template <typename FieldFn>
   void WriteProdRow(const DumpEvent& ev, bool as_written, FieldFn field);
-  // Development's rows: the new ones, with keys and references rewritten.
-  absl::Status EmitDevRows();
+  // Development's rows: the new ones, with keys and references rewritten,
+  // to `out`.
+  absl::Status EmitDevRows(OutputBuffer* out);
+  // Both, production's on this thread and development's on another.
+  absl::Status EmitBothSides();
   // Reads the row's tracked FK values; true when one points at a parent
   // row that is not in the output.
   template <typename FieldFn>
@@ -206,16 +221,19 @@ class TableWriter {
   // Reports dev row `i` decided `d`; true when it is written.
   template <typename FieldFn>
   bool ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via, FieldFn field);
-  // The conflict between dev row `i` and prod's version of it.
+  // The conflict between dev row `i` and prod's version of it; the columns
+  // that differ are named once both sides are written (NameConflictColumns).
   template <typename FieldFn>
-  Conflict ConflictOf(uint32_t i, uint8_t d, FieldFn field) const;
+  Conflict ConflictOf(uint32_t i, uint8_t d, FieldFn field);
+  void NameConflictColumns();
   // Counts dev's values in the columns it added on a row whose production
   // version is written instead (Plan::added).
   template <typename FieldFn>
   void CountNotCarried(FieldFn field);
   // Writes a dev row with its key and references rewritten.
   template <typename FieldFn>
-  void WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field);
+  void WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field,
+                   OutputBuffer* out);
   template <typename FieldFn>
   std::string KeyText(FieldFn field) const;
   // Every dev row is accounted for exactly once.
@@ -225,16 +243,19 @@ class TableWriter {
   const Plans& plans_;
   Plan& p_;
   TableReport& r_;
-  RowHasher& hasher_;
+  RowHasher& hasher_;  // Production's rows'.
+  RowHasher dev_hasher_;
   OutputBuffer* out_;
   const std::string name_sql_;
   std::vector<int> all_dev_, all_prod_;
-  ConflictRows prod_conflict_rows_;
+  ConflictRows prod_conflict_rows_;  // Filled by EmitProdRows.
+  std::vector<DevConflict> dev_conflicts_;  // ... by EmitDevRows.
   std::vector<std::pair<int64_t, int64_t>> remaps_;
   std::vector<int64_t> fk_values_;
   std::vector<std::string_view> values_;
   std::vector<std::array<char, 24>> num_bufs_;
   int64_t in_both_ = 0;  // Dev rows whose key prod also has.
+  TableManifest dev_output_;  // Development's rows written (rows, hash).
   std::vector<ColumnLoss> not_carried_;  // Per Plan::added.
 };
 
@@ -243,12 +264,26 @@ absl::Status TableWriter::Run() {
   for (int c : manifest_cols) r_.output.columns.push_back(p_.dev_cols[c]);
   r_.prod.columns = p_.prod_cols;
   for (int c : p_.shown_key_cols) r_.key_columns.push_back(p_.dev_cols[c]);
-  if (p_.prod != nullptr && !p_.prod_spans.empty()) {
-    PGM_RETURN_IF_ERROR(EmitProdRows());
-  }
   r_.lost_columns = p_.losses;
   not_carried_.resize(p_.added.size());
-  PGM_RETURN_IF_ERROR(EmitDevRows());
+  const bool prod_rows = p_.prod != nullptr && !p_.prod_spans.empty();
+  // Two threads pay off for sides of some size.
+  auto bytes = [](const std::vector<Span>& spans) {
+    size_t n = 0;
+    for (const Span& s : spans) n += s.end - s.begin;
+    return n;
+  };
+  constexpr size_t kWorthAThread = 1 << 20;
+  if (prod_rows && bytes(p_.prod_spans) >= kWorthAThread &&
+      bytes(p_.dev_spans) >= kWorthAThread) {
+    PGM_RETURN_IF_ERROR(EmitBothSides());
+  } else {
+    if (prod_rows) PGM_RETURN_IF_ERROR(EmitProdRows());
+    PGM_RETURN_IF_ERROR(EmitDevRows(out_));
+  }
+  NameConflictColumns();
+  r_.output.rows += dev_output_.rows;
+  r_.output.hash += dev_output_.hash;
   for (size_t a = 0; a < p_.added.size(); ++a) {
     if (not_carried_[a].non_default == 0) continue;
     not_carried_[a].column = p_.dev_cols[p_.added[a].column];
@@ -258,6 +293,25 @@ absl::Status TableWriter::Run() {
   r_.remaps = ToRanges(std::move(remaps_));
   r_.output_rows = r_.output.rows;
   return CheckAccounted();
+}
+
+absl::Status TableWriter::EmitBothSides() {
+  // Dev's rows wait in memory while prod's are written, up to this much;
+  // past it dev's thread waits for prod's to end.
+  constexpr size_t kHeld = size_t{16} << 20;
+  DeferredSink held(out_, kHeld);
+  absl::Status dev_status;
+  std::thread dev_thread([&] {
+    OutputBuffer dev_out(&held);
+    dev_status = EmitDevRows(&dev_out);
+    if (dev_status.ok()) dev_status = dev_out.Flush();
+  });
+  const absl::Status prod_status = EmitProdRows();
+  held.Release(/*discard=*/!prod_status.ok());
+  dev_thread.join();
+  if (dev_status.ok()) held.Finish();
+  PGM_RETURN_IF_ERROR(prod_status);
+  return dev_status;
 }
 
 absl::Status TableWriter::EmitProdRows() {
@@ -415,7 +469,7 @@ uint8_t TableWriter::DecideKeyless(FieldFn field, bool orphan, uint8_t* unified_
     return false;
   };
   const uint8_t d = DecideKeylessRow(p_.prod_multiset,
-                                     orphan ? 0 : hasher_.Hash(p.shared, rewritten),
+                                     orphan ? 0 : dev_hasher_.Hash(p.shared, rewritten),
                                      orphan, unique_match);
   switch (d) {
     case kBase: ++r_.base; break;
@@ -427,24 +481,37 @@ uint8_t TableWriter::DecideKeyless(FieldFn field, bool orphan, uint8_t* unified_
 }
 
 template <typename FieldFn>
-Conflict TableWriter::ConflictOf(uint32_t i, uint8_t d, FieldFn field) const {
+Conflict TableWriter::ConflictOf(uint32_t i, uint8_t d, FieldFn field) {
   const Plan& p = p_;
   Conflict conflict;
   conflict.key = KeyText(field);
   conflict.kept = d == kTakeDev || m_.options.prefer_dev ? "dev" : "prod";
   conflict.edited = d == kTakeDev ? "dev" : p.base ? "both" : "unknown";
-  auto row = p.decided.conflict_of_row.find(i);
-  auto it = prod_conflict_rows_.find(row == p.decided.conflict_of_row.end() ? 0 : row->second);
-  size_t j = 0;
+  if (d != kConflict) return conflict;  // Only conflicts list columns.
+  DevConflict& dc = dev_conflicts_.emplace_back();
+  dc.list_index = r_.conflict_list.size();
+  if (auto row = p.decided.conflict_of_row.find(i); row != p.decided.conflict_of_row.end()) {
+    dc.prod_key = row->second;
+  }
   for (int c : p.shared) {
     const int slot = p.fk_slot[c];
-    if (it == prod_conflict_rows_.end() || it->second[j] != HashField(field(c), 0) ||
-        (slot >= 0 && Rewrite(plans_, p, slot, fk_values_[slot]) != fk_values_[slot])) {
-      conflict.columns.push_back(p.dev_cols[c]);
-    }
-    ++j;
+    dc.hashes.push_back(HashField(field(c), 0));
+    dc.rewritten.push_back(slot >= 0 &&
+                           Rewrite(plans_, p, slot, fk_values_[slot]) != fk_values_[slot]);
   }
   return conflict;
+}
+
+void TableWriter::NameConflictColumns() {
+  for (const DevConflict& dc : dev_conflicts_) {
+    auto it = dc.prod_key ? prod_conflict_rows_.find(*dc.prod_key) : prod_conflict_rows_.end();
+    Conflict& conflict = r_.conflict_list[dc.list_index];
+    for (size_t j = 0; j < p_.shared.size(); ++j) {
+      if (it == prod_conflict_rows_.end() || it->second[j] != dc.hashes[j] || dc.rewritten[j]) {
+        conflict.columns.push_back(p_.dev_cols[p_.shared[j]]);
+      }
+    }
+  }
 }
 
 template <typename FieldFn>
@@ -522,7 +589,8 @@ bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
 }
 
 template <typename FieldFn>
-void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field) {
+void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field,
+                              OutputBuffer* out) {
   const Plan& p = p_;
   const std::vector<int>& manifest_cols = p.prod ? p.shared : all_dev_;
   bool any_rewritten = false;
@@ -552,24 +620,24 @@ void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn
   auto value = [&](int c) { return values_[c]; };
   uint64_t row_hash;
   if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
-    out_->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
+    out->Append(ev.text);  // Nothing to rewrite: the row as dev wrote it.
     row_hash = manifest_cols.size() == p.dev_cols.size()
                    ? RowHash(ev.text)
-                   : hasher_.Hash(manifest_cols, value);
+                   : dev_hasher_.Hash(manifest_cols, value);
   } else {
     for (size_t c = 0; c < p.dev_cols.size(); ++c) {
-      if (c > 0) out_->Append('\t');
-      out_->Append(values_[c]);
+      if (c > 0) out->Append('\t');
+      out->Append(values_[c]);
     }
-    row_hash = hasher_.Hash(manifest_cols, value);
+    row_hash = dev_hasher_.Hash(manifest_cols, value);
   }
-  out_->Append('\n');
-  ++r_.output.rows;
-  r_.output.hash += row_hash;
+  out->Append('\n');
+  ++dev_output_.rows;
+  dev_output_.hash += row_hash;
 }
 
-absl::Status TableWriter::EmitDevRows() {
-  CopyBlock block(out_, absl::StrCat("COPY ", name_sql_,
+absl::Status TableWriter::EmitDevRows(OutputBuffer* out) {
+  CopyBlock block(out, absl::StrCat("COPY ", name_sql_,
                                      ColumnListSql(p_.dev_cols, all_dev_),
                                      " FROM stdin;\n"));
   uint32_t ordinal = 0;
@@ -601,7 +669,7 @@ absl::Status TableWriter::EmitDevRows() {
     // Written: kDevOnly, kCollision, or a dev version that replaces prod's.
     if (!ReportDevRow(i, d, unified_via, field)) return;
     block.BeginRow();
-    WriteDevRow(ev, layout, field);
+    WriteDevRow(ev, layout, field, out);
   }));
   block.Close();
   return absl::OkStatus();
