@@ -181,7 +181,7 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
   for (size_t j = 0; j < keys.facts.size(); ++j) {
     KeyFacts& f = keys.facts[j];
     if (f.state != KeyState::kDiffer) continue;
-    const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
+    const uint32_t i = keys.dev_row[j];
     f.follows_parent = RawSame(t_)(i, matches_.prod[i]);
   }
   Inference inf = InferKeys(keys.facts);
@@ -189,8 +189,8 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
   inferred->assign(d->decision.size(), kDevOnly);
   evidence->clear();  // Few rows have any: kept sparse.
   for (size_t j = 0; j < keys.facts.size(); ++j) {
-    if (keys.dev_row[j] < 0) continue;
-    const uint32_t i = static_cast<uint32_t>(keys.dev_row[j]);
+    if (keys.dev_row[j] == keyspace::kNoRow) continue;
+    const uint32_t i = keys.dev_row[j];
     const KeyVerdict& v = inf.verdicts[j];
     (*inferred)[i] = DecisionOf(v.verdict);
     if (v.ambiguous) {

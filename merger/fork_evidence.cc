@@ -35,7 +35,7 @@ std::vector<RawEdges> InferRawEdges(const std::vector<TableKeys>& tables) {
     for (size_t j = 0; j < keys.facts.size(); ++j) {
       const KeyFacts& f = keys.facts[j];
       if (f.state == KeyState::kIdentical && f.key <= inf.change_point) {  // Ordered.
-        out[t].fork_rows.push_back(static_cast<uint32_t>(keys.dev_row[j]));
+        out[t].fork_rows.push_back(keys.dev_row[j]);
       }
     }
   }

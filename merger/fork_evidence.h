@@ -37,11 +37,11 @@ using BaseChildren = std::vector<ChildProofs>;
 inline int64_t Ordered(const TableKeys& t, int64_t k) { return t.key_down ? ~k : k; }
 
 // A two-way kRemap table's keys as infer.h sees them (Ordered), sorted, with
-// the dev row behind each (-1: production only). `identical(i)` says
+// the dev row behind each (kNoRow: production only). `identical(i)` says
 // whether dev row i is the prod row with its key, unchanged.
 struct KeyTable {
   std::vector<KeyFacts> facts;
-  std::vector<int64_t> dev_row;
+  std::vector<uint32_t> dev_row;
 };
 
 template <typename IdenticalFn>
@@ -60,7 +60,7 @@ KeyTable GatherKeys(const TableKeys& t, const ChildProofs* children,
       f.key = Ordered(t, static_cast<int64_t>(prod.key(pr)));
       f.state = KeyState::kProdOnly;
       out.facts.push_back(f);
-      out.dev_row.push_back(-1);
+      out.dev_row.push_back(keyspace::kNoRow);
       return;
     }
     f.key = static_cast<int64_t>(dev.key(i));
@@ -71,9 +71,9 @@ KeyTable GatherKeys(const TableKeys& t, const ChildProofs* children,
     } else {
       f.state = KeyState::kDiffer;
       if (dev.has_signatures() && prod.has_signatures()) {
-        f.columns_compared = std::min(t.signature_width, 16);
-        f.columns_equal = keyspace::SignatureAgreement(
-            dev.signature(i), prod.signature(pr), t.signature_width);
+        f.columns_compared = static_cast<uint8_t>(std::min(t.signature_width, 16));
+        f.columns_equal = static_cast<uint8_t>(keyspace::SignatureAgreement(
+            dev.signature(i), prod.signature(pr), t.signature_width));
       }
     }
     if (children) {

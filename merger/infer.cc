@@ -170,8 +170,8 @@ std::string DescribeEvidence(const KeyFacts& f, const Inference& inference,
       if (f.follows_parent) {
         absl::StrAppend(&s, "same values on both sides, but a row it points at was kept apart");
       } else {
-        absl::StrAppend(&s, "differs, ", f.columns_equal, " of ",
-                        f.columns_compared, " columns equal");
+        absl::StrAppend(&s, "differs, ", int{f.columns_equal}, " of ",
+                        int{f.columns_compared}, " columns equal");
       }
       break;
     case KeyState::kProdOnly: absl::StrAppend(&s, "only in production"); break;

@@ -29,21 +29,24 @@ enum class KeyState : uint8_t {
 
 struct KeyFacts {
   int64_t key = 0;
-  KeyState state = KeyState::kIdentical;
-  // kDiffer: of the columns compared, how many hold equal values on both
-  // sides (an edited row keeps most; two rows made apart share little).
-  int columns_equal = 0;
-  int columns_compared = 0;
   // Rows identical on both sides, at or below their own table's change
   // point, that point at this key: the key existed when the sides forked.
-  int base_children = 0;
+  int32_t base_children = 0;
   // Of them, join rows counted in numbers (many links, few others): they
   // prove the key even where rows made alike on both sides point alike.
-  int base_links = 0;
+  int32_t base_links = 0;
+  // kDiffer: of the columns compared (at most 16), how many hold equal
+  // values on both sides (an edited row keeps most; two rows made apart
+  // share little).
+  uint8_t columns_equal = 0;
+  uint8_t columns_compared = 0;
+  KeyState state = KeyState::kIdentical;
   // kDiffer: the two rows hold the same values, but a row this one points
   // at was kept apart (remapped, unified elsewhere): then so is this one.
   bool follows_parent = false;
 };
+// One a key of both sides: the largest array the merge holds at once.
+static_assert(sizeof(KeyFacts) == 16 + 8);
 
 enum class Verdict : uint8_t {
   kSame,         // One row, on both sides.
