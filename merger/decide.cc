@@ -40,10 +40,12 @@ struct RowMatches {
   std::vector<uint32_t> base;
 };
 
+// Raw matches: a key with foreign-key parts as the dumps hold them (the
+// rows whose parents keep their keys look no further).
 RowMatches MatchTable(const TableKeys& t) {
   RowMatches m;
-  m.prod = keyspace::MatchRows(*t.dev, *t.prod);
-  if (t.base != nullptr) m.base = keyspace::MatchRows(*t.dev, *t.base);
+  m.prod = RawMatches(t, *t.prod);
+  if (t.base != nullptr) m.base = RawMatches(t, *t.base);
   return m;
 }
 
@@ -139,7 +141,12 @@ uint64_t TableDecider::EffectiveKey(uint32_t i) const {
 std::optional<uint32_t> TableDecider::RowWithKey(const SideIndex& side,
                                                  const std::vector<uint32_t>& match,
                                                  uint32_t i) const {
-  if (t_.mode != Mode::kRemap && !t_.key_fk_slots.empty()) return side.Find(EffectiveKey(i));
+  if (t_.mode != Mode::kRemap) {
+    for (int slot : t_.key_fk_slots) {
+      // A parent moved: its rows' keys are searched again as rewritten.
+      if (Rewritten(slot) != fkv_[slot]) return side.Find(EffectiveKey(i));
+    }
+  }
   if (match[i] == keyspace::kNoRow) return std::nullopt;
   return match[i];
 }
@@ -426,7 +433,15 @@ std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys
 absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
                                                    bool prefer_dev) {
   std::vector<TableDecisions> decided(tables.size());
-  const BaseChildren children = CountBaseChildren(tables);
+  // Join tables' matches, read by the fork's evidence and by decide alike.
+  std::vector<RowMatches> matches(tables.size());
+  std::vector<const std::vector<uint32_t>*> join_matches(tables.size());
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (!CountsAsJoinRows(tables[t])) continue;
+    matches[t] = MatchTable(tables[t]);
+    join_matches[t] = &matches[t].prod;
+  }
+  const BaseChildren children = CountBaseChildren(tables, join_matches);
   // Per shared sequence: the furthest fresh_after of its tables, then the
   // last key handed out (tables in decide order: deterministic).
   absl::flat_hash_map<std::string, __int128> shared_after;
@@ -439,9 +454,10 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
     }
   }
   for (const std::vector<int>& comp : ComponentsParentsFirst(tables)) {
-    std::vector<RowMatches> matches(tables.size());
     for (int t : comp) {
-      if (tables[t].mode != Mode::kMultiset) matches[t] = MatchTable(tables[t]);
+      if (tables[t].mode != Mode::kMultiset && !CountsAsJoinRows(tables[t])) {
+        matches[t] = MatchTable(tables[t]);
+      }
     }
     // Remaps inside a cycle feed back into the rows that decide them; the
     // sets only grow, so iterating to a fixed point terminates.
@@ -459,6 +475,7 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
         decided[t] = std::move(next);
       }
     }
+    for (int t : comp) matches[t] = {};  // Decided: its matches are done with.
     for (int t : comp) {
       __int128 own = tables[t].fresh_after;
       __int128* after = tables[t].fresh_sequence.empty()

@@ -68,8 +68,8 @@ bool OthersSure(const std::vector<TableKeys>& tables, const std::vector<RawEdges
 // counts as proven when at least two identical rows point at it and they
 // outnumber development's other rows pointing at it twice over.
 void CountJoinChildren(const std::vector<TableKeys>& tables, const std::vector<RawEdges>& edges,
-                       const BaseChildren* first, const TableKeys& t, BaseChildren& out) {
-  const std::vector<uint32_t> match = RawMatches(t);
+                       const BaseChildren* first, const TableKeys& t,
+                       const std::vector<uint32_t>& match, BaseChildren& out) {
   // Per parent table: key -> (identical, other) development rows.
   absl::flat_hash_map<int, absl::flat_hash_map<int64_t, std::pair<int, int>>> seen;
   for (uint32_t i = 0; i < t.dev->size(); ++i) {
@@ -95,15 +95,16 @@ void CountJoinChildren(const std::vector<TableKeys>& tables, const std::vector<R
 // (before any remap), so every table's evidence is known before the first
 // is decided. Join rows count only in numbers (CountJoinChildren).
 BaseChildren CountChildren(const std::vector<TableKeys>& tables,
+                           const std::vector<const std::vector<uint32_t>*>& prod_matches,
                            const std::vector<RawEdges>& edges, const BaseChildren* first) {
   BaseChildren out(tables.size());
   for (size_t c = 0; c < tables.size(); ++c) {
     const TableKeys& t = tables[c];
-    if (t.base != nullptr || t.fk_parent.empty()) continue;
-    if (t.mode == Mode::kFixed && !t.int_key) {
-      CountJoinChildren(tables, edges, first, t, out);
+    if (CountsAsJoinRows(t)) {
+      CountJoinChildren(tables, edges, first, t, *prod_matches[c], out);
       continue;
     }
+    if (t.base != nullptr || t.fk_parent.empty()) continue;
     if (!Inferred(t)) continue;
     for (const uint32_t i : edges[c].fork_rows) {
       for (size_t s = 0; s < t.fk_parent.size(); ++s) {
@@ -118,21 +119,22 @@ BaseChildren CountChildren(const std::vector<TableKeys>& tables,
 
 }  // namespace
 
-std::vector<uint32_t> RawMatches(const TableKeys& t) {
-  if (t.key_fk_slots.empty()) return keyspace::MatchRows(*t.dev, *t.prod);
+std::vector<uint32_t> RawMatches(const TableKeys& t, const keyspace::SideIndex& other) {
+  if (t.key_fk_slots.empty()) return keyspace::MatchRows(*t.dev, other);
   std::vector<uint32_t> out(t.dev->size(), keyspace::kNoRow);
   for (uint32_t i = 0; i < t.dev->size(); ++i) {
     std::optional<uint32_t> pr =
-        t.prod->Find(KeyWithFks(t, i, [&](int s) { return t.dev->fk(i, s); }));
+        other.Find(KeyWithFks(t, i, [&](int s) { return t.dev->fk(i, s); }));
     if (pr) out[i] = *pr;
   }
   return out;
 }
 
-BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables) {
+BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables,
+                               const std::vector<const std::vector<uint32_t>*>& prod_matches) {
   const std::vector<RawEdges> edges = InferRawEdges(tables);
-  const BaseChildren first = CountChildren(tables, edges, nullptr);
-  return CountChildren(tables, edges, &first);
+  const BaseChildren first = CountChildren(tables, prod_matches, edges, nullptr);
+  return CountChildren(tables, prod_matches, edges, &first);
 }
 
 }  // namespace pgmerge::merger::internal

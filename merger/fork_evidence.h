@@ -125,9 +125,15 @@ uint64_t KeyWithFks(const TableKeys& t, uint32_t i, ValueFn value) {
       keyspace::KeyParts::kForeign, t.dev->key(i));
 }
 
-// Per dev row of a kFixed table, the prod row with the same raw key (as the
-// dumps hold it, before any remap), or kNoRow.
-std::vector<uint32_t> RawMatches(const TableKeys& t);
+// Per dev row of a kFixed table, the row of `other` (prod's or base's)
+// with the same raw key (as the dumps hold it, before any remap), or kNoRow.
+std::vector<uint32_t> RawMatches(const TableKeys& t, const keyspace::SideIndex& other);
+
+// Whether CountBaseChildren counts table t's rows as join rows, in numbers
+// (it then reads their RawMatches against prod).
+inline bool CountsAsJoinRows(const TableKeys& t) {
+  return t.base == nullptr && !t.fk_parent.empty() && t.mode == Mode::kFixed && !t.int_key;
+}
 
 // Whether dev row i and prod row pr hold the same content as the dumps
 // hold it (before any remap).
@@ -140,7 +146,9 @@ inline auto RawSame(const TableKeys& t) {
 // Per table, the parent keys identical child rows prove (counted twice: the
 // first count tells which parents many identical rows point at, so the
 // second can trust a row's other references to them).
-BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables);
+// `prod_matches[t]`: RawMatches against prod of each table CountsAsJoinRows.
+BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables,
+                               const std::vector<const std::vector<uint32_t>*>& prod_matches);
 
 }  // namespace pgmerge::merger::internal
 
