@@ -109,6 +109,14 @@ absl::Status Emit(const MergeInputs& m,
   parser::ReaderOptions skim;
   skim.skim_copy_data = true;  // Rows come from the spans, table by table.
   skim.check_utf8 = false;
+  // The index pass found where each block ends: the rows are not read here.
+  absl::flat_hash_map<size_t, parser::KnownCopyEnd> copy_ends;
+  for (const Plan& p : plans.tables) {
+    for (const Span& s : p.dev_spans) {
+      if (s.copy_end.offset != 0) copy_ends[s.begin] = s.copy_end;
+    }
+  }
+  skim.known_copy_ends = &copy_ends;
   reader.set_options(skim);
   PageReleaser releaser(m.dev.file, 0);
   reader.set_progress([&releaser](size_t pos) { releaser.Advance(pos); });

@@ -311,12 +311,13 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
         layout = MakeLayout(*plan, *ev.target, side);
         std::vector<Span>& spans = plan->spans(side);
         // A span starts at the statement: the COPY header or the INSERT.
-        spans.push_back({ev.offset, ev.offset, ev.line, scs});
+        spans.push_back({ev.offset, ev.offset, ev.line, scs, {}});
         span = &spans.back();
       }
     }
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).
     span->end = reader.position();
+    if (ev.kind == EventKind::kCopyEnd) span->copy_end = {ev.offset, ev.line};
     if (ev.kind != EventKind::kRow) continue;
     PGM_RETURN_IF_ERROR(IndexRow(m, plans, *plan, side, hasher, ev, layout, *tally));
   }

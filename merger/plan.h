@@ -70,6 +70,7 @@ struct Span {
   size_t end = 0;
   int64_t line = 1;
   bool standard_strings = true;
+  parser::KnownCopyEnd copy_end;  // A COPY block's "\." line (offset 0: none).
 };
 
 struct TrackedFk {

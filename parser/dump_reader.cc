@@ -232,7 +232,14 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
       case SegmentKind::kCopyHeader:
         PGM_RETURN_IF_ERROR(StartCopy(seg));
         if (options_.skim_copy_data) {
-          PGM_ASSIGN_OR_RETURN(pending_skipped_, segmenter_.SkipCopyBlock());
+          const KnownCopyEnd* known = nullptr;
+          if (options_.known_copy_ends != nullptr) {
+            auto it = options_.known_copy_ends->find(seg.offset);
+            if (it != options_.known_copy_ends->end()) known = &it->second;
+          }
+          if (known == nullptr || !segmenter_.JumpToCopyEnd(known->offset, known->line)) {
+            PGM_ASSIGN_OR_RETURN(pending_skipped_, segmenter_.SkipCopyBlock());
+          }
         }
         Fill(out, EventKind::kCopyStart, seg.text, seg.line, seg.offset,
              /*with_target=*/true, nullptr);

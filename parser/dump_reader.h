@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "parser/insert_values.h"
@@ -68,10 +69,20 @@ struct DumpEvent {
   bool standard_strings_dependent = false;
 };
 
+// Where a COPY block's "\." line is, as an earlier pass over the same input
+// found it.
+struct KnownCopyEnd {
+  size_t offset = 0;  // Of the "\." line.
+  int64_t line = 0;
+};
+
 struct ReaderOptions {
   // Jump over COPY data blocks, returning only kCopyStart and kCopyEnd
   // (with the row count): for passes that need the schema, not the rows.
   bool skim_copy_data = false;
+  // With skim_copy_data: blocks whose end is known, by their COPY line's
+  // offset, are not read at all (their kCopyEnd then counts no rows).
+  const absl::flat_hash_map<size_t, KnownCopyEnd>* known_copy_ends = nullptr;
   // Check that text is valid UTF-8 (in a UTF8 dump). A pass over input an
   // earlier pass has checked may skip it.
   bool check_utf8 = true;

@@ -64,6 +64,11 @@ class DumpSegmenter {
   // "\." line without cutting rows, and returns how many rows it held.
   // The rows are neither split nor checked: for passes that only count.
   absl::StatusOr<int64_t> SkipCopyBlock();
+  // With a COPY block open: moves on to its "\." line, which an earlier
+  // pass over the same input found at `offset` on line `line`, without
+  // reading the rows between; Next then returns the block's end. False,
+  // and nothing moved, when no "\." line starts there.
+  bool JumpToCopyEnd(size_t offset, int64_t line);
   // With a COPY block open and a row next: up to `max` rows' raw lines
   // appended to *rows (line ends and a CR before them cut off, as Next
   // cuts them), stopping before the "\." line or anything Next must judge

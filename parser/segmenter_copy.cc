@@ -124,6 +124,21 @@ absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
   return rows;
 }
 
+bool DumpSegmenter::JumpToCopyEnd(size_t offset, int64_t line) {
+  const std::string_view s = input_;
+  const size_t n = s.size();
+  if (!in_copy_ || offset < pos_ || offset + 2 > n || s.substr(offset, 2) != "\\.") return false;
+  if (offset > pos_ && s[offset - 1] != '\n') return false;  // Not a line's start.
+  const size_t after = offset + 2;
+  if (after < n && s[after] != '\n' && !(s[after] == '\r' && (after + 1 == n || s[after + 1] == '\n'))) {
+    return false;
+  }
+  pos_ = offset;
+  line_pos_ = offset;
+  line_ = line;
+  return true;
+}
+
 absl::StatusOr<bool> DumpSegmenter::NextCopyRow(Segment* out) {
   const std::string_view s = input_;
   const size_t n = s.size();

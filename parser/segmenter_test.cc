@@ -204,6 +204,40 @@ TEST(SegmenterTest, SkipCopyBlockCountsRows) {
             "t.sql:1: COPY data block has no terminating \\. line (file truncated?)");
 }
 
+// A jump to a "\." line found before gives what cutting the rows gives
+// after it; anywhere else it moves nothing.
+TEST(SegmenterTest, JumpToCopyEndOnlyToATerminator) {
+  const std::string dump =
+      "COPY public.t (a) FROM stdin;\n1\n\\\\.\n\\.x\n2\n\\.\nSELECT 1;\n";
+  Segment a, end;
+  DumpSegmenter cut(dump, "t.sql");
+  do {
+    ASSERT_TRUE(*cut.Next(&end));
+  } while (end.kind != SegmentKind::kCopyEnd);
+  ASSERT_TRUE(*cut.Next(&a));
+  const size_t row1 = dump.find("1\n");
+  for (size_t wrong : {size_t{0}, row1, dump.find("\\\\."), dump.find("\\.x"),
+                       end.offset + 1, dump.size()}) {
+    DumpSegmenter jump(dump, "t.sql");
+    Segment s;
+    ASSERT_TRUE(*jump.Next(&s));  // The COPY line.
+    EXPECT_FALSE(jump.JumpToCopyEnd(wrong, 9)) << wrong;
+    ASSERT_TRUE(*jump.Next(&s));
+    EXPECT_EQ(s.offset, row1);  // Nothing moved.
+  }
+  DumpSegmenter jump(dump, "t.sql");
+  Segment s;
+  EXPECT_FALSE(jump.JumpToCopyEnd(end.offset, end.line));  // No block open.
+  ASSERT_TRUE(*jump.Next(&s));
+  ASSERT_TRUE(jump.JumpToCopyEnd(end.offset, end.line));
+  ASSERT_TRUE(*jump.Next(&s));
+  EXPECT_EQ(s.kind, SegmentKind::kCopyEnd);
+  EXPECT_EQ(s.line, end.line);
+  ASSERT_TRUE(*jump.Next(&s));
+  EXPECT_EQ(s.text, a.text);
+  EXPECT_EQ(s.line, a.line);
+}
+
 }  // namespace
 }  // namespace pgmerge::parser
 
