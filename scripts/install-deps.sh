@@ -11,6 +11,8 @@ packages=(
   python3
   # Extension configuration tables' rows (tests/extension_config_test.cc).
   postgresql-15-postgis-3
+  # bench/into's reference for how fast this server loads in parallel.
+  pgcopydb
 )
 missing=()
 for p in "${packages[@]}"; do
