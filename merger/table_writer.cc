@@ -267,13 +267,14 @@ absl::Status TableWriter::Run() {
   r_.lost_columns = p_.losses;
   not_carried_.resize(p_.added.size());
   const bool prod_rows = p_.prod != nullptr && !p_.prod_spans.empty();
-  // Two threads pay off for sides of some size.
+  // Two threads pay off for sides of some size (pagila's rental, the
+  // regression database's tenk1 take them in the tests).
   auto bytes = [](const std::vector<Span>& spans) {
     size_t n = 0;
     for (const Span& s : spans) n += s.end - s.begin;
     return n;
   };
-  constexpr size_t kWorthAThread = 1 << 20;
+  constexpr size_t kWorthAThread = 256 << 10;
   if (prod_rows && bytes(p_.prod_spans) >= kWorthAThread &&
       bytes(p_.dev_spans) >= kWorthAThread) {
     PGM_RETURN_IF_ERROR(EmitBothSides());
