@@ -1,8 +1,11 @@
 #include "merger/decide.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string_view>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "keyspace/key_hash.h"
@@ -430,6 +433,40 @@ std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys
   return out;
 }
 
+namespace {
+
+// One group of ComponentsParentsFirst, its parents' decisions final.
+// Remaps inside a cycle feed back into the rows that decide them; the sets
+// only grow, so iterating to a fixed point terminates.
+absl::Status DecideGroup(const std::vector<TableKeys>& tables, const std::vector<int>& comp,
+                         const BaseChildren& children, bool prefer_dev,
+                         std::vector<RowMatches>& matches,
+                         std::vector<TableDecisions>& decided) {
+  for (int t : comp) {
+    if (tables[t].mode != Mode::kMultiset && !CountsAsJoinRows(tables[t])) {
+      matches[t] = MatchTable(tables[t]);
+    }
+  }
+  bool changed = true;
+  for (int round = 0; changed; ++round) {
+    if (round > 64) {
+      return absl::InternalError(absl::StrCat(
+          "remap decisions for ", tables[comp[0]].name, " did not settle"));
+    }
+    changed = false;
+    for (int t : comp) {
+      if (tables[t].mode == Mode::kMultiset) continue;  // Decided while written.
+      TableDecisions next = TableDecider(tables, decided, children, matches[t], t).Run(prefer_dev);
+      changed |= tables[t].mode == Mode::kRemap && RemapsChanged(decided[t], next);
+      decided[t] = std::move(next);
+    }
+  }
+  for (int t : comp) matches[t] = {};  // Decided: its matches are done with.
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
                                                    bool prefer_dev) {
   std::vector<TableDecisions> decided(tables.size());
@@ -453,37 +490,77 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
                               : std::max(it->second, t.fresh_after);
     }
   }
-  for (const std::vector<int>& comp : ComponentsParentsFirst(tables)) {
-    for (int t : comp) {
-      if (tables[t].mode != Mode::kMultiset && !CountsAsJoinRows(tables[t])) {
-        matches[t] = MatchTable(tables[t]);
+  const std::vector<std::vector<int>> comps = ComponentsParentsFirst(tables);
+  // The groups a group references (each before it in `comps`).
+  std::vector<int> comp_of(tables.size());
+  for (size_t c = 0; c < comps.size(); ++c) {
+    for (int t : comps[c]) comp_of[t] = static_cast<int>(c);
+  }
+  std::vector<std::vector<int>> parents(comps.size());
+  for (size_t c = 0; c < comps.size(); ++c) {
+    for (int t : comps[c]) {
+      for (int p : tables[t].fk_parent) {
+        if (comp_of[p] != static_cast<int>(c)) parents[c].push_back(comp_of[p]);
       }
-    }
-    // Remaps inside a cycle feed back into the rows that decide them; the
-    // sets only grow, so iterating to a fixed point terminates.
-    bool changed = true;
-    for (int round = 0; changed; ++round) {
-      if (round > 64) {
-        return absl::InternalError(absl::StrCat(
-            "remap decisions for ", tables[comp[0]].name, " did not settle"));
-      }
-      changed = false;
-      for (int t : comp) {
-        if (tables[t].mode == Mode::kMultiset) continue;  // Decided while written.
-        TableDecisions next = TableDecider(tables, decided, children, matches[t], t).Run(prefer_dev);
-        changed |= tables[t].mode == Mode::kRemap && RemapsChanged(decided[t], next);
-        decided[t] = std::move(next);
-      }
-    }
-    for (int t : comp) matches[t] = {};  // Decided: its matches are done with.
-    for (int t : comp) {
-      __int128 own = tables[t].fresh_after;
-      __int128* after = tables[t].fresh_sequence.empty()
-                            ? &own
-                            : &shared_after[tables[t].fresh_sequence];
-      if (absl::Status s = AllocateFresh(tables[t], &decided[t], after); !s.ok()) return s;
     }
   }
+  // Two threads decide the groups whose parents are final; fresh keys are
+  // handed out group by group in `comps` order, as one thread would, and a
+  // group's children start only once its keys are: the same decisions, and
+  // the first error in that order, whichever thread gets where first.
+  enum State : uint8_t { kWaiting, kRunning, kDecided, kFinal };
+  std::vector<State> state(comps.size(), kWaiting);
+  std::vector<absl::Status> status(comps.size());
+  size_t next_final = 0;
+  absl::Status failed;
+  std::mutex mu;
+  std::condition_variable cv;
+  auto ready = [&](size_t c) {
+    return state[c] == kWaiting &&
+           std::all_of(parents[c].begin(), parents[c].end(),
+                       [&](int p) { return state[p] == kFinal; });
+  };
+  auto work = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      size_t c = 0;
+      cv.wait(lock, [&] {
+        if (!failed.ok() || next_final == comps.size()) return true;
+        for (c = next_final; c < comps.size() && !ready(c); ++c) {}
+        return c < comps.size();
+      });
+      if (!failed.ok() || next_final == comps.size()) return;
+      state[c] = kRunning;
+      lock.unlock();
+      absl::Status s = DecideGroup(tables, comps[c], children, prefer_dev, matches, decided);
+      lock.lock();
+      status[c] = std::move(s);
+      state[c] = kDecided;
+      for (; next_final < comps.size() && state[next_final] == kDecided; ++next_final) {
+        if (!status[next_final].ok()) {
+          failed = status[next_final];
+          break;
+        }
+        for (int t : comps[next_final]) {
+          __int128 own = tables[t].fresh_after;
+          __int128* after = tables[t].fresh_sequence.empty()
+                                ? &own
+                                : &shared_after[tables[t].fresh_sequence];
+          if (absl::Status a = AllocateFresh(tables[t], &decided[t], after); !a.ok()) {
+            failed = a;
+            break;
+          }
+        }
+        if (!failed.ok()) break;
+        state[next_final] = kFinal;
+      }
+      cv.notify_all();
+    }
+  };
+  std::thread helper(work);
+  work();
+  helper.join();
+  if (!failed.ok()) return failed;
   return decided;
 }
 

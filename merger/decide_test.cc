@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "keyspace/key_hash.h"
@@ -169,6 +170,35 @@ TEST_F(DecideTest, TablesSharingASequenceShareOneFreshRange) {
   d = Run();
   EXPECT_EQ(d[0].Rewrite(3), 8);
   EXPECT_EQ(d[1].Rewrite(6), 11);
+}
+
+// Independent tables are decided on two threads; their fresh keys and the
+// first refusal still come in table order, run after run.
+TEST_F(DecideTest, GroupsDecidedAtOnceHandOutKeysInOrder) {
+  for (int t = 0; t < 8; ++t) {
+    TestTable& x = Add(Mode::kRemap, {{1, 11}, {2, 12}, {3, 30}},
+                       {{1, 11}, {2, 12}, {3, static_cast<uint64_t>(31 + t)}});
+    x.keys.fresh_after = 10 + t;
+    x.keys.fresh_sequence = "public.shared_seq";
+  }
+  for (int run = 0; run < 20; ++run) {
+    std::vector<TableDecisions> d = Run();
+    for (int t = 0; t < 8; ++t) EXPECT_EQ(d[t].Rewrite(3), 18 + t) << t;
+  }
+  // Too few keys left for the third and the fifth table: the third's
+  // refusal, whichever thread gets there first.
+  for (int t = 0; t < 8; ++t) tables_[t]->keys.fresh_sequence.clear();
+  tables_[2]->keys.fresh_hi = tables_[2]->keys.fresh_after;
+  tables_[4]->keys.fresh_hi = tables_[4]->keys.fresh_after;
+  tables_[2]->keys.fresh_what = "t2";
+  tables_[4]->keys.fresh_what = "t4";
+  std::vector<TableKeys> keys;
+  for (const auto& t : tables_) keys.push_back(t->keys);
+  for (int run = 0; run < 20; ++run) {
+    absl::StatusOr<std::vector<TableDecisions>> d = Decide(keys, false);
+    ASSERT_FALSE(d.ok());
+    EXPECT_TRUE(absl::StartsWith(d.status().message(), "t2: ")) << d.status();
+  }
 }
 
 // A table of one column besides the key whose top-most base row production
