@@ -12,6 +12,19 @@
 #include "parser/segmenter.h"
 
 namespace pgmerge::parser {
+namespace {
+
+// Whether a COPY block's terminator starts at `at`: a line holding exactly
+// "\." (an escaped "\." in data is "\\.").
+bool IsTerminatorAt(std::string_view s, size_t at) {
+  const size_t n = s.size();
+  const size_t after = at + 2;
+  return after <= n && s.substr(at, 2) == "\\." &&
+         (after == n || s[after] == '\n' ||
+          (s[after] == '\r' && (after + 1 == n || s[after + 1] == '\n')));
+}
+
+}  // namespace
 
 size_t DumpSegmenter::NextCopyRows(std::vector<std::string_view>* rows, size_t max) {
   const std::string_view s = input_;
@@ -38,14 +51,7 @@ absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
   const std::string_view s = input_;
   const size_t n = s.size();
   LineAt(pos_);  // Lines up to the first data row.
-  // The terminator is a line holding exactly "\." (an escaped "\." in
-  // data is "\\.").
-  auto is_terminator = [&](size_t at) {
-    size_t after = at + 2;
-    return s.substr(at, 2) == "\\." &&
-           (after == n || s[after] == '\n' ||
-            (s[after] == '\r' && (after + 1 == n || s[after + 1] == '\n')));
-  };
+  auto is_terminator = [&](size_t at) { return IsTerminatorAt(s, at); };
   constexpr size_t kProgressStep = size_t{16} << 20;
   size_t end = std::string_view::npos;  // Start of the "\." line.
   int64_t rows = 0;
@@ -126,13 +132,8 @@ absl::StatusOr<int64_t> DumpSegmenter::SkipCopyBlock() {
 
 bool DumpSegmenter::JumpToCopyEnd(size_t offset, int64_t line) {
   const std::string_view s = input_;
-  const size_t n = s.size();
-  if (!in_copy_ || offset < pos_ || offset + 2 > n || s.substr(offset, 2) != "\\.") return false;
+  if (!in_copy_ || offset < pos_ || !IsTerminatorAt(s, offset)) return false;
   if (offset > pos_ && s[offset - 1] != '\n') return false;  // Not a line's start.
-  const size_t after = offset + 2;
-  if (after < n && s[after] != '\n' && !(s[after] == '\r' && (after + 1 == n || s[after + 1] == '\n'))) {
-    return false;
-  }
   pos_ = offset;
   line_pos_ = offset;
   line_ = line;
