@@ -471,14 +471,10 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
                                                    bool prefer_dev) {
   std::vector<TableDecisions> decided(tables.size());
   // Join tables' matches, read by the fork's evidence and by decide alike.
-  std::vector<RowMatches> matches(tables.size());
-  std::vector<const std::vector<uint32_t>*> join_matches(tables.size());
-  for (size_t t = 0; t < tables.size(); ++t) {
-    if (!CountsAsJoinRows(tables[t])) continue;
-    matches[t] = MatchTable(tables[t]);
-    join_matches[t] = &matches[t].prod;
-  }
+  std::vector<std::vector<uint32_t>> join_matches;
   const BaseChildren children = CountBaseChildren(tables, join_matches);
+  std::vector<RowMatches> matches(tables.size());
+  for (size_t t = 0; t < tables.size(); ++t) matches[t].prod = std::move(join_matches[t]);
   // Per shared sequence: the furthest fresh_after of its tables, then the
   // last key handed out (tables in decide order: deterministic).
   absl::flat_hash_map<std::string, __int128> shared_after;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "keyspace/key_hash.h"
+#include "merger/fork_evidence.h"
 
 namespace pgmerge::merger::internal {
 namespace {
@@ -276,6 +277,49 @@ TEST_F(DecideTest, TopMostBaseRowEditedIsProvenByItsIdenticalChild) {
   std::vector<TableDecisions> d = Run();
   EXPECT_EQ(d[0].decision, Decisions({kBase, kBase, kConflict, kCollision}));
   EXPECT_EQ(d[1].decision, Decisions({kBase, kBase}));
+}
+
+// The same with keys far apart, whose counts are hashed, not an array
+// (KeyCounts): the same proof.
+TEST_F(DecideTest, SparseKeysAreProvenByTheirIdenticalChildToo) {
+  constexpr uint64_t k = 1'000'000'007;
+  Add(Mode::kRemap,
+      {{1 * k, 11, {}, {}, kSig}, {2 * k, 12, {}, {}, kSig}, {3 * k, 30, {}, {}, kSig},
+       {4 * k, 40, {}, {}, kSig}},
+      {{1 * k, 11, {}, {}, kSig}, {2 * k, 12, {}, {}, kSig}, {3 * k, 13, {}, {}, kSigEdited},
+       {4 * k, 41, {}, {}, kSigOther}});
+  Add(Mode::kRemap, {{10, 100}, {11, 110}},
+      {{10, 100, {int64_t{1} * k}}, {11, 110, {int64_t{3} * k}}}, {0});
+  std::vector<TableDecisions> d = Run();
+  EXPECT_EQ(d[0].decision, Decisions({kBase, kBase, kConflict, kCollision}));
+  EXPECT_EQ(d[1].decision, Decisions({kBase, kBase}));
+}
+
+// Counts per key: an array over the span, a map for the rest, added up
+// across threads as if counted on one.
+TEST(KeyCountsTest, ArrayOverTheSpanMapElsewhere) {
+  ChildProofs a, b;
+  a.Span(100, 199, 100);
+  b.Span(100, 199, 100);
+  ++a[100].rows;
+  ++a[199].rows;
+  ++a[5].rows;  // Outside: a reference to no row.
+  ++b[199].links;
+  ++b[-7].rows;
+  a.Add(b);
+  EXPECT_EQ(a.Get(100).rows, 1);
+  EXPECT_EQ(a.Get(199).rows + a.Get(199).links, 2);
+  EXPECT_EQ(a.Get(5).rows, 1);
+  EXPECT_EQ(a.Get(-7).rows, 1);
+  EXPECT_EQ(a.Get(150).rows + a.Get(150).links, 0);
+  EXPECT_EQ(a.Get(1000).rows, 0);
+  int counted = 0;
+  a.ForEach([&](int64_t, ChildProof p) { counted += p.rows + p.links; });
+  EXPECT_EQ(counted, 5);
+  ChildProofs sparse;
+  sparse.Span(0, 1'000'000, 10);  // Too sparse for an array.
+  ++sparse[500].rows;
+  EXPECT_EQ(sparse.Get(500).rows, 1);
 }
 
 // Rows made alike on both sides just above the fork (a tag both sides

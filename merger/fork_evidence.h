@@ -26,8 +26,65 @@ namespace pgmerge::merger::internal {
 struct ChildProof {
   int rows = 0;
   int links = 0;
+  ChildProof& operator+=(const ChildProof& o) {
+    rows += o.rows;
+    links += o.links;
+    return *this;
+  }
 };
-using ChildProofs = absl::flat_hash_map<int64_t, ChildProof>;
+
+// A count per integer key of one table. Over the table's own key range
+// (Span) it is an array, since a sequence's keys are dense and a hash map
+// there costs a cache miss an increment; other values (a reference to no
+// row) go to a hash map. A key never counted reads as T{}.
+template <typename T>
+class KeyCounts {
+ public:
+  // Counts [lo, hi] in an array, when the range is no more than a few
+  // times `keys` (the table's keys; sparser keys stay hashed).
+  void Span(int64_t lo, int64_t hi, size_t keys) {
+    const uint64_t width = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) + 1;
+    if (hi < lo || width > 4 * static_cast<uint64_t>(keys) + 64) return;
+    lo_ = lo;
+    dense_.assign(width, T{});
+  }
+  T& operator[](int64_t v) {
+    const uint64_t d = static_cast<uint64_t>(v) - static_cast<uint64_t>(lo_);
+    return d < dense_.size() ? dense_[d] : rest_[v];
+  }
+  // What was counted at v (T{} when nothing).
+  T Get(int64_t v) const {
+    const uint64_t d = static_cast<uint64_t>(v) - static_cast<uint64_t>(lo_);
+    if (d < dense_.size()) return dense_[d];
+    auto it = rest_.find(v);
+    return it == rest_.end() ? T{} : it->second;
+  }
+  // Adds o's counts (taken over the same keys, on another thread).
+  void Add(const KeyCounts& o) {
+    if (o.lo_ == lo_ && o.dense_.size() == dense_.size()) {
+      for (size_t d = 0; d < dense_.size(); ++d) dense_[d] += o.dense_[d];
+    } else {
+      for (size_t d = 0; d < o.dense_.size(); ++d) {
+        (*this)[static_cast<int64_t>(static_cast<uint64_t>(o.lo_) + d)] += o.dense_[d];
+      }
+    }
+    for (const auto& [v, count] : o.rest_) (*this)[v] += count;
+  }
+  // fn(value, count) for every value that may have been counted.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (size_t d = 0; d < dense_.size(); ++d) {
+      fn(static_cast<int64_t>(static_cast<uint64_t>(lo_) + d), dense_[d]);
+    }
+    for (const auto& [v, count] : rest_) fn(v, count);
+  }
+
+ private:
+  int64_t lo_ = 0;
+  std::vector<T> dense_;
+  absl::flat_hash_map<int64_t, T> rest_;
+};
+using ChildProofs = KeyCounts<ChildProof>;
 using BaseChildren = std::vector<ChildProofs>;
 
 // A key as infer.h sees it: infer.h takes keys to ascend (the fork's rows
@@ -77,11 +134,9 @@ KeyTable GatherKeys(const TableKeys& t, const ChildProofs* children,
       }
     }
     if (children) {
-      auto it = children->find(f.key);
-      if (it != children->end()) {
-        f.base_children = it->second.rows + it->second.links;
-        f.base_links = it->second.links;
-      }
+      const ChildProof proof = children->Get(f.key);
+      f.base_children = proof.rows + proof.links;
+      f.base_links = proof.links;
     }
     f.key = Ordered(t, f.key);
     out.facts.push_back(f);
@@ -146,9 +201,10 @@ inline auto RawSame(const TableKeys& t) {
 // Per table, the parent keys identical child rows prove (counted twice: the
 // first count tells which parents many identical rows point at, so the
 // second can trust a row's other references to them).
-// `prod_matches[t]`: RawMatches against prod of each table CountsAsJoinRows.
+// Sets `prod_matches[t]` to the RawMatches against prod of each table
+// CountsAsJoinRows (the counts read them; decide reads them again).
 BaseChildren CountBaseChildren(const std::vector<TableKeys>& tables,
-                               const std::vector<const std::vector<uint32_t>*>& prod_matches);
+                               std::vector<std::vector<uint32_t>>& prod_matches);
 
 }  // namespace pgmerge::merger::internal
 
