@@ -17,64 +17,101 @@ int HexValue(char c) {
   return -1;
 }
 
-// Calls on_tab(pos) for each unescaped tab of `row`, in order. SSE2 finds
-// tabs and backslashes 16 bytes at a time; the few hits are walked in
-// order so a backslash can escape what follows it (a tab included).
+// Calls on_tab(pos) for each unescaped tab of `row`, in order. The row is
+// read 64 bytes at a time as bit masks of its tabs and backslashes: a
+// backslash escapes the byte after it (a tab, a backslash), so only the
+// backslashes are walked one by one, and the tabs they leave end fields.
+// Returns whether every byte is ASCII and none is NUL (the row is then
+// valid UTF-8), seen on the same loads: one read of the row for both.
 template <typename OnTab>
-inline void ForEachFieldTab(std::string_view row, OnTab on_tab) {
+inline bool ForEachFieldTab(std::string_view row, OnTab on_tab) {
   const char* base = row.data();
   const size_t n = row.size();
-  size_t escaped_until = 0;  // Bytes before this were escaped by a backslash.
-  size_t i = 0;
-  auto hit = [&](size_t pos) {
-    if (pos < escaped_until) return;
-    if (base[pos] == '\\') {
-      escaped_until = pos + 2;
-    } else {
-      on_tab(pos);
+  uint64_t carry = 0;  // 1: the next block's first byte is escaped.
+  // Bits of the 64 bytes from `at` (fewer, shifted down, at the row's end).
+  auto walk = [&](uint64_t tabs, uint64_t slashes, size_t at) {
+    uint64_t escaped = carry;
+    slashes &= ~carry;
+    carry = 0;
+    while (slashes != 0) {
+      const uint64_t bit = slashes & (~slashes + 1);
+      const uint64_t next = bit << 1;  // 0 past the block: the next one's first.
+      carry |= next == 0;
+      escaped |= next;
+      slashes &= ~(bit | next);
+    }
+    for (tabs &= ~escaped; tabs != 0; tabs &= tabs - 1) {
+      on_tab(at + static_cast<size_t>(__builtin_ctzll(tabs)));
     }
   };
 #ifdef __SSE2__
   const __m128i tab = _mm_set1_epi8('\t');
   const __m128i slash = _mm_set1_epi8('\\');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
-    uint32_t mask = static_cast<uint32_t>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, slash))));
-    while (mask != 0) {
-      hit(i + static_cast<size_t>(__builtin_ctz(mask)));
-      mask &= mask - 1;
+  const __m128i zero = _mm_setzero_si128();
+  __m128i odd = zero;  // High bits: a byte >= 0x80 or a NUL.
+  auto classify = [&](const char* p, uint64_t* tabs, uint64_t* slashes) {
+    uint64_t t = 0, s = 0;
+    for (int k = 0; k < 4; ++k) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      odd = _mm_or_si128(odd, _mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+      t |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tab)))} << (16 * k);
+      s |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, slash)))}
+           << (16 * k);
     }
-  }
-  if (i < n && n >= 16) {
-    // The tail: the row's last 16 bytes, those already seen masked off.
-    const size_t at = n - 16;
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + at));
-    uint32_t mask = static_cast<uint32_t>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, slash))));
-    mask &= ~uint32_t{0} << (i - at);
-    while (mask != 0) {
-      hit(at + static_cast<size_t>(__builtin_ctz(mask)));
-      mask &= mask - 1;
+    *tabs = t;
+    *slashes = s;
+  };
+  auto plain = [&] { return _mm_movemask_epi8(odd) == 0; };
+#else
+  bool ascii = true;
+  auto classify = [&](const char* p, uint64_t* tabs, uint64_t* slashes) {
+    *tabs = *slashes = 0;
+    for (int k = 0; k < 64; ++k) {
+      const unsigned char c = static_cast<unsigned char>(p[k]);
+      *tabs |= uint64_t{c == '\t'} << k;
+      *slashes |= uint64_t{c == '\\'} << k;
+      ascii = ascii && c != 0 && c < 0x80;
     }
-    i = n;
-  }
+  };
+  auto plain = [&] { return ascii; };
 #endif
-  for (; i < n; ++i) {
-    if (base[i] == '\t' || base[i] == '\\') hit(i);
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    uint64_t t, s;
+    classify(base + i, &t, &s);
+    walk(t, s, i);
   }
+  if (i < n) {
+    const size_t left = n - i;
+    uint64_t t, s;
+    if (n >= 64) {
+      // The row's last 64 bytes, shifted down past those already seen.
+      classify(base + n - 64, &t, &s);
+      const int seen = static_cast<int>(64 - left);
+      t >>= seen;
+      s >>= seen;
+    } else {
+      char tail[64];
+      std::memset(tail, ' ', sizeof tail);  // Neither tab, backslash nor odd.
+      std::memcpy(tail, base + i, left);
+      classify(tail, &t, &s);
+    }
+    walk(t, s, i);
+  }
+  return plain();
 }
 
 }  // namespace
 
-void SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields) {
+bool SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields) {
   fields->clear();
   size_t start = 0;
-  ForEachFieldTab(row, [&](size_t pos) {
+  const bool ascii = ForEachFieldTab(row, [&](size_t pos) {
     fields->emplace_back(row.data() + start, pos - start);
     start = pos + 1;
   });
   fields->emplace_back(row.data() + start, row.size() - start);
+  return ascii;
 }
 
 size_t CountCopyFields(std::string_view row) {

@@ -19,7 +19,9 @@ inline constexpr std::string_view kCopyNull = "\\N";
 
 // Splits `row` at unescaped tabs into `fields` (cleared first). Views borrow
 // from `row`. A backslash escapes the character after it, tabs included.
-void SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields);
+// Returns whether the row is plain ASCII with no NUL, and so valid UTF-8
+// (false says nothing: IsValidUtf8 then tells).
+bool SplitCopyRow(std::string_view row, std::vector<std::string_view>* fields);
 
 // Number of fields SplitCopyRow would produce, without storing them.
 size_t CountCopyFields(std::string_view row);
