@@ -50,4 +50,26 @@ void BM_DecodeCopyField(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeCopyField);
 
+// A 256 KiB stretch of text as the reader checks it: ASCII, Latin with an
+// accent a word, and Cyrillic and Japanese (every character multi-byte);
+// against the code-point-at-a-time loop of machines without SSSE3.
+void BM_IsValidUtf8(benchmark::State& state) {
+  static const char* kWords[][4] = {{"rows", "merge", "shadow", "keys"},
+                                    {"caf\xc3\xa9", "na\xc3\xafve", "rows", "d\xc3\xa9j\xc3\xa0"},
+                                    {"\xd0\xbc\xd0\xb8\xd1\x80", "\xe6\x97\xa5\xe6\x9c\xac",
+                                     "\xd0\xb4\xd0\xb0", "\xe8\xaa\x9e"}};
+  std::string text;
+  for (int i = 0; text.size() < (size_t{256} << 10); ++i) {
+    text += kWords[state.range(0)][i % 4];
+    text += i % 9 == 8 ? '\n' : ' ';
+  }
+  const bool scalar = state.range(1) != 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(scalar ? pgmerge::parser::internal::IsValidUtf8Scalar(text)
+                                    : pgmerge::parser::IsValidUtf8(text));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_IsValidUtf8)->ArgsProduct({{0, 1, 2}, {0, 1}})->ArgNames({"script", "scalar"});
+
 }  // namespace

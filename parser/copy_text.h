@@ -54,6 +54,11 @@ int64_t CountNewlines(const char* p, const char* end);
 // True when `s` is well-formed UTF-8 with no NUL byte.
 bool IsValidUtf8(std::string_view s);
 
+namespace internal {
+// What IsValidUtf8 runs where the CPU lacks SSSE3 (exposed for its test).
+bool IsValidUtf8Scalar(std::string_view s);
+}  // namespace internal
+
 }  // namespace pgmerge::parser
 
 #endif  // PGMERGE_PARSER_COPY_TEXT_H_

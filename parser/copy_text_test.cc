@@ -150,5 +150,87 @@ TEST(CopyTextTest, Utf8) {
   EXPECT_FALSE(IsValidUtf8("\xff"));
 }
 
+// A byte-at-a-time decoder, the definition IsValidUtf8 is checked against
+// (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF; and
+// no NUL, which PostgreSQL text cannot hold).
+bool ReferenceUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = s[i];
+    if (c == 0) return false;
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (int k = 1; k < len; ++k) {
+      const unsigned char d = s[i + k];
+      if ((d >> 6) != 2) return false;
+      cp = cp << 6 | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+// Every string of one to three bytes, and four-byte ones over the values
+// where the rules change, each set across a 16-byte block's edge and at
+// the end; then random text of valid code points with one byte spoiled.
+TEST(CopyTextTest, Utf8MatchesAByteLoop) {
+  auto check = [](const std::string& bytes) {
+    for (size_t at : {size_t{0}, size_t{13}, size_t{14}, size_t{15}, size_t{30}}) {
+      std::string s(at, 'a');
+      s += bytes;
+      for (std::string tail : {"", "bc", "0123456789abcdefghij"}) {
+        const std::string t = s + tail;
+        ASSERT_EQ(IsValidUtf8(t), ReferenceUtf8(t)) << at << " " << testing::PrintToString(t);
+        ASSERT_EQ(internal::IsValidUtf8Scalar(t), ReferenceUtf8(t)) << testing::PrintToString(t);
+      }
+    }
+  };
+  for (int a = 0; a < 256; ++a) {
+    check(std::string(1, static_cast<char>(a)));
+    for (int b = 0; b < 256; ++b) {
+      const std::string two = {static_cast<char>(a), static_cast<char>(b)};
+      ASSERT_EQ(IsValidUtf8(two), ReferenceUtf8(two));
+      if (a >= 0xC0 || b >= 0x80) check(two);
+    }
+  }
+  for (int a = 0xC0; a < 256; ++a) {
+    for (int b = 0x80; b < 0xC0; ++b) {
+      for (int c = 0; c < 256; ++c) {
+        const std::string three = {static_cast<char>(a), static_cast<char>(b),
+                                   static_cast<char>(c)};
+        ASSERT_EQ(IsValidUtf8(three), ReferenceUtf8(three)) << testing::PrintToString(three);
+      }
+    }
+  }
+  const unsigned char edges[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
+                                 0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xFF};
+  for (int a = 0xE0; a < 256; ++a) {
+    for (unsigned char b : edges) {
+      for (unsigned char c : edges) {
+        for (unsigned char d : edges) {
+          check({static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                 static_cast<char>(d)});
+        }
+      }
+    }
+  }
+  std::mt19937 rng(7);
+  const std::vector<std::string> points = {"a", "\t", "\xC3\xA9", "\xD0\xBF", "\xE2\x82\xAC",
+                                           "\xE6\x97\xA5", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF"};
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const size_t n = rng() % 80;
+    for (size_t k = 0; k < n; ++k) s += points[rng() % points.size()];
+    ASSERT_TRUE(IsValidUtf8(s)) << testing::PrintToString(s);
+    if (s.empty()) continue;
+    s[rng() % s.size()] = static_cast<char>(rng() % 256);
+    ASSERT_EQ(IsValidUtf8(s), ReferenceUtf8(s)) << testing::PrintToString(s);
+    ASSERT_EQ(internal::IsValidUtf8Scalar(s), ReferenceUtf8(s)) << testing::PrintToString(s);
+  }
+}
+
 }  // namespace
 }  // namespace pgmerge::parser
