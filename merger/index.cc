@@ -319,6 +319,13 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     span->end = reader.position();
     if (ev.kind == EventKind::kCopyEnd) span->copy_end = {ev.offset, ev.line};
     if (ev.kind != EventKind::kRow) continue;
+    if (!ev.text.empty()) {  // A COPY row.
+      if (tally->rows % kRowMarkStep == 0 && tally->rows > 0) {
+        span->marks.push_back({static_cast<uint32_t>(tally->rows), ev.line, ev.offset});
+      }
+      const size_t after = ev.offset + ev.text.size();
+      span->crlf |= after < in.data.size() && in.data[after] == '\r';
+    }
     PGM_RETURN_IF_ERROR(IndexRow(m, plans, *plan, side, hasher, ev, layout, *tally));
   }
   if (digester) *digest = digester->Finish();

@@ -65,12 +65,26 @@ using parser::TableName;
 enum class Side { kProd, kDev, kBase };
 
 // Where a table's data lies in a dump: a COPY block or a run of INSERTs.
+// A COPY row the index pass passed: the table's row `ordinal` of its side
+// (its place among the side index's rows) starts at `offset`, on `line`.
+struct RowMark {
+  uint32_t ordinal;
+  int64_t line;
+  size_t offset;
+};
+// Rows between marks (the last rows of a block have none after them).
+inline constexpr uint32_t kRowMarkStep = 1024;
+
 struct Span {
   size_t begin = 0;
   size_t end = 0;
   int64_t line = 1;
   bool standard_strings = true;
   parser::KnownCopyEnd copy_end;  // A COPY block's "\." line (offset 0: none).
+  // Every kRowMarkStep-th row of the table, where it falls in this span's
+  // COPY block: emit goes past stretches it would only skip or copy whole.
+  std::vector<RowMark> marks;
+  bool crlf = false;  // A row of the block ends in CR LF.
 };
 
 struct TrackedFk {

@@ -114,17 +114,29 @@ class RawRuns {
   const char* end_ = nullptr;
 };
 
+// What a pass does with a stretch of rows between the index's marks that
+// it need not read one by one: `may(from, to, layout, span)` says whether
+// rows [from, to) of the side (ordinals, as the index added them) may be
+// gone past; if so `past(from, to, rows)` is told, with the rows' bytes as
+// the dump holds them, once the reader is past them.
+struct NoStretches {
+  bool may(uint32_t, uint32_t, const Layout&, const Span&) const { return false; }
+  void past(uint32_t, uint32_t, std::string_view) const {}
+};
+
 // Calls fn(reader, event, layout) for every row of the side's spans, in
 // order, with the pages behind the reader released; `before_release()` runs
 // before each release, so fn may hold views of rows until then. The pass
-// only copies: the index pass already checked every row.
-template <typename Fn, typename BeforeRelease>
+// only copies: the index pass already checked every row. Between marks,
+// `stretches` may take rows past without a call each (NoStretches).
+template <typename Fn, typename BeforeRelease, typename Stretches>
 absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
-                        BeforeRelease before_release) {
+                        BeforeRelease before_release, Stretches& stretches) {
   const DumpInput& in = m.dump(side);
   parser::ReaderOptions quick;
   quick.check_utf8 = false;
   quick.split_copy_rows = false;  // Split only rows that need it.
+  uint32_t ordinal = 0;  // Rows of the side so far, read or gone past.
   for (const Span& span : p.spans(side)) {
     DumpReader reader(in.data.substr(span.begin, span.end - span.begin),
                       in.name, span.line, span.standard_strings);
@@ -134,6 +146,7 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
     int64_t current = -1;
     Layout layout;
     std::vector<std::string_view> batch;
+    size_t mark = 0;  // The next of span.marks ahead of the reader.
     for (;;) {
       PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
       if (!more) break;
@@ -145,13 +158,31 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
         layout = MakeLayout(p, *ev.target, side);
       }
       fn(reader, ev, layout);
+      ++ordinal;
       // The rest of a COPY block in batches of raw lines: the same events,
-      // without a reader step for each.
-      while (reader.NextCopyRows(&batch, 1024) > 0) {
+      // without a reader step for each; up to a mark, perhaps not read.
+      for (;;) {
+        while (mark < span.marks.size() && span.marks[mark].ordinal <= ordinal) ++mark;
+        size_t max = 1024;
+        if (mark < span.marks.size()) {
+          const RowMark& to = span.marks[mark];
+          const size_t at = span.begin + reader.position();
+          if (to.offset > at && stretches.may(ordinal, to.ordinal, layout, span) &&
+              reader.JumpToCopyRow(to.offset - span.begin, to.line)) {
+            stretches.past(ordinal, to.ordinal, in.data.substr(at, to.offset - at));
+            ordinal = to.ordinal;
+            before_release();
+            releaser.Advance(span.begin + reader.position());
+            continue;
+          }
+          max = std::min<size_t>(max, to.ordinal - ordinal);
+        }
+        if (reader.NextCopyRows(&batch, max) == 0) break;
         for (std::string_view row : batch) {
           ev.text = row;
           fn(reader, ev, layout);
         }
+        ordinal += static_cast<uint32_t>(batch.size());
         before_release();
         releaser.Advance(span.begin + reader.position());
       }
@@ -164,7 +195,8 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
 
 template <typename Fn>
 absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn) {
-  return ForEachRow(m, p, side, fn, [] {});
+  NoStretches none;
+  return ForEachRow(m, p, side, fn, [] {}, none);
 }
 
 // Prod's copies of rows a dev row contends with (conflict_keys): per key,
@@ -333,6 +365,40 @@ absl::Status TableWriter::EmitProdRows() {
   RawRuns runs(out_, m_.dump(Side::kProd).data);
   int64_t exact_rows = 0;  // Hashed by the index pass (ExactProdRow).
   uint64_t exact_not_written = 0;  // Their hashes, of rows dev's replace.
+  // Stretches of rows copied whole, as they are, when nothing is asked of
+  // a row: the block's bytes go out without a look at each line.
+  struct WholeRows {
+    TableWriter& w;
+    RawRuns& runs;
+    CopyBlock& block;
+    uint32_t& row;
+    int64_t& exact_rows;
+    const keyspace::SideIndex& keys;
+    bool contended;
+    bool may(uint32_t from, uint32_t to, const Layout& layout, const Span& span) const {
+      if (!w.p_.fills.empty() || span.crlf || !layout.shared_exact || !layout.prod_exact) {
+        return false;
+      }
+      // A row a dev row contends with is read (its hashes, maybe not written).
+      if (!contended) return true;
+      if (to > keys.size()) return false;
+      for (uint32_t r = from; r < to; ++r) {
+        if (w.p_.decided.conflict_keys.contains(keys.key(r))) return false;
+      }
+      return true;
+    }
+    void past(uint32_t from, uint32_t to, std::string_view rows) {
+      block.BeginRow();
+      runs.Flush();
+      constexpr size_t kPiece = size_t{1} << 20;  // Within the buffer's size.
+      for (size_t at = 0; at < rows.size(); at += kPiece) w.out_->Append(rows.substr(at, kPiece));
+      const uint32_t n = to - from;
+      row += n;
+      exact_rows += n;
+      w.r_.prod.rows += n;
+      w.r_.output.rows += n;
+    }
+  } stretches{*this, runs, block, row, exact_rows, prod_index, contended};
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
                                                           const DumpEvent& ev,
                                                           const Layout& layout) {
@@ -384,7 +450,7 @@ absl::Status TableWriter::EmitProdRows() {
     r_.output.hash += !as_written         ? hasher_.Hash(p.shared, field)
                       : layout.prod_exact ? prod_hash
                                           : RowHash(ev.text);
-  }, [&runs] { runs.Flush(); }));
+  }, [&runs] { runs.Flush(); }, stretches));
   runs.Flush();
   block.Close();
   if (contended && row != prod_index.size()) {
@@ -642,6 +708,21 @@ absl::Status TableWriter::EmitDevRows(OutputBuffer* out) {
                                      ColumnListSql(p_.dev_cols, all_dev_),
                                      " FROM stdin;\n"));
   uint32_t ordinal = 0;
+  // Stretches of base rows whose production copy is written and whose own
+  // values all go with it (dev added no column): not read at all.
+  struct BaseRows {
+    TableWriter& w;
+    uint32_t& ordinal;
+    bool may(uint32_t from, uint32_t to, const Layout&, const Span&) const {
+      const std::vector<uint8_t>& d = w.p_.decided.decision;
+      return w.p_.mode != Mode::kMultiset && w.p_.added.empty() && to <= d.size() &&
+             std::all_of(d.begin() + from, d.begin() + to, [](uint8_t x) { return x == kBase; });
+    }
+    void past(uint32_t from, uint32_t to, std::string_view) {
+      w.in_both_ += to - from;
+      ordinal += to - from;
+    }
+  } stretches{*this, ordinal};
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kDev, [&](DumpReader& reader,
                                                          const DumpEvent& ev,
                                                          const Layout& layout) {
@@ -671,7 +752,7 @@ absl::Status TableWriter::EmitDevRows(OutputBuffer* out) {
     if (!ReportDevRow(i, d, unified_via, field)) return;
     block.BeginRow();
     WriteDevRow(ev, layout, field, out);
-  }));
+  }, [] {}, stretches));
   block.Close();
   return absl::OkStatus();
 }

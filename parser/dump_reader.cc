@@ -388,6 +388,11 @@ size_t DumpReader::NextCopyRows(std::vector<std::string_view>* rows, size_t max)
   return segmenter_.NextCopyRows(rows, max);
 }
 
+bool DumpReader::JumpToCopyRow(size_t offset, int64_t line) {
+  if (in_insert_ || pending_skipped_ >= 0 || !segmenter_.in_copy()) return false;
+  return segmenter_.JumpToCopyRow(offset, line);
+}
+
 const std::vector<std::string_view>& DumpReader::Fields(const DumpEvent& ev) {
   if (ev.fields == nullptr) SplitCopyRow(ev.text, &fields_);
   return fields_;

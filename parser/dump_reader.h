@@ -172,6 +172,11 @@ class DumpReader {
   // them one by one; 0 when Next must take the next step (the block's end,
   // or another kind of reader). For passes that copy rows whole.
   size_t NextCopyRows(std::vector<std::string_view>* rows, size_t max);
+  // Where NextCopyRows would go on: moves on to the row of the block an
+  // earlier pass found at `offset` on line `line` (DumpSegmenter::
+  // JumpToCopyRow), the rows between left unread. False, and nothing
+  // moved, when it cannot.
+  bool JumpToCopyRow(size_t offset, int64_t line);
 
   // The row's fields, split now if the reader did not split them.
   // REQUIRES: `ev` is the last kRow event this reader returned.

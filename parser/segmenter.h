@@ -69,6 +69,12 @@ class DumpSegmenter {
   // reading the rows between; Next then returns the block's end. False,
   // and nothing moved, when no "\." line starts there.
   bool JumpToCopyEnd(size_t offset, int64_t line);
+  // With a COPY block open and a row next: moves on to the row an earlier
+  // pass over the same input found at `offset` on line `line`, without
+  // reading the rows between. False, and nothing moved, where no row
+  // starts (mid-line, at the "\." line or just past it); that the row is
+  // this block's the caller vouches, having found it there.
+  bool JumpToCopyRow(size_t offset, int64_t line);
   // With a COPY block open and a row next: up to `max` rows' raw lines
   // appended to *rows (line ends and a CR before them cut off, as Next
   // cuts them), stopping before the "\." line or anything Next must judge

@@ -140,6 +140,21 @@ bool DumpSegmenter::JumpToCopyEnd(size_t offset, int64_t line) {
   return true;
 }
 
+bool DumpSegmenter::JumpToCopyRow(size_t offset, int64_t line) {
+  const std::string_view s = input_;
+  if (!in_copy_ || offset <= pos_ || offset >= s.size() || s[offset - 1] != '\n' ||
+      IsTerminatorAt(s, offset) || line <= line_) {
+    return false;
+  }
+  // Nor just past the block's end (further on, the caller vouches).
+  const size_t before = offset >= 2 ? s.rfind('\n', offset - 2) : std::string_view::npos;
+  if (IsTerminatorAt(s, before == std::string_view::npos ? 0 : before + 1)) return false;
+  pos_ = offset;
+  line_pos_ = offset;
+  line_ = line;
+  return true;
+}
+
 absl::StatusOr<bool> DumpSegmenter::NextCopyRow(Segment* out) {
   const std::string_view s = input_;
   const size_t n = s.size();

@@ -204,6 +204,34 @@ TEST(SegmenterTest, SkipCopyBlockCountsRows) {
             "t.sql:1: COPY data block has no terminating \\. line (file truncated?)");
 }
 
+// A jump to a row found before goes on from that row, on its line; a
+// place where no row starts moves nothing.
+TEST(SegmenterTest, JumpToCopyRowOnlyToARowStart) {
+  const std::string dump =
+      "COPY public.t (a) FROM stdin;\n1\n22\n333\n\\.\nSELECT 1;\n";
+  const size_t row1 = dump.find("1\n"), row3 = dump.find("333");
+  for (size_t wrong : {row1, row3 + 1, dump.find("\\."), dump.find("SELECT"), dump.size()}) {
+    // (SELECT: just past the "\." line.)
+    DumpSegmenter jump(dump, "t.sql");
+    Segment s;
+    ASSERT_TRUE(*jump.Next(&s));  // The COPY line.
+    EXPECT_FALSE(jump.JumpToCopyRow(wrong, 4)) << wrong;
+    ASSERT_TRUE(*jump.Next(&s));
+    EXPECT_EQ(s.offset, row1);  // Nothing moved.
+  }
+  DumpSegmenter jump(dump, "t.sql");
+  Segment s;
+  EXPECT_FALSE(jump.JumpToCopyRow(row3, 4));  // No block open.
+  ASSERT_TRUE(*jump.Next(&s));
+  ASSERT_TRUE(jump.JumpToCopyRow(row3, 4));
+  ASSERT_TRUE(*jump.Next(&s));
+  EXPECT_EQ(s.text, "333");
+  EXPECT_EQ(s.line, 4);
+  ASSERT_TRUE(*jump.Next(&s));
+  EXPECT_EQ(s.kind, SegmentKind::kCopyEnd);
+  EXPECT_EQ(s.line, 5);
+}
+
 // A jump to a "\." line found before gives what cutting the rows gives
 // after it; anywhere else it moves nothing.
 TEST(SegmenterTest, JumpToCopyEndOnlyToATerminator) {

@@ -36,6 +36,57 @@ TEST_F(MergeTest, ExampleAppEveryDumpForm) {
   MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {"--inserts"}), DumpDb(dev, {}));
 }
 
+// Tables of thousands of rows, where emit goes past stretches between the
+// index's marks: production's copied whole, development's base rows not
+// read. Edits, deletions and new rows fall inside and between stretches;
+// one table gains a column in development (its rows are all read), and
+// the same dumps with CR LF line ends (copied row by row) give the same.
+TEST_F(MergeTest, LongTablesCopiedInStretchesAreTheTruth) {
+  const std::string schema =
+      "CREATE TABLE a (id serial PRIMARY KEY, v text NOT NULL);"
+      "CREATE TABLE b (id serial PRIMARY KEY, a_id int REFERENCES a, w int);"
+      "INSERT INTO a (v) SELECT 'row ' || g || repeat('x', g % 40) FROM generate_series(1, 5000) g;"
+      "INSERT INTO b (a_id, w) SELECT 1 + g % 5000, g FROM generate_series(1, 4000) g;";
+  const std::string prod_changes =
+      "UPDATE a SET v = 'edited in prod' WHERE id IN (10, 2500, 4999);"
+      "DELETE FROM b WHERE id IN (7, 3000);"
+      "INSERT INTO a (v) SELECT 'prod ' || g FROM generate_series(1, 1500) g;"
+      "INSERT INTO b (a_id, w) SELECT 5000 + g, -g FROM generate_series(1, 1200) g;";
+  const std::string dev_changes =
+      "ALTER TABLE b ADD COLUMN note text DEFAULT 'n';"
+      "UPDATE a SET v = 'edited in dev' WHERE id IN (1200, 3700);"
+      "INSERT INTO a (v) SELECT 'dev ' || g FROM generate_series(1, 2100) g;"
+      "INSERT INTO b (a_id, w, note) SELECT 5000 + g, g, 'dev' FROM generate_series(1, 1300) g;";
+  std::string base = MakeDb("base", {schema});
+  std::string prod = MakeDb("prod", {schema, prod_changes});
+  std::string dev = MakeDb("dev", {schema, dev_changes});
+  const std::string prod_dump = DumpDb(prod, {}), dev_dump = DumpDb(dev, {});
+  MergeAndCheckTruth(base, prod, dev, prod_dump, dev_dump);
+  MergeAndCheckTruth(base, prod, dev, prod_dump, dev_dump, {"--base", DumpDb(base, {})});
+  const std::string lf_output = ReadFile(RunMerge(prod_dump, dev_dump).sql_file);
+  auto crlf = [&](const std::string& file) {
+    std::string text = ReadFile(file), out;
+    for (char c : text) {
+      if (c == '\n') out += '\r';
+      out += c;
+    }
+    const std::string to = file + ".crlf.sql";
+    std::ofstream(to, std::ios::binary) << out;
+    return to;
+  };
+  const std::string prod_crlf = crlf(prod_dump), dev_crlf = crlf(dev_dump);
+  MergeAndCheckTruth(base, prod, dev, prod_crlf, dev_crlf);
+  MergeRun run = RunMerge(prod_crlf, dev_crlf);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // The rows come out as they did from the LF dumps (LF line ends).
+  const std::string crlf_output = ReadFile(run.sql_file);
+  auto copy_data = [](const std::string& sql) {
+    const size_t from = sql.find("COPY public.a");
+    return sql.substr(from, sql.find("\\.\n", sql.find("COPY public.b", from)) - from);
+  };
+  EXPECT_EQ(copy_data(crlf_output), copy_data(lf_output));
+}
+
 TEST_F(MergeTest, ExampleAppRemapsFollowForeignKeys) {
   std::string base = MakeDb("base", {Example("base-data.sql")});
   std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
