@@ -46,6 +46,9 @@ struct Job {
   // it is done, so the rows lie in the table in the stream's order (and
   // pg_dump of the shadow reads as the pipe's).
   std::shared_ptr<Job> after;
+  // Post-data that may read tables besides its own: it starts once every
+  // COPY is done.
+  bool after_data = false;
   bool done = false;
 };
 
@@ -93,6 +96,7 @@ class Restore final : public IntoRestore, public OutputSink {
   std::string pending_;
   std::shared_ptr<Job> copy_;  // The COPY the merge is writing.
   std::map<std::string, std::shared_ptr<Job>> last_copy_;  // By table.
+  bool unnamed_copy_ = false;  // A COPY header CopyTable could not name.
   Settings settings_;
   internal::Target target_;  // What Wipe needs to create the database again.
 
@@ -100,6 +104,7 @@ class Restore final : public IntoRestore, public OutputSink {
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
   int in_flight_ = 0;
+  int copies_left_ = 0;  // COPY jobs dispatched and not done.
   size_t queued_bytes_ = 0;
   std::set<std::string> locked_;
   absl::Status status_;
@@ -183,9 +188,13 @@ void Restore::Mark(OutputMark mark) {
       job->copy = true;
       job->sql = std::move(pending_);
       pending_.clear();
-      std::shared_ptr<Job>& last = last_copy_[internal::CopyTable(job->sql)];
-      job->after = last;
-      last = job;
+      if (std::string table = internal::CopyTable(job->sql); !table.empty()) {
+        std::shared_ptr<Job>& last = last_copy_[table];
+        job->after = last;
+        last = job;
+      } else {
+        unnamed_copy_ = true;
+      }
       if (failed()) return;
       touched_ = true;
       CommitControl();  // The tables must be visible to the other sessions.
@@ -209,8 +218,9 @@ void Restore::Mark(OutputMark mark) {
     case OutputMark::kDataEnd:
       Statement(pending_);
       pending_.clear();
+      // No barrier: each index or constraint build waits for its own
+      // table's rows only (Statement); anything ordered waits for all.
       phase_ = Phase::kPost;
-      Barrier();  // Indexes and constraints after all the rows.
       return;
     case OutputMark::kStatement:
       Statement(pending_);
@@ -238,7 +248,8 @@ void Restore::Statement(std::string_view sql) {
   }
   if (phase_ == Phase::kPost) {
     std::vector<std::string> tables;
-    Build b = internal::Classify(body, &tables);
+    bool children = false;
+    Build b = internal::Classify(body, &tables, &children);
     if (b != Build::kOrdered) {
       // Foreign keys need every unique index before them; indexes need
       // nothing from the keys before them, but keep their order.
@@ -247,7 +258,18 @@ void Restore::Statement(std::string_view sql) {
       CommitControl();
       auto job = std::make_shared<Job>();
       job->sql = std::string(body);
-      job->locks = std::move(tables);
+      if (b == Build::kForeignKey) {
+        job->locks = std::move(tables);
+      } else {
+        // After the table's last block: built on its rows once, not kept
+        // up row by row, while other tables still load (as pgcopydb
+        // does). A build that may read other tables' rows (a table with no
+        // block of its own, as a partitioned parent; children) waits for
+        // all the data, as does every build once a COPY went unnamed.
+        auto own = last_copy_.find(tables.front());
+        if (own != last_copy_.end()) job->after = own->second;
+        job->after_data = unnamed_copy_ || children || own == last_copy_.end();
+      }
       Dispatch(job);
       return;
     }
@@ -288,6 +310,7 @@ void Restore::Dispatch(std::shared_ptr<Job> job) {
   }
   for (const std::string& t : job->locks) locked_.insert(t);
   ++in_flight_;
+  if (job->copy) ++copies_left_;
   queue_.push_back(std::move(job));
   cv_.notify_all();
 }
@@ -310,8 +333,8 @@ void Restore::Worker(int i) {
       std::unique_lock<std::mutex> l(mu_);
       auto ready = queue_.end();
       cv_.wait(l, [&] {
-        ready = std::find_if(queue_.begin(), queue_.end(), [](const std::shared_ptr<Job>& j) {
-          return j->after == nullptr || j->after->done;
+        ready = std::find_if(queue_.begin(), queue_.end(), [&](const std::shared_ptr<Job>& j) {
+          return (j->after == nullptr || j->after->done) && (!j->after_data || copies_left_ == 0);
         });
         return ready != queue_.end() || (stopping_ && queue_.empty());
       });
@@ -337,6 +360,7 @@ void Restore::Worker(int i) {
     for (const std::string& t : job->locks) locked_.erase(t);
     job->done = true;
     --in_flight_;
+    if (job->copy) --copies_left_;
     cv_.notify_all();
   }
 }

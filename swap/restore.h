@@ -5,8 +5,9 @@
 //   first COPY;
 // - each COPY block goes to one of N sessions as the merge writes it;
 // - post-data runs in stream order, but each run of index and constraint
-//   builds is spread over the N sessions (foreign keys on tables no other
-//   running foreign key touches, so they never deadlock); anything else
+//   builds is spread over the N sessions, each build as soon as its
+//   table's rows are in (foreign keys on tables no other running foreign
+//   key touches, so they never deadlock); anything else
 //   waits for what came before and runs in session 0;
 // - the session settings the stream sets (SET, set_config) follow every
 //   statement to whichever session runs it.

@@ -72,7 +72,7 @@ bool IsSetting(std::string_view body, std::string* key) {
   return true;
 }
 
-Build Classify(std::string_view body, std::vector<std::string>* tables) {
+Build Classify(std::string_view body, std::vector<std::string>* tables, bool* children) {
   const bool index = StartsWithIgnoreCase(body, "CREATE INDEX ") ||
                      StartsWithIgnoreCase(body, "CREATE UNIQUE INDEX ");
   const bool alter = StartsWithIgnoreCase(body, "ALTER TABLE ") &&
@@ -82,7 +82,9 @@ Build Classify(std::string_view body, std::vector<std::string>* tables) {
   if (!p.ok()) return Build::kOrdered;
   const parser::Node n = p->node();
   if (p->type() == "IndexStmt") {
-    return n.boolean("concurrent") ? Build::kOrdered : Build::kParallel;
+    if (n.boolean("concurrent") || !n.has("relation")) return Build::kOrdered;
+    tables->push_back(TableOf(n["relation"]));
+    return Build::kParallel;
   }
   if (p->type() != "AlterTableStmt" || n["cmds"].size() != 1 || !n.has("relation")) {
     return Build::kOrdered;
@@ -101,14 +103,18 @@ Build Classify(std::string_view body, std::vector<std::string>* tables) {
   }
   if (type == "CONSTR_PRIMARY" || type == "CONSTR_UNIQUE" || type == "CONSTR_EXCLUSION" ||
       type == "CONSTR_CHECK") {
+    tables->push_back(TableOf(n["relation"]));
+    *children = n["relation"].boolean("inh");
     return Build::kParallel;
   }
   return Build::kOrdered;
 }
 
 std::string CopyTable(std::string_view header) {
-  header.remove_prefix(std::min<size_t>(5, header.size()));  // "COPY "
-  return std::string(header.substr(0, header.find_first_of(" (")));
+  absl::StatusOr<parser::ParsedStatement> p =
+      parser::ParsedStatement::Parse(Body(header), "", 0);
+  if (!p.ok() || p->type() != "CopyStmt" || !p->node().has("relation")) return "";
+  return TableOf(p->node()["relation"]);
 }
 
 }  // namespace pgmerge::swap::internal

@@ -29,11 +29,14 @@ bool IsSetting(std::string_view body, std::string* key);
 enum class Build { kOrdered, kParallel, kForeignKey };
 
 // Post-data statements that can run beside each other: index builds and
-// constraints that lock one table; foreign keys (which lock two, named in
-// *tables). Everything else keeps its place in the stream.
-Build Classify(std::string_view body, std::vector<std::string>* tables);
+// constraints on one table (named in *tables; `*children` when, as ALTER
+// TABLE without ONLY, the build also reaches partitions and inheritance
+// children); foreign keys (which lock two, both named). Everything else
+// keeps its place in the stream. Names are keys as CopyTable gives them.
+Build Classify(std::string_view body, std::vector<std::string>* tables, bool* children);
 
-// The table a COPY header names, as a key.
+// The table a COPY header names, as a key ("schema.name", unquoted);
+// empty when the header does not parse.
 std::string CopyTable(std::string_view header);
 
 }  // namespace pgmerge::swap::internal
