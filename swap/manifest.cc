@@ -110,8 +110,13 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
         static_cast<int64_t>(sessions.size()) * 2, blocks / std::max<int64_t>(1, range_blocks));
     if (ranges < 2 || manifest[i].extension_config) {
       absl::StatusOr<std::string> where = RowsMeasured(sessions.front(), manifest[i]);
-      if (!where.ok()) return where.status();
-      tasks.push_back({i, *where});
+      // A condition that cannot be read is that table's error, as on one
+      // session.
+      if (!where.ok()) {
+        tasks.push_back({i, "", where.status()});
+      } else {
+        tasks.push_back({i, *where});
+      }
       continue;
     }
     const int64_t step = (blocks + ranges - 1) / ranges;
@@ -126,6 +131,7 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
   for (PGconn* c : sessions) {
     threads.emplace_back([&, c]() {
       for (size_t t; (t = next++) < tasks.size();) {
+        if (!tasks[t].hash.ok()) continue;
         tasks[t].hash = HashTable(c, manifest[tasks[t].table].table,
                                   manifest[tasks[t].table].columns, tasks[t].where);
       }

@@ -69,13 +69,14 @@ std::vector<std::string> CompareLargeObjects(const std::vector<ManifestLargeObje
                                              const std::vector<ManifestLargeObject>& want,
                                              std::string_view extra, std::string_view missing);
 
-// verify's checks on an open connection to the shadow. `sequences`: the
+// verify's checks on open sessions of the shadow (the rows read on all of
+// them, as CompareWithManifest; the rest on the first). `sequences`: the
 // report's (ReadSequences); a sequence the merge kept at an input's own
 // position is checked against that position, not against its column.
 // `large_objects`: the manifest's output side (ReadLargeObjects); the
 // shadow must hold exactly those. Not checked for a report without them.
 absl::StatusOr<VerifyResult> VerifyConnected(
-    PGconn* conn, const std::vector<ManifestTable>& manifest,
+    const std::vector<PGconn*>& sessions, const std::vector<ManifestTable>& manifest,
     const std::vector<ManifestSequence>& sequences = {},
     const std::optional<std::vector<ManifestLargeObject>>& large_objects = std::nullopt);
 

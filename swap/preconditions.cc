@@ -112,8 +112,8 @@ absl::StatusOr<bool> CheckDatabases(PGconn* admin, const Names& names,
   return shadow.allow_connections;
 }
 
-absl::Status CheckShadow(PGconn* admin, Conn shadow, const Names& names, bool catch_up,
-                         bool resume, const SwapReport& report,
+absl::Status CheckShadow(PGconn* admin, std::vector<Conn> shadow, const Names& names,
+                         bool catch_up, bool resume, const SwapReport& report,
                          const std::function<void(std::string_view)>& log,
                          DriftBaseline* baseline) {
   // After a catch-up the shadow holds more than the merge wrote: it was
@@ -121,7 +121,7 @@ absl::Status CheckShadow(PGconn* admin, Conn shadow, const Names& names, bool ca
   // applied since is main's own rows.
   PGM_ASSIGN_OR_RETURN(
       std::string caught_up,
-      QueryValue(shadow.get(), "SELECT to_regclass('pgmerge.catchup') IS NOT NULL"));
+      QueryValue(shadow.front().get(), "SELECT to_regclass('pgmerge.catchup') IS NOT NULL"));
   VerifyResult v;
   // (--resume: the journal is written after the live rounds.)
   if (catch_up && (caught_up == "t" || resume)) {
@@ -129,20 +129,22 @@ absl::Status CheckShadow(PGconn* admin, Conn shadow, const Names& names, bool ca
                           "before that, not again"));
   } else {
     Log(log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
-    PGM_ASSIGN_OR_RETURN(
-        v, VerifyConnected(shadow.get(), report.output, ReadSequences(report.json)));
+    std::vector<PGconn*> sessions;
+    for (const Conn& c : shadow) sessions.push_back(c.get());
+    PGM_ASSIGN_OR_RETURN(v, VerifyConnected(sessions, report.output, ReadSequences(report.json)));
   }
   if (!v.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the shadow ", names.shadow, " does not hold what the merge wrote: ",
         absl::StrJoin(v.problems, "; "), " (run pgmerge verify; restore the merge again)"));
   }
-  PGM_RETURN_IF_ERROR(ReadShadowBaseline(shadow.get(), report.output, baseline));
-  // Our verify session must be gone before nobody-on-shadow is judged.
-  const int pid = PQbackendPID(shadow.get());
-  shadow.reset();
-  PGM_RETURN_IF_ERROR(WaitForExit(admin, {pid}, Clock::now() + std::chrono::seconds(2)).status());
-  PGM_ASSIGN_OR_RETURN(std::vector<Session> on_shadow, Sessions(admin, names.shadow, {pid}));
+  PGM_RETURN_IF_ERROR(ReadShadowBaseline(shadow.front().get(), report.output, baseline));
+  // Our verify sessions must be gone before nobody-on-shadow is judged.
+  std::vector<int> pids;
+  for (const Conn& c : shadow) pids.push_back(PQbackendPID(c.get()));
+  shadow.clear();
+  PGM_RETURN_IF_ERROR(WaitForExit(admin, pids, Clock::now() + std::chrono::seconds(2)).status());
+  PGM_ASSIGN_OR_RETURN(std::vector<Session> on_shadow, Sessions(admin, names.shadow, pids));
   if (!on_shadow.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         on_shadow.size(), " session(s) on the shadow ", names.shadow, ": ", Describe(on_shadow),

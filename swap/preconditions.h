@@ -40,13 +40,14 @@ absl::StatusOr<Conn> ConnectShadow(const SwapOptions& o, const Names& names);
 absl::StatusOr<bool> CheckDatabases(PGconn* admin, const Names& names,
                                     const std::string& maintenance_db);
 
-// The shadow, on `shadow` (a session on it, closed before returning): it
-// holds what the merge wrote (the report's output manifest), unless
+// The shadow, on `shadow` (sessions on it, all reading its rows, closed
+// before returning): it holds what the merge wrote (the report's output
+// manifest), unless
 // `catch_up` and catch-up has already applied main's rows to it (or
 // `resume`: it had, before the journal was written); its part of the drift
 // baseline goes into `baseline`; then nobody else is connected to it.
-absl::Status CheckShadow(PGconn* admin, Conn shadow, const Names& names, bool catch_up,
-                         bool resume, const SwapReport& report,
+absl::Status CheckShadow(PGconn* admin, std::vector<Conn> shadow, const Names& names,
+                         bool catch_up, bool resume, const SwapReport& report,
                          const std::function<void(std::string_view)>& log,
                          DriftBaseline* baseline);
 

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -38,7 +39,9 @@ struct Job {
   bool copy = false;
   std::string sql;  // The COPY header or the statement.
   Settings settings;
-  std::vector<std::string> locks;  // Foreign keys: both tables.
+  // Tables no other job that names them runs beside: a foreign key's two,
+  // its check's one.
+  std::vector<std::string> locks;
   // COPY: the rows, as the merge wrote them, until `closed`.
   std::deque<std::string> rows;
   bool closed = false;
@@ -71,6 +74,10 @@ class Restore final : public IntoRestore, public OutputSink {
   enum class Phase { kPre, kData, kPost };
   void Statement(std::string_view sql);
   absl::Status Control(std::string_view sql);
+  // Whether any of `tables` is partitioned. A key into a partitioned table
+  // is not split: VALIDATE would leave the constraints PostgreSQL makes
+  // for each of its partitions NOT VALID.
+  bool Partitioned(const std::vector<std::string>& tables);
   void CommitControl();
   void Dispatch(std::shared_ptr<Job> job);
   void Barrier();
@@ -97,6 +104,7 @@ class Restore final : public IntoRestore, public OutputSink {
   std::shared_ptr<Job> copy_;  // The COPY the merge is writing.
   std::map<std::string, std::shared_ptr<Job>> last_copy_;  // By table.
   bool unnamed_copy_ = false;  // A COPY header CopyTable could not name.
+  std::optional<std::set<std::string>> partitioned_;  // Keys, read once.
   Settings settings_;
   internal::Target target_;  // What Wipe needs to create the database again.
 
@@ -247,9 +255,8 @@ void Restore::Statement(std::string_view sql) {
     return;
   }
   if (phase_ == Phase::kPost) {
-    std::vector<std::string> tables;
-    bool children = false;
-    Build b = internal::Classify(body, &tables, &children);
+    internal::PostData post = internal::Classify(body);
+    const Build b = post.build;
     if (b != Build::kOrdered) {
       // Foreign keys need every unique index before them; indexes need
       // nothing from the keys before them, but keep their order.
@@ -258,17 +265,32 @@ void Restore::Statement(std::string_view sql) {
       CommitControl();
       auto job = std::make_shared<Job>();
       job->sql = std::string(body);
+      if (b == Build::kForeignKey && !post.validate.empty() && !Partitioned(post.tables)) {
+        // Added NOT VALID (a moment's lock on both tables), then checked
+        // beside the other keys' checks, also those into the same table.
+        job->sql = std::move(post.add_not_valid);
+        job->locks = std::move(post.tables);
+        auto check = std::make_shared<Job>();
+        check->sql = std::move(post.validate);
+        check->after = job;
+        // It locks its own table against other checks and keys (the one it
+        // references only against DDL).
+        check->locks = {job->locks.front()};
+        Dispatch(job);
+        Dispatch(std::move(check));
+        return;
+      }
       if (b == Build::kForeignKey) {
-        job->locks = std::move(tables);
+        job->locks = std::move(post.tables);
       } else {
         // After the table's last block: built on its rows once, not kept
         // up row by row, while other tables still load (as pgcopydb
         // does). A build that may read other tables' rows (a table with no
         // block of its own, as a partitioned parent; children) waits for
         // all the data, as does every build once a COPY went unnamed.
-        auto own = last_copy_.find(tables.front());
+        auto own = last_copy_.find(post.tables.front());
         if (own != last_copy_.end()) job->after = own->second;
-        job->after_data = unnamed_copy_ || children || own == last_copy_.end();
+        job->after_data = unnamed_copy_ || post.children || own == last_copy_.end();
       }
       Dispatch(job);
       return;
@@ -286,6 +308,22 @@ absl::Status Restore::Control(std::string_view sql) {
   return Run(control_.get(), sql);
 }
 
+bool Restore::Partitioned(const std::vector<std::string>& tables) {
+  if (!partitioned_) {
+    absl::StatusOr<Result> r = internal::Exec(
+        control_.get(),
+        "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'p'");
+    if (!r.ok()) return true;  // Not split, then: the key is added as written.
+    partitioned_.emplace();
+    for (int i = 0; i < PQntuples(r->get()); ++i) partitioned_->insert(PQgetvalue(r->get(), i, 0));
+  }
+  for (const std::string& t : tables) {
+    if (partitioned_->count(t)) return true;
+  }
+  return false;
+}
+
 void Restore::CommitControl() {
   if (!in_tx_) return;
   in_tx_ = false;
@@ -294,21 +332,11 @@ void Restore::CommitControl() {
 
 void Restore::Dispatch(std::shared_ptr<Job> job) {
   job->settings = settings_;
-  std::unique_lock<std::mutex> l(mu_);
-  // Two foreign keys never lock the same table at once: they could
-  // deadlock (each takes both tables).
-  cv_.wait(l, [&] {
-    if (!status_.ok()) return true;
-    for (const std::string& t : job->locks) {
-      if (locked_.count(t)) return false;
-    }
-    return true;
-  });
+  std::lock_guard<std::mutex> l(mu_);
   if (!status_.ok()) {
     job->closed = true;
     return;
   }
-  for (const std::string& t : job->locks) locked_.insert(t);
   ++in_flight_;
   if (job->copy) ++copies_left_;
   queue_.push_back(std::move(job));
@@ -334,11 +362,19 @@ void Restore::Worker(int i) {
       auto ready = queue_.end();
       cv_.wait(l, [&] {
         ready = std::find_if(queue_.begin(), queue_.end(), [&](const std::shared_ptr<Job>& j) {
-          return (j->after == nullptr || j->after->done) && (!j->after_data || copies_left_ == 0);
+          if (j->after != nullptr && !j->after->done) return false;
+          if (j->after_data && copies_left_ > 0) return false;
+          // Two jobs that lock one table never run at once: the second would
+          // hold a session waiting on the server's lock (or deadlock, as two
+          // foreign keys that each take both tables could); a later job
+          // runs meanwhile.
+          return std::none_of(j->locks.begin(), j->locks.end(),
+                              [&](const std::string& t) { return locked_.count(t) > 0; });
         });
         return ready != queue_.end() || (stopping_ && queue_.empty());
       });
       if (ready == queue_.end()) return;
+      for (const std::string& t : (*ready)->locks) locked_.insert(t);
       job = std::move(*ready);
       queue_.erase(ready);
       job->after.reset();

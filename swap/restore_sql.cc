@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/strings.h"
+#include "parser/names.h"
 #include "parser/sql_parser.h"
 #include "swap/pg.h"
 
@@ -72,42 +73,55 @@ bool IsSetting(std::string_view body, std::string* key) {
   return true;
 }
 
-Build Classify(std::string_view body, std::vector<std::string>* tables, bool* children) {
+PostData Classify(std::string_view body) {
+  PostData out;
   const bool index = StartsWithIgnoreCase(body, "CREATE INDEX ") ||
                      StartsWithIgnoreCase(body, "CREATE UNIQUE INDEX ");
   const bool alter = StartsWithIgnoreCase(body, "ALTER TABLE ") &&
                      ContainsIgnoreCase(body, " ADD CONSTRAINT ");
-  if (!index && !alter) return Build::kOrdered;
+  if (!index && !alter) return out;
   absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(body, "", 0);
-  if (!p.ok()) return Build::kOrdered;
+  if (!p.ok()) return out;
   const parser::Node n = p->node();
   if (p->type() == "IndexStmt") {
-    if (n.boolean("concurrent") || !n.has("relation")) return Build::kOrdered;
-    tables->push_back(TableOf(n["relation"]));
-    return Build::kParallel;
+    if (n.boolean("concurrent") || !n.has("relation")) return out;
+    out.tables.push_back(TableOf(n["relation"]));
+    out.build = Build::kParallel;
+    return out;
   }
-  if (p->type() != "AlterTableStmt" || n["cmds"].size() != 1 || !n.has("relation")) {
-    return Build::kOrdered;
-  }
+  if (p->type() != "AlterTableStmt" || n["cmds"].size() != 1 || !n.has("relation")) return out;
   const parser::Node cmd = n["cmds"].at(0)["AlterTableCmd"];
-  if (cmd.str("subtype") != "AT_AddConstraint" || !cmd["def"].has("Constraint")) {
-    return Build::kOrdered;
-  }
+  if (cmd.str("subtype") != "AT_AddConstraint" || !cmd["def"].has("Constraint")) return out;
   const parser::Node c = cmd["def"]["Constraint"];
   const std::string_view type = c.str("contype");
-  if (c.has("indexname")) return Build::kOrdered;  // USING INDEX: needs the index.
+  if (c.has("indexname")) return out;  // USING INDEX: needs the index.
+  const parser::Node rel = n["relation"];
   if (type == "CONSTR_FOREIGN" && c.has("pktable")) {
-    tables->push_back(TableOf(n["relation"]));
-    tables->push_back(TableOf(c["pktable"]));
-    return Build::kForeignKey;
+    out.tables.push_back(TableOf(rel));
+    out.tables.push_back(TableOf(c["pktable"]));
+    out.build = Build::kForeignKey;
+    // Not on a partitioned table (PostgreSQL 15 refuses NOT VALID there;
+    // pg_dump writes those without ONLY), and not when it is NOT VALID
+    // already. The statement must end in its one semicolon.
+    absl::string_view text = absl::StripTrailingAsciiWhitespace(AsAbsl(body));
+    if (!rel.boolean("inh") && !c.boolean("skip_validation") && c.has("conname") &&
+        rel.has("schemaname") && !text.empty() && text.back() == ';') {
+      text.remove_suffix(1);
+      out.add_not_valid = absl::StrCat(text, " NOT VALID;");
+      out.validate = absl::StrCat(
+          "ALTER TABLE ONLY ", parser::QuoteIdentifierAlways(rel.str("schemaname")), ".",
+          parser::QuoteIdentifierAlways(rel.str("relname")), " VALIDATE CONSTRAINT ",
+          parser::QuoteIdentifierAlways(c.str("conname")), ";");
+    }
+    return out;
   }
   if (type == "CONSTR_PRIMARY" || type == "CONSTR_UNIQUE" || type == "CONSTR_EXCLUSION" ||
       type == "CONSTR_CHECK") {
-    tables->push_back(TableOf(n["relation"]));
-    *children = n["relation"].boolean("inh");
-    return Build::kParallel;
+    out.tables.push_back(TableOf(rel));
+    out.children = rel.boolean("inh");
+    out.build = Build::kParallel;
   }
-  return Build::kOrdered;
+  return out;
 }
 
 std::string CopyTable(std::string_view header) {

@@ -29,11 +29,23 @@ bool IsSetting(std::string_view body, std::string* key);
 enum class Build { kOrdered, kParallel, kForeignKey };
 
 // Post-data statements that can run beside each other: index builds and
-// constraints on one table (named in *tables; `*children` when, as ALTER
-// TABLE without ONLY, the build also reaches partitions and inheritance
-// children); foreign keys (which lock two, both named). Everything else
-// keeps its place in the stream. Names are keys as CopyTable gives them.
-Build Classify(std::string_view body, std::vector<std::string>* tables, bool* children);
+// constraints on one table; foreign keys (which lock two). Everything else
+// keeps its place in the stream.
+struct PostData {
+  Build build = Build::kOrdered;
+  // The table, or a foreign key's table and the one it references: keys as
+  // CopyTable gives them.
+  std::vector<std::string> tables;
+  // ALTER TABLE without ONLY: the build also reaches partitions and
+  // inheritance children.
+  bool children = false;
+  // A foreign key on one plain table (ONLY) that checks its rows: the same
+  // key added NOT VALID, and the statement that then checks the rows. The
+  // check locks the referenced table only against writes, so the checks of
+  // keys into one table run at once, where the adds would queue on it.
+  std::string add_not_valid, validate;
+};
+PostData Classify(std::string_view body);
 
 // The table a COPY header names, as a key ("schema.name", unquoted);
 // empty when the header does not parse.

@@ -17,12 +17,9 @@ TEST(RestoreSqlTest, CopyTableIsTheKeyBuildsName) {
   EXPECT_EQ(CopyTable("COPY (SELECT 1) TO stdout;"), "");
   EXPECT_EQ(CopyTable("not sql at all"), "");
 
-  std::vector<std::string> tables;
-  bool children = true;
-  EXPECT_EQ(Classify("CREATE INDEX i ON \"Odd Schema\".\"T\"\"x\" USING btree (a);", &tables,
-                     &children),
-            Build::kParallel);
-  EXPECT_EQ(tables, std::vector<std::string>{"Odd Schema.T\"x"});
+  PostData p = Classify("CREATE INDEX i ON \"Odd Schema\".\"T\"\"x\" USING btree (a);");
+  EXPECT_EQ(p.build, Build::kParallel);
+  EXPECT_EQ(p.tables, std::vector<std::string>{"Odd Schema.T\"x"});
 }
 
 TEST(RestoreSqlTest, ClassifyNamesWhatABuildReaches) {
@@ -53,11 +50,36 @@ TEST(RestoreSqlTest, ClassifyNamesWhatABuildReaches) {
        Build::kOrdered, {}, false},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> tables;
-    bool children = false;
-    EXPECT_EQ(Classify(c.sql, &tables, &children), c.build) << c.sql;
-    EXPECT_EQ(tables, c.tables) << c.sql;
-    EXPECT_EQ(children, c.children) << c.sql;
+    PostData p = Classify(c.sql);
+    EXPECT_EQ(p.build, c.build) << c.sql;
+    EXPECT_EQ(p.tables, c.tables) << c.sql;
+    EXPECT_EQ(p.children, c.children) << c.sql;
+  }
+}
+
+TEST(RestoreSqlTest, ForeignKeysAreAddedNotValidThenChecked) {
+  PostData p = Classify(
+      "ALTER TABLE ONLY \"My\".\"Child\"\n    ADD CONSTRAINT \"fk \"\"1\" FOREIGN KEY (p) "
+      "REFERENCES public.p(id) ON DELETE CASCADE DEFERRABLE;\n\n");
+  EXPECT_EQ(p.build, Build::kForeignKey);
+  EXPECT_EQ(p.add_not_valid,
+            "ALTER TABLE ONLY \"My\".\"Child\"\n    ADD CONSTRAINT \"fk \"\"1\" FOREIGN KEY (p) "
+            "REFERENCES public.p(id) ON DELETE CASCADE DEFERRABLE NOT VALID;");
+  EXPECT_EQ(p.validate, "ALTER TABLE ONLY \"My\".\"Child\" VALIDATE CONSTRAINT \"fk \"\"1\";");
+  EXPECT_TRUE(Classify("ALTER TABLE ONLY public.c ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES "
+                       "public.p(id);")
+                  .add_not_valid.size() > 0);
+  // Kept whole: a partitioned table's key (no ONLY), one NOT VALID
+  // already, one with no schema to name it by.
+  for (const char* sql :
+       {"ALTER TABLE public.parted ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES public.p(id);",
+        "ALTER TABLE ONLY public.c ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES public.p(id) NOT "
+        "VALID;",
+        "ALTER TABLE ONLY c ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES public.p(id);"}) {
+    PostData k = Classify(sql);
+    EXPECT_EQ(k.build, Build::kForeignKey) << sql;
+    EXPECT_EQ(k.validate, "") << sql;
+    EXPECT_EQ(k.add_not_valid, "") << sql;
   }
 }
 

@@ -33,7 +33,7 @@ struct SwapOptions {
   std::string old_name;     // "" = MAIN_old_YYYYMMDD_HHMMSS (UTC).
   double grace_seconds = 5;  // Sessions on main get this long to finish.
   double terminate_timeout_seconds = 10;
-  int jobs = 2;  // Sessions the drift checks read main with.
+  int jobs = 2;  // Sessions the checks read the shadow and main with.
   // Heap blocks per ctid range when those sessions share a table (8 MB);
   // tests make it small so that small tables are read in ranges too.
   int64_t check_range_blocks = 1024;

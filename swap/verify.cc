@@ -1,5 +1,7 @@
 #include "swap/verify.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -28,11 +30,17 @@ std::string ConnInfoFor(const std::string& db) {
 }
 
 absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
-                                          std::string_view report_json) {
+                                          std::string_view report_json, int sessions) {
   PGM_ASSIGN_OR_RETURN(std::vector<internal::ManifestTable> manifest,
                        internal::ReadManifest(report_json, internal::Side::kOutput));
-  PGM_ASSIGN_OR_RETURN(Conn conn, internal::Connect(conninfo));
-  return internal::VerifyConnected(conn.get(), manifest,
+  std::vector<Conn> conns;
+  std::vector<PGconn*> open;
+  for (int i = 0; i < std::max(1, sessions); ++i) {
+    PGM_ASSIGN_OR_RETURN(Conn conn, internal::Connect(conninfo));
+    open.push_back(conn.get());
+    conns.push_back(std::move(conn));
+  }
+  return internal::VerifyConnected(open, manifest,
                                    internal::ReadSequences(report_json),
                                    internal::ReadLargeObjects(report_json,
                                                               internal::Side::kOutput));
@@ -172,12 +180,13 @@ std::vector<std::string> internal::CompareLargeObjects(
 }
 
 absl::StatusOr<VerifyResult> internal::VerifyConnected(
-    PGconn* conn, const std::vector<ManifestTable>& manifest,
+    const std::vector<PGconn*>& sessions, const std::vector<ManifestTable>& manifest,
     const std::vector<ManifestSequence>& sequences,
     const std::optional<std::vector<ManifestLargeObject>>& large_objects) {
   VerifyResult result;
+  PGconn* conn = sessions.front();
   PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> differences,
-                       CompareWithManifest(conn, manifest, &result.rows_checked));
+                       CompareWithManifest(sessions, manifest, &result.rows_checked));
   result.tables_checked = static_cast<int>(manifest.size());
   for (const TableDifference& d : differences) result.problems.push_back(d.Describe());
   PGM_RETURN_IF_ERROR(CheckSequences(conn, sequences, &result.problems));

@@ -107,13 +107,14 @@ class IntoTest : public MergeFixture {
     return file;
   }
 
-  void ExpectFailsEmpty(const std::string& dev, int jobs, const std::string& message) {
+  void ExpectFailsEmpty(const std::string& dev, int jobs, const std::string& message,
+                        const std::string& prod = Example("prod.sql")) {
     std::string db = Name("failed");
     ASSERT_TRUE(pg_->CreateDatabase(db).ok());
     ASSERT_TRUE(pg_->Exec(db, absl::StrCat("ALTER DATABASE \"", db, "\" SET work_mem = '7MB'")).ok());
-    CommandResult r = Into(Example("prod.sql"), dev, db, jobs);
+    CommandResult r = Into(prod, dev, db, jobs);
     EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err << " exit " << r.exit_code;
     EXPECT_NE(r.err.find("the target was dropped and created again empty"), std::string::npos)
         << r.err;
     EXPECT_EQ(Held(db), "0 0");
@@ -150,6 +151,19 @@ TEST_F(IntoTest, FailedIndexLeavesTargetEmpty) {
   std::string dev = DevWith("ADD CONSTRAINT players_pkey PRIMARY KEY",
                             "CREATE UNIQUE INDEX posts_fail ON public.posts USING btree ((1));");
   for (int jobs : {1, 2}) ExpectFailsEmpty(dev, jobs, "could not create unique index");
+}
+
+// A foreign key whose rows do not hold (production's dump breaks its own
+// key: a row pointing at no post): added NOT VALID, its check fails.
+TEST_F(IntoTest, FailedForeignKeyLeavesTargetEmpty) {
+  std::string prod = absl::StrCat(pg_->tmp_dir(), "/", Name("prod"), ".sql");
+  std::ofstream(prod) << absl::StrReplaceAll(
+      ReadFile(Example("prod.sql")),
+      {{"\n1\t2\t\\N\tcomment 1\n", "\n1\t987654\t\\N\tcomment 1\n"}});
+  for (int jobs : {1, 2}) {
+    ExpectFailsEmpty(Example("dev.sql"), jobs,
+                     "violates foreign key constraint \"comments_post_id_fkey\"", prod);
+  }
 }
 
 // A session's connection lost half-way (its backend ends itself).

@@ -170,10 +170,19 @@ TEST_F(MergeTest, VerifyShadowAgainstManifest) {
   MergeRun run = RunMerge(DumpDb(prod, {}), DumpDb(dev, {}));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::string report = run.sql_file + ".json";
+  // Read on 1, 2 (the default) and 3 sessions, it says the same.
   auto verify = [&](const std::string& db) {
     absl::StatusOr<CommandResult> r = RunCommand(
         {PGMERGE_BINARY, "verify", "--db", pg_->ConnString(db), "--report", report});
     EXPECT_TRUE(r.ok());
+    for (const char* jobs : {"1", "3"}) {
+      absl::StatusOr<CommandResult> j =
+          RunCommand({PGMERGE_BINARY, "verify", "--db", pg_->ConnString(db), "--report", report,
+                      "--jobs", jobs});
+      EXPECT_TRUE(j.ok());
+      EXPECT_EQ(j->exit_code, r->exit_code) << "--jobs " << jobs;
+      EXPECT_EQ(j->err, r->err) << "--jobs " << jobs;
+    }
     return *r;
   };
   std::string shadow = Name("shadow");
@@ -198,6 +207,13 @@ TEST_F(MergeTest, VerifyShadowAgainstManifest) {
   CommandResult missing = verify(Name("missing"));
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
   EXPECT_NE(missing.err.find("cannot connect"), std::string::npos) << missing.err;
+  absl::StatusOr<CommandResult> no_jobs = RunCommand(
+      {PGMERGE_BINARY, "verify", "--db", pg_->ConnString(shadow), "--report", report, "--jobs",
+       "0"});
+  ASSERT_TRUE(no_jobs.ok());
+  EXPECT_EQ(no_jobs->exit_code, 2);
+  EXPECT_NE(no_jobs->err.find("--jobs takes a number from 1 to 64"), std::string::npos)
+      << no_jobs->err;
 }
 
 // The checker itself must catch what it is there to catch, on the example

@@ -49,7 +49,8 @@ std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
   app->add_option("--shadow", a->f.shadow, "the restored, verified shadow")->type_name("NAME");
   app->add_option("--old-name", a->old_name, "main's name afterwards (default MAIN_old_<UTC time>)")
       ->type_name("NAME");
-  app->add_option("--jobs", a->jobs, "sessions the drift check reads main with (default 2)")
+  app->add_option("--jobs", a->jobs,
+                  "sessions the shadow's verify and the drift check read with (default 2)")
       ->type_name("N");
   app->add_flag("--resume", a->resume, "finish or restart an interrupted swap");
   app->add_flag("--catch-up", a->catch_up,

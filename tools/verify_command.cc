@@ -15,7 +15,7 @@ namespace pgmerge::tools {
 namespace {
 
 struct VerifyArgs {
-  std::string db, report;
+  std::string db, report, jobs = "2";
   bool json = false;
   ConnectionFlags conn;
 };
@@ -34,6 +34,9 @@ std::unique_ptr<CLI::App> VerifyApp(VerifyArgs* a) {
   app->add_option("-d,--db,--dbname", a->db, "the shadow: name, conninfo string or URI")
       ->type_name("SHADOW");
   app->add_option("--report", a->report, "the merge's JSON report")->type_name("FILE");
+  app->add_option("--jobs", a->jobs,
+                  "sessions that read the tables at once; large tables are shared (default 2)")
+      ->type_name("N");
   app->add_flag("--json", a->json, "also print the result as JSON on stdout");
   AddConnectionFlags(*app, &a->conn);
   return app;
@@ -48,10 +51,13 @@ int VerifyMain(const std::vector<std::string>& args) {
   if (a.db.empty() || a.report.empty()) {
     return Usage("verify", "verify takes --db SHADOW --report report.json");
   }
+  std::optional<long> jobs = ParseCount(a.jobs, 1, 64);
+  if (!jobs) return Usage("verify", "--jobs takes a number from 1 to 64");
   std::optional<std::string> report = ReadWhole(a.report);
   if (!report) return Fail(Command::kVerify, absl::NotFoundError(absl::StrCat(a.report, ": cannot read")));
   if (absl::Status s = ApplyConnectionFlags(a.conn); !s.ok()) return Fail(Command::kVerify, s);
-  absl::StatusOr<swap::VerifyResult> result = swap::VerifyShadow(swap::ConnInfoFor(a.db), *report);
+  absl::StatusOr<swap::VerifyResult> result = swap::VerifyShadow(swap::ConnInfoFor(a.db), *report,
+                                                                  static_cast<int>(*jobs));
   if (!result.ok()) return Fail(Command::kVerify, result.status());
   if (a.json) {
     std::fputs(swap::VerifyResultJson(*result, result->ok() ? kExitDone : kExitDifferences).c_str(),
