@@ -74,6 +74,36 @@ bool LooksPostData(std::string_view sql) {
          StartsWithIgnoreCase(sql, "ALTER INDEX");
 }
 
+// A statement written that leaves a constraint or index unchecked as the
+// dump had it (manifest::ManifestUnvalidated): noted, so verify does not
+// blame the restore for it.
+void NoteUnvalidated(std::string_view sql, manifest::ManifestUnvalidated* out) {
+  const bool not_valid = StartsWithWord(sql, "ALTER") && ContainsIgnoreCase(sql, "NOT VALID");
+  const bool on_only = StartsWithWord(sql, "CREATE") && ContainsIgnoreCase(sql, " ON ONLY ");
+  if (!not_valid && !on_only) return;
+  absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(sql, "", 0);
+  if (!p.ok()) return;  // The catalog pass parsed it; not reached.
+  const parser::Node n = p->node();
+  auto name = [](parser::Node rel, std::string_view relname) {
+    return absl::StrCat(parser::QuoteIdentifier(rel.str("schemaname")), ".",
+                        parser::QuoteIdentifier(relname));
+  };
+  if (p->type() == "IndexStmt" && n.has("relation") && !n["relation"].boolean("inh")) {
+    out->indexes.push_back(name(n["relation"], n.str("idxname")));
+    return;
+  }
+  if (p->type() != "AlterTableStmt" || !n.has("relation")) return;
+  for (parser::Node c : n["cmds"]) {
+    const parser::Node cmd = c["AlterTableCmd"];
+    if (cmd.str("subtype") != "AT_AddConstraint" || !cmd["def"].has("Constraint")) continue;
+    const parser::Node con = cmd["def"]["Constraint"];
+    if (!con.boolean("skip_validation") || !con.has("conname")) continue;
+    out->constraints.push_back({name(n["relation"], n["relation"].str("relname")),
+                                std::string(con.str("conname")),
+                                n["relation"].boolean("inh")});
+  }
+}
+
 absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& hasher,
                        SequenceMarks& sequence_max, OutputBuffer* out, Report& report) {
   Plan& p = plans.tables[t];
@@ -149,6 +179,7 @@ absl::Status Emit(const MergeInputs& m,
       for (const parser::DumpObject* o : prod_only_objects) {
         for (const auto& [offset, length] : o->statements) {
           if (LeftOutByRestoreOptions(m.options, m.prod.data.substr(offset, length), report)) continue;
+          NoteUnvalidated(m.prod.data.substr(offset, length), &report.unvalidated);
           out->Append(m.prod.data.substr(offset, length));
           out->Append("\n\n");
           out->Mark(OutputMark::kStatement);
@@ -183,6 +214,7 @@ absl::Status Emit(const MergeInputs& m,
         if (!data_done && LooksPostData(ev.text)) {
           PGM_RETURN_IF_ERROR(emit_data());
         }
+        NoteUnvalidated(ev.text, &report.unvalidated);
         if (ev.standard_strings_dependent) {
           out->Append(parser::StandardStringsPin(ev.standard_strings));
           out->Mark(OutputMark::kStatement);

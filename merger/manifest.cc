@@ -59,6 +59,37 @@ std::optional<std::vector<ManifestLargeObject>> ReadLargeObjects(std::string_vie
   return out;
 }
 
+nlohmann::ordered_json UnvalidatedJson(const ManifestUnvalidated& unvalidated) {
+  nlohmann::ordered_json constraints = nlohmann::ordered_json::array();
+  for (const ManifestUnvalidated::Constraint& c : unvalidated.constraints) {
+    constraints.push_back({{"table", c.table}, {"constraint", c.name}, {"children", c.children}});
+  }
+  return {{"constraints", constraints}, {"indexes", unvalidated.indexes}};
+}
+
+ManifestUnvalidated ReadUnvalidated(std::string_view report_json) {
+  using Json = nlohmann::json;
+  Json report = Json::parse(report_json, nullptr, false);
+  ManifestUnvalidated out;
+  if (report.is_discarded() || !report.is_object() || !report.contains("unvalidated") ||
+      !report["unvalidated"].is_object()) {
+    return out;
+  }
+  const Json& u = report["unvalidated"];
+  for (const Json& c : u.value("constraints", Json::array())) {
+    if (!c.is_object() || !c.value("table", Json()).is_string() ||
+        !c.value("constraint", Json()).is_string()) {
+      continue;
+    }
+    out.constraints.push_back({c["table"].get<std::string>(), c["constraint"].get<std::string>(),
+                               c.value("children", false)});
+  }
+  for (const Json& i : u.value("indexes", Json::array())) {
+    if (i.is_string()) out.indexes.push_back(i.get<std::string>());
+  }
+  return out;
+}
+
 std::vector<ManifestSequence> ReadSequences(std::string_view report_json) {
   using Json = nlohmann::json;
   Json report = Json::parse(report_json, nullptr, false);

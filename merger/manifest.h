@@ -92,6 +92,28 @@ nlohmann::ordered_json LargeObjectsManifestJson(const std::vector<ManifestLargeO
 std::optional<std::vector<ManifestLargeObject>> ReadLargeObjects(std::string_view report_json,
                                                                  Side side);
 
+// What the output leaves unchecked because development's dump has it so
+// (the report's "unvalidated"): a constraint added NOT VALID, and an index
+// created ON ONLY a partitioned table, invalid until each partition's index
+// is attached (PostgreSQL's regression database keeps both). Verify blames
+// neither; any other constraint NOT VALID or index invalid it does.
+struct ManifestUnvalidated {
+  struct Constraint {
+    std::string table;  // Quoted and schema-qualified.
+    std::string name;   // As pg_constraint.conname holds it.
+    // ALTER TABLE without ONLY: each inheritance child and partition of
+    // `table` has it too, under the same name.
+    bool children = false;
+  };
+  std::vector<Constraint> constraints;
+  std::vector<std::string> indexes;  // Quoted and schema-qualified.
+};
+// The value of "unvalidated": {"constraints": [{"table", "constraint",
+// "children"}], "indexes": [...]}.
+nlohmann::ordered_json UnvalidatedJson(const ManifestUnvalidated& unvalidated);
+// Empty for a report without it.
+ManifestUnvalidated ReadUnvalidated(std::string_view report_json);
+
 // The report's sequences; empty for a report without them.
 std::vector<ManifestSequence> ReadSequences(std::string_view report_json);
 

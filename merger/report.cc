@@ -167,6 +167,7 @@ std::string ReportJson(const Report& report) {
   root["sequences"] = List(report.sequences, SequenceJson);
   root["prod_only_objects"] = List(report.prod_only_objects, ProdOnlyObjectJson);
   root["large_objects"] = LargeObjectsJson(report.large_objects);
+  root["unvalidated"] = manifest::UnvalidatedJson(report.unvalidated);
   root["left_out"] = {{"owner_statements", report.owner_statements_left_out},
                       {"privilege_statements", report.privilege_statements_left_out}};
   return root.dump(2) + "\n";

@@ -152,6 +152,8 @@ struct Report {
   std::vector<TableReport> tables;
   std::vector<SequenceReport> sequences;
   LargeObjectReport large_objects;
+  // Constraints and indexes the output leaves unchecked as the dump did.
+  manifest::ManifestUnvalidated unvalidated;
   // Statements --no-owner and --no-privileges left out of the output.
   int64_t owner_statements_left_out = 0;
   int64_t privilege_statements_left_out = 0;

@@ -23,9 +23,11 @@ namespace pgmerge::swap::internal {
 using manifest::ManifestLargeObject;
 using manifest::ManifestSequence;
 using manifest::ManifestTable;
+using manifest::ManifestUnvalidated;
 using manifest::ReadLargeObjects;
 using manifest::ReadManifest;
 using manifest::ReadSequences;
+using manifest::ReadUnvalidated;
 using manifest::Side;
 
 // One table that is not as the manifest says. `rows` is -1 when the table
@@ -75,10 +77,13 @@ std::vector<std::string> CompareLargeObjects(const std::vector<ManifestLargeObje
 // position is checked against that position, not against its column.
 // `large_objects`: the manifest's output side (ReadLargeObjects); the
 // shadow must hold exactly those. Not checked for a report without them.
+// `unvalidated`: the constraints and indexes the output leaves unchecked as
+// the dump had them (ReadUnvalidated), not blamed.
 absl::StatusOr<VerifyResult> VerifyConnected(
     const std::vector<PGconn*>& sessions, const std::vector<ManifestTable>& manifest,
     const std::vector<ManifestSequence>& sequences = {},
-    const std::optional<std::vector<ManifestLargeObject>>& large_objects = std::nullopt);
+    const std::optional<std::vector<ManifestLargeObject>>& large_objects = std::nullopt,
+    const ManifestUnvalidated& unvalidated = {});
 
 }  // namespace pgmerge::swap::internal
 

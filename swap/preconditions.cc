@@ -131,7 +131,8 @@ absl::Status CheckShadow(PGconn* admin, std::vector<Conn> shadow, const Names& n
     Log(log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
     std::vector<PGconn*> sessions;
     for (const Conn& c : shadow) sessions.push_back(c.get());
-    PGM_ASSIGN_OR_RETURN(v, VerifyConnected(sessions, report.output, ReadSequences(report.json)));
+    PGM_ASSIGN_OR_RETURN(v, VerifyConnected(sessions, report.output, ReadSequences(report.json),
+                                            std::nullopt, ReadUnvalidated(report.json)));
   }
   if (!v.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(

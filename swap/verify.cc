@@ -40,10 +40,10 @@ absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
     open.push_back(conn.get());
     conns.push_back(std::move(conn));
   }
-  return internal::VerifyConnected(open, manifest,
-                                   internal::ReadSequences(report_json),
-                                   internal::ReadLargeObjects(report_json,
-                                                              internal::Side::kOutput));
+  return internal::VerifyConnected(
+      open, manifest, internal::ReadSequences(report_json),
+      internal::ReadLargeObjects(report_json, internal::Side::kOutput),
+      internal::ReadUnvalidated(report_json));
 }
 
 namespace {
@@ -182,7 +182,8 @@ std::vector<std::string> internal::CompareLargeObjects(
 absl::StatusOr<VerifyResult> internal::VerifyConnected(
     const std::vector<PGconn*>& sessions, const std::vector<ManifestTable>& manifest,
     const std::vector<ManifestSequence>& sequences,
-    const std::optional<std::vector<ManifestLargeObject>>& large_objects) {
+    const std::optional<std::vector<ManifestLargeObject>>& large_objects,
+    const ManifestUnvalidated& unvalidated) {
   VerifyResult result;
   PGconn* conn = sessions.front();
   PGM_ASSIGN_OR_RETURN(std::vector<TableDifference> differences,
@@ -190,12 +191,32 @@ absl::StatusOr<VerifyResult> internal::VerifyConnected(
   result.tables_checked = static_cast<int>(manifest.size());
   for (const TableDifference& d : differences) result.problems.push_back(d.Describe());
   PGM_RETURN_IF_ERROR(CheckSequences(conn, sequences, &result.problems));
-  absl::StatusOr<Result> invalid = Exec(conn, R"(
-    SELECT 'constraint ' || conname || ' on ' || conrelid::regclass || ' is NOT VALID'
-    FROM pg_constraint WHERE NOT convalidated
+  // What the dump left unchecked is matched by OID, so quoting never
+  // decides it; a constraint added without ONLY is on every descendant.
+  std::string constraints = "(NULL::regclass, NULL::name, false)";
+  for (const ManifestUnvalidated::Constraint& c : unvalidated.constraints) {
+    absl::StrAppend(&constraints, ", (to_regclass(", Literal(conn, c.table), "), ",
+                    Literal(conn, c.name), "::name, ", c.children ? "true" : "false", ")");
+  }
+  std::string indexes = "NULL";
+  for (const std::string& i : unvalidated.indexes) {
+    absl::StrAppend(&indexes, ", to_regclass(", Literal(conn, i), ")");
+  }
+  absl::StatusOr<Result> invalid = Exec(conn, absl::StrCat(R"(
+    WITH RECURSIVE dumped(rel, con, children) AS (VALUES )", constraints, R"(),
+    up(rel, ancestor) AS (
+      SELECT inhrelid, inhparent FROM pg_inherits
+      UNION SELECT up.rel, i.inhparent FROM up JOIN pg_inherits i ON i.inhrelid = up.ancestor)
+    SELECT 'constraint ' || k.conname || ' on ' || k.conrelid::regclass || ' is NOT VALID'
+    FROM pg_constraint k WHERE NOT k.convalidated AND NOT EXISTS (
+      SELECT 1 FROM dumped d WHERE d.con = k.conname AND (d.rel = k.conrelid OR (d.children
+        AND d.rel IN (SELECT ancestor FROM up WHERE up.rel = k.conrelid))))
     UNION ALL
-    SELECT 'index ' || indexrelid::regclass || ' is invalid' FROM pg_index WHERE NOT indisvalid
-    ORDER BY 1)");
+    SELECT 'index ' || x.indexrelid::regclass || ' is invalid'
+    FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+    WHERE NOT x.indisvalid AND NOT (c.relkind = 'I' AND x.indexrelid IN (
+      SELECT r FROM unnest(ARRAY[)", indexes, R"(]::regclass[]) r WHERE r IS NOT NULL))
+    ORDER BY 1)"));
   if (!invalid.ok()) return invalid.status();
   for (int i = 0; i < PQntuples(invalid->get()); ++i) {
     result.problems.push_back(PQgetvalue(invalid->get(), i, 0));

@@ -127,5 +127,37 @@ TEST_F(VerifyTest, IdentitySharedAndDescendingSequences) {
       << bad.err;
 }
 
+// What the dump itself leaves unchecked (a constraint added NOT VALID,
+// inherited by a child; a partitioned index ON ONLY its table, never
+// attached) restores as it was and is not blamed: the report lists it.
+// Anything else NOT VALID or invalid still is.
+TEST_F(VerifyTest, WhatTheDumpLeftUncheckedIsNotBlamed) {
+  Build("CREATE TABLE public.parent (id integer PRIMARY KEY, n integer);"
+        "CREATE TABLE public.child (extra text) INHERITS (public.parent);"
+        "INSERT INTO public.parent VALUES (1, -1); INSERT INTO public.child VALUES (2, 5, 'x');"
+        "ALTER TABLE public.parent ADD CONSTRAINT n_positive CHECK (n > 0) NOT VALID;"
+        "CREATE TABLE public.parted (a integer, b integer) PARTITION BY RANGE (a);"
+        "CREATE TABLE public.parted_1 PARTITION OF public.parted FOR VALUES FROM (0) TO (10);"
+        "INSERT INTO public.parted VALUES (1, 1);"
+        "CREATE INDEX parted_b_idx ON ONLY public.parted (b);");
+  ASSERT_EQ(pg_->QueryValue(shadow_, "SELECT count(*) FROM pg_constraint WHERE NOT convalidated")
+                .value(),
+            "2");  // The parent's and the child's.
+  ASSERT_EQ(pg_->QueryValue(shadow_, "SELECT count(*) FROM pg_index WHERE NOT indisvalid").value(),
+            "1");
+  CommandResult ok = Verify();
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  ASSERT_TRUE(pg_->Exec(shadow_,
+                        "ALTER TABLE ONLY public.child ADD CONSTRAINT later CHECK (n > 9) NOT VALID;"
+                        "CREATE INDEX parted_a_idx ON ONLY public.parted (a);")
+                  .ok());
+  CommandResult bad = Verify();
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "constraint later on child is NOT VALID")) << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "index parted_a_idx is invalid")) << bad.err;
+  EXPECT_FALSE(absl::StrContains(bad.err, "n_positive")) << bad.err;
+  EXPECT_FALSE(absl::StrContains(bad.err, "parted_b_idx")) << bad.err;
+}
+
 }  // namespace
 }  // namespace pgmerge::testing
