@@ -990,7 +990,7 @@ absl::StatusOr<TruthFindings> CheckTruth(TestPostgres* pg, const std::string& ba
   if (options.check_schema) {
     truth::CheckSchema(pg, prod_db, dev_db, shadow_db, options.keep_prod_objects, &f);
   }
-  truth::CheckSequences(pg, shadow_db, &f);
+  truth::CheckSequences(pg, prod_db, dev_db, shadow_db, &f);
   truth::CheckLargeObjects(pg, base_db, prod_db, dev_db, shadow_db, report_json,
                            options.three_way, &f);
   return f;

@@ -1,6 +1,7 @@
 #include "tests/truth_schema.h"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -138,8 +139,10 @@ void CheckSchema(TestPostgres* pg, const std::string& prod_db, const std::string
   }
 }
 
-void CheckSequences(TestPostgres* pg, const std::string& shadow_db, TruthFindings* f) {
+void CheckSequences(TestPostgres* pg, const std::string& prod_db, const std::string& dev_db,
+                    const std::string& shadow_db, TruthFindings* f) {
   Session session(pg, shadow_db);
+  Session prod(pg, prod_db), dev(pg, dev_db);
   absl::StatusOr<Rows> cols = session.Query(R"(
     SELECT format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
            coalesce(pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname),
@@ -171,7 +174,46 @@ void CheckSequences(TestPostgres* pg, const std::string& shadow_db, TruthFinding
     if (!row[0]) continue;
     int64_t max = std::stoll(*row[0]), last = std::stoll(*row[1]);
     bool called = *row[2] == "t";
-    if (called ? last < max : last <= max) {
+    if (!(called ? last < max : last <= max)) continue;
+    // Behind: the values past the position (in its direction), and the
+    // same of each input past its own position, if it has the table.
+    const std::string sign = absl::StrCat("(CASE WHEN s.seqincrement > 0 THEN 1 ELSE -1 END)");
+    auto past = [&](Session& db, bool own) -> std::optional<std::multiset<std::string>> {
+      absl::StatusOr<Rows> r = db.Query(absl::StrCat(
+          "SELECT ", *c[1], "::bigint * ", sign, " FROM ONLY ", *c[0], ", ", *c[2],
+          " q, pg_sequence s WHERE s.seqrelid = '", *c[2], "'::regclass AND ", *c[1],
+          "::bigint * ", sign, " > ",
+          own ? absl::StrCat("(q.last_value * ", sign, " - CASE WHEN q.is_called THEN 0 ELSE 1 END)")
+              : absl::StrCat(called ? last : last - 1)));
+      if (!r.ok()) return std::nullopt;
+      std::multiset<std::string> out;
+      for (const auto& x : *r) out.insert(*x[0]);
+      return out;
+    };
+    std::optional<std::multiset<std::string>> shadow_past = past(session, false);
+    std::optional<std::multiset<std::string>> prod_past = past(prod, true), dev_past = past(dev, true);
+    absl::StatusOr<Rows> prod_at = prod.Query(absl::StrCat(
+        "SELECT CASE WHEN s.seqincrement > 0 THEN q.last_value ELSE -q.last_value END, q.is_called "
+        "FROM ", *c[2], " q, pg_sequence s WHERE s.seqrelid = '", *c[2], "'::regclass"));
+    bool inherited = shadow_past.has_value();
+    if (inherited && prod_at.ok() && !prod_at->empty()) {
+      const int64_t p = std::stoll(*prod_at->front()[0]) - (*prod_at->front()[1] == "t" ? 0 : 1);
+      if ((called ? last : last - 1) < p) inherited = false;  // Moved back from production's.
+    }
+    if (inherited) {
+      std::multiset<std::string> held;
+      if (prod_past) held.insert(prod_past->begin(), prod_past->end());
+      if (dev_past) held.insert(dev_past->begin(), dev_past->end());
+      for (const std::string& x : *shadow_past) {
+        auto it = held.find(x);
+        if (it == held.end()) {
+          inherited = false;  // A key past the sequence no input held so.
+          break;
+        }
+        held.erase(it);
+      }
+    }
+    if (!inherited) {
       f->schema.push_back(absl::StrCat("sequence ", *c[2], " is behind ", *c[0], ".", *c[1],
                                        " (in its direction)"));
     }
