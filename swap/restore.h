@@ -6,9 +6,10 @@
 // - each COPY block goes to one of N sessions as the merge writes it;
 // - post-data runs in stream order, but each run of index and constraint
 //   builds is spread over the N sessions, each build as soon as its
-//   table's rows are in (foreign keys on tables no other running foreign
-//   key touches, so they never deadlock); anything else
-//   waits for what came before and runs in session 0;
+//   table's rows are in; foreign keys are added NOT VALID and checked
+//   (VALIDATE) side by side; no two jobs that lock one table run at once,
+//   so none waits on the server's lock or deadlocks; anything else waits
+//   for what came before and runs in session 0;
 // - the session settings the stream sets (SET, set_config) follow every
 //   statement to whichever session runs it.
 // All or nothing: the target must be empty at the start (refused

@@ -177,7 +177,7 @@ void CheckSequences(TestPostgres* pg, const std::string& prod_db, const std::str
     if (!(called ? last < max : last <= max)) continue;
     // Behind: the values past the position (in its direction), and the
     // same of each input past its own position, if it has the table.
-    const std::string sign = absl::StrCat("(CASE WHEN s.seqincrement > 0 THEN 1 ELSE -1 END)");
+    const std::string sign = "(CASE WHEN s.seqincrement > 0 THEN 1 ELSE -1 END)";
     auto past = [&](Session& db, bool own) -> std::optional<std::multiset<std::string>> {
       absl::StatusOr<Rows> r = db.Query(absl::StrCat(
           "SELECT ", *c[1], "::bigint * ", sign, " FROM ONLY ", *c[0], ", ", *c[2],
