@@ -15,6 +15,7 @@
 #include "merger/table_writer.h"
 #include "parser/dump_reader.h"
 #include "parser/large_objects.h"
+#include "parser/post_data.h"
 #include "parser/sql_parser.h"
 
 namespace pgmerge::merger::internal {
@@ -78,29 +79,19 @@ bool LooksPostData(std::string_view sql) {
 // dump had it (manifest::ManifestUnvalidated): noted, so verify does not
 // blame the restore for it.
 void NoteUnvalidated(std::string_view sql, manifest::ManifestUnvalidated* out) {
+  // Most statements are neither: no parse for them.
   const bool not_valid = StartsWithWord(sql, "ALTER") && ContainsIgnoreCase(sql, "NOT VALID");
   const bool on_only = StartsWithWord(sql, "CREATE") && ContainsIgnoreCase(sql, " ON ONLY ");
   if (!not_valid && !on_only) return;
-  absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(sql, "", 0);
-  if (!p.ok()) return;  // The catalog pass parsed it; not reached.
-  const parser::Node n = p->node();
-  auto name = [](parser::Node rel, std::string_view relname) {
-    return absl::StrCat(parser::QuoteIdentifier(rel.str("schemaname")), ".",
-                        parser::QuoteIdentifier(relname));
-  };
-  if (p->type() == "IndexStmt" && n.has("relation") && !n["relation"].boolean("inh")) {
-    out->indexes.push_back(name(n["relation"], n.str("idxname")));
+  const parser::PostDataBuild b = parser::DescribePostData(sql);
+  if (b.kind == parser::PostDataBuild::Kind::kIndex && b.only) {
+    out->indexes.push_back(parser::TableName{b.table.schema, b.index}.Display());
     return;
   }
-  if (p->type() != "AlterTableStmt" || !n.has("relation")) return;
-  for (parser::Node c : n["cmds"]) {
-    const parser::Node cmd = c["AlterTableCmd"];
-    if (cmd.str("subtype") != "AT_AddConstraint" || !cmd["def"].has("Constraint")) continue;
-    const parser::Node con = cmd["def"]["Constraint"];
-    if (!con.boolean("skip_validation") || !con.has("conname")) continue;
-    out->constraints.push_back({name(n["relation"], n["relation"].str("relname")),
-                                std::string(con.str("conname")),
-                                n["relation"].boolean("inh")});
+  for (const parser::AddedConstraint& c : b.constraints) {
+    if (c.not_valid && !c.name.empty()) {
+      out->constraints.push_back({b.table.Display(), c.name, !b.only});
+    }
   }
 }
 

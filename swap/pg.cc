@@ -44,6 +44,23 @@ absl::StatusOr<Conn> ConnectWith(
   return conn;
 }
 
+absl::Status OpenSessions(size_t n, const std::function<absl::StatusOr<Conn>()>& open,
+                          std::vector<Conn>* conns) {
+  while (conns->size() < n) {
+    absl::StatusOr<Conn> c = open();
+    if (!c.ok()) return c.status();
+    conns->push_back(std::move(*c));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<PGconn*> Borrow(const std::vector<Conn>& conns) {
+  std::vector<PGconn*> raw;
+  raw.reserve(conns.size());
+  for (const Conn& c : conns) raw.push_back(c.get());
+  return raw;
+}
+
 absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql, ExecStatusType want) {
   Result r(PQexec(conn, sql.c_str()));
   if (PQresultStatus(r.get()) != want) {

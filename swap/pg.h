@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +41,12 @@ absl::StatusOr<Conn> Connect(const std::string& conninfo,
 // flags do). Passwords in any value are redacted from the message.
 absl::StatusOr<Conn> ConnectWith(
     const std::vector<std::pair<std::string, std::string>>& params);
+
+// Opens sessions with `open` until `conns` holds `n` of them: the readers
+// that split one job over several sessions take them as `Borrow(conns)`.
+absl::Status OpenSessions(size_t n, const std::function<absl::StatusOr<Conn>()>& open,
+                          std::vector<Conn>* conns);
+std::vector<PGconn*> Borrow(const std::vector<Conn>& conns);
 
 // Runs `sql`; anything but `want` is an error carrying the server's message.
 absl::StatusOr<Result> Exec(PGconn* conn, const std::string& sql,

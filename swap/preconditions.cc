@@ -112,10 +112,11 @@ absl::StatusOr<bool> CheckDatabases(PGconn* admin, const Names& names,
   return shadow.allow_connections;
 }
 
-absl::Status CheckShadow(PGconn* admin, std::vector<Conn> shadow, const Names& names,
-                         bool catch_up, bool resume, const SwapReport& report,
-                         const std::function<void(std::string_view)>& log,
-                         DriftBaseline* baseline) {
+absl::Status CheckShadow(PGconn* admin, const SwapOptions& o, const Names& names,
+                         bool catch_up, const SwapReport& report, DriftBaseline* baseline) {
+  const auto open = [&] { return ConnectShadow(o, names); };
+  std::vector<Conn> shadow;
+  PGM_RETURN_IF_ERROR(OpenSessions(1, open, &shadow));
   // After a catch-up the shadow holds more than the merge wrote: it was
   // verified before the first one (pgmerge verify), and what catch-up
   // applied since is main's own rows.
@@ -124,14 +125,13 @@ absl::Status CheckShadow(PGconn* admin, std::vector<Conn> shadow, const Names& n
       QueryValue(shadow.front().get(), "SELECT to_regclass('pgmerge.catchup') IS NOT NULL"));
   VerifyResult v;
   // (--resume: the journal is written after the live rounds.)
-  if (catch_up && (caught_up == "t" || resume)) {
-    Log(log, absl::StrCat("swap: step 1: ", names.shadow, " was caught up already: verified "
+  if (catch_up && (caught_up == "t" || o.resume)) {
+    Log(o.log, absl::StrCat("swap: step 1: ", names.shadow, " was caught up already: verified "
                           "before that, not again"));
   } else {
-    Log(log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
-    std::vector<PGconn*> sessions;
-    for (const Conn& c : shadow) sessions.push_back(c.get());
-    PGM_ASSIGN_OR_RETURN(v, VerifyConnected(sessions, report.output, ReadSequences(report.json),
+    Log(o.log, absl::StrCat("swap: step 1: verifying ", names.shadow, " against the report"));
+    PGM_RETURN_IF_ERROR(OpenSessions(std::max(1, o.jobs), open, &shadow));
+    PGM_ASSIGN_OR_RETURN(v, VerifyConnected(Borrow(shadow), report.output, ReadSequences(report.json),
                                             std::nullopt, ReadUnvalidated(report.json)));
   }
   if (!v.ok()) {
@@ -164,12 +164,10 @@ absl::StatusOr<SwapResult> CheckMainOpen(const SwapOptions& o, PGconn* admin, co
   live.shadow = names.shadow;
   live.old_name = names.old_name;
   // Helpers for the drift checks, opened while main is open.
-  std::vector<PGconn*> sessions = {main_conn->get()};
-  for (int i = 1; i < (catch_up ? 1 : o.jobs); ++i) {
-    PGM_ASSIGN_OR_RETURN(Conn c, ConnectMain(o, names));
-    sessions.push_back(c.get());
-    extra->push_back(std::move(c));
-  }
+  PGM_RETURN_IF_ERROR(OpenSessions(catch_up ? 0 : std::max(0, o.jobs - 1),
+                                   [&] { return ConnectMain(o, names); }, extra));
+  std::vector<PGconn*> sessions = Borrow(*extra);
+  sessions.insert(sessions.begin(), main_conn->get());
   PGM_ASSIGN_OR_RETURN(live.drift, DriftWhileOpen(o, catch_up, report, *baseline, sessions,
                                                   &live.rows_checked));
   if (!live.drift.empty()) {

@@ -40,16 +40,14 @@ absl::StatusOr<Conn> ConnectShadow(const SwapOptions& o, const Names& names);
 absl::StatusOr<bool> CheckDatabases(PGconn* admin, const Names& names,
                                     const std::string& maintenance_db);
 
-// The shadow, on `shadow` (sessions on it, all reading its rows, closed
-// before returning): it holds what the merge wrote (the report's output
-// manifest), unless
-// `catch_up` and catch-up has already applied main's rows to it (or
-// `resume`: it had, before the journal was written); its part of the drift
-// baseline goes into `baseline`; then nobody else is connected to it.
-absl::Status CheckShadow(PGconn* admin, std::vector<Conn> shadow, const Names& names,
-                         bool catch_up, bool resume, const SwapReport& report,
-                         const std::function<void(std::string_view)>& log,
-                         DriftBaseline* baseline);
+// The shadow holds what the merge wrote (the report's output manifest, read
+// on `o.jobs` sessions, all closed before returning), unless `catch_up` and
+// catch-up has already applied main's rows to it (or `o.resume`: it had,
+// before the journal was written; then one session reads the baseline);
+// its part of the drift baseline goes into `baseline`; then nobody else is
+// connected to it.
+absl::Status CheckShadow(PGconn* admin, const SwapOptions& o, const Names& names,
+                         bool catch_up, const SwapReport& report, DriftBaseline* baseline);
 
 // Main while it is still open: y' that is already there stops the swap
 // before any downtime (the result's outcome kDrift, drift_seen_live).

@@ -149,11 +149,11 @@ absl::Status Restore::Start() {
   absl::StatusOr<internal::Target> target = internal::InspectTarget(control_.get());
   if (!target.ok()) return target.status();
   target_ = std::move(*target);
-  for (int i = 0; i < options_.jobs; ++i) {
-    absl::StatusOr<Conn> w = internal::Connect(options_.conninfo);
-    if (!w.ok()) return w.status();
-    if (PGcancel* c = PQgetCancel(w->get())) cancels_.emplace_back(c);
-    conns_.push_back(std::move(*w));
+  absl::Status opened = internal::OpenSessions(
+      options_.jobs, [this] { return internal::Connect(options_.conninfo); }, &conns_);
+  if (!opened.ok()) return opened;
+  for (const Conn& w : conns_) {
+    if (PGcancel* c = PQgetCancel(w.get())) cancels_.emplace_back(c);
   }
   for (int i = 0; i < options_.jobs; ++i) workers_.emplace_back([this, i] { Worker(i); });
   return absl::OkStatus();

@@ -7,15 +7,15 @@
 #include "absl/strings/strip.h"
 #include "base/strings.h"
 #include "parser/names.h"
+#include "parser/post_data.h"
 #include "parser/sql_parser.h"
 #include "swap/pg.h"
 
 namespace pgmerge::swap::internal {
 namespace {
 
-std::string TableOf(parser::Node range_var) {
-  return absl::StrCat(AsAbsl(range_var.str("schemaname")), ".", AsAbsl(range_var.str("relname")));
-}
+// As CopyTable names a table: "schema.name" unquoted, "" for no schema.
+std::string Key(const parser::TableName& t) { return absl::StrCat(t.schema, ".", t.name); }
 
 }  // namespace
 
@@ -74,51 +74,43 @@ bool IsSetting(std::string_view body, std::string* key) {
 }
 
 PostData Classify(std::string_view body) {
+  using Type = parser::AddedConstraint::Type;
   PostData out;
-  const bool index = StartsWithIgnoreCase(body, "CREATE INDEX ") ||
-                     StartsWithIgnoreCase(body, "CREATE UNIQUE INDEX ");
-  const bool alter = StartsWithIgnoreCase(body, "ALTER TABLE ") &&
-                     ContainsIgnoreCase(body, " ADD CONSTRAINT ");
-  if (!index && !alter) return out;
-  absl::StatusOr<parser::ParsedStatement> p = parser::ParsedStatement::Parse(body, "", 0);
-  if (!p.ok()) return out;
-  const parser::Node n = p->node();
-  if (p->type() == "IndexStmt") {
-    if (n.boolean("concurrent") || !n.has("relation")) return out;
-    out.tables.push_back(TableOf(n["relation"]));
+  const parser::PostDataBuild b = parser::DescribePostData(body);
+  if (b.kind == parser::PostDataBuild::Kind::kIndex) {
+    if (b.concurrent) return out;
+    out.tables.push_back(Key(b.table));
     out.build = Build::kParallel;
     return out;
   }
-  if (p->type() != "AlterTableStmt" || n["cmds"].size() != 1 || !n.has("relation")) return out;
-  const parser::Node cmd = n["cmds"].at(0)["AlterTableCmd"];
-  if (cmd.str("subtype") != "AT_AddConstraint" || !cmd["def"].has("Constraint")) return out;
-  const parser::Node c = cmd["def"]["Constraint"];
-  const std::string_view type = c.str("contype");
-  if (c.has("indexname")) return out;  // USING INDEX: needs the index.
-  const parser::Node rel = n["relation"];
-  if (type == "CONSTR_FOREIGN" && c.has("pktable")) {
-    out.tables.push_back(TableOf(rel));
-    out.tables.push_back(TableOf(c["pktable"]));
+  if (b.kind != parser::PostDataBuild::Kind::kAlterTable || b.commands != 1 ||
+      b.constraints.size() != 1) {
+    return out;
+  }
+  const parser::AddedConstraint& c = b.constraints.front();
+  if (c.using_index) return out;  // Needs the index.
+  if (c.type == Type::kForeign && c.references.has_value()) {
+    out.tables.push_back(Key(b.table));
+    out.tables.push_back(Key(*c.references));
     out.build = Build::kForeignKey;
     // Not on a partitioned table (PostgreSQL 15 refuses NOT VALID there;
     // pg_dump writes those without ONLY), and not when it is NOT VALID
     // already. The statement must end in its one semicolon.
     absl::string_view text = absl::StripTrailingAsciiWhitespace(AsAbsl(body));
-    if (!rel.boolean("inh") && !c.boolean("skip_validation") && c.has("conname") &&
-        rel.has("schemaname") && !text.empty() && text.back() == ';') {
+    if (b.only && !c.not_valid && !c.name.empty() && !b.table.schema.empty() && !text.empty() && text.back() == ';') {
       text.remove_suffix(1);
       out.add_not_valid = absl::StrCat(text, " NOT VALID;");
-      out.validate = absl::StrCat(
-          "ALTER TABLE ONLY ", parser::QuoteIdentifierAlways(rel.str("schemaname")), ".",
-          parser::QuoteIdentifierAlways(rel.str("relname")), " VALIDATE CONSTRAINT ",
-          parser::QuoteIdentifierAlways(c.str("conname")), ";");
+      out.validate = absl::StrCat("ALTER TABLE ONLY ", parser::QuoteIdentifierAlways(b.table.schema),
+                                  ".", parser::QuoteIdentifierAlways(b.table.name),
+                                  " VALIDATE CONSTRAINT ", parser::QuoteIdentifierAlways(c.name),
+                                  ";");
     }
     return out;
   }
-  if (type == "CONSTR_PRIMARY" || type == "CONSTR_UNIQUE" || type == "CONSTR_EXCLUSION" ||
-      type == "CONSTR_CHECK") {
-    out.tables.push_back(TableOf(rel));
-    out.children = rel.boolean("inh");
+  if (c.type == Type::kPrimary || c.type == Type::kUnique || c.type == Type::kExclusion ||
+      c.type == Type::kCheck) {
+    out.tables.push_back(Key(b.table));
+    out.children = !b.only;
     out.build = Build::kParallel;
   }
   return out;
@@ -128,7 +120,8 @@ std::string CopyTable(std::string_view header) {
   absl::StatusOr<parser::ParsedStatement> p =
       parser::ParsedStatement::Parse(Body(header), "", 0);
   if (!p.ok() || p->type() != "CopyStmt" || !p->node().has("relation")) return "";
-  return TableOf(p->node()["relation"]);
+  const parser::Node rel = p->node()["relation"];
+  return absl::StrCat(AsAbsl(rel.str("schemaname")), ".", AsAbsl(rel.str("relname")));
 }
 
 }  // namespace pgmerge::swap::internal

@@ -612,13 +612,8 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   PGM_ASSIGN_OR_RETURN(s.report.sequences, internal::ReadDumpedSequences(s.report.json));
   s.baseline.prod_large_objects = internal::ReadLargeObjects(s.report.json, Side::kProd);
   // The shadow is what the merge wrote.
-  std::vector<Conn> shadow;
-  for (int i = 0; i < std::max(1, o.jobs); ++i) {
-    PGM_ASSIGN_OR_RETURN(Conn c, internal::ConnectShadow(o, s.names));
-    shadow.push_back(std::move(c));
-  }
-  PGM_RETURN_IF_ERROR(internal::CheckShadow(admin.get(), std::move(shadow), s.names, s.live.on,
-                                            o.resume, s.report, o.log, &s.baseline));
+  PGM_RETURN_IF_ERROR(
+      internal::CheckShadow(admin.get(), o, s.names, s.live.on, s.report, &s.baseline));
   // A drift check while main is still open.
   Conn main_conn;
   std::vector<Conn> extra;

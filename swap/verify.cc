@@ -34,14 +34,10 @@ absl::StatusOr<VerifyResult> VerifyShadow(const std::string& conninfo,
   PGM_ASSIGN_OR_RETURN(std::vector<internal::ManifestTable> manifest,
                        internal::ReadManifest(report_json, internal::Side::kOutput));
   std::vector<Conn> conns;
-  std::vector<PGconn*> open;
-  for (int i = 0; i < std::max(1, sessions); ++i) {
-    PGM_ASSIGN_OR_RETURN(Conn conn, internal::Connect(conninfo));
-    open.push_back(conn.get());
-    conns.push_back(std::move(conn));
-  }
+  PGM_RETURN_IF_ERROR(internal::OpenSessions(
+      std::max(1, sessions), [&] { return internal::Connect(conninfo); }, &conns));
   return internal::VerifyConnected(
-      open, manifest, internal::ReadSequences(report_json),
+      internal::Borrow(conns), manifest, internal::ReadSequences(report_json),
       internal::ReadLargeObjects(report_json, internal::Side::kOutput),
       internal::ReadUnvalidated(report_json));
 }
