@@ -190,13 +190,6 @@ std::optional<int> MergeOptionsFrom(const MergeArgs& a, const std::string& cmd,
   options->fail_on_conflict = a.fail_on_conflict;
   options->fail_on_ambiguous = a.fail_on_ambiguous;
   options->restrict_key = a.restrict_key;
-  // No line of the stream reaches psql: --into sends no meta-command (its
-  // sessions take the SQL over libpq) and --dry-run writes none. The key
-  // need not be derived then, and the inputs' SHA-256, a fifth of the
-  // merge's CPU, is not taken.
-  if (options->restrict_key.empty() && (a.dry_run || !a.into.empty())) {
-    options->restrict_key = "notforpsql";
-  }
   options->key_headroom = a.key_headroom;
   options->allow_drop = a.allow_drop;
   options->keep_prod_objects = a.keep_prod_objects;
@@ -307,8 +300,16 @@ absl::Status OpenOutputs(const MergeArgs& a, const Verbose& verbose, MergeOutput
 
 // The merge itself, into the restore, the SQL stream or the SQL file.
 absl::StatusOr<merger::Report> MergeTo(const merger::DumpInput& prod, const merger::DumpInput& dev,
-                                       const merger::MergeOptions& options, MergeOutputs& to,
+                                       merger::MergeOptions options, MergeOutputs& to,
                                        merger::Report* refusal) {
+  // Decided where the sink is: when no line of the stream can reach psql
+  // (--into's sessions take the SQL over libpq, --dry-run writes none) the
+  // key need not be one no input can predict, and the inputs' SHA-256, a
+  // fifth of the merge's CPU, is not taken.
+  if (options.restrict_key.empty() &&
+      (to.into != nullptr || to.sql->kind() == SqlOutput::Kind::kDiscard)) {
+    options.restrict_key = "notforpsql";
+  }
   std::optional<OutputBuffer> out;
   if (to.into) {
     out.emplace(to.into->sink());

@@ -72,6 +72,7 @@ class SqlOutput : public OutputSink {
   // What the merger writes into: a descriptor (-1 discards), or for a
   // stream, this sink (then fd() is -1).
   int fd() const { return write_fd_; }
+  Kind kind() const { return kind_; }
   OutputSink* sink() { return kind_ == Kind::kStream ? this : nullptr; }
   // OutputSink: pieces queue for the forwarder (a few, then Write waits).
   void Write(std::string_view bytes) override;
