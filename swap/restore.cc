@@ -30,6 +30,8 @@ using internal::Run;
 // COPY data queued for the sessions, at most: the merge runs this far ahead
 // of the slowest COPY, and no further.
 constexpr size_t kQueuedBytes = size_t{64} << 20;
+// Sent buffers at least this large go back to the merge (Adopt).
+constexpr size_t kSpareBytes = size_t{512} << 10;
 // How often a wait looks at IntoOptions::interrupted.
 constexpr std::chrono::milliseconds kPoll{100};
 
@@ -68,6 +70,9 @@ class Restore final : public IntoRestore, public OutputSink {
   bool touched() const override { return touched_; }
 
   void Write(std::string_view bytes) override;
+  // A buffer of COPY rows is queued as it is (a spare one handed back):
+  // the rows are not copied on the merge's thread.
+  bool Adopt(std::string* bytes) override;
   void Mark(OutputMark mark) override;
 
  private:
@@ -79,6 +84,8 @@ class Restore final : public IntoRestore, public OutputSink {
   // for each of its partitions NOT VALID.
   bool Partitioned(const std::vector<std::string>& tables);
   void CommitControl();
+  // Waits, locked, until the COPY queue has room; false once the run failed.
+  bool WaitForRoom(std::unique_lock<std::mutex>& l);
   void Dispatch(std::shared_ptr<Job> job);
   void Barrier();
   void Fail(absl::Status s);
@@ -114,6 +121,7 @@ class Restore final : public IntoRestore, public OutputSink {
   int in_flight_ = 0;
   int copies_left_ = 0;  // COPY jobs dispatched and not done.
   size_t queued_bytes_ = 0;
+  std::vector<std::string> spare_;  // Sent buffers, for Adopt to hand back.
   std::set<std::string> locked_;
   absl::Status status_;
   bool stopping_ = false;
@@ -166,15 +174,39 @@ void Restore::Write(std::string_view bytes) {
     return;
   }
   std::unique_lock<std::mutex> l(mu_);
+  if (!WaitForRoom(l)) return;  // The COPY's session drains what it has.
+  copy_->rows.emplace_back(bytes);
+  queued_bytes_ += bytes.size();
+  cv_.notify_all();
+}
+
+bool Restore::Adopt(std::string* bytes) {
+  if (copy_ == nullptr) return false;  // Statements are gathered by Write.
+  CheckInterrupt();
+  std::unique_lock<std::mutex> l(mu_);
+  if (!WaitForRoom(l)) {
+    bytes->clear();
+    return true;
+  }
+  std::string spare;
+  if (!spare_.empty()) {
+    spare = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  std::swap(spare, *bytes);
+  queued_bytes_ += spare.size();
+  copy_->rows.push_back(std::move(spare));
+  cv_.notify_all();
+  return true;
+}
+
+bool Restore::WaitForRoom(std::unique_lock<std::mutex>& l) {
   while (!cv_.wait_for(l, kPoll, [&] { return queued_bytes_ < kQueuedBytes || !status_.ok(); })) {
     l.unlock();
     CheckInterrupt();
     l.lock();
   }
-  if (!status_.ok()) return;  // The COPY's session drains what it has.
-  copy_->rows.emplace_back(bytes);
-  queued_bytes_ += bytes.size();
-  cv_.notify_all();
+  return status_.ok();
 }
 
 void Restore::Mark(OutputMark mark) {
@@ -417,10 +449,14 @@ absl::Status Restore::RunCopy(PGconn* conn, Job& job) {
   Result start(PQexec(conn, job.sql.c_str()));
   if (PQresultStatus(start.get()) != PGRES_COPY_IN) return Run(conn, job.sql);  // Its error.
   bool sent = true;
+  std::string chunk;
   for (;;) {
-    std::string chunk;
     {
       std::unique_lock<std::mutex> l(mu_);
+      if (chunk.capacity() >= kSpareBytes && spare_.size() < 4) {  // An output buffer's.
+        chunk.clear();
+        spare_.push_back(std::move(chunk));
+      }
       cv_.wait(l, [&] { return job.closed || !job.rows.empty() || !status_.ok(); });
       if (!status_.ok() && job.rows.empty()) break;  // Another session failed.
       if (job.rows.empty()) break;  // Closed: every row is sent.
