@@ -144,9 +144,24 @@ absl::Status Emit(const MergeInputs& m,
   DumpEvent ev;
   bool data_done = false;
   bool sequences_done = false;
-  auto emit_data = [&]() -> absl::Status {
+  // The development table created last after `line`, if any: rows written
+  // before their table exists would fail the restore.
+  auto created_after = [&](int64_t line) -> const Plan* {
+    for (const Plan& p : plans.tables) {
+      if (p.dev != nullptr && !p.dev->extension_config && p.dev->line > line) return &p;
+    }
+    return nullptr;
+  };
+  // `line`: development's line the data is written before (0: its end).
+  auto emit_data = [&](int64_t line) -> absl::Status {
     if (data_done) return absl::OkStatus();
     data_done = true;
+    if (const Plan* late = line > 0 ? created_after(line) : nullptr) {
+      return InputError(m.dev.name, late->dev->line,
+                        absl::StrCat("CREATE TABLE ", late->report.table,
+                                     " comes after the data section starts (line ", line,
+                                     "); pg_dump writes every table before any data"));
+    }
     out->Mark(OutputMark::kDataBegin);
     EmitLargeObjects(
         m, plans,
@@ -161,7 +176,7 @@ absl::Status Emit(const MergeInputs& m,
   };
   // After dev's schema and the data: prod-only objects kept, then sequences.
   auto finish = [&]() -> absl::Status {
-    PGM_RETURN_IF_ERROR(emit_data());
+    PGM_RETURN_IF_ERROR(emit_data(0));
     if (sequences_done) return absl::OkStatus();
     sequences_done = true;
     if (m.options.keep_prod_objects && !prod_only_objects.empty()) {
@@ -192,7 +207,7 @@ absl::Status Emit(const MergeInputs& m,
       case EventKind::kCopyStart:
       case EventKind::kCopyEnd:
       case EventKind::kRow:
-        PGM_RETURN_IF_ERROR(emit_data());
+        PGM_RETURN_IF_ERROR(emit_data(ev.line));
         break;
       case EventKind::kStatement:
         if (IsSetval(ev.text)) break;  // Replaced by the merged values.
@@ -202,8 +217,11 @@ absl::Status Emit(const MergeInputs& m,
           break;
         }
         if (LeftOutByRestoreOptions(m.options, ev.text, report)) break;
-        if (!data_done && LooksPostData(ev.text)) {
-          PGM_RETURN_IF_ERROR(emit_data());
+        // Before the first post-data statement once every table exists
+        // (a dump with no data, or its schema's post-data before the data),
+        // else where development's data starts.
+        if (!data_done && LooksPostData(ev.text) && created_after(ev.line) == nullptr) {
+          PGM_RETURN_IF_ERROR(emit_data(ev.line));
         }
         NoteUnvalidated(ev.text, &report.unvalidated);
         if (ev.standard_strings_dependent) {

@@ -91,6 +91,35 @@ TEST(HostileInputTest, ForeignMetaCommandsRefused) {
   }
 }
 
+// A table created after the first data block: its rows would be written
+// before it exists. Refused, not restored half-way; a statement that looks
+// like post-data (a CHECK added to one table) before the last table does
+// not move the data ahead of the tables either.
+TEST(HostileInputTest, TableCreatedAfterTheDataRefused) {
+  const std::string example = absl::StrCat(SourceDir(), "/testdata/example/");
+  std::string dev = ReadAll(example + "dev.sql");
+  const size_t table = dev.find("--\n-- Name: documents; Type: TABLE;");
+  const size_t next = dev.find("--\n-- Name:", table + 1);
+  ASSERT_NE(table, std::string::npos);
+  const std::string block = dev.substr(table, next - table);
+  dev.erase(table, next - table);
+  const size_t first_copy_end = dev.find("\n\\.\n", dev.find("\nCOPY ")) + 4;
+  dev.insert(first_copy_end, "\n" + block);
+  const std::string late = Write("late-table.sql", dev);
+  CommandResult r = Merge(example + "prod.sql", late);
+  ExpectRefused(r, late, "a table after the data");
+  EXPECT_NE(r.err.find("CREATE TABLE public.documents comes after the data section starts"),
+            std::string::npos)
+      << r.err;
+
+  std::string checked = ReadAll(example + "dev.sql");
+  checked.insert(checked.find("\n\n", checked.find("CREATE TABLE public.comments (")) + 2,
+                 "ALTER TABLE public.comments ADD CONSTRAINT short CHECK (id > 0);\n\n");
+  r = Merge(example + "prod.sql", Write("early-check.sql", checked));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(r.out.find("CREATE TABLE public.documents"), r.out.find("COPY public.documents"));
+}
+
 TEST(HostileInputTest, OnlyOwnMetaCommandsInOutput) {
   std::string prod = Write("prod.sql", Iso());
   // Legal, but text that would be a meta-command if lexed the wrong way.

@@ -164,6 +164,17 @@ TEST_F(IntoTest, FailedForeignKeyLeavesTargetEmpty) {
   }
 }
 
+// The server refuses a row half-way through a COPY (a CHECK the merge
+// cannot evaluate): the block's session fails, the merge stops writing.
+TEST_F(IntoTest, FailedCopyLeavesTargetEmpty) {
+  std::string dev = DevWith("CREATE TABLE public.comments (",
+                            "ALTER TABLE public.comments ADD CONSTRAINT short_body "
+                            "CHECK (length(body) < 10);");
+  for (int jobs : {1, 2}) {
+    ExpectFailsEmpty(dev, jobs, "violates check constraint \"short_body\"");
+  }
+}
+
 // A session's connection lost half-way (its backend ends itself).
 TEST_F(IntoTest, KilledConnectionLeavesTargetEmpty) {
   std::string dev = DevWith("SET row_security = off;",

@@ -36,6 +36,27 @@ TEST_F(MergeTest, ExampleAppEveryDumpForm) {
   MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {"--inserts"}), DumpDb(dev, {}));
 }
 
+// Development's schema, then its data, as one dump (pg_dump --schema-only
+// and --data-only joined by hand under one \restrict): the rows go in
+// before the schema's post-data, where every table exists and no key or
+// index is there yet.
+TEST_F(MergeTest, DevDumpedAsSchemaThenData) {
+  std::string base = MakeDb("base", {Example("base-data.sql")});
+  std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
+  std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
+  const std::string schema = ReadFile(DumpDb(dev, {"--schema-only"}));
+  const std::string data = ReadFile(DumpDb(dev, {"--data-only"}));
+  const size_t key_at = schema.find("\\restrict ") + 10;
+  const std::string key = schema.substr(key_at, schema.find('\n', key_at) - key_at);
+  const size_t data_from = data.find('\n', data.find("\\restrict ")) + 1;
+  const size_t data_to = data.find("\\unrestrict ");
+  std::string dev_dump = absl::StrCat(pg_->tmp_dir(), "/", Name("dev_two_part"), ".sql");
+  std::ofstream(dev_dump, std::ios::binary)
+      << schema.substr(0, schema.find("--\n-- PostgreSQL database dump complete"))
+      << data.substr(data_from, data_to - data_from) << "\\unrestrict " << key << "\n";
+  MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {}), dev_dump);
+}
+
 // Tables of thousands of rows, where emit goes past stretches between the
 // index's marks: production's copied whole, development's base rows not
 // read. Edits, deletions and new rows fall inside and between stretches;
