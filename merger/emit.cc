@@ -62,6 +62,18 @@ bool LeftOutByRestoreOptions(const MergeOptions& o, std::string_view sql, Report
   return false;
 }
 
+// What pg_dump --clean writes before its first object's header: drops of
+// what the dump then creates, and views replaced by stand-ins that let go
+// of what they use, so it can be dropped. The merge's target is empty:
+// there is nothing to drop, and without --if-exists each drop would fail.
+bool IsCleanStatement(std::string_view sql) {
+  return StartsWithWord(sql, "DROP") ||
+         (StartsWithWord(sql, "ALTER") &&
+          (ContainsIgnoreCase(sql, " DROP ") || ContainsIgnoreCase(sql, " DETACH PARTITION "))) ||
+         StartsWithIgnoreCase(sql, "SELECT pg_catalog.lo_unlink(") ||
+         StartsWithIgnoreCase(sql, "CREATE OR REPLACE VIEW ");
+}
+
 // Statements pg_dump puts in post-data; used to place the data when the
 // development dump has no data block to mark the spot.
 bool LooksPostData(std::string_view sql) {
@@ -144,6 +156,9 @@ absl::Status Emit(const MergeInputs& m,
   DumpEvent ev;
   bool data_done = false;
   bool sequences_done = false;
+  // --clean's statements come before the first object's header.
+  const int64_t first_object_line =
+      m.dev_catalog.objects().empty() ? 0 : m.dev_catalog.objects().front().line;
   // The development table created last after `line`, if any: rows written
   // before their table exists would fail the restore.
   auto created_after = [&](int64_t line) -> const Plan* {
@@ -210,6 +225,10 @@ absl::Status Emit(const MergeInputs& m,
         PGM_RETURN_IF_ERROR(emit_data(ev.line));
         break;
       case EventKind::kStatement:
+        if (ev.line < first_object_line && IsCleanStatement(ev.text)) {
+          ++report.clean_statements_left_out;
+          break;
+        }
         if (IsSetval(ev.text)) break;  // Replaced by the merged values.
         // Written by EmitLargeObjects, both sides' (the catalog read them).
         if (parser::ClassifyLargeObjectStatement(ev.text) !=

@@ -5,6 +5,7 @@
 #include <limits>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status.h"
@@ -250,6 +251,32 @@ void ListProdOnlyObjects(const MergeInputs& m, Report& report,
   }
 }
 
+// A production table the dump holds no data for (no data block, no "Data
+// for Name" header, which pg_dump writes even for an empty table): dumped
+// with --schema-only, --exclude-table-data or --no-unlogged-table-data.
+// Its rows would be missing from the shadow, and so from main after the
+// swap. Partitioned tables hold no rows of their own, nor do extensions'
+// configuration tables beyond the data they come with.
+absl::Status RefuseProdWithoutData(const MergeInputs& m) {
+  absl::flat_hash_set<std::string> data_headers;
+  for (const parser::DumpObject& o : m.prod_catalog.objects()) {
+    if (o.type == "TABLE DATA") data_headers.insert(parser::TableName{o.schema, o.name}.Display());
+  }
+  for (const parser::Table& t : m.prod_catalog.tables()) {
+    if (t.has_data || t.partitioned || t.extension_config ||
+        data_headers.contains(t.name.Display())) {
+      continue;
+    }
+    return InputError(
+        m.prod.name, t.line,
+        absl::StrCat("production's dump holds no data for table ", t.name.Display(),
+                     " (not even an empty block): its rows would be missing from the "
+                     "shadow; dump production with its data (not --schema-only, "
+                     "--exclude-table-data or --no-unlogged-table-data)"));
+  }
+  return absl::OkStatus();
+}
+
 // The passes, in order. `report` holds what was found so far when the
 // merge is refused.
 absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
@@ -261,6 +288,22 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
     return absl::InvalidArgumentError("--restrict-key: letters and digits only");
   }
   PGM_RETURN_IF_ERROR(ReadCatalogs(m));
+  // A CREATE DATABASE (and its \connect) written out would make another
+  // database beside the shadow; production's could be, as one of its own
+  // objects (--keep-prod-objects).
+  for (const auto& [in, catalog] : {std::pair{&m.prod, &m.prod_catalog},
+                                    std::pair{&m.dev, &m.dev_catalog},
+                                    std::pair{m.base, &m.base_catalog}}) {
+    if (in == nullptr) continue;
+    for (const parser::DumpObject& o : catalog->objects()) {
+      if (o.type != "DATABASE") continue;
+      return InputError(in->name, o.line,
+                        absl::StrCat("the dump creates database ", o.name,
+                                     " (pg_dump --create); the merge is restored into the "
+                                     "shadow database: dump without --create"));
+    }
+  }
+  PGM_RETURN_IF_ERROR(RefuseProdWithoutData(m));
   // A dump cut short is refused (its own errors, if any, came first).
   for (const DumpInput* in : {&m.prod, &m.dev, m.base}) {
     if (in != nullptr) PGM_RETURN_IF_ERROR(parser::CheckDumpEnd(in->data, in->name));

@@ -169,7 +169,8 @@ std::string ReportJson(const Report& report) {
   root["large_objects"] = LargeObjectsJson(report.large_objects);
   root["unvalidated"] = manifest::UnvalidatedJson(report.unvalidated);
   root["left_out"] = {{"owner_statements", report.owner_statements_left_out},
-                      {"privilege_statements", report.privilege_statements_left_out}};
+                      {"privilege_statements", report.privilege_statements_left_out},
+                      {"clean_statements", report.clean_statements_left_out}};
   return root.dump(2) + "\n";
 }
 

@@ -154,9 +154,11 @@ struct Report {
   LargeObjectReport large_objects;
   // Constraints and indexes the output leaves unchecked as the dump did.
   manifest::ManifestUnvalidated unvalidated;
-  // Statements --no-owner and --no-privileges left out of the output.
+  // Statements --no-owner and --no-privileges left out of the output, and
+  // the drops of development's dump made with pg_dump --clean.
   int64_t owner_statements_left_out = 0;
   int64_t privilege_statements_left_out = 0;
+  int64_t clean_statements_left_out = 0;
   int64_t total_conflicts() const;
   int64_t total_inferred() const;
   int64_t total_ambiguous() const;

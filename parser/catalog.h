@@ -122,6 +122,7 @@ struct Table {
   // CREATE TABLE ... OF type: the composite type its columns come from.
   std::optional<TableName> of_type;
   int64_t row_count = 0;
+  bool has_data = false;  // A data block (COPY, INSERT) names it.
   int64_t line = 0;  // Where CREATE TABLE stands.
   // An extension's configuration table (pg_extension_config_dump): the dump
   // has its user-added rows but no CREATE TABLE, which CREATE EXTENSION

@@ -62,6 +62,7 @@ absl::Status DataChecker::Block(const DumpEvent& ev) {
     if (block_table_ == nullptr) {
       PGM_ASSIGN_OR_RETURN(block_table_, ExtensionConfigTable(ev));
     }
+    block_table_->has_data = true;
     if (ev.target->columns.empty()) {
       block_width_ = 0;
       for (const Column& c : block_table_->columns) block_width_ += !c.generated;
@@ -194,7 +195,14 @@ absl::Status CheckPlainFormat(std::string_view input, const std::string& file_na
 // Adds the object a table-of-contents header names
 // ("-- Name: X; Type: T; Schema: S; Owner: O"); other comments add nothing.
 void AddObjectHeader(std::string_view c, std::vector<DumpObject>* objects) {
-  if (c.substr(0, 9) != "-- Name: ") return;
+  // A table's data has its own header, "-- Data for Name: X; Type: TABLE
+  // DATA; ...", also when the table holds no row.
+  size_t name_at = 9;
+  if (c.substr(0, 18) == "-- Data for Name: ") {
+    name_at = 18;
+  } else if (c.substr(0, 9) != "-- Name: ") {
+    return;
+  }
   size_t type = c.find("; Type: ");
   size_t schema = c.find("; Schema: ");
   size_t owner = c.find("; Owner: ");
@@ -203,7 +211,8 @@ void AddObjectHeader(std::string_view c, std::vector<DumpObject>* objects) {
     return;
   }
   DumpObject o;
-  o.name = std::string(c.substr(9, type - 9));
+  if (type < name_at) return;
+  o.name = std::string(c.substr(name_at, type - name_at));
   // Statements that follow belong to it, until the next header.
   o.statements.reserve(1);
   o.type = std::string(c.substr(type + 8, schema - type - 8));

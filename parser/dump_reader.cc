@@ -444,7 +444,7 @@ absl::Status DumpReader::StartInsert(const Segment& seg) {
     last_insert_prefix_.assign(prefix);
     ++block_;
   }
-  tuples_.Reset(tuples, segmenter_.standard_conforming_strings());
+  tuples_.Reset(tuples, segmenter_.standard_conforming_strings(), insert_header_.default_values);
   insert_sql_ = seg.text;
   insert_line_ = seg.line;
   insert_offset_ = seg.offset;

@@ -194,8 +194,10 @@ bool SplitInsertPrefix(std::string_view sql, std::string_view* prefix,
   for (size_t v = sql.find(" VALUES"); v != std::string_view::npos;
        v = sql.find(" VALUES", v + 1)) {
     size_t after = v + 7;
+    const bool default_values =
+        v >= 8 && sql.substr(v - 8, 8) == " DEFAULT" && after < sql.size() && sql[after] == ';';
     if (after < sql.size() &&
-        (absl::ascii_isspace(sql[after]) || sql[after] == '(')) {
+        (absl::ascii_isspace(sql[after]) || sql[after] == '(' || default_values)) {
       *prefix = sql.substr(0, after);
       *tuples = sql.substr(after);
       return true;
@@ -242,6 +244,10 @@ bool ParseInsertHeader(std::string_view sql, InsertHeader* out) {
   } else {
     t = save;
   }
+  save = t;
+  out->default_values = ConsumeKeyword(&t, "DEFAULT");
+  if (!out->default_values) t = save;
+  if (out->default_values && !out->columns.empty()) return false;
   if (!ConsumeKeyword(&t, "VALUES")) return false;
   SkipSpaces(&t);
   if (!t.empty()) return false;
@@ -250,11 +256,13 @@ bool ParseInsertHeader(std::string_view sql, InsertHeader* out) {
   return true;
 }
 
-void InsertTupleReader::Reset(std::string_view tuples, bool standard_strings) {
+void InsertTupleReader::Reset(std::string_view tuples, bool standard_strings,
+                              bool default_values) {
   text_ = tuples;
   pos_ = 0;
   standard_strings_ = standard_strings;
   done_ = false;
+  default_values_ = default_values;
   // Re-encoding at most doubles a value (one raw byte -> "\n" etc.), so
   // twice the statement bounds every tuple in it.
   scratch_.clear();
@@ -274,6 +282,7 @@ int InsertTupleReader::Next(std::vector<std::string_view>* fields,
   if (done_) return 0;
   scratch_.clear();
   SkipSpace();
+  if (default_values_) return EndOfStatement() ? 1 : -1;  // One row, no value.
   if (pos_ >= text_.size() || text_[pos_] != '(') return -1;
   ++pos_;
   for (int position = 0;; ++position) {
@@ -294,16 +303,26 @@ int InsertTupleReader::Next(std::vector<std::string_view>* fields,
     if (c != ',') return -1;
   }
   SkipSpace();
-  if (pos_ >= text_.size()) return -1;
-  char c = text_[pos_++];
-  if (c == ';') {
-    SkipSpace();
-    if (pos_ != text_.size()) return -1;
-    done_ = true;
-  } else if (c != ',') {
-    return -1;
+  if (pos_ < text_.size() && text_[pos_] == ',') {
+    ++pos_;
+    return 1;
   }
-  return 1;
+  return EndOfStatement() ? 1 : -1;
+}
+
+bool InsertTupleReader::EndOfStatement() {
+  // pg_dump --on-conflict-do-nothing ends the statement with this; the
+  // merge writes its rows into empty tables, where it changes nothing.
+  static constexpr std::string_view kOnConflict = "ON CONFLICT DO NOTHING";
+  if (text_.substr(pos_, kOnConflict.size()) == kOnConflict) {
+    pos_ += kOnConflict.size();
+    SkipSpace();
+  }
+  if (pos_ >= text_.size() || text_[pos_] != ';') return false;
+  ++pos_;
+  SkipSpace();
+  done_ = true;
+  return pos_ == text_.size();
 }
 
 bool InsertTupleReader::ReadValue(std::string_view* out, bool* is_default) {

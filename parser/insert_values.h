@@ -19,6 +19,9 @@ struct InsertHeader {
   TableName table;
   std::vector<std::string> columns;  // Empty when the statement names none.
   bool overriding_system_value = false;
+  // INSERT INTO t DEFAULT VALUES: one row of no value (pg_dump writes it
+  // for a table with no columns).
+  bool default_values = false;
   // The exact text from INSERT through VALUES: consecutive statements of
   // one table share it, which lets callers skip re-reading the header.
   std::string_view prefix;
@@ -40,7 +43,9 @@ bool SplitInsertPrefix(std::string_view sql, std::string_view* prefix,
 class InsertTupleReader {
  public:
   // `standard_strings`: standard_conforming_strings, as the dump set it.
-  void Reset(std::string_view tuples, bool standard_strings);
+  // `default_values`: the statement is INSERT ... DEFAULT VALUES, one
+  // tuple of no value.
+  void Reset(std::string_view tuples, bool standard_strings, bool default_values = false);
 
   // Stores the next tuple's values (COPY-encoded, NULL as \N) in *fields.
   // Returns 1 for a tuple, 0 at the end of the statement, -1 when the text
@@ -56,11 +61,15 @@ class InsertTupleReader {
   bool ReadValue(std::string_view* out, bool* is_default);
   bool ReadString(bool escapes, std::string_view* out);
   void SkipSpace();
+  // After a statement's last tuple: [ON CONFLICT DO NOTHING] ";" and
+  // nothing more. Marks the reader done.
+  bool EndOfStatement();
 
   std::string_view text_;
   size_t pos_ = 0;
   bool standard_strings_ = true;
   bool done_ = false;
+  bool default_values_ = false;
   // Holds re-encoded values. Reserved so that it never reallocates while a
   // tuple is read, which keeps earlier views of the same tuple valid.
   std::string scratch_;

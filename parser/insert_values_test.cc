@@ -14,7 +14,7 @@ std::vector<std::vector<std::string>> Tuples(const std::string& sql, bool scs = 
   EXPECT_TRUE(ParseInsertHeader(sql, &h)) << sql;
   if (header_out != nullptr) *header_out = h;
   InsertTupleReader reader;
-  reader.Reset(h.tuples, scs);
+  reader.Reset(h.tuples, scs, h.default_values);
   std::vector<std::vector<std::string>> out;
   std::vector<std::string_view> fields;
   for (;;) {
@@ -58,6 +58,29 @@ TEST(InsertValuesTest, RowsPerInsertForm) {
   auto t = Tuples("INSERT INTO public.t VALUES\n\t(1, 'a'),\n\t(2, 'b'),\n\t(3, NULL);");
   ASSERT_EQ(t.size(), 3u);
   EXPECT_EQ(t[2], (std::vector<std::string>{"3", "\\N"}));
+}
+
+// pg_dump --on-conflict-do-nothing: the clause closes the last row only.
+TEST(InsertValuesTest, OnConflictDoNothingForm) {
+  auto t = Tuples("INSERT INTO public.t VALUES\n\t(1, 'a'),\n\t(2, 'b') ON CONFLICT DO NOTHING;");
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[1], (std::vector<std::string>{"2", "b"}));
+  EXPECT_EQ(Tuples("INSERT INTO public.t VALUES (1) ON CONFLICT DO NOTHING, (2);")[0][0],
+            "<unsupported>");
+  EXPECT_EQ(Tuples("INSERT INTO public.t VALUES (1) ON CONFLICT (a) DO NOTHING;")[0][0],
+            "<unsupported>");
+}
+
+// A table of no column: pg_dump --inserts writes each row so.
+TEST(InsertValuesTest, DefaultValuesIsOneRowOfNoValue) {
+  InsertHeader h;
+  auto t = Tuples("INSERT INTO public.none DEFAULT VALUES;", true, &h);
+  EXPECT_TRUE(h.default_values);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t[0].empty());
+  EXPECT_EQ(Tuples("INSERT INTO public.none DEFAULT VALUES ON CONFLICT DO NOTHING;").size(), 1u);
+  EXPECT_EQ(Tuples("INSERT INTO public.none DEFAULT VALUES (1);")[0][0], "<unsupported>");
+  EXPECT_FALSE(ParseInsertHeader("INSERT INTO public.t (a) DEFAULT VALUES;", &h));
 }
 
 TEST(InsertValuesTest, NonStandardStrings) {

@@ -86,6 +86,10 @@ Parsed Parse(std::string_view sql) {
     if (EatQuotedOid(&t, &p.oid) && t == ", 131072);") return {K::kOpen, p.oid};
     return {K::kOther};
   }
+  if (Eat(&t, "SELECT pg_catalog.lo_unlink(")) {
+    if (EatQuotedOid(&t, &p.oid) && t == ");") return {K::kUnlink, p.oid};
+    return {K::kOther};
+  }
   if (Eat(&t, "SELECT pg_catalog.lo_close(")) {
     return {t == "0);" ? K::kClose : K::kOther};
   }
@@ -221,6 +225,13 @@ absl::StatusOr<bool> LargeObjectReader::Take(const DumpEvent& ev) {
                          "OBJECT ... OWNER TO, COMMENT, GRANT/REVOKE and SECURITY LABEL on "
                          "LARGE OBJECT, and the BEGIN/COMMIT around the large objects' "
                          "data are read)");
+    case K::kUnlink:
+      // The merge writes into an empty database: nothing to unlink.
+      if (!objects_.empty() || begin_line_ != 0) {
+        return Error(line, "lo_unlink after the dump's large objects are made; pg_dump "
+                           "--clean writes it only before them");
+      }
+      return true;
     case K::kCreate:
     case K::kMeta:
       return TakeDefinition(p.kind == K::kCreate, p.oid, ev);

@@ -59,6 +59,7 @@ enum class LargeObjectStatement {
   kOpen,     // lo_open, lowrite, lo_close
   kWrite,
   kClose,
+  kUnlink,   // lo_unlink: pg_dump --clean's drop, before anything is created.
   kOther,    // Names large objects or a transaction, in no form pg_dump writes.
 };
 LargeObjectStatement ClassifyLargeObjectStatement(std::string_view sql);

@@ -22,7 +22,8 @@ std::string Example(const std::string& file) {
 }
 
 const std::vector<std::vector<std::string>> kDumpForms = {
-    {}, {"--inserts"}, {"--column-inserts"}, {"--rows-per-insert=50"}};
+    {}, {"--inserts"}, {"--column-inserts"}, {"--rows-per-insert=50"},
+    {"--rows-per-insert=3", "--on-conflict-do-nothing"}};
 
 TEST_F(MergeTest, ExampleAppEveryDumpForm) {
   std::string base = MakeDb("base", {Example("base-data.sql")});
@@ -34,6 +35,57 @@ TEST_F(MergeTest, ExampleAppEveryDumpForm) {
   }
   // Mixed forms on the two sides.
   MergeAndCheckTruth(base, prod, dev, DumpDb(prod, {"--inserts"}), DumpDb(dev, {}));
+}
+
+// Dumps made to restore over a database (--clean, with or without
+// --if-exists) merge as the plain ones: their drops are left out (the
+// target starts empty) and counted. One made with --create is refused:
+// its CREATE DATABASE and \connect would restore beside the shadow.
+TEST_F(MergeTest, CleanDumpsMergeCreateDumpsRefused) {
+  std::string base = MakeDb("base", {Example("base-data.sql")});
+  std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
+  std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
+  for (const std::vector<std::string>& form :
+       {std::vector<std::string>{"--clean"}, {"--clean", "--if-exists"}}) {
+    SCOPED_TRACE(form.back());
+    MergeAndCheckTruth(base, prod, dev, DumpDb(prod, form), DumpDb(dev, form));
+    EXPECT_NE(last_report_.find("\"clean_statements\": "), std::string::npos);
+    EXPECT_EQ(last_report_.find("\"clean_statements\": 0"), std::string::npos) << last_report_;
+  }
+  for (const std::string& side : {"prod", "dev"}) {
+    std::string p = DumpDb(prod, side == "prod" ? std::vector<std::string>{"--create"}
+                                                : std::vector<std::string>{});
+    std::string d = DumpDb(dev, side == "dev" ? std::vector<std::string>{"--create", "--clean"}
+                                              : std::vector<std::string>{});
+    MergeRun r = RunMerge(p, d);
+    EXPECT_EQ(r.exit_code, 2) << side;
+    EXPECT_NE(r.err.find(absl::StrCat(side == "prod" ? p : d, ":")), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(pg_dump --create)"), std::string::npos) << r.err;
+    EXPECT_TRUE(ReadFile(r.sql_file).empty());
+  }
+}
+
+// A production dump that leaves a table's data out would merge into a
+// shadow without production's rows of it: refused, naming the table.
+// Development may leave its data out (its rows are what it adds).
+TEST_F(MergeTest, ProdDumpWithoutItsDataRefused) {
+  std::string prod = MakeDb("prod", {Example("base-data.sql"), Example("prod-changes.sql")});
+  std::string dev = MakeDb("dev", {Example("base-data.sql"), Example("dev-changes.sql")});
+  const std::string dev_dump = DumpDb(dev, {});
+  for (const std::vector<std::string>& form :
+       {std::vector<std::string>{"--schema-only"}, {"--exclude-table-data=public.posts"},
+        {"--inserts", "--exclude-table-data=public.posts"}}) {
+    SCOPED_TRACE(form.back());
+    const std::string prod_dump = DumpDb(prod, form);
+    MergeRun r = RunMerge(prod_dump, dev_dump);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(prod_dump + ":"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("production's dump holds no data for table public."), std::string::npos)
+        << r.err;
+    EXPECT_TRUE(ReadFile(r.sql_file).empty());
+  }
+  MergeRun r = RunMerge(DumpDb(prod, {}), DumpDb(dev, {"--exclude-table-data=public.posts"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 // Development's schema, then its data, as one dump (pg_dump --schema-only

@@ -143,6 +143,12 @@ void RenderHeader(const Report& report, std::string* out) {
                           "statements (--no-privileges)\n",
                           report.owner_statements_left_out, report.privilege_statements_left_out);
   }
+  if (report.clean_statements_left_out > 0) {
+    absl::StrAppendFormat(out,
+                          "- left out: %d drop statements of pg_dump --clean (the target "
+                          "starts empty)\n",
+                          report.clean_statements_left_out);
+  }
   absl::StrAppend(out, "\n");
   if (!report.refusals.empty()) {
     absl::StrAppend(out, "## Refused\n\nNo SQL was written:\n\n");
