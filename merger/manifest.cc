@@ -123,6 +123,10 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
         "the report is of a refused merge: no shadow was built from it");
   }
   std::vector<ManifestTable> tables;
+  const std::string encoding =
+      report.contains("client_encoding") && report["client_encoding"].is_string()
+          ? report["client_encoding"].get<std::string>()
+          : "UTF8";
   for (const Json& t : report["tables"]) {
     const std::string status = t.value("status", "");
     if (status == (side == Side::kOutput ? kStatusDroppedByDev : kStatusNewInDev)) {
@@ -148,6 +152,7 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
     }
     table.rows = m->value("rows", int64_t{0});
     table.hash = m->value("hash", "");
+    table.encoding = encoding;
     if (table.columns.empty()) continue;  // Nothing of it to measure.
     tables.push_back(std::move(table));
   }

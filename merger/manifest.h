@@ -61,6 +61,8 @@ struct ManifestTable {
   std::vector<std::string> columns;
   int64_t rows = 0;
   std::string hash;  // HashText of the sum.
+  // The report's client_encoding: the rows are hashed as that text.
+  std::string encoding = "UTF8";
 };
 
 // A sequence as the merge set it (the report's "sequences"). `kept`: the

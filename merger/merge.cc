@@ -304,11 +304,31 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
     }
   }
   PGM_RETURN_IF_ERROR(RefuseProdWithoutData(m));
+  // Rows are compared and written byte for byte: the dumps must spell them
+  // in one encoding (the output declares development's).
+  for (const auto& [in, catalog] :
+       {std::pair{&m.prod, &m.prod_catalog}, std::pair{m.base, &m.base_catalog}}) {
+    if (in == nullptr || catalog->client_encoding() == m.dev_catalog.client_encoding()) {
+      continue;
+    }
+    auto named = [](const parser::Catalog& c) {
+      return c.client_encoding().empty() ? std::string("no client_encoding")
+                                         : absl::StrCat("client_encoding ", c.client_encoding());
+    };
+    return InputError(m.dev.name, m.dev_catalog.client_encoding_line(),
+                      absl::StrCat(named(m.dev_catalog), ", and ", in->name, " has ",
+                                   named(*catalog),
+                                   ": rows in two encodings cannot be merged byte for byte; "
+                                   "dump both with the same --encoding (UTF8)"));
+  }
   // A dump cut short is refused (its own errors, if any, came first).
   for (const DumpInput* in : {&m.prod, &m.dev, m.base}) {
     if (in != nullptr) PGM_RETURN_IF_ERROR(parser::CheckDumpEnd(in->data, in->name));
   }
   report.prod_file = m.prod.name;
+  if (!m.dev_catalog.client_encoding().empty()) {
+    report.client_encoding = m.dev_catalog.client_encoding();
+  }
   report.three_way = m.base != nullptr;
   report.dev_file = m.dev.name;
   ListProdOnlyObjects(m, report, prod_only_objects);

@@ -161,6 +161,7 @@ std::string ReportJson(const Report& report) {
                  {"values_at_risk", report.total_lost_values()}};
   root["totals"] = totals;
   root["mode"] = report.three_way ? "three-way" : "two-way";
+  root["client_encoding"] = report.client_encoding;
   root["refused"] = !report.refusals.empty();
   root["refusals"] = report.refusals;
   root["tables"] = List(report.tables, TableJson);

@@ -143,6 +143,9 @@ struct Report {
   std::string dev_file;
   // With --base: edits and deletions are exact; without, inferred.
   bool three_way = false;
+  // The dumps' client_encoding ("UTF8" when they set none): the text the
+  // manifest's hashes are over, and verify reads the shadow in.
+  std::string client_encoding = "UTF8";
   // Objects production's schema has and development's lacks (an index, a
   // function, a trigger a hotfix added): not in the output.
   std::vector<ObjectRef> prod_only_objects;

@@ -214,11 +214,22 @@ class Catalog {
   const std::vector<std::string>& extensions() const { return extensions_; }
   void set_extensions(std::vector<std::string> e) { extensions_ = std::move(e); }
 
+  // The encoding its SET client_encoding names (pg_dump's spelling, as
+  // "UTF8"; "" when it sets none), and that statement's line.
+  const std::string& client_encoding() const { return client_encoding_; }
+  int64_t client_encoding_line() const { return client_encoding_line_; }
+  void set_client_encoding(std::string e, int64_t line) {
+    client_encoding_ = std::move(e);
+    client_encoding_line_ = line;
+  }
+
   // The dump's large objects, by OID (parser/large_objects.h).
   const std::vector<LargeObject>& large_objects() const { return large_objects_; }
   void set_large_objects(std::vector<LargeObject> los) { large_objects_ = std::move(los); }
 
  private:
+  std::string client_encoding_;
+  int64_t client_encoding_line_ = 0;
   std::vector<LargeObject> large_objects_;
   std::vector<std::string> extensions_;
   std::vector<Table> tables_;

@@ -8,9 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/page_releaser.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "parser/catalog.h"
 #include "parser/catalog_builder.h"
 #include "parser/dump_reader.h"
@@ -223,7 +225,10 @@ void AddObjectHeader(std::string_view c, std::vector<DumpObject>* objects) {
 // Everything one read of a dump feeds, event by event.
 struct Pass {
   Pass(std::string_view input, const std::string& file_name)
-      : builder(file_name), data(&builder, file_name), large_objects(input, file_name) {}
+      : builder(file_name),
+        data(&builder, file_name),
+        large_objects(input, file_name),
+        file_name_(file_name) {}
   absl::Status Take(const DumpEvent& ev);
 
   CatalogBuilder builder;
@@ -231,12 +236,38 @@ struct Pass {
   LargeObjectReader large_objects;
   std::vector<DumpObject> objects;
   bool saw_sql = false;
+  std::string encoding;  // Its client_encoding, and where it is set.
+  int64_t encoding_line = 0;
+  const std::string file_name_;
 };
+
+// The encoding a "SET client_encoding = 'X';" names, upper case; "" for
+// any other statement.
+std::string ClientEncodingOf(std::string_view sql) {
+  if (!StartsWithWord(sql, "SET")) return "";
+  std::string_view t = StripLeadingAsciiWhitespace(sql.substr(3));
+  if (!StartsWithIgnoreCase(t, "client_encoding")) return "";
+  const size_t open = t.find('\'');
+  const size_t close = open == std::string_view::npos ? open : t.find('\'', open + 1);
+  if (close == std::string_view::npos) return "";
+  return absl::AsciiStrToUpper(AsAbsl(t.substr(open + 1, close - open - 1)));
+}
 
 absl::Status Pass::Take(const DumpEvent& ev) {
   switch (ev.kind) {
     case EventKind::kStatement: {
       saw_sql = true;
+      if (std::string e = ClientEncodingOf(ev.text); !e.empty()) {
+        // One encoding for the whole dump: its rows are read byte for byte.
+        if (!encoding.empty() && e != encoding) {
+          return InputError(file_name_, ev.line,
+                            absl::StrCat("client_encoding changes from ", encoding, " (line ",
+                                         encoding_line, ") to ", e,
+                                         "; pg_dump writes one encoding per dump"));
+        }
+        encoding = e;
+        encoding_line = ev.line;
+      }
       PGM_ASSIGN_OR_RETURN(bool large_object, large_objects.Take(ev));
       if (!large_object) PGM_RETURN_IF_ERROR(builder.Statement(ev.text, ev.line));
       if (!objects.empty()) {
@@ -291,6 +322,7 @@ absl::StatusOr<Catalog> ReadCatalog(std::string_view input,
   PGM_ASSIGN_OR_RETURN(std::vector<LargeObject> los, pass.large_objects.Finish());
   Catalog catalog = pass.builder.Take();
   catalog.set_large_objects(std::move(los));
+  catalog.set_client_encoding(pass.encoding, pass.encoding_line);
   for (DumpObject& o : pass.objects) catalog.AddObject(std::move(o));
   return catalog;
 }

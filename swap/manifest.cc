@@ -62,11 +62,16 @@ absl::StatusOr<std::string> RowsMeasured(PGconn* conn, const ManifestTable& t) {
   return c.empty() ? std::string() : absl::StrCat("(", c, ")");
 }
 
+// The text the manifest's rows were hashed as (one for all its tables).
+std::string EncodingOf(const std::vector<ManifestTable>& manifest) {
+  return manifest.empty() ? "UTF8" : manifest.front().encoding;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     PGconn* conn, const std::vector<ManifestTable>& manifest, int64_t* rows_checked) {
-  absl::Status formats = SetDumpFormats(conn);
+  absl::Status formats = SetDumpFormats(conn, EncodingOf(manifest));
   if (!formats.ok()) return formats;
   std::vector<TableDifference> out;
   for (const ManifestTable& t : manifest) {
@@ -90,7 +95,7 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     int64_t* rows_checked, int64_t range_blocks) {
   if (sessions.size() <= 1) return CompareWithManifest(sessions.front(), manifest, rows_checked);
   for (PGconn* c : sessions) {
-    absl::Status s = SetDumpFormats(c);
+    absl::Status s = SetDumpFormats(c, EncodingOf(manifest));
     if (!s.ok()) return s;
   }
   // Tasks: a table, or a block range of one. The last range is open-ended.

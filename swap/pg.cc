@@ -98,10 +98,14 @@ std::string Literal(PGconn* conn, std::string_view value) {
   return out;
 }
 
-absl::Status SetDumpFormats(PGconn* conn) {
+absl::Status SetDumpFormats(PGconn* conn, const std::string& encoding) {
+  if (PQsetClientEncoding(conn, encoding.c_str()) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read the database as ", encoding, ": ", PQerrorMessage(conn)));
+  }
   return ExecCommand(conn,
                      "SET extra_float_digits = 3; SET DateStyle = ISO; "
-                     "SET IntervalStyle = postgres; SET client_encoding = 'UTF8'");
+                     "SET IntervalStyle = postgres");
 }
 
 absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,

@@ -88,6 +88,44 @@ TEST_F(MergeTest, ProdDumpWithoutItsDataRefused) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Dumps of a database in another encoding than UTF8 (pg_dump --encoding,
+// or a LATIN1 database): merged and written in it, and verify reads the
+// shadow in it too. Two dumps in two encodings cannot be merged byte for
+// byte: refused, naming both.
+TEST_F(MergeTest, DumpsInOneEncodingMergeTwoRefused) {
+  const std::string schema =
+      "CREATE TABLE public.towns (id serial PRIMARY KEY, name text NOT NULL);\n"
+      "INSERT INTO public.towns (name) VALUES ('Zürich'), ('Besançon'), ('Kraków');\n";
+  std::string prod = MakeDb("prod", {schema, "INSERT INTO public.towns (name) VALUES ('Genève');"});
+  std::string dev = MakeDb("dev", {schema, "INSERT INTO public.towns (name) VALUES ('Liège');"});
+  for (const std::string& encoding : {"LATIN1", "UTF8"}) {
+    SCOPED_TRACE(encoding);
+    const std::vector<std::string> form = {"--encoding=" + encoding};
+    MergeAndCheckWith(DumpDb(prod, form), DumpDb(dev, form), {}, [&](const MergeRun& run) {
+      EXPECT_NE(run.report.find("\"client_encoding\": \"" + encoding + "\""), std::string::npos);
+      absl::StatusOr<Rows> names = pg_->Query(last_shadow_, "SELECT name FROM public.towns ORDER BY id");
+      ASSERT_TRUE(names.ok()) << names.status();
+      std::string all;
+      for (const auto& row : *names) absl::StrAppend(&all, *row[0], ",");
+      EXPECT_EQ(all, "Zürich,Besançon,Kraków,Genève,Liège,");
+      absl::StatusOr<CommandResult> v =
+          RunCommand({PGMERGE_BINARY, "verify", "--db", pg_->ConnString(last_shadow_), "--report",
+                      run.sql_file + ".json"});
+      ASSERT_TRUE(v.ok());
+      EXPECT_EQ(v->exit_code, 0) << v->err;
+    });
+  }
+  const std::string latin1 = DumpDb(prod, {"--encoding=LATIN1"});
+  const std::string utf8 = DumpDb(dev, {});
+  MergeRun r = RunMerge(latin1, utf8);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(utf8 + ":"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("client_encoding UTF8, and " + latin1 + " has client_encoding LATIN1"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(ReadFile(r.sql_file).empty());
+}
+
 // Development's schema, then its data, as one dump (pg_dump --schema-only
 // and --data-only joined by hand under one \restrict): the rows go in
 // before the schema's post-data, where every table exists and no key or
