@@ -288,6 +288,11 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
     return absl::InvalidArgumentError("--restrict-key: letters and digits only");
   }
   PGM_RETURN_IF_ERROR(ReadCatalogs(m));
+  // A dump cut short is refused (its own errors, if any, came first), before
+  // what it lacks is blamed on how it was made.
+  for (const DumpInput* in : {&m.prod, &m.dev, m.base}) {
+    if (in != nullptr) PGM_RETURN_IF_ERROR(parser::CheckDumpEnd(in->data, in->name));
+  }
   // A CREATE DATABASE (and its \connect) written out would make another
   // database beside the shadow; production's could be, as one of its own
   // objects (--keep-prod-objects).
@@ -320,10 +325,6 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
                                    named(*catalog),
                                    ": rows in two encodings cannot be merged byte for byte; "
                                    "dump both with the same --encoding (UTF8)"));
-  }
-  // A dump cut short is refused (its own errors, if any, came first).
-  for (const DumpInput* in : {&m.prod, &m.dev, m.base}) {
-    if (in != nullptr) PGM_RETURN_IF_ERROR(parser::CheckDumpEnd(in->data, in->name));
   }
   report.prod_file = m.prod.name;
   if (!m.dev_catalog.client_encoding().empty()) {
