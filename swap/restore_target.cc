@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/strings.h"
+#include "swap/db_properties.h"
 #include "swap/pg.h"
 #include "swap/restore_sql.h"
 
@@ -76,33 +77,10 @@ absl::StatusOr<Target> InspectTarget(PGconn* c) {
     absl::StrAppend(&t.create_sql, " LOCALE_PROVIDER ", v(6) == "i" ? "icu" : "libc");
     if (v(6) == "i") absl::StrAppend(&t.create_sql, " ICU_LOCALE ", Literal(c, v(7)));
   }
-  // Its privileges and settings, when not the defaults.
-  absl::StatusOr<Result> acl = Exec(
-      c, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) "
-         "END, a.privilege_type, a.is_grantable FROM pg_database d, aclexplode(d.datacl) a "
-         "WHERE d.datname = current_database()");
-  if (!acl.ok()) return acl.status();
-  const std::string ident = Ident(c, t.name);
-  if (PQntuples(acl->get()) > 0) {
-    t.after_create.push_back(absl::StrCat("REVOKE ALL ON DATABASE ", ident, " FROM PUBLIC"));
-    for (int i = 0; i < PQntuples(acl->get()); ++i) {
-      t.after_create.push_back(absl::StrCat(
-          "GRANT ", PQgetvalue(acl->get(), i, 1), " ON DATABASE ", ident, " TO ",
-          PQgetvalue(acl->get(), i, 0),
-          std::string_view(PQgetvalue(acl->get(), i, 2)) == "t" ? " WITH GRANT OPTION" : ""));
-    }
-  }
-  absl::StatusOr<Result> set = Exec(
-      c, "SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d ON "
-         "d.oid = s.setdatabase WHERE s.setrole = 0 AND d.datname = current_database()");
-  if (!set.ok()) return set.status();
-  for (int i = 0; i < PQntuples(set->get()); ++i) {
-    std::string_view kv = PQgetvalue(set->get(), i, 0);
-    size_t eq = kv.find('=');
-    t.after_create.push_back(absl::StrCat("ALTER DATABASE ", ident, " SET ",
-                                         AsAbsl(kv.substr(0, eq)), " = ",
-                                         Literal(c, kv.substr(eq + 1))));
-  }
+  // Its privileges, settings and comment, put back after CREATE DATABASE.
+  absl::StatusOr<DatabaseProperties> properties = ReadDatabaseProperties(c, t.name);
+  if (!properties.ok()) return properties.status();
+  t.properties = *std::move(properties);
   return t;
 }
 
@@ -115,8 +93,14 @@ absl::Status RecreateTarget(const std::string& conninfo, const Target& target) {
                                    " WITH (FORCE)"));
   }
   if (s.ok()) s = Run(m->get(), target.create_sql);
-  for (const std::string& sql : target.after_create) {
-    if (s.ok()) s = Run(m->get(), sql);
+  absl::StatusOr<DatabaseProperties> made =
+      s.ok() ? ReadDatabaseProperties(m->get(), target.name)
+             : absl::StatusOr<DatabaseProperties>(s);
+  if (!made.ok()) s = made.status();
+  if (s.ok()) {
+    for (const std::string& sql : PropertiesSql(m->get(), target.name, *made, target.properties)) {
+      if (s.ok()) s = Run(m->get(), sql);
+    }
   }
   if (!s.ok()) {
     return absl::DataLossError(absl::StrCat(

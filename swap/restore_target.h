@@ -12,13 +12,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "swap/db_properties.h"
 
 namespace pgmerge::swap::internal {
 
 struct Target {
-  std::string name;                       // current_database().
-  std::string create_sql;                 // CREATE DATABASE as it is now.
-  std::vector<std::string> after_create;  // Its GRANTs and ALTER DATABASE SETs.
+  std::string name;        // current_database().
+  std::string create_sql;  // CREATE DATABASE as it is now.
+  DatabaseProperties properties;  // Its privileges, settings, comment.
 };
 
 // The database `conn` is on, checked: FailedPrecondition naming what is

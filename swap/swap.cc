@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "base/status.h"
 #include "swap/catchup.h"
+#include "swap/db_properties.h"
 #include "swap/drift.h"
 #include "swap/journal.h"
 #include "swap/live_rounds.h"
@@ -564,6 +565,41 @@ absl::Status RunLiveCatchUp(const SwapOptions& o, SwapState* s, SwapResult* live
   return absl::OkStatus();
 }
 
+// Step 1's last: the shadow takes main's own properties (db_properties.h),
+// which stay with the database, not the name. A shadow made with another
+// encoding or locale is refused: the application would compare and sort
+// text otherwise, and that cannot be changed after CREATE DATABASE.
+absl::Status GiveShadowMainsProperties(const SwapOptions& o, PGconn* admin, const Names& names,
+                                       bool check_only) {
+  PGM_ASSIGN_OR_RETURN(const internal::DatabaseProperties main,
+                       internal::ReadDatabaseProperties(admin, names.main));
+  PGM_ASSIGN_OR_RETURN(const internal::DatabaseProperties shadow,
+                       internal::ReadDatabaseProperties(admin, names.shadow));
+  if (main.locale != shadow.locale) {
+    return Refuse(absl::StrCat(
+        "the shadow ", names.shadow, " has encoding and locale (", shadow.locale, "), ",
+        names.main, " has (", main.locale,
+        "): text would compare and sort otherwise after the swap; create the shadow with "
+        "main's (CREATE DATABASE ... TEMPLATE template0 ENCODING ... LOCALE ...)"));
+  }
+  if (check_only) return absl::OkStatus();
+  const std::vector<std::string> sql =
+      internal::PropertiesSql(admin, names.shadow, shadow, main);
+  if (sql.empty()) return absl::OkStatus();
+  Log(o.log, absl::StrCat("swap: step 1: ", names.shadow, " takes ", names.main,
+                          "'s owner, privileges, settings and comment (", sql.size(),
+                          " statements)", o.dry_run ? ": not with --dry-run" : ""));
+  if (o.dry_run) return absl::OkStatus();
+  PGM_RETURN_IF_ERROR(internal::ExecCommand(admin, "BEGIN"));
+  for (const std::string& statement : sql) {
+    if (absl::Status st = internal::ExecCommand(admin, statement); !st.ok()) {
+      internal::ExecCommand(admin, "ROLLBACK").IgnoreError();
+      return Refuse(absl::StrCat("the shadow cannot take main's properties: ", st.message()));
+    }
+  }
+  return internal::ExecCommand(admin, "COMMIT");
+}
+
 // The journal's first state, once step 1 holds: what --resume and rollback
 // need.
 absl::Status StartJournal(const SwapOptions& o, SwapState* s) {
@@ -609,6 +645,7 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
   PGM_ASSIGN_OR_RETURN(const bool shadow_allows,
                        internal::CheckDatabases(admin.get(), s.names, o.maintenance_db));
   if (!o.resume) s.shadow_allowed = shadow_allows;
+  PGM_RETURN_IF_ERROR(GiveShadowMainsProperties(o, admin.get(), s.names, /*check_only=*/true));
   PGM_ASSIGN_OR_RETURN(s.report.sequences, internal::ReadDumpedSequences(s.report.json));
   s.baseline.prod_large_objects = internal::ReadLargeObjects(s.report.json, Side::kProd);
   // The shadow is what the merge wrote.
@@ -621,6 +658,7 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
                        internal::CheckMainOpen(o, admin.get(), s.names, s.live.on, s.report,
                                                &s.baseline, &main_conn, &extra));
   if (live.outcome == SwapResult::Outcome::kDrift) return live;
+  PGM_RETURN_IF_ERROR(GiveShadowMainsProperties(o, admin.get(), s.names, /*check_only=*/false));
   if (o.dry_run) {
     live.outcome = SwapResult::Outcome::kDryRun;
     return live;

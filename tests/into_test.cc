@@ -110,6 +110,10 @@ class IntoTest : public MergeFixture {
     std::string db = Name("failed");
     ASSERT_TRUE(pg_->CreateDatabase(db).ok());
     ASSERT_TRUE(pg_->Exec(db, absl::StrCat("ALTER DATABASE \"", db, "\" SET work_mem = '7MB'")).ok());
+    ASSERT_TRUE(pg_->Exec(db, absl::StrCat("ALTER DATABASE \"", db,
+                                           "\" SET search_path = public, \"Odd, Schema\""))
+                    .ok());
+    ASSERT_TRUE(pg_->Exec(db, absl::StrCat("COMMENT ON DATABASE \"", db, "\" IS 'kept'")).ok());
     CommandResult r = Into(prod, dev, db, jobs);
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err << " exit " << r.exit_code;
@@ -119,6 +123,12 @@ class IntoTest : public MergeFixture {
     // Created again as it was: its settings too.
     absl::StatusOr<std::string> work_mem = pg_->QueryValue(db, "SHOW work_mem");
     EXPECT_TRUE(work_mem.ok() && *work_mem == "7MB");
+    absl::StatusOr<std::string> path = pg_->QueryValue(db, "SHOW search_path");
+    EXPECT_TRUE(path.ok() && *path == "public, \"Odd, Schema\"") << (path.ok() ? *path : "");
+    absl::StatusOr<std::string> comment =
+        pg_->QueryValue(db, "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                            "WHERE datname = current_database()");
+    EXPECT_TRUE(comment.ok() && *comment == "kept");
   }
 };
 

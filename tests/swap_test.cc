@@ -244,6 +244,69 @@ TEST_F(SwapTest, SwapsAndRollsBack) {
   EXPECT_EQ(Rollback().exit_code, 2);  // Already rolled back.
 }
 
+// What main is as a database (owner, connection limit, privileges,
+// settings for everyone and per role, comment) stays with the database, not
+// its name: the shadow takes it before the renames, so the application
+// finds the same after the swap; its own are replaced.
+TEST_F(SwapTest, TheShadowTakesMainsDatabaseProperties) {
+  Fresh("app", "app_shadow");
+  ASSERT_TRUE(pg_->Exec("postgres",
+                        "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                        "'swap_app_user') THEN CREATE ROLE swap_app_user; END IF; END$$")
+                  .ok());
+  for (const std::string& sql :
+       {"ALTER DATABASE app SET search_path = \"$user\", public, \"Odd, Schema\"",
+        "ALTER DATABASE app SET statement_timeout = '5s'",
+        "ALTER DATABASE app CONNECTION LIMIT 50", "REVOKE ALL ON DATABASE app FROM PUBLIC",
+        "GRANT CONNECT ON DATABASE app TO swap_app_user",
+        "ALTER ROLE swap_app_user IN DATABASE app SET work_mem = '8MB'",
+        "COMMENT ON DATABASE app IS 'the app''s database'",
+        "ALTER DATABASE app_shadow SET lock_timeout = '1s'"}) {
+    ASSERT_TRUE(pg_->Exec("postgres", sql).ok()) << sql;
+  }
+  auto properties = [&](const std::string& db) {
+    return Value("postgres",
+                 absl::StrCat(
+                     "SELECT concat_ws(' | ', d.datconnlimit, d.datacl::text, "
+                     "shobj_description(d.oid, 'pg_database'), (SELECT string_agg(coalesce("
+                     "r.rolname, '*') || ':' || array_to_string(s.setconfig, ';'), ',' ORDER BY "
+                     "r.rolname NULLS FIRST) FROM pg_db_role_setting s LEFT JOIN pg_roles r ON "
+                     "r.oid = s.setrole WHERE s.setdatabase = d.oid)) FROM pg_database d WHERE "
+                     "d.datname = ",
+                     Lit(db)));
+  };
+  const std::string want = properties("app");
+  ASSERT_NE(want.find("swap_app_user=c/"), std::string::npos) << want;
+  CommandResult r = Swap();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("app_shadow takes app's owner, privileges, settings and comment"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(properties("app"), want);
+  // The list-valued setting as it was, element by element.
+  EXPECT_EQ(Value("app", "SHOW search_path"), "\"$user\", public, \"Odd, Schema\"");
+  ExpectSwapped();
+}
+
+// A shadow made with another collation would sort and compare text
+// otherwise after the swap: refused, nothing changed.
+TEST_F(SwapTest, RefusesAShadowWithAnotherLocale) {
+  Fresh("app", "app_shadow");
+  ASSERT_TRUE(pg_->DropDatabase("app_shadow").ok());
+  ASSERT_EQ(Value("postgres", "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE "
+                              "datname = 'app'"),
+            "UTF8");
+  ASSERT_TRUE(pg_->Exec("postgres", "CREATE DATABASE app_shadow TEMPLATE template0 "
+                                    "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'")
+                  .ok());
+  CommandResult r = Swap();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("encoding and locale"), std::string::npos) << r.err;
+  EXPECT_TRUE(AllowsConnections("app"));
+  EXPECT_EQ(DataOf("app"), prod_data_);
+  EXPECT_EQ(OldName(), "");
+}
+
 // A table read in ctid ranges by several sessions adds up to the same
 // hash: the swap goes through, and a row deleted mid-table is still found.
 TEST_F(SwapTest, DriftCheckInBlockRangesOnSeveralSessions) {
