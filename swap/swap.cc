@@ -600,6 +600,47 @@ absl::Status GiveShadowMainsProperties(const SwapOptions& o, PGconn* admin, cons
   return internal::ExecCommand(admin, "COMMIT");
 }
 
+// Logical replication bound to main's database, not its name: after the
+// renames a slot would stay with the old database, holding WAL while its
+// consumer fails, and a subscription would go on applying into the old
+// database. pgmerge's own slot (--catch-up) is handled by the swap.
+absl::Status CheckReplicationStaysBehind(const SwapOptions& o, PGconn* admin,
+                                         const Names& names) {
+  const std::string db = internal::Literal(admin, names.main);
+  PGM_ASSIGN_OR_RETURN(
+      const std::string slots,
+      internal::QueryValue(admin, absl::StrCat(
+                                      "SELECT coalesce(string_agg(slot_name, ', ' ORDER BY "
+                                      "slot_name), '') FROM pg_replication_slots WHERE "
+                                      "slot_type = 'logical' AND database = ",
+                                      db, " AND slot_name NOT LIKE 'pgmerge\\_%'")));
+  PGM_ASSIGN_OR_RETURN(
+      const std::string subscriptions,
+      internal::QueryValue(admin, absl::StrCat(
+                                      "SELECT coalesce(string_agg(s.subname, ', ' ORDER BY "
+                                      "s.subname), '') FROM pg_subscription s JOIN pg_database "
+                                      "d ON d.oid = s.subdbid WHERE d.datname = ",
+                                      db)));
+  if (slots.empty() && subscriptions.empty()) return absl::OkStatus();
+  std::string what;
+  if (!slots.empty()) what = absl::StrCat("logical replication slots ", slots);
+  if (!subscriptions.empty()) {
+    absl::StrAppend(&what, what.empty() ? "" : " and ", "subscriptions ", subscriptions);
+  }
+  if (o.leave_replication) {
+    Log(o.log, absl::StrCat("swap: warning: ", names.main, "'s ", what,
+                            " stay with the old database (--leave-replication): drop them "
+                            "there and create them again on the new ", names.main));
+    return absl::OkStatus();
+  }
+  return Refuse(absl::StrCat(
+      names.main, " has ", what,
+      ": they belong to the database, not its name, so after the swap they would stay with "
+      "the old one (a slot holding WAL while its consumer fails, a subscription applying "
+      "into the old database); drop them first and create them again on the new main, or "
+      "pass --leave-replication"));
+}
+
 // The journal's first state, once step 1 holds: what --resume and rollback
 // need.
 absl::Status StartJournal(const SwapOptions& o, SwapState* s) {
@@ -646,6 +687,7 @@ absl::StatusOr<SwapResult> Swap(const SwapOptions& o) {
                        internal::CheckDatabases(admin.get(), s.names, o.maintenance_db));
   if (!o.resume) s.shadow_allowed = shadow_allows;
   PGM_RETURN_IF_ERROR(GiveShadowMainsProperties(o, admin.get(), s.names, /*check_only=*/true));
+  PGM_RETURN_IF_ERROR(CheckReplicationStaysBehind(o, admin.get(), s.names));
   PGM_ASSIGN_OR_RETURN(s.report.sequences, internal::ReadDumpedSequences(s.report.json));
   s.baseline.prod_large_objects = internal::ReadLargeObjects(s.report.json, Side::kProd);
   // The shadow is what the merge wrote.

@@ -39,6 +39,10 @@ struct SwapOptions {
   int64_t check_range_blocks = 1024;
   bool dry_run = false;  // Every precondition and the drift check; no change.
   bool resume = false;   // Finish or restart the swap the journal records.
+  // Swap although main has logical replication slots (not pgmerge's) or
+  // subscriptions: they belong to the database, not its name, and stay
+  // with the old one. Refused without it.
+  bool leave_replication = false;
   // The live switch: the writes made on main since `pgmerge dump` (y') are
   // applied to the shadow from the dump's logical slot instead of refused.
   // Rounds of catch-up run while main is live until one applies fewer than

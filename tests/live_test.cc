@@ -663,6 +663,35 @@ TEST_F(LiveTest, SwapCatchUpKeepsEveryAcknowledgedWrite) {
   EXPECT_EQ(Value(main_, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgmerge'"), "0");
 }
 
+// A logical slot on main that is not pgmerge's (a change-data consumer's)
+// stays with the old database after the renames, holding WAL while its
+// consumer fails: the swap is refused before main is closed, pgmerge's own
+// slot kept for the next run.
+TEST_F(LiveTest, SwapRefusesAnotherLogicalSlotOnMain) {
+  MakeDatabases();
+  CommandResult d = DumpMain();
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  MergeAndRestore({});
+  ASSERT_TRUE(pg_->Exec(main_, "SELECT pg_create_logical_replication_slot('cdc_feed', "
+                               "'test_decoding')")
+                  .ok());
+  const std::string before = Slots();
+  std::vector<std::string> swap = {"swap", "--server", Server(), "--main", main_,
+                                   "--shadow", shadow_, "--report", dir_ + "/report.json",
+                                   "--state", dir_ + "/state.json", "--catch-up",
+                                   "--grace", "0.5"};
+  CommandResult s = Pgmerge(swap);
+  EXPECT_EQ(s.exit_code, 2) << s.err;
+  EXPECT_TRUE(absl::StrContains(s.err, "has logical replication slots cdc_feed: they belong to "
+                                       "the database, not its name"))
+      << s.err;
+  EXPECT_EQ(Slots(), before);  // pgmerge's slot too: the refusal came before closing.
+  ASSERT_TRUE(pg_->Exec(main_, "SELECT pg_drop_replication_slot('cdc_feed')").ok());
+  s = Pgmerge(swap);
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Slots(), "");
+}
+
 TEST_F(LiveTest, SwapCatchUpKilledMidWayIsRolledBackWithoutItsSlot) {
   MakeDatabases();
   { CommandResult d = DumpMain(); ASSERT_EQ(d.exit_code, 0) << d.err; }

@@ -288,6 +288,39 @@ TEST_F(SwapTest, TheShadowTakesMainsDatabaseProperties) {
   ExpectSwapped();
 }
 
+// A subscription of main's own belongs to the database, not its name:
+// after the renames it would go on applying into the old one. Refused,
+// naming it; with --leave-replication the swap goes on and says what stays
+// behind. (Logical slots, which need wal_level=logical: live_test.cc.)
+TEST_F(SwapTest, ReplicationOfMainsOwnIsRefusedUnlessLeft) {
+  Fresh("app", "app_shadow");
+  ASSERT_TRUE(pg_->Exec("app", "CREATE SUBSCRIPTION upstream CONNECTION 'dbname=nowhere' "
+                               "PUBLICATION p WITH (connect = false)")
+                  .ok());
+  CommandResult r = Swap();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("app has subscriptions upstream: they belong to the database"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(AllowsConnections("app"));
+  EXPECT_EQ(OldName(), "");
+  r = Swap({"--leave-replication"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stay with the old database (--leave-replication)"), std::string::npos)
+      << r.err;
+  ExpectSwapped();
+  // The subscription is the old database's now.
+  const std::string old = OldName();
+  ASSERT_TRUE(
+      pg_->Exec("postgres", absl::StrCat("ALTER DATABASE ", Id(old), " ALLOW_CONNECTIONS true"))
+          .ok());
+  EXPECT_EQ(Value(old, "SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = "
+                       "s.subdbid WHERE d.datname = current_database()"),
+            "1");
+  ASSERT_TRUE(pg_->Exec(old, "ALTER SUBSCRIPTION upstream SET (slot_name = NONE)").ok());
+  ASSERT_TRUE(pg_->Exec(old, "DROP SUBSCRIPTION upstream").ok());
+}
+
 // A shadow made with another collation would sort and compare text
 // otherwise after the swap: refused, nothing changed.
 TEST_F(SwapTest, RefusesAShadowWithAnotherLocale) {

@@ -27,6 +27,7 @@ struct SwapArgs {
   bool resume = false;
   bool catch_up = false;
   bool rehearse = false;
+  bool leave_replication = false;
   std::string slot, catch_up_lag = "1000", catch_up_rounds = "20", catch_up_timeout = "300";
 };
 
@@ -53,6 +54,10 @@ std::unique_ptr<CLI::App> SwapApp(SwapArgs* a) {
                   "sessions the shadow's verify and the drift check read with (default 2)")
       ->type_name("N");
   app->add_flag("--resume", a->resume, "finish or restart an interrupted swap");
+  app->add_flag("--leave-replication", a->leave_replication,
+                "swap although main has logical replication slots or subscriptions of its\n"
+                "own: they stay with the old database (slots holding WAL, subscriptions\n"
+                "applying there) until dropped; create them again on the new main");
   app->add_flag("--catch-up", a->catch_up,
                 "the live switch: apply main's writes since `pgmerge dump` from its slot\n"
                 "(live rounds, then the tail with main closed) instead of refusing them");
@@ -147,6 +152,7 @@ int SwapMain(const std::vector<std::string>& args) {
   o.dry_run = a.f.dry_run;
   o.resume = a.resume;
   o.catch_up = a.catch_up;
+  o.leave_replication = a.leave_replication;
   o.slot = a.slot;
   std::optional<long> lag = ParseCount(a.catch_up_lag, 1, 1000000000);
   if (!lag) return Usage("swap", "--catch-up-lag takes a positive number");
