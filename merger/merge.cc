@@ -263,7 +263,7 @@ absl::Status RefuseProdWithoutData(const MergeInputs& m) {
     if (o.type == "TABLE DATA") data_headers.insert(parser::TableName{o.schema, o.name}.Display());
   }
   for (const parser::Table& t : m.prod_catalog.tables()) {
-    if (t.has_data || t.partitioned || t.extension_config ||
+    if (t.has_data || t.partitioned || t.extension_config || t.view ||
         data_headers.contains(t.name.Display())) {
       continue;
     }

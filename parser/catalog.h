@@ -123,6 +123,9 @@ struct Table {
   std::optional<TableName> of_type;
   int64_t row_count = 0;
   bool has_data = false;  // A data block (COPY, INSERT) names it.
+  // Made a view by CREATE RULE "_RETURN" (how pg_dump before 15.4 broke a
+  // view's dependency loop): it holds no rows of its own.
+  bool view = false;
   int64_t line = 0;  // Where CREATE TABLE stands.
   // An extension's configuration table (pg_extension_config_dump): the dump
   // has its user-added rows but no CREATE TABLE, which CREATE EXTENSION

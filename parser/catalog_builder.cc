@@ -56,6 +56,8 @@ absl::Status CatalogBuilder::Statement(std::string_view sql, int64_t line) {
     AlterSequence(node);
   } else if (type == "CreateEnumStmt") {
     CreateEnum(node);
+  } else if (type == "RuleStmt" && node.str("rulename") == "_RETURN" && node.has("relation")) {
+    if (Table* t = catalog_.FindTable(RangeVarName(node["relation"]))) t->view = true;
   }
   return absl::OkStatus();
 }

@@ -242,6 +242,20 @@ TEST(CatalogTest, TablesWithNoColumnsKeepTheirRows) {
   EXPECT_FALSE(bad.ok());
 }
 
+// pg_dump before 15.4 broke a view's dependency loop with a table turned
+// into the view by its "_RETURN" rule: a table with no rows of its own.
+TEST(CatalogTest, ATableMadeAViewByItsReturnRule) {
+  absl::StatusOr<Catalog> c = ReadCatalog(
+      "CREATE TABLE public.v (\n    a integer\n);\n"
+      "CREATE RULE \"_RETURN\" AS\n    ON SELECT TO public.v DO INSTEAD  SELECT 1 AS a;\n",
+      "v.sql");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const Table* v = c->FindTable(TableName{"public", "v"});
+  ASSERT_NE(v, nullptr);
+  EXPECT_TRUE(v->view);
+  EXPECT_FALSE(v->has_data);
+}
+
 TEST(CatalogTest, GeneratedColumnsInKeys) {
   absl::StatusOr<Catalog> c = ReadCatalog(R"SQL(
 CREATE TABLE public.g (
