@@ -159,8 +159,8 @@ absl::Status Emit(const MergeInputs& m,
   // --clean's statements come before the first object's header.
   const int64_t first_object_line =
       m.dev_catalog.objects().empty() ? 0 : m.dev_catalog.objects().front().line;
-  // The development table created last after `line`, if any: rows written
-  // before their table exists would fail the restore.
+  // A development table created after `line`, if any: rows written before
+  // their table exists would fail the restore.
   auto created_after = [&](int64_t line) -> const Plan* {
     for (const Plan& p : plans.tables) {
       if (p.dev != nullptr && !p.dev->extension_config && p.dev->line > line) return &p;

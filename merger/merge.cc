@@ -277,6 +277,46 @@ absl::Status RefuseProdWithoutData(const MergeInputs& m) {
   return absl::OkStatus();
 }
 
+// A CREATE DATABASE (and its \connect) written out would make another
+// database beside the shadow; production's could be, as one of its own
+// objects (--keep-prod-objects).
+absl::Status RefuseCreateDatabase(const MergeInputs& m) {
+  for (const auto& [in, catalog] : {std::pair{&m.prod, &m.prod_catalog},
+                                    std::pair{&m.dev, &m.dev_catalog},
+                                    std::pair{m.base, &m.base_catalog}}) {
+    if (in == nullptr) continue;
+    for (const parser::DumpObject& o : catalog->objects()) {
+      if (o.type != "DATABASE") continue;
+      return InputError(in->name, o.line,
+                        absl::StrCat("the dump creates database ", o.name,
+                                     " (pg_dump --create); the merge is restored into the "
+                                     "shadow database: dump without --create"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Rows are compared and written byte for byte: the dumps must spell them in
+// one encoding (the output declares development's).
+absl::Status RefuseTwoEncodings(const MergeInputs& m) {
+  auto named = [](const parser::Catalog& c) {
+    return c.client_encoding().empty() ? std::string("no client_encoding")
+                                       : absl::StrCat("client_encoding ", c.client_encoding());
+  };
+  for (const auto& [in, catalog] :
+       {std::pair{&m.prod, &m.prod_catalog}, std::pair{m.base, &m.base_catalog}}) {
+    if (in == nullptr || catalog->client_encoding() == m.dev_catalog.client_encoding()) {
+      continue;
+    }
+    return InputError(m.dev.name, m.dev_catalog.client_encoding_line(),
+                      absl::StrCat(named(m.dev_catalog), ", and ", in->name, " has ",
+                                   named(*catalog),
+                                   ": rows in two encodings cannot be merged byte for byte; "
+                                   "dump both with the same --encoding (UTF8)"));
+  }
+  return absl::OkStatus();
+}
+
 // The passes, in order. `report` holds what was found so far when the
 // merge is refused.
 absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
@@ -293,39 +333,9 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   for (const DumpInput* in : {&m.prod, &m.dev, m.base}) {
     if (in != nullptr) PGM_RETURN_IF_ERROR(parser::CheckDumpEnd(in->data, in->name));
   }
-  // A CREATE DATABASE (and its \connect) written out would make another
-  // database beside the shadow; production's could be, as one of its own
-  // objects (--keep-prod-objects).
-  for (const auto& [in, catalog] : {std::pair{&m.prod, &m.prod_catalog},
-                                    std::pair{&m.dev, &m.dev_catalog},
-                                    std::pair{m.base, &m.base_catalog}}) {
-    if (in == nullptr) continue;
-    for (const parser::DumpObject& o : catalog->objects()) {
-      if (o.type != "DATABASE") continue;
-      return InputError(in->name, o.line,
-                        absl::StrCat("the dump creates database ", o.name,
-                                     " (pg_dump --create); the merge is restored into the "
-                                     "shadow database: dump without --create"));
-    }
-  }
+  PGM_RETURN_IF_ERROR(RefuseCreateDatabase(m));
   PGM_RETURN_IF_ERROR(RefuseProdWithoutData(m));
-  // Rows are compared and written byte for byte: the dumps must spell them
-  // in one encoding (the output declares development's).
-  for (const auto& [in, catalog] :
-       {std::pair{&m.prod, &m.prod_catalog}, std::pair{m.base, &m.base_catalog}}) {
-    if (in == nullptr || catalog->client_encoding() == m.dev_catalog.client_encoding()) {
-      continue;
-    }
-    auto named = [](const parser::Catalog& c) {
-      return c.client_encoding().empty() ? std::string("no client_encoding")
-                                         : absl::StrCat("client_encoding ", c.client_encoding());
-    };
-    return InputError(m.dev.name, m.dev_catalog.client_encoding_line(),
-                      absl::StrCat(named(m.dev_catalog), ", and ", in->name, " has ",
-                                   named(*catalog),
-                                   ": rows in two encodings cannot be merged byte for byte; "
-                                   "dump both with the same --encoding (UTF8)"));
-  }
+  PGM_RETURN_IF_ERROR(RefuseTwoEncodings(m));
   report.prod_file = m.prod.name;
   if (!m.dev_catalog.client_encoding().empty()) {
     report.client_encoding = m.dev_catalog.client_encoding();

@@ -8,11 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/page_releaser.h"
 #include "base/status.h"
-#include "base/strings.h"
 #include "parser/catalog.h"
 #include "parser/catalog_builder.h"
 #include "parser/dump_reader.h"
@@ -240,18 +238,6 @@ struct Pass {
   int64_t encoding_line = 0;
   const std::string file_name_;
 };
-
-// The encoding a "SET client_encoding = 'X';" names, upper case; "" for
-// any other statement.
-std::string ClientEncodingOf(std::string_view sql) {
-  if (!StartsWithWord(sql, "SET")) return "";
-  std::string_view t = StripLeadingAsciiWhitespace(sql.substr(3));
-  if (!StartsWithIgnoreCase(t, "client_encoding")) return "";
-  const size_t open = t.find('\'');
-  const size_t close = open == std::string_view::npos ? open : t.find('\'', open + 1);
-  if (close == std::string_view::npos) return "";
-  return absl::AsciiStrToUpper(AsAbsl(t.substr(open + 1, close - open - 1)));
-}
 
 absl::Status Pass::Take(const DumpEvent& ev) {
   switch (ev.kind) {

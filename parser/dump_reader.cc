@@ -83,6 +83,30 @@ std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs) {
   return RestrictKeyOf(digests);
 }
 
+std::string ClientEncodingOf(std::string_view sql) {
+  if (!StartsWithWord(sql, "SET")) return "";
+  std::string_view t = StripLeadingAsciiWhitespace(sql.substr(3));
+  if (!StartsWithIgnoreCase(t, "client_encoding")) return "";
+  t = StripLeadingAsciiWhitespace(t.substr(15));
+  if (StartsWithIgnoreCase(t, "TO ")) {
+    t.remove_prefix(3);
+  } else if (!t.empty() && t[0] == '=') {
+    t.remove_prefix(1);
+  } else {
+    return "";  // client_encoding_something, or no value.
+  }
+  t = StripLeadingAsciiWhitespace(t);
+  std::string_view value;
+  if (!t.empty() && (t[0] == '\'' || t[0] == '"')) {
+    const size_t close = t.find(t[0], 1);
+    if (close == std::string_view::npos) return "";
+    value = t.substr(1, close - 1);
+  } else {
+    value = t.substr(0, t.find_first_of(" ;\n\t"));
+  }
+  return absl::AsciiStrToUpper(AsAbsl(value));
+}
+
 absl::Status CheckDumpEnd(std::string_view data, std::string_view name) {
   auto lines = [&data]() {
     int64_t n = CountNewlines(data.data(), data.data() + data.size());
@@ -284,12 +308,8 @@ absl::StatusOr<bool> DumpReader::Next(DumpEvent* out) {
            /*with_target=*/true, &fields_);
       return true;
     }
-    if (StartsWithWord(seg.text, "SET")) {
-      std::string_view t = StripLeadingAsciiWhitespace(seg.text.substr(3));
-      if (StartsWithIgnoreCase(t, "client_encoding")) {
-        check_utf8_ = ContainsIgnoreCase(t, "UTF8") ||
-                      ContainsIgnoreCase(t, "UTF-8");
-      }
+    if (const std::string e = ClientEncodingOf(seg.text); !e.empty()) {
+      check_utf8_ = e == "UTF8" || e == "UTF-8";
     }
     Fill(out, EventKind::kStatement, seg.text, seg.line, seg.offset,
          /*with_target=*/false, nullptr);

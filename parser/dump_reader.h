@@ -131,6 +131,10 @@ std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs);
 // requires.
 bool IsValidRestrictKey(std::string_view key);
 
+// The encoding a "SET client_encoding = 'X';" names ('X', "X" or a bare
+// word), upper case; "" for any other statement.
+std::string ClientEncodingOf(std::string_view sql);
+
 // Refuses a dump cut short, from its ends alone: pg_dump's closing
 // "-- PostgreSQL database dump complete" must be there, followed only by
 // comment lines and the \unrestrict of the \restrict it opened with.

@@ -52,5 +52,16 @@ TEST(DumpReaderTest, BadUtf8AfterTheBlockIsTheStatementsOwn) {
   EXPECT_EQ(status.message(), "t.sql:103: invalid UTF-8 (or a NUL byte) in a UTF8 dump");
 }
 
+// One reading of the setting for the UTF-8 check and the catalog's
+// encoding: pg_dump's form, and the other spellings SET takes.
+TEST(DumpReaderTest, ClientEncodingOfASetStatement) {
+  EXPECT_EQ(ClientEncodingOf("SET client_encoding = 'UTF8';"), "UTF8");
+  EXPECT_EQ(ClientEncodingOf("SET client_encoding TO latin1;"), "LATIN1");
+  EXPECT_EQ(ClientEncodingOf("set CLIENT_ENCODING = \"utf-8\";"), "UTF-8");
+  EXPECT_EQ(ClientEncodingOf("SET client_encodings = 'UTF8';"), "");
+  EXPECT_EQ(ClientEncodingOf("SET standard_conforming_strings = on;"), "");
+  EXPECT_EQ(ClientEncodingOf("SELECT 'SET client_encoding = x';"), "");
+}
+
 }  // namespace
 }  // namespace pgmerge::parser

@@ -97,18 +97,19 @@ PostData Classify(std::string_view body) {
     // pg_dump writes those without ONLY), and not when it is NOT VALID
     // already. The statement must end in its one semicolon.
     absl::string_view text = absl::StripTrailingAsciiWhitespace(AsAbsl(body));
-    if (b.only && !c.not_valid && !c.name.empty() && !b.table.schema.empty() && !text.empty() && text.back() == ';') {
+    if (b.only && !c.not_valid && !c.name.empty() && !b.table.schema.empty() &&
+        !text.empty() && text.back() == ';') {
       text.remove_suffix(1);
       out.add_not_valid = absl::StrCat(text, " NOT VALID;");
-      out.validate = absl::StrCat("ALTER TABLE ONLY ", parser::QuoteIdentifierAlways(b.table.schema),
-                                  ".", parser::QuoteIdentifierAlways(b.table.name),
-                                  " VALIDATE CONSTRAINT ", parser::QuoteIdentifierAlways(c.name),
-                                  ";");
+      out.validate = absl::StrCat(
+          "ALTER TABLE ONLY ", parser::QuoteIdentifierAlways(b.table.schema),
+          ".", parser::QuoteIdentifierAlways(b.table.name),
+          " VALIDATE CONSTRAINT ", parser::QuoteIdentifierAlways(c.name), ";");
     }
     return out;
   }
-  if (c.type == Type::kPrimary || c.type == Type::kUnique || c.type == Type::kExclusion ||
-      c.type == Type::kCheck) {
+  if (c.type == Type::kPrimary || c.type == Type::kUnique ||
+      c.type == Type::kExclusion || c.type == Type::kCheck) {
     out.tables.push_back(Key(b.table));
     out.children = !b.only;
     out.build = Build::kParallel;
@@ -121,7 +122,7 @@ std::string CopyTable(std::string_view header) {
       parser::ParsedStatement::Parse(Body(header), "", 0);
   if (!p.ok() || p->type() != "CopyStmt" || !p->node().has("relation")) return "";
   const parser::Node rel = p->node()["relation"];
-  return absl::StrCat(AsAbsl(rel.str("schemaname")), ".", AsAbsl(rel.str("relname")));
+  return Key({std::string(rel.str("schemaname")), std::string(rel.str("relname"))});
 }
 
 }  // namespace pgmerge::swap::internal
