@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/status.h"
 #include "keyspace/key_hash.h"
 #include "keyspace/sequence_space.h"
 #include "merger/fork_evidence.h"
@@ -57,7 +58,7 @@ RowMatches MatchTable(const TableKeys& t) {
 class TableDecider {
  public:
   TableDecider(const std::vector<TableKeys>& tables,
-               const std::vector<TableDecisions>& decided,
+               const std::vector<TableDecisions*>& decided,
                const BaseChildren& children, const RowMatches& matches, int t)
       : t_(tables[t]), decided_tables_(tables), decided_(decided), children_(children[t]),
         matches_(matches), fkv_(t_.fk_parent.size()) {}
@@ -70,7 +71,7 @@ class TableDecider {
     for (size_t s = 0; s < fkv_.size(); ++s) fkv_[s] = t_.dev->fk(i, s);
   }
   const TableDecisions& Parent(size_t slot) const {
-    return decided_[t_.fk_parent[slot]];
+    return *decided_[t_.fk_parent[slot]];
   }
   int64_t Rewritten(size_t slot) const { return Parent(slot).Rewrite(fkv_[slot]); }
   // Whether the loaded row points at a parent row that moves or goes.
@@ -100,7 +101,7 @@ class TableDecider {
 
   const TableKeys& t_;
   const std::vector<TableKeys>& decided_tables_;
-  const std::vector<TableDecisions>& decided_;
+  const std::vector<TableDecisions*>& decided_;
   const ChildProofs& children_;
   const RowMatches& matches_;
   mutable std::vector<int64_t> fkv_;
@@ -379,7 +380,7 @@ absl::Status AllocateFresh(const TableKeys& t, TableDecisions* d, __int128* afte
                                                   std::numeric_limits<int64_t>::min(),
                                                   std::numeric_limits<int64_t>::max())),
         ", and only ", plan.room, " are left before ", down ? t.fresh_lo : t.fresh_hi,
-        " (", t.fresh_limit, "); nothing written"));
+        " (", t.fresh_limit, "); nothing restorable written"));
   }
   if (down) std::reverse(entries.begin(), entries.end());
   uint64_t i = 0;
@@ -441,7 +442,7 @@ namespace {
 absl::Status DecideGroup(const std::vector<TableKeys>& tables, const std::vector<int>& comp,
                          const BaseChildren& children, bool prefer_dev,
                          std::vector<RowMatches>& matches,
-                         std::vector<TableDecisions>& decided) {
+                         const std::vector<TableDecisions*>& decided) {
   for (int t : comp) {
     if (tables[t].mode != Mode::kMultiset && !CountsAsJoinRows(tables[t])) {
       matches[t] = MatchTable(tables[t]);
@@ -457,8 +458,8 @@ absl::Status DecideGroup(const std::vector<TableKeys>& tables, const std::vector
     for (int t : comp) {
       if (tables[t].mode == Mode::kMultiset) continue;  // Decided while written.
       TableDecisions next = TableDecider(tables, decided, children, matches[t], t).Run(prefer_dev);
-      changed |= tables[t].mode == Mode::kRemap && RemapsChanged(decided[t], next);
-      decided[t] = std::move(next);
+      changed |= tables[t].mode == Mode::kRemap && RemapsChanged(*decided[t], next);
+      *decided[t] = std::move(next);
     }
   }
   for (int t : comp) matches[t] = {};  // Decided: its matches are done with.
@@ -467,9 +468,9 @@ absl::Status DecideGroup(const std::vector<TableKeys>& tables, const std::vector
 
 }  // namespace
 
-absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
-                                                   bool prefer_dev) {
-  std::vector<TableDecisions> decided(tables.size());
+absl::Status Decide(const std::vector<TableKeys>& tables, bool prefer_dev,
+                    const std::vector<TableDecisions*>& decided,
+                    const std::function<void(int table)>& settled) {
   // Join tables' matches, read by the fork's evidence and by decide alike.
   std::vector<std::vector<uint32_t>> join_matches;
   const BaseChildren children = CountBaseChildren(tables, join_matches);
@@ -542,13 +543,14 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
           __int128* after = tables[t].fresh_sequence.empty()
                                 ? &own
                                 : &shared_after[tables[t].fresh_sequence];
-          if (absl::Status a = AllocateFresh(tables[t], &decided[t], after); !a.ok()) {
+          if (absl::Status a = AllocateFresh(tables[t], decided[t], after); !a.ok()) {
             failed = a;
             break;
           }
         }
         if (!failed.ok()) break;
         state[next_final] = kFinal;
+        for (int t : comps[next_final]) settled(t);
       }
       cv.notify_all();
     }
@@ -556,7 +558,15 @@ absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>&
   std::thread helper(work);
   work();
   helper.join();
-  if (!failed.ok()) return failed;
+  return failed;
+}
+
+absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
+                                                   bool prefer_dev) {
+  std::vector<TableDecisions> decided(tables.size());
+  std::vector<TableDecisions*> into;
+  for (TableDecisions& d : decided) into.push_back(&d);
+  PGM_RETURN_IF_ERROR(Decide(tables, prefer_dev, into, [](int) {}));
   return decided;
 }
 

@@ -16,6 +16,7 @@
 #define PGMERGE_MERGER_DECIDE_H_
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -151,6 +152,13 @@ struct TableDecisions {
 // when colliding rows' fresh keys do not fit the key's type or sequence.
 absl::StatusOr<std::vector<TableDecisions>> Decide(const std::vector<TableKeys>& tables,
                                                    bool prefer_dev);
+// The same, into `decided` (one per table), calling `settled(t)` as soon
+// as table t's decisions, and so its parents', are final (under the
+// decide pass's lock, in a deterministic order): the merge writes a table
+// while later ones are still decided.
+absl::Status Decide(const std::vector<TableKeys>& tables, bool prefer_dev,
+                    const std::vector<TableDecisions*>& decided,
+                    const std::function<void(int table)>& settled);
 
 // Groups of tables that reference each other (strongly connected along
 // foreign keys), each group after every group it references.

@@ -3,6 +3,7 @@
 // by hand, no dump and no database.
 #include "merger/decide.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -564,6 +565,32 @@ TEST_F(DecideTest, CycleBetweenTablesSettles) {
   EXPECT_EQ(d[1].decision, Decisions({kBase, kCollision}));
   EXPECT_EQ(d[0].Rewrite(2), 3);
   EXPECT_EQ(d[1].Rewrite(2), 3);
+}
+
+// Each table is told settled once, after its parents and with its fresh
+// keys handed out: the merge writes it then, while others are decided.
+TEST_F(DecideTest, TablesSettleOnceParentsFirstWithTheirFreshKeys) {
+  TestTable& parent = Add(Mode::kRemap, {{1, 11}, {2, 20}}, {{1, 11}, {2, 21}});
+  parent.keys.fresh_after = 5;
+  Add(Mode::kRemap, {{10, 100}}, {{10, 100, {1}}, {11, 110, {2}}}, {0});
+  Add(Mode::kRemap, {{1, 11}}, {{1, 11}});  // Unrelated.
+  std::vector<TableKeys> keys;
+  for (const auto& t : tables_) keys.push_back(t->keys);
+  for (int run = 0; run < 20; ++run) {
+    std::vector<TableDecisions> decided(keys.size());
+    std::vector<TableDecisions*> into;
+    for (TableDecisions& d : decided) into.push_back(&d);
+    std::vector<int> order;
+    std::vector<int64_t> parent_rewrite;
+    ASSERT_TRUE(Decide(keys, false, into, [&](int t) {
+                  order.push_back(t);
+                  if (t == 0) parent_rewrite.push_back(decided[0].Rewrite(2));
+                }).ok());
+    EXPECT_EQ(order.size(), 3u);
+    EXPECT_LT(std::find(order.begin(), order.end(), 0), std::find(order.begin(), order.end(), 1));
+    EXPECT_EQ(parent_rewrite, std::vector<int64_t>{6});
+    EXPECT_EQ(decided[1].decision, Decisions({kBase, kDevOnly}));
+  }
 }
 
 // A composite key made of a foreign key (post_tags(post_id, tag)): the

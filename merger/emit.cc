@@ -107,11 +107,12 @@ void NoteUnvalidated(std::string_view sql, manifest::ManifestUnvalidated* out) {
   }
 }
 
-absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& hasher,
-                       SequenceMarks& sequence_max, OutputBuffer* out, Report& report) {
+absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, AwaitDecided decided,
+                       RowHasher& hasher, SequenceMarks& sequence_max, OutputBuffer* out,
+                       Report& report) {
   Plan& p = plans.tables[t];
-  NoteSequenceMax(p, sequence_max);
-  PGM_RETURN_IF_ERROR(WriteTable(m, plans, p, hasher, out));
+  PGM_RETURN_IF_ERROR(WriteTable(m, plans, p, [&] { return decided(t); }, hasher, out));
+  NoteSequenceMax(p, sequence_max);  // Decided by now.
   report.tables.push_back(p.report);
   return absl::OkStatus();
 }
@@ -120,7 +121,7 @@ absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, RowHasher& has
 
 absl::Status Emit(const MergeInputs& m,
                   const std::vector<const parser::DumpObject*>& prod_only_objects,
-                  Plans& plans, OutputBuffer* out, Report& report) {
+                  Plans& plans, AwaitDecided decided, OutputBuffer* out, Report& report) {
   RowHasher hasher;
   // Per sequence: the furthest values the merged rows hold.
   SequenceMarks sequence_max;
@@ -184,7 +185,7 @@ absl::Status Emit(const MergeInputs& m,
         out);
     for (size_t t = 0; t < plans.tables.size(); ++t) {
       PGM_RETURN_IF_ERROR(
-          EmitTable(m, plans, static_cast<int>(t), hasher, sequence_max, out, report));
+          EmitTable(m, plans, static_cast<int>(t), decided, hasher, sequence_max, out, report));
     }
     out->Mark(OutputMark::kDataEnd);
     return absl::OkStatus();

@@ -2,7 +2,9 @@
 #include "merger/merge.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -101,47 +103,88 @@ TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
   return k;
 }
 
-// Decides every plan and counts the decisions into its report.
-absl::Status DecidePlans(const MergeInputs& m, Plans& plans) {
-  std::vector<TableKeys> keys;
-  for (const Plan& p : plans.tables) keys.push_back(KeysOf(m, p));
-  PGM_ASSIGN_OR_RETURN(std::vector<TableDecisions> decided,
-                       internal::Decide(keys, m.options.prefer_dev));
-  for (size_t t = 0; t < plans.tables.size(); ++t) {
-    Plan& p = plans.tables[t];
-    p.decided = std::move(decided[t]);
-    p.report.base_high_water = p.decided.base_high_water;
-    if (keys[t].headroom > 0) {
-      p.report.key_headroom = {keys[t].prod_top, keys[t].prod_top + keys[t].headroom};
-    }
-    if (p.mode == Mode::kRemap) {
-      // The key's sequence ends past the fresh keys.
-      for (size_t j = 0; p.decided.fresh_last && j < p.sequence_cols.size(); ++j) {
-        if (p.sequence_cols[j] == p.key_cols[0]) {
-          p.sequence_max[j] =
-              Further(p.sequence_down[j], p.sequence_max[j], *p.decided.fresh_last);
-        }
-      }
-    }
-    TableReport& r = p.report;
-    for (uint8_t d : p.decided.decision) {
-      switch (d) {
-        case kBase:
-        case kProdEdit: ++r.base; break;
-        case kDevOnly: ++r.dev_only; break;
-        case kCollision: ++r.remapped; break;
-        case kUnified: ++r.unified; break;
-        case kConflict: ++r.conflicts; break;
-        case kDeleted: ++r.deleted_in_prod; break;
-        case kTakeDev: ++r.taken_from_dev; break;
-        default: ++r.dropped; break;
-      }
-    }
-    r.inferred = p.decided.inferred;
-    r.ambiguous = static_cast<int64_t>(p.decided.ambiguous.size());
-    // The list itself is written by emit, with each row's key as shown.
+// Counts a plan's decisions, final, into its report.
+void Settle(const TableKeys& keys, Plan& p) {
+  p.report.base_high_water = p.decided.base_high_water;
+  if (keys.headroom > 0) {
+    p.report.key_headroom = {keys.prod_top, keys.prod_top + keys.headroom};
   }
-  return absl::OkStatus();
+  if (p.mode == Mode::kRemap) {
+    // The key's sequence ends past the fresh keys.
+    for (size_t j = 0; p.decided.fresh_last && j < p.sequence_cols.size(); ++j) {
+      if (p.sequence_cols[j] == p.key_cols[0]) {
+        p.sequence_max[j] =
+            Further(p.sequence_down[j], p.sequence_max[j], *p.decided.fresh_last);
+      }
+    }
+  }
+  TableReport& r = p.report;
+  for (uint8_t d : p.decided.decision) {
+    switch (d) {
+      case kBase:
+      case kProdEdit: ++r.base; break;
+      case kDevOnly: ++r.dev_only; break;
+      case kCollision: ++r.remapped; break;
+      case kUnified: ++r.unified; break;
+      case kConflict: ++r.conflicts; break;
+      case kDeleted: ++r.deleted_in_prod; break;
+      case kTakeDev: ++r.taken_from_dev; break;
+      default: ++r.dropped; break;
+    }
+  }
+  r.inferred = p.decided.inferred;
+  r.ambiguous = static_cast<int64_t>(p.decided.ambiguous.size());
+  // The list itself is written by emit, with each row's key as shown.
+}
+
+// Which tables' decisions are final, for the emit pass that waits on them
+// while the decide pass goes on.
+class DecisionBoard {
+ public:
+  explicit DecisionBoard(size_t tables) : settled_(tables, false) {}
+  void Settled(int t) {
+    std::lock_guard<std::mutex> lock(mu_);
+    settled_[t] = true;
+    cv_.notify_all();
+  }
+  // Decide is over: every table settled, or `status` failed it.
+  void Done(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    status_ = std::move(status);
+    cv_.notify_all();
+  }
+  absl::Status Await(int t) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return settled_[t] || done_; });
+    if (settled_[t]) return absl::OkStatus();
+    return status_.ok() ? absl::InternalError("a table was left undecided") : status_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<bool> settled_;
+  bool done_ = false;
+  absl::Status status_;
+};
+
+// Decides every plan and counts the decisions into its report, telling
+// `board` of each table as it settles.
+absl::Status DecidePlans(const MergeInputs& m, Plans& plans, DecisionBoard& board) {
+  std::vector<TableKeys> keys;
+  std::vector<TableDecisions*> into;
+  for (Plan& p : plans.tables) {
+    keys.push_back(KeysOf(m, p));
+    into.push_back(&p.decided);
+  }
+  absl::Status decided =
+      internal::Decide(keys, m.options.prefer_dev, into, [&](int t) {
+        Settle(keys[t], plans.tables[t]);
+        board.Settled(t);
+      });
+  board.Done(decided);
+  return decided;
 }
 
 // Each dump's catalog, prod's and dev's at once. The catalogs only count
@@ -374,7 +417,21 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   if (m.base != nullptr) PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2)));
   JoinSides(plans);
   PGM_RETURN_IF_ERROR(RefuseMisfits(m, plans, report));
-  PGM_RETURN_IF_ERROR(DecidePlans(m, plans));
+  DecisionBoard board(plans.tables.size());
+  auto decided = [&board](int t) { return board.Await(t); };
+  // The output starts while later tables are still decided, unless the
+  // merge may be refused for what decide finds.
+  if (!m.options.fail_on_conflict && !m.options.fail_on_ambiguous) {
+    absl::Status decide_status;
+    std::thread decide_thread(
+        [&] { decide_status = DecidePlans(m, plans, board); });
+    absl::Status emitted = Emit(m, prod_only_objects, plans, decided, out, report);
+    decide_thread.join();
+    PGM_RETURN_IF_ERROR(decide_status);  // The cause, if the output waited on it.
+    PGM_RETURN_IF_ERROR(emitted);
+    return out->Flush();
+  }
+  PGM_RETURN_IF_ERROR(DecidePlans(m, plans, board));
   auto total = [&](int64_t TableReport::*count) {
     int64_t n = 0;
     for (const Plan& p : plans.tables) n += p.report.*count;
@@ -392,7 +449,7 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
         ambiguous, " ambiguous decisions and --fail-on-ambiguous: nothing written "
                    "(see --report for the evidence; --base makes the merge exact)"));
   }
-  PGM_RETURN_IF_ERROR(Emit(m, prod_only_objects, plans, out, report));
+  PGM_RETURN_IF_ERROR(Emit(m, prod_only_objects, plans, decided, out, report));
   PGM_RETURN_IF_ERROR(out->Flush());
   return absl::OkStatus();
 }

@@ -390,10 +390,22 @@ absl::Status PlanLargeObjects(const MergeInputs& m, Plans& plans, Report& report
 void EmitLargeObjects(const MergeInputs& m, const Plans& plans,
                       absl::FunctionRef<bool(std::string_view)> left_out, OutputBuffer* out);
 
+// Returns once table t's decisions (and so its parents') are final, or
+// with the decide pass's failure. Safe to call from any thread.
+using AwaitDecided = absl::FunctionRef<absl::Status(int table)>;
+
+// Whether production's rows wait for decisions before they are written:
+// only with --base or --prefer dev can development's rows replace some.
+// Otherwise they are written while later tables are still decided.
+inline bool ProdRowsAwaitDecisions(const MergeInputs& m) {
+  return m.base != nullptr || m.options.prefer_dev;
+}
+
 // emit.cc: writes the merged SQL; fills each table's report and manifest.
+// A table's decisions are awaited where its rows first need them.
 absl::Status Emit(const MergeInputs& m,
                   const std::vector<const parser::DumpObject*>& prod_only_objects,
-                  Plans& plans, OutputBuffer* out, Report& report);
+                  Plans& plans, AwaitDecided decided, OutputBuffer* out, Report& report);
 
 
 // Two-way, a sequence-keyed table's rows carry column signatures

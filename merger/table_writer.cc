@@ -217,9 +217,9 @@ struct DevConflict {
 // the table's report and manifest as it goes.
 class TableWriter {
  public:
-  TableWriter(const MergeInputs& m, const Plans& plans, Plan& p, RowHasher& hasher,
-              OutputBuffer* out)
-      : m_(m), plans_(plans), p_(p), r_(p.report), hasher_(hasher), out_(out),
+  TableWriter(const MergeInputs& m, const Plans& plans, Plan& p,
+              absl::FunctionRef<absl::Status()> decided, RowHasher& hasher, OutputBuffer* out)
+      : m_(m), plans_(plans), p_(p), r_(p.report), decided_(decided), hasher_(hasher), out_(out),
         name_sql_(QualifiedSql(p.dev->name)),
         fk_values_(p.fks.size()), values_(p.dev_cols.size()),
         num_bufs_(p.dev_cols.size()) {
@@ -232,8 +232,13 @@ class TableWriter {
   absl::Status Run();
 
  private:
-  // Every production row, with its own key, in dev's shape.
+  // Every production row, with its own key, in dev's shape; but those in
+  // `replaced_`.
   absl::Status EmitProdRows();
+  // Waits for the table's decisions; then reads production's copies of the
+  // rows development's contend with.
+  absl::Status AwaitDecisions();
+  absl::Status CollectConflictRows();
   // Writes a production row in dev's shape: as written when `as_written`,
   // else field by field; then the fills.
   template <typename FieldFn>
@@ -275,6 +280,10 @@ class TableWriter {
   const Plans& plans_;
   Plan& p_;
   TableReport& r_;
+  absl::FunctionRef<absl::Status()> decided_;
+  // Prod keys whose rows dev's replace: known before production's rows are
+  // written when any can be (ProdRowsAwaitDecisions), else none.
+  const keyspace::KeySet* replaced_ = nullptr;
   RowHasher& hasher_;  // Production's rows'.
   RowHasher dev_hasher_;
   OutputBuffer* out_;
@@ -307,11 +316,16 @@ absl::Status TableWriter::Run() {
     return n;
   };
   constexpr size_t kWorthAThread = 256 << 10;
+  if (ProdRowsAwaitDecisions(m_)) {
+    PGM_RETURN_IF_ERROR(decided_());
+    if (!p_.decided.prod_replaced.empty()) replaced_ = &p_.decided.prod_replaced;
+  }
   if (prod_rows && bytes(p_.prod_spans) >= kWorthAThread &&
       bytes(p_.dev_spans) >= kWorthAThread) {
     PGM_RETURN_IF_ERROR(EmitBothSides());
   } else {
     if (prod_rows) PGM_RETURN_IF_ERROR(EmitProdRows());
+    PGM_RETURN_IF_ERROR(AwaitDecisions());
     PGM_RETURN_IF_ERROR(EmitDevRows(out_));
   }
   NameConflictColumns();
@@ -335,16 +349,75 @@ absl::Status TableWriter::EmitBothSides() {
   DeferredSink held(out_, kHeld);
   absl::Status dev_status;
   std::thread dev_thread([&] {
+    dev_status = decided_();
+    if (!dev_status.ok()) return;
     OutputBuffer dev_out(&held);
     dev_status = EmitDevRows(&dev_out);
     if (dev_status.ok()) dev_status = dev_out.Flush();
   });
   const absl::Status prod_status = EmitProdRows();
   held.Release(/*discard=*/!prod_status.ok());
+  const absl::Status conflicts = prod_status.ok() ? AwaitDecisions() : absl::OkStatus();
   dev_thread.join();
   if (dev_status.ok()) held.Finish();
   PGM_RETURN_IF_ERROR(prod_status);
+  PGM_RETURN_IF_ERROR(conflicts);
   return dev_status;
+}
+
+absl::Status TableWriter::AwaitDecisions() {
+  PGM_RETURN_IF_ERROR(decided_());
+  const Plan& p = p_;
+  if (replaced_ == nullptr && !p.decided.prod_replaced.empty()) {
+    return absl::InternalError(absl::StrCat(p.report.table, ": production rows written "
+                                                            "before decisions that replace some"));
+  }
+  if (p.decided.conflict_keys.empty() || p.prod == nullptr || p.prod_spans.empty()) {
+    return absl::OkStatus();
+  }
+  if (p.mode == Mode::kMultiset) {
+    return absl::InternalError(absl::StrCat(p.report.table, ": contended keys without a key"));
+  }
+  return CollectConflictRows();
+}
+
+absl::Status TableWriter::CollectConflictRows() {
+  const Plan& p = p_;
+  const keyspace::KeySet& contended = p.decided.conflict_keys;
+  const keyspace::SideIndex& keys = p.index(Side::kProd);
+  uint32_t row = 0;
+  // Stretches without a contended row are gone past unread.
+  struct Uncontended {
+    const keyspace::KeySet& contended;
+    const keyspace::SideIndex& keys;
+    uint32_t& row;
+    bool may(uint32_t from, uint32_t to, const Layout&, const Span&) const {
+      if (to > keys.size()) return false;
+      for (uint32_t r = from; r < to; ++r) {
+        if (contended.contains(keys.key(r))) return false;
+      }
+      return true;
+    }
+    void past(uint32_t from, uint32_t to, std::string_view) { row += to - from; }
+  } stretches{contended, keys, row};
+  PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
+                                                          const DumpEvent& ev,
+                                                          const Layout& layout) {
+    const uint32_t this_row = row++;
+    if (this_row >= keys.size() || !contended.contains(keys.key(this_row))) return;
+    const std::vector<std::string_view>& f = reader.Fields(ev);
+    std::vector<uint64_t>& hashes = prod_conflict_rows_[keys.key(this_row)];
+    for (int c : p.shared) {
+      const int k = layout.dev[c];
+      hashes.push_back(HashField(k >= 0 ? f[k] : parser::kCopyNull, 0));
+    }
+  }, [] {}, stretches));
+  if (row != keys.size()) {
+    return absl::InternalError(absl::StrCat(p.report.table, ": ", row,
+                                            " production rows read, the index holds ",
+                                            keys.size()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TableWriter::EmitProdRows() {
@@ -356,9 +429,9 @@ absl::Status TableWriter::EmitProdRows() {
                                      " FROM stdin;\n"));
   // The rows come in the order the index pass added them (the same spans,
   // every row keyed): a row's key is the index's, never read again.
-  const bool contended = !p.decided.conflict_keys.empty();
-  if (contended && p.mode == Mode::kMultiset) {
-    return absl::InternalError(absl::StrCat(p.report.table, ": contended keys without a key"));
+  const keyspace::KeySet* replaced = replaced_;
+  if (replaced != nullptr && p.mode == Mode::kMultiset) {
+    return absl::InternalError(absl::StrCat(p.report.table, ": replaced keys without a key"));
   }
   const keyspace::SideIndex& prod_index = p.index(Side::kProd);
   uint32_t row = 0;
@@ -374,16 +447,16 @@ absl::Status TableWriter::EmitProdRows() {
     uint32_t& row;
     int64_t& exact_rows;
     const keyspace::SideIndex& keys;
-    bool contended;
+    const keyspace::KeySet* replaced;
     bool may(uint32_t from, uint32_t to, const Layout& layout, const Span& span) const {
       if (!w.p_.fills.empty() || span.crlf || !layout.shared_exact || !layout.prod_exact) {
         return false;
       }
-      // A row a dev row contends with is read (its hashes, maybe not written).
-      if (!contended) return true;
+      // A row dev's replaces is read (not written).
+      if (replaced == nullptr) return true;
       if (to > keys.size()) return false;
       for (uint32_t r = from; r < to; ++r) {
-        if (w.p_.decided.conflict_keys.contains(keys.key(r))) return false;
+        if (replaced->contains(keys.key(r))) return false;
       }
       return true;
     }
@@ -398,7 +471,7 @@ absl::Status TableWriter::EmitProdRows() {
       w.r_.prod.rows += n;
       w.r_.output.rows += n;
     }
-  } stretches{*this, runs, block, row, exact_rows, prod_index, contended};
+  } stretches{*this, runs, block, row, exact_rows, prod_index, replaced};
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
                                                           const DumpEvent& ev,
                                                           const Layout& layout) {
@@ -427,18 +500,11 @@ absl::Status TableWriter::EmitProdRows() {
     }
     ++r_.prod.rows;
     r_.prod.hash += prod_hash;
-    if (contended && this_row < prod_index.size()) {
-      const uint64_t key = prod_index.key(this_row);
-      if (p.decided.conflict_keys.contains(key)) {
-        f = &reader.Fields(ev);
-        std::vector<uint64_t>& hashes = prod_conflict_rows_[key];
-        for (int c : p.shared) hashes.push_back(HashField(field(c), 0));
-        // Dev's version of this row is written instead (--base).
-        if (p.decided.prod_replaced.contains(key)) {
-          if (exact) exact_not_written += RowHash(ev.text);
-          return;
-        }
-      }
+    // Dev's version of this row is written instead (--base, --prefer dev).
+    if (replaced != nullptr && this_row < prod_index.size() &&
+        replaced->contains(prod_index.key(this_row))) {
+      if (exact) exact_not_written += RowHash(ev.text);
+      return;
     }
     block.BeginRow();
     ++r_.output.rows;
@@ -453,7 +519,7 @@ absl::Status TableWriter::EmitProdRows() {
   }, [&runs] { runs.Flush(); }, stretches));
   runs.Flush();
   block.Close();
-  if (contended && row != prod_index.size()) {
+  if (replaced != nullptr && row != prod_index.size()) {
     return absl::InternalError(absl::StrCat(p.report.table, ": ", row,
                                             " production rows written, the index holds ",
                                             prod_index.size()));
@@ -772,9 +838,10 @@ absl::Status TableWriter::CheckAccounted() const {
 
 }  // namespace
 
-absl::Status WriteTable(const MergeInputs& m, const Plans& plans, Plan& p, RowHasher& hasher,
+absl::Status WriteTable(const MergeInputs& m, const Plans& plans, Plan& p,
+                        absl::FunctionRef<absl::Status()> decided, RowHasher& hasher,
                         OutputBuffer* out) {
-  return TableWriter(m, plans, p, hasher, out).Run();
+  return TableWriter(m, plans, p, decided, hasher, out).Run();
 }
 
 }  // namespace pgmerge::merger::internal

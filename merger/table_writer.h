@@ -4,6 +4,7 @@
 #ifndef PGMERGE_MERGER_TABLE_WRITER_H_
 #define PGMERGE_MERGER_TABLE_WRITER_H_
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "base/row_hash.h"
 #include "merger/plan.h"
@@ -11,9 +12,12 @@
 namespace pgmerge::merger::internal {
 
 // Appends table `p`'s COPY blocks to `out`; fills p.report (counts, remaps,
-// conflicts, the manifest's row hashes through `hasher`). An error when a
-// development row is not accounted for exactly once.
-absl::Status WriteTable(const MergeInputs& m, const Plans& plans, Plan& p, RowHasher& hasher,
+// conflicts, the manifest's row hashes through `hasher`). Production's
+// rows may be written before `decided()` returns (ProdRowsAwaitDecisions);
+// nothing of p.decided is read before. An error when a development row is
+// not accounted for exactly once.
+absl::Status WriteTable(const MergeInputs& m, const Plans& plans, Plan& p,
+                        absl::FunctionRef<absl::Status()> decided, RowHasher& hasher,
                         OutputBuffer* out);
 
 }  // namespace pgmerge::merger::internal

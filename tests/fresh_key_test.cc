@@ -49,7 +49,7 @@ TEST_F(FreshKeyTest, BigserialAtTheTopOfInt64IsRefusedNotWrapped) {
   std::string err = Refusal(s);
   EXPECT_NE(err.find("public.t.id (bigint): 1 colliding development rows need fresh "
                      "keys above 9223372036854775807, and only 0 are left before "
-                     "9223372036854775807 (the limit of bigint); nothing written"),
+                     "9223372036854775807 (the limit of bigint); nothing restorable written"),
             std::string::npos)
       << err;
 }
