@@ -54,21 +54,20 @@ std::array<int64_t, 2> ChangePoints(const std::vector<KeyFacts>& facts,
   if (facts.empty()) {
     return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min()};
   }
-  std::array<long, 2> as_new{0, 0}, as_base{0, 0}, best;
-  for (const KeyFacts& f : facts) {
-    for (int c = 0; c < 2; ++c) as_new[c] += CostAsNew(f, edit_cost[c]);
-  }
-  best = as_new;  // Every key new: the point below the lowest key.
+  // A point's cost is its keys below taken as base and those above as
+  // new. Against every key new (the point below the lowest), passing a key
+  // changes it by CostAsBase - CostAsNew: the best point is where that
+  // running change first reaches its lowest, below zero.
+  std::array<long, 2> change{0, 0}, best{0, 0};
   const int64_t below = facts.front().key == std::numeric_limits<int64_t>::min()
                             ? facts.front().key
                             : facts.front().key - 1;
   std::array<int64_t, 2> point{below, below};
   for (const KeyFacts& f : facts) {
     for (int c = 0; c < 2; ++c) {
-      as_base[c] += CostAsBase(f, edit_cost[c]);
-      as_new[c] -= CostAsNew(f, edit_cost[c]);
-      if (as_base[c] + as_new[c] < best[c]) {
-        best[c] = as_base[c] + as_new[c];
+      change[c] += CostAsBase(f, edit_cost[c]) - CostAsNew(f, edit_cost[c]);
+      if (change[c] < best[c]) {
+        best[c] = change[c];
         point[c] = f.key;
       }
     }
