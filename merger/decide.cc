@@ -188,7 +188,8 @@ std::optional<uint64_t> TableDecider::UniqueTarget(uint32_t i, uint8_t* via,
 void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
                          std::vector<std::pair<uint32_t, std::string>>* evidence) const {
   auto identical = [&](uint32_t i, uint32_t) { return d->decision[i] == kBase; };
-  KeyTable keys = GatherKeys(t_, &children_, identical);
+  // A table no identical child row points at (most) asks for no counts.
+  KeyTable keys = GatherKeys(t_, children_.empty() ? nullptr : &children_, identical);
   for (size_t j = 0; j < keys.facts.size(); ++j) {
     KeyFacts& f = keys.facts[j];
     if (f.state != KeyState::kDiffer) continue;

@@ -59,6 +59,8 @@ class KeyCounts {
     auto it = rest_.find(v);
     return it == rest_.end() ? T{} : it->second;
   }
+  // Whether nothing was counted, or could be: every Get is T{}.
+  bool empty() const { return dense_.empty() && rest_.empty(); }
   // Adds o's counts (taken over the same keys, on another thread).
   void Add(const KeyCounts& o) {
     if (o.lo_ == lo_ && o.dense_.size() == dense_.size()) {
