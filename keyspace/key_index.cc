@@ -125,6 +125,15 @@ int SignatureAgreement(uint64_t a, uint64_t b, int width) {
   return equal;
 }
 
+void SideIndex::ReleaseAllButKeys() {
+  std::vector<uint64_t>().swap(fingerprints_);
+  std::vector<int64_t>().swap(fks_);
+  std::vector<uint64_t>().swap(uniques_);
+  std::vector<uint64_t>().swap(signatures_);
+  std::vector<std::pair<uint64_t, uint32_t>>().swap(sorted_);
+  std::vector<std::pair<uint64_t, uint32_t>>().swap(late_);
+}
+
 size_t SideIndex::MemoryBytes() const {
   return keys_.capacity() * 8 + fingerprints_.capacity() * 8 +
          fks_.capacity() * 8 + uniques_.capacity() * 8 + signatures_.capacity() * 8 +

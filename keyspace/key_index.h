@@ -86,6 +86,10 @@ class alignas(64) SideIndex {
   int fk_width() const { return fk_width_; }
   int unique_width() const { return unique_width_; }
   size_t MemoryBytes() const;
+  // Hands back all but the keys: what only deciding reads (the lookup,
+  // fingerprints, FK values, unique hashes, signatures). Only size() and
+  // key() may follow.
+  void ReleaseAllButKeys();
 
  private:
   int fk_width_;

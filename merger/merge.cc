@@ -103,8 +103,16 @@ TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
   return k;
 }
 
-// Counts a plan's decisions, final, into its report.
+// Counts a plan's decisions, final, into its report. Its children are
+// decided from its decisions, its rows written by ordinal: of its indexes
+// only production's keys are read again (emit's replaced and contended
+// rows), so the rest goes back before emit holds its buffers.
 void Settle(const TableKeys& keys, Plan& p) {
+  if (p.mode != Mode::kMultiset) {
+    for (SideIndex* index : {p.prod_index.get(), p.dev_index.get(), p.base_index.get()}) {
+      if (index != nullptr) index->ReleaseAllButKeys();
+    }
+  }
   p.report.base_high_water = p.decided.base_high_water;
   if (keys.headroom > 0) {
     p.report.key_headroom = {keys.prod_top, keys.prod_top + keys.headroom};
