@@ -239,13 +239,13 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
   const size_t n = dev.size();
   TableDecisions d;
   d.decision.assign(n, kDevOnly);
-  d.unify_target.assign(n, 0);
-  d.unify_via.assign(n, 0);
-  std::vector<std::optional<uint32_t>> prod_row(n);
+  // Per dev row, the prod row with its key (kNoRow: none).
+  std::vector<uint32_t> prod_row(n);
   for (uint32_t i = 0; i < n; ++i) {
     LoadFks(i);
-    prod_row[i] = RowWithKey(prod, matches_.prod, i);
-    if (prod_row[i] && prod.fingerprint(*prod_row[i]) == dev.fingerprint(i) &&
+    prod_row[i] = RowWithKey(prod, matches_.prod, i).value_or(keyspace::kNoRow);
+    if (prod_row[i] != keyspace::kNoRow &&
+        prod.fingerprint(prod_row[i]) == dev.fingerprint(i) &&
         !FkChanged()) {
       d.decision[i] = kBase;
     }
@@ -257,13 +257,15 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
     if (d.decision[i] == kBase) continue;
     LoadFks(i);
     uint8_t& decision = d.decision[i];
-    decision = DecideRow(i, prod_row[i], inferred);
+    const std::optional<uint32_t> pr =
+        prod_row[i] == keyspace::kNoRow ? std::nullopt : std::optional<uint32_t>(prod_row[i]);
+    decision = DecideRow(i, pr, inferred);
     if (decision == kDevOnly && t_.headroom > 0) {
       const int64_t k = static_cast<int64_t>(dev.key(i));
       if (k > t_.prod_top && k - t_.prod_top <= t_.headroom) decision = kCollision;
     }
     if (decision == kConflict || decision == kTakeDev) {
-      d.conflict_of_row[i] = prod.key(*prod_row[i]);
+      d.conflict_of_row[i] = prod.key(*pr);
     }
     if (decision != kDevOnly && decision != kCollision) continue;
     if (Orphan()) {
@@ -273,7 +275,8 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
     // A natural unique key equal to a prod row's: the same thing, created
     // on both sides; merge into prod's row rather than insert a duplicate.
     bool clash = false;
-    std::optional<uint64_t> target = UniqueTarget(i, &d.unify_via[i], &clash);
+    uint8_t via = 0;
+    std::optional<uint64_t> target = UniqueTarget(i, &via, &clash);
     const int64_t k = static_cast<int64_t>(dev.key(i));
     if (clash) {
       decision = kDropUnique;
@@ -282,7 +285,7 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
       d.conflict_of_row[i] = *target;
     } else if (target) {
       decision = kUnified;
-      d.unify_target[i] = static_cast<int64_t>(*target);
+      d.unified[i] = {static_cast<int64_t>(*target), via};
     }
   }
   if (t_.mode == Mode::kRemap) {
@@ -293,7 +296,7 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
           d.remap.Set(k, kPendingFresh);  // Allocated once decisions settle.
           break;
         case kUnified:
-          if (d.unify_target[i] != k) d.remap.Set(k, d.unify_target[i]);
+          if (const int64_t to = d.unified.at(i).target; to != k) d.remap.Set(k, to);
           break;
         default:
           if (Removed(d.decision[i])) d.gone.insert(k);

@@ -119,8 +119,13 @@ struct TableKeys {
 // The decisions for one table's development rows.
 struct TableDecisions {
   std::vector<uint8_t> decision;      // Per dev row: a Decision.
-  std::vector<uint8_t> unify_via;     // Per dev row: the unique key matched.
-  std::vector<int64_t> unify_target;  // Per dev row: the prod key unified.
+  // Dev rows of kUnified -> the prod row's key and the unique key matched
+  // (few rows: kept sparse, for tables of millions).
+  struct Unified {
+    int64_t target = 0;
+    uint8_t via = 0;
+  };
+  absl::flat_hash_map<uint32_t, Unified> unified;
   // Dev rows of kConflict and kTakeDev -> the prod key they contend with.
   absl::flat_hash_map<uint32_t, uint64_t> conflict_of_row;
   keyspace::RemapTable remap;         // Dev key -> output key (kRemap).

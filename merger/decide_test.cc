@@ -406,8 +406,9 @@ TEST_F(DecideTest, NaturalUniqueKeyUnifiesWithProdRow) {
   t.prod_unique[0] = {{HashField("a", kHashSeed), 1}, {slug, 2}};
   TableDecisions d = Run()[0];
   EXPECT_EQ(d.decision, Decisions({kBase, kUnified}));
-  EXPECT_EQ(d.unify_target[1], 2);
-  EXPECT_EQ(d.unify_via[1], 0);
+  ASSERT_TRUE(d.unified.contains(1));
+  EXPECT_EQ(d.unified.at(1).target, 2);
+  EXPECT_EQ(d.unified.at(1).via, 0);
   EXPECT_EQ(d.Rewrite(5), 2);
 }
 

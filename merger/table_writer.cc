@@ -694,14 +694,17 @@ bool TableWriter::ReportDevRow(uint32_t i, uint8_t d, uint8_t unified_via,
     case kUnified: {
       Unification u;
       u.dev_key = KeyText(field);
-      u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(p.decided.unify_target[i])
+      const auto found = p.decided.unified.find(i);
+      const TableDecisions::Unified unified =
+          found == p.decided.unified.end() ? TableDecisions::Unified{} : found->second;
+      u.prod_key = p.mode == Mode::kRemap ? absl::StrCat(unified.target)
                                           : u.dev_key;
       u.unique_key =
-          p.uniques[p.mode == Mode::kMultiset ? unified_via : p.decided.unify_via[i]].name;
+          p.uniques[p.mode == Mode::kMultiset ? unified_via : unified.via].name;
       r_.unifications.push_back(std::move(u));
       CountNotCarried(field);
       if (p.mode == Mode::kRemap &&
-          p.decided.unify_target[i] == static_cast<int64_t>(KeyOf(p, field, false))) {
+          unified.target == static_cast<int64_t>(KeyOf(p, field, false))) {
         ++in_both_;
       }
       return false;
