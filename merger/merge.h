@@ -4,8 +4,10 @@
 // Passes: (0) each dump's catalog; (1) index keys and fingerprints of every
 // row of both dumps; decide, table by table with parents first, which
 // development rows are base rows, collisions to remap, unifications, and
-// conflicts; (2) stream the output. Everything that can fail on input fails
-// before the first output byte.
+// conflicts; (2) stream the output, each table once it is decided, while
+// later ones still are. Everything that can fail on input fails before the
+// first output byte; decide's own refusal (fresh keys that do not fit) may
+// come after it.
 #ifndef PGMERGE_MERGER_MERGE_H_
 #define PGMERGE_MERGER_MERGE_H_
 
