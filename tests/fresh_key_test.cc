@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/merge_fixture.h"
@@ -52,6 +53,35 @@ TEST_F(FreshKeyTest, BigserialAtTheTopOfInt64IsRefusedNotWrapped) {
                      "9223372036854775807 (the limit of bigint); nothing restorable written"),
             std::string::npos)
       << err;
+}
+
+// Decide runs beside emit: a big table's rows may already be out when a
+// later table's fresh keys are found not to fit. The run still exits 2
+// with the message, and what reached stdout commits nothing: empty, or cut
+// and ended with the poison line.
+TEST_F(FreshKeyTest, RefusedAfterOutputBeganCommitsNothing) {
+  Sides s = Fork(R"(
+      CREATE TABLE a_big (id serial PRIMARY KEY, v text);
+      INSERT INTO a_big (v) SELECT 'row ' || g FROM generate_series(1, 300000) g;
+      CREATE TABLE t (id bigserial PRIMARY KEY, a_id integer REFERENCES a_big, v text);
+      SELECT setval('t_id_seq', 9223372036854775805);)",
+                 "INSERT INTO t (a_id, v) VALUES (1, 'p1'), (2, 'p2');",
+                 "INSERT INTO t (a_id, v) VALUES (3, 'd1');");
+  MergeRun run = RunMerge(s.prod_dump, s.dev_dump);
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("public.t.id (bigint): 1 colliding development rows need fresh keys"),
+            std::string::npos)
+      << run.err;
+  const std::string out = ReadFile(run.sql_file);
+  if (out.empty()) return;  // Refused before the first piece went out.
+  EXPECT_TRUE(absl::EndsWith(out, "must_not_commit;\n")) << out.substr(out.size() - 200);
+  const std::string db = Name("cut");
+  ASSERT_TRUE(pg_->CreateDatabase(db).ok());
+  EXPECT_FALSE(pg_->Restore(db, run.sql_file).ok());
+  absl::StatusOr<std::string> tables = pg_->QueryValue(
+      db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace");
+  ASSERT_TRUE(tables.ok()) << tables.status();
+  EXPECT_EQ(*tables, "0");
 }
 
 TEST_F(FreshKeyTest, IntegerAndSmallintLimits) {
