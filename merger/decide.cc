@@ -91,8 +91,9 @@ class TableDecider {
   // The prod key the row equals on a natural unique key; sets *clash
   // when two unique keys name different prod rows.
   std::optional<uint64_t> UniqueTarget(uint32_t i, uint8_t* via, bool* clash) const;
-  // The decision for a row that is not a base row.
-  uint8_t DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
+  // The decision for a row that is not a base row; `prod_row` holds its
+  // key in production (kNoRow: none).
+  uint8_t DecideRow(uint32_t i, uint32_t prod_row,
                     const std::vector<uint8_t>& inferred) const;
   // Two-way kRemap: the inferred decision of every dev row that is not a
   // base row (into `inferred`), the change point and the open questions.
@@ -211,25 +212,26 @@ void TableDecider::Infer(TableDecisions* d, std::vector<uint8_t>* inferred,
   }
 }
 
-uint8_t TableDecider::DecideRow(uint32_t i, std::optional<uint32_t> prod_row,
+uint8_t TableDecider::DecideRow(uint32_t i, uint32_t prod_row,
                                 const std::vector<uint8_t>& inferred) const {
   const SideIndex& prod = *t_.prod;
+  const bool in_prod = prod_row != keyspace::kNoRow;
   if (t_.base != nullptr) {
     // With the dump both sides forked from, edits and deletions are exact.
     std::optional<uint32_t> br = RowWithKey(*t_.base, matches_.base, i);
-    if (prod_row && br) {
+    if (in_prod && br) {
       const uint64_t bfp = t_.base->fingerprint(*br);
-      if (bfp == prod.fingerprint(*prod_row)) return kTakeDev;  // Dev edited.
+      if (bfp == prod.fingerprint(prod_row)) return kTakeDev;  // Dev edited.
       if (bfp == t_.dev->fingerprint(i) && !FkChanged()) return kProdEdit;
       return kConflict;  // Edited on both sides.
     }
-    if (prod_row) return t_.mode == Mode::kRemap ? kCollision : kConflict;
+    if (in_prod) return t_.mode == Mode::kRemap ? kCollision : kConflict;
     return br ? kDeleted : kDevOnly;
   }
   if (t_.mode == Mode::kRemap) return inferred[i];  // Two-way: infer.h.
   // Keys that never move: the same key is the same row; a key only
   // development has is inferred when the keys are ordered integers.
-  if (prod_row) return kConflict;
+  if (in_prod) return kConflict;
   return inferred.empty() ? static_cast<uint8_t>(kDevOnly) : inferred[i];
 }
 
@@ -257,15 +259,13 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
     if (d.decision[i] == kBase) continue;
     LoadFks(i);
     uint8_t& decision = d.decision[i];
-    const std::optional<uint32_t> pr =
-        prod_row[i] == keyspace::kNoRow ? std::nullopt : std::optional<uint32_t>(prod_row[i]);
-    decision = DecideRow(i, pr, inferred);
+    decision = DecideRow(i, prod_row[i], inferred);
     if (decision == kDevOnly && t_.headroom > 0) {
       const int64_t k = static_cast<int64_t>(dev.key(i));
       if (k > t_.prod_top && k - t_.prod_top <= t_.headroom) decision = kCollision;
     }
     if (decision == kConflict || decision == kTakeDev) {
-      d.conflict_of_row[i] = prod.key(*pr);
+      d.conflict_of_row[i] = prod.key(prod_row[i]);
     }
     if (decision != kDevOnly && decision != kCollision) continue;
     if (Orphan()) {
