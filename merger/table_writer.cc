@@ -344,8 +344,10 @@ absl::Status TableWriter::Run() {
 
 absl::Status TableWriter::EmitBothSides() {
   // Dev's rows wait in memory while prod's are written, up to this much;
-  // past it dev's thread waits for prod's to end.
-  constexpr size_t kHeld = size_t{16} << 20;
+  // past it dev's thread waits for prod's to end. What waits grows with the
+  // rows' width, not their number: kept small (16 MB made wide rows' peak
+  // 8-10 MB above narrow ones' for a 3% shorter run).
+  constexpr size_t kHeld = size_t{4} << 20;
   DeferredSink held(out_, kHeld);
   absl::Status dev_status;
   std::thread dev_thread([&] {
