@@ -281,6 +281,8 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
   Plan* plan = nullptr;
   Layout layout;
   Span* span = nullptr;
+  bool lengths = false;  // Keeping the span's row_lengths.
+  size_t last_row = 0;   // Where the span's last row began.
   std::vector<SideTally> tallies(plans.tables.size());
   for (size_t t = 0; t < plans.tables.size(); ++t) {
     const Plan& p = plans.tables[t];
@@ -311,8 +313,17 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
         layout = MakeLayout(*plan, *ev.target, side);
         std::vector<Span>& spans = plan->spans(side);
         // A span starts at the statement: the COPY header or the INSERT.
-        spans.push_back({ev.offset, ev.offset, ev.line, scs, {}});
+        Span& opened = spans.emplace_back();
+        opened.begin = opened.end = ev.offset;
+        opened.line = ev.line;
+        opened.standard_strings = scs;
         span = &spans.back();
+        // Rows emit may skip one by one: development's it does not write
+        // (EmitDevRows), production's no development row contends with
+        // (CollectConflictRows).
+        lengths = ev.kind == EventKind::kCopyStart && plan->mode != Mode::kMultiset &&
+                  side != Side::kBase && (side == Side::kProd || plan->added.empty());
+        last_row = 0;
       }
     }
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).
@@ -325,6 +336,13 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
       }
       const size_t after = ev.offset + ev.text.size();
       span->crlf |= after < in.data.size() && in.data[after] == '\r';
+    }
+    if (lengths) {
+      if (last_row != 0) {
+        span->row_lengths.push_back(
+            static_cast<uint16_t>(std::min<size_t>(ev.offset - last_row, Span::kLongRow)));
+      }
+      last_row = ev.offset;
     }
     PGM_RETURN_IF_ERROR(IndexRow(m, plans, *plan, side, hasher, ev, layout, *tally));
   }

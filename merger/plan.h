@@ -84,6 +84,11 @@ struct Span {
   // Every kRowMarkStep-th row of the table, where it falls in this span's
   // COPY block: emit goes past stretches it would only skip or copy whole.
   std::vector<RowMark> marks;
+  // A keyed table's COPY block: each row's length with its line end, up to
+  // the last row's (kLongRow: this long or more), so that emit goes past the
+  // rows it skips one by one without reading them. Empty: not kept.
+  std::vector<uint16_t> row_lengths;
+  static constexpr uint16_t kLongRow = 0xFFFF;
   bool crlf = false;  // A row of the block ends in CR LF.
 };
 

@@ -118,7 +118,9 @@ class RawRuns {
 // it need not read one by one: `may(from, to, layout, span)` says whether
 // rows [from, to) of the side (ordinals, as the index added them) may be
 // gone past; if so `past(from, to, rows)` is told, with the rows' bytes as
-// the dump holds them, once the reader is past them.
+// the dump holds them, once the reader is past them. A pass may also say
+// `skips(row)` of single rows: where the span kept its rows' offsets, runs
+// of them are gone past the same way.
 struct NoStretches {
   bool may(uint32_t, uint32_t, const Layout&, const Span&) const { return false; }
   void past(uint32_t, uint32_t, std::string_view) const {}
@@ -128,7 +130,8 @@ struct NoStretches {
 // order, with the pages behind the reader released; `before_release()` runs
 // before each release, so fn may hold views of rows until then. The pass
 // only copies: the index pass already checked every row. Between marks,
-// `stretches` may take rows past without a call each (NoStretches).
+// `stretches` may take rows past without a call each (NoStretches), whole
+// stretches or, where the span kept its rows' lengths, runs of single rows.
 template <typename Fn, typename BeforeRelease, typename Stretches>
 absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
                         BeforeRelease before_release, Stretches& stretches) {
@@ -137,7 +140,9 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
   quick.check_utf8 = false;
   quick.split_copy_rows = false;  // Split only rows that need it.
   uint32_t ordinal = 0;  // Rows of the side so far, read or gone past.
+  constexpr bool kSkipsRows = requires(const Stretches& s) { s.skips(uint32_t{0}); };
   for (const Span& span : p.spans(side)) {
+    const uint32_t first = ordinal;  // The span's first row.
     DumpReader reader(in.data.substr(span.begin, span.end - span.begin),
                       in.name, span.line, span.standard_strings);
     reader.set_options(quick);
@@ -176,6 +181,31 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
             continue;
           }
           max = std::min<size_t>(max, to.ordinal - ordinal);
+        }
+        if constexpr (kSkipsRows) {
+          // The rows skipped next, gone past by their lengths (a line each),
+          // then those read, up to the next skipped, in one batch.
+          const uint32_t limit = std::min<uint32_t>(
+              ordinal + static_cast<uint32_t>(max),
+              first + static_cast<uint32_t>(span.row_lengths.size()));
+          const size_t at = reader.position();
+          size_t to = at;
+          uint32_t r = ordinal;
+          for (; r < limit && stretches.skips(r); ++r) {
+            const uint16_t length = span.row_lengths[r - first];
+            if (length == Span::kLongRow) break;
+            to += length;
+          }
+          if (r > ordinal && reader.JumpToCopyRow(to, reader.line() + (r - ordinal))) {
+            stretches.past(ordinal, r, in.data.substr(span.begin + at, to - at));
+            ordinal = r;
+            before_release();
+            releaser.Advance(span.begin + reader.position());
+            continue;
+          }
+          uint32_t e = ordinal + 1;
+          while (e < limit && !stretches.skips(e)) ++e;
+          max = std::min<size_t>(max, e - ordinal);
         }
         if (reader.NextCopyRows(&batch, max) == 0) break;
         for (std::string_view row : batch) {
@@ -400,6 +430,7 @@ absl::Status TableWriter::CollectConflictRows() {
       }
       return true;
     }
+    bool skips(uint32_t r) const { return r < keys.size() && !contended.contains(keys.key(r)); }
     void past(uint32_t from, uint32_t to, std::string_view) { row += to - from; }
   } stretches{contended, keys, row};
   PGM_RETURN_IF_ERROR(ForEachRow(m_, p_, Side::kProd, [&](DumpReader& reader,
@@ -788,6 +819,11 @@ absl::Status TableWriter::EmitDevRows(OutputBuffer* out) {
       const std::vector<uint8_t>& d = w.p_.decided.decision;
       return w.p_.mode != Mode::kMultiset && w.p_.added.empty() && to <= d.size() &&
              std::all_of(d.begin() + from, d.begin() + to, [](uint8_t x) { return x == kBase; });
+    }
+    bool skips(uint32_t row) const {
+      const std::vector<uint8_t>& d = w.p_.decided.decision;
+      return w.p_.mode != Mode::kMultiset && w.p_.added.empty() && row < d.size() &&
+             d[row] == kBase;
     }
     void past(uint32_t from, uint32_t to, std::string_view) {
       w.in_both_ += to - from;

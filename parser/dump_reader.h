@@ -189,6 +189,8 @@ class DumpReader {
   const std::string& file_name() const { return segmenter_.file_name(); }
   // Bytes of input consumed so far.
   size_t position() const { return segmenter_.position(); }
+  // The line position() is on (in a COPY block: the next row's).
+  int64_t line() { return segmenter_.line(); }
   bool standard_conforming_strings() const {
     return segmenter_.standard_conforming_strings();
   }

@@ -102,6 +102,8 @@ class DumpSegmenter {
   const std::string& file_name() const { return file_name_; }
   // Bytes consumed so far; every segment returned lies before it.
   size_t position() const { return pos_; }
+  // The line position() is on.
+  int64_t line() { return LineAt(pos_); }
 
  private:
   // Returns the 1-based line number of `pos`, which must not precede any

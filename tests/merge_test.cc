@@ -149,14 +149,17 @@ TEST_F(MergeTest, DevDumpedAsSchemaThenData) {
 
 // Tables of thousands of rows, where emit goes past stretches between the
 // index's marks: production's copied whole, development's base rows not
-// read. Edits, deletions and new rows fall inside and between stretches;
-// one table gains a column in development (its rows are all read), and
-// the same dumps with CR LF line ends (copied row by row) give the same.
+// read; and past single rows by their lengths, some of them 64 KiB and more
+// (those are read). Edits, deletions and new rows fall inside and between
+// stretches; one table gains a column in development (its rows are all
+// read), and the same dumps with CR LF line ends give the same.
 TEST_F(MergeTest, LongTablesCopiedInStretchesAreTheTruth) {
   const std::string schema =
       "CREATE TABLE a (id serial PRIMARY KEY, v text NOT NULL);"
       "CREATE TABLE b (id serial PRIMARY KEY, a_id int REFERENCES a, w int);"
-      "INSERT INTO a (v) SELECT 'row ' || g || repeat('x', g % 40) FROM generate_series(1, 5000) g;"
+      "INSERT INTO a (v) SELECT 'row ' || g || CASE WHEN g % 1000 = 500 "
+      "THEN repeat('L', 65500 + 10 * (g / 1000)) ELSE repeat('x', g % 40) END "
+      "FROM generate_series(1, 5000) g;"
       "INSERT INTO b (a_id, w) SELECT 1 + g % 5000, g FROM generate_series(1, 4000) g;";
   const std::string prod_changes =
       "UPDATE a SET v = 'edited in prod' WHERE id IN (10, 2500, 4999);"
@@ -165,7 +168,7 @@ TEST_F(MergeTest, LongTablesCopiedInStretchesAreTheTruth) {
       "INSERT INTO b (a_id, w) SELECT 5000 + g, -g FROM generate_series(1, 1200) g;";
   const std::string dev_changes =
       "ALTER TABLE b ADD COLUMN note text DEFAULT 'n';"
-      "UPDATE a SET v = 'edited in dev' WHERE id IN (1200, 3700);"
+      "UPDATE a SET v = 'edited in dev' WHERE id IN (1200, 3500, 3700);"
       "INSERT INTO a (v) SELECT 'dev ' || g FROM generate_series(1, 2100) g;"
       "INSERT INTO b (a_id, w, note) SELECT 5000 + g, g, 'dev' FROM generate_series(1, 1300) g;";
   std::string base = MakeDb("base", {schema});
