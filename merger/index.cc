@@ -322,7 +322,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
         // (EmitDevRows), production's no development row contends with
         // (CollectConflictRows).
         lengths = ev.kind == EventKind::kCopyStart && plan->mode != Mode::kMultiset &&
-                  side != Side::kBase && (side == Side::kProd || plan->added.empty());
+                  (side == Side::kProd || (side == Side::kDev && plan->added.empty()));
         last_row = 0;
       }
     }

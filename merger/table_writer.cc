@@ -119,7 +119,7 @@ class RawRuns {
 // rows [from, to) of the side (ordinals, as the index added them) may be
 // gone past; if so `past(from, to, rows)` is told, with the rows' bytes as
 // the dump holds them, once the reader is past them. A pass may also say
-// `skips(row)` of single rows: where the span kept its rows' offsets, runs
+// `skips(row)` of single rows: where the span kept its rows' lengths, runs
 // of them are gone past the same way.
 struct NoStretches {
   bool may(uint32_t, uint32_t, const Layout&, const Span&) const { return false; }
@@ -183,29 +183,32 @@ absl::Status ForEachRow(const MergeInputs& m, Plan& p, Side side, Fn fn,
           max = std::min<size_t>(max, to.ordinal - ordinal);
         }
         if constexpr (kSkipsRows) {
-          // The rows skipped next, gone past by their lengths (a line each),
-          // then those read, up to the next skipped, in one batch.
-          const uint32_t limit = std::min<uint32_t>(
-              ordinal + static_cast<uint32_t>(max),
-              first + static_cast<uint32_t>(span.row_lengths.size()));
-          const size_t at = reader.position();
-          size_t to = at;
-          uint32_t r = ordinal;
-          for (; r < limit && stretches.skips(r); ++r) {
-            const uint16_t length = span.row_lengths[r - first];
-            if (length == Span::kLongRow) break;
-            to += length;
+          // Rows without a kept length are read in batches as before.
+          if (ordinal - first < span.row_lengths.size()) {
+            // The rows skipped next, gone past by their lengths (a line each),
+            // then those read, up to the next skipped, in one batch.
+            const uint32_t limit = std::min<uint32_t>(
+                ordinal + static_cast<uint32_t>(max),
+                first + static_cast<uint32_t>(span.row_lengths.size()));
+            const size_t at = reader.position();
+            size_t to = at;
+            uint32_t r = ordinal;
+            for (; r < limit && stretches.skips(r); ++r) {
+              const uint16_t length = span.row_lengths[r - first];
+              if (length == Span::kLongRow) break;
+              to += length;
+            }
+            if (r > ordinal && reader.JumpToCopyRow(to, reader.line() + (r - ordinal))) {
+              stretches.past(ordinal, r, in.data.substr(span.begin + at, to - at));
+              ordinal = r;
+              before_release();
+              releaser.Advance(span.begin + reader.position());
+              continue;
+            }
+            uint32_t e = ordinal + 1;
+            while (e < limit && !stretches.skips(e)) ++e;
+            max = std::min<size_t>(max, e - ordinal);
           }
-          if (r > ordinal && reader.JumpToCopyRow(to, reader.line() + (r - ordinal))) {
-            stretches.past(ordinal, r, in.data.substr(span.begin + at, to - at));
-            ordinal = r;
-            before_release();
-            releaser.Advance(span.begin + reader.position());
-            continue;
-          }
-          uint32_t e = ordinal + 1;
-          while (e < limit && !stretches.skips(e)) ++e;
-          max = std::min<size_t>(max, e - ordinal);
         }
         if (reader.NextCopyRows(&batch, max) == 0) break;
         for (std::string_view row : batch) {
@@ -424,9 +427,8 @@ absl::Status TableWriter::CollectConflictRows() {
     const keyspace::SideIndex& keys;
     uint32_t& row;
     bool may(uint32_t from, uint32_t to, const Layout&, const Span&) const {
-      if (to > keys.size()) return false;
       for (uint32_t r = from; r < to; ++r) {
-        if (contended.contains(keys.key(r))) return false;
+        if (!skips(r)) return false;
       }
       return true;
     }
@@ -816,9 +818,10 @@ absl::Status TableWriter::EmitDevRows(OutputBuffer* out) {
     TableWriter& w;
     uint32_t& ordinal;
     bool may(uint32_t from, uint32_t to, const Layout&, const Span&) const {
-      const std::vector<uint8_t>& d = w.p_.decided.decision;
-      return w.p_.mode != Mode::kMultiset && w.p_.added.empty() && to <= d.size() &&
-             std::all_of(d.begin() + from, d.begin() + to, [](uint8_t x) { return x == kBase; });
+      for (uint32_t r = from; r < to; ++r) {
+        if (!skips(r)) return false;
+      }
+      return true;
     }
     bool skips(uint32_t row) const {
       const std::vector<uint8_t>& d = w.p_.decided.decision;
