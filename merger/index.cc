@@ -294,7 +294,10 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
     if (!more) break;
+    // COPY rows are only searched for the key (parser/restrict_key.h).
+    if (digester && ev.kind == EventKind::kCopyEnd) digester->EndRows(ev.offset);
     advance(reader.position());
+    if (digester && ev.kind == EventKind::kCopyStart) digester->BeginRows(reader.position());
     if (ev.kind == EventKind::kStatement || ev.kind == EventKind::kMeta) {
       continue;
     }

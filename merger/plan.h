@@ -42,6 +42,7 @@
 #include "parser/catalog.h"
 #include "parser/copy_text.h"
 #include "parser/dump_reader.h"
+#include "parser/restrict_key.h"
 
 namespace pgmerge::merger::internal {
 

@@ -1,7 +1,5 @@
 #include "parser/dump_reader.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -13,75 +11,6 @@
 #include "parser/sql_parser.h"
 
 namespace pgmerge::parser {
-
-bool IsValidRestrictKey(std::string_view key) {
-  if (key.empty() || key.size() > 256) return false;
-  for (char c : key) {
-    if (!absl::ascii_isalnum(c)) return false;
-  }
-  return true;
-}
-
-InputDigester::InputDigester(std::string_view input)
-    : input_(input), ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
-}
-
-InputDigester::~InputDigester() { EVP_MD_CTX_free(ctx_); }
-
-void InputDigester::Through(size_t end) {
-  end = std::min(end, input_.size());
-  if (end <= done_) return;
-  EVP_DigestUpdate(ctx_, input_.data() + done_, end - done_);
-  done_ = end;
-}
-
-InputDigest InputDigester::Finish() {
-  Through(input_.size());
-  InputDigest d;
-  d.size = input_.size();
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_, d.sha256.data(), &len);
-  return d;
-}
-
-std::string RestrictKeyOf(const std::vector<InputDigest>& inputs) {
-  // Each input's length goes in with its digest, so no two lists of inputs
-  // hash alike; a digest per input lets each be hashed on its own thread.
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  static constexpr char kDomain[] = "pgmerge restrict key v2";
-  EVP_DigestUpdate(ctx, kDomain, sizeof kDomain);
-  for (const InputDigest& in : inputs) {
-    EVP_DigestUpdate(ctx, &in.size, sizeof in.size);
-    EVP_DigestUpdate(ctx, in.sha256.data(), in.sha256.size());
-  }
-  unsigned char digest[32];
-  unsigned int digest_len = 0;
-  EVP_DigestFinal_ex(ctx, digest, &digest_len);
-  EVP_MD_CTX_free(ctx);
-  // 32 bytes into 43 base-62 digits (62^43 > 2^256): all of the hash kept.
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  std::vector<unsigned char> num(digest, digest + sizeof digest);
-  std::string key;
-  for (int d = 0; d < 43; ++d) {
-    unsigned rem = 0;
-    for (unsigned char& b : num) {  // num /= 62, big-endian.
-      unsigned cur = (rem << 8) | b;
-      b = static_cast<unsigned char>(cur / 62);
-      rem = cur % 62;
-    }
-    key.push_back(kAlphabet[rem]);
-  }
-  return key;
-}
-
-std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs) {
-  std::vector<InputDigest> digests;
-  for (std::string_view in : inputs) digests.push_back(InputDigester(in).Finish());
-  return RestrictKeyOf(digests);
-}
 
 std::string ClientEncodingOf(std::string_view sql) {
   if (!StartsWithWord(sql, "SET")) return "";

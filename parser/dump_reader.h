@@ -5,8 +5,6 @@
 #ifndef PGMERGE_PARSER_DUMP_READER_H_
 #define PGMERGE_PARSER_DUMP_READER_H_
 
-#include <openssl/types.h>
-
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -19,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "parser/insert_values.h"
 #include "parser/names.h"
+#include "parser/restrict_key.h"
 #include "parser/segmenter.h"
 
 namespace pgmerge::parser {
@@ -95,41 +94,6 @@ struct ReaderOptions {
   bool require_complete = false;
 };
 
-// A \restrict key derived from the inputs, alphanumeric like pg_dump's: the
-// same inputs give the same key, and no input can hold the key of a file
-// that contains it. It is SHA-256 over each input's SHA-256 and length, in
-// order, so each input can be digested on its own thread (InputDigester)
-// and the key made from the digests (RestrictKeyOf).
-struct InputDigest {
-  uint64_t size = 0;
-  std::array<unsigned char, 32> sha256{};
-};
-// An input's digest taken in steps, as a reader moves through it: the
-// index pass hashes each stretch it read while it is still in the cache,
-// so the input is read once for both.
-class InputDigester {
- public:
-  explicit InputDigester(std::string_view input);
-  ~InputDigester();
-  InputDigester(const InputDigester&) = delete;
-  InputDigester& operator=(const InputDigester&) = delete;
-  // Hashes the input from done() up to `end` (no further than its size).
-  void Through(size_t end);
-  size_t done() const { return done_; }
-  // Hashes the rest; the digest of the whole input.
-  InputDigest Finish();
-
- private:
-  std::string_view input_;
-  size_t done_ = 0;
-  EVP_MD_CTX* ctx_;
-};
-std::string RestrictKeyOf(const std::vector<InputDigest>& inputs);
-// Each input digested whole, then RestrictKeyOf.
-std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs);
-// True when `key` may follow \restrict: letters and digits only, as pg_dump
-// requires.
-bool IsValidRestrictKey(std::string_view key);
 
 // The encoding a "SET client_encoding = 'X';" names ('X', "X" or a bare
 // word), upper case; "" for any other statement.

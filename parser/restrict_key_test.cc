@@ -1,12 +1,15 @@
 // The \restrict key: an input digested in steps (as the index pass reads
-// it) gives the digest of one pass, and the key tells inputs apart.
+// it) gives the digest of one pass; COPY rows are searched for the word
+// "unrestrict" instead of hashed, and where any holds it every input is
+// hashed whole.
+#include "parser/restrict_key.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "parser/dump_reader.h"
 
 namespace pgmerge::parser {
 namespace {
@@ -24,17 +27,107 @@ TEST(InputDigesterTest, StepsKeepTheKey) {
     EXPECT_EQ(stepped.done(), want) << at;
   }
   InputDigester half(big);
-  half.Through(big.size() / 2);  // Finish hashes the rest.
+  half.Through(big.size() / 2);  // Finish takes the rest.
   const InputDigest a = stepped.Finish(), b = half.Finish(), c = InputDigester(big).Finish();
   EXPECT_EQ(a.sha256, c.sha256);
   EXPECT_EQ(b.sha256, c.sha256);
   EXPECT_EQ(a.size, big.size());
-  const std::string key = RestrictKeyOf({c, InputDigester(small).Finish()});
+  EXPECT_EQ(a.row_blocks, 0u);
+  const std::string key = RestrictKeyOf({c, InputDigester(small).Finish()}, {big, small});
   EXPECT_EQ(key, DeriveRestrictKey({big, small}));
   EXPECT_EQ(key.size(), 43u);
   EXPECT_TRUE(IsValidRestrictKey(key));
   // The lengths go in: moving a byte from one input to the next changes it.
   EXPECT_NE(DeriveRestrictKey({"ab", "c"}), DeriveRestrictKey({"a", "bc"}));
+}
+
+// A dump with one COPY block: header, rows, terminator, a statement.
+struct Dump {
+  std::string text;
+  size_t rows_begin, rows_end;
+};
+Dump WithRows(const std::string& rows, const std::string& after = "SELECT 2;\n") {
+  Dump d;
+  d.text = "SELECT 1;\nCOPY t (a) FROM stdin;\n";
+  d.rows_begin = d.text.size();
+  d.text += rows;
+  d.rows_end = d.text.size();
+  d.text += "\\.\n" + after;
+  return d;
+}
+// As the index pass takes it: steps of `step` bytes, the block marked.
+InputDigest DigestOf(const Dump& d, size_t step) {
+  InputDigester g(d.text);
+  for (size_t at = 0; at < d.rows_begin; at += step) g.Through(at);
+  g.BeginRows(d.rows_begin);
+  for (size_t at = d.rows_begin; at < d.rows_end; at += step) g.Through(at);
+  g.EndRows(d.rows_end);
+  return g.Finish();
+}
+std::string KeyOf(const Dump& d, size_t step = 7) {
+  return RestrictKeyOf({DigestOf(d, step)}, {d.text});
+}
+
+TEST(InputDigesterTest, RowsSearchedNotHashed) {
+  const Dump plain = WithRows("1\n2\n3\n");
+  const InputDigest g = DigestOf(plain, 5);
+  EXPECT_EQ(g.row_blocks, 1u);
+  EXPECT_FALSE(g.rows_unrestrict);
+  // Steps do not matter; the rows' bytes do not go in, their length does,
+  // and every byte outside them does.
+  EXPECT_EQ(KeyOf(plain, 1), KeyOf(plain, 1000));
+  EXPECT_EQ(KeyOf(plain), KeyOf(WithRows("4\n5\n6\n")));
+  EXPECT_NE(KeyOf(plain), KeyOf(WithRows("1\n2\n33\n")));
+  EXPECT_NE(KeyOf(plain), KeyOf(WithRows("1\n2\n3\n", "SELECT 3;\n")));
+  // Not the key of the input hashed whole.
+  EXPECT_NE(KeyOf(plain), DeriveRestrictKey({plain.text}));
+  // A step that went past the rows' end before EndRows: those bytes are
+  // hashed all the same.
+  InputDigester late(plain.text);
+  late.BeginRows(plain.rows_begin);
+  late.Through(plain.text.size());
+  late.EndRows(plain.rows_end);
+  EXPECT_EQ(RestrictKeyOf({late.Finish()}, {plain.text}), KeyOf(plain));
+}
+
+TEST(InputDigesterTest, TheWordInRowsHashesEveryInputWhole) {
+  const Dump other = WithRows("1\n");
+  for (const std::string word : {"unrestrict", "UnReStRiCt", "\\unrestrict"}) {
+    for (size_t cut = 0; cut <= 12; ++cut) {  // The word across a step.
+      const Dump d = WithRows(std::string(40 - cut, 'a') + word + " K\n");
+      for (size_t step : {size_t{1}, size_t{9}, size_t{10}, size_t{40}, size_t{1000}}) {
+        const InputDigest g = DigestOf(d, step);
+        EXPECT_TRUE(g.rows_unrestrict) << word << " " << cut << " " << step;
+        const InputDigest o = DigestOf(other, step);
+        EXPECT_EQ(RestrictKeyOf({o, g}, {other.text, d.text}),
+                  DeriveRestrictKey({other.text, d.text}));
+      }
+    }
+  }
+  // Outside the rows it is hashed, not searched for.
+  const Dump stated = WithRows("1\n", "\\unrestrict K\n");
+  EXPECT_FALSE(DigestOf(stated, 3).rows_unrestrict);
+  EXPECT_NE(KeyOf(stated), DeriveRestrictKey({stated.text}));
+  // Only the whole word: "unrestric" and "nrestrict" are not it.
+  EXPECT_FALSE(DigestOf(WithRows("unrestric t\nnrestrict\n"), 4).rows_unrestrict);
+}
+
+TEST(HoldsUnrestrictTest, EveryPlaceAndCase) {
+  const std::string word = "unrestrict";
+  for (size_t n = 0; n < 80; ++n) {
+    for (size_t at = 0; at + word.size() <= n; ++at) {
+      std::string s(n, 'u');  // First letters everywhere: many candidates.
+      std::string w = word;
+      w[at % w.size()] = static_cast<char>(w[at % w.size()] - 32);
+      s.replace(at, w.size(), w);
+      EXPECT_TRUE(HoldsUnrestrict(s)) << n << " " << at;
+      s[at + (at % 10)] = '_';
+      EXPECT_FALSE(HoldsUnrestrict(s)) << n << " " << at;
+    }
+  }
+  // Bytes that fold onto letters ('U' | 0x20 is 'u', but so is nothing else).
+  EXPECT_FALSE(HoldsUnrestrict(std::string("\xd5nrestrict", 10)));
+  EXPECT_FALSE(HoldsUnrestrict("unrestric"));
 }
 
 }  // namespace

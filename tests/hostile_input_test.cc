@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "parser/restrict_key.h"
 #include "tests/test_postgres.h"
 
 namespace pgmerge::testing {
@@ -152,6 +153,37 @@ TEST(HostileInputTest, OnlyOwnMetaCommandsInOutput) {
   std::string their_key =
       dev_text.substr(in_key + 10, dev_text.find('\n', in_key) - in_key - 10);
   EXPECT_EQ(r.out.find(their_key), std::string::npos);
+}
+
+// A row that would lift psql's restriction if a bug ever let it out of its
+// COPY block. Rows go into the key by their length only, so its author
+// could foresee the key of a file with no such row; a row naming
+// "unrestrict" makes the key a hash of every byte of both inputs.
+TEST(HostileInputTest, RowNamingUnrestrictHashedIntoTheKey) {
+  const std::string prod = Write("prod.sql", Iso());
+  auto dev_with = [](const std::string& value) {
+    std::string dev = Iso();
+    const size_t at = dev.find("\n\\.\n", dev.find("COPY public.subcountry")) + 1;
+    dev.insert(at, "GB\tZZ\t" + value + "\t\\N\n");
+    return dev;
+  };
+  auto key_of = [](const CommandResult& r) {
+    return r.out.substr(10, r.out.find('\n') - 10);
+  };
+  const std::string lift = "\\\\unrestrict ";  // As COPY writes \unrestrict.
+  const std::string plain_text = dev_with(std::string(lift.size() + 43, 'x'));
+  CommandResult plain = Merge(prod, Write("dev-plain.sql", plain_text));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const std::string foreseen = key_of(plain);
+  ASSERT_EQ(foreseen.size(), 43u);
+  EXPECT_NE(foreseen, parser::DeriveRestrictKey({Iso(), plain_text}));  // Rows searched.
+  const std::string attack_text = dev_with(lift + foreseen);
+  CommandResult attacked = Merge(prod, Write("dev-attack.sql", attack_text));
+  ASSERT_EQ(attacked.exit_code, 0) << attacked.err;
+  EXPECT_NE(attacked.out.find("\nGB\tZZ\t" + lift + foreseen + "\t"), std::string::npos);
+  EXPECT_NE(key_of(attacked), foreseen);
+  EXPECT_EQ(key_of(attacked), parser::DeriveRestrictKey({Iso(), attack_text}));
+  EXPECT_EQ(attacked.out.find("\nGB\tZZ\t" + lift + key_of(attacked)), std::string::npos);
 }
 
 // What pg_dump really writes for SQL-standard bodies whose words psql counts.
