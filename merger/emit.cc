@@ -16,7 +16,6 @@
 #include "parser/dump_reader.h"
 #include "parser/large_objects.h"
 #include "parser/post_data.h"
-#include "parser/restrict_key.h"
 #include "parser/sql_parser.h"
 
 namespace pgmerge::merger::internal {
@@ -128,11 +127,8 @@ absl::Status Emit(const MergeInputs& m,
   SequenceMarks sequence_max;
   // Ours are the only meta-commands in the output (CVE-2025-8714): the
   // key, derived from the inputs, keeps the output deterministic.
-  std::vector<std::string_view> inputs = {m.prod.data, m.dev.data};
-  if (m.base != nullptr) inputs.push_back(m.base->data);
-  const std::string key = !m.options.restrict_key.empty()
-                              ? m.options.restrict_key
-                              : parser::RestrictKeyOf(m.digests, inputs);
+  const std::string key =
+      !m.options.restrict_key.empty() ? m.options.restrict_key : RestrictKey(m);
   out->Append(absl::StrCat("\\restrict ", key, "\n"));
   out->Mark(OutputMark::kMeta);
   out->Append(

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -374,6 +375,27 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     }
   }
   return absl::OkStatus();
+}
+
+std::string RestrictKey(const MergeInputs& m) {
+  if (std::optional<std::string> key = parser::RestrictKeyOf(m.digests)) return *key;
+  std::vector<parser::InputDigest> whole(m.digests.size());
+  auto take = [&](size_t i) {
+    const DumpInput& in = m.dump(static_cast<Side>(i));
+    parser::InputDigester digester(in.data);
+    PageReleaser releaser(in.file, 0);
+    for (size_t at = 0; at < in.data.size(); releaser.Advance(at)) {
+      at = std::min(in.data.size(), at + kDigestStep);
+      digester.Through(at);
+    }
+    releaser.Finish(in.data.size());
+    whole[i] = digester.Finish();
+  };
+  std::vector<std::thread> others;
+  for (size_t i = 1; i < whole.size(); ++i) others.emplace_back(take, i);
+  take(0);
+  for (std::thread& t : others) t.join();
+  return *parser::RestrictKeyOf(whole);
 }
 
 void JoinSides(Plans& plans) {

@@ -380,6 +380,10 @@ inline bool ExactProdRow(const Layout& layout, std::string_view raw) {
 // given, gets the dump's digest for the \restrict key, taken as it is read.
 absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
                        parser::InputDigest* digest);
+// The output's \restrict key from the digests the index passes took; where
+// an input's rows hold \unrestrict, every input is read again and hashed
+// whole, side by side, its pages handed back behind.
+std::string RestrictKey(const MergeInputs& m);
 // Folds what the sides' index passes found per side into the plans.
 void JoinSides(Plans& plans);
 // Production rows development's schema would refuse: FailedPrecondition,

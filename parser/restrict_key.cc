@@ -13,13 +13,15 @@
 namespace pgmerge::parser {
 namespace {
 
-constexpr char kWord[] = "unrestrict";
+constexpr char kWord[] = "\\unrestrict";
 constexpr size_t kWordSize = sizeof kWord - 1;
 
-// ORing 0x20 folds a letter's case; among all bytes only 'U' and 'u' fold
-// to 'u', and so on, so a folded match is a match in some case.
+// The backslash as it is; ORing 0x20 folds a letter's case, and among all
+// bytes only 'U' and 'u' fold to 'u', and so on: a folded match is a match
+// in some case.
 bool WordAt(const char* p) {
-  for (size_t j = 0; j < kWordSize; ++j) {
+  if (p[0] != kWord[0]) return false;
+  for (size_t j = 1; j < kWordSize; ++j) {
     if ((p[j] | 0x20) != kWord[j]) return false;
   }
   return true;
@@ -27,18 +29,17 @@ bool WordAt(const char* p) {
 
 }  // namespace
 
-bool HoldsUnrestrict(std::string_view text) {
+bool HoldsUnrestrictCommand(std::string_view text) {
   const char* p = text.data();
   const size_t n = text.size();
   size_t i = 0;
 #ifdef __SSE2__
-  // Sixteen starts at once: the first letter here and the last one nine on.
+  // Sixteen starts at once: the backslash here and the last letter ten on.
   const __m128i fold = _mm_set1_epi8(0x20);
   const __m128i first = _mm_set1_epi8(kWord[0]);
   const __m128i last = _mm_set1_epi8(kWord[kWordSize - 1]);
   for (; i + 16 + kWordSize - 1 <= n; i += 16) {
-    const __m128i a =
-        _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), fold);
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     const __m128i b = _mm_or_si128(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + kWordSize - 1)), fold);
     unsigned m = static_cast<unsigned>(
@@ -69,7 +70,7 @@ void InputDigester::Through(size_t end) {
   } else if (!found_) {
     // From a word's length back, for a word cut by the last step.
     const size_t from = std::max(rows_begin_, done_ >= kWordSize ? done_ - kWordSize + 1 : 0);
-    found_ = HoldsUnrestrict(input_.substr(from, end - from));
+    found_ = HoldsUnrestrictCommand(input_.substr(from, end - from));
   }
   done_ = end;
 }
@@ -108,14 +109,12 @@ InputDigest InputDigester::Finish() {
   return d;
 }
 
-std::string RestrictKeyOf(const std::vector<InputDigest>& digests,
-                          const std::vector<std::string_view>& inputs) {
-  bool searched = false, found = false;
+std::optional<std::string> RestrictKeyOf(const std::vector<InputDigest>& digests) {
+  bool searched = false;
   for (const InputDigest& d : digests) {
+    if (d.rows_unrestrict) return std::nullopt;
     searched |= d.row_blocks > 0;
-    found |= d.rows_unrestrict;
   }
-  if (found) return DeriveRestrictKey(inputs);
   // Each input's length goes in with its digest, so no two lists of inputs
   // hash alike; a digest per input lets each be taken on its own thread.
   // v2: every byte hashed; v3: rows searched.
@@ -152,7 +151,7 @@ std::string RestrictKeyOf(const std::vector<InputDigest>& digests,
 std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs) {
   std::vector<InputDigest> digests;
   for (std::string_view in : inputs) digests.push_back(InputDigester(in).Finish());
-  return RestrictKeyOf(digests, inputs);
+  return *RestrictKeyOf(digests);  // Rows hashed with the rest: always a key.
 }
 
 bool IsValidRestrictKey(std::string_view key) {

@@ -6,12 +6,13 @@
 // input text psql could lex as one is outside COPY rows (statements, which
 // are hashed into the key: an input holding the key of the file it is in is
 // a fixed point of SHA-256), or COPY rows pushed out of their block by a
-// bug. Rows are only searched for the word "unrestrict" (any case): psql
-// takes a command's name as the bytes up to white space, and pgmerge writes
-// row bytes only as fields of rows, so rows without the word cannot hold the
-// command, whatever they are joined with. Where any input's rows hold it,
-// every input is hashed whole instead. Hashing rows cost a quarter of the
-// merge's CPU; the search runs at six times SHA-256's speed.
+// bug. Rows are only searched for "\unrestrict" (the word in any case):
+// psql takes a command's name as the bytes from its backslash up to white
+// space or the next backslash, and pgmerge writes row bytes only as fields
+// of rows, so rows without it cannot hold the command, whatever they are
+// joined with. Where any input's rows hold it, the key is made of every
+// input hashed whole instead. Hashing rows cost a quarter of the merge's
+// CPU; the search runs at six times SHA-256's speed.
 #ifndef PGMERGE_PARSER_RESTRICT_KEY_H_
 #define PGMERGE_PARSER_RESTRICT_KEY_H_
 
@@ -19,6 +20,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +32,7 @@ struct InputDigest {
   // Of the input, COPY rows searched (each block's as its length) or not.
   std::array<unsigned char, 32> sha256{};
   uint64_t row_blocks = 0;       // COPY blocks whose rows were searched.
-  bool rows_unrestrict = false;  // The search found the word.
+  bool rows_unrestrict = false;  // The search found \unrestrict.
 };
 
 // An input's digest taken in steps, as a reader moves through it: the
@@ -63,16 +65,16 @@ class InputDigester {
   EVP_MD_CTX* ctx_;
 };
 
-// The key for inputs digested in this order (digests[i] of inputs[i]):
-// 43 letters and digits. Where any digest's rows held "unrestrict", every
-// input is hashed whole here, one after another.
-std::string RestrictKeyOf(const std::vector<InputDigest>& digests,
-                          const std::vector<std::string_view>& inputs);
+// The key for the inputs digested in this order: 43 letters and digits.
+// None where any digest's rows held \unrestrict: the caller then takes
+// every input whole (an InputDigester given no rows) and asks again.
+std::optional<std::string> RestrictKeyOf(const std::vector<InputDigest>& digests);
 // Each input hashed whole, then the key.
 std::string DeriveRestrictKey(const std::vector<std::string_view>& inputs);
 
-// True where `text` holds "unrestrict" in any case (exposed for its test).
-bool HoldsUnrestrict(std::string_view text);
+// True where `text` holds a backslash and then the word "unrestrict" in any
+// case (exposed for its test).
+bool HoldsUnrestrictCommand(std::string_view text);
 
 // True when `key` may follow \restrict: letters and digits only, as pg_dump
 // requires.

@@ -1,10 +1,11 @@
 // The \restrict key: an input digested in steps (as the index pass reads
-// it) gives the digest of one pass; COPY rows are searched for the word
-// "unrestrict" instead of hashed, and where any holds it every input is
-// hashed whole.
+// it) gives the digest of one pass; COPY rows are searched for
+// \unrestrict instead of hashed, and where any holds it there is no key
+// until every input is hashed whole (HostileInputTest shows the merge's).
 #include "parser/restrict_key.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,7 @@ TEST(InputDigesterTest, StepsKeepTheKey) {
   EXPECT_EQ(b.sha256, c.sha256);
   EXPECT_EQ(a.size, big.size());
   EXPECT_EQ(a.row_blocks, 0u);
-  const std::string key = RestrictKeyOf({c, InputDigester(small).Finish()}, {big, small});
+  const std::string key = *RestrictKeyOf({c, InputDigester(small).Finish()});
   EXPECT_EQ(key, DeriveRestrictKey({big, small}));
   EXPECT_EQ(key.size(), 43u);
   EXPECT_TRUE(IsValidRestrictKey(key));
@@ -65,7 +66,7 @@ InputDigest DigestOf(const Dump& d, size_t step) {
   return g.Finish();
 }
 std::string KeyOf(const Dump& d, size_t step = 7) {
-  return RestrictKeyOf({DigestOf(d, step)}, {d.text});
+  return *RestrictKeyOf({DigestOf(d, step)});
 }
 
 TEST(InputDigesterTest, RowsSearchedNotHashed) {
@@ -87,20 +88,18 @@ TEST(InputDigesterTest, RowsSearchedNotHashed) {
   late.BeginRows(plain.rows_begin);
   late.Through(plain.text.size());
   late.EndRows(plain.rows_end);
-  EXPECT_EQ(RestrictKeyOf({late.Finish()}, {plain.text}), KeyOf(plain));
+  EXPECT_EQ(*RestrictKeyOf({late.Finish()}), KeyOf(plain));
 }
 
-TEST(InputDigesterTest, TheWordInRowsHashesEveryInputWhole) {
+TEST(InputDigesterTest, TheWordInRowsGivesNoKey) {
   const Dump other = WithRows("1\n");
-  for (const std::string word : {"unrestrict", "UnReStRiCt", "\\unrestrict"}) {
+  for (const std::string word : {"\\unrestrict", "\\UnReStRiCt", "\\\\unrestrict"}) {
     for (size_t cut = 0; cut <= 12; ++cut) {  // The word across a step.
       const Dump d = WithRows(std::string(40 - cut, 'a') + word + " K\n");
       for (size_t step : {size_t{1}, size_t{9}, size_t{10}, size_t{40}, size_t{1000}}) {
         const InputDigest g = DigestOf(d, step);
         EXPECT_TRUE(g.rows_unrestrict) << word << " " << cut << " " << step;
-        const InputDigest o = DigestOf(other, step);
-        EXPECT_EQ(RestrictKeyOf({o, g}, {other.text, d.text}),
-                  DeriveRestrictKey({other.text, d.text}));
+        EXPECT_EQ(RestrictKeyOf({DigestOf(other, step), g}), std::nullopt);
       }
     }
   }
@@ -108,26 +107,30 @@ TEST(InputDigesterTest, TheWordInRowsHashesEveryInputWhole) {
   const Dump stated = WithRows("1\n", "\\unrestrict K\n");
   EXPECT_FALSE(DigestOf(stated, 3).rows_unrestrict);
   EXPECT_NE(KeyOf(stated), DeriveRestrictKey({stated.text}));
-  // Only the whole word: "unrestric" and "nrestrict" are not it.
-  EXPECT_FALSE(DigestOf(WithRows("unrestric t\nnrestrict\n"), 4).rows_unrestrict);
+  // Only the command: the word alone, or after a space, or cut, is not it.
+  EXPECT_FALSE(DigestOf(WithRows("unrestricted\n\\ unrestrict\n\\unrestric t\n\\nrestrict\n"), 4)
+                   .rows_unrestrict);
 }
 
-TEST(HoldsUnrestrictTest, EveryPlaceAndCase) {
-  const std::string word = "unrestrict";
+TEST(HoldsUnrestrictCommandTest, EveryPlaceAndCase) {
+  const std::string word = "\\unrestrict";
   for (size_t n = 0; n < 80; ++n) {
     for (size_t at = 0; at + word.size() <= n; ++at) {
-      std::string s(n, 'u');  // First letters everywhere: many candidates.
+      std::string s(n, '\\');  // Backslashes everywhere: many candidates.
       std::string w = word;
-      w[at % w.size()] = static_cast<char>(w[at % w.size()] - 32);
+      const size_t upper = 1 + at % 10;
+      w[upper] = static_cast<char>(w[upper] - 32);
       s.replace(at, w.size(), w);
-      EXPECT_TRUE(HoldsUnrestrict(s)) << n << " " << at;
-      s[at + (at % 10)] = '_';
-      EXPECT_FALSE(HoldsUnrestrict(s)) << n << " " << at;
+      EXPECT_TRUE(HoldsUnrestrictCommand(s)) << n << " " << at;
+      s[at + (at % 11)] = '_';
+      EXPECT_FALSE(HoldsUnrestrictCommand(s)) << n << " " << at;
     }
   }
-  // Bytes that fold onto letters ('U' | 0x20 is 'u', but so is nothing else).
-  EXPECT_FALSE(HoldsUnrestrict(std::string("\xd5nrestrict", 10)));
-  EXPECT_FALSE(HoldsUnrestrict("unrestric"));
+  // Bytes that fold onto letters: 'U' | 0x20 is 'u', but so is nothing
+  // else; the backslash is not folded ('|' is '\\' | 0x20).
+  EXPECT_FALSE(HoldsUnrestrictCommand(std::string("\\\xd5nrestrict", 11)));
+  EXPECT_FALSE(HoldsUnrestrictCommand("|unrestrict"));
+  EXPECT_FALSE(HoldsUnrestrictCommand("\\unrestric"));
 }
 
 }  // namespace

@@ -157,9 +157,9 @@ TEST(HostileInputTest, OnlyOwnMetaCommandsInOutput) {
 
 // A row that would lift psql's restriction if a bug ever let it out of its
 // COPY block. Rows go into the key by their length only, so its author
-// could foresee the key of a file with no such row; a row naming
-// "unrestrict" makes the key a hash of every byte of both inputs.
-TEST(HostileInputTest, RowNamingUnrestrictHashedIntoTheKey) {
+// could foresee the key of a file with no such row; a row holding
+// \unrestrict makes the key a hash of every byte of both inputs.
+TEST(HostileInputTest, RowHoldingUnrestrictHashedIntoTheKey) {
   const std::string prod = Write("prod.sql", Iso());
   auto dev_with = [](const std::string& value) {
     std::string dev = Iso();
@@ -171,12 +171,18 @@ TEST(HostileInputTest, RowNamingUnrestrictHashedIntoTheKey) {
     return r.out.substr(10, r.out.find('\n') - 10);
   };
   const std::string lift = "\\\\unrestrict ";  // As COPY writes \unrestrict.
-  const std::string plain_text = dev_with(std::string(lift.size() + 43, 'x'));
+  const size_t width = lift.size() + 43;
+  const std::string plain_text = dev_with(std::string(width, 'x'));
   CommandResult plain = Merge(prod, Write("dev-plain.sql", plain_text));
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   const std::string foreseen = key_of(plain);
   ASSERT_EQ(foreseen.size(), 43u);
   EXPECT_NE(foreseen, parser::DeriveRestrictKey({Iso(), plain_text}));  // Rows searched.
+  // The word alone is text, not a command.
+  const std::string word = "an unrestricted ";
+  CommandResult text =
+      Merge(prod, Write("dev-word.sql", dev_with(word + std::string(width - word.size(), 'x'))));
+  EXPECT_EQ(key_of(text), foreseen);
   const std::string attack_text = dev_with(lift + foreseen);
   CommandResult attacked = Merge(prod, Write("dev-attack.sql", attack_text));
   ASSERT_EQ(attacked.exit_code, 0) << attacked.err;
