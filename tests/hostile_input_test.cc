@@ -192,6 +192,24 @@ TEST(HostileInputTest, RowHoldingUnrestrictHashedIntoTheKey) {
   EXPECT_EQ(attacked.out.find("\nGB\tZZ\t" + lift + key_of(attacked)), std::string::npos);
 }
 
+// What the key's scheme rests on (parser/restrict_key.h): psql lifts its
+// restriction only on a backslash right before the lower-case name, so a
+// row without "\unrestrict" in any case cannot hold the command.
+TEST(HostileInputTest, PsqlLiftsOnlyOnItsOwnCommandName) {
+  TestPostgres* pg = SharedTestPostgres();
+  ASSERT_NE(pg, nullptr);
+  auto lifts = [&](const std::string& line) {
+    return pg->Exec("postgres", "\\restrict abc\n" + line + "\n\\echo lifted\n").ok();
+  };
+  EXPECT_TRUE(lifts("\\unrestrict abc"));
+  EXPECT_TRUE(lifts("SELECT 1 \\unrestrict\t'abc'"));  // The key may be quoted.
+  for (const std::string& not_it :
+       {"\\UNRESTRICT abc", "\\Unrestrict abc", "\\ unrestrict abc", "\\unrestrict'abc'",
+        "\\unrestrict abd", "SELECT 'x' \\\\unrestrict abc"}) {
+    EXPECT_FALSE(lifts(not_it)) << not_it;
+  }
+}
+
 // What pg_dump really writes for SQL-standard bodies whose words psql counts.
 TEST(HostileInputTest, PgDumpRoutineBodiesAccepted) {
   TestPostgres* pg = SharedTestPostgres();
