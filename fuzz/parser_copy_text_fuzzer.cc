@@ -1,5 +1,7 @@
 // Properties: decode(encode(x)) == x for any bytes; splitting a row never
-// reads outside it, and the fields it gives cover the row exactly.
+// reads outside it, and the fields it gives cover the row exactly; the
+// restrict key's search for \unrestrict in rows finds what a byte-by-byte
+// search finds, however the reader's steps cut the rows.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "parser/copy_text.h"
+#include "parser/restrict_key.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace p = pgmerge::parser;
@@ -34,5 +37,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   }
   p::IsValidUtf8(raw);
+
+  bool naive = false;
+  for (size_t i = 0; !naive && i + 11 <= raw.size(); ++i) {
+    naive = raw[i] == '\\';
+    for (size_t j = 1; naive && j < 11; ++j) naive = (raw[i + j] | 0x20) == "\\unrestrict"[j];
+  }
+  if (p::HoldsUnrestrictCommand(raw) != naive) std::abort();
+  p::InputDigester whole(raw), stepped(raw);
+  whole.BeginRows(0);
+  whole.EndRows(raw.size());
+  stepped.BeginRows(0);
+  const size_t step = size > 0 ? 1 + data[0] % 13 : 1;
+  for (size_t at = 0; at < raw.size(); at += step) stepped.Through(at);
+  stepped.EndRows(raw.size());
+  const p::InputDigest a = whole.Finish(), b = stepped.Finish();
+  if (a.sha256 != b.sha256 || a.rows_unrestrict != naive || b.rows_unrestrict != naive) {
+    std::abort();
+  }
   return 0;
 }
