@@ -91,7 +91,9 @@ absl::StatusOr<DatabaseProperties> ReadDatabaseProperties(PGconn* conn, const st
                          "concat_ws(' ', pg_encoding_to_char(d.encoding), d.datcollate, "
                          "d.datctype, ",
                          v15 ? "d.datlocprovider::text, coalesce(d.daticulocale, '')" : "'c', ''",
-                         ") FROM pg_database d", where));
+                         "), (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace) "
+                         "FROM pg_database d",
+                         where));
   if (!d.ok()) return d.status();
   if (PQntuples(d->get()) != 1) {
     return absl::NotFoundError(absl::StrCat("database ", db, " does not exist"));
@@ -102,6 +104,7 @@ absl::StatusOr<DatabaseProperties> ReadDatabaseProperties(PGconn* conn, const st
   p.has_comment = PQgetvalue(d->get(), 0, 2)[0] == 't';
   p.comment = PQgetvalue(d->get(), 0, 3);
   p.locale = PQgetvalue(d->get(), 0, 4);
+  p.tablespace = PQgetvalue(d->get(), 0, 5);
   absl::Status s;
   // Effective privileges: acldefault when none were ever granted.
   p.privileges = Column(

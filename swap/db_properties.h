@@ -29,6 +29,7 @@ struct DatabaseProperties {
   bool has_comment = false;
   // Fixed at CREATE DATABASE: "encoding collate ctype provider icu-locale".
   std::string locale;
+  std::string tablespace;  // Where its files lie by default.
 };
 
 absl::StatusOr<DatabaseProperties> ReadDatabaseProperties(PGconn* conn, const std::string& db);

@@ -568,7 +568,9 @@ absl::Status RunLiveCatchUp(const SwapOptions& o, SwapState* s, SwapResult* live
 // Step 1's last: the shadow takes main's own properties (db_properties.h),
 // which stay with the database, not the name. A shadow made with another
 // encoding or locale is refused: the application would compare and sort
-// text otherwise, and that cannot be changed after CREATE DATABASE.
+// text otherwise, and that cannot be changed after CREATE DATABASE. So is
+// one in another tablespace: moving it is a copy of every file, for the
+// operator to choose, not a step of the swap.
 absl::Status GiveShadowMainsProperties(const SwapOptions& o, PGconn* admin, const Names& names,
                                        bool check_only) {
   PGM_ASSIGN_OR_RETURN(const internal::DatabaseProperties main,
@@ -581,6 +583,13 @@ absl::Status GiveShadowMainsProperties(const SwapOptions& o, PGconn* admin, cons
         names.main, " has (", main.locale,
         "): text would compare and sort otherwise after the swap; create the shadow with "
         "main's (CREATE DATABASE ... TEMPLATE template0 ENCODING ... LOCALE ...)"));
+  }
+  if (main.tablespace != shadow.tablespace) {
+    return Refuse(absl::StrCat(
+        "the shadow ", names.shadow, " lies in tablespace ", shadow.tablespace, ", ", names.main,
+        " in ", main.tablespace, ": after the swap the application's data would move disks; "
+        "move the shadow first (ALTER DATABASE ", names.shadow, " SET TABLESPACE ",
+        main.tablespace, ")"));
   }
   if (check_only) return absl::OkStatus();
   const std::vector<std::string> sql =

@@ -340,6 +340,28 @@ TEST_F(SwapTest, RefusesAShadowWithAnotherLocale) {
   EXPECT_EQ(OldName(), "");
 }
 
+// A shadow in another tablespace would move main's data to other disks:
+// refused, nothing changed; once moved where main is, the swap goes on.
+TEST_F(SwapTest, RefusesAShadowInAnotherTablespace) {
+  Fresh("app", "app_shadow");
+  ASSERT_TRUE(pg_->Exec("postgres", "SET allow_in_place_tablespaces = on;\n"
+                                    "CREATE TABLESPACE elsewhere LOCATION '';")
+                  .ok());
+  ASSERT_TRUE(pg_->Exec("postgres", "ALTER DATABASE app_shadow SET TABLESPACE elsewhere").ok());
+  CommandResult r = Swap();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("lies in tablespace elsewhere, app in pg_default"), std::string::npos)
+      << r.err;
+  EXPECT_TRUE(AllowsConnections("app"));
+  EXPECT_EQ(DataOf("app"), prod_data_);
+  EXPECT_EQ(OldName(), "");
+  ASSERT_TRUE(pg_->Exec("postgres", "ALTER DATABASE app_shadow SET TABLESPACE pg_default").ok());
+  ASSERT_TRUE(pg_->Exec("postgres", "DROP TABLESPACE elsewhere").ok());
+  r = Swap();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ExpectSwapped();
+}
+
 // A table read in ctid ranges by several sessions adds up to the same
 // hash: the swap goes through, and a row deleted mid-table is still found.
 TEST_F(SwapTest, DriftCheckInBlockRangesOnSeveralSessions) {
