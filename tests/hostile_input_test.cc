@@ -190,6 +190,18 @@ TEST(HostileInputTest, RowHoldingUnrestrictHashedIntoTheKey) {
   EXPECT_NE(key_of(attacked), foreseen);
   EXPECT_EQ(key_of(attacked), parser::DeriveRestrictKey({Iso(), attack_text}));
   EXPECT_EQ(attacked.out.find("\nGB\tZZ\t" + lift + key_of(attacked)), std::string::npos);
+  // Restored, the row is data, as written.
+  TestPostgres* pg = SharedTestPostgres();
+  ASSERT_NE(pg, nullptr);
+  const std::string out = absl::StrCat(pg->tmp_dir(), "/hostile_unrestrict.out.sql");
+  std::ofstream(out, std::ios::binary) << attacked.out;
+  ASSERT_TRUE(pg->CreateDatabase("hostile_unrestrict").ok());
+  const absl::Status restored = pg->Restore("hostile_unrestrict", out);
+  ASSERT_TRUE(restored.ok()) << restored;
+  absl::StatusOr<std::string> value = pg->QueryValue(
+      "hostile_unrestrict", "SELECT subdivision FROM public.subcountry WHERE subcountry_name = 'ZZ'");
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, "\\unrestrict " + foreseen);
 }
 
 // What the key's scheme rests on (parser/restrict_key.h): psql lifts its
