@@ -198,8 +198,9 @@ TEST(HostileInputTest, RowHoldingUnrestrictHashedIntoTheKey) {
   ASSERT_TRUE(pg->CreateDatabase("hostile_unrestrict").ok());
   const absl::Status restored = pg->Restore("hostile_unrestrict", out);
   ASSERT_TRUE(restored.ok()) << restored;
-  absl::StatusOr<std::string> value = pg->QueryValue(
-      "hostile_unrestrict", "SELECT subdivision FROM public.subcountry WHERE subcountry_name = 'ZZ'");
+  absl::StatusOr<std::string> value =
+      pg->QueryValue("hostile_unrestrict",
+                     "SELECT subdivision FROM public.subcountry WHERE subcountry_name = 'ZZ'");
   ASSERT_TRUE(value.ok()) << value.status();
   EXPECT_EQ(*value, "\\unrestrict " + foreseen);
 }
