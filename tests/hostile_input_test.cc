@@ -190,6 +190,11 @@ TEST(HostileInputTest, RowHoldingUnrestrictHashedIntoTheKey) {
   EXPECT_NE(key_of(attacked), foreseen);
   EXPECT_EQ(key_of(attacked), parser::DeriveRestrictKey({Iso(), attack_text}));
   EXPECT_EQ(attacked.out.find("\nGB\tZZ\t" + lift + key_of(attacked)), std::string::npos);
+  // In the base dump of a three-way merge too: all three inputs hashed whole.
+  const std::string dev_plain = Write("dev-same.sql", Iso());
+  CommandResult three = Merge(prod, dev_plain, {"--base", Write("base-attack.sql", attack_text)});
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  EXPECT_EQ(key_of(three), parser::DeriveRestrictKey({Iso(), Iso(), attack_text}));
   // Restored, the row is data, as written.
   TestPostgres* pg = SharedTestPostgres();
   ASSERT_NE(pg, nullptr);
