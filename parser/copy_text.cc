@@ -172,6 +172,21 @@ std::string_view DecodeCopyField(std::string_view field, std::string* scratch) {
 }
 
 const char* FindCopySpecial(const char* p, const char* end) {
+#ifdef __SSE2__
+  // Sixteen bytes a step: a byte is special when saturating 15 off it
+  // leaves 0 (it is below 0x10) or it is the backslash.
+  const __m128i fifteen = _mm_set1_epi8(15);
+  const __m128i slash = _mm_set1_epi8('\\');
+  const __m128i zero = _mm_setzero_si128();
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i special =
+        _mm_or_si128(_mm_cmpeq_epi8(_mm_subs_epu8(v, fifteen), zero), _mm_cmpeq_epi8(v, slash));
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+#endif
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   while (end - p >= 8) {
