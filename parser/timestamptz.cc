@@ -1,0 +1,181 @@
+#include "parser/timestamptz.h"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace pgmerge::parser {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (year 0 is 1 BC), as
+// PostgreSQL's date2j counts them, and back (H. Hinnant's algorithms).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp + (mp < 10 ? 3 : -9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+// Reads exactly `n` digits at *p.
+bool Digits(std::string_view s, size_t* p, size_t n, int64_t* v) {
+  if (*p + n > s.size()) return false;
+  int64_t x = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = s[*p + i];
+    if (c < '0' || c > '9') return false;
+    x = x * 10 + (c - '0');
+  }
+  *p += n;
+  *v = x;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t* p, char c) {
+  if (*p >= s.size() || s[*p] != c) return false;
+  ++*p;
+  return true;
+}
+
+bool EndsWith(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+bool IsUtcValue(std::string_view v) {
+  return EndsWith(v, "+00") || EndsWith(v, "+00 BC") || v == "infinity" || v == "-infinity";
+}
+
+}  // namespace
+
+TimestamptzIn TimestamptzColumn(const Column& c) {
+  if (c.type_name == "timestamptz") {
+    return c.is_array ? TimestamptzIn::kElements : TimestamptzIn::kValue;
+  }
+  if (c.type_name == "tstzrange" || c.type_name == "tstzmultirange") {
+    return TimestamptzIn::kElements;
+  }
+  return TimestamptzIn::kNone;
+}
+
+bool TimestamptzAsUtc(std::string_view s, std::string* out) {
+  // pg_dump's DateStyle ISO: Y{4,}-MM-DD HH:MM:SS[.f{1,6}](+|-)HH[:MM[:SS]][ BC].
+  size_t p = 0;
+  int64_t year = 0;
+  size_t digits = 0;
+  while (p < s.size() && s[p] >= '0' && s[p] <= '9' && digits < 9) {
+    year = year * 10 + (s[p++] - '0');
+    ++digits;
+  }
+  int64_t month, day, hour, minute, second;
+  if (digits < 4 || !Expect(s, &p, '-') || !Digits(s, &p, 2, &month) || !Expect(s, &p, '-') ||
+      !Digits(s, &p, 2, &day) || !Expect(s, &p, ' ') || !Digits(s, &p, 2, &hour) ||
+      !Expect(s, &p, ':') || !Digits(s, &p, 2, &minute) || !Expect(s, &p, ':') ||
+      !Digits(s, &p, 2, &second)) {
+    return false;
+  }
+  const size_t fraction_at = p;
+  if (p < s.size() && s[p] == '.') {
+    ++p;
+    const size_t from = p;
+    while (p < s.size() && s[p] >= '0' && s[p] <= '9') ++p;
+    if (p == from || p - from > 6) return false;
+  }
+  const std::string_view fraction = s.substr(fraction_at, p - fraction_at);
+  if (p >= s.size() || (s[p] != '+' && s[p] != '-')) return false;
+  const int64_t sign = s[p++] == '+' ? 1 : -1;
+  int64_t oh = 0, om = 0, os = 0;
+  if (!Digits(s, &p, 2, &oh)) return false;
+  if (p < s.size() && s[p] == ':') {
+    ++p;
+    if (!Digits(s, &p, 2, &om)) return false;
+    if (p < s.size() && s[p] == ':') {
+      ++p;
+      if (!Digits(s, &p, 2, &os)) return false;
+    }
+  }
+  bool bc = false;
+  if (s.substr(p) == " BC") {
+    bc = true;
+    p = s.size();
+  }
+  if (p != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60 || om > 59 || os > 59 || year == 0) {
+    return false;
+  }
+  const int64_t astronomical = bc ? 1 - year : year;
+  int64_t t = DaysFromCivil(astronomical, month, day) * 86400 + hour * 3600 + minute * 60 +
+              second - sign * (oh * 3600 + om * 60 + os);
+  int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+  int64_t rest = t - days * 86400;
+  int64_t y, m, d;
+  CivilFromDays(days, &y, &m, &d);
+  const bool out_bc = y <= 0;
+  char buf[64];
+  const int n = std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld",
+                              static_cast<long long>(out_bc ? 1 - y : y),
+                              static_cast<long long>(m), static_cast<long long>(d),
+                              static_cast<long long>(rest / 3600),
+                              static_cast<long long>(rest / 60 % 60),
+                              static_cast<long long>(rest % 60));
+  out->append(buf, static_cast<size_t>(n));
+  out->append(fraction);
+  out->append(out_bc ? "+00 BC" : "+00");
+  return true;
+}
+
+bool IsUtcField(std::string_view field, TimestamptzIn how) {
+  if (how == TimestamptzIn::kValue) return field == "\\N" || IsUtcValue(field);
+  // Elements with a space (every finite timestamp) are quoted in an array's
+  // or a range's text.
+  for (size_t open = field.find('"'); open != std::string_view::npos;) {
+    const size_t close = field.find('"', open + 1);
+    if (close == std::string_view::npos) return true;  // Not such text: kept.
+    if (!IsUtcValue(field.substr(open + 1, close - open - 1))) return false;
+    open = field.find('"', close + 1);
+  }
+  return true;
+}
+
+int AppendUtcField(std::string_view field, TimestamptzIn how, std::string* out) {
+  if (how == TimestamptzIn::kValue) {
+    if (IsUtcField(field, how) || !TimestamptzAsUtc(field, out)) {
+      out->append(field);
+      return 0;
+    }
+    return 1;
+  }
+  int changed = 0;
+  size_t done = 0;
+  for (size_t open = field.find('"'); open != std::string_view::npos;) {
+    const size_t close = field.find('"', open + 1);
+    if (close == std::string_view::npos) break;
+    const std::string_view value = field.substr(open + 1, close - open - 1);
+    if (!IsUtcValue(value)) {
+      const size_t mark = out->size();
+      out->append(field.substr(done, open + 1 - done));
+      if (TimestamptzAsUtc(value, out)) {
+        ++changed;
+        done = close;
+      } else {
+        out->resize(mark);
+      }
+    }
+    open = field.find('"', close + 1);
+  }
+  out->append(field.substr(done));
+  return changed;
+}
+
+}  // namespace pgmerge::parser
