@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/read_progress.h"
+#include "base/status.h"
 #include "base/strings.h"
 
 namespace pgmerge {
@@ -24,13 +25,21 @@ absl::Status Errno(std::string_view what, std::string_view path) {
   return absl::NotFoundError(absl::StrCat(AsAbsl(path), ": ", AsAbsl(what), ": ", std::strerror(errno)));
 }
 
-// Copies stdin into an unlinked temporary file and returns its descriptor.
-absl::StatusOr<int> SpoolStdin() {
+// An unlinked temporary file's descriptor.
+absl::StatusOr<int> TemporaryFile(std::string_view what) {
   const char* tmpdir = getenv("TMPDIR");
-  std::string pattern = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/pgmerge-stdin-XXXXXX");
+  std::string pattern = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/pgmerge-", AsAbsl(what), "-XXXXXX");
   int fd = mkstemp(pattern.data());
   if (fd < 0) return Errno("cannot create spool file", pattern);
   unlink(pattern.c_str());
+  return fd;
+}
+
+// Copies stdin into an unlinked temporary file and returns its descriptor.
+absl::StatusOr<int> SpoolStdin() {
+  absl::StatusOr<int> spool = TemporaryFile("stdin");
+  if (!spool.ok()) return spool.status();
+  const int fd = *spool;
   char buf[1 << 16];
   for (;;) {
     ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
@@ -67,6 +76,21 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
     fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Errno("cannot open", path);
   }
+  return Map(fd, std::move(name));
+}
+
+absl::StatusOr<MappedFile> MappedFile::Spool(
+    std::string name, absl::FunctionRef<absl::Status(int fd)> write) {
+  PGM_ASSIGN_OR_RETURN(int fd, TemporaryFile("spool"));
+  if (absl::Status s = write(fd); !s.ok()) {
+    close(fd);
+    return s;
+  }
+  return Map(fd, std::move(name));
+}
+
+// Maps and closes `fd`.
+absl::StatusOr<MappedFile> MappedFile::Map(int fd, std::string name) {
   struct stat st;
   if (fstat(fd, &st) != 0) {
     close(fd);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 
 namespace pgmerge {
@@ -19,6 +20,10 @@ class MappedFile {
   // unlinked temporary file so it can be read twice like any other input.
   // `display_name` is what error messages call the file ("-" shows as <stdin>).
   static absl::StatusOr<MappedFile> Open(const std::string& path);
+  // Maps what `write` writes: to an unlinked temporary file in $TMPDIR (or
+  // /tmp), handed its descriptor. Messages call it `name`.
+  static absl::StatusOr<MappedFile> Spool(std::string name,
+                                          absl::FunctionRef<absl::Status(int fd)> write);
 
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
@@ -39,6 +44,7 @@ class MappedFile {
   void AdviseSequential() const;
 
  private:
+  static absl::StatusOr<MappedFile> Map(int fd, std::string name);
   MappedFile(std::string name, const char* data, size_t size)
       : name_(std::move(name)), data_(data), size_(size) {}
 

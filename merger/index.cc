@@ -259,7 +259,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
 }  // namespace
 
 absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
-                       parser::InputDigest* digest) {
+                       parser::InputDigest* digest, int64_t* other_zone) {
   RowHasher hasher;  // One per side: the sides run on their own threads.
   const DumpInput& in = m.dump(side);
   DumpReader reader(in.data, in.name);
@@ -291,6 +291,10 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     tallies[t].sequence_max = p.side_sequence_max[static_cast<int>(side)];
   }
   SideTally* tally = nullptr;
+  const Catalog& catalog = side == Side::kProd  ? m.prod_catalog
+                           : side == Side::kDev ? m.dev_catalog
+                                                : m.base_catalog;
+  std::vector<TimestamptzField> zoned;  // The block's timestamptz fields.
   for (;;) {
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
@@ -304,6 +308,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     }
     if (ev.block != block) {
       block = ev.block;
+      if (other_zone != nullptr) zoned = TimestamptzFields(catalog, *ev.target);
       const TableName& name = ev.target->table;
       const auto& by_name = side == Side::kDev ? plans.plan_of : plans.prod_plan_of;
       auto it = by_name.find(name.Display());
@@ -328,6 +333,15 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
         lengths = ev.kind == EventKind::kCopyStart && plan->mode != Mode::kMultiset &&
                   (side == Side::kProd || (side == Side::kDev && plan->added.empty()));
         last_row = 0;
+      }
+    }
+    if (!zoned.empty() && ev.kind == EventKind::kRow) {
+      for (const TimestamptzField& t : zoned) {
+        if (static_cast<size_t>(t.field) < ev.fields->size() &&
+            !parser::IsUtcField((*ev.fields)[t.field], t.how)) {
+          *other_zone = ev.line;  // The merge runs again on a UTC copy.
+          return absl::OkStatus();
+        }
       }
     }
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).

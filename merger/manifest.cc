@@ -127,6 +127,9 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
       report.contains("client_encoding") && report["client_encoding"].is_string()
           ? report["client_encoding"].get<std::string>()
           : "UTF8";
+  const std::string time_zone = report.contains("time_zone") && report["time_zone"].is_string()
+                                    ? report["time_zone"].get<std::string>()
+                                    : "";
   for (const Json& t : report["tables"]) {
     const std::string status = t.value("status", "");
     if (status == (side == Side::kOutput ? kStatusDroppedByDev : kStatusNewInDev)) {
@@ -153,6 +156,7 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
     table.rows = m->value("rows", int64_t{0});
     table.hash = m->value("hash", "");
     table.encoding = encoding;
+    table.time_zone = time_zone;
     if (table.columns.empty()) continue;  // Nothing of it to measure.
     tables.push_back(std::move(table));
   }

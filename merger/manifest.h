@@ -22,6 +22,11 @@
 
 namespace pgmerge::manifest {
 
+// The session time zone the manifest's rows are hashed in (the report's
+// "time_zone"): the merge writes every timestamptz as UTC writes it
+// (parser/timestamptz.h), and the live side is read back under it.
+inline constexpr char kRowTimeZone[] = "UTC";
+
 // The report's "format" value.
 inline constexpr char kReportFormat[] = "pgmerge-report";
 
@@ -63,6 +68,9 @@ struct ManifestTable {
   std::string hash;  // HashText of the sum.
   // The report's client_encoding: the rows are hashed as that text.
   std::string encoding = "UTF8";
+  // The report's time_zone: the session's TimeZone when the rows are read;
+  // empty for a report written before it (the server's own).
+  std::string time_zone;
 };
 
 // A sequence as the merge set it (the report's "sequences"). `kept`: the

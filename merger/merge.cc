@@ -370,7 +370,12 @@ absl::Status RefuseTwoEncodings(const MergeInputs& m) {
 
 // The passes, in order. `report` holds what was found so far when the
 // merge is refused.
-absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
+// The UTC copies of dumps taken in another time zone (RewriteAsUtc), by
+// side: made by a run that then stops before any output, for the next.
+using UtcCopies = std::array<std::optional<UtcDump>, 3>;
+
+// `utc`: null when the inputs are already UTC copies.
+absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, UtcCopies* utc) {
   Plans plans;
   std::vector<std::string> problems;  // Schema misfits, found before output.
   std::vector<const parser::DumpObject*> prod_only_objects;
@@ -410,19 +415,31 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report) {
   // The \restrict key's digests, taken by the index pass (prod, dev, base).
   if (m.options.restrict_key.empty()) m.digests.resize(m.base != nullptr ? 3 : 2);
   auto digest = [&m](size_t i) { return i < m.digests.size() ? &m.digests[i] : nullptr; };
+  std::array<int64_t, 3> other_zone{};  // A line per side, 0 for none.
+  auto zone = [&](size_t i) { return utc != nullptr ? &other_zone[i] : nullptr; };
   {
     // The two sides are independent until decisions: one core each.
     // (libpg_query frees a thread's parser memory when the thread exits.)
     absl::Status prod_status;
     std::thread prod_thread([&] {
-      prod_status = IndexSide(m, Side::kProd, plans, digest(0));
+      prod_status = IndexSide(m, Side::kProd, plans, digest(0), zone(0));
     });
-    absl::Status dev_status = IndexSide(m, Side::kDev, plans, digest(1));
+    absl::Status dev_status = IndexSide(m, Side::kDev, plans, digest(1), zone(1));
     prod_thread.join();
     PGM_RETURN_IF_ERROR(prod_status);
     PGM_RETURN_IF_ERROR(dev_status);
   }
-  if (m.base != nullptr) PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2)));
+  if (m.base != nullptr) {
+    PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2), zone(2)));
+  }
+  if (utc != nullptr && (other_zone[0] != 0 || other_zone[1] != 0 || other_zone[2] != 0)) {
+    const Catalog* catalogs[] = {&m.prod_catalog, &m.dev_catalog, &m.base_catalog};
+    for (size_t i = 0; i < 3; ++i) {
+      if (other_zone[i] == 0) continue;
+      PGM_ASSIGN_OR_RETURN((*utc)[i], RewriteAsUtc(m.dump(static_cast<Side>(i)), *catalogs[i]));
+    }
+    return absl::OkStatus();  // Nothing written: Merge runs again on the copies.
+  }
   JoinSides(plans);
   PGM_RETURN_IF_ERROR(RefuseMisfits(m, plans, report));
   DecisionBoard board(plans.tables.size());
@@ -470,7 +487,27 @@ absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
   const bool three_way = !options.base.data.empty() || !options.base.name.empty();
   MergeInputs m{prod, dev, three_way ? &options.base : nullptr, options, {}, {}, {}, {}};
   Report report;
-  if (absl::Status s = Run(m, out, report); !s.ok()) {
+  UtcCopies utc;
+  absl::Status s = Run(m, out, report, &utc);
+  if (s.ok() && (utc[0] || utc[1] || utc[2])) {
+    // A dump in another time zone: the same merge over its UTC copy.
+    const DumpInput* inputs[] = {&prod, &dev, &options.base};
+    DumpInput copies[3];
+    std::vector<Report::UtcCopy> made;
+    for (size_t i = 0; i < 3; ++i) {
+      copies[i] = *inputs[i];
+      if (!utc[i]) continue;
+      copies[i].data = utc[i]->file.data();
+      copies[i].file = &utc[i]->file;
+      made.push_back({inputs[i]->name, utc[i]->values});
+    }
+    MergeInputs again{copies[0], copies[1], three_way ? &copies[2] : nullptr, options,
+                      {}, {}, {}, {}};
+    report = Report();
+    s = Run(again, out, report, nullptr);
+    report.utc_copies = std::move(made);
+  }
+  if (!s.ok()) {
     if (refusal != nullptr) *refusal = std::move(report);
     return s;
   }

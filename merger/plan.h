@@ -33,6 +33,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/mapped_file.h"
 #include "keyspace/key_hash.h"
 #include "keyspace/key_index.h"
 #include "keyspace/sequence_space.h"
@@ -43,6 +44,7 @@
 #include "parser/copy_text.h"
 #include "parser/dump_reader.h"
 #include "parser/restrict_key.h"
+#include "parser/timestamptz.h"
 
 namespace pgmerge::merger::internal {
 
@@ -378,8 +380,27 @@ inline bool ExactProdRow(const Layout& layout, std::string_view raw) {
 // index.cc: reads one dump's rows into the plans' per-side state. The
 // prod and dev sides may run at once, on their own threads. `digest`, when
 // given, gets the dump's digest for the \restrict key, taken as it is read.
+// `other_zone`, when given, gets the line of the first timestamptz not
+// written as UTC writes it, and the pass stops there (RewriteAsUtc).
 absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
-                       parser::InputDigest* digest);
+                       parser::InputDigest* digest, int64_t* other_zone = nullptr);
+
+// utc.cc: the fields of a data block that hold timestamptz values, in
+// field order, by the dump's own catalog.
+struct TimestamptzField {
+  int field;
+  parser::TimestamptzIn how;
+};
+std::vector<TimestamptzField> TimestamptzFields(const Catalog& catalog,
+                                                const parser::DataTarget& target);
+// A copy of a dump with every timestamptz of its COPY rows as UTC writes
+// it, in an unlinked temporary file; lines keep their numbers. A value in
+// another zone in an INSERT is refused (FILE:LINE).
+struct UtcDump {
+  MappedFile file;
+  int64_t values = 0;  // Values written again.
+};
+absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog);
 // The output's \restrict key from the digests the index passes took; where
 // an input's rows hold \unrestrict, every input is read again and hashed
 // whole, side by side, its pages handed back behind.

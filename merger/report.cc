@@ -162,6 +162,12 @@ std::string ReportJson(const Report& report) {
   root["totals"] = totals;
   root["mode"] = report.three_way ? "three-way" : "two-way";
   root["client_encoding"] = report.client_encoding;
+  root["time_zone"] = manifest::kRowTimeZone;
+  Json copies = Json::array();
+  for (const Report::UtcCopy& c : report.utc_copies) {
+    copies.push_back({{"file", c.file}, {"timestamptz_values", c.values}});
+  }
+  root["utc_copies"] = copies;
   root["refused"] = !report.refusals.empty();
   root["refusals"] = report.refusals;
   root["tables"] = List(report.tables, TableJson);
@@ -247,6 +253,12 @@ std::string ReportSummary(const Report& report) {
                                                 "production and not brought back",
                                                 lo.taken_from_dev, lo.deleted_in_prod)
                               : std::string());
+  }
+  for (const Report::UtcCopy& c : report.utc_copies) {
+    absl::StrAppendFormat(&out,
+                          "%s: dumped in another time zone than UTC: merged from a copy with its "
+                          "%d timestamptz values as UTC writes them (the same instants)\n",
+                          c.file, c.values);
   }
   absl::StrAppendFormat(&out, "conflicts: %d\n", report.total_conflicts());
   if (report.three_way) {

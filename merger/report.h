@@ -146,6 +146,14 @@ struct Report {
   // The dumps' client_encoding ("UTF8" when they set none): the text the
   // manifest's hashes are over, and verify reads the shadow in.
   std::string client_encoding = "UTF8";
+  // Dumps taken in another time zone, merged from a copy with every
+  // timestamptz as UTC writes it (merger/utc.cc): the time zone of every
+  // row compared, hashed and read back.
+  struct UtcCopy {
+    std::string file;
+    int64_t values = 0;  // timestamptz values written again.
+  };
+  std::vector<UtcCopy> utc_copies;
   // Objects production's schema has and development's lacks (an index, a
   // function, a trigger a hotfix added): not in the output.
   std::vector<ObjectRef> prod_only_objects;

@@ -14,9 +14,6 @@
 
 namespace pgmerge::parser {
 
-// The session time zone the merge's rows are compared and hashed in.
-inline constexpr char kRowTimeZone[] = "UTC";
-
 // How a column holds timestamptz values: not at all, as the whole value, or
 // inside an array, range or multirange (quoted elements of its text).
 enum class TimestamptzIn { kNone, kValue, kElements };

@@ -103,6 +103,18 @@ struct PgDumpRun {
 };
 
 absl::Status Spawn(std::vector<std::string> argv, int slot, PgDumpRun* run) {
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  // timestamptz values as the merge compares them (merger/utc.cc), so the
+  // dump needs no UTC copy. Made before fork: the child only execs.
+  static char kUtc[] = "PGTZ=UTC";
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "PGTZ=", 5) != 0) env.push_back(*e);
+  }
+  env.push_back(kUtc);
+  env.push_back(nullptr);
   int err_pipe[2];
   if (pipe(err_pipe) != 0) return absl::InternalError("pipe failed");
   pid_t pid = fork();
@@ -112,10 +124,7 @@ absl::Status Spawn(std::vector<std::string> argv, int slot, PgDumpRun* run) {
     signal(SIGTERM, SIG_DFL);
     close(err_pipe[0]);
     dup2(err_pipe[1], 2);
-    std::vector<char*> args;
-    for (std::string& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
+    execvpe(args[0], args.data(), env.data());
     std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
     _exit(127);
   }

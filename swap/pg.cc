@@ -98,14 +98,16 @@ std::string Literal(PGconn* conn, std::string_view value) {
   return out;
 }
 
-absl::Status SetDumpFormats(PGconn* conn, const std::string& encoding) {
+absl::Status SetDumpFormats(PGconn* conn, const std::string& encoding,
+                            const std::string& time_zone) {
   if (PQsetClientEncoding(conn, encoding.c_str()) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read the database as ", encoding, ": ", PQerrorMessage(conn)));
   }
-  return ExecCommand(conn,
-                     "SET extra_float_digits = 3; SET DateStyle = ISO; "
-                     "SET IntervalStyle = postgres");
+  return ExecCommand(conn, absl::StrCat("SET extra_float_digits = 3; SET DateStyle = ISO; "
+                                        "SET IntervalStyle = postgres",
+                                        time_zone.empty() ? "" : "; SET TimeZone = ",
+                                        time_zone.empty() ? "" : Literal(conn, time_zone)));
 }
 
 absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,

@@ -61,8 +61,10 @@ std::string Ident(PGconn* conn, std::string_view name);
 std::string Literal(PGconn* conn, std::string_view value);
 
 // The session settings pg_dump writes values under, so COPY lines of the
-// live database hash like the dump's: its client_encoding too.
-absl::Status SetDumpFormats(PGconn* conn, const std::string& encoding = "UTF8");
+// live database hash like the dump's: its client_encoding too, and the
+// report's time_zone ("" keeps the server's).
+absl::Status SetDumpFormats(PGconn* conn, const std::string& encoding = "UTF8",
+                            const std::string& time_zone = "");
 
 // Row count and sum of RowHash (base/row_hash.h) of each COPY line of `COPY (SELECT columns FROM
 // ONLY table) TO STDOUT`: the manifest's measure. `table` is already quoted.

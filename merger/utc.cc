@@ -1,0 +1,123 @@
+// A dump taken in another time zone than UTC, written again as UTC
+// (parser/timestamptz.h): the merge compares rows as text, so a base row
+// dumped from Paris by development and from UTC by production would be two
+// rows, and verify, which reads the shadow back as UTC, would see changed
+// content. The index pass finds such a dump (one field test a value); this
+// pass writes it again, every timestamptz of its COPY rows as UTC writes it
+// and every other byte as it was, and the merge runs again on that copy.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "base/page_releaser.h"
+#include "base/status.h"
+#include "merger/plan.h"
+#include "parser/dump_reader.h"
+
+namespace pgmerge::merger::internal {
+
+std::vector<TimestamptzField> TimestamptzFields(const Catalog& catalog,
+                                                const parser::DataTarget& target) {
+  std::vector<TimestamptzField> out;
+  const Table* table = catalog.FindTable(target.table);
+  if (table == nullptr) return out;
+  const std::vector<std::string> cols =
+      target.columns.empty() ? DataColumns(*table) : target.columns;
+  for (size_t k = 0; k < cols.size(); ++k) {
+    const int c = table->ColumnIndex(cols[k]);
+    if (c < 0) continue;
+    const parser::TimestamptzIn how = parser::TimestamptzColumn(table->columns[c]);
+    if (how != parser::TimestamptzIn::kNone) out.push_back({static_cast<int>(k), how});
+  }
+  return out;
+}
+
+namespace {
+
+// Output to a file descriptor, a megabyte at a time.
+class FdWriter {
+ public:
+  explicit FdWriter(int fd) : fd_(fd) {}
+  std::string& buffer() { return buf_; }
+  absl::Status MaybeFlush() { return buf_.size() >= (1 << 20) ? Flush() : absl::OkStatus(); }
+  absl::Status Flush() {
+    for (size_t done = 0; done < buf_.size();) {
+      const ssize_t w = write(fd_, buf_.data() + done, buf_.size() - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return absl::InternalError(
+            absl::StrCat("cannot write the UTC copy of a dump: ", std::strerror(errno)));
+      }
+      done += static_cast<size_t>(w);
+    }
+    buf_.clear();
+    return absl::OkStatus();
+  }
+
+ private:
+  int fd_;
+  std::string buf_;
+};
+
+}  // namespace
+
+absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog) {
+  int64_t values = 0;
+  absl::StatusOr<MappedFile> file = MappedFile::Spool(in.name, [&](int fd) -> absl::Status {
+    FdWriter w(fd);
+    DumpReader reader(in.data, in.name);
+    parser::ReaderOptions options;
+    options.check_utf8 = false;  // The merge that reads the copy checks it.
+    reader.set_options(options);
+    PageReleaser releaser(in.file, 0);
+    DumpEvent ev;
+    int64_t block = -1;
+    std::vector<TimestamptzField> fields;
+    size_t written = 0;  // Of the input, up to here.
+    for (;;) {
+      PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
+      if (!more) break;
+      releaser.Advance(written);
+      if (ev.kind != EventKind::kRow) continue;
+      if (ev.block != block) {
+        block = ev.block;
+        fields = TimestamptzFields(catalog, *ev.target);
+      }
+      const std::vector<std::string_view>& f = *ev.fields;
+      bool utc = true;
+      for (const TimestamptzField& t : fields) {
+        utc = utc && (static_cast<size_t>(t.field) >= f.size() ||
+                      parser::IsUtcField(f[t.field], t.how));
+      }
+      if (utc) continue;
+      if (ev.text.empty()) {
+        return InputError(in.name, ev.line,
+                          absl::StrCat("an INSERT of ", ev.target->table.Display(),
+                                       " holds a timestamptz in another time zone than "
+                                       "UTC; pgmerge writes COPY data as UTC, not "
+                                       "INSERTs: dump again with PGTZ=UTC"));
+      }
+      std::string& b = w.buffer();
+      b.append(in.data.substr(written, ev.offset - written));
+      for (size_t k = 0, next = 0; k < f.size(); ++k) {
+        if (k > 0) b.push_back('\t');
+        if (next < fields.size() && static_cast<size_t>(fields[next].field) == k) {
+          values += parser::AppendUtcField(f[k], fields[next++].how, &b);
+        } else {
+          b.append(f[k]);
+        }
+      }
+      written = ev.offset + ev.text.size();
+      PGM_RETURN_IF_ERROR(w.MaybeFlush());
+    }
+    w.buffer().append(in.data.substr(written));
+    releaser.Finish(in.data.size());
+    return w.Flush();
+  });
+  if (!file.ok()) return file.status();
+  return UtcDump{std::move(*file), values};
+}
+
+}  // namespace pgmerge::merger::internal
