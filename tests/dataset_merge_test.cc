@@ -194,6 +194,118 @@ TEST_P(DatasetMergeTest, MergedShadowHoldsEveryRow) {
   }
 }
 
+// pg_dump of `db` with its session in time zone `zone`.
+absl::Status DumpInZone(TestPostgres* pg, const std::string& db, const char* zone,
+                        const std::string& out, const std::vector<std::string>& args = {}) {
+  const char* was = getenv("PGTZ");
+  const std::string kept = was != nullptr ? was : "";
+  setenv("PGTZ", zone, 1);
+  absl::Status s = pg->Dump(db, args, out);
+  if (was != nullptr) {
+    setenv("PGTZ", kept.c_str(), 1);
+  } else {
+    unsetenv("PGTZ");
+  }
+  return s;
+}
+
+// The same instants dumped from three time zones (production's from UTC,
+// development's from Paris, the fork's from St. John's, -03:30): pg_dump
+// writes each timestamptz in its session's zone, so as text no base row of
+// one dump is the other's. The merge takes them as UTC writes them: the
+// shadow is the truth two-way and three-way, the report is the one the same
+// dumps all taken in UTC give, and verify passes from a session in yet
+// another zone.
+TEST(TimeZoneMergeTest, DumpsFromThreeZonesMergeAsOne) {
+  TestPostgres* pg = SharedTestPostgres();
+  ASSERT_NE(pg, nullptr);
+  const std::string dump = SharedTestdata() + "/pagila/pagila.dump.sql";
+  const std::string fork = "tz_base", prod = "tz_prod", dev = "tz_dev";
+  ASSERT_TRUE(pg->CreateDatabase(fork).ok());
+  ASSERT_TRUE(pg->Restore(fork, dump).ok());
+  for (const std::string& db : {prod, dev}) {
+    ASSERT_TRUE(pg->Exec("postgres", absl::StrCat("CREATE DATABASE ", db, " TEMPLATE ", fork)).ok());
+  }
+  ASSERT_TRUE(GenerateChanges(pg, prod, " (prod)").ok());
+  ASSERT_TRUE(GenerateChanges(pg, dev, " (dev)").ok());
+  const std::string dir = pg->tmp_dir() + "/";
+  ASSERT_TRUE(DumpInZone(pg, prod, "UTC", dir + "tz_prod.sql").ok());
+  ASSERT_TRUE(DumpInZone(pg, dev, "Europe/Paris", dir + "tz_dev.sql").ok());
+  ASSERT_TRUE(DumpInZone(pg, dev, "UTC", dir + "tz_dev_utc.sql").ok());
+  ASSERT_TRUE(DumpInZone(pg, fork, "America/St_Johns", dir + "tz_base.sql").ok());
+  ASSERT_NE(ReadFile(dir + "tz_dev.sql").find("+01\t"), std::string::npos);
+  ASSERT_NE(ReadFile(dir + "tz_base.sql").find("-03:30\t"), std::string::npos);
+  for (const bool three_way : {false, true}) {
+    SCOPED_TRACE(three_way ? "three-way" : "two-way");
+    const std::string shadow = three_way ? "tz_shadow3" : "tz_shadow2";
+    std::vector<std::string> argv = {PGMERGE_BINARY, dir + "tz_prod.sql", dir + "tz_dev.sql",
+                                     "--report", dir + shadow + ".json"};
+    if (three_way) argv.insert(argv.end(), {"--base", dir + "tz_base.sql"});
+    absl::StatusOr<CommandResult> r = RunCommand(argv, {}, dir + shadow + ".sql");
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->exit_code, 0) << r->err;
+    EXPECT_NE(r->err.find("tz_dev.sql: dumped in another time zone than UTC"), std::string::npos)
+        << r->err;
+    EXPECT_EQ(r->err.find("tz_prod.sql: dumped in another"), std::string::npos) << r->err;
+    ASSERT_TRUE(pg->CreateDatabase(shadow).ok());
+    absl::Status s = pg->Restore(shadow, dir + shadow + ".sql");
+    ASSERT_TRUE(s.ok()) << s;
+    TruthOptions options;
+    options.three_way = three_way;
+    absl::StatusOr<TruthFindings> truth =
+        CheckTruth(pg, fork, prod, dev, shadow, ReadFile(dir + shadow + ".json"), options);
+    ASSERT_TRUE(truth.ok()) << truth.status();
+    EXPECT_TRUE(truth->ok()) << truth->Summary();
+    absl::StatusOr<CommandResult> v =
+        RunCommand({"env", "PGTZ=Asia/Kolkata", PGMERGE_BINARY, "verify", "--db",
+                    pg->ConnString(shadow), "--report", dir + shadow + ".json"});
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(v->exit_code, 0) << v->err;
+    nlohmann::json report = nlohmann::json::parse(ReadFile(dir + shadow + ".json"));
+    EXPECT_EQ(report["time_zone"], "UTC");
+    ASSERT_EQ(report["utc_copies"].size(), three_way ? 2u : 1u);
+    EXPECT_EQ(report["utc_copies"][0]["file"], dir + "tz_dev.sql");
+    EXPECT_GT(report["utc_copies"][0]["timestamptz_values"].get<int64_t>(), 40000);
+    if (!three_way) {
+      // Development's dump taken in UTC: the same merge.
+      absl::StatusOr<CommandResult> u =
+          RunCommand({PGMERGE_BINARY, dir + "tz_prod.sql", dir + "tz_dev_utc.sql", "--report",
+                      dir + "tz_utc.json", "-q", "-o", "/dev/null"});
+      ASSERT_TRUE(u.ok());
+      ASSERT_EQ(u->exit_code, 0) << u->err;
+      nlohmann::json utc = nlohmann::json::parse(ReadFile(dir + "tz_utc.json"));
+      EXPECT_EQ(report["tables"], utc["tables"]);
+      EXPECT_EQ(report["sequences"], utc["sequences"]);
+      EXPECT_TRUE(utc["utc_copies"].empty());
+    }
+    ASSERT_TRUE(pg->DropDatabase(shadow).ok());
+  }
+  for (const std::string& db : {fork, prod, dev}) ASSERT_TRUE(pg->DropDatabase(db).ok());
+}
+
+// A --inserts dump in another zone than UTC is refused where its first such
+// value is, not merged as other rows.
+TEST(TimeZoneMergeTest, InsertsInAnotherZoneRefused) {
+  TestPostgres* pg = SharedTestPostgres();
+  ASSERT_NE(pg, nullptr);
+  ASSERT_TRUE(pg->CreateDatabase("tz_ins").ok());
+  ASSERT_TRUE(pg->Exec("tz_ins", "CREATE TABLE t (id int PRIMARY KEY, at timestamptz); "
+                                 "INSERT INTO t VALUES (1, '2020-01-01 10:00:00+00')")
+                  .ok());
+  const std::string dir = pg->tmp_dir() + "/";
+  ASSERT_TRUE(DumpInZone(pg, "tz_ins", "UTC", dir + "tz_ins_utc.sql").ok());
+  ASSERT_TRUE(
+      DumpInZone(pg, "tz_ins", "Europe/Paris", dir + "tz_ins_paris.sql", {"--inserts"}).ok());
+  absl::StatusOr<CommandResult> r =
+      RunCommand({PGMERGE_BINARY, dir + "tz_ins_utc.sql", dir + "tz_ins_paris.sql"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_TRUE(r->out.empty());
+  EXPECT_NE(r->err.find("tz_ins_paris.sql:"), std::string::npos) << r->err;
+  EXPECT_NE(r->err.find("PGTZ=UTC"), std::string::npos) << r->err;
+  ASSERT_TRUE(pg->DropDatabase("tz_ins").ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(
     SharedDumps, DatasetMergeTest,
     ::testing::Values("chinook/chinook.dump.sql",
