@@ -1,7 +1,8 @@
 // Properties: decode(encode(x)) == x for any bytes; splitting a row never
 // reads outside it, and the fields it gives cover the row exactly; the
 // restrict key's search for \unrestrict in rows finds what a byte-by-byte
-// search finds, however the reader's steps cut the rows.
+// search finds, however the reader's steps cut the rows; a timestamptz
+// written as UTC reads as UTC and is written the same again.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 
 #include "parser/copy_text.h"
 #include "parser/restrict_key.h"
+#include "parser/timestamptz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace p = pgmerge::parser;
@@ -54,6 +56,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const p::InputDigest a = whole.Finish(), b = stepped.Finish();
   if (a.sha256 != b.sha256 || a.rows_unrestrict != naive || b.rows_unrestrict != naive) {
     std::abort();
+  }
+  for (p::TimestamptzIn how : {p::TimestamptzIn::kValue, p::TimestamptzIn::kElements}) {
+    std::string utc;
+    const int changed = p::AppendUtcField(raw, how, &utc);
+    if (changed == 0 && utc != raw) std::abort();
+    if (how == p::TimestamptzIn::kValue && changed > 0 && !p::IsUtcField(utc, how)) std::abort();
+    std::string again;
+    if (p::AppendUtcField(utc, how, &again) != 0 || again != utc) std::abort();
   }
   return 0;
 }

@@ -433,11 +433,23 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, UtcCopies* u
     PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2), zone(2)));
   }
   if (utc != nullptr && (other_zone[0] != 0 || other_zone[1] != 0 || other_zone[2] != 0)) {
+    // One thread a dump, as the index pass.
     const Catalog* catalogs[] = {&m.prod_catalog, &m.dev_catalog, &m.base_catalog};
+    absl::Status made[3];
+    std::vector<std::thread> threads;
     for (size_t i = 0; i < 3; ++i) {
       if (other_zone[i] == 0) continue;
-      PGM_ASSIGN_OR_RETURN((*utc)[i], RewriteAsUtc(m.dump(static_cast<Side>(i)), *catalogs[i]));
+      threads.emplace_back([&, i] {
+        absl::StatusOr<UtcDump> copy = RewriteAsUtc(m.dump(static_cast<Side>(i)), *catalogs[i]);
+        if (copy.ok()) {
+          (*utc)[i] = std::move(*copy);
+        } else {
+          made[i] = copy.status();
+        }
+      });
     }
+    for (std::thread& t : threads) t.join();
+    for (const absl::Status& s : made) PGM_RETURN_IF_ERROR(s);
     return absl::OkStatus();  // Nothing written: Merge runs again on the copies.
   }
   JoinSides(plans);

@@ -70,22 +70,32 @@ absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog
     DumpReader reader(in.data, in.name);
     parser::ReaderOptions options;
     options.check_utf8 = false;  // The merge that reads the copy checks it.
+    options.split_copy_rows = false;  // Only the rows of tables with timestamptz.
     reader.set_options(options);
     PageReleaser releaser(in.file, 0);
     DumpEvent ev;
     int64_t block = -1;
     std::vector<TimestamptzField> fields;
     size_t written = 0;  // Of the input, up to here.
-    for (;;) {
+    // Copies what the reader went past as it was, so its pages go back.
+    auto through = [&](size_t at) -> absl::Status {
+      if (at < written + (1 << 20)) return absl::OkStatus();
+      w.buffer().append(in.data.substr(written, at - written));
+      written = at;
+      releaser.Advance(written);
+      return w.MaybeFlush();
+    };
+    for (size_t at = 0;; at = reader.position()) {
+      PGM_RETURN_IF_ERROR(through(at));
       PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
       if (!more) break;
-      releaser.Advance(written);
       if (ev.kind != EventKind::kRow) continue;
       if (ev.block != block) {
         block = ev.block;
         fields = TimestamptzFields(catalog, *ev.target);
       }
-      const std::vector<std::string_view>& f = *ev.fields;
+      if (fields.empty()) continue;
+      const std::vector<std::string_view>& f = reader.Fields(ev);
       bool utc = true;
       for (const TimestamptzField& t : fields) {
         utc = utc && (static_cast<size_t>(t.field) >= f.size() ||
@@ -98,6 +108,9 @@ absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog
                                        " holds a timestamptz in another time zone than "
                                        "UTC; pgmerge writes COPY data as UTC, not "
                                        "INSERTs: dump again with PGTZ=UTC"));
+      }
+      if (ev.offset < written) {
+        return absl::InternalError(absl::StrCat(in.name, ":", ev.line, ": row before ", written));
       }
       std::string& b = w.buffer();
       b.append(in.data.substr(written, ev.offset - written));
