@@ -8,6 +8,7 @@
 //   index.cc   IndexSide: every row of one dump read once: keys,
 //              fingerprints, FK values, unique hashes, prod's values
 //              checked; RefuseMisfits lists what dev's schema refuses.
+//   utc.cc     RewriteAsUtc: a dump in another time zone as a UTC copy.
 //   decide.cc  Decide: pure; key arrays in, decisions out (decide.h);
 //              the two-way evidence of the fork in fork_evidence.h.
 //   emit.cc    Emit: dev's schema with the merged rows (table_writer.h)
