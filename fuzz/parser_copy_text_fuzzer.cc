@@ -1,8 +1,9 @@
 // Properties: decode(encode(x)) == x for any bytes; splitting a row never
 // reads outside it, and the fields it gives cover the row exactly; the
 // restrict key's search for \unrestrict in rows finds what a byte-by-byte
-// search finds, however the reader's steps cut the rows; a timestamptz
-// written as UTC reads as UTC and is written the same again.
+// search finds, however the reader's steps cut the rows; a value written in
+// the merge's form (parser/value_text.h) reads as in it and is written the
+// same again.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,7 +13,7 @@
 
 #include "parser/copy_text.h"
 #include "parser/restrict_key.h"
-#include "parser/timestamptz.h"
+#include "parser/value_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace p = pgmerge::parser;
@@ -57,13 +58,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (a.sha256 != b.sha256 || a.rows_unrestrict != naive || b.rows_unrestrict != naive) {
     std::abort();
   }
-  for (p::TimestamptzIn how : {p::TimestamptzIn::kValue, p::TimestamptzIn::kElements}) {
+  for (p::SessionText how : {p::SessionText::kTimestamptz, p::SessionText::kTimestamptzElements,
+                             p::SessionText::kBytea}) {
     std::string utc;
-    const int changed = p::AppendUtcField(raw, how, &utc);
+    const int changed = p::AppendCanonicalField(raw, how, &utc);
     if (changed == 0 && utc != raw) std::abort();
-    if (how == p::TimestamptzIn::kValue && changed > 0 && !p::IsUtcField(utc, how)) std::abort();
+    if (how != p::SessionText::kTimestamptzElements && changed > 0 &&
+        !p::IsCanonicalField(utc, how)) {
+      std::abort();
+    }
     std::string again;
-    if (p::AppendUtcField(utc, how, &again) != 0 || again != utc) std::abort();
+    if (p::AppendCanonicalField(utc, how, &again) != 0 || again != utc) std::abort();
   }
   return 0;
 }

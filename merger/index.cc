@@ -259,7 +259,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
 }  // namespace
 
 absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
-                       parser::InputDigest* digest, int64_t* other_zone) {
+                       parser::InputDigest* digest, int64_t* session_text) {
   RowHasher hasher;  // One per side: the sides run on their own threads.
   const DumpInput& in = m.dump(side);
   DumpReader reader(in.data, in.name);
@@ -294,7 +294,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
   const Catalog& catalog = side == Side::kProd  ? m.prod_catalog
                            : side == Side::kDev ? m.dev_catalog
                                                 : m.base_catalog;
-  std::vector<TimestamptzField> zoned;  // The block's timestamptz fields.
+  std::vector<SessionTextField> zoned;  // The block's session-dependent fields.
   for (;;) {
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
@@ -308,7 +308,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     }
     if (ev.block != block) {
       block = ev.block;
-      if (other_zone != nullptr) zoned = TimestamptzFields(catalog, *ev.target);
+      if (session_text != nullptr) zoned = SessionTextFields(catalog, *ev.target);
       const TableName& name = ev.target->table;
       const auto& by_name = side == Side::kDev ? plans.plan_of : plans.prod_plan_of;
       auto it = by_name.find(name.Display());
@@ -336,10 +336,10 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
       }
     }
     if (!zoned.empty() && ev.kind == EventKind::kRow) {
-      for (const TimestamptzField& t : zoned) {
+      for (const SessionTextField& t : zoned) {
         if (static_cast<size_t>(t.field) < ev.fields->size() &&
-            !parser::IsUtcField((*ev.fields)[t.field], t.how)) {
-          *other_zone = ev.line;  // The merge runs again on a UTC copy.
+            !parser::IsCanonicalField((*ev.fields)[t.field], t.how)) {
+          *session_text = ev.line;  // The merge runs again on a copy.
           return absl::OkStatus();
         }
       }

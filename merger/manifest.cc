@@ -11,6 +11,12 @@ nlohmann::ordered_json OneSide(const TableManifest& m) {
 
 }  // namespace
 
+nlohmann::ordered_json RowSettingsJson() {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const RowSetting& s : kRowSettings) j[s.name] = s.value;
+  return j;
+}
+
 std::string HashText(uint64_t hash) { return absl::StrFormat("%016x", hash); }
 
 const char* TableStatus(bool only_in_prod, bool only_in_dev) {
@@ -127,9 +133,12 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
       report.contains("client_encoding") && report["client_encoding"].is_string()
           ? report["client_encoding"].get<std::string>()
           : "UTF8";
-  const std::string time_zone = report.contains("time_zone") && report["time_zone"].is_string()
-                                    ? report["time_zone"].get<std::string>()
-                                    : "";
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (report.contains("row_settings") && report["row_settings"].is_object()) {
+    for (const auto& [name, value] : report["row_settings"].items()) {
+      if (value.is_string()) settings.emplace_back(name, value.get<std::string>());
+    }
+  }
   for (const Json& t : report["tables"]) {
     const std::string status = t.value("status", "");
     if (status == (side == Side::kOutput ? kStatusDroppedByDev : kStatusNewInDev)) {
@@ -156,7 +165,7 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
     table.rows = m->value("rows", int64_t{0});
     table.hash = m->value("hash", "");
     table.encoding = encoding;
-    table.time_zone = time_zone;
+    table.settings = settings;
     if (table.columns.empty()) continue;  // Nothing of it to measure.
     tables.push_back(std::move(table));
   }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,10 +23,18 @@
 
 namespace pgmerge::manifest {
 
-// The session time zone the manifest's rows are hashed in (the report's
-// "time_zone"): the merge writes every timestamptz as UTC writes it
-// (parser/timestamptz.h), and the live side is read back under it.
-inline constexpr char kRowTimeZone[] = "UTC";
+// The session settings the manifest's rows are hashed under (the report's
+// "row_settings"), besides pg_dump's own (DateStyle, IntervalStyle,
+// extra_float_digits): the merge takes every value whose text pg_dump takes
+// from its session in this form (parser/value_text.h), and the live side is
+// read back under them.
+struct RowSetting {
+  const char* name;
+  const char* value;
+};
+inline constexpr RowSetting kRowSettings[] = {{"TimeZone", "UTC"}, {"bytea_output", "hex"}};
+// The value of "row_settings": {"TimeZone": "UTC", ...}.
+nlohmann::ordered_json RowSettingsJson();
 
 // The report's "format" value.
 inline constexpr char kReportFormat[] = "pgmerge-report";
@@ -68,9 +77,9 @@ struct ManifestTable {
   std::string hash;  // HashText of the sum.
   // The report's client_encoding: the rows are hashed as that text.
   std::string encoding = "UTF8";
-  // The report's time_zone: the session's TimeZone when the rows are read;
-  // empty for a report written before it (the server's own).
-  std::string time_zone;
+  // The report's row_settings, as SET takes them (name, value); empty for a
+  // report written before them (the session's own).
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 // A sequence as the merge set it (the report's "sequences"). `kept`: the

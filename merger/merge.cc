@@ -370,12 +370,13 @@ absl::Status RefuseTwoEncodings(const MergeInputs& m) {
 
 // The passes, in order. `report` holds what was found so far when the
 // merge is refused.
-// The UTC copies of dumps taken in another time zone (RewriteAsUtc), by
-// side: made by a run that then stops before any output, for the next.
-using UtcCopies = std::array<std::optional<UtcDump>, 3>;
+// The copies of dumps with values in their session's form
+// (RewriteCanonical), by side: made by a run that then stops before any
+// output, for the next.
+using Copies = std::array<std::optional<CanonicalDump>, 3>;
 
-// `utc`: null when the inputs are already UTC copies.
-absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, UtcCopies* utc) {
+// `copies`: null when the inputs are such copies already.
+absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, Copies* copies) {
   Plans plans;
   std::vector<std::string> problems;  // Schema misfits, found before output.
   std::vector<const parser::DumpObject*> prod_only_objects;
@@ -415,8 +416,8 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, UtcCopies* u
   // The \restrict key's digests, taken by the index pass (prod, dev, base).
   if (m.options.restrict_key.empty()) m.digests.resize(m.base != nullptr ? 3 : 2);
   auto digest = [&m](size_t i) { return i < m.digests.size() ? &m.digests[i] : nullptr; };
-  std::array<int64_t, 3> other_zone{};  // A line per side, 0 for none.
-  auto zone = [&](size_t i) { return utc != nullptr ? &other_zone[i] : nullptr; };
+  std::array<int64_t, 3> session_text{};  // A line per side, 0 for none.
+  auto zone = [&](size_t i) { return copies != nullptr ? &session_text[i] : nullptr; };
   {
     // The two sides are independent until decisions: one core each.
     // (libpg_query frees a thread's parser memory when the thread exits.)
@@ -432,17 +433,18 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, UtcCopies* u
   if (m.base != nullptr) {
     PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2), zone(2)));
   }
-  if (utc != nullptr && (other_zone[0] != 0 || other_zone[1] != 0 || other_zone[2] != 0)) {
+  if (copies != nullptr &&
+      (session_text[0] != 0 || session_text[1] != 0 || session_text[2] != 0)) {
     // One thread a dump, as the index pass.
     const Catalog* catalogs[] = {&m.prod_catalog, &m.dev_catalog, &m.base_catalog};
     absl::Status made[3];
     std::vector<std::thread> threads;
     for (size_t i = 0; i < 3; ++i) {
-      if (other_zone[i] == 0) continue;
+      if (session_text[i] == 0) continue;
       threads.emplace_back([&, i] {
-        absl::StatusOr<UtcDump> copy = RewriteAsUtc(m.dump(static_cast<Side>(i)), *catalogs[i]);
+        absl::StatusOr<CanonicalDump> copy = RewriteCanonical(m.dump(static_cast<Side>(i)), *catalogs[i]);
         if (copy.ok()) {
-          (*utc)[i] = std::move(*copy);
+          (*copies)[i] = std::move(*copy);
         } else {
           made[i] = copy.status();
         }
@@ -499,13 +501,13 @@ absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
   const bool three_way = !options.base.data.empty() || !options.base.name.empty();
   MergeInputs m{prod, dev, three_way ? &options.base : nullptr, options, {}, {}, {}, {}};
   Report report;
-  UtcCopies utc;
+  Copies utc;
   absl::Status s = Run(m, out, report, &utc);
   if (s.ok() && (utc[0] || utc[1] || utc[2])) {
-    // A dump in another time zone: the same merge over its UTC copy.
+    // A dump with values in its session's form: the same merge over a copy.
     const DumpInput* inputs[] = {&prod, &dev, &options.base};
     DumpInput copies[3];
-    std::vector<Report::UtcCopy> made;
+    std::vector<Report::RewrittenDump> made;
     for (size_t i = 0; i < 3; ++i) {
       copies[i] = *inputs[i];
       if (!utc[i]) continue;
@@ -517,7 +519,7 @@ absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
                       {}, {}, {}, {}};
     report = Report();
     s = Run(again, out, report, nullptr);
-    report.utc_copies = std::move(made);
+    report.rewritten_dumps = std::move(made);
   }
   if (!s.ok()) {
     if (refusal != nullptr) *refusal = std::move(report);

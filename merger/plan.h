@@ -8,7 +8,8 @@
 //   index.cc   IndexSide: every row of one dump read once: keys,
 //              fingerprints, FK values, unique hashes, prod's values
 //              checked; RefuseMisfits lists what dev's schema refuses.
-//   utc.cc     RewriteAsUtc: a dump in another time zone as a UTC copy.
+//   canonical.cc RewriteCanonical: a copy of a dump with its values in
+//              the form rows are compared in (parser/value_text.h).
 //   decide.cc  Decide: pure; key arrays in, decisions out (decide.h);
 //              the two-way evidence of the fork in fork_evidence.h.
 //   emit.cc    Emit: dev's schema with the merged rows (table_writer.h)
@@ -45,7 +46,7 @@
 #include "parser/copy_text.h"
 #include "parser/dump_reader.h"
 #include "parser/restrict_key.h"
-#include "parser/timestamptz.h"
+#include "parser/value_text.h"
 
 namespace pgmerge::merger::internal {
 
@@ -381,27 +382,27 @@ inline bool ExactProdRow(const Layout& layout, std::string_view raw) {
 // index.cc: reads one dump's rows into the plans' per-side state. The
 // prod and dev sides may run at once, on their own threads. `digest`, when
 // given, gets the dump's digest for the \restrict key, taken as it is read.
-// `other_zone`, when given, gets the line of the first timestamptz not
-// written as UTC writes it, and the pass stops there (RewriteAsUtc).
+// `session_text`, when given, gets the line of the first value not in the
+// form rows are compared in, and the pass stops there (RewriteCanonical).
 absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
-                       parser::InputDigest* digest, int64_t* other_zone = nullptr);
+                       parser::InputDigest* digest, int64_t* session_text = nullptr);
 
-// utc.cc: the fields of a data block that hold timestamptz values, in
-// field order, by the dump's own catalog.
-struct TimestamptzField {
+// canonical.cc: the fields of a data block whose text depends on pg_dump's
+// session, in field order, by the dump's own catalog.
+struct SessionTextField {
   int field;
-  parser::TimestamptzIn how;
+  parser::SessionText how;
 };
-std::vector<TimestamptzField> TimestamptzFields(const Catalog& catalog,
+std::vector<SessionTextField> SessionTextFields(const Catalog& catalog,
                                                 const parser::DataTarget& target);
-// A copy of a dump with every timestamptz of its COPY rows as UTC writes
-// it, in an unlinked temporary file; lines keep their numbers. A value in
-// another zone in an INSERT is refused (FILE:LINE).
-struct UtcDump {
+// A copy of a dump with those values of its COPY rows in the merge's form
+// (parser/value_text.h), in an unlinked temporary file; lines keep their
+// numbers. Such a value in an INSERT is refused (FILE:LINE).
+struct CanonicalDump {
   MappedFile file;
   int64_t values = 0;  // Values written again.
 };
-absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog);
+absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalog& catalog);
 // The output's \restrict key from the digests the index passes took; where
 // an input's rows hold \unrestrict, every input is read again and hashed
 // whole, side by side, its pages handed back behind.

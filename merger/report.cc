@@ -162,12 +162,12 @@ std::string ReportJson(const Report& report) {
   root["totals"] = totals;
   root["mode"] = report.three_way ? "three-way" : "two-way";
   root["client_encoding"] = report.client_encoding;
-  root["time_zone"] = manifest::kRowTimeZone;
-  Json copies = Json::array();
-  for (const Report::UtcCopy& c : report.utc_copies) {
-    copies.push_back({{"file", c.file}, {"timestamptz_values", c.values}});
+  root["row_settings"] = manifest::RowSettingsJson();
+  Json rewritten = Json::array();
+  for (const Report::RewrittenDump& d : report.rewritten_dumps) {
+    rewritten.push_back({{"file", d.file}, {"values", d.values}});
   }
-  root["utc_copies"] = copies;
+  root["rewritten_dumps"] = rewritten;
   root["refused"] = !report.refusals.empty();
   root["refusals"] = report.refusals;
   root["tables"] = List(report.tables, TableJson);
@@ -254,11 +254,11 @@ std::string ReportSummary(const Report& report) {
                                                 lo.taken_from_dev, lo.deleted_in_prod)
                               : std::string());
   }
-  for (const Report::UtcCopy& c : report.utc_copies) {
+  for (const Report::RewrittenDump& d : report.rewritten_dumps) {
     absl::StrAppendFormat(&out,
-                          "%s: dumped in another time zone than UTC: merged from a copy with its "
-                          "%d timestamptz values as UTC writes them (the same instants)\n",
-                          c.file, c.values);
+                          "%s: merged from a copy with %d values in the form rows are compared "
+                          "in: timestamptz as UTC, bytea as hex (the same values)\n",
+                          d.file, d.values);
   }
   absl::StrAppendFormat(&out, "conflicts: %d\n", report.total_conflicts());
   if (report.three_way) {

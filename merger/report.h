@@ -146,14 +146,15 @@ struct Report {
   // The dumps' client_encoding ("UTF8" when they set none): the text the
   // manifest's hashes are over, and verify reads the shadow in.
   std::string client_encoding = "UTF8";
-  // Dumps taken in another time zone, merged from a copy with every
-  // timestamptz as UTC writes it (merger/utc.cc): the time zone of every
-  // row compared, hashed and read back.
-  struct UtcCopy {
+  // Dumps whose values pg_dump wrote in its session's form (a timestamptz
+  // in another time zone than UTC, a bytea in the escape form), merged from
+  // a copy with them in the form every row is compared in
+  // (merger/canonical.cc, manifest::kRowSettings).
+  struct RewrittenDump {
     std::string file;
-    int64_t values = 0;  // timestamptz values written again.
+    int64_t values = 0;  // Values written again.
   };
-  std::vector<UtcCopy> utc_copies;
+  std::vector<RewrittenDump> rewritten_dumps;
   // Objects production's schema has and development's lacks (an index, a
   // function, a trigger a hotfix added): not in the output.
   std::vector<ObjectRef> prod_only_objects;

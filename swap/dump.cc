@@ -106,14 +106,23 @@ absl::Status Spawn(std::vector<std::string> argv, int slot, PgDumpRun* run) {
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  // timestamptz values as the merge compares them (merger/utc.cc), so the
-  // dump needs no UTC copy. Made before fork: the child only execs.
+  // Values in the form the merge compares them in (manifest::kRowSettings),
+  // so the dump needs no copy (merger/canonical.cc). Made before fork: the
+  // child only execs.
   static char kUtc[] = "PGTZ=UTC";
+  std::string options = "PGOPTIONS=";
   std::vector<char*> env;
   for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "PGTZ=", 5) != 0) env.push_back(*e);
+    if (std::strncmp(*e, "PGTZ=", 5) == 0) continue;
+    if (std::strncmp(*e, "PGOPTIONS=", 10) == 0) {
+      absl::StrAppend(&options, *e + 10, " ");
+      continue;
+    }
+    env.push_back(*e);
   }
+  absl::StrAppend(&options, "-c bytea_output=hex");
   env.push_back(kUtc);
+  env.push_back(options.data());
   env.push_back(nullptr);
   int err_pipe[2];
   if (pipe(err_pipe) != 0) return absl::InternalError("pipe failed");

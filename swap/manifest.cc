@@ -66,15 +66,17 @@ absl::StatusOr<std::string> RowsMeasured(PGconn* conn, const ManifestTable& t) {
 std::string EncodingOf(const std::vector<ManifestTable>& manifest) {
   return manifest.empty() ? "UTF8" : manifest.front().encoding;
 }
-std::string TimeZoneOf(const std::vector<ManifestTable>& manifest) {
-  return manifest.empty() ? "" : manifest.front().time_zone;
+std::vector<std::pair<std::string, std::string>> SettingsOf(
+    const std::vector<ManifestTable>& manifest) {
+  return manifest.empty() ? std::vector<std::pair<std::string, std::string>>()
+                          : manifest.front().settings;
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     PGconn* conn, const std::vector<ManifestTable>& manifest, int64_t* rows_checked) {
-  absl::Status formats = SetDumpFormats(conn, EncodingOf(manifest), TimeZoneOf(manifest));
+  absl::Status formats = SetDumpFormats(conn, EncodingOf(manifest), SettingsOf(manifest));
   if (!formats.ok()) return formats;
   std::vector<TableDifference> out;
   for (const ManifestTable& t : manifest) {
@@ -98,7 +100,7 @@ absl::StatusOr<std::vector<TableDifference>> CompareWithManifest(
     int64_t* rows_checked, int64_t range_blocks) {
   if (sessions.size() <= 1) return CompareWithManifest(sessions.front(), manifest, rows_checked);
   for (PGconn* c : sessions) {
-    absl::Status s = SetDumpFormats(c, EncodingOf(manifest), TimeZoneOf(manifest));
+    absl::Status s = SetDumpFormats(c, EncodingOf(manifest), SettingsOf(manifest));
     if (!s.ok()) return s;
   }
   // Tasks: a table, or a block range of one. The last range is open-ended.

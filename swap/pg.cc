@@ -99,15 +99,16 @@ std::string Literal(PGconn* conn, std::string_view value) {
 }
 
 absl::Status SetDumpFormats(PGconn* conn, const std::string& encoding,
-                            const std::string& time_zone) {
+                            const std::vector<std::pair<std::string, std::string>>& settings) {
   if (PQsetClientEncoding(conn, encoding.c_str()) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read the database as ", encoding, ": ", PQerrorMessage(conn)));
   }
-  return ExecCommand(conn, absl::StrCat("SET extra_float_digits = 3; SET DateStyle = ISO; "
-                                        "SET IntervalStyle = postgres",
-                                        time_zone.empty() ? "" : "; SET TimeZone = ",
-                                        time_zone.empty() ? "" : Literal(conn, time_zone)));
+  std::string sql = "SET extra_float_digits = 3; SET DateStyle = ISO; SET IntervalStyle = postgres";
+  for (const auto& [name, value] : settings) {
+    absl::StrAppend(&sql, "; SET ", Ident(conn, name), " = ", Literal(conn, value));
+  }
+  return ExecCommand(conn, sql);
 }
 
 absl::StatusOr<TableHash> HashTable(PGconn* conn, const std::string& table,

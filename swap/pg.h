@@ -62,9 +62,10 @@ std::string Literal(PGconn* conn, std::string_view value);
 
 // The session settings pg_dump writes values under, so COPY lines of the
 // live database hash like the dump's: its client_encoding too, and the
-// report's time_zone ("" keeps the server's).
-absl::Status SetDumpFormats(PGconn* conn, const std::string& encoding = "UTF8",
-                            const std::string& time_zone = "");
+// report's row_settings (none: the session's own).
+absl::Status SetDumpFormats(
+    PGconn* conn, const std::string& encoding = "UTF8",
+    const std::vector<std::pair<std::string, std::string>>& settings = {});
 
 // Row count and sum of RowHash (base/row_hash.h) of each COPY line of `COPY (SELECT columns FROM
 // ONLY table) TO STDOUT`: the manifest's measure. `table` is already quoted.

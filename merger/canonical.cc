@@ -1,10 +1,12 @@
-// A dump taken in another time zone than UTC, written again as UTC
-// (parser/timestamptz.h): the merge compares rows as text, so a base row
-// dumped from Paris by development and from UTC by production would be two
-// rows, and verify, which reads the shadow back as UTC, would see changed
-// content. The index pass finds such a dump (one field test a value); this
-// pass writes it again, every timestamptz of its COPY rows as UTC writes it
-// and every other byte as it was, and the merge runs again on that copy.
+// A dump whose values pg_dump wrote in its session's form (a timestamptz in
+// another time zone than UTC, a bytea in the escape form) written again in
+// the merge's (parser/value_text.h): the merge compares rows as text, so a
+// base row dumped from Paris by development and from UTC by production
+// would be two rows, and verify, which reads the shadow back under the
+// merge's settings, would see changed content. The index pass finds such a
+// dump (a test of a few bytes a value); this pass writes it again, those
+// values of its COPY rows in the merge's form and every other byte as it
+// was, and the merge runs again on that copy.
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,9 +20,9 @@
 
 namespace pgmerge::merger::internal {
 
-std::vector<TimestamptzField> TimestamptzFields(const Catalog& catalog,
+std::vector<SessionTextField> SessionTextFields(const Catalog& catalog,
                                                 const parser::DataTarget& target) {
-  std::vector<TimestamptzField> out;
+  std::vector<SessionTextField> out;
   const Table* table = catalog.FindTable(target.table);
   if (table == nullptr) return out;
   const std::vector<std::string> cols =
@@ -28,8 +30,8 @@ std::vector<TimestamptzField> TimestamptzFields(const Catalog& catalog,
   for (size_t k = 0; k < cols.size(); ++k) {
     const int c = table->ColumnIndex(cols[k]);
     if (c < 0) continue;
-    const parser::TimestamptzIn how = parser::TimestamptzColumn(table->columns[c]);
-    if (how != parser::TimestamptzIn::kNone) out.push_back({static_cast<int>(k), how});
+    const parser::SessionText how = parser::SessionTextOf(table->columns[c]);
+    if (how != parser::SessionText::kNone) out.push_back({static_cast<int>(k), how});
   }
   return out;
 }
@@ -48,7 +50,7 @@ class FdWriter {
       if (w < 0) {
         if (errno == EINTR) continue;
         return absl::InternalError(
-            absl::StrCat("cannot write the UTC copy of a dump: ", std::strerror(errno)));
+            absl::StrCat("cannot write the copy of a dump: ", std::strerror(errno)));
       }
       done += static_cast<size_t>(w);
     }
@@ -63,7 +65,7 @@ class FdWriter {
 
 }  // namespace
 
-absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog) {
+absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalog& catalog) {
   int64_t values = 0;
   absl::StatusOr<MappedFile> file = MappedFile::Spool(in.name, [&](int fd) -> absl::Status {
     FdWriter w(fd);
@@ -75,7 +77,7 @@ absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog
     PageReleaser releaser(in.file, 0);
     DumpEvent ev;
     int64_t block = -1;
-    std::vector<TimestamptzField> fields;
+    std::vector<SessionTextField> fields;
     size_t written = 0;  // Of the input, up to here.
     // Copies what the reader went past as it was, so its pages go back.
     auto through = [&](size_t at) -> absl::Status {
@@ -92,22 +94,23 @@ absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog
       if (ev.kind != EventKind::kRow) continue;
       if (ev.block != block) {
         block = ev.block;
-        fields = TimestamptzFields(catalog, *ev.target);
+        fields = SessionTextFields(catalog, *ev.target);
       }
       if (fields.empty()) continue;
       const std::vector<std::string_view>& f = reader.Fields(ev);
-      bool utc = true;
-      for (const TimestamptzField& t : fields) {
-        utc = utc && (static_cast<size_t>(t.field) >= f.size() ||
-                      parser::IsUtcField(f[t.field], t.how));
+      bool canonical = true;
+      for (const SessionTextField& t : fields) {
+        canonical = canonical && (static_cast<size_t>(t.field) >= f.size() ||
+                      parser::IsCanonicalField(f[t.field], t.how));
       }
-      if (utc) continue;
+      if (canonical) continue;
       if (ev.text.empty()) {
         return InputError(in.name, ev.line,
                           absl::StrCat("an INSERT of ", ev.target->table.Display(),
                                        " holds a timestamptz in another time zone than "
-                                       "UTC; pgmerge writes COPY data as UTC, not "
-                                       "INSERTs: dump again with PGTZ=UTC"));
+                                       "UTC or a bytea in the escape form; pgmerge "
+                                       "writes COPY data again, not INSERTs: dump again "
+                                       "with PGTZ=UTC PGOPTIONS='-c bytea_output=hex'"));
       }
       if (ev.offset < written) {
         return absl::InternalError(absl::StrCat(in.name, ":", ev.line, ": row before ", written));
@@ -117,7 +120,7 @@ absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog
       for (size_t k = 0, next = 0; k < f.size(); ++k) {
         if (k > 0) b.push_back('\t');
         if (next < fields.size() && static_cast<size_t>(fields[next].field) == k) {
-          values += parser::AppendUtcField(f[k], fields[next++].how, &b);
+          values += parser::AppendCanonicalField(f[k], fields[next++].how, &b);
         } else {
           b.append(f[k]);
         }
@@ -130,7 +133,7 @@ absl::StatusOr<UtcDump> RewriteAsUtc(const DumpInput& in, const Catalog& catalog
     return w.Flush();
   });
   if (!file.ok()) return file.status();
-  return UtcDump{std::move(*file), values};
+  return CanonicalDump{std::move(*file), values};
 }
 
 }  // namespace pgmerge::merger::internal

@@ -1,7 +1,9 @@
-#include "parser/timestamptz.h"
+#include "parser/value_text.h"
 
 #include <cstdint>
 #include <cstdio>
+
+#include "parser/copy_text.h"
 
 namespace pgmerge::parser {
 namespace {
@@ -59,14 +61,15 @@ bool IsUtcValue(std::string_view v) {
 
 }  // namespace
 
-TimestamptzIn TimestamptzColumn(const Column& c) {
+SessionText SessionTextOf(const Column& c) {
   if (c.type_name == "timestamptz") {
-    return c.is_array ? TimestamptzIn::kElements : TimestamptzIn::kValue;
+    return c.is_array ? SessionText::kTimestamptzElements : SessionText::kTimestamptz;
   }
   if (c.type_name == "tstzrange" || c.type_name == "tstzmultirange") {
-    return TimestamptzIn::kElements;
+    return SessionText::kTimestamptzElements;
   }
-  return TimestamptzIn::kNone;
+  if (c.type_name == "bytea" && !c.is_array) return SessionText::kBytea;
+  return SessionText::kNone;
 }
 
 bool TimestamptzAsUtc(std::string_view s, std::string* out) {
@@ -135,8 +138,56 @@ bool TimestamptzAsUtc(std::string_view s, std::string* out) {
   return true;
 }
 
-bool IsUtcField(std::string_view field, TimestamptzIn how) {
-  if (how == TimestamptzIn::kValue) return field == "\\N" || IsUtcValue(field);
+namespace {
+
+// A bytea in the escape form, as COPY text ("\\000\\377A"), written as hex
+// ("\\x00ff41"): the bytes are the same.
+bool ByteaEscapeAsHex(std::string_view field, std::string* out) {
+  std::string scratch;
+  const std::string_view text = DecodeCopyField(field, &scratch);
+  std::string hex = "\\\\x";
+  constexpr char kDigits[] = "0123456789abcdef";
+  auto put = [&](unsigned char b) {
+    hex.push_back(kDigits[b >> 4]);
+    hex.push_back(kDigits[b & 15]);
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      put(static_cast<unsigned char>(text[i]));
+    } else if (i + 1 < text.size() && text[i + 1] == '\\') {
+      put('\\');
+      ++i;
+    } else if (i + 3 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '3' &&
+               text[i + 2] >= '0' && text[i + 2] <= '7' && text[i + 3] >= '0' &&
+               text[i + 3] <= '7') {
+      put(static_cast<unsigned char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 +
+                                     (text[i + 3] - '0')));
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  out->append(hex);
+  return true;
+}
+
+bool IsHexBytea(std::string_view field) {
+  return field == "\\N" || field.substr(0, 3) == "\\\\x";
+}
+
+}  // namespace
+
+bool IsCanonicalField(std::string_view field, SessionText how) {
+  switch (how) {
+    case SessionText::kNone:
+      return true;
+    case SessionText::kBytea:
+      return IsHexBytea(field);
+    case SessionText::kTimestamptz:
+      return field == "\\N" || IsUtcValue(field);
+    case SessionText::kTimestamptzElements:
+      break;
+  }
   // Elements with a space (every finite timestamp) are quoted in an array's
   // or a range's text.
   for (size_t open = field.find('"'); open != std::string_view::npos;) {
@@ -148,13 +199,13 @@ bool IsUtcField(std::string_view field, TimestamptzIn how) {
   return true;
 }
 
-int AppendUtcField(std::string_view field, TimestamptzIn how, std::string* out) {
-  if (how == TimestamptzIn::kValue) {
-    if (IsUtcField(field, how) || !TimestamptzAsUtc(field, out)) {
-      out->append(field);
-      return 0;
-    }
-    return 1;
+int AppendCanonicalField(std::string_view field, SessionText how, std::string* out) {
+  if (how != SessionText::kTimestamptzElements) {
+    const bool changed = !IsCanonicalField(field, how) &&
+                         (how == SessionText::kBytea ? ByteaEscapeAsHex(field, out)
+                                                     : TimestamptzAsUtc(field, out));
+    if (!changed) out->append(field);
+    return changed ? 1 : 0;
   }
   int changed = 0;
   size_t done = 0;

@@ -1,4 +1,4 @@
-#include "parser/timestamptz.h"
+#include "parser/value_text.h"
 
 #include <gtest/gtest.h>
 
@@ -165,32 +165,50 @@ TEST(Timestamptz, OtherTextIsKept) {
     std::string out;
     EXPECT_FALSE(TimestamptzAsUtc(v, &out)) << v;
     std::string field;
-    EXPECT_EQ(AppendUtcField(v, TimestamptzIn::kValue, &field), 0);
+    EXPECT_EQ(AppendCanonicalField(v, SessionText::kTimestamptz, &field), 0);
     EXPECT_EQ(field, v);
   }
 }
 
 TEST(Timestamptz, Fields) {
-  EXPECT_TRUE(IsUtcField("\\N", TimestamptzIn::kValue));
-  EXPECT_TRUE(IsUtcField("2020-01-01 10:00:00+00", TimestamptzIn::kValue));
-  EXPECT_TRUE(IsUtcField("-infinity", TimestamptzIn::kValue));
-  EXPECT_FALSE(IsUtcField("2020-01-01 11:00:00+01", TimestamptzIn::kValue));
+  EXPECT_TRUE(IsCanonicalField("\\N", SessionText::kTimestamptz));
+  EXPECT_TRUE(IsCanonicalField("2020-01-01 10:00:00+00", SessionText::kTimestamptz));
+  EXPECT_TRUE(IsCanonicalField("-infinity", SessionText::kTimestamptz));
+  EXPECT_FALSE(IsCanonicalField("2020-01-01 11:00:00+01", SessionText::kTimestamptz));
   const std::string array = R"({"2020-01-01 11:00:00+01",NULL,infinity,"2020-01-01 10:00:00+00"})";
-  EXPECT_FALSE(IsUtcField(array, TimestamptzIn::kElements));
+  EXPECT_FALSE(IsCanonicalField(array, SessionText::kTimestamptzElements));
   std::string out;
-  EXPECT_EQ(AppendUtcField(array, TimestamptzIn::kElements, &out), 1);
+  EXPECT_EQ(AppendCanonicalField(array, SessionText::kTimestamptzElements, &out), 1);
   EXPECT_EQ(out, R"({"2020-01-01 10:00:00+00",NULL,infinity,"2020-01-01 10:00:00+00"})");
-  EXPECT_TRUE(IsUtcField(out, TimestamptzIn::kElements));
+  EXPECT_TRUE(IsCanonicalField(out, SessionText::kTimestamptzElements));
   const std::string range = R"(["2020-01-01 11:00:00+01","2020-07-01 11:00:00+02"))";
   out.clear();
-  EXPECT_EQ(AppendUtcField(range, TimestamptzIn::kElements, &out), 2);
+  EXPECT_EQ(AppendCanonicalField(range, SessionText::kTimestamptzElements, &out), 2);
   EXPECT_EQ(out, R"(["2020-01-01 10:00:00+00","2020-07-01 09:00:00+00"))");
   out.clear();
-  EXPECT_EQ(AppendUtcField("empty", TimestamptzIn::kElements, &out), 0);
+  EXPECT_EQ(AppendCanonicalField("empty", SessionText::kTimestamptzElements, &out), 0);
   EXPECT_EQ(out, "empty");
   out.clear();
-  EXPECT_EQ(AppendUtcField("{\"a b\",\"2020-01-01 11:00:00+01", TimestamptzIn::kElements, &out), 0);
+  EXPECT_EQ(AppendCanonicalField("{\"a b\",\"2020-01-01 11:00:00+01", SessionText::kTimestamptzElements, &out), 0);
   EXPECT_EQ(out, "{\"a b\",\"2020-01-01 11:00:00+01");
+}
+
+// bytea_output = escape, as pg_dump writes it where a database sets it, and
+// COPY's own backslashes around it: the same bytes as hex.
+TEST(SessionText, ByteaEscapeAsHex) {
+  std::string out;
+  EXPECT_EQ(AppendCanonicalField(R"(\\000\\377A\\\\ z)", SessionText::kBytea, &out), 1);
+  EXPECT_EQ(out, R"(\\x00ff415c207a)");
+  out.clear();
+  EXPECT_EQ(AppendCanonicalField("", SessionText::kBytea, &out), 1);
+  EXPECT_EQ(out, R"(\\x)");
+  for (std::string_view kept : {R"(\\x00ff)", R"(\N)", R"(\\9)", R"(\\01)"}) {
+    out.clear();
+    EXPECT_EQ(AppendCanonicalField(kept, SessionText::kBytea, &out), 0) << kept;
+    EXPECT_EQ(out, kept);
+  }
+  EXPECT_TRUE(IsCanonicalField(R"(\\x)", SessionText::kBytea));
+  EXPECT_FALSE(IsCanonicalField("abc", SessionText::kBytea));
 }
 
 }  // namespace
