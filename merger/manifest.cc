@@ -11,6 +11,18 @@ nlohmann::ordered_json OneSide(const TableManifest& m) {
 
 }  // namespace
 
+RowSettings ReadRowSettings(std::string_view report_json) {
+  nlohmann::json report = nlohmann::json::parse(report_json, nullptr, false);
+  RowSettings settings;
+  if (report.is_object() && report.contains("row_settings") &&
+      report["row_settings"].is_object()) {
+    for (const auto& [name, value] : report["row_settings"].items()) {
+      if (value.is_string()) settings.emplace_back(name, value.get<std::string>());
+    }
+  }
+  return settings;
+}
+
 nlohmann::ordered_json RowSettingsJson() {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const RowSetting& s : kRowSettings) j[s.name] = s.value;
@@ -133,12 +145,7 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
       report.contains("client_encoding") && report["client_encoding"].is_string()
           ? report["client_encoding"].get<std::string>()
           : "UTF8";
-  std::vector<std::pair<std::string, std::string>> settings;
-  if (report.contains("row_settings") && report["row_settings"].is_object()) {
-    for (const auto& [name, value] : report["row_settings"].items()) {
-      if (value.is_string()) settings.emplace_back(name, value.get<std::string>());
-    }
-  }
+  const RowSettings settings = ReadRowSettings(report_json);
   for (const Json& t : report["tables"]) {
     const std::string status = t.value("status", "");
     if (status == (side == Side::kOutput ? kStatusDroppedByDev : kStatusNewInDev)) {

@@ -28,6 +28,7 @@ namespace pgmerge::manifest {
 // extra_float_digits): the merge takes every value whose text pg_dump takes
 // from its session in this form (parser/value_text.h), and the live side is
 // read back under them.
+using RowSettings = std::vector<std::pair<std::string, std::string>>;
 struct RowSetting {
   const char* name;
   const char* value;
@@ -35,6 +36,8 @@ struct RowSetting {
 inline constexpr RowSetting kRowSettings[] = {{"TimeZone", "UTC"}, {"bytea_output", "hex"}};
 // The value of "row_settings": {"TimeZone": "UTC", ...}.
 nlohmann::ordered_json RowSettingsJson();
+// A report's row_settings as (name, value); none for a report before them.
+RowSettings ReadRowSettings(std::string_view report_json);
 
 // The report's "format" value.
 inline constexpr char kReportFormat[] = "pgmerge-report";
@@ -79,7 +82,7 @@ struct ManifestTable {
   std::string encoding = "UTF8";
   // The report's row_settings, as SET takes them (name, value); empty for a
   // report written before them (the session's own).
-  std::vector<std::pair<std::string, std::string>> settings;
+  RowSettings settings;
 };
 
 // A sequence as the merge set it (the report's "sequences"). `kept`: the

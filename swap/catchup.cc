@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status.h"
+#include "merger/manifest.h"
 #include "nlohmann/json.hpp"
 #include "swap/apply.h"
 #include "swap/pg.h"
@@ -389,9 +390,11 @@ absl::StatusOr<std::unique_ptr<internal::CatchUpRun>> internal::CatchUpRun::Star
   s.log = o.log;
   PGM_ASSIGN_OR_RETURN(s.maps, ReadReport(o.report_json));
   // test_decoding prints values with the decoding session's output
-  // settings; pg_dump's make them the dump's and the shadow's.
-  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(replication));
-  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(shadow));
+  // settings; pg_dump's and the merge's (row_settings) make them the
+  // dump's, the report's and the shadow's.
+  const manifest::RowSettings settings = manifest::ReadRowSettings(o.report_json);
+  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(replication, "UTF8", settings));
+  PGM_RETURN_IF_ERROR(internal::SetDumpFormats(shadow, "UTF8", settings));
   // A round's marker (see stream.h) must be on disk, where decoding reads,
   // when it returns, whatever main's synchronous_commit says.
   PGM_RETURN_IF_ERROR(internal::ExecCommand(main, "SET synchronous_commit = local"));

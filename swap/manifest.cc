@@ -66,10 +66,8 @@ absl::StatusOr<std::string> RowsMeasured(PGconn* conn, const ManifestTable& t) {
 std::string EncodingOf(const std::vector<ManifestTable>& manifest) {
   return manifest.empty() ? "UTF8" : manifest.front().encoding;
 }
-std::vector<std::pair<std::string, std::string>> SettingsOf(
-    const std::vector<ManifestTable>& manifest) {
-  return manifest.empty() ? std::vector<std::pair<std::string, std::string>>()
-                          : manifest.front().settings;
+manifest::RowSettings SettingsOf(const std::vector<ManifestTable>& manifest) {
+  return manifest.empty() ? manifest::RowSettings() : manifest.front().settings;
 }
 
 }  // namespace
