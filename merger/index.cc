@@ -172,9 +172,18 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
   // The base dump is indexed like production's: its rows are never written.
   const bool prod_side = side != Side::kDev;
   const std::string& file = m.dump(side).name;
-  auto field = [&](int dev_col) -> std::string_view {
+  // Production's and the base's values as development's types write them,
+  // where it rescaled a numeric; the raw text for checks against it.
+  thread_local std::vector<std::string> scratch;
+  if (scratch.size() < p.dev_cols.size()) scratch.resize(p.dev_cols.size());
+  const bool rescale = side != Side::kDev && !p.rescaled.empty();
+  auto raw_field = [&](int dev_col) -> std::string_view {
     int k = layout.dev[dev_col];
     return k >= 0 ? f[k] : parser::kCopyNull;
+  };
+  auto field = [&](int dev_col) -> std::string_view {
+    std::string_view v = raw_field(dev_col);
+    return rescale ? RescaledField(p, dev_col, v, &scratch[dev_col]) : v;
   };
   if (ev.target->columns.empty()) {
     // An INSERT without a column list: one value per data column.
@@ -188,7 +197,7 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
   const uint64_t fp = layout.shared_exact && !ev.text.empty() ? RowHash(ev.text)
                                                               : hasher.Hash(p.shared, field);
   if (side == Side::kProd) {
-    NoteProdRow(m, plans, p, f, layout, field, ev.line);
+    NoteProdRow(m, plans, p, f, layout, raw_field, ev.line);
     if (ExactProdRow(layout, ev.text)) {
       ++tally.exact_rows;
       tally.exact_hash += fp;

@@ -350,7 +350,9 @@ Layout MakeLayout(const Plan& p, const parser::DataTarget& target, Side side) {
         side == Side::kDev || p.prod_name.empty() ? p.dev_cols[i] : p.prod_name[i];
     l.dev[i] = name.empty() ? -1 : IndexOf(cols, name);
   }
-  l.shared_exact = cols.size() == p.shared.size();
+  // A converted column's text is not what the manifest and the
+  // fingerprints take: no row is copied or hashed whole.
+  l.shared_exact = cols.size() == p.shared.size() && p.converted.empty() && p.rescaled.empty();
   for (size_t j = 0; j < p.shared.size() && l.shared_exact; ++j) {
     l.shared_exact = l.dev[p.shared[j]] == static_cast<int>(j);
   }

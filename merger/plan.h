@@ -152,6 +152,22 @@ struct Plan {
   const Table* base = nullptr;         // With --base only.
   std::vector<std::string> dev_cols;   // Dev's data columns (not generated).
   std::vector<int> shared;             // dev_cols present in prod too.
+  // Shared columns whose type development changed so that PostgreSQL
+  // writes production's values as other text once restored into it
+  // (numeric(10,2) -> numeric(12,4): 1.50 -> 1.5000; timestamp ->
+  // timestamptz): the manifest leaves them out (manifest_cols), verify
+  // does not compare them, the report says so.
+  std::vector<int> converted;
+  std::vector<int> manifest_cols;  // The output's manifest: shared, less converted.
+  // Shared columns development made numeric(p, scale) from another scale
+  // or an integer: production's (and the base's) values are compared and
+  // hashed as PostgreSQL writes them once restored (1.50 -> 1.5000), so a
+  // base row both dumps hold stays one row (RescaledField).
+  struct Rescale {
+    int col;
+    int scale;
+  };
+  std::vector<Rescale> rescaled;
   std::vector<std::string> prod_cols;  // Prod's data columns.
   std::vector<int> lost_cols;          // prod_cols dev no longer has.
   std::vector<std::string> prod_name;  // Per dev col: prod's column, or "".
@@ -250,6 +266,18 @@ struct Layout {
   bool prod_exact = false;
   bool dev_exact = false;
 };
+
+// Production's or the base's text of dev col `c`, `v`, as development's
+// type writes it (Plan::rescaled); `scratch` holds it.
+inline std::string_view RescaledField(const Plan& p, int c, std::string_view v,
+                                      std::string* scratch) {
+  for (const Plan::Rescale& r : p.rescaled) {
+    if (r.col != c) continue;
+    scratch->clear();
+    return parser::NumericAtScale(v, r.scale, scratch) ? std::string_view(*scratch) : v;
+  }
+  return v;
+}
 
 inline std::vector<std::string> DataColumns(const Table& t) {
   std::vector<std::string> cols;

@@ -105,6 +105,44 @@ void FitAddedColumn(const MergeInputs& m, Plan& p, size_t i,
   p.report.schema_changes.push_back({"added_column", dc.name, how});
 }
 
+// The scale a numeric type keeps ("numeric(12,4)": 4, "numeric(5)": 0), or
+// -1 for numeric without one (it keeps each value's own).
+int NumericScale(const parser::Column& c) {
+  const size_t open = c.type.find('(');
+  if (open == std::string::npos) return -1;
+  const size_t comma = c.type.find(',', open);
+  return comma == std::string::npos ? 0 : std::atoi(c.type.c_str() + comma + 1);
+}
+
+// Whether PostgreSQL writes every value of production's column, restored
+// into development's type, as the same text: the dump's text is then what
+// verify reads back.
+bool SameText(const parser::Column& pc, const parser::Column& dc) {
+  if (pc.is_array || dc.is_array) return false;
+  const std::string& from = pc.type_name;
+  const std::string& to = dc.type_name;
+  auto textual = [](const std::string& t) {
+    return t == "text" || t == "varchar" || t == "citext";
+  };
+  if (textual(to)) return true;  // Any text is kept as it is.
+  if (IsIntegerType(from)) {
+    return IsIntegerType(to) || textual(to) || (to == "numeric" && NumericScale(dc) <= 0);
+  }
+  if (textual(from) || (from == "bpchar" && pc.type.find('(') == std::string::npos)) {
+    return textual(to);
+  }
+  if (from == "numeric") {
+    return textual(to) || (to == "numeric" && (NumericScale(dc) < 0 ||
+                                              NumericScale(dc) == NumericScale(pc)));
+  }
+  if (from == "json") return to == "json" || textual(to);
+  if (from == "timestamp" || from == "timestamptz" || from == "time") {
+    // A precision only rounds what has more digits; none keeps all.
+    return from == to && dc.type.find('(') == std::string::npos;
+  }
+  return from == to;  // The same type, another modifier (an enum's labels).
+}
+
 // A column both have: the checks dev's type and NOT NULL impose on
 // production's values, or a restore risk when pgmerge cannot check them.
 void FitSharedColumn(const MergeInputs& m, Plan& p, size_t i) {
@@ -123,6 +161,16 @@ void FitSharedColumn(const MergeInputs& m, Plan& p, size_t i) {
                         prod_labels->second != enum_labels->second);
   if (dc.type == pc.type && !enum_narrowed) return;
   std::string change = absl::StrCat(pc.type, " -> ", dc.type);
+  const bool numeric_from = IsIntegerType(pc.type_name) || pc.type_name == "numeric";
+  if (!SameText(pc, dc) && numeric_from && !pc.is_array && dc.type_name == "numeric" &&
+      !dc.is_array && NumericScale(dc) >= 0) {
+    p.rescaled.push_back({static_cast<int>(i), NumericScale(dc)});
+    absl::StrAppend(&change, " (production's values compared and hashed at its scale)");
+  } else if (!SameText(pc, dc)) {
+    p.converted.push_back(static_cast<int>(i));
+    absl::StrAppend(&change, " (restored, production's values read as other text: "
+                             "verify does not compare the column)");
+  }
   TypeCheck check{TypeCheck::kInt, static_cast<int>(i), 0, 0, nullptr, dc.type};
   bool checkable = true;
   if (dc.is_array) {
@@ -244,6 +292,11 @@ void FitColumns(const MergeInputs& m, Plan& p, std::vector<std::string>& problem
   }
   FitNewChecks(p);
   ListLikelyRenames(p);
+  for (int c : p.shared) {
+    if (std::find(p.converted.begin(), p.converted.end(), c) == p.converted.end()) {
+      p.manifest_cols.push_back(c);
+    }
+  }
 }
 
 }  // namespace pgmerge::merger::internal

@@ -319,6 +319,7 @@ class TableWriter {
   const keyspace::KeySet* replaced_ = nullptr;
   RowHasher& hasher_;  // Production's rows'.
   RowHasher dev_hasher_;
+  std::string rescaled_;  // RescaledField's text, hashed at once.
   OutputBuffer* out_;
   const std::string name_sql_;
   std::vector<int> all_dev_, all_prod_;
@@ -334,7 +335,7 @@ class TableWriter {
 };
 
 absl::Status TableWriter::Run() {
-  const std::vector<int>& manifest_cols = p_.prod ? p_.shared : all_dev_;
+  const std::vector<int>& manifest_cols = p_.prod ? p_.manifest_cols : all_dev_;
   for (int c : manifest_cols) r_.output.columns.push_back(p_.dev_cols[c]);
   r_.prod.columns = p_.prod_cols;
   for (int c : p_.shown_key_cols) r_.key_columns.push_back(p_.dev_cols[c]);
@@ -444,7 +445,8 @@ absl::Status TableWriter::CollectConflictRows() {
     std::vector<uint64_t>& hashes = prod_conflict_rows_[keys.key(this_row)];
     for (int c : p.shared) {
       const int k = layout.dev[c];
-      hashes.push_back(HashField(k >= 0 ? f[k] : parser::kCopyNull, 0));
+      hashes.push_back(HashField(
+          RescaledField(p, c, k >= 0 ? f[k] : parser::kCopyNull, &rescaled_), 0));
     }
   }, [] {}, stretches));
   if (row != keys.size()) {
@@ -548,7 +550,8 @@ absl::Status TableWriter::EmitProdRows() {
     const bool as_written = layout.shared_exact && raw;
     WriteProdRow(ev, as_written, field);
     // An exact row's prod_hash is 0: its hash is in p.prod_exact_hash.
-    r_.output.hash += !as_written         ? hasher_.Hash(p.shared, field)
+    auto as_dev_writes = [&](int c) { return RescaledField(p, c, field(c), &rescaled_); };
+    r_.output.hash += !as_written         ? hasher_.Hash(p.manifest_cols, as_dev_writes)
                       : layout.prod_exact ? prod_hash
                                           : RowHash(ev.text);
   }, [&runs] { runs.Flush(); }, stretches));
@@ -763,7 +766,7 @@ template <typename FieldFn>
 void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn field,
                               OutputBuffer* out) {
   const Plan& p = p_;
-  const std::vector<int>& manifest_cols = p.prod ? p.shared : all_dev_;
+  const std::vector<int>& manifest_cols = p.prod ? p.manifest_cols : all_dev_;
   bool any_rewritten = false;
   for (size_t c = 0; c < p.dev_cols.size(); ++c) {
     std::string_view v = field(c);

@@ -229,4 +229,49 @@ int AppendCanonicalField(std::string_view field, SessionText how, std::string* o
   return changed;
 }
 
+bool NumericAtScale(std::string_view v, int scale, std::string* out) {
+  size_t p = 0;
+  const bool negative = p < v.size() && v[p] == '-';
+  if (negative) ++p;
+  const size_t int_begin = p;
+  while (p < v.size() && v[p] >= '0' && v[p] <= '9') ++p;
+  std::string digits(v.substr(int_begin, p - int_begin));  // Integer part.
+  const size_t int_digits = digits.size();
+  if (p < v.size() && v[p] == '.') {
+    ++p;
+    const size_t frac_begin = p;
+    while (p < v.size() && v[p] >= '0' && v[p] <= '9') ++p;
+    digits.append(v.substr(frac_begin, p - frac_begin));
+  }
+  if (p != v.size() || digits.empty() || scale < 0 || scale > 1000) return false;
+  const size_t keep = int_digits + static_cast<size_t>(scale);
+  bool up = digits.size() > keep && digits[keep] >= '5';
+  digits.resize(keep, '0');
+  for (size_t i = keep; up && i-- > 0;) {  // Carry the rounding up.
+    if (digits[i] == '9') {
+      digits[i] = '0';
+    } else {
+      ++digits[i];
+      up = false;
+    }
+  }
+  if (up) digits.insert(digits.begin(), '1');
+  const size_t ints = digits.size() - static_cast<size_t>(scale);
+  // No leading zeros but one before the point; no "-0".
+  size_t first = 0;
+  while (first + 1 < ints && digits[first] == '0') ++first;
+  const bool zero = digits.find_first_not_of('0') == std::string::npos;
+  if (negative && !zero) out->push_back('-');
+  if (ints == 0) {
+    out->push_back('0');
+  } else {
+    out->append(digits, first, ints - first);
+  }
+  if (scale > 0) {
+    out->push_back('.');
+    out->append(digits, ints, std::string::npos);
+  }
+  return true;
+}
+
 }  // namespace pgmerge::parser

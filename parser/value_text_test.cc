@@ -211,5 +211,27 @@ TEST(SessionText, ByteaEscapeAsHex) {
   EXPECT_FALSE(IsCanonicalField("abc", SessionText::kBytea));
 }
 
+TEST(SessionText, NumericAtScale) {
+  const std::pair<const char*, const char*> four[] = {
+      {"1.5", "1.5000"},      {"-2", "-2.0000"},  {"1.23456", "1.2346"}, {"1.23455", "1.2346"},
+      {"-1.23455", "-1.2346"}, {"9.99995", "10.0000"}, {"0.00004", "0.0000"},
+      {"-0.00004", "0.0000"},  {"007.1", "7.1000"}, {".5", "0.5000"}, {"12", "12.0000"}};
+  for (const auto& [in, want] : four) {
+    std::string out;
+    ASSERT_TRUE(NumericAtScale(in, 4, &out)) << in;
+    EXPECT_EQ(out, want) << in;
+  }
+  std::string out;
+  ASSERT_TRUE(NumericAtScale("2.5", 0, &out));
+  EXPECT_EQ(out, "3");
+  out.clear();
+  ASSERT_TRUE(NumericAtScale("-0.5", 0, &out));
+  EXPECT_EQ(out, "-1");
+  for (const char* kept : {"NaN", "Infinity", "-Infinity", "", "-", "1e5", "1.2.3", "\\N"}) {
+    out.clear();
+    EXPECT_FALSE(NumericAtScale(kept, 2, &out)) << kept;
+  }
+}
+
 }  // namespace
 }  // namespace pgmerge::parser
