@@ -174,9 +174,9 @@ absl::Status IndexRow(const MergeInputs& m, const Plans& plans, Plan& p, Side si
   const std::string& file = m.dump(side).name;
   // Production's and the base's values as development's types write them,
   // where it rescaled a numeric; the raw text for checks against it.
-  thread_local std::vector<std::string> scratch;
-  if (scratch.size() < p.dev_cols.size()) scratch.resize(p.dev_cols.size());
   const bool rescale = side != Side::kDev && !p.rescaled.empty();
+  thread_local std::vector<std::string> scratch;
+  if (rescale && scratch.size() < p.dev_cols.size()) scratch.resize(p.dev_cols.size());
   auto raw_field = [&](int dev_col) -> std::string_view {
     int k = layout.dev[dev_col];
     return k >= 0 ? f[k] : parser::kCopyNull;
