@@ -179,11 +179,15 @@ bool IntegerTypeRange(std::string_view type, int64_t* min, int64_t* max);
 // ("-- Name: users_email_idx; Type: INDEX; Schema: public; Owner: -").
 struct DumpObject {
   std::string type, schema, name;
+  // `name` with each quoted identifier quoted only where it needs it, as
+  // pg_dump writes it without --quote-all-identifiers ("_f("text")" and
+  // "_f(text)" name one function): what objects are matched by.
+  std::string key;
   int64_t line = 0;
   // The SQL statements under the header, as (offset, length) in the dump.
   std::vector<std::pair<size_t, size_t>> statements;
   friend bool operator==(const DumpObject& a, const DumpObject& b) {
-    return a.type == b.type && a.schema == b.schema && a.name == b.name;
+    return a.type == b.type && a.schema == b.schema && a.key == b.key;
   }
 };
 

@@ -15,6 +15,7 @@
 #include "parser/catalog_builder.h"
 #include "parser/dump_reader.h"
 #include "parser/large_objects.h"
+#include "parser/names.h"
 
 namespace pgmerge::parser {
 namespace {
@@ -192,6 +193,36 @@ absl::Status CheckPlainFormat(std::string_view input, const std::string& file_na
   return absl::OkStatus();
 }
 
+// `name` with every "quoted identifier" quoted as QuoteIdentifier would.
+std::string RequoteIdentifiers(std::string_view name) {
+  std::string out;
+  for (size_t i = 0; i < name.size();) {
+    if (name[i] != '"') {
+      out.push_back(name[i++]);
+      continue;
+    }
+    std::string ident;
+    size_t j = i + 1;
+    for (; j < name.size(); ++j) {
+      if (name[j] != '"') {
+        ident.push_back(name[j]);
+      } else if (j + 1 < name.size() && name[j + 1] == '"') {
+        ident.push_back('"');
+        ++j;
+      } else {
+        break;
+      }
+    }
+    if (j >= name.size()) {  // Not closed: kept as it is.
+      out.append(name.substr(i));
+      break;
+    }
+    out += QuoteIdentifier(ident);
+    i = j + 1;
+  }
+  return out;
+}
+
 // Adds the object a table-of-contents header names
 // ("-- Name: X; Type: T; Schema: S; Owner: O"); other comments add nothing.
 void AddObjectHeader(std::string_view c, std::vector<DumpObject>* objects) {
@@ -213,6 +244,7 @@ void AddObjectHeader(std::string_view c, std::vector<DumpObject>* objects) {
   DumpObject o;
   if (type < name_at) return;
   o.name = std::string(c.substr(name_at, type - name_at));
+  o.key = RequoteIdentifiers(o.name);
   // Statements that follow belong to it, until the next header.
   o.statements.reserve(1);
   o.type = std::string(c.substr(type + 8, schema - type - 8));

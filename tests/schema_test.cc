@@ -293,6 +293,23 @@ TEST_F(SchemaTest, ProdOnlyObjectsAreListed) {
   EXPECT_EQ(Value("SELECT hotfix()"), "1");
 }
 
+// Development dumped with --quote-all-identifiers: its headers name
+// functions as _f("text", integer), production's as _f(text, integer).
+// They are one object: none is production-only, and --keep-prod-objects
+// does not create a function development's schema already does.
+TEST_F(SchemaTest, QuotedIdentifiersNameTheSameObjects) {
+  const std::string both = std::string(kBase) +
+                           "CREATE FUNCTION shout(t text, n integer) RETURNS text LANGUAGE sql "
+                           "AS 'SELECT upper(t)';"
+                           "CREATE AGGREGATE \"user\"(text) (sfunc = textcat, stype = text);";
+  Build(both, "INSERT INTO people (name) VALUES ('pam');", "INSERT INTO people (name) VALUES ('dan');");
+  dev_dump_ = DumpDb(dev_db_, {"--quote-all-identifiers"});
+  ASSERT_NE(ReadFile(dev_dump_).find(R"(shout("text", integer))"), std::string::npos);
+  MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_, {"--keep-prod-objects"});
+  EXPECT_NE(last_report_.find(R"("prod_only_objects": [])"), std::string::npos) << last_report_;
+  EXPECT_EQ(Value("SELECT shout('a', 1)"), "A");
+}
+
 // --keep-prod-objects with renames: a production-only object naming a
 // renamed table or column under its old name would fail the restore (or bind
 // to whatever now has the old name), so it is left out and reported; the
