@@ -301,6 +301,44 @@ TEST(TimeZoneMergeTest, DumpsFromThreeZonesMergeAsOne) {
   for (const std::string& db : {fork, prod, dev}) ASSERT_TRUE(pg->DropDatabase(db).ok());
 }
 
+// Random instants from 4713 BC on, alone, in arrays and in ranges, dumped
+// from zones with half-hour, 45-minute and local-mean-time offsets: every
+// row of each dump is the UTC dump's row (PostgreSQL's own conversion is the
+// judge), so all of them are base rows.
+TEST(TimeZoneMergeTest, RandomInstantsInEveryZoneAreTheSameRows) {
+  TestPostgres* pg = SharedTestPostgres();
+  ASSERT_NE(pg, nullptr);
+  ASSERT_TRUE(pg->CreateDatabase("tz_rnd").ok());
+  ASSERT_TRUE(pg->Exec("tz_rnd", R"(
+    SELECT setseed(0.31);
+    CREATE TABLE r (id int PRIMARY KEY, t timestamptz, ta timestamptz[], tr tstzrange);
+    INSERT INTO r SELECT g, x, ARRAY[x, x + interval '1 day' * (g % 400)],
+                         tstzrange(x, x + interval '1 hour' * (g % 1000))
+      FROM (SELECT g, timestamptz '4713-01-01 00:00:00+00 BC' +
+                      (random() * 290000 * 365.25) * interval '1 day' +
+                      random() * interval '1 day' AS x
+            FROM generate_series(1, 20000) g) s;
+    INSERT INTO r SELECT g, to_timestamp(random() * 4e9), NULL, NULL
+      FROM generate_series(20001, 30000) g;)")
+                  .ok());
+  const std::string dir = pg->tmp_dir() + "/";
+  ASSERT_TRUE(DumpInZone(pg, "tz_rnd", "UTC", dir + "tz_rnd_utc.sql").ok());
+  for (const char* zone : {"Pacific/Chatham", "Europe/Paris", "America/St_Johns",
+                           "Asia/Kathmandu"}) {
+    SCOPED_TRACE(zone);
+    ASSERT_TRUE(DumpInZone(pg, "tz_rnd", zone, dir + "tz_rnd_zone.sql").ok());
+    absl::StatusOr<CommandResult> r =
+        RunCommand({PGMERGE_BINARY, dir + "tz_rnd_utc.sql", dir + "tz_rnd_zone.sql", "-q",
+                    "-o", "/dev/null", "--report", dir + "tz_rnd.json"});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->exit_code, 0) << r->err;
+    nlohmann::json report = nlohmann::json::parse(ReadFile(dir + "tz_rnd.json"));
+    EXPECT_EQ(report["tables"][0]["counts"]["base"], 30000);
+    EXPECT_GT(report["rewritten_dumps"][0]["values"].get<int64_t>(), 50000);
+  }
+  ASSERT_TRUE(pg->DropDatabase("tz_rnd").ok());
+}
+
 // A --inserts dump in another zone than UTC is refused where its first such
 // value is, not merged as other rows.
 TEST(TimeZoneMergeTest, InsertsInAnotherZoneRefused) {
