@@ -162,10 +162,13 @@ struct Plan {
   // Shared columns development made numeric(p, scale) from another scale
   // or an integer: production's (and the base's) values are compared and
   // hashed as PostgreSQL writes them once restored (1.50 -> 1.5000), so a
-  // base row both dumps hold stays one row (RescaledField).
+  // base row both dumps hold stays one row (RescaledField). And timestamp
+  // made timestamptz (scale -1): production's values compared as UTC, the
+  // zone a server's migration most often ran in (the column is converted
+  // too: the restore reads them in its session's zone).
   struct Rescale {
     int col;
-    int scale;
+    int scale;  // -1: a timestamp read as UTC.
   };
   std::vector<Rescale> rescaled;
   std::vector<std::string> prod_cols;  // Prod's data columns.
@@ -274,6 +277,7 @@ inline std::string_view RescaledField(const Plan& p, int c, std::string_view v,
   for (const Plan::Rescale& r : p.rescaled) {
     if (r.col != c) continue;
     scratch->clear();
+    if (r.scale < 0) return parser::TimestampAsUtc(v, scratch) ? std::string_view(*scratch) : v;
     return parser::NumericAtScale(v, r.scale, scratch) ? std::string_view(*scratch) : v;
   }
   return v;

@@ -170,9 +170,14 @@ void FitSharedColumn(const MergeInputs& m, Plan& p, size_t i) {
     p.rescaled.push_back({static_cast<int>(i), NumericScale(dc)});
     absl::StrAppend(&change, " (production's values compared and hashed at its scale)");
   } else if (!SameText(pc, dc)) {
+    const bool as_utc = pc.type_name == "timestamp" && dc.type_name == "timestamptz" &&
+                        !pc.is_array && !dc.is_array;
+    if (as_utc) p.rescaled.push_back({static_cast<int>(i), -1});
     p.converted.push_back(static_cast<int>(i));
-    absl::StrAppend(&change, " (restored, production's values read as other text: "
-                             "verify does not compare the column)");
+    absl::StrAppend(&change, as_utc ? " (production's values compared as UTC; restored, read in "
+                                      "the session's time zone"
+                                    : " (restored, production's values read as other text",
+                    ": verify does not compare the column)");
   }
   TypeCheck check{TypeCheck::kInt, static_cast<int>(i), 0, 0, nullptr, dc.type};
   bool checkable = true;

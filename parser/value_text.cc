@@ -229,6 +229,21 @@ int AppendCanonicalField(std::string_view field, SessionText how, std::string* o
   return changed;
 }
 
+bool TimestampAsUtc(std::string_view v, std::string* out) {
+  const bool bc = v.size() > 3 && v.substr(v.size() - 3) == " BC";
+  const std::string_view local = bc ? v.substr(0, v.size() - 3) : v;
+  // As TimestamptzAsUtc reads it, at offset +00: the same checks.
+  std::string probe(local);
+  probe.append(bc ? "+00 BC" : "+00");
+  const size_t mark = out->size();
+  if (!TimestamptzAsUtc(probe, out)) return false;
+  if (std::string_view(*out).substr(mark) != probe) {  // Not written as pg_dump writes.
+    out->resize(mark);
+    return false;
+  }
+  return true;
+}
+
 bool NumericAtScale(std::string_view v, int scale, std::string* out) {
   size_t p = 0;
   const bool negative = p < v.size() && v[p] == '-';

@@ -39,6 +39,11 @@ int AppendCanonicalField(std::string_view field, SessionText how, std::string* o
 // BC") as UTC writes it; false when it is not ISO timestamptz output.
 bool TimestamptzAsUtc(std::string_view value, std::string* out);
 
+// A timestamp ("2020-01-01 10:00:00.5", "0044-03-15 12:00:00 BC") as a
+// timestamptz read in UTC writes it under TimeZone UTC ("...+00", "...+00
+// BC"); false for other text (infinities are kept).
+bool TimestampAsUtc(std::string_view value, std::string* out);
+
 // A numeric's COPY text ("1.5", "-2", "1.23456") as a numeric(p, scale)
 // column writes it ("1.5000", "-2.0000", "1.2346": half away from zero, as
 // PostgreSQL rounds); false for other text (NaN and infinities are kept).

@@ -211,6 +211,20 @@ TEST(SessionText, ByteaEscapeAsHex) {
   EXPECT_FALSE(IsCanonicalField("abc", SessionText::kBytea));
 }
 
+TEST(SessionText, TimestampAsUtc) {
+  std::string out;
+  ASSERT_TRUE(TimestampAsUtc("2020-01-01 10:00:00.5", &out));
+  EXPECT_EQ(out, "2020-01-01 10:00:00.5+00");
+  out.clear();
+  ASSERT_TRUE(TimestampAsUtc("0044-03-15 12:00:00 BC", &out));
+  EXPECT_EQ(out, "0044-03-15 12:00:00+00 BC");
+  for (const char* kept : {"infinity", "2020-01-01", "2020-01-01 10:00:00+01", "x"}) {
+    out.clear();
+    EXPECT_FALSE(TimestampAsUtc(kept, &out)) << kept;
+    EXPECT_EQ(out, "");
+  }
+}
+
 TEST(SessionText, NumericAtScale) {
   const std::pair<const char*, const char*> four[] = {
       {"1.5", "1.5000"},      {"-2", "-2.0000"},  {"1.23456", "1.2346"}, {"1.23455", "1.2346"},
