@@ -3,7 +3,7 @@
 // restrict key's search for \unrestrict in rows finds what a byte-by-byte
 // search finds, however the reader's steps cut the rows; a value written in
 // the merge's form (parser/value_text.h) reads as in it and is written the
-// same again.
+// same again; so is a numeric rescaled, and a timestamp read as UTC.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -69,6 +69,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     std::string again;
     if (p::AppendCanonicalField(utc, how, &again) != 0 || again != utc) std::abort();
+  }
+  // A numeric at a scale, and a timestamp read as UTC, are stable.
+  std::string scaled, rescaled;
+  const int scale = size > 0 ? data[size - 1] % 8 : 2;
+  if (p::NumericAtScale(raw, scale, &scaled) &&
+      (!p::NumericAtScale(scaled, scale, &rescaled) || rescaled != scaled)) {
+    std::abort();
+  }
+  std::string as_utc, stable;
+  if (p::TimestampAsUtc(raw, &as_utc) &&
+      (!p::TimestamptzAsUtc(as_utc, &stable) || stable != as_utc)) {
+    std::abort();
   }
   return 0;
 }
