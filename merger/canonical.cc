@@ -7,12 +7,10 @@
 // dump (a test of a few bytes a value); this pass writes it again, those
 // values of its COPY rows in the merge's form and every other byte as it
 // was, and the merge runs again on that copy.
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "base/output.h"
 #include "base/page_releaser.h"
 #include "base/status.h"
 #include "merger/plan.h"
@@ -36,39 +34,18 @@ std::vector<SessionTextField> SessionTextFields(const Catalog& catalog,
   return out;
 }
 
-namespace {
-
-// Output to a file descriptor, a megabyte at a time.
-class FdWriter {
- public:
-  explicit FdWriter(int fd) : fd_(fd) {}
-  std::string& buffer() { return buf_; }
-  absl::Status MaybeFlush() { return buf_.size() >= (1 << 20) ? Flush() : absl::OkStatus(); }
-  absl::Status Flush() {
-    for (size_t done = 0; done < buf_.size();) {
-      const ssize_t w = write(fd_, buf_.data() + done, buf_.size() - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return absl::InternalError(
-            absl::StrCat("cannot write the copy of a dump: ", std::strerror(errno)));
-      }
-      done += static_cast<size_t>(w);
-    }
-    buf_.clear();
-    return absl::OkStatus();
-  }
-
- private:
-  int fd_;
-  std::string buf_;
-};
-
-}  // namespace
-
 absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalog& catalog) {
   int64_t values = 0;
   absl::StatusOr<MappedFile> file = MappedFile::Spool(in.name, [&](int fd) -> absl::Status {
-    FdWriter w(fd);
+    OutputBuffer out(fd);
+    // The input as it was, in pieces the buffer holds.
+    auto copy = [&](size_t from, size_t to) {
+      constexpr size_t kPiece = size_t{1} << 20;
+      for (size_t at = from; at < to; at += kPiece) {
+        out.Append(in.data.substr(at, std::min(kPiece, to - at)));
+      }
+    };
+    std::string row;
     DumpReader reader(in.data, in.name);
     parser::ReaderOptions options;
     options.check_utf8 = false;  // The merge that reads the copy checks it.
@@ -80,15 +57,14 @@ absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalo
     std::vector<SessionTextField> fields;
     size_t written = 0;  // Of the input, up to here.
     // Copies what the reader went past as it was, so its pages go back.
-    auto through = [&](size_t at) -> absl::Status {
-      if (at < written + (1 << 20)) return absl::OkStatus();
-      w.buffer().append(in.data.substr(written, at - written));
+    auto through = [&](size_t at) {
+      if (at < written + (1 << 20)) return;
+      copy(written, at);
       written = at;
       releaser.Advance(written);
-      return w.MaybeFlush();
     };
     for (size_t at = 0;; at = reader.position()) {
-      PGM_RETURN_IF_ERROR(through(at));
+      through(at);
       PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
       if (!more) break;
       if (ev.kind != EventKind::kRow) continue;
@@ -115,22 +91,22 @@ absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalo
       if (ev.offset < written) {
         return absl::InternalError(absl::StrCat(in.name, ":", ev.line, ": row before ", written));
       }
-      std::string& b = w.buffer();
-      b.append(in.data.substr(written, ev.offset - written));
+      copy(written, ev.offset);
+      row.clear();
       for (size_t k = 0, next = 0; k < f.size(); ++k) {
-        if (k > 0) b.push_back('\t');
+        if (k > 0) row.push_back('\t');
         if (next < fields.size() && static_cast<size_t>(fields[next].field) == k) {
-          values += parser::AppendCanonicalField(f[k], fields[next++].how, &b);
+          values += parser::AppendCanonicalField(f[k], fields[next++].how, &row);
         } else {
-          b.append(f[k]);
+          row.append(f[k]);
         }
       }
+      out.Append(row);
       written = ev.offset + ev.text.size();
-      PGM_RETURN_IF_ERROR(w.MaybeFlush());
     }
-    w.buffer().append(in.data.substr(written));
+    copy(written, in.data.size());
     releaser.Finish(in.data.size());
-    return w.Flush();
+    return out.Flush();
   });
   if (!file.ok()) return file.status();
   return CanonicalDump{std::move(*file), values};
