@@ -28,7 +28,8 @@ absl::Status Errno(std::string_view what, std::string_view path) {
 // An unlinked temporary file's descriptor.
 absl::StatusOr<int> TemporaryFile(std::string_view what) {
   const char* tmpdir = getenv("TMPDIR");
-  std::string pattern = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/pgmerge-", AsAbsl(what), "-XXXXXX");
+  std::string pattern =
+      absl::StrCat(tmpdir ? tmpdir : "/tmp", "/pgmerge-", AsAbsl(what), "-XXXXXX");
   int fd = mkstemp(pattern.data());
   if (fd < 0) return Errno("cannot create spool file", pattern);
   unlink(pattern.c_str());

@@ -368,14 +368,13 @@ absl::Status RefuseTwoEncodings(const MergeInputs& m) {
   return absl::OkStatus();
 }
 
-// The passes, in order. `report` holds what was found so far when the
-// merge is refused.
 // The copies of dumps with values in their session's form
 // (RewriteCanonical), by side: made by a run that then stops before any
 // output, for the next.
 using Copies = std::array<std::optional<CanonicalDump>, 3>;
 
-// `copies`: null when the inputs are such copies already.
+// The passes, in order. `report` holds what was found so far when the
+// merge is refused. `copies`: null when the inputs are such copies already.
 absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, Copies* copies) {
   Plans plans;
   std::vector<std::string> problems;  // Schema misfits, found before output.
@@ -442,7 +441,8 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, Copies* copi
     for (size_t i = 0; i < 3; ++i) {
       if (session_text[i] == 0) continue;
       threads.emplace_back([&, i] {
-        absl::StatusOr<CanonicalDump> copy = RewriteCanonical(m.dump(static_cast<Side>(i)), *catalogs[i]);
+        absl::StatusOr<CanonicalDump> copy =
+            RewriteCanonical(m.dump(static_cast<Side>(i)), *catalogs[i]);
         if (copy.ok()) {
           (*copies)[i] = std::move(*copy);
         } else {
@@ -501,21 +501,21 @@ absl::StatusOr<Report> Merge(const DumpInput& prod, const DumpInput& dev,
   const bool three_way = !options.base.data.empty() || !options.base.name.empty();
   MergeInputs m{prod, dev, three_way ? &options.base : nullptr, options, {}, {}, {}, {}};
   Report report;
-  Copies utc;
-  absl::Status s = Run(m, out, report, &utc);
-  if (s.ok() && (utc[0] || utc[1] || utc[2])) {
+  Copies copies;
+  absl::Status s = Run(m, out, report, &copies);
+  if (s.ok() && (copies[0] || copies[1] || copies[2])) {
     // A dump with values in its session's form: the same merge over a copy.
     const DumpInput* inputs[] = {&prod, &dev, &options.base};
-    DumpInput copies[3];
+    DumpInput copied[3];
     std::vector<Report::RewrittenDump> made;
     for (size_t i = 0; i < 3; ++i) {
-      copies[i] = *inputs[i];
-      if (!utc[i]) continue;
-      copies[i].data = utc[i]->file.data();
-      copies[i].file = &utc[i]->file;
-      made.push_back({inputs[i]->name, utc[i]->values});
+      copied[i] = *inputs[i];
+      if (!copies[i]) continue;
+      copied[i].data = copies[i]->file.data();
+      copied[i].file = &copies[i]->file;
+      made.push_back({inputs[i]->name, copies[i]->values});
     }
-    MergeInputs again{copies[0], copies[1], three_way ? &copies[2] : nullptr, options,
+    MergeInputs again{copied[0], copied[1], three_way ? &copied[2] : nullptr, options,
                       {}, {}, {}, {}};
     report = Report();
     s = Run(again, out, report, nullptr);

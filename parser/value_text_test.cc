@@ -158,7 +158,8 @@ TEST(Timestamptz, AsPostgresWritesItInUtc) {
 }
 
 TEST(Timestamptz, OtherTextIsKept) {
-  for (std::string_view v : {"", "infinity", "2020-01-01", "2020-01-01 10:00:00", "20-01-01 10:00:00+01",
+  for (std::string_view v : {"", "infinity", "2020-01-01", "2020-01-01 10:00:00",
+                             "20-01-01 10:00:00+01",
                              "2020-13-01 10:00:00+01", "2020-01-01 10:00:00.1234567+01",
                              "2020-01-01 10:00:00+1", "2020-01-01T10:00:00+01",
                              "2020-01-01 10:00:00+01 AD", "2020-01-01 10:00:00+01:"}) {
@@ -189,7 +190,9 @@ TEST(Timestamptz, Fields) {
   EXPECT_EQ(AppendCanonicalField("empty", SessionText::kTimestamptzElements, &out), 0);
   EXPECT_EQ(out, "empty");
   out.clear();
-  EXPECT_EQ(AppendCanonicalField("{\"a b\",\"2020-01-01 11:00:00+01", SessionText::kTimestamptzElements, &out), 0);
+  EXPECT_EQ(AppendCanonicalField("{\"a b\",\"2020-01-01 11:00:00+01",
+                                 SessionText::kTimestamptzElements, &out),
+            0);
   EXPECT_EQ(out, "{\"a b\",\"2020-01-01 11:00:00+01");
 }
 

@@ -239,7 +239,8 @@ TEST(TimeZoneMergeTest, DumpsFromThreeZonesMergeAsOne) {
                              "'5c00ff0a09', 'hex') WHERE staff_id % 3 = 0")
                   .ok());
   for (const std::string& db : {prod, dev}) {
-    ASSERT_TRUE(pg->Exec("postgres", absl::StrCat("CREATE DATABASE ", db, " TEMPLATE ", fork)).ok());
+    ASSERT_TRUE(
+        pg->Exec("postgres", absl::StrCat("CREATE DATABASE ", db, " TEMPLATE ", fork)).ok());
   }
   ASSERT_TRUE(GenerateChanges(pg, prod, " (prod)").ok());
   ASSERT_TRUE(GenerateChanges(pg, dev, " (dev)").ok());

@@ -138,7 +138,8 @@ TEST_F(SchemaTest, WidenedTypesPass) {
 // ones whose text stays or that it computes (numeric(8,2) -> (10,4)).
 // Production's timestamps are compared as UTC: base rows stay one row.
 TEST_F(SchemaTest, RetypedColumnsLeftOutOfTheManifest) {
-  Build(kBase + std::string("ALTER TABLE people ADD COLUMN seen timestamp DEFAULT '2020-01-01 10:00';"),
+  Build(kBase +
+            std::string("ALTER TABLE people ADD COLUMN seen timestamp DEFAULT '2020-01-01 10:00';"),
         "INSERT INTO people (name, age, price) VALUES ('pam', 50, 1.5);",
         "ALTER TABLE people ALTER COLUMN price TYPE numeric(10,4);"
         "SET TimeZone = 'UTC'; ALTER TABLE people ALTER COLUMN seen TYPE timestamptz;"
@@ -306,7 +307,8 @@ TEST_F(SchemaTest, QuotedIdentifiersNameTheSameObjects) {
                            "CREATE FUNCTION shout(t text, n integer) RETURNS text LANGUAGE sql "
                            "AS 'SELECT upper(t)';"
                            "CREATE AGGREGATE \"user\"(text) (sfunc = textcat, stype = text);";
-  Build(both, "INSERT INTO people (name) VALUES ('pam');", "INSERT INTO people (name) VALUES ('dan');");
+  Build(both, "INSERT INTO people (name) VALUES ('pam');",
+        "INSERT INTO people (name) VALUES ('dan');");
   dev_dump_ = DumpDb(dev_db_, {"--quote-all-identifiers"});
   ASSERT_NE(ReadFile(dev_dump_).find(R"(shout("text", integer))"), std::string::npos);
   MergeAndCheckTruth(base_db_, prod_db_, dev_db_, prod_dump_, dev_dump_, {"--keep-prod-objects"});
