@@ -118,6 +118,15 @@ bool TimestamptzAsUtc(std::string_view s, std::string* out) {
     return false;
   }
   const int64_t astronomical = bc ? 1 - year : year;
+  // Only what PostgreSQL could have written: a real day, an offset it
+  // allows, a year in its range. Other text is kept, for the restore to
+  // refuse, never made into a valid value.
+  int64_t cy, cm, cd;
+  CivilFromDays(DaysFromCivil(astronomical, month, day), &cy, &cm, &cd);
+  if (cy != astronomical || cm != month || cd != day || oh > 15 || astronomical < -4712 ||
+      astronomical > 294276) {
+    return false;
+  }
   int64_t t = DaysFromCivil(astronomical, month, day) * 86400 + hour * 3600 + minute * 60 +
               second - sign * (oh * 3600 + om * 60 + os);
   int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
