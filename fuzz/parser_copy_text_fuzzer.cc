@@ -3,7 +3,8 @@
 // restrict key's search for \unrestrict in rows finds what a byte-by-byte
 // search finds, however the reader's steps cut the rows; a value written in
 // the merge's form (parser/value_text.h) reads as in it and is written the
-// same again; so is a numeric rescaled, and a timestamp read as UTC.
+// same again; so is a numeric rescaled, a timestamp read as UTC, and json
+// written as jsonb.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -75,6 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int scale = size > 0 ? data[size - 1] % 8 : 2;
   if (p::NumericAtScale(raw, scale, &scaled) &&
       (!p::NumericAtScale(scaled, scale, &rescaled) || rescaled != scaled)) {
+    std::abort();
+  }
+  std::string jsonb, jsonb_again;
+  if (p::JsonAsJsonb(raw, &jsonb) &&
+      (!p::JsonAsJsonb(jsonb, &jsonb_again) || jsonb_again != jsonb)) {
     std::abort();
   }
   std::string as_utc, stable;

@@ -159,16 +159,18 @@ struct Plan {
   // does not compare them, the report says so.
   std::vector<int> converted;
   std::vector<int> manifest_cols;  // The output's manifest: shared, less converted.
-  // Shared columns development made numeric(p, scale) from another scale
-  // or an integer: production's (and the base's) values are compared and
-  // hashed as PostgreSQL writes them once restored (1.50 -> 1.5000), so a
-  // base row both dumps hold stays one row (RescaledField). And timestamp
-  // made timestamptz (scale -1): production's values compared as UTC, the
-  // zone a server's migration most often ran in (the column is converted
-  // too: the restore reads them in its session's zone).
+  // Shared columns whose production (and base) values are compared and
+  // hashed as PostgreSQL writes them once restored into development's type,
+  // so a base row both dumps hold stays one row (RescaledField): numeric(p,
+  // scale) from another scale or an integer (1.50 -> 1.5000), jsonb from
+  // json; and timestamp made timestamptz, compared as UTC, the zone a
+  // server's migration most often ran in (that column is converted too: the
+  // restore reads the values in its session's zone).
   struct Rescale {
+    enum As { kScale, kUtc, kJsonb };
     int col;
-    int scale;  // -1: a timestamp read as UTC.
+    As as;
+    int scale = 0;  // kScale's.
   };
   std::vector<Rescale> rescaled;
   std::vector<std::string> prod_cols;  // Prod's data columns.
@@ -277,8 +279,10 @@ inline std::string_view RescaledField(const Plan& p, int c, std::string_view v,
   for (const Plan::Rescale& r : p.rescaled) {
     if (r.col != c) continue;
     scratch->clear();
-    if (r.scale < 0) return parser::TimestampAsUtc(v, scratch) ? std::string_view(*scratch) : v;
-    return parser::NumericAtScale(v, r.scale, scratch) ? std::string_view(*scratch) : v;
+    const bool done = r.as == Plan::Rescale::kScale  ? parser::NumericAtScale(v, r.scale, scratch)
+                      : r.as == Plan::Rescale::kUtc ? parser::TimestampAsUtc(v, scratch)
+                                                    : parser::JsonAsJsonb(v, scratch);
+    return done ? std::string_view(*scratch) : v;
   }
   return v;
 }

@@ -167,12 +167,15 @@ void FitSharedColumn(const MergeInputs& m, Plan& p, size_t i) {
   const bool numeric_from = IsIntegerType(pc.type_name) || pc.type_name == "numeric";
   if (!SameText(pc, dc) && numeric_from && !pc.is_array && dc.type_name == "numeric" &&
       !dc.is_array && NumericScale(dc) >= 0) {
-    p.rescaled.push_back({static_cast<int>(i), NumericScale(dc)});
+    p.rescaled.push_back({static_cast<int>(i), Plan::Rescale::kScale, NumericScale(dc)});
     absl::StrAppend(&change, " (production's values compared and hashed at its scale)");
+  } else if (pc.type_name == "json" && dc.type_name == "jsonb" && !pc.is_array && !dc.is_array) {
+    p.rescaled.push_back({static_cast<int>(i), Plan::Rescale::kJsonb});
+    absl::StrAppend(&change, " (production's values compared and hashed as jsonb writes them)");
   } else if (!SameText(pc, dc)) {
     const bool as_utc = pc.type_name == "timestamp" && dc.type_name == "timestamptz" &&
                         !pc.is_array && !dc.is_array;
-    if (as_utc) p.rescaled.push_back({static_cast<int>(i), -1});
+    if (as_utc) p.rescaled.push_back({static_cast<int>(i), Plan::Rescale::kUtc});
     p.converted.push_back(static_cast<int>(i));
     absl::StrAppend(&change, as_utc ? " (production's values compared as UTC; restored, read in "
                                       "the session's time zone"

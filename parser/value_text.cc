@@ -1,7 +1,10 @@
 #include "parser/value_text.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "parser/copy_text.h"
 
@@ -295,6 +298,286 @@ bool NumericAtScale(std::string_view v, int scale, std::string* out) {
     out->push_back('.');
     out->append(digits, ints, std::string::npos);
   }
+  return true;
+}
+
+namespace {
+
+// jsonb's text from json's (PostgreSQL's jsonb_in then jsonb_out): a
+// recursive descent reader that writes as it goes, objects sorted.
+class JsonbWriter {
+ public:
+  explicit JsonbWriter(std::string_view s) : s_(s) {}
+  bool Run(std::string* out) {
+    Space();
+    if (!Value(out, 0)) return false;
+    Space();
+    return p_ == s_.size();
+  }
+
+ private:
+  static constexpr int kMaxDepth = 1000;  // Deeper is refused, not recursed.
+  void Space() {
+    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\t' || s_[p_] == '\n' || s_[p_] == '\r')) {
+      ++p_;
+    }
+  }
+  bool Literal(std::string_view word, std::string* out) {
+    if (s_.substr(p_, word.size()) != word) return false;
+    p_ += word.size();
+    out->append(word);
+    return true;
+  }
+  bool Value(std::string* out, int depth) {
+    if (p_ >= s_.size() || depth > kMaxDepth) return false;
+    switch (s_[p_]) {
+      case '{': return Object(out, depth);
+      case '[': return Array(out, depth);
+      case '"': {
+        std::string text;
+        if (!String(&text)) return false;
+        Quote(text, out);
+        return true;
+      }
+      case 't': return Literal("true", out);
+      case 'f': return Literal("false", out);
+      case 'n': return Literal("null", out);
+      default: return Number(out);
+    }
+  }
+  bool Array(std::string* out, int depth) {
+    ++p_;
+    out->push_back('[');
+    Space();
+    if (p_ < s_.size() && s_[p_] == ']') {
+      ++p_;
+      out->push_back(']');
+      return true;
+    }
+    for (bool first = true;; first = false) {
+      if (!first) out->append(", ");
+      Space();
+      if (!Value(out, depth + 1)) return false;
+      Space();
+      if (p_ >= s_.size()) return false;
+      if (s_[p_] == ']') break;
+      if (s_[p_++] != ',') return false;
+    }
+    ++p_;
+    out->push_back(']');
+    return true;
+  }
+  bool Object(std::string* out, int depth) {
+    ++p_;
+    std::vector<std::pair<std::string, std::string>> pairs;  // Key, value's text.
+    Space();
+    if (p_ < s_.size() && s_[p_] == '}') {
+      ++p_;
+    } else {
+      for (;;) {
+        Space();
+        std::pair<std::string, std::string> kv;
+        if (p_ >= s_.size() || s_[p_] != '"' || !String(&kv.first)) return false;
+        Space();
+        if (p_ >= s_.size() || s_[p_++] != ':') return false;
+        Space();
+        if (!Value(&kv.second, depth + 1)) return false;
+        pairs.push_back(std::move(kv));
+        Space();
+        if (p_ >= s_.size()) return false;
+        if (s_[p_] == '}') break;
+        if (s_[p_++] != ',') return false;
+      }
+      ++p_;
+    }
+    // Keys by length, then bytes; of equal keys the last one stays.
+    std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+      return a.first.size() != b.first.size() ? a.first.size() < b.first.size()
+                                              : a.first < b.first;
+    });
+    out->push_back('{');
+    bool first = true;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (i + 1 < pairs.size() && pairs[i + 1].first == pairs[i].first) continue;
+      if (!first) out->append(", ");
+      first = false;
+      Quote(pairs[i].first, out);
+      out->append(": ");
+      out->append(pairs[i].second);
+    }
+    out->push_back('}');
+    return true;
+  }
+  static int Hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  bool Code(uint32_t* u) {
+    if (p_ + 4 > s_.size()) return false;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int h = Hex(s_[p_ + i]);
+      if (h < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(h);
+    }
+    p_ += 4;
+    *u = v;
+    return true;
+  }
+  static void Utf8(uint32_t u, std::string* out) {
+    if (u < 0x80) {
+      out->push_back(static_cast<char>(u));
+    } else if (u < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (u >> 6)));
+      out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
+    } else if (u < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (u >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (u >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((u >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
+    }
+  }
+  // A string's decoded bytes; false where jsonb refuses it (\u0000, a lone
+  // surrogate) or it is not JSON.
+  bool String(std::string* text) {
+    ++p_;
+    while (p_ < s_.size() && s_[p_] != '"') {
+      const char c = s_[p_++];
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c != '\\') {
+        text->push_back(c);
+        continue;
+      }
+      if (p_ >= s_.size()) return false;
+      const char e = s_[p_++];
+      switch (e) {
+        case '"': case '\\': case '/': text->push_back(e); break;
+        case 'b': text->push_back('\b'); break;
+        case 'f': text->push_back('\f'); break;
+        case 'n': text->push_back('\n'); break;
+        case 'r': text->push_back('\r'); break;
+        case 't': text->push_back('\t'); break;
+        case 'u': {
+          uint32_t u;
+          if (!Code(&u) || u == 0) return false;
+          if (u >= 0xD800 && u <= 0xDBFF) {
+            uint32_t low;
+            if (s_.substr(p_, 2) != "\\u") return false;
+            p_ += 2;
+            if (!Code(&low) || low < 0xDC00 || low > 0xDFFF) return false;
+            u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00);
+          } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            return false;
+          }
+          Utf8(u, text);
+          break;
+        }
+        default: return false;
+      }
+    }
+    if (p_ >= s_.size()) return false;
+    ++p_;
+    return true;
+  }
+  // As PostgreSQL's escape_json writes a string.
+  static void Quote(std::string_view text, std::string* out) {
+    out->push_back('"');
+    for (const char c : text) {
+      switch (c) {
+        case '"': out->append("\\\""); break;
+        case '\\': out->append("\\\\"); break;
+        case '\b': out->append("\\b"); break;
+        case '\f': out->append("\\f"); break;
+        case '\n': out->append("\\n"); break;
+        case '\r': out->append("\\r"); break;
+        case '\t': out->append("\\t"); break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+            out->append(buf);
+          } else {
+            out->push_back(c);
+          }
+      }
+    }
+    out->push_back('"');
+  }
+  // A JSON number as numeric writes it: its digits, the point where the
+  // exponent puts it, as many decimals as it had less the exponent.
+  bool Number(std::string* out) {
+    const size_t begin = p_;
+    const bool negative = s_[p_] == '-';
+    if (negative) ++p_;
+    const size_t int_at = p_;
+    while (p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '9') ++p_;
+    const size_t int_len = p_ - int_at;
+    if (int_len == 0 || (int_len > 1 && s_[int_at] == '0')) return false;
+    std::string digits(s_.substr(int_at, int_len));
+    int64_t frac = 0;
+    if (p_ < s_.size() && s_[p_] == '.') {
+      ++p_;
+      const size_t at = p_;
+      while (p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '9') ++p_;
+      if (p_ == at) return false;
+      frac = static_cast<int64_t>(p_ - at);
+      digits.append(s_.substr(at, p_ - at));
+    }
+    int64_t exp = 0;
+    if (p_ < s_.size() && (s_[p_] == 'e' || s_[p_] == 'E')) {
+      ++p_;
+      bool minus = false;
+      if (p_ < s_.size() && (s_[p_] == '+' || s_[p_] == '-')) minus = s_[p_++] == '-';
+      const size_t at = p_;
+      while (p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '9' && p_ - at < 6) {
+        exp = exp * 10 + (s_[p_++] - '0');
+      }
+      if (p_ == at || (p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '9')) return false;
+      if (minus) exp = -exp;
+    }
+    if (exp > 1000 || exp < -1000) return false;  // Left to the restore.
+    (void)begin;
+    const int64_t scale = std::max<int64_t>(0, frac - exp);
+    // Digits before the point: int_len + exp (padded with zeros either side).
+    int64_t point = static_cast<int64_t>(int_len) + exp;
+    if (point < 0) {
+      digits.insert(0, static_cast<size_t>(-point), '0');
+      point = 0;
+    }
+    const int64_t have_after = static_cast<int64_t>(digits.size()) - point;
+    if (have_after < scale) digits.append(static_cast<size_t>(scale - have_after), '0');
+    if (have_after > scale) digits.resize(static_cast<size_t>(point + scale));
+    std::string ints = digits.substr(0, static_cast<size_t>(point));
+    const size_t nz = ints.find_first_not_of('0');
+    ints = nz == std::string::npos ? "0" : ints.substr(nz);
+    const std::string decimals = digits.substr(static_cast<size_t>(point));
+    const bool zero = ints == "0" && decimals.find_first_not_of('0') == std::string::npos;
+    if (negative && !zero) out->push_back('-');
+    out->append(ints);
+    if (scale > 0) {
+      out->push_back('.');
+      out->append(decimals);
+    }
+    return true;
+  }
+
+  std::string_view s_;
+  size_t p_ = 0;
+};
+
+}  // namespace
+
+bool JsonAsJsonb(std::string_view field, std::string* out) {
+  if (field == "\\N") return false;
+  std::string scratch, text;
+  if (!JsonbWriter(DecodeCopyField(field, &scratch)).Run(&text)) return false;
+  AppendCopyEscaped(text, out);
   return true;
 }
 

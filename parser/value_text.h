@@ -49,6 +49,11 @@ bool TimestampAsUtc(std::string_view value, std::string* out);
 // PostgreSQL rounds); false for other text (NaN and infinities are kept).
 bool NumericAtScale(std::string_view value, int scale, std::string* out);
 
+// A json value's COPY text as PostgreSQL writes it once made jsonb (keys in
+// jsonb's order, the last of equal keys, its spacing, numbers and escapes),
+// COPY-encoded; false for text jsonb would refuse or that is not JSON.
+bool JsonAsJsonb(std::string_view field, std::string* out);
+
 }  // namespace pgmerge::parser
 
 #endif  // PGMERGE_PARSER_VALUE_TEXT_H_

@@ -253,5 +253,87 @@ TEST(SessionText, NumericAtScale) {
   }
 }
 
+// json COPY text and what PostgreSQL 15's jsonb writes of it (SELECT src,
+// src::jsonb ... TO STDOUT): key order, equal keys, spacing, numbers with
+// exponents, escapes and surrogate pairs, rows of pagila as json.
+constexpr char kJsonToJsonb[] = R"json(
+{"b": 1, "a": 2}	{"a": 2, "b": 1}
+{"aa":1,"b":2,"a":3}	{"a": 3, "b": 2, "aa": 1}
+{"a":1,"a":2}	{"a": 2}
+[1, 2,3 ]	[1, 2, 3]
+  {"x" : [ ] , "y":{ } }  	{"x": [], "y": {}}
+1e2	100
+1.5e1	15
+1.50e1	15.0
+1E-2	0.01
+-0	0
+-0.0	0.0
+0.10	0.10
+123456789012345678901234567890	123456789012345678901234567890
+1e-7	0.0000001
+-1.25E+3	-1250
+2.5e-1	0.25
+"a\\u00e9b"	"aéb"
+"\\ud83d\\ude00"	"😀"
+"tab\\there"	"tab\\there"
+"q\\"uote\\\\back/slash\\/"	"q\\"uote\\\\back/slash/"
+"ctl\\u0001x\\u001fy"	"ctl\\u0001x\\u001fy"
+"\\b\\f\\n\\r"	"\\b\\f\\n\\r"
+true	true
+null	null
+[true,false,null]	[true, false, null]
+{"é":1,"e":2,"ee":3}	{"e": 2, "ee": 3, "é": 1}
+{"k": {"z": [1, {"b": 0, "a": 1}], "y": "s"}}	{"k": {"y": "s", "z": [1, {"a": 1, "b": 0}]}}
+"line\\nbreak"	"line\\nbreak"
+{"":1}	{"": 1}
+[[],[[]],{}]	[[], [[]], {}]
+0e5	0
+1e0	1
+100e-2	1.00
+0.0001e4	1
+-0e-3	0.000
+0.000	0.000
+5e+3	5000
+12.3400e1	123.400
+[1e999]	[1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000]
+9.99e-999	0.00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000999
+{"a":{"a":{"a":[[[[1]]]]}}}	{"a": {"a": {"a": [[[[1]]]]}}}
+[  ]	[]
+"\\u0041\\u00DF\\u6C34\\uD834\\uDD1E"	"Aß水𝄞"
+{"b":1,"a":2,"b":3}	{"a": 2, "b": 3}
+"\\\\\\\\u0000 literal"	"\\\\\\\\u0000 literal"
+{"film_id":1,"title":"ACADEMY DINOSAUR","description":"A Epic Drama of a Feminist And a Mad Scientist who must Battle a Teacher in The Canadian Rockies","release_year":2012,"language_id":1,"original_language_id":null,"rental_duration":6,"rental_rate":0.99,"length":86,"replacement_cost":20.99,"rating":"PG","last_update":"2022-09-10T16:46:03.905795+00:00","special_features":["Deleted Scenes","Behind the Scenes"],"fulltext":"'academi':1 'battl':15 'canadian':20 'dinosaur':2 'drama':5 'epic':4 'feminist':8 'mad':11 'must':14 'rocki':21 'scientist':12 'teacher':17"}	{"title": "ACADEMY DINOSAUR", "length": 86, "rating": "PG", "film_id": 1, "fulltext": "'academi':1 'battl':15 'canadian':20 'dinosaur':2 'drama':5 'epic':4 'feminist':8 'mad':11 'must':14 'rocki':21 'scientist':12 'teacher':17", "description": "A Epic Drama of a Feminist And a Mad Scientist who must Battle a Teacher in The Canadian Rockies", "language_id": 1, "last_update": "2022-09-10T16:46:03.905795+00:00", "rental_rate": 0.99, "release_year": 2012, "rental_duration": 6, "replacement_cost": 20.99, "special_features": ["Deleted Scenes", "Behind the Scenes"], "original_language_id": null}
+{"film_id":76,"title":"BIRDCAGE CASPER","description":"A Fast-Paced Saga of a Frisbee And a Astronaut who must Overcome a Feminist in Ancient India","release_year":2018,"language_id":1,"original_language_id":null,"rental_duration":4,"rental_rate":0.99,"length":103,"replacement_cost":23.99,"rating":"NC-17","last_update":"2022-09-10T16:46:03.905795+00:00","special_features":["Commentaries","Deleted Scenes","Behind the Scenes"],"fulltext":"'ancient':20 'astronaut':13 'birdcag':1 'casper':2 'fast':5 'fast-pac':4 'feminist':18 'frisbe':10 'india':21 'must':15 'overcom':16 'pace':6 'saga':7"}	{"title": "BIRDCAGE CASPER", "length": 103, "rating": "NC-17", "film_id": 76, "fulltext": "'ancient':20 'astronaut':13 'birdcag':1 'casper':2 'fast':5 'fast-pac':4 'feminist':18 'frisbe':10 'india':21 'must':15 'overcom':16 'pace':6 'saga':7", "description": "A Fast-Paced Saga of a Frisbee And a Astronaut who must Overcome a Feminist in Ancient India", "language_id": 1, "last_update": "2022-09-10T16:46:03.905795+00:00", "rental_rate": 0.99, "release_year": 2018, "rental_duration": 4, "replacement_cost": 23.99, "special_features": ["Commentaries", "Deleted Scenes", "Behind the Scenes"], "original_language_id": null}
+{"customer_id":1 ,  "store_id":1 ,  "first_name":"MARY" ,  "last_name":"SMITH" ,  "email":"MARY.SMITH@sakilacustomer.org" ,  "address_id":5 ,  "activebool":true ,  "create_date":"2022-02-14" ,  "last_update":"2022-02-15T09:57:20+00:00" ,  "active":1}	{"email": "MARY.SMITH@sakilacustomer.org", "active": 1, "store_id": 1, "last_name": "SMITH", "activebool": true, "address_id": 5, "first_name": "MARY", "create_date": "2022-02-14", "customer_id": 1, "last_update": "2022-02-15T09:57:20+00:00"}
+)json";
+
+TEST(SessionText, JsonAsJsonbAsPostgresWritesIt) {
+  std::string_view text = kJsonToJsonb;
+  int pairs = 0;
+  for (size_t end; (end = text.find('\n')) != std::string_view::npos; text.remove_prefix(end + 1)) {
+    const std::string_view line = text.substr(0, end);
+    if (line.empty()) continue;
+    const size_t tab = line.find('\t');
+    ASSERT_NE(tab, std::string_view::npos) << line;
+    std::string out;
+    ASSERT_TRUE(JsonAsJsonb(line.substr(0, tab), &out)) << line;
+    EXPECT_EQ(out, line.substr(tab + 1)) << line;
+    std::string again;
+    ASSERT_TRUE(JsonAsJsonb(out, &again));
+    EXPECT_EQ(again, out) << "jsonb's text stays as it is";
+    ++pairs;
+  }
+  EXPECT_EQ(pairs, 48);
+  for (const char* refused : {"", "{", "[1,]", "01", "1.", "\"\\\\u0000\"", "\"\\\\ud800\"",
+                              "{\"a\" 1}", "nul", "1e", "[1] x", "\\N"}) {
+    std::string out;
+    EXPECT_FALSE(JsonAsJsonb(refused, &out)) << refused;
+  }
+  std::string deep(2000, '[');
+  deep += std::string(2000, ']');
+  std::string out;
+  EXPECT_FALSE(JsonAsJsonb(deep, &out)) << "deeper than it recurses";
+}
+
 }  // namespace
 }  // namespace pgmerge::parser

@@ -189,6 +189,37 @@ TEST_F(SchemaTest, RescaledNumericComparedAtItsScale) {
   });
 }
 
+// json -> jsonb: production's {"b": 1,  "a": [1.50, 2e1]} is compared as
+// jsonb writes it, {"a": [1.50, 20], "b": 1}, so the base rows stay one row
+// each, and the column stays in the manifest.
+TEST_F(SchemaTest, JsonMadeJsonbComparedAsJsonbWritesIt) {
+  const std::string base =
+      std::string(kBase) +
+      "CREATE TABLE docs (id serial PRIMARY KEY, body json);"
+      R"(INSERT INTO docs (body) VALUES ('{"b": 1,  "a": [1.50, 2e1]}'), )"
+      R"(('{"k":"tab\there \u00e9","k":"last"}'), ('[ ]'), (NULL);)";
+  Build(base, R"(INSERT INTO docs (body) VALUES ('{"prod": true}');)",
+        "ALTER TABLE docs ALTER COLUMN body TYPE jsonb;"
+        R"(INSERT INTO docs (body) VALUES ('{"dev": 1}');)");
+  MergeAndCheckWith(prod_dump_, dev_dump_, {}, [&](const MergeRun& run) {
+    EXPECT_EQ(Value("SELECT string_agg(coalesce(body::text, 'NULL'), ' | ' ORDER BY id) "
+                    "FROM docs"),
+              R"({"a": [1.50, 20], "b": 1} | {"k": "last"} | [] | NULL | {"prod": true} | )"
+              R"({"dev": 1})");
+    nlohmann::json report = nlohmann::json::parse(run.report);
+    for (const auto& t : report["tables"]) {
+      if (t["table"] != "public.docs") continue;
+      EXPECT_EQ(t["counts"]["base"], 4) << run.err;
+      EXPECT_EQ(t["manifest"]["output"]["columns"], nlohmann::json({"id", "body"}));
+    }
+    absl::StatusOr<CommandResult> v = RunCommand(
+        {PGMERGE_BINARY, "verify", "--db", pg_->ConnString(last_shadow_), "--report",
+         run.sql_file + ".json"});
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(v->exit_code, 0) << v->err;
+  });
+}
+
 TEST_F(SchemaTest, EnumLabelRemoved) {
   Build(kBase, "INSERT INTO people (name, feeling) VALUES ('pam', 'sad');",
         // Development dropped the label 'sad'.
