@@ -10,15 +10,12 @@
 #include <tmmintrin.h>
 #endif
 
+#include "parser/lex_chars.h"
+
 namespace pgmerge::parser {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using internal::HexValue;
 
 // Calls on_tab(pos) for each unescaped tab of `row`, in order. The row is
 // read 64 bytes at a time as bit masks of its tabs and backslashes: a

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "base/strings.h"
 #include "parser/copy_text.h"
+#include "parser/lex_chars.h"
 
 namespace pgmerge::parser {
 namespace {
@@ -30,23 +31,7 @@ bool ConsumeKeyword(std::string_view* t, std::string_view word) {
   return true;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
+using internal::AppendUtf8;
 
 int Hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "parser/copy_text.h"
+#include "parser/lex_chars.h"
 
 namespace pgmerge::parser {
 namespace {
@@ -408,40 +409,17 @@ class JsonbWriter {
     out->push_back('}');
     return true;
   }
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
   bool Code(uint32_t* u) {
     if (p_ + 4 > s_.size()) return false;
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) {
-      const int h = Hex(s_[p_ + i]);
+      const int h = internal::HexValue(s_[p_ + i]);
       if (h < 0) return false;
       v = v * 16 + static_cast<uint32_t>(h);
     }
     p_ += 4;
     *u = v;
     return true;
-  }
-  static void Utf8(uint32_t u, std::string* out) {
-    if (u < 0x80) {
-      out->push_back(static_cast<char>(u));
-    } else if (u < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (u >> 6)));
-      out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
-    } else if (u < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (u >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (u >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((u >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
-    }
   }
   // A string's decoded bytes; false where jsonb refuses it (\u0000, a lone
   // surrogate) or it is not JSON.
@@ -475,7 +453,7 @@ class JsonbWriter {
           } else if (u >= 0xDC00 && u <= 0xDFFF) {
             return false;
           }
-          Utf8(u, text);
+          internal::AppendUtf8(u, text);
           break;
         }
         default: return false;
