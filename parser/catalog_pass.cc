@@ -195,31 +195,21 @@ absl::Status CheckPlainFormat(std::string_view input, const std::string& file_na
 
 // `name` with every "quoted identifier" quoted as QuoteIdentifier would.
 std::string RequoteIdentifiers(std::string_view name) {
-  std::string out;
-  for (size_t i = 0; i < name.size();) {
-    if (name[i] != '"') {
-      out.push_back(name[i++]);
-      continue;
+  std::string out, ident;
+  for (size_t quote; (quote = name.find('"')) != std::string_view::npos;) {
+    out.append(name.substr(0, quote));
+    name.remove_prefix(quote);
+    std::string_view rest = name;
+    if (ConsumeIdentifier(&rest, &ident)) {
+      out += QuoteIdentifier(ident);
+    } else if (rest.size() == name.size()) {
+      break;  // Not closed: the rest is kept as it is.
+    } else {
+      out.append(name.substr(0, name.size() - rest.size()));  // "" as it is.
     }
-    std::string ident;
-    size_t j = i + 1;
-    for (; j < name.size(); ++j) {
-      if (name[j] != '"') {
-        ident.push_back(name[j]);
-      } else if (j + 1 < name.size() && name[j + 1] == '"') {
-        ident.push_back('"');
-        ++j;
-      } else {
-        break;
-      }
-    }
-    if (j >= name.size()) {  // Not closed: kept as it is.
-      out.append(name.substr(i));
-      break;
-    }
-    out += QuoteIdentifier(ident);
-    i = j + 1;
+    name = rest;
   }
+  out.append(name);
   return out;
 }
 
