@@ -34,6 +34,17 @@ std::vector<SessionTextField> SessionTextFields(const Catalog& catalog,
   return out;
 }
 
+bool SessionTextCanonical(const std::vector<SessionTextField>& fields,
+                          const std::vector<std::string_view>& row) {
+  for (const SessionTextField& t : fields) {
+    if (static_cast<size_t>(t.field) < row.size() &&
+        !parser::IsCanonicalField(row[t.field], t.how)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalog& catalog) {
   int64_t values = 0;
   absl::StatusOr<MappedFile> file = MappedFile::Spool(in.name, [&](int fd) -> absl::Status {
@@ -74,12 +85,7 @@ absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalo
       }
       if (fields.empty()) continue;
       const std::vector<std::string_view>& f = reader.Fields(ev);
-      bool canonical = true;
-      for (const SessionTextField& t : fields) {
-        canonical = canonical && (static_cast<size_t>(t.field) >= f.size() ||
-                      parser::IsCanonicalField(f[t.field], t.how));
-      }
-      if (canonical) continue;
+      if (SessionTextCanonical(fields, f)) continue;
       if (ev.text.empty()) {
         return InputError(in.name, ev.line,
                           absl::StrCat("an INSERT of ", ev.target->table.Display(),

@@ -300,10 +300,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     tallies[t].sequence_max = p.side_sequence_max[static_cast<int>(side)];
   }
   SideTally* tally = nullptr;
-  const Catalog& catalog = side == Side::kProd  ? m.prod_catalog
-                           : side == Side::kDev ? m.dev_catalog
-                                                : m.base_catalog;
-  std::vector<SessionTextField> zoned;  // The block's session-dependent fields.
+  std::vector<SessionTextField> session_fields;  // The block's, when asked.
   for (;;) {
     bool scs = reader.standard_conforming_strings();
     PGM_ASSIGN_OR_RETURN(bool more, reader.Next(&ev));
@@ -317,7 +314,7 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
     }
     if (ev.block != block) {
       block = ev.block;
-      if (session_text != nullptr) zoned = SessionTextFields(catalog, *ev.target);
+      if (session_text != nullptr) session_fields = SessionTextFields(m.catalog(side), *ev.target);
       const TableName& name = ev.target->table;
       const auto& by_name = side == Side::kDev ? plans.plan_of : plans.prod_plan_of;
       auto it = by_name.find(name.Display());
@@ -344,14 +341,10 @@ absl::Status IndexSide(const MergeInputs& m, Side side, Plans& plans,
         last_row = 0;
       }
     }
-    if (!zoned.empty() && ev.kind == EventKind::kRow) {
-      for (const SessionTextField& t : zoned) {
-        if (static_cast<size_t>(t.field) < ev.fields->size() &&
-            !parser::IsCanonicalField((*ev.fields)[t.field], t.how)) {
-          *session_text = ev.line;  // The merge runs again on a copy.
-          return absl::OkStatus();
-        }
-      }
+    if (!session_fields.empty() && ev.kind == EventKind::kRow &&
+        !SessionTextCanonical(session_fields, *ev.fields)) {
+      *session_text = ev.line;  // The merge runs again on a copy.
+      return absl::OkStatus();
     }
     if (plan == nullptr) continue;  // A table dev dropped (--allow-drop).
     span->end = reader.position();

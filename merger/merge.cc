@@ -416,33 +416,32 @@ absl::Status Run(MergeInputs& m, OutputBuffer* out, Report& report, Copies* copi
   if (m.options.restrict_key.empty()) m.digests.resize(m.base != nullptr ? 3 : 2);
   auto digest = [&m](size_t i) { return i < m.digests.size() ? &m.digests[i] : nullptr; };
   std::array<int64_t, 3> session_text{};  // A line per side, 0 for none.
-  auto zone = [&](size_t i) { return copies != nullptr ? &session_text[i] : nullptr; };
+  auto line = [&](size_t i) { return copies != nullptr ? &session_text[i] : nullptr; };
   {
     // The two sides are independent until decisions: one core each.
     // (libpg_query frees a thread's parser memory when the thread exits.)
     absl::Status prod_status;
     std::thread prod_thread([&] {
-      prod_status = IndexSide(m, Side::kProd, plans, digest(0), zone(0));
+      prod_status = IndexSide(m, Side::kProd, plans, digest(0), line(0));
     });
-    absl::Status dev_status = IndexSide(m, Side::kDev, plans, digest(1), zone(1));
+    absl::Status dev_status = IndexSide(m, Side::kDev, plans, digest(1), line(1));
     prod_thread.join();
     PGM_RETURN_IF_ERROR(prod_status);
     PGM_RETURN_IF_ERROR(dev_status);
   }
   if (m.base != nullptr) {
-    PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2), zone(2)));
+    PGM_RETURN_IF_ERROR(IndexSide(m, Side::kBase, plans, digest(2), line(2)));
   }
   if (copies != nullptr &&
       (session_text[0] != 0 || session_text[1] != 0 || session_text[2] != 0)) {
     // One thread a dump, as the index pass.
-    const Catalog* catalogs[] = {&m.prod_catalog, &m.dev_catalog, &m.base_catalog};
     absl::Status made[3];
     std::vector<std::thread> threads;
     for (size_t i = 0; i < 3; ++i) {
       if (session_text[i] == 0) continue;
       threads.emplace_back([&, i] {
-        absl::StatusOr<CanonicalDump> copy =
-            RewriteCanonical(m.dump(static_cast<Side>(i)), *catalogs[i]);
+        const Side side = static_cast<Side>(i);
+        absl::StatusOr<CanonicalDump> copy = RewriteCanonical(m.dump(side), m.catalog(side));
         if (copy.ok()) {
           (*copies)[i] = std::move(*copy);
         } else {

@@ -344,6 +344,9 @@ struct MergeInputs {
   const DumpInput& dump(Side s) const {
     return s == Side::kProd ? prod : s == Side::kDev ? dev : *base;
   }
+  const Catalog& catalog(Side s) const {
+    return s == Side::kProd ? prod_catalog : s == Side::kDev ? dev_catalog : base_catalog;
+  }
 };
 
 // The sequence feeding `col` (by its display name), in development's
@@ -431,6 +434,9 @@ struct SessionTextField {
 };
 std::vector<SessionTextField> SessionTextFields(const Catalog& catalog,
                                                 const parser::DataTarget& target);
+// Whether a row's `fields` are all in the form rows are compared in.
+bool SessionTextCanonical(const std::vector<SessionTextField>& fields,
+                          const std::vector<std::string_view>& row);
 // A copy of a dump with those values of its COPY rows in the merge's form
 // (parser/value_text.h), in an unlinked temporary file; lines keep their
 // numbers. Such a value in an INSERT is refused (FILE:LINE).
