@@ -9,10 +9,7 @@ nlohmann::ordered_json OneSide(const TableManifest& m) {
   return {{"columns", m.columns}, {"rows", m.rows}, {"hash", HashText(m.hash)}};
 }
 
-}  // namespace
-
-RowSettings ReadRowSettings(std::string_view report_json) {
-  nlohmann::json report = nlohmann::json::parse(report_json, nullptr, false);
+RowSettings RowSettingsOf(const nlohmann::json& report) {
   RowSettings settings;
   if (report.is_object() && report.contains("row_settings") &&
       report["row_settings"].is_object()) {
@@ -21,6 +18,12 @@ RowSettings ReadRowSettings(std::string_view report_json) {
     }
   }
   return settings;
+}
+
+}  // namespace
+
+RowSettings ReadRowSettings(std::string_view report_json) {
+  return RowSettingsOf(nlohmann::json::parse(report_json, nullptr, false));
 }
 
 nlohmann::ordered_json RowSettingsJson() {
@@ -145,7 +148,7 @@ absl::StatusOr<std::vector<ManifestTable>> ReadManifest(std::string_view report_
       report.contains("client_encoding") && report["client_encoding"].is_string()
           ? report["client_encoding"].get<std::string>()
           : "UTF8";
-  const RowSettings settings = ReadRowSettings(report_json);
+  const RowSettings settings = RowSettingsOf(report);  // The report read once.
   for (const Json& t : report["tables"]) {
     const std::string status = t.value("status", "");
     if (status == (side == Side::kOutput ? kStatusDroppedByDev : kStatusNewInDev)) {

@@ -164,15 +164,16 @@ void FitSharedColumn(const MergeInputs& m, Plan& p, size_t i) {
                         prod_labels->second != enum_labels->second);
   if (dc.type == pc.type && !enum_narrowed) return;
   std::string change = absl::StrCat(pc.type, " -> ", dc.type);
+  const bool same_text = SameText(pc, dc);
   const bool numeric_from = IsIntegerType(pc.type_name) || pc.type_name == "numeric";
-  if (!SameText(pc, dc) && numeric_from && !pc.is_array && dc.type_name == "numeric" &&
+  if (!same_text && numeric_from && !pc.is_array && dc.type_name == "numeric" &&
       !dc.is_array && NumericScale(dc) >= 0) {
     p.rescaled.push_back({static_cast<int>(i), Plan::Rescale::kScale, NumericScale(dc)});
     absl::StrAppend(&change, " (production's values compared and hashed at its scale)");
   } else if (pc.type_name == "json" && dc.type_name == "jsonb" && !pc.is_array && !dc.is_array) {
     p.rescaled.push_back({static_cast<int>(i), Plan::Rescale::kJsonb});
     absl::StrAppend(&change, " (production's values compared and hashed as jsonb writes them)");
-  } else if (!SameText(pc, dc)) {
+  } else if (!same_text) {
     const bool as_utc = pc.type_name == "timestamp" && dc.type_name == "timestamptz" &&
                         !pc.is_array && !dc.is_array;
     if (as_utc) p.rescaled.push_back({static_cast<int>(i), Plan::Rescale::kUtc});
