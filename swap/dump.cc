@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "merger/manifest.h"
 #include "nlohmann/json.hpp"
 #include "swap/pg.h"
 
@@ -107,9 +108,9 @@ absl::Status Spawn(std::vector<std::string> argv, int slot, PgDumpRun* run) {
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   // Values in the form the merge compares them in (manifest::kRowSettings),
-  // so the dump needs no copy (merger/canonical.cc). Made before fork: the
-  // child only execs.
-  static char kUtc[] = "PGTZ=UTC";
+  // so the dump needs no copy (merger/canonical.cc): the settings go last in
+  // PGOPTIONS, and PGTZ, which libpq would send over them, is left out.
+  // Made before fork: the child only execs.
   std::string options = "PGOPTIONS=";
   std::vector<char*> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -120,8 +121,9 @@ absl::Status Spawn(std::vector<std::string> argv, int slot, PgDumpRun* run) {
     }
     env.push_back(*e);
   }
-  absl::StrAppend(&options, "-c bytea_output=hex");
-  env.push_back(kUtc);
+  for (const manifest::RowSetting& s : manifest::kRowSettings) {
+    absl::StrAppend(&options, "-c ", s.name, "=", s.value, " ");
+  }
   env.push_back(options.data());
   env.push_back(nullptr);
   int err_pipe[2];
