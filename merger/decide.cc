@@ -91,6 +91,17 @@ class TableDecider {
   // The prod key the row equals on a natural unique key; sets *clash
   // when two unique keys name different prod rows.
   std::optional<uint64_t> UniqueTarget(uint32_t i, uint8_t* via, bool* clash) const;
+  // Whether production's row with key `k` is in another partition of the
+  // table's partitioned table (TableKeys::partition_keys).
+  bool HeldByAnotherPartition(int64_t k) const {
+    if (t_.partition_keys == nullptr) return false;
+    auto it = std::lower_bound(t_.partition_keys->begin(), t_.partition_keys->end(),
+                               std::pair<int64_t, int>{k, std::numeric_limits<int>::min()});
+    for (; it != t_.partition_keys->end() && it->first == k; ++it) {
+      if (it->second != t_.self) return true;
+    }
+    return false;
+  }
   // The decision for a row that is not a base row; `prod_row` holds its
   // key in production (kNoRow: none).
   uint8_t DecideRow(uint32_t i, uint32_t prod_row,
@@ -263,6 +274,9 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
     if (decision == kDevOnly && t_.headroom > 0) {
       const int64_t k = static_cast<int64_t>(dev.key(i));
       if (k > t_.prod_top && k - t_.prod_top <= t_.headroom) decision = kCollision;
+    }
+    if (decision == kDevOnly && HeldByAnotherPartition(static_cast<int64_t>(dev.key(i)))) {
+      decision = kCollision;
     }
     if (decision == kConflict || decision == kTakeDev) {
       d.conflict_of_row[i] = prod.key(prod_row[i]);

@@ -110,6 +110,12 @@ struct TableKeys {
   // development row alone at a key inside the fork's rows was deleted by
   // production.
   bool int_key = false;
+  // kRemap partitions of one partitioned table: one table, its keys one
+  // space. Production's keys of all of them, sorted, with the table holding
+  // each: a development row kept with its own key must not take a key
+  // production's row holds in another partition. Null: not a partition.
+  const std::vector<std::pair<int64_t, int>>* partition_keys = nullptr;
+  int self = -1;  // This table's number, as partition_keys name tables.
   // Two-way kRemap: the columns behind each row's signature
   // (SideIndex::signature); 0 when the rows carry none.
   int signature_width = 0;

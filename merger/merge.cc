@@ -179,11 +179,49 @@ class DecisionBoard {
 
 // Decides every plan and counts the decisions into its report, telling
 // `board` of each table as it settles.
+// Per partitioned table whose partitions are kRemap (one key space, one
+// sequence): production's keys of every partition, sorted, with the plan
+// holding each (TableKeys::partition_keys).
+std::vector<std::vector<std::pair<int64_t, int>>> PartitionKeys(const MergeInputs& m,
+                                                                const Plans& plans,
+                                                                std::vector<int>* group_of) {
+  absl::flat_hash_map<std::string, int> root_group;
+  std::vector<std::vector<std::pair<int64_t, int>>> groups;
+  group_of->assign(plans.tables.size(), -1);
+  for (size_t t = 0; t < plans.tables.size(); ++t) {
+    const Plan& p = plans.tables[t];
+    if (p.mode != Mode::kRemap || !p.dev->partition_of) continue;
+    const parser::Table* root = p.dev;
+    for (int depth = 0; root->partition_of && depth < 64; ++depth) {
+      const parser::Table* up = m.dev_catalog.FindTable(*root->partition_of);
+      if (up == nullptr) break;
+      root = up;
+    }
+    auto [it, added] = root_group.try_emplace(root->name.Display(), groups.size());
+    if (added) groups.emplace_back();
+    (*group_of)[t] = it->second;
+    const SideIndex& prod = *p.prod_index;
+    for (uint32_t i = 0; p.prod != nullptr && i < prod.size(); ++i) {
+      groups[it->second].emplace_back(static_cast<int64_t>(prod.key(i)), static_cast<int>(t));
+    }
+  }
+  for (auto& g : groups) std::sort(g.begin(), g.end());
+  return groups;
+}
+
 absl::Status DecidePlans(const MergeInputs& m, Plans& plans, DecisionBoard& board) {
   std::vector<TableKeys> keys;
   std::vector<TableDecisions*> into;
-  for (Plan& p : plans.tables) {
+  std::vector<int> group_of;
+  const std::vector<std::vector<std::pair<int64_t, int>>> partition_keys =
+      PartitionKeys(m, plans, &group_of);
+  for (size_t t = 0; t < plans.tables.size(); ++t) {
+    Plan& p = plans.tables[t];
     keys.push_back(KeysOf(m, p));
+    if (group_of[t] >= 0) {
+      keys.back().partition_keys = &partition_keys[group_of[t]];
+      keys.back().self = static_cast<int>(t);
+    }
     into.push_back(&p.decided);
   }
   absl::Status decided =

@@ -60,6 +60,16 @@ struct MergeOptions {
   std::vector<ColumnFill> fills;
   std::vector<ColumnRename> column_renames;
   std::vector<TableRename> table_renames;
+  // References no foreign key declares (merger/references.cc): followed as
+  // foreign keys are, so development's values follow remapped keys.
+  struct Reference {  // --reference TABLE.COLUMN=PARENT: one to follow.
+    std::string table, column, parent;
+  };
+  struct NotReference {  // --no-reference TABLE.COLUMN: one not to infer.
+    std::string table, column;
+  };
+  std::vector<Reference> references;
+  std::vector<NotReference> not_references;
   // Any production value lost in a column development dropped (other than
   // the column's default) refuses the merge.
   bool strict = false;

@@ -81,8 +81,8 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
     for (int c : p.key_cols) {
       const parser::Column& col = t.columns[t.ColumnIndex(p.dev_cols[c])];
       bool is_fk = false;
-      for (const parser::ForeignKey& fk : t.foreign_keys) {
-        is_fk |= IndexOf(fk.columns, col.name) >= 0;
+      for (const parser::ForeignKey* fk : m.dev_catalog.ForeignKeysOf(t)) {
+        is_fk |= IndexOf(fk->columns, col.name) >= 0;
       }
       if (!is_fk && IsIntegerType(col.type_name) &&
           (!col.sequence.empty() || col.identity != parser::Identity::kNone)) {
@@ -137,9 +137,35 @@ void ListDroppedTables(const MergeInputs& m, std::vector<std::string>& problems,
   }
 }
 
+// A reference of `p`'s: a foreign key development declares, or one of
+// p.implied as a one-column foreign key to its parent's key.
+struct Reference {
+  parser::ForeignKey fk;
+  std::string by;
+};
+std::vector<Reference> ReferencesOf(const MergeInputs& m, const Plans& plans, const Plan& p) {
+  std::vector<Reference> refs;
+  for (const parser::ForeignKey* fk : m.dev_catalog.ForeignKeysOf(*p.dev)) {
+    refs.push_back({*fk, absl::StrCat("foreign key ", fk->name)});
+  }
+  for (const ImpliedReference& r : p.implied) {
+    const Plan& parent = plans.tables[r.parent];
+    parser::ForeignKey fk;
+    fk.columns = {p.dev_cols[r.column]};
+    fk.ref_table = parent.dev->name;
+    fk.ref_columns = {*ReferencedKey(parent)};
+    refs.push_back({std::move(fk), r.by == ImpliedReference::kDeclared
+                                       ? "--reference"
+                                       : "its name (no foreign key declares it)"});
+  }
+  return refs;
+}
+
 // Tracked foreign keys: the dev columns whose values follow a parent's
-// remapped key.
-void TrackForeignKeys(Plans& plans) {
+// remapped key; each one's entry in the table's report.references.
+void TrackForeignKeys(const MergeInputs& m, Plans& plans) {
+  std::vector<std::vector<Reference>> refs;
+  for (const Plan& p : plans.tables) refs.push_back(ReferencesOf(m, plans, p));
   // Values follow a remapped key: to the parent's key
   // itself, or through a parent column that is in turn such a foreign key
   // (post_tags(post_id) referenced by another table).
@@ -151,7 +177,8 @@ void TrackForeignKeys(Plans& plans) {
         pp.dev_cols[pp.key_cols[0]] == col) {
       return parent;
     }
-    for (const parser::ForeignKey& fk : pp.dev->foreign_keys) {
+    for (const Reference& r : refs[parent]) {
+      const parser::ForeignKey& fk = r.fk;
       int k = IndexOf(fk.columns, col);
       if (k < 0) continue;
       auto it = plans.plan_of.find(fk.ref_table.Display());
@@ -168,7 +195,8 @@ void TrackForeignKeys(Plans& plans) {
   for (size_t t = 0; t < plans.tables.size(); ++t) {
     Plan& p = plans.tables[t];
     p.fk_slot.assign(p.dev_cols.size(), -1);
-    for (const parser::ForeignKey& fk : p.dev->foreign_keys) {
+    for (const Reference& r : refs[t]) {
+      const parser::ForeignKey& fk = r.fk;
       auto it = plans.plan_of.find(fk.ref_table.Display());
       if (it == plans.plan_of.end()) continue;
       const Plan& parent = plans.tables[it->second];
@@ -183,6 +211,7 @@ void TrackForeignKeys(Plans& plans) {
         if (src < 0) continue;
         p.fk_slot[col] = static_cast<int>(p.fks.size());
         p.fks.push_back({col, src});
+        p.report.references.push_back({fk.columns[k], parent.report.table, r.by, 0});
       }
     }
   }
@@ -221,10 +250,11 @@ void FindNaturalUniques(Plan& p) {
 
 // Foreign keys development adds, to a parent's single-column key:
 // production's values must find a parent.
-void FindNewForeignKeys(Plans& plans) {
+void FindNewForeignKeys(const MergeInputs& m, Plans& plans) {
   for (Plan& p : plans.tables) {
     if (p.prod == nullptr) continue;
-    for (const parser::ForeignKey& fk : p.dev->foreign_keys) {
+    for (const parser::ForeignKey* fkp : m.dev_catalog.ForeignKeysOf(*p.dev)) {
+      const parser::ForeignKey& fk = *fkp;
       if (fk.columns.size() != 1) continue;
       int col = IndexOf(p.dev_cols, fk.columns[0]);
       auto it = plans.plan_of.find(fk.ref_table.Display());
@@ -238,9 +268,9 @@ void FindNewForeignKeys(Plans& plans) {
       const std::string& ref_col = parent.dev_cols[parent.shown_key_cols[0]];
       if (!fk.ref_columns.empty() && fk.ref_columns[0] != ref_col) continue;
       bool prod_has = false;
-      for (const parser::ForeignKey& pfk : p.prod->foreign_keys) {
-        prod_has |= pfk.columns.size() == 1 && pfk.columns[0] == p.prod_name[col] &&
-                    pfk.ref_table == parent.prod->name;
+      for (const parser::ForeignKey* pfk : m.prod_catalog.ForeignKeysOf(*p.prod)) {
+        prod_has |= pfk->columns.size() == 1 && pfk->columns[0] == p.prod_name[col] &&
+                    pfk->ref_table == parent.prod->name;
       }
       if (!prod_has) {
         p.new_fks.push_back({col, it->second, fk.name, {}});
@@ -308,7 +338,8 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
     plans.tables.push_back(std::move(p));
   }
   ListDroppedTables(m, problems, report);
-  TrackForeignKeys(plans);
+  FindImpliedReferences(m, plans, problems);
+  TrackForeignKeys(m, plans);
   for (Plan& p : plans.tables) {
     FindNaturalUniques(p);
     p.prod_unique.resize(p.uniques.size());
@@ -330,7 +361,7 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
     }
     if (p.base != nullptr) p.base_index->Reserve(p.base->row_count);
   }
-  FindNewForeignKeys(plans);
+  FindNewForeignKeys(m, plans);
   if (!problems.empty()) {
     return absl::FailedPreconditionError(absl::StrJoin(problems, "\n"));
   }

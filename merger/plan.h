@@ -97,6 +97,14 @@ struct Span {
   bool crlf = false;  // A row of the block ends in CR LF.
 };
 
+// A column development's schema gives no foreign key that is followed as
+// one (merger/references.cc): --reference, or inferred from its name.
+struct ImpliedReference {
+  int column;  // Dev col.
+  int parent;  // Plan.
+  enum By { kDeclared, kByName } by;
+};
+
 struct TrackedFk {
   int column;  // Index into the plan's dev_cols.
   int parent;  // Index of the parent's plan, whose remap applies.
@@ -201,7 +209,8 @@ struct Plan {
   Mode mode = Mode::kMultiset;
   std::vector<int> key_cols;           // Indices into dev_cols.
   std::vector<int> shown_key_cols;     // The whole key, as reports show it.
-  std::vector<TrackedFk> fks;
+  std::vector<TrackedFk> fks;          // Declared and implied, as report.references.
+  std::vector<ImpliedReference> implied;
   std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
   std::vector<NaturalUnique> uniques;
   std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
@@ -392,6 +401,13 @@ uint64_t KeyOf(const Plan& p, FieldFn field, bool with_fk) {
                  with_fk ? KeyParts::kAll : KeyParts::kPlain);
 }
 
+// The column a reference to `p`'s rows holds the value of: the remapped
+// key column, else the one column of its key; null when there is none.
+inline const std::string* ReferencedKey(const Plan& p) {
+  if (p.mode == Mode::kRemap) return &p.dev_cols[p.key_cols[0]];
+  return p.shown_key_cols.size() == 1 ? &p.dev_cols[p.shown_key_cols[0]] : nullptr;
+}
+
 // A dev row's FK value in slot `slot` of `p`, as the output holds it.
 inline int64_t Rewrite(const Plans& plans, const Plan& p, int slot, int64_t v) {
   return plans.tables[p.fks[slot].parent].decided.Rewrite(v);
@@ -449,6 +465,11 @@ absl::StatusOr<CanonicalDump> RewriteCanonical(const DumpInput& in, const Catalo
 // an input's rows hold \unrestrict, every input is read again and hashed
 // whole, side by side, its pages handed back behind.
 std::string RestrictKey(const MergeInputs& m);
+// references.cc: the references Plan::implied (--reference, and those
+// inferred from a column's name), and report.unlinked_columns; a bad
+// --reference or --no-reference is a problem.
+void FindImpliedReferences(const MergeInputs& m, Plans& plans,
+                           std::vector<std::string>& problems);
 // Folds what the sides' index passes found per side into the plans.
 void JoinSides(Plans& plans);
 // Production rows development's schema would refuse: FailedPrecondition,

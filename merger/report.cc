@@ -98,6 +98,13 @@ Json TableJson(const TableReport& t) {
   j["schema_changes"] = List(t.schema_changes, [](const SchemaChange& c) -> Json {
     return {{"kind", c.kind}, {"column", c.column}, {"detail", c.detail}};
   });
+  j["references"] = List(t.references, [](const ReferenceReport& r) -> Json {
+    return {{"column", r.column}, {"references", r.parent}, {"by", r.by},
+            {"rewritten", r.rewritten}};
+  });
+  j["unlinked_columns"] = List(t.unlinked_columns, [](const UnlinkedColumn& u) -> Json {
+    return {{"column", u.column}, {"why", u.why}};
+  });
   j["manifest"] = manifest::ManifestJson(t.output, t.prod);
   return j;
 }
@@ -182,6 +189,8 @@ std::string ReportJson(const Report& report) {
 }
 
 std::string ReportSummary(const Report& report) {
+  // Columns not followed matter only where some key moved.
+  const int64_t remapped = Sum(report.tables, &TableReport::remapped);
   size_t width = 5;
   for (const TableReport& t : report.tables) {
     width = std::max(width, t.table.size());
@@ -221,6 +230,26 @@ std::string ReportSummary(const Report& report) {
     for (const DroppedRow& d : t.dropped_list) {
       absl::StrAppendFormat(&out, "%-*s   dev row %s not merged: %s\n", width,
                             "", d.key, d.reason);
+    }
+    for (const ReferenceReport& r : t.references) {
+      if (r.by.rfind("foreign key ", 0) == 0 || r.rewritten == 0) continue;
+      absl::StrAppendFormat(&out,
+                            "%-*s   column %s followed as a reference to %s, by %s: %d "
+                            "values rewritten to remapped keys%s\n",
+                            width, "", r.column, r.parent, r.by, r.rewritten,
+                            r.by == "--reference"
+                                ? ""
+                                : absl::StrCat(" (--no-reference ", t.table, ".", r.column,
+                                               " to leave it)"));
+    }
+    if (remapped > 0) {
+      for (const UnlinkedColumn& u : t.unlinked_columns) {
+        absl::StrAppendFormat(&out,
+                              "%-*s   column %s named like a reference, not followed (%s): "
+                              "development's values are as written; --reference %s.%s=TABLE "
+                              "if it holds another table's keys\n",
+                              width, "", u.column, u.why, t.table, u.column);
+      }
     }
     if (t.inferred > 0 || t.ambiguous > 0) {
       absl::StrAppendFormat(&out,

@@ -50,6 +50,21 @@ struct SchemaChange {
   std::string detail;  // What happens: "default applies", "int4 -> int2"...
 };
 
+// A column whose development values follow a parent's remapped keys.
+struct ReferenceReport {
+  std::string column;
+  std::string parent;     // The table it references.
+  std::string by;         // "foreign key NAME", "--reference", "its name".
+  int64_t rewritten = 0;  // Development's values rewritten to a remapped key.
+};
+
+// A column named like a reference (user_id, userId) that no foreign key
+// declares and pgmerge did not follow: development's values are as written.
+struct UnlinkedColumn {
+  std::string column;
+  std::string why;
+};
+
 using manifest::TableManifest;  // merger/manifest.h: what verify checks.
 
 struct TableReport {
@@ -97,6 +112,8 @@ struct TableReport {
   // default or --fill differs, or is evaluated at restore).
   std::vector<ColumnLoss> dev_values_not_carried;
   std::vector<SchemaChange> schema_changes;
+  std::vector<ReferenceReport> references;  // Per Plan::fks slot.
+  std::vector<UnlinkedColumn> unlinked_columns;
   bool only_in_prod = false;  // Dropped by dev (allowed by --allow-drop).
   bool only_in_dev = false;
   bool extension_config = false;  // Rows of an extension's config table.

@@ -782,6 +782,7 @@ void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn
     } else if (slot >= 0 && fk_values_[slot] != kNoValue) {
       nv = Rewrite(plans_, p, slot, fk_values_[slot]);
       rewritten = nv != fk_values_[slot];
+      r_.references[slot].rewritten += rewritten;
     }
     if (rewritten) {
       char* buf = num_bufs_[c].data();

@@ -125,6 +125,16 @@ Table* Catalog::FindTable(const TableName& name) {
   return const_cast<Table*>(std::as_const(*this).FindTable(name));
 }
 
+std::vector<const ForeignKey*> Catalog::ForeignKeysOf(const Table& table) const {
+  std::vector<const ForeignKey*> fks;
+  const Table* t = &table;
+  for (int depth = 0; t != nullptr && depth < 64; ++depth) {  // A loop is not a dump's.
+    for (const ForeignKey& fk : t->foreign_keys) fks.push_back(&fk);
+    t = t->partition_of ? FindTable(*t->partition_of) : nullptr;
+  }
+  return fks;
+}
+
 const Sequence* Catalog::FindSequence(const TableName& name) const {
   auto it = sequence_index_.find(name.Display());
   return it == sequence_index_.end() ? nullptr : &sequences_[it->second];

@@ -210,6 +210,11 @@ class Catalog {
   const Table* FindTable(const TableName& name) const;
   Table* FindTable(const TableName& name);
   const Sequence* FindSequence(const TableName& name) const;
+  // The foreign keys `table`'s rows are held to: its own, and for a
+  // partition those of every table it is a partition of (pg_dump writes a
+  // partitioned table's foreign key once, on it; PostgreSQL holds each
+  // partition to it).
+  std::vector<const ForeignKey*> ForeignKeysOf(const Table& table) const;
 
   Table& AddTable(Table table);
   Sequence& AddSequence(Sequence seq);

@@ -30,7 +30,8 @@ struct MergeArgs {
   std::string output, report, base, prefer = "prod", restrict_key, role, review, into;
   int jobs = 2;
   int64_t key_headroom = 0;
-  std::vector<std::string> allow_drop, fills, renames, table_renames;
+  std::vector<std::string> allow_drop, fills, renames, table_renames, references,
+      not_references;
   bool fail_on_conflict = false, fail_on_ambiguous = false, keep_prod_objects = false,
        strict = false;
   bool no_owner = false, no_privileges = false;
@@ -115,6 +116,16 @@ std::unique_ptr<CLI::App> MergeApp(MergeArgs* a, const std::string& name) {
       "--rename-table", a->table_renames,
       "production's table OLD is development's NEW (repeatable)"))
       ->type_name("OLD=NEW");
+  Repeatable(app->add_option(
+      "--reference", a->references,
+      "COLUMN holds keys of PARENT though no foreign key says so: follow them as a "
+      "foreign key's (repeatable)"))
+      ->type_name("TABLE.COLUMN=PARENT");
+  Repeatable(app->add_option(
+      "--no-reference", a->not_references,
+      "COLUMN is named like a reference and is not one: leave its values as they are "
+      "(repeatable)"))
+      ->type_name("TABLE.COLUMN");
   app->add_flag("--strict", a->strict,
                 "refuse to lose production values in columns development dropped (other "
                 "than defaults)");
@@ -212,6 +223,21 @@ std::optional<int> MergeOptionsFrom(const MergeArgs& a, const std::string& cmd,
       return Usage(cmd, absl::StrCat("--rename takes TABLE.COLUMN=NEW, not ", spec));
     }
     options->column_renames.push_back(r);
+  }
+  for (const std::string& spec : a.references) {
+    merger::MergeOptions::Reference r;
+    if (!SplitColumnSpec(spec, &r.table, &r.column, &r.parent) || r.parent.empty()) {
+      return Usage(cmd, absl::StrCat("--reference takes TABLE.COLUMN=PARENT, not ", spec));
+    }
+    options->references.push_back(r);
+  }
+  for (const std::string& spec : a.not_references) {
+    merger::MergeOptions::NotReference r;
+    std::string rest;
+    if (!SplitColumnSpec(spec + "=", &r.table, &r.column, &rest)) {
+      return Usage(cmd, absl::StrCat("--no-reference takes TABLE.COLUMN, not ", spec));
+    }
+    options->not_references.push_back(r);
   }
   for (const std::string& spec : a.table_renames) {
     size_t eq = spec.find('=');

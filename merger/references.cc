@@ -1,0 +1,259 @@
+// References no foreign key declares (FindImpliedReferences, plan.h).
+//
+// Many application schemas have none: Rails before 4.2 added no foreign
+// keys, and many apps still lack them; Django's db_constraint=False; apps
+// moved from MySQL's MyISAM. A development row's posts.user_id = 101 then
+// names development's user 101. When that user is remapped to 205, the
+// value left as it is names production's user 101: a silent re-point. So a
+// column named for a table whose keys the merge remaps is followed as a
+// foreign key is, and said so in the report; --reference declares one the
+// name does not tell, --no-reference turns an inference off, and columns
+// named like references that match no table are listed for the reviewer.
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "merger/plan.h"
+
+namespace pgmerge::merger::internal {
+namespace {
+
+// An identifier as names are compared: ASCII lower case, no underscores
+// ("user_id", "userId" and "UserID" are all "userid").
+std::string Folded(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c != '_') out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// The thing a column names when it is named like a reference ("user_id",
+// "userId", "UserID" -> "user"), folded; "" when it is not: the name must
+// end in "_id", or in "Id"/"ID" after a lower-case letter or digit.
+std::string ReferencedThing(std::string_view column) {
+  const size_t n = column.size();
+  if (n < 3) return "";
+  const std::string_view tail = column.substr(n - 2);
+  bool named = false;
+  if (column[n - 3] == '_' && (tail == "id" || tail == "Id" || tail == "ID")) {
+    named = n > 3;
+  } else if (tail == "Id" || tail == "ID") {
+    const unsigned char before = column[n - 3];
+    named = absl::ascii_islower(before) || absl::ascii_isdigit(before);
+  }
+  return named ? Folded(column.substr(0, n - 2)) : "";
+}
+
+// What a table's rows are called, folded: its name and its name made
+// singular the common English ways ("categories" -> "category",
+// "addresses" -> "address", "posts" -> "post").
+std::vector<std::string> RowNames(std::string_view table) {
+  const std::string t = Folded(table);
+  std::vector<std::string> names = {t};
+  auto add = [&](std::string s) {
+    if (!s.empty() && std::find(names.begin(), names.end(), s) == names.end()) {
+      names.push_back(std::move(s));
+    }
+  };
+  if (t.size() > 3 && t.compare(t.size() - 3, 3, "ies") == 0) add(t.substr(0, t.size() - 3) + "y");
+  if (t.size() > 2 && t.compare(t.size() - 2, 2, "es") == 0) add(t.substr(0, t.size() - 2));
+  if (t.size() > 1 && t.back() == 's') add(t.substr(0, t.size() - 1));
+  if (t == "people") add("person");
+  if (t == "children") add("child");
+  return names;
+}
+
+// Whether a table's rows are called `thing`: by its name, or by the part of
+// it after an underscore (blog_posts: "post"), `loose` for the latter.
+bool CalledBy(const Table& t, const std::string& thing, bool loose) {
+  std::vector<std::string> names = RowNames(t.name.name);
+  if (loose) {
+    names.clear();
+    for (size_t u = t.name.name.find('_'); u != std::string::npos;
+         u = t.name.name.find('_', u + 1)) {
+      for (std::string& n : RowNames(std::string_view(t.name.name).substr(u + 1))) {
+        names.push_back(std::move(n));
+      }
+    }
+  }
+  return std::find(names.begin(), names.end(), thing) != names.end();
+}
+
+// A column that may hold another row's key without saying so: an integer
+// one, not drawn from a sequence, not in a foreign key development declares.
+bool MayReference(const MergeInputs& m, const Plan& p, int c) {
+  const parser::Column& col = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[c])];
+  if (!IsIntegerType(col.type_name) || col.is_array || !col.sequence.empty() ||
+      col.identity != parser::Identity::kNone) {
+    return false;
+  }
+  for (const parser::ForeignKey* fk : m.dev_catalog.ForeignKeysOf(*p.dev)) {
+    if (IndexOf(fk->columns, col.name) >= 0) return false;
+  }
+  return true;
+}
+
+// The plan that `spec` ("schema.table" or "table") names, or -1.
+int PlanNamed(const Plans& plans, std::string_view spec) {
+  for (size_t i = 0; i < plans.tables.size(); ++i) {
+    if (Names(spec, plans.tables[i].dev->name)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// --reference TABLE.COLUMN=PARENT (or PARENT.KEY): the plan and column, its
+// parent; false with a problem said.
+bool ResolveDeclared(const MergeInputs& m, const Plans& plans, const MergeOptions::Reference& r, int* child,
+                     int* column, int* parent, std::vector<std::string>& problems) {
+  const std::string flag = absl::StrCat("--reference ", r.table, ".", r.column, "=", r.parent);
+  *child = PlanNamed(plans, r.table);
+  if (*child < 0) {
+    problems.push_back(absl::StrCat(flag, ": development's schema has no table ", r.table));
+    return false;
+  }
+  const Plan& p = plans.tables[*child];
+  *column = IndexOf(p.dev_cols, r.column);
+  if (*column < 0) {
+    problems.push_back(absl::StrCat(flag, ": ", p.report.table, " has no column ", r.column));
+    return false;
+  }
+  const std::string_view spec = r.parent;
+  *parent = PlanNamed(plans, spec);
+  std::string_view key;
+  if (*parent < 0) {  // PARENT.KEY: the key named too.
+    const size_t dot = spec.rfind('.');
+    if (dot != std::string_view::npos) {
+      *parent = PlanNamed(plans, spec.substr(0, dot));
+      key = spec.substr(dot + 1);
+    }
+  }
+  if (*parent < 0) {
+    problems.push_back(absl::StrCat(flag, ": development's schema has no table ", r.parent));
+    return false;
+  }
+  const Plan& q = plans.tables[*parent];
+  const std::string* key_col = ReferencedKey(q);
+  if (key_col == nullptr || (!key.empty() && key != *key_col)) {
+    problems.push_back(absl::StrCat(
+        flag, ": a reference names a row by its table's key, and ", q.report.table,
+        key_col == nullptr ? " has no one-column key"
+                           : absl::StrCat("'s is ", *key_col)));
+    return false;
+  }
+  const parser::Column& col = p.dev->columns[p.dev->ColumnIndex(r.column)];
+  for (const parser::ForeignKey* fk : m.dev_catalog.ForeignKeysOf(*p.dev)) {
+    if (IndexOf(fk->columns, col.name) >= 0) {
+      problems.push_back(absl::StrCat(flag, ": development's foreign key ", fk->name,
+                                      " already declares what ", r.column, " references"));
+      return false;
+    }
+  }
+  if (q.mode == Mode::kRemap && !IsIntegerType(col.type_name)) {
+    problems.push_back(absl::StrCat(flag, ": ", r.column, " is ", col.type, ", and ",
+                                    q.report.table, "'s key is an integer"));
+    return false;
+  }
+  return true;
+}
+
+// The parent an undeclared column's name points at, or -1 with why in
+// `why`: the table in its own schema first, then in any; a table's whole
+// name before the last part of it.
+int ParentByName(const Plans& plans, int child, int c, const std::string& thing,
+                 std::string* why) {
+  const Plan& p = plans.tables[child];
+  const std::string& schema = p.dev->name.schema;
+  if (thing == "parent" && p.mode == Mode::kRemap) return child;  // A tree.
+  for (bool loose : {false, true}) {
+    for (bool same_schema : {true, false}) {
+      std::vector<int> found;
+      for (size_t i = 0; i < plans.tables.size(); ++i) {
+        const Plan& q = plans.tables[i];
+        if (static_cast<int>(i) == child || q.mode != Mode::kRemap) continue;
+        if (same_schema && q.dev->name.schema != schema) continue;
+        const std::string key = Folded(*ReferencedKey(q));
+        const bool by_key = !loose && key == Folded(p.dev_cols[c]) && key != "id";
+        if (by_key || CalledBy(*q.dev, thing, loose)) found.push_back(static_cast<int>(i));
+      }
+      if (found.size() == 1) return found[0];
+      if (found.size() > 1) {
+        std::vector<std::string> names;
+        for (int i : found) names.push_back(plans.tables[i].report.table);
+        *why = absl::StrCat("its name fits more than one table: ", absl::StrJoin(names, ", "));
+        return -1;
+      }
+    }
+  }
+  *why = "no table whose keys the merge remaps is named for it";
+  return -1;
+}
+
+}  // namespace
+
+void FindImpliedReferences(const MergeInputs& m, Plans& plans,
+                           std::vector<std::string>& problems) {
+  // (plan, dev col) pairs the options settle.
+  absl::flat_hash_set<std::pair<int, int>> settled;
+  for (const MergeOptions::Reference& r : m.options.references) {
+    int child, column, parent;
+    if (!ResolveDeclared(m, plans, r, &child, &column, &parent, problems)) continue;
+    if (!settled.insert({child, column}).second) {
+      problems.push_back(absl::StrCat("--reference ", r.table, ".", r.column,
+                                      ": named twice"));
+      continue;
+    }
+    plans.tables[child].implied.push_back(
+        {column, parent, ImpliedReference::kDeclared});
+  }
+  for (const MergeOptions::NotReference& r : m.options.not_references) {
+    const int child = PlanNamed(plans, r.table);
+    const int column = child < 0 ? -1 : IndexOf(plans.tables[child].dev_cols, r.column);
+    if (column < 0 || !MayReference(m, plans.tables[child], column)) {
+      problems.push_back(absl::StrCat(
+          "--no-reference ", r.table, ".", r.column, ": ",
+          column < 0 ? "development's schema has no such column"
+                     : "not a column pgmerge would take for a reference (an integer one "
+                       "no foreign key declares)"));
+      continue;
+    }
+    if (!settled.insert({child, column}).second) {
+      problems.push_back(absl::StrCat("--no-reference ", r.table, ".", r.column,
+                                      ": named twice, or with --reference too"));
+    }
+  }
+  for (size_t t = 0; t < plans.tables.size(); ++t) {
+    Plan& p = plans.tables[t];
+    const int child = static_cast<int>(t);
+    for (size_t c = 0; c < p.dev_cols.size(); ++c) {
+      const int col = static_cast<int>(c);
+      if (settled.contains({child, col}) || !MayReference(m, p, col)) continue;
+      const std::string thing = ReferencedThing(p.dev_cols[c]);
+      if (thing.empty()) continue;
+      // Rails' polymorphic pair: X_type says which table X_id's key is of.
+      const std::string stem = p.dev_cols[c].substr(0, p.dev_cols[c].size() - 2);
+      for (const char* type : {"type", "Type"}) {
+        if (IndexOf(p.dev_cols, absl::StrCat(stem, type)) >= 0) {
+          p.report.unlinked_columns.push_back(
+              {p.dev_cols[c], absl::StrCat("polymorphic: ", stem, type,
+                                           " beside it says which table its key is of")});
+        }
+      }
+      if (!p.report.unlinked_columns.empty() &&
+          p.report.unlinked_columns.back().column == p.dev_cols[c]) {
+        continue;
+      }
+      std::string why;
+      const int parent = ParentByName(plans, child, col, thing, &why);
+      if (parent < 0) {
+        p.report.unlinked_columns.push_back({p.dev_cols[c], why});
+        continue;
+      }
+      p.implied.push_back({col, parent, ImpliedReference::kByName});
+    }
+  }
+}
+
+}  // namespace pgmerge::merger::internal
