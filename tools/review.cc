@@ -233,6 +233,33 @@ void RenderRemaps(const Report& report, std::string* out) {
   absl::StrAppend(out, n == 0 ? "None.\n\n" : "\n");
 }
 
+// The references the merge followed that no foreign key declares, and the
+// columns named like references it did not follow.
+void RenderReferences(const Report& report, std::string* out) {
+  absl::StrAppend(out, "## References no foreign key declares\n\n");
+  int64_t n = 0;
+  for (const TableReport& t : report.tables) {
+    for (const merger::ReferenceReport& r : t.references) {
+      if (r.by.rfind("foreign key ", 0) == 0) continue;
+      ++n;
+      absl::StrAppendFormat(out, "- %s.%s → %s, followed by %s: %d values rewritten%s\n",
+                            t.table, r.column, r.parent, r.by, r.rewritten,
+                            r.by == "--reference"
+                                ? ""
+                                : absl::StrCat(" (`--no-reference ", t.table, ".", r.column,
+                                               "` if it is not one)"));
+    }
+    for (const merger::UnlinkedColumn& u : t.unlinked_columns) {
+      ++n;
+      absl::StrAppendFormat(out, "- %s.%s: **not followed**: %s; development's values are as "
+                                 "written (`--reference %s.%s=TABLE` if it holds another "
+                                 "table's keys)\n",
+                            t.table, u.column, u.why, t.table, u.column);
+    }
+  }
+  absl::StrAppend(out, n == 0 ? "None.\n\n" : "\n");
+}
+
 void RenderLosses(const Report& report, std::string* out) {
   absl::StrAppend(out, "## Lost values\n\n");
   int64_t n = 0;
@@ -324,6 +351,7 @@ std::string RenderReview(const Report& report, const ReviewRows& rows) {
   RenderConflicts(report, rows, &out);
   RenderDecisions(report, rows, &out);
   RenderRemaps(report, &out);
+  RenderReferences(report, &out);
   RenderLosses(report, &out);
   RenderRisks(report, &out);
   return out;
