@@ -111,7 +111,8 @@ absl::Status EmitTable(const MergeInputs& m, Plans& plans, int t, AwaitDecided d
                        RowHasher& hasher, SequenceMarks& sequence_max, OutputBuffer* out,
                        Report& report) {
   Plan& p = plans.tables[t];
-  PGM_RETURN_IF_ERROR(WriteTable(m, plans, p, [&] { return decided(t); }, hasher, out));
+  PGM_RETURN_IF_ERROR(
+      WriteTable(m, plans, p, [&] { return decided(t); }, decided, hasher, out));
   NoteSequenceMax(p, sequence_max);  // Decided by now.
   report.tables.push_back(p.report);
   return absl::OkStatus();

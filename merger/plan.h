@@ -105,6 +105,16 @@ struct ImpliedReference {
   enum By { kDeclared, kByName } by;
 };
 
+// A polymorphic reference, as Rails makes them (X_id beside X_type): the
+// table a row's key is of is the one its type column names by class name
+// (Post, Admin::User). Followed as development's rows are written
+// (table_writer.cc), each type as it is first seen; not evidence for
+// decide, not in keys.
+struct PolymorphicReference {
+  int column;       // Dev col: the key.
+  int type_column;  // Dev col: the class name.
+};
+
 struct TrackedFk {
   int column;  // Index into the plan's dev_cols.
   int parent;  // Index of the parent's plan, whose remap applies.
@@ -211,6 +221,7 @@ struct Plan {
   std::vector<int> shown_key_cols;     // The whole key, as reports show it.
   std::vector<TrackedFk> fks;          // Declared and implied, as report.references.
   std::vector<ImpliedReference> implied;
+  std::vector<PolymorphicReference> polymorphic;
   std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
   std::vector<NaturalUnique> uniques;
   std::vector<int> sequence_cols;      // Dev cols fed by a sequence.
@@ -470,6 +481,10 @@ std::string RestrictKey(const MergeInputs& m);
 // --reference or --no-reference is a problem.
 void FindImpliedReferences(const MergeInputs& m, Plans& plans,
                            std::vector<std::string>& problems);
+// The plan of the table a polymorphic reference's type names, a class
+// name as Rails writes it ("Post": posts, "Admin::User": admin_users), in
+// `p`'s schema first; -1 when none or more than one, or it is not remapped.
+int PolymorphicParent(const Plans& plans, const Plan& p, std::string_view type);
 // Folds what the sides' index passes found per side into the plans.
 void JoinSides(Plans& plans);
 // Production rows development's schema would refuse: FailedPrecondition,

@@ -191,6 +191,20 @@ int ParentByName(const Plans& plans, int child, int c, const std::string& thing,
   return -1;
 }
 
+// Rails' type column beside a polymorphic key column (X_type for X_id,
+// XType for XId), a text one; -1 when there is none.
+int TypeColumn(const Plan& p, int c) {
+  const std::string& name = p.dev_cols[c];
+  const std::string stem = name.substr(0, name.size() - 2);
+  for (const char* type : {"type", "Type"}) {
+    const int t = IndexOf(p.dev_cols, absl::StrCat(stem, type));
+    if (t < 0) continue;
+    const std::string& tn = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[t])].type_name;
+    if (tn == "text" || tn == "varchar" || tn == "bpchar") return t;
+  }
+  return -1;
+}
+
 }  // namespace
 
 void FindImpliedReferences(const MergeInputs& m, Plans& plans,
@@ -233,16 +247,16 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
       const std::string thing = ReferencedThing(p.dev_cols[c]);
       if (thing.empty()) continue;
       // Rails' polymorphic pair: X_type says which table X_id's key is of.
-      const std::string stem = p.dev_cols[c].substr(0, p.dev_cols[c].size() - 2);
-      for (const char* type : {"type", "Type"}) {
-        if (IndexOf(p.dev_cols, absl::StrCat(stem, type)) >= 0) {
+      if (const int type = TypeColumn(p, col); type >= 0) {
+        if (std::find(p.shown_key_cols.begin(), p.shown_key_cols.end(), col) !=
+            p.shown_key_cols.end()) {
           p.report.unlinked_columns.push_back(
-              {p.dev_cols[c], absl::StrCat("polymorphic: ", stem, type,
-                                           " beside it says which table its key is of")});
+              {p.dev_cols[c], absl::StrCat("polymorphic (", p.dev_cols[type],
+                                           " says which table its key is of), and in the "
+                                           "table's key")});
+        } else {
+          p.polymorphic.push_back({col, type});
         }
-      }
-      if (!p.report.unlinked_columns.empty() &&
-          p.report.unlinked_columns.back().column == p.dev_cols[c]) {
         continue;
       }
       std::string why;
@@ -254,6 +268,26 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
       p.implied.push_back({col, parent, ImpliedReference::kByName});
     }
   }
+}
+
+int PolymorphicParent(const Plans& plans, const Plan& p, std::string_view type) {
+  std::string name(type);
+  for (size_t at; (at = name.find("::")) != std::string::npos;) name.erase(at, 2);
+  const std::string thing = Folded(name);
+  if (thing.empty()) return -1;
+  for (bool same_schema : {true, false}) {
+    std::vector<int> found;
+    for (size_t i = 0; i < plans.tables.size(); ++i) {
+      const Plan& q = plans.tables[i];
+      if (q.mode != Mode::kRemap || (same_schema && q.dev->name.schema != p.dev->name.schema)) {
+        continue;
+      }
+      if (CalledBy(*q.dev, thing, /*loose=*/false)) found.push_back(static_cast<int>(i));
+    }
+    if (found.size() == 1) return found[0];
+    if (found.size() > 1) return -1;
+  }
+  return -1;
 }
 
 }  // namespace pgmerge::merger::internal

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -251,11 +252,13 @@ struct DevConflict {
 class TableWriter {
  public:
   TableWriter(const MergeInputs& m, const Plans& plans, Plan& p,
-              absl::FunctionRef<absl::Status()> decided, RowHasher& hasher, OutputBuffer* out)
-      : m_(m), plans_(plans), p_(p), r_(p.report), decided_(decided), hasher_(hasher), out_(out),
+              absl::FunctionRef<absl::Status()> decided, AwaitDecided await_table,
+              RowHasher& hasher, OutputBuffer* out)
+      : m_(m), plans_(plans), p_(p), r_(p.report), decided_(decided), await_table_(await_table),
+        hasher_(hasher), out_(out),
         name_sql_(QualifiedSql(p.dev->name)),
         fk_values_(p.fks.size()), values_(p.dev_cols.size()),
-        num_bufs_(p.dev_cols.size()) {
+        num_bufs_(p.dev_cols.size()), poly_(p.polymorphic.size()) {
     all_dev_.resize(p.dev_cols.size());
     for (size_t i = 0; i < all_dev_.size(); ++i) all_dev_[i] = static_cast<int>(i);
     all_prod_.resize(p.prod_cols.size());
@@ -314,6 +317,7 @@ class TableWriter {
   Plan& p_;
   TableReport& r_;
   absl::FunctionRef<absl::Status()> decided_;
+  AwaitDecided await_table_;
   // Prod keys whose rows dev's replace: known before production's rows are
   // written when any can be (ProdRowsAwaitDecisions), else none.
   const keyspace::KeySet* replaced_ = nullptr;
@@ -332,6 +336,17 @@ class TableWriter {
   int64_t in_both_ = 0;  // Dev rows whose key prod also has.
   TableManifest dev_output_;  // Development's rows written (rows, hash).
   std::vector<ColumnLoss> not_carried_;  // Per Plan::added.
+  // Per Plan::polymorphic, per type seen on development's rows written: the
+  // plan it names (-1: none) and the values rewritten (the rows, for none).
+  struct PolyType {
+    int parent = -1;
+    int64_t count = 0;
+  };
+  std::vector<std::map<std::string, PolyType, std::less<>>> poly_;
+  // Rewrites development's polymorphic references in values_ (WriteDevRow);
+  // true when one changed.
+  bool RewritePolymorphic();
+  void ReportPolymorphic();
 };
 
 absl::Status TableWriter::Run() {
@@ -370,6 +385,7 @@ absl::Status TableWriter::Run() {
     not_carried_[a].column = p_.dev_cols[p_.added[a].column];
     r_.dev_values_not_carried.push_back(std::move(not_carried_[a]));
   }
+  ReportPolymorphic();
   r_.prod_only = r_.prod_rows - in_both_;
   r_.remaps = ToRanges(std::move(remaps_));
   r_.output_rows = r_.output.rows;
@@ -792,6 +808,7 @@ void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn
     }
     values_[c] = v;
   }
+  if (!p.polymorphic.empty()) any_rewritten |= RewritePolymorphic();
   auto value = [&](int c) { return values_[c]; };
   uint64_t row_hash;
   if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
@@ -809,6 +826,55 @@ void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn
   out->Append('\n');
   ++dev_output_.rows;
   dev_output_.hash += row_hash;
+}
+
+bool TableWriter::RewritePolymorphic() {
+  bool any = false;
+  for (size_t k = 0; k < p_.polymorphic.size(); ++k) {
+    const PolymorphicReference& ref = p_.polymorphic[k];
+    const std::string_view type = values_[ref.type_column];
+    int64_t old;
+    if (type == parser::kCopyNull || !ParseInt64(values_[ref.column], &old)) continue;
+    auto [it, first] = poly_[k].try_emplace(std::string(type));
+    PolyType& t = it->second;
+    if (first) {
+      t.parent = PolymorphicParent(plans_, p_, type);
+      // Its decisions may come after this table's: the graph decide
+      // orders tables by has no edge for it. A failed decide fails the merge.
+      if (t.parent >= 0 && !await_table_(t.parent).ok()) t.parent = -1;
+    }
+    if (t.parent < 0) {
+      ++t.count;
+      continue;
+    }
+    const int64_t now = plans_.tables[t.parent].decided.Rewrite(old);
+    if (now == old) continue;
+    ++t.count;
+    char* buf = num_bufs_[ref.column].data();
+    auto [end, ec] = std::to_chars(buf, buf + num_bufs_[ref.column].size(), now);
+    values_[ref.column] = std::string_view(buf, end - buf);
+    any = true;
+  }
+  return any;
+}
+
+void TableWriter::ReportPolymorphic() {
+  for (size_t k = 0; k < p_.polymorphic.size(); ++k) {
+    const std::string& column = p_.dev_cols[p_.polymorphic[k].column];
+    const std::string& type_column = p_.dev_cols[p_.polymorphic[k].type_column];
+    for (const auto& [type, t] : poly_[k]) {
+      if (t.parent >= 0) {
+        r_.references.push_back({column, plans_.tables[t.parent].report.table,
+                                 absl::StrCat("polymorphic: ", type_column, " = '", type, "'"),
+                                 t.count});
+      } else {
+        r_.unlinked_columns.push_back(
+            {column, absl::StrCat("polymorphic: ", type_column, " '", type, "', on ", t.count,
+                                  " development rows written, names no table whose keys the "
+                                  "merge remaps")});
+      }
+    }
+  }
 }
 
 absl::Status TableWriter::EmitDevRows(OutputBuffer* out) {
@@ -887,9 +953,9 @@ absl::Status TableWriter::CheckAccounted() const {
 }  // namespace
 
 absl::Status WriteTable(const MergeInputs& m, const Plans& plans, Plan& p,
-                        absl::FunctionRef<absl::Status()> decided, RowHasher& hasher,
-                        OutputBuffer* out) {
-  return TableWriter(m, plans, p, decided, hasher, out).Run();
+                        absl::FunctionRef<absl::Status()> decided, AwaitDecided await_table,
+                        RowHasher& hasher, OutputBuffer* out) {
+  return TableWriter(m, plans, p, decided, await_table, hasher, out).Run();
 }
 
 }  // namespace pgmerge::merger::internal

@@ -16,9 +16,11 @@ namespace pgmerge::merger::internal {
 // rows may be written before `decided()` returns (ProdRowsAwaitDecisions);
 // nothing of p.decided is read before. An error when a development row is
 // not accounted for exactly once.
+// `await_table(t)` waits for another table's decisions: the parent a
+// polymorphic reference names (Plan::polymorphic), as its rows are written.
 absl::Status WriteTable(const MergeInputs& m, const Plans& plans, Plan& p,
-                        absl::FunctionRef<absl::Status()> decided, RowHasher& hasher,
-                        OutputBuffer* out);
+                        absl::FunctionRef<absl::Status()> decided, AwaitDecided await_table,
+                        RowHasher& hasher, OutputBuffer* out);
 
 }  // namespace pgmerge::merger::internal
 

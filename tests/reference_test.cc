@@ -81,8 +81,13 @@ std::string SideRows(const std::string& tag, int users, int posts) {
       " person %';",
       "INSERT INTO articles (\"authorId\", title) SELECT min(id), '", tag,
       " article' FROM users WHERE name LIKE '", tag, " user %';",
-      "INSERT INTO notes (notable_id, notable_type, body) SELECT max(id), 'Post', '", tag,
-      " note' FROM posts;");
+      // Polymorphic, as Rails makes them: the type names the table.
+      "INSERT INTO notes (notable_id, notable_type, body) SELECT min(id), 'Post', '", tag,
+      " note on a post' FROM posts WHERE title LIKE '", tag, " post %';",
+      "INSERT INTO notes (notable_id, notable_type, body) SELECT min(id), 'User', '", tag,
+      " note on a user' FROM users WHERE name LIKE '", tag, " user %';",
+      "INSERT INTO notes (notable_id, notable_type, body) VALUES (7, 'Legacy::Thing', '", tag,
+      " note on a thing');");
   return sql;
 }
 
@@ -109,6 +114,10 @@ const std::vector<std::pair<std::string, std::string>>& ByContent() {
        "SELECT p.name, n.note FROM people_notes n LEFT JOIN people p ON p.id = n.person_id"},
       {"articles",
        "SELECT a.title, u.name FROM articles a LEFT JOIN users u ON u.id = a.\"authorId\""},
+      {"notes",
+       "SELECT n.body, n.notable_type, coalesce(p.title, u.name, n.notable_id::text) FROM notes n "
+       "LEFT JOIN posts p ON n.notable_type = 'Post' AND p.id = n.notable_id "
+       "LEFT JOIN users u ON n.notable_type = 'User' AND u.id = n.notable_id"},
   };
   return *queries;
 }
@@ -226,9 +235,19 @@ TEST_F(ReferenceTest, ReferencesNamedLikeTablesFollowRemappedKeys) {
       EXPECT_EQ(TableIn(report, "public.users")["unlinked_columns"],
                 Json::parse(R"([{"column": "stripe_customer_id",
                   "why": "no table whose keys the merge remaps is named for it"}])"));
+      for (const char* type : {"Post", "User"}) {
+        bool found = false;
+        for (const Json& e : TableIn(report, "public.notes")["references"]) {
+          if (e["by"] != absl::StrCat("polymorphic: notable_type = '", type, "'")) continue;
+          found = true;
+          EXPECT_EQ(e["references"], type == std::string("Post") ? "public.posts" : "public.users");
+          EXPECT_GT(e["rewritten"].get<int>(), 0) << type;
+        }
+        EXPECT_TRUE(found) << type;
+      }
       EXPECT_EQ(TableIn(report, "public.notes")["unlinked_columns"],
                 Json::parse(R"([{"column": "notable_id",
-                  "why": "polymorphic: notable_type beside it says which table its key is of"}])"));
+                  "why": "polymorphic: notable_type 'Legacy::Thing', on 1 development rows written, names no table whose keys the merge remaps"}])"));
       EXPECT_NE(run.err.find("column notable_id named like a reference, not followed"),
                 std::string::npos)
           << run.err;
@@ -239,8 +258,11 @@ TEST_F(ReferenceTest, ReferencesNamedLikeTablesFollowRemappedKeys) {
             "- public.posts.user_id → public.users, followed by its name (no foreign key "
             "declares it): ",
             "- public.articles.authorId → public.users, followed by --reference: ",
-            "- public.notes.notable_id: **not followed**: polymorphic: notable_type beside it "
-            "says which table its key is of; development's values are as written"}) {
+            "- public.notes.notable_id → public.posts, followed by polymorphic: notable_type = "
+            "'Post': ",
+            "- public.notes.notable_id: **not followed**: polymorphic: notable_type "
+            "'Legacy::Thing', on 1 development rows written, names no table whose keys the "
+            "merge remaps; development's values are as written"}) {
         EXPECT_NE(md.find(line), std::string::npos) << line << "\n" << md;
       }
     });
