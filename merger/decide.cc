@@ -425,12 +425,14 @@ std::vector<std::vector<int>> ComponentsParentsFirst(const std::vector<TableKeys
     index[v] = low[v] = counter++;
     stack.push_back(v);
     on_stack[v] = true;
-    for (int w : tables[v].fk_parent) {
-      if (index[w] < 0) {
-        visit(w);
-        low[v] = std::min(low[v], low[w]);
-      } else if (on_stack[w]) {
-        low[v] = std::min(low[v], index[w]);
+    for (const std::vector<int>* edges : {&tables[v].fk_parent, &tables[v].partitions}) {
+      for (int w : *edges) {
+        if (index[w] < 0) {
+          visit(w);
+          low[v] = std::min(low[v], low[w]);
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
       }
     }
     if (low[v] == index[v]) {
@@ -486,6 +488,20 @@ absl::Status DecideGroup(const std::vector<TableKeys>& tables, const std::vector
 
 }  // namespace
 
+namespace {
+
+// A partitioned table's remaps and removals: its partitions', final (a key
+// is in one partition of development's: one key space).
+void TakePartitionsDecisions(const std::vector<TableKeys>& tables, int t,
+                             const std::vector<TableDecisions*>& decided) {
+  for (int q : tables[t].partitions) {
+    for (const auto& [from, to] : decided[q]->remap.Sorted()) decided[t]->remap.Set(from, to);
+    decided[t]->gone.insert(decided[q]->gone.begin(), decided[q]->gone.end());
+  }
+}
+
+}  // namespace
+
 absl::Status Decide(const std::vector<TableKeys>& tables, bool prefer_dev,
                     const std::vector<TableDecisions*>& decided,
                     const std::function<void(int table)>& settled) {
@@ -514,8 +530,10 @@ absl::Status Decide(const std::vector<TableKeys>& tables, bool prefer_dev,
   std::vector<std::vector<int>> parents(comps.size());
   for (size_t c = 0; c < comps.size(); ++c) {
     for (int t : comps[c]) {
-      for (int p : tables[t].fk_parent) {
-        if (comp_of[p] != static_cast<int>(c)) parents[c].push_back(comp_of[p]);
+      for (const std::vector<int>* edges : {&tables[t].fk_parent, &tables[t].partitions}) {
+        for (int p : *edges) {
+          if (comp_of[p] != static_cast<int>(c)) parents[c].push_back(comp_of[p]);
+        }
       }
     }
   }
@@ -567,6 +585,7 @@ absl::Status Decide(const std::vector<TableKeys>& tables, bool prefer_dev,
           }
         }
         if (!failed.ok()) break;
+        for (int t : comps[next_final]) TakePartitionsDecisions(tables, t, decided);
         state[next_final] = kFinal;
         for (int t : comps[next_final]) settled(t);
       }

@@ -110,6 +110,10 @@ struct TableKeys {
   // development row alone at a key inside the fork's rows was deleted by
   // production.
   bool int_key = false;
+  // A partitioned table, whose rows are its partitions': the tables it is
+  // partitioned into, decided before it. Its remaps and removals are
+  // theirs together (one key space), which references to it follow.
+  std::vector<int> partitions;
   // kRemap partitions of one partitioned table: one table, its keys one
   // space. Production's keys of all of them, sorted, with the table holding
   // each: a development row kept with its own key must not take a key

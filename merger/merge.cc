@@ -224,6 +224,13 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans, DecisionBoard& boar
     }
     into.push_back(&p.decided);
   }
+  for (size_t t = 0; t < plans.tables.size(); ++t) {
+    const parser::Table& table = *plans.tables[t].dev;
+    if (!table.partition_of) continue;
+    if (auto it = plans.plan_of.find(table.partition_of->Display()); it != plans.plan_of.end()) {
+      keys[it->second].partitions.push_back(static_cast<int>(t));
+    }
+  }
   absl::Status decided =
       internal::Decide(keys, m.options.prefer_dev, into, [&](int t) {
         Settle(keys[t], plans.tables[t]);

@@ -172,7 +172,11 @@ int ParentByName(const Plans& plans, int child, int c, const std::string& thing,
       std::vector<int> found;
       for (size_t i = 0; i < plans.tables.size(); ++i) {
         const Plan& q = plans.tables[i];
-        if (static_cast<int>(i) == child || q.mode != Mode::kRemap) continue;
+        // A partition is no table a name means; a partitioned table's keys
+        // are remapped in its partitions (FollowsPartitions).
+        if (static_cast<int>(i) == child || q.mode != Mode::kRemap || q.dev->partition_of) {
+          continue;
+        }
         if (same_schema && q.dev->name.schema != schema) continue;
         const std::string key = Folded(*ReferencedKey(q));
         const bool by_key = !loose && key == Folded(p.dev_cols[c]) && key != "id";
@@ -188,6 +192,24 @@ int ParentByName(const Plans& plans, int child, int c, const std::string& thing,
     }
   }
   *why = "no table whose keys the merge remaps is named for it";
+  // A role's name before the table's (manager_staff_id, billing_address_id):
+  // told, not taken (external_user_id is as likely another system's).
+  const std::string& name = p.dev_cols[c];
+  std::vector<int> hinted;
+  for (size_t u = name.find('_'); u != std::string::npos && u + 4 < name.size();
+       u = name.find('_', u + 1)) {
+    const std::string tail = ReferencedThing(name.substr(u + 1));
+    for (size_t i = 0; i < plans.tables.size() && !tail.empty(); ++i) {
+      const Plan& q = plans.tables[i];
+      if (q.mode == Mode::kRemap && !q.dev->partition_of && CalledBy(*q.dev, tail, false) &&
+          std::find(hinted.begin(), hinted.end(), static_cast<int>(i)) == hinted.end()) {
+        hinted.push_back(static_cast<int>(i));
+      }
+    }
+  }
+  if (hinted.size() == 1) {
+    absl::StrAppend(why, "; the end of its name names ", plans.tables[hinted[0]].report.table);
+  }
   return -1;
 }
 
@@ -261,11 +283,13 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
       }
       std::string why;
       const int parent = ParentByName(plans, child, col, thing, &why);
-      if (parent < 0) {
+      if (parent >= 0) {
+        p.implied.push_back({col, parent, ImpliedReference::kByName});
+      } else if (p.shown_key_cols != std::vector<int>{col} && !CalledBy(*p.dev, thing, false)) {
+        // A table's own key, or a column named for its own table
+        // (album.album_id), names its own rows.
         p.report.unlinked_columns.push_back({p.dev_cols[c], why});
-        continue;
       }
-      p.implied.push_back({col, parent, ImpliedReference::kByName});
     }
   }
 }

@@ -26,7 +26,8 @@ using Json = nlohmann::json;
 // No foreign key anywhere; the references are in the names.
 constexpr char kSchema[] = R"sql(
 CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, stripe_customer_id bigint);
-CREATE TABLE posts (id bigserial PRIMARY KEY, user_id bigint, title text NOT NULL);
+CREATE TABLE posts (id bigserial PRIMARY KEY, user_id bigint, title text NOT NULL,
+                    editor_user_id bigint);
 CREATE TABLE comments (id bigserial PRIMARY KEY, post_id bigint NOT NULL, user_id bigint,
                        parent_id bigint, body text NOT NULL);
 CREATE TABLE categories (id serial PRIMARY KEY, parent_id integer, name text NOT NULL);
@@ -232,6 +233,9 @@ TEST_F(ReferenceTest, ReferencesNamedLikeTablesFollowRemappedKeys) {
       EXPECT_EQ(by("public.articles", "authorId")["by"], "--reference");
       EXPECT_GT(by("public.articles", "authorId")["rewritten"].get<int>(), 0);
       // Not told by the names: listed, with why, and in the summary.
+      EXPECT_EQ(TableIn(report, "public.posts")["unlinked_columns"],
+                Json::parse(R"([{"column": "editor_user_id",
+                  "why": "no table whose keys the merge remaps is named for it; the end of its name names public.users"}])"));
       EXPECT_EQ(TableIn(report, "public.users")["unlinked_columns"],
                 Json::parse(R"([{"column": "stripe_customer_id",
                   "why": "no table whose keys the merge remaps is named for it"}])"));
@@ -322,16 +326,25 @@ TEST_F(ReferenceTest, PartitionsShareOneKeySpaceAndTheirTablesForeignKeys) {
     CREATE TABLE orders_2 PARTITION OF orders FOR VALUES IN (2, 3) PARTITION BY LIST (region);
     CREATE TABLE orders_2a PARTITION OF orders_2 FOR VALUES IN (2);
     CREATE TABLE orders_2b PARTITION OF orders_2 FOR VALUES IN (3);
+    CREATE TABLE order_notes (id serial PRIMARY KEY, order_id integer NOT NULL,
+                              region integer NOT NULL, note text NOT NULL,
+                              FOREIGN KEY (order_id, region) REFERENCES orders (id, region));
     INSERT INTO buyers (name) VALUES ('ann'), ('bob');
     INSERT INTO orders (buyer, region, note) VALUES (1, 1, 'a1'), (2, 2, 'b2'), (2, 3, 'b3');
   )sql";
+  // Each side notes its new orders: a foreign key to the partitioned table.
+  const std::string notes =
+      "INSERT INTO order_notes (order_id, region, note) SELECT id, region, 'about ' || note "
+      "FROM orders ORDER BY id, region;";
   base_db_ = MakeDb("base", {tree});
   prod_db_ = MakeDb("prod", {tree, "INSERT INTO buyers (name) VALUES ('carol');"
                                    "INSERT INTO orders (buyer, region, note) VALUES "
-                                   "(3, 1, 'by carol'), (3, 3, 'carol again');"});
+                                   "(3, 1, 'by carol'), (3, 3, 'carol again');",
+                           notes});
   dev_db_ = MakeDb("dev", {tree, "INSERT INTO buyers (name) VALUES ('dave'), ('erin');"
                                  "INSERT INTO orders (buyer, region, note) VALUES "
-                                 "(3, 2, 'by dave'), (4, 3, 'by erin'), (3, 1, 'dave again');"});
+                                 "(3, 2, 'by dave'), (4, 3, 'by erin'), (3, 1, 'dave again');",
+                         notes});
   prod_dump_ = DumpDb(prod_db_, {});
   dev_dump_ = DumpDb(dev_db_, {});
   base_dump_ = DumpDb(base_db_, {});
@@ -350,6 +363,22 @@ TEST_F(ReferenceTest, PartitionsShareOneKeySpaceAndTheirTablesForeignKeys) {
       EXPECT_EQ(Content(last_shadow_, q), expected);
       EXPECT_EQ(Content(last_shadow_, "SELECT count(*) = count(DISTINCT id) FROM orders"),
                 std::vector<std::string>{"t"});
+      // Each note names its own side's order, through the remap.
+      const std::string about =
+          "SELECT n.note, o.note FROM order_notes n "
+          "JOIN orders o ON o.id = n.order_id AND o.region = n.region";
+      std::vector<std::string> expected_notes = Content(prod_db_, about);
+      for (const std::string& row : Content(dev_db_, about)) {
+        if (std::find(expected_notes.begin(), expected_notes.end(), row) == expected_notes.end()) {
+          expected_notes.push_back(row);
+        }
+      }
+      std::sort(expected_notes.begin(), expected_notes.end());
+      EXPECT_EQ(Content(last_shadow_, about), expected_notes);
+      EXPECT_EQ(Content(last_shadow_, "SELECT count(*) FROM order_notes n WHERE note = 'about ' || "
+                                      "(SELECT note FROM orders o WHERE o.id = n.order_id AND "
+                                      "o.region = n.region)"),
+                Content(last_shadow_, "SELECT count(*) FROM order_notes"));
       ExpectVerified(run);
     });
   }
