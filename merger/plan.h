@@ -115,6 +115,15 @@ struct PolymorphicReference {
   int type_column;  // Dev col: the class name.
 };
 
+// An array of keys no foreign key can declare (posts.tag_ids integer[] of
+// tags): each element follows the parent's remaps as development's rows
+// are written (table_writer.cc); not evidence for decide, not in keys.
+struct ArrayReference {
+  int column;  // Dev col.
+  int parent;  // Plan.
+  ImpliedReference::By by;
+};
+
 struct TrackedFk {
   int column;  // Index into the plan's dev_cols.
   int parent;  // Index of the parent's plan, whose remap applies.
@@ -222,6 +231,7 @@ struct Plan {
   std::vector<TrackedFk> fks;          // Declared and implied, as report.references.
   std::vector<ImpliedReference> implied;
   std::vector<PolymorphicReference> polymorphic;
+  std::vector<ArrayReference> arrays;
   std::vector<int> fk_slot;            // Per dev col: index into fks or -1.
   std::vector<NaturalUnique> uniques;
   std::vector<int> sequence_cols;      // Dev cols fed by a sequence.

@@ -33,7 +33,11 @@ std::string Folded(std::string_view name) {
 // The thing a column names when it is named like a reference ("user_id",
 // "userId", "UserID" -> "user"), folded; "" when it is not: the name must
 // end in "_id", or in "Id"/"ID" after a lower-case letter or digit.
-std::string ReferencedThing(std::string_view column) {
+std::string ReferencedThing(std::string_view column, bool many = false) {
+  if (many) {  // "tag_ids", "tagIds": the "s" off, then as one.
+    if (column.size() < 4 || (column.back() != 's' && column.back() != 'S')) return "";
+    column.remove_suffix(1);
+  }
   const size_t n = column.size();
   if (n < 3) return "";
   const std::string_view tail = column.substr(n - 2);
@@ -86,7 +90,7 @@ bool CalledBy(const Table& t, const std::string& thing, bool loose) {
 // one, not drawn from a sequence, not in a foreign key development declares.
 bool MayReference(const MergeInputs& m, const Plan& p, int c) {
   const parser::Column& col = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[c])];
-  if (!IsIntegerType(col.type_name) || col.is_array || !col.sequence.empty() ||
+  if (!IsIntegerType(col.type_name) || !col.sequence.empty() ||
       col.identity != parser::Identity::kNone) {
     return false;
   }
@@ -241,8 +245,12 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
                                       ": named twice"));
       continue;
     }
-    plans.tables[child].implied.push_back(
-        {column, parent, ImpliedReference::kDeclared});
+    Plan& p = plans.tables[child];
+    if (p.dev->columns[p.dev->ColumnIndex(p.dev_cols[column])].is_array) {
+      p.arrays.push_back({column, parent, ImpliedReference::kDeclared});
+    } else {
+      p.implied.push_back({column, parent, ImpliedReference::kDeclared});
+    }
   }
   for (const MergeOptions::NotReference& r : m.options.not_references) {
     const int child = PlanNamed(plans, r.table);
@@ -266,8 +274,19 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
     for (size_t c = 0; c < p.dev_cols.size(); ++c) {
       const int col = static_cast<int>(c);
       if (settled.contains({child, col}) || !MayReference(m, p, col)) continue;
-      const std::string thing = ReferencedThing(p.dev_cols[c]);
+      const bool many = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[c])].is_array;
+      const std::string thing = ReferencedThing(p.dev_cols[c], many);
       if (thing.empty()) continue;
+      if (many) {  // tag_ids of tags: each element a key.
+        std::string why;
+        const int parent = ParentByName(plans, child, col, thing, &why);
+        if (parent >= 0) {
+          p.arrays.push_back({col, parent, ImpliedReference::kByName});
+        } else {
+          p.report.unlinked_columns.push_back({p.dev_cols[c], why});
+        }
+        continue;
+      }
       // Rails' polymorphic pair: X_type says which table X_id's key is of.
       if (const int type = TypeColumn(p, col); type >= 0) {
         if (std::find(p.shown_key_cols.begin(), p.shown_key_cols.end(), col) !=

@@ -258,7 +258,9 @@ class TableWriter {
         hasher_(hasher), out_(out),
         name_sql_(QualifiedSql(p.dev->name)),
         fk_values_(p.fks.size()), values_(p.dev_cols.size()),
-        num_bufs_(p.dev_cols.size()), poly_(p.polymorphic.size()) {
+        num_bufs_(p.dev_cols.size()), poly_(p.polymorphic.size()),
+        array_text_(p.arrays.size()), array_rewritten_(p.arrays.size()),
+        array_awaited_(p.arrays.size()) {
     all_dev_.resize(p.dev_cols.size());
     for (size_t i = 0; i < all_dev_.size(); ++i) all_dev_[i] = static_cast<int>(i);
     all_prod_.resize(p.prod_cols.size());
@@ -346,7 +348,14 @@ class TableWriter {
   // Rewrites development's polymorphic references in values_ (WriteDevRow);
   // true when one changed.
   bool RewritePolymorphic();
-  void ReportPolymorphic();
+  // Both kinds' entries in the report's references (and unlinked columns).
+  void ReportFollowedAsWritten();
+  // The same for arrays of keys (Plan::arrays): per one, its text written
+  // again and the elements rewritten.
+  std::vector<std::string> array_text_;
+  std::vector<int64_t> array_rewritten_;
+  std::vector<char> array_awaited_;
+  bool RewriteArrays();
 };
 
 absl::Status TableWriter::Run() {
@@ -385,7 +394,7 @@ absl::Status TableWriter::Run() {
     not_carried_[a].column = p_.dev_cols[p_.added[a].column];
     r_.dev_values_not_carried.push_back(std::move(not_carried_[a]));
   }
-  ReportPolymorphic();
+  ReportFollowedAsWritten();
   r_.prod_only = r_.prod_rows - in_both_;
   r_.remaps = ToRanges(std::move(remaps_));
   r_.output_rows = r_.output.rows;
@@ -809,6 +818,7 @@ void TableWriter::WriteDevRow(const DumpEvent& ev, const Layout& layout, FieldFn
     values_[c] = v;
   }
   if (!p.polymorphic.empty()) any_rewritten |= RewritePolymorphic();
+  if (!p.arrays.empty()) any_rewritten |= RewriteArrays();
   auto value = [&](int c) { return values_[c]; };
   uint64_t row_hash;
   if (!any_rewritten && layout.dev_exact && !ev.text.empty()) {
@@ -858,7 +868,71 @@ bool TableWriter::RewritePolymorphic() {
   return any;
 }
 
-void TableWriter::ReportPolymorphic() {
+bool TableWriter::RewriteArrays() {
+  bool any = false;
+  for (size_t k = 0; k < p_.arrays.size(); ++k) {
+    const ArrayReference& ref = p_.arrays[k];
+    const std::string_view text = values_[ref.column];
+    if (text == parser::kCopyNull || text.find_first_of("0123456789") == std::string_view::npos) {
+      continue;
+    }
+    // The parent's decisions may come after this table's (no edge orders
+    // them); a failed decide fails the merge.
+    if (!array_awaited_[k] && !await_table_(ref.parent).ok()) continue;
+    array_awaited_[k] = true;
+    const TableDecisions& parent = plans_.tables[ref.parent].decided;
+    // An integer array's text: braces, commas, NULL, optional bounds
+    // ("[0:1]={1,2}"); every run of digits after '{' or ',' is an element.
+    std::string& out = array_text_[k];
+    out.clear();
+    int64_t changed = 0;
+    size_t i = 0;
+    if (text[0] == '[') {  // Bounds: copied as they are.
+      const size_t eq = text.find('=');
+      if (eq == std::string_view::npos) continue;
+      i = eq + 1;
+      out.append(text.substr(0, i));
+    }
+    while (i < text.size()) {
+      const char c = text[i];
+      const bool starts = (c == '-' || (c >= '0' && c <= '9')) && i > 0 &&
+                          (text[i - 1] == '{' || text[i - 1] == ',');
+      if (!starts) {
+        out.push_back(c);
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+      int64_t v;
+      if (!ParseInt64(text.substr(i, j - i), &v)) {
+        out.append(text.substr(i, j - i));
+      } else {
+        const int64_t now = parent.Rewrite(v);
+        changed += now != v;
+        char num[24];
+        auto [end, ec] = std::to_chars(num, num + sizeof num, now);
+        out.append(num, end - num);
+      }
+      i = j;
+    }
+    if (changed == 0) continue;
+    array_rewritten_[k] += changed;
+    values_[ref.column] = out;
+    any = true;
+  }
+  return any;
+}
+
+void TableWriter::ReportFollowedAsWritten() {
+  for (size_t k = 0; k < p_.arrays.size(); ++k) {
+    const ArrayReference& ref = p_.arrays[k];
+    r_.references.push_back({p_.dev_cols[ref.column], plans_.tables[ref.parent].report.table,
+                             ref.by == ImpliedReference::kDeclared
+                                 ? "--reference"
+                                 : "its name (an array of keys no foreign key can declare)",
+                             array_rewritten_[k]});
+  }
   for (size_t k = 0; k < p_.polymorphic.size(); ++k) {
     const std::string& column = p_.dev_cols[p_.polymorphic[k].column];
     const std::string& type_column = p_.dev_cols[p_.polymorphic[k].type_column];

@@ -27,7 +27,7 @@ using Json = nlohmann::json;
 constexpr char kSchema[] = R"sql(
 CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, stripe_customer_id bigint);
 CREATE TABLE posts (id bigserial PRIMARY KEY, user_id bigint, title text NOT NULL,
-                    editor_user_id bigint);
+                    editor_user_id bigint, tag_ids integer[]);
 CREATE TABLE comments (id bigserial PRIMARY KEY, post_id bigint NOT NULL, user_id bigint,
                        parent_id bigint, body text NOT NULL);
 CREATE TABLE categories (id serial PRIMARY KEY, parent_id integer, name text NOT NULL);
@@ -76,6 +76,14 @@ std::string SideRows(const std::string& tag, int users, int posts) {
       tag.size() - 2, ") g;",
       "INSERT INTO post_tags SELECT p.id, (SELECT max(id) FROM blog_tags) FROM posts p "
       "WHERE p.title LIKE '", tag, " post %';",
+      // An array of keys, which no foreign key can declare.
+      "UPDATE posts SET tag_ids = ARRAY[1, (SELECT max(id) FROM blog_tags), NULL] "
+      "WHERE title LIKE '", tag, " post %';",
+      // Bounds and two dimensions, as PostgreSQL writes them.
+      "UPDATE posts SET tag_ids = ('[0:2]={1,' || (SELECT max(id) FROM blog_tags) || ',NULL}')"
+      "::integer[] WHERE title = '", tag, " post 1';",
+      "UPDATE posts SET tag_ids = ('{{1,' || (SELECT max(id) FROM blog_tags) || '},{' || "
+      "(SELECT max(id) FROM blog_tags) || ',2}}')::integer[] WHERE title = '", tag, " post 2';",
       "INSERT INTO profiles SELECT id, 'bio of ' || name FROM users WHERE name LIKE '", tag,
       " user %';",
       "INSERT INTO people_notes SELECT id, 'note on ' || name FROM people WHERE name LIKE '", tag,
@@ -107,6 +115,9 @@ const std::vector<std::pair<std::string, std::string>>& ByContent() {
        "LEFT JOIN comments pc ON pc.id = c.parent_id"},
       {"categories",
        "SELECT c.name, pc.name FROM categories c LEFT JOIN categories pc ON pc.id = c.parent_id"},
+      {"posts.tag_ids",
+       "SELECT p.title, (SELECT string_agg(coalesce(t.name, '?'), ',' ORDER BY t.name) "
+       "FROM unnest(p.tag_ids) u (id) LEFT JOIN blog_tags t ON t.id = u.id) FROM posts p"},
       {"post_tags",
        "SELECT p.title, t.name FROM post_tags pt LEFT JOIN posts p ON p.id = pt.post_id "
        "LEFT JOIN blog_tags t ON t.id = pt.tag_id"},
@@ -220,10 +231,14 @@ TEST_F(ReferenceTest, ReferencesNamedLikeTablesFollowRemappedKeys) {
                {"public.post_tags", "post_id", "public.posts"},
                {"public.post_tags", "tag_id", "public.blog_tags"},
                {"public.profiles", "user_id", "public.users"},
-               {"public.people_notes", "person_id", "public.people"}}) {
+               {"public.people_notes", "person_id", "public.people"},
+               {"public.posts", "tag_ids", "public.blog_tags"}}) {
         const Json r = by(table, column);
         EXPECT_EQ(r["references"], parent) << table << "." << column;
-        EXPECT_EQ(r["by"], name) << table << "." << column;
+        EXPECT_EQ(r["by"], column == "tag_ids"
+                               ? "its name (an array of keys no foreign key can declare)"
+                               : name)
+            << table << "." << column;
         EXPECT_GT(r["rewritten"].get<int>(), 0) << table << "." << column;
         EXPECT_NE(run.err.find(absl::StrCat("column ", column, " followed as a reference to ",
                                             parent)),
