@@ -110,8 +110,8 @@ int PlanNamed(const Plans& plans, std::string_view spec) {
 
 // --reference TABLE.COLUMN=PARENT (or PARENT.KEY): the plan and column, its
 // parent; false with a problem said.
-bool ResolveDeclared(const MergeInputs& m, const Plans& plans, const MergeOptions::Reference& r, int* child,
-                     int* column, int* parent, std::vector<std::string>& problems) {
+bool ResolveDeclared(const MergeInputs& m, const Plans& plans, const MergeOptions::Reference& r,
+                     int* child, int* column, int* parent, std::vector<std::string>& problems) {
   const std::string flag = absl::StrCat("--reference ", r.table, ".", r.column, "=", r.parent);
   *child = PlanNamed(plans, r.table);
   if (*child < 0) {

@@ -145,6 +145,11 @@ std::vector<std::string> Lines(const Rows& rows) {
   return out;
 }
 
+// A report's unlinked_columns holding one column.
+Json Unlinked(const std::string& column, const std::string& why) {
+  return Json::array({{{"column", column}, {"why", why}}});
+}
+
 class ReferenceTest : public MergeFixture {
  protected:
   void SetUp() override {
@@ -249,11 +254,12 @@ TEST_F(ReferenceTest, ReferencesNamedLikeTablesFollowRemappedKeys) {
       EXPECT_GT(by("public.articles", "authorId")["rewritten"].get<int>(), 0);
       // Not told by the names: listed, with why, and in the summary.
       EXPECT_EQ(TableIn(report, "public.posts")["unlinked_columns"],
-                Json::parse(R"([{"column": "editor_user_id",
-                  "why": "no table whose keys the merge remaps is named for it; the end of its name names public.users"}])"));
+                Unlinked("editor_user_id",
+                         "no table whose keys the merge remaps is named for it; the end of "
+                         "its name names public.users"));
       EXPECT_EQ(TableIn(report, "public.users")["unlinked_columns"],
-                Json::parse(R"([{"column": "stripe_customer_id",
-                  "why": "no table whose keys the merge remaps is named for it"}])"));
+                Unlinked("stripe_customer_id",
+                         "no table whose keys the merge remaps is named for it"));
       for (const char* type : {"Post", "User"}) {
         bool found = false;
         for (const Json& e : TableIn(report, "public.notes")["references"]) {
@@ -265,8 +271,9 @@ TEST_F(ReferenceTest, ReferencesNamedLikeTablesFollowRemappedKeys) {
         EXPECT_TRUE(found) << type;
       }
       EXPECT_EQ(TableIn(report, "public.notes")["unlinked_columns"],
-                Json::parse(R"([{"column": "notable_id",
-                  "why": "polymorphic: notable_type 'Legacy::Thing', on 1 development rows written, names no table whose keys the merge remaps"}])"));
+                Unlinked("notable_id",
+                         "polymorphic: notable_type 'Legacy::Thing', on 1 development rows "
+                         "written, names no table whose keys the merge remaps"));
       EXPECT_NE(run.err.find("column notable_id named like a reference, not followed"),
                 std::string::npos)
           << run.err;
@@ -371,7 +378,8 @@ TEST_F(ReferenceTest, PartitionsShareOneKeySpaceAndTheirTablesForeignKeys) {
     if (three_way) extra = {"--base", base_dump_};
     MergeAndCheckWith(prod_dump_, dev_dump_, extra, [&](const MergeRun& run) {
       std::vector<std::string> expected = Content(prod_db_, q);
-      for (const char* row : {"by dave | 2 | dave", "by erin | 3 | erin", "dave again | 1 | dave"}) {
+      for (const char* row :
+           {"by dave | 2 | dave", "by erin | 3 | erin", "dave again | 1 | dave"}) {
         expected.push_back(row);
       }
       std::sort(expected.begin(), expected.end());
