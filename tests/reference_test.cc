@@ -302,7 +302,8 @@ TEST_F(ReferenceTest, NoReferenceKeepsDevelopmentsValues) {
                     [&](const MergeRun& run) {
     const std::string q = "SELECT body, user_id FROM comments WHERE body LIKE 'dev %'";
     EXPECT_EQ(Content(last_shadow_, q), Content(dev_db_, q));
-    for (const Json& r : TableIn(Json::parse(run.report), "public.comments")["references"]) {
+    const Json report = Json::parse(run.report);
+    for (const Json& r : TableIn(report, "public.comments")["references"]) {
       EXPECT_NE(r["column"], "user_id");
     }
     ExpectVerified(run);
