@@ -91,13 +91,13 @@ class TableDecider {
   // The prod key the row equals on a natural unique key; sets *clash
   // when two unique keys name different prod rows.
   std::optional<uint64_t> UniqueTarget(uint32_t i, uint8_t* via, bool* clash) const;
-  // Whether production's row with key `k` is in another partition of the
-  // table's partitioned table (TableKeys::partition_keys).
-  bool HeldByAnotherPartition(int64_t k) const {
-    if (t_.partition_keys == nullptr) return false;
-    auto it = std::lower_bound(t_.partition_keys->begin(), t_.partition_keys->end(),
+  // Whether production's row with key `k` is in another table of this
+  // one's key space (TableKeys::shared_keys).
+  bool HeldByAnotherTable(int64_t k) const {
+    if (t_.shared_keys == nullptr) return false;
+    auto it = std::lower_bound(t_.shared_keys->begin(), t_.shared_keys->end(),
                                std::pair<int64_t, int>{k, std::numeric_limits<int>::min()});
-    for (; it != t_.partition_keys->end() && it->first == k; ++it) {
+    for (; it != t_.shared_keys->end() && it->first == k; ++it) {
       if (it->second != t_.self) return true;
     }
     return false;
@@ -275,7 +275,7 @@ TableDecisions TableDecider::Run(bool prefer_dev) const {
       const int64_t k = static_cast<int64_t>(dev.key(i));
       if (k > t_.prod_top && k - t_.prod_top <= t_.headroom) decision = kCollision;
     }
-    if (decision == kDevOnly && HeldByAnotherPartition(static_cast<int64_t>(dev.key(i)))) {
+    if (decision == kDevOnly && HeldByAnotherTable(static_cast<int64_t>(dev.key(i)))) {
       decision = kCollision;
     }
     if (decision == kConflict || decision == kTakeDev) {

@@ -114,12 +114,13 @@ struct TableKeys {
   // partitioned into, decided before it. Its remaps and removals are
   // theirs together (one key space), which references to it follow.
   std::vector<int> partitions;
-  // kRemap partitions of one partitioned table: one table, its keys one
-  // space. Production's keys of all of them, sorted, with the table holding
-  // each: a development row kept with its own key must not take a key
-  // production's row holds in another partition. Null: not a partition.
-  const std::vector<std::pair<int64_t, int>>* partition_keys = nullptr;
-  int self = -1;  // This table's number, as partition_keys name tables.
+  // kRemap tables whose keys are one space: a partitioned table's
+  // partitions, tables whose keys one sequence draws (merge.cc
+  // SharedKeySpaces). Production's keys of all of them, sorted, with the
+  // table holding each: a development row kept with its own key must not
+  // take a key production's row holds in another of them. Null: alone.
+  const std::vector<std::pair<int64_t, int>>* shared_keys = nullptr;
+  int self = -1;  // This table's number, as shared_keys name tables.
   // Two-way kRemap: the columns behind each row's signature
   // (SideIndex::signature); 0 when the rows carry none.
   int signature_width = 0;

@@ -179,27 +179,42 @@ class DecisionBoard {
 
 // Decides every plan and counts the decisions into its report, telling
 // `board` of each table as it settles.
-// Per partitioned table whose partitions are kRemap (one key space, one
-// sequence): production's keys of every partition, sorted, with the plan
-// holding each (TableKeys::partition_keys).
-std::vector<std::vector<std::pair<int64_t, int>>> PartitionKeys(const MergeInputs& m,
-                                                                const Plans& plans,
-                                                                std::vector<int>* group_of) {
-  absl::flat_hash_map<std::string, int> root_group;
+// kRemap tables whose keys are one space: a partitioned table's partitions
+// (one table), and tables whose keys one sequence draws (it hands out each
+// value once, so two of them holding one key are two rows made apart).
+// Per such group of two or more, production's keys of all its tables,
+// sorted, with the plan holding each (TableKeys::shared_keys).
+std::vector<std::vector<std::pair<int64_t, int>>> SharedKeySpaces(const MergeInputs& m,
+                                                                  const Plans& plans,
+                                                                  std::vector<int>* group_of) {
+  std::vector<std::string> space(plans.tables.size());
+  absl::flat_hash_map<std::string, int> members;
+  for (size_t t = 0; t < plans.tables.size(); ++t) {
+    const Plan& p = plans.tables[t];
+    if (p.mode != Mode::kRemap) continue;
+    if (p.dev->partition_of) {
+      const parser::Table* root = p.dev;
+      for (int depth = 0; root->partition_of && depth < 64; ++depth) {
+        const parser::Table* up = m.dev_catalog.FindTable(*root->partition_of);
+        if (up == nullptr) break;
+        root = up;
+      }
+      space[t] = absl::StrCat("partitions of ", root->name.Display());
+    } else if (const parser::Sequence* seq = SequenceOf(
+                   m, p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])])) {
+      space[t] = absl::StrCat("sequence ", seq->name.Display());
+    }
+    if (!space[t].empty()) ++members[space[t]];
+  }
+  absl::flat_hash_map<std::string, int> group;
   std::vector<std::vector<std::pair<int64_t, int>>> groups;
   group_of->assign(plans.tables.size(), -1);
   for (size_t t = 0; t < plans.tables.size(); ++t) {
-    const Plan& p = plans.tables[t];
-    if (p.mode != Mode::kRemap || !p.dev->partition_of) continue;
-    const parser::Table* root = p.dev;
-    for (int depth = 0; root->partition_of && depth < 64; ++depth) {
-      const parser::Table* up = m.dev_catalog.FindTable(*root->partition_of);
-      if (up == nullptr) break;
-      root = up;
-    }
-    auto [it, added] = root_group.try_emplace(root->name.Display(), groups.size());
+    if (space[t].empty() || members[space[t]] < 2) continue;
+    auto [it, added] = group.try_emplace(space[t], groups.size());
     if (added) groups.emplace_back();
     (*group_of)[t] = it->second;
+    const Plan& p = plans.tables[t];
     const SideIndex& prod = *p.prod_index;
     for (uint32_t i = 0; p.prod != nullptr && i < prod.size(); ++i) {
       groups[it->second].emplace_back(static_cast<int64_t>(prod.key(i)), static_cast<int>(t));
@@ -213,13 +228,13 @@ absl::Status DecidePlans(const MergeInputs& m, Plans& plans, DecisionBoard& boar
   std::vector<TableKeys> keys;
   std::vector<TableDecisions*> into;
   std::vector<int> group_of;
-  const std::vector<std::vector<std::pair<int64_t, int>>> partition_keys =
-      PartitionKeys(m, plans, &group_of);
+  const std::vector<std::vector<std::pair<int64_t, int>>> shared_keys =
+      SharedKeySpaces(m, plans, &group_of);
   for (size_t t = 0; t < plans.tables.size(); ++t) {
     Plan& p = plans.tables[t];
     keys.push_back(KeysOf(m, p));
     if (group_of[t] >= 0) {
-      keys.back().partition_keys = &partition_keys[group_of[t]];
+      keys.back().shared_keys = &shared_keys[group_of[t]];
       keys.back().self = static_cast<int>(t);
     }
     into.push_back(&p.decided);

@@ -408,5 +408,41 @@ TEST_F(ReferenceTest, PartitionsShareOneKeySpaceAndTheirTablesForeignKeys) {
   }
 }
 
+// Tables whose keys one sequence draws: it hands out each value once, so
+// the app may name a row by its key alone (likes.item_id names a photo or
+// a video). Production made photo 3, development video 3: development's
+// moves, and its like follows it.
+TEST_F(ReferenceTest, TablesDrawingOneSequenceShareItsKeys) {
+  const std::string schema = R"sql(
+    CREATE SEQUENCE item_ids;
+    CREATE TABLE photos (id bigint DEFAULT nextval('item_ids') PRIMARY KEY, name text NOT NULL);
+    CREATE TABLE videos (id bigint DEFAULT nextval('item_ids') PRIMARY KEY, name text NOT NULL);
+    INSERT INTO photos (name) VALUES ('base photo');
+    INSERT INTO videos (name) VALUES ('base video');
+  )sql";
+  base_db_ = MakeDb("base", {schema});
+  prod_db_ = MakeDb("prod", {schema, "INSERT INTO photos (name) VALUES ('prod photo');"});
+  dev_db_ = MakeDb("dev", {schema, "INSERT INTO videos (name) VALUES ('dev video');"});
+  prod_dump_ = DumpDb(prod_db_, {});
+  dev_dump_ = DumpDb(dev_db_, {});
+  base_dump_ = DumpDb(base_db_, {});
+  const std::string q = "SELECT name FROM photos UNION ALL SELECT name FROM videos";
+  for (bool three_way : {false, true}) {
+    SCOPED_TRACE(three_way ? "three-way" : "two-way");
+    std::vector<std::string> extra;
+    if (three_way) extra = {"--base", base_dump_};
+    MergeAndCheckWith(prod_dump_, dev_dump_, extra, [&](const MergeRun& run) {
+      EXPECT_EQ(Content(last_shadow_, q),
+                (std::vector<std::string>{"base photo", "base video", "dev video", "prod photo"}));
+      EXPECT_EQ(Content(last_shadow_, "SELECT count(DISTINCT id) FROM (SELECT id FROM photos "
+                                      "UNION ALL SELECT id FROM videos) ids"),
+                std::vector<std::string>{"4"});
+      const Json report = Json::parse(run.report);
+      EXPECT_EQ(TableIn(report, "public.videos")["counts"]["remapped"], 1);
+      ExpectVerified(run);
+    });
+  }
+}
+
 }  // namespace
 }  // namespace pgmerge::testing
