@@ -28,7 +28,7 @@ using namespace internal;  // NOLINT: the passes (plan.h).
 // counts, inside the column's type and the sequence's bounds.
 void FillFreshRange(const MergeInputs& m, const Plan& p, TableKeys& k) {
   const int key = p.key_cols[0];
-  const parser::Column& key_col = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[key])];
+  const parser::Column& key_col = p.dev_column(key);
   const parser::Sequence* seq = SequenceOf(m, key_col);
   const keyspace::SequenceShape shape = ShapeOf(seq);
   const bool down = shape.descending();
@@ -88,7 +88,7 @@ TableKeys KeysOf(const MergeInputs& m, const Plan& p) {
     FillFreshRange(m, p, k);
     if (m.options.key_headroom > 0 && !k.key_down) {
       const parser::Column& key_col =
-          p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])];
+          p.dev_column(p.key_cols[0]);
       const parser::Sequence* seq = SequenceOf(m, key_col);
       const parser::Sequence* prod_seq =
           seq == nullptr ? nullptr : m.prod_catalog.FindSequence(seq->name);
@@ -201,7 +201,7 @@ std::vector<std::vector<std::pair<int64_t, int>>> SharedKeySpaces(const MergeInp
       }
       space[t] = absl::StrCat("partitions of ", root->name.Display());
     } else if (const parser::Sequence* seq = SequenceOf(
-                   m, p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.key_cols[0]])])) {
+                   m, p.dev_column(p.key_cols[0]))) {
       space[t] = absl::StrCat("sequence ", seq->name.Display());
     }
     if (!space[t].empty()) ++members[space[t]];

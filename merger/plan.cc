@@ -79,7 +79,7 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
     // apart, and two rows sharing its value collide; it is remapped.
     std::vector<int> drawn;
     for (int c : p.key_cols) {
-      const parser::Column& col = t.columns[t.ColumnIndex(p.dev_cols[c])];
+      const parser::Column& col = p.dev_column(c);
       bool is_fk = false;
       for (const parser::ForeignKey* fk : m.dev_catalog.ForeignKeysOf(t)) {
         is_fk |= IndexOf(fk->columns, col.name) >= 0;
@@ -96,7 +96,7 @@ absl::Status SetMergeKey(const MergeInputs& m, const Table& t, Plan& p) {
   }
   if (p.mode == Mode::kRemap) {
     const parser::Sequence* seq =
-        SequenceOf(m, t.columns[t.ColumnIndex(p.dev_cols[p.key_cols[0]])]);
+        SequenceOf(m, p.dev_column(p.key_cols[0]));
     p.key_down = seq != nullptr && seq->increment < 0;
   }
   return absl::OkStatus();
@@ -320,7 +320,7 @@ absl::Status BuildPlans(const MergeInputs& m, Plans& plans,
     }
     PGM_RETURN_IF_ERROR(SetMergeKey(m, t, p));
     for (size_t i = 0; i < p.dev_cols.size(); ++i) {
-      const parser::Column& c = t.columns[t.ColumnIndex(p.dev_cols[i])];
+      const parser::Column& c = p.dev_column(i);
       if (!c.sequence.empty() && IsIntegerType(c.type_name)) {
         p.sequence_cols.push_back(i);
         const parser::Sequence* seq = SequenceOf(m, c);

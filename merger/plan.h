@@ -264,6 +264,10 @@ struct Plan {
   std::array<std::vector<int64_t>, 3> side_sequence_max;
   TableReport report;
 
+  // Development's column dev col `c` is.
+  const parser::Column& dev_column(int c) const {
+    return dev->columns[dev->ColumnIndex(dev_cols[c])];
+  }
   // The table, index and data spans of one side.
   const Table* table(Side s) const {
     return s == Side::kProd ? prod : s == Side::kDev ? dev : base;

@@ -64,7 +64,7 @@ void FitAddedColumn(const MergeInputs& m, Plan& p, size_t i,
   const Table& prod = *p.prod;
   const std::string& table = p.report.table;
   const bool has_rows = prod.row_count > 0;
-  const parser::Column& dc = dev.columns[dev.ColumnIndex(p.dev_cols[i])];
+  const parser::Column& dc = p.dev_column(i);
   std::string how = dc.has_default || dc.identity != parser::Identity::kNone
                         ? "its default applies"
                         : dc.not_null ? "" : "NULL";
@@ -149,9 +149,8 @@ bool SameText(const parser::Column& pc, const parser::Column& dc) {
 // A column both have: the checks dev's type and NOT NULL impose on
 // production's values, or a restore risk when pgmerge cannot check them.
 void FitSharedColumn(const MergeInputs& m, Plan& p, size_t i) {
-  const Table& dev = *p.dev;
   const Table& prod = *p.prod;
-  const parser::Column& dc = dev.columns[dev.ColumnIndex(p.dev_cols[i])];
+  const parser::Column& dc = p.dev_column(i);
   const parser::Column& pc = prod.columns[prod.ColumnIndex(p.prod_name[i])];
   if (dc.not_null && !pc.not_null) {
     p.checks.push_back({TypeCheck::kNotNull, static_cast<int>(i), 0, 0, nullptr,
@@ -270,14 +269,13 @@ void FitNewChecks(Plan& p) {
 
 // Columns dropped next to columns added of the same type look renamed.
 void ListLikelyRenames(Plan& p) {
-  const Table& dev = *p.dev;
   const Table& prod = *p.prod;
   const std::string& table = p.report.table;
   for (int j : p.lost_cols) {
     const parser::Column& pc = prod.columns[prod.ColumnIndex(p.prod_cols[j])];
     for (size_t i = 0; i < p.dev_cols.size(); ++i) {
       if (!p.prod_name[i].empty()) continue;
-      const parser::Column& dc = dev.columns[dev.ColumnIndex(p.dev_cols[i])];
+      const parser::Column& dc = p.dev_column(i);
       if (dc.type == pc.type) {
         p.report.schema_changes.push_back(
             {"likely_rename", dc.name,

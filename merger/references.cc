@@ -89,7 +89,7 @@ bool CalledBy(const Table& t, const std::string& thing, bool loose) {
 // A column that may hold another row's key without saying so: an integer
 // one, not drawn from a sequence, not in a foreign key development declares.
 bool MayReference(const MergeInputs& m, const Plan& p, int c) {
-  const parser::Column& col = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[c])];
+  const parser::Column& col = p.dev_column(c);
   if (!IsIntegerType(col.type_name) || !col.sequence.empty() ||
       col.identity != parser::Identity::kNone) {
     return false;
@@ -147,7 +147,7 @@ bool ResolveDeclared(const MergeInputs& m, const Plans& plans, const MergeOption
                            : absl::StrCat("'s is ", *key_col)));
     return false;
   }
-  const parser::Column& col = p.dev->columns[p.dev->ColumnIndex(r.column)];
+  const parser::Column& col = p.dev_column(*column);
   for (const parser::ForeignKey* fk : m.dev_catalog.ForeignKeysOf(*p.dev)) {
     if (IndexOf(fk->columns, col.name) >= 0) {
       problems.push_back(absl::StrCat(flag, ": development's foreign key ", fk->name,
@@ -225,7 +225,7 @@ int TypeColumn(const Plan& p, int c) {
   for (const char* type : {"type", "Type"}) {
     const int t = IndexOf(p.dev_cols, absl::StrCat(stem, type));
     if (t < 0) continue;
-    const std::string& tn = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[t])].type_name;
+    const std::string& tn = p.dev_column(t).type_name;
     if (tn == "text" || tn == "varchar" || tn == "bpchar") return t;
   }
   return -1;
@@ -246,7 +246,7 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
       continue;
     }
     Plan& p = plans.tables[child];
-    if (p.dev->columns[p.dev->ColumnIndex(p.dev_cols[column])].is_array) {
+    if (p.dev_column(column).is_array) {
       p.arrays.push_back({column, parent, ImpliedReference::kDeclared});
     } else {
       p.implied.push_back({column, parent, ImpliedReference::kDeclared});
@@ -274,7 +274,7 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
     for (size_t c = 0; c < p.dev_cols.size(); ++c) {
       const int col = static_cast<int>(c);
       if (settled.contains({child, col}) || !MayReference(m, p, col)) continue;
-      const bool many = p.dev->columns[p.dev->ColumnIndex(p.dev_cols[c])].is_array;
+      const bool many = p.dev_column(c).is_array;
       const std::string thing = ReferencedThing(p.dev_cols[c], many);
       if (thing.empty()) continue;
       if (many) {  // tag_ids of tags: each element a key.

@@ -29,7 +29,7 @@ void NoteSequenceMax(const Plan& p, SequenceMarks& marks) {
     const bool down = p.sequence_down[j];
     if (p.sequence_max[j] == Furthest(down)) continue;
     const std::string& seq =
-        p.dev->columns[p.dev->ColumnIndex(p.dev_cols[p.sequence_cols[j]])].sequence;
+        p.dev_column(p.sequence_cols[j]).sequence;
     auto [it, inserted] = marks.furthest.try_emplace(seq, p.sequence_max[j]);
     if (!inserted) it->second = Further(down, it->second, p.sequence_max[j]);
     if (p.decided.new_key_far && p.sequence_cols[j] == p.key_cols[0]) {
