@@ -142,11 +142,12 @@ void ListDroppedTables(const MergeInputs& m, std::vector<std::string>& problems,
 struct Reference {
   parser::ForeignKey fk;
   std::string by;
+  ReferenceReport::Kind kind;
 };
 std::vector<Reference> ReferencesOf(const MergeInputs& m, const Plans& plans, const Plan& p) {
   std::vector<Reference> refs;
   for (const parser::ForeignKey* fk : m.dev_catalog.ForeignKeysOf(*p.dev)) {
-    refs.push_back({*fk, absl::StrCat("foreign key ", fk->name)});
+    refs.push_back({*fk, absl::StrCat("foreign key ", fk->name), ReferenceReport::kForeignKey});
   }
   for (const ImpliedReference& r : p.implied) {
     const Plan& parent = plans.tables[r.parent];
@@ -154,9 +155,10 @@ std::vector<Reference> ReferencesOf(const MergeInputs& m, const Plans& plans, co
     fk.columns = {p.dev_cols[r.column]};
     fk.ref_table = parent.dev->name;
     fk.ref_columns = {*ReferencedKey(parent)};
-    refs.push_back({std::move(fk), r.by == ImpliedReference::kDeclared
-                                       ? "--reference"
-                                       : "its name (no foreign key declares it)"});
+    refs.push_back({std::move(fk),
+                    r.by == ReferenceReport::kDeclared ? "--reference"
+                                                       : "its name (no foreign key declares it)",
+                    r.by});
   }
   return refs;
 }
@@ -211,7 +213,7 @@ void TrackForeignKeys(const MergeInputs& m, Plans& plans) {
         if (src < 0) continue;
         p.fk_slot[col] = static_cast<int>(p.fks.size());
         p.fks.push_back({col, src});
-        p.report.references.push_back({fk.columns[k], parent.report.table, r.by, 0});
+        p.report.references.push_back({fk.columns[k], parent.report.table, r.by, r.kind});
       }
     }
   }

@@ -102,7 +102,7 @@ struct Span {
 struct ImpliedReference {
   int column;  // Dev col.
   int parent;  // Plan.
-  enum By { kDeclared, kByName } by;
+  ReferenceReport::Kind by;  // kDeclared or kInferred.
 };
 
 // A polymorphic reference, as Rails makes them (X_id beside X_type): the
@@ -121,7 +121,7 @@ struct PolymorphicReference {
 struct ArrayReference {
   int column;  // Dev col.
   int parent;  // Plan.
-  ImpliedReference::By by;
+  ReferenceReport::Kind by;  // kDeclared or kInferred.
 };
 
 struct TrackedFk {

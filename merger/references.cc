@@ -247,9 +247,9 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
     }
     Plan& p = plans.tables[child];
     if (p.dev_column(column).is_array) {
-      p.arrays.push_back({column, parent, ImpliedReference::kDeclared});
+      p.arrays.push_back({column, parent, ReferenceReport::kDeclared});
     } else {
-      p.implied.push_back({column, parent, ImpliedReference::kDeclared});
+      p.implied.push_back({column, parent, ReferenceReport::kDeclared});
     }
   }
   for (const MergeOptions::NotReference& r : m.options.not_references) {
@@ -281,7 +281,7 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
         std::string why;
         const int parent = ParentByName(plans, child, col, thing, &why);
         if (parent >= 0) {
-          p.arrays.push_back({col, parent, ImpliedReference::kByName});
+          p.arrays.push_back({col, parent, ReferenceReport::kInferred});
         } else {
           p.report.unlinked_columns.push_back({p.dev_cols[c], why});
         }
@@ -303,7 +303,7 @@ void FindImpliedReferences(const MergeInputs& m, Plans& plans,
       std::string why;
       const int parent = ParentByName(plans, child, col, thing, &why);
       if (parent >= 0) {
-        p.implied.push_back({col, parent, ImpliedReference::kByName});
+        p.implied.push_back({col, parent, ReferenceReport::kInferred});
       } else if (p.shown_key_cols != std::vector<int>{col} && !CalledBy(*p.dev, thing, false)) {
         // A table's own key, or a column named for its own table
         // (album.album_id), names its own rows.

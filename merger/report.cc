@@ -232,12 +232,12 @@ std::string ReportSummary(const Report& report) {
                             "", d.key, d.reason);
     }
     for (const ReferenceReport& r : t.references) {
-      if (r.by.rfind("foreign key ", 0) == 0 || r.rewritten == 0) continue;
+      if (r.kind == ReferenceReport::kForeignKey || r.rewritten == 0) continue;
       absl::StrAppendFormat(&out,
                             "%-*s   column %s followed as a reference to %s, by %s: %d "
                             "values rewritten to remapped keys%s\n",
                             width, "", r.column, r.parent, r.by, r.rewritten,
-                            r.by == "--reference"
+                            r.kind == ReferenceReport::kDeclared
                                 ? ""
                                 : absl::StrCat(" (--no-reference ", t.table, ".", r.column,
                                                " to leave it)"));

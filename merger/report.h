@@ -52,9 +52,13 @@ struct SchemaChange {
 
 // A column whose development values follow a parent's remapped keys.
 struct ReferenceReport {
+  // What makes it one: development's foreign key, --reference, or what
+  // pgmerge inferred (its name, a polymorphic type, an array's name).
+  enum Kind { kForeignKey, kDeclared, kInferred };
   std::string column;
   std::string parent;     // The table it references.
-  std::string by;         // "foreign key NAME", "--reference", "its name".
+  std::string by;         // "foreign key NAME", "--reference", "its name"...
+  Kind kind = kForeignKey;
   int64_t rewritten = 0;  // Development's values rewritten to a remapped key.
 };
 

@@ -928,10 +928,10 @@ void TableWriter::ReportFollowedAsWritten() {
   for (size_t k = 0; k < p_.arrays.size(); ++k) {
     const ArrayReference& ref = p_.arrays[k];
     r_.references.push_back({p_.dev_cols[ref.column], plans_.tables[ref.parent].report.table,
-                             ref.by == ImpliedReference::kDeclared
+                             ref.by == ReferenceReport::kDeclared
                                  ? "--reference"
                                  : "its name (an array of keys no foreign key can declare)",
-                             array_rewritten_[k]});
+                             ref.by, array_rewritten_[k]});
   }
   for (size_t k = 0; k < p_.polymorphic.size(); ++k) {
     const std::string& column = p_.dev_cols[p_.polymorphic[k].column];
@@ -940,7 +940,7 @@ void TableWriter::ReportFollowedAsWritten() {
       if (t.parent >= 0) {
         r_.references.push_back({column, plans_.tables[t.parent].report.table,
                                  absl::StrCat("polymorphic: ", type_column, " = '", type, "'"),
-                                 t.count});
+                                 ReferenceReport::kInferred, t.count});
       } else {
         r_.unlinked_columns.push_back(
             {column, absl::StrCat("polymorphic: ", type_column, " '", type, "', on ", t.count,

@@ -240,11 +240,11 @@ void RenderReferences(const Report& report, std::string* out) {
   int64_t n = 0;
   for (const TableReport& t : report.tables) {
     for (const merger::ReferenceReport& r : t.references) {
-      if (r.by.rfind("foreign key ", 0) == 0) continue;
+      if (r.kind == merger::ReferenceReport::kForeignKey) continue;
       ++n;
       absl::StrAppendFormat(out, "- %s.%s → %s, followed by %s: %d values rewritten%s\n",
                             t.table, r.column, r.parent, r.by, r.rewritten,
-                            r.by == "--reference"
+                            r.kind == merger::ReferenceReport::kDeclared
                                 ? ""
                                 : absl::StrCat(" (`--no-reference ", t.table, ".", r.column,
                                                "` if it is not one)"));
