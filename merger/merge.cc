@@ -193,13 +193,8 @@ std::vector<std::vector<std::pair<int64_t, int>>> SharedKeySpaces(const MergeInp
     const Plan& p = plans.tables[t];
     if (p.mode != Mode::kRemap) continue;
     if (p.dev->partition_of) {
-      const parser::Table* root = p.dev;
-      for (int depth = 0; root->partition_of && depth < 64; ++depth) {
-        const parser::Table* up = m.dev_catalog.FindTable(*root->partition_of);
-        if (up == nullptr) break;
-        root = up;
-      }
-      space[t] = absl::StrCat("partitions of ", root->name.Display());
+      space[t] = absl::StrCat("partitions of ",
+                              m.dev_catalog.PartitionChain(*p.dev).back()->name.Display());
     } else if (const parser::Sequence* seq = SequenceOf(
                    m, p.dev_column(p.key_cols[0]))) {
       space[t] = absl::StrCat("sequence ", seq->name.Display());

@@ -73,9 +73,10 @@ std::vector<std::string> RowNames(std::string_view table) {
 // Whether a table's rows are called `thing`: by its name, or by the part of
 // it after an underscore (blog_posts: "post"), `loose` for the latter.
 bool CalledBy(const Table& t, const std::string& thing, bool loose) {
-  std::vector<std::string> names = RowNames(t.name.name);
-  if (loose) {
-    names.clear();
+  std::vector<std::string> names;
+  if (!loose) {
+    names = RowNames(t.name.name);
+  } else {
     for (size_t u = t.name.name.find('_'); u != std::string::npos;
          u = t.name.name.find('_', u + 1)) {
       for (std::string& n : RowNames(std::string_view(t.name.name).substr(u + 1))) {
@@ -106,6 +107,27 @@ int PlanNamed(const Plans& plans, std::string_view spec) {
     if (Names(spec, plans.tables[i].dev->name)) return static_cast<int>(i);
   }
   return -1;
+}
+
+// The tables whose keys the merge remaps and whose rows are called `thing`
+// (CalledBy), or whose key, folded, is `key` ("" for none; never "id"), in
+// `schema` unless it is null; but `except`. Partitions only with
+// `partitions`: a name means a table, not one of its parts.
+std::vector<int> RemappedTablesCalled(const Plans& plans, const std::string& thing, bool loose,
+                                      const std::string& key, const std::string* schema,
+                                      int except, bool partitions) {
+  std::vector<int> found;
+  for (size_t i = 0; i < plans.tables.size(); ++i) {
+    const Plan& q = plans.tables[i];
+    if (static_cast<int>(i) == except || q.mode != Mode::kRemap ||
+        (!partitions && q.dev->partition_of) ||
+        (schema != nullptr && q.dev->name.schema != *schema)) {
+      continue;
+    }
+    const bool by_key = !key.empty() && key != "id" && Folded(*ReferencedKey(q)) == key;
+    if (by_key || CalledBy(*q.dev, thing, loose)) found.push_back(static_cast<int>(i));
+  }
+  return found;
 }
 
 // --reference TABLE.COLUMN=PARENT (or PARENT.KEY): the plan and column, its
@@ -173,19 +195,11 @@ int ParentByName(const Plans& plans, int child, int c, const std::string& thing,
   if (thing == "parent" && p.mode == Mode::kRemap) return child;  // A tree.
   for (bool loose : {false, true}) {
     for (bool same_schema : {true, false}) {
-      std::vector<int> found;
-      for (size_t i = 0; i < plans.tables.size(); ++i) {
-        const Plan& q = plans.tables[i];
-        // A partition is no table a name means; a partitioned table's keys
-        // are remapped in its partitions (FollowsPartitions).
-        if (static_cast<int>(i) == child || q.mode != Mode::kRemap || q.dev->partition_of) {
-          continue;
-        }
-        if (same_schema && q.dev->name.schema != schema) continue;
-        const std::string key = Folded(*ReferencedKey(q));
-        const bool by_key = !loose && key == Folded(p.dev_cols[c]) && key != "id";
-        if (by_key || CalledBy(*q.dev, thing, loose)) found.push_back(static_cast<int>(i));
-      }
+      // A partitioned table's keys are remapped in its partitions, which
+      // references to it follow (TakePartitionsDecisions).
+      const std::vector<int> found =
+          RemappedTablesCalled(plans, thing, loose, loose ? "" : Folded(p.dev_cols[c]),
+                               same_schema ? &schema : nullptr, child, /*partitions=*/false);
       if (found.size() == 1) return found[0];
       if (found.size() > 1) {
         std::vector<std::string> names;
@@ -203,12 +217,9 @@ int ParentByName(const Plans& plans, int child, int c, const std::string& thing,
   for (size_t u = name.find('_'); u != std::string::npos && u + 4 < name.size();
        u = name.find('_', u + 1)) {
     const std::string tail = ReferencedThing(name.substr(u + 1));
-    for (size_t i = 0; i < plans.tables.size() && !tail.empty(); ++i) {
-      const Plan& q = plans.tables[i];
-      if (q.mode == Mode::kRemap && !q.dev->partition_of && CalledBy(*q.dev, tail, false) &&
-          std::find(hinted.begin(), hinted.end(), static_cast<int>(i)) == hinted.end()) {
-        hinted.push_back(static_cast<int>(i));
-      }
+    if (tail.empty()) continue;
+    for (int i : RemappedTablesCalled(plans, tail, false, "", nullptr, -1, false)) {
+      if (std::find(hinted.begin(), hinted.end(), i) == hinted.end()) hinted.push_back(i);
     }
   }
   if (hinted.size() == 1) {
@@ -319,14 +330,9 @@ int PolymorphicParent(const Plans& plans, const Plan& p, std::string_view type) 
   const std::string thing = Folded(name);
   if (thing.empty()) return -1;
   for (bool same_schema : {true, false}) {
-    std::vector<int> found;
-    for (size_t i = 0; i < plans.tables.size(); ++i) {
-      const Plan& q = plans.tables[i];
-      if (q.mode != Mode::kRemap || (same_schema && q.dev->name.schema != p.dev->name.schema)) {
-        continue;
-      }
-      if (CalledBy(*q.dev, thing, /*loose=*/false)) found.push_back(static_cast<int>(i));
-    }
+    const std::vector<int> found =
+        RemappedTablesCalled(plans, thing, false, "", same_schema ? &p.dev->name.schema : nullptr,
+                             -1, /*partitions=*/true);
     if (found.size() == 1) return found[0];
     if (found.size() > 1) return -1;
   }

@@ -125,12 +125,20 @@ Table* Catalog::FindTable(const TableName& name) {
   return const_cast<Table*>(std::as_const(*this).FindTable(name));
 }
 
-std::vector<const ForeignKey*> Catalog::ForeignKeysOf(const Table& table) const {
-  std::vector<const ForeignKey*> fks;
+std::vector<const Table*> Catalog::PartitionChain(const Table& table) const {
+  std::vector<const Table*> chain;
   const Table* t = &table;
   for (int depth = 0; t != nullptr && depth < 64; ++depth) {  // A loop is not a dump's.
-    for (const ForeignKey& fk : t->foreign_keys) fks.push_back(&fk);
+    chain.push_back(t);
     t = t->partition_of ? FindTable(*t->partition_of) : nullptr;
+  }
+  return chain;
+}
+
+std::vector<const ForeignKey*> Catalog::ForeignKeysOf(const Table& table) const {
+  std::vector<const ForeignKey*> fks;
+  for (const Table* t : PartitionChain(table)) {
+    for (const ForeignKey& fk : t->foreign_keys) fks.push_back(&fk);
   }
   return fks;
 }

@@ -210,6 +210,9 @@ class Catalog {
   const Table* FindTable(const TableName& name) const;
   Table* FindTable(const TableName& name);
   const Sequence* FindSequence(const TableName& name) const;
+  // `table`, then the table it is a partition of, and so on up to the
+  // partitioned table at the root (the last).
+  std::vector<const Table*> PartitionChain(const Table& table) const;
   // The foreign keys `table`'s rows are held to: its own, and for a
   // partition those of every table it is a partition of (pg_dump writes a
   // partitioned table's foreign key once, on it; PostgreSQL holds each
