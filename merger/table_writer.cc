@@ -845,7 +845,10 @@ bool TableWriter::RewritePolymorphic() {
     const std::string_view type = values_[ref.type_column];
     int64_t old;
     if (type == parser::kCopyNull || !ParseInt64(values_[ref.column], &old)) continue;
-    auto [it, first] = poly_[k].try_emplace(std::string(type));
+    // Found by the view: a row's type is seldom a new one.
+    auto it = poly_[k].find(type);
+    const bool first = it == poly_[k].end();
+    if (first) it = poly_[k].emplace(std::string(type), PolyType{}).first;
     PolyType& t = it->second;
     if (first) {
       t.parent = PolymorphicParent(plans_, p_, type);
